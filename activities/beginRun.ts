@@ -1,0 +1,70 @@
+/**
+ * beginRun: checks the mapping against the source, fixes the run's upper bound, counts NULL cursors and
+ * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
+ */
+import type { ImportSpec } from '../spec/importSpec';
+import { checkColumns, relationOf } from './extract';
+import { type ActivityDeps, openSource } from './deps';
+
+export interface BeginRunInput {
+  spec: ImportSpec;
+  workflowId: string;
+  /** The first execution's run id: constant across continue-as-new. */
+  workflowRunId: string;
+}
+
+export interface BeginRunResult {
+  runId: number;
+  upperBound: string | null;
+  sourceKind: string;
+  nullCursorRows: number;
+}
+
+export function beginRunActivity(deps: ActivityDeps) {
+  return async function beginRun({ spec, workflowId, workflowRunId }: BeginRunInput): Promise<BeginRunResult> {
+    const existing = await deps.store.query(
+      'SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1',
+      [workflowRunId],
+    );
+    if (existing.rows[0]) {
+      const r = existing.rows[0];
+      return { runId: Number(r.id), upperBound: r.upper_bound, sourceKind: r.source_kind, nullCursorRows: Number(r.null_cursor) };
+    }
+    const { session, kind } = await openSource(deps, spec.source.connection);
+    try {
+      const relation = relationOf(spec);
+      const cursor = await checkColumns(session, spec);
+      const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
+      const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
+      const client = await deps.store.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3)
+           ON CONFLICT (id) DO UPDATE SET data_type = EXCLUDED.data_type, spec = EXCLUDED.spec, updated_at = now(), deleted_at = NULL`,
+          [spec.id, spec.dataType, spec],
+        );
+        await client.query('INSERT INTO positions (import_id) VALUES ($1) ON CONFLICT DO NOTHING', [spec.id]);
+        const inserted = await client.query(
+          `INSERT INTO runs (import_id, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key)
+           SELECT $1, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value FROM positions p WHERE p.import_id = $1
+           ON CONFLICT (workflow_run_id) DO NOTHING
+           RETURNING id`,
+          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows],
+        );
+        await client.query('COMMIT');
+        const runId = inserted.rows[0]
+          ? Number(inserted.rows[0].id)
+          : Number((await deps.store.query('SELECT id FROM runs WHERE workflow_run_id = $1', [workflowRunId])).rows[0].id);
+        return { runId, upperBound, sourceKind: kind, nullCursorRows };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    } finally {
+      await session.close();
+    }
+  };
+}

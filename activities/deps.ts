@@ -1,0 +1,21 @@
+/** What activities are built from: the store's pool and a way to open a source by connection name. */
+import type pg from 'pg';
+import type { ConnectionResolver, SourceConnector, SourceSession } from '../connectors/source';
+import { ConfigurationError } from '../connectors/source';
+
+export interface ActivityDeps {
+  store: pg.Pool;
+  resolveConnection: ConnectionResolver;
+  connectors: Record<string, SourceConnector>;
+}
+
+export async function openSource(deps: ActivityDeps, connection: string): Promise<{ session: SourceSession; kind: string }> {
+  const config = await deps.resolveConnection(connection);
+  const connector = deps.connectors[config.kind];
+  if (!connector) {
+    throw new ConfigurationError(
+      `connection "${connection}" is of kind "${config.kind}", which this worker has no connector for (has: ${Object.keys(deps.connectors).join(', ')})`,
+    );
+  }
+  return { session: await connector.open(config), kind: config.kind };
+}

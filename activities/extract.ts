@@ -1,0 +1,35 @@
+/** Extraction: the run's relation, its checked columns, and the streamed read from a position. */
+import type { ImportSpec } from '../spec/importSpec';
+import { mappedColumns } from '../spec/importSpec';
+import { ConfigurationError, type Relation, type SourceColumn, type SourceSession } from '../connectors/source';
+
+export const relationOf = (spec: ImportSpec): Relation =>
+  spec.source.table !== undefined ? { table: spec.source.table } : { query: spec.source.query! };
+
+const describe = (spec: ImportSpec) =>
+  spec.source.table !== undefined ? `table ${spec.source.table}` : 'the custom query';
+
+/**
+ * Check the mapping against the source's real columns and types. A mapped column that is missing or of a
+ * type the import cannot take is a configuration error naming it, raised before any row is read.
+ */
+export async function checkColumns(session: SourceSession, spec: ImportSpec): Promise<SourceColumn> {
+  const columns = await session.columns(relationOf(spec));
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  for (const { column, field } of mappedColumns(spec)) {
+    const found = byName.get(column);
+    if (!found) {
+      const near = columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
+      throw new ConfigurationError(
+        `mapped column "${column}" (${field}) does not exist in ${describe(spec)}` +
+          (near ? `; did you mean "${near.name}"?` : `; its columns are: ${columns.map((c) => c.name).join(', ')}`),
+      );
+    }
+    if (found.importType === null) {
+      throw new ConfigurationError(
+        `mapped column "${column}" (${field}) has type ${found.sourceType}, which an import cannot take`,
+      );
+    }
+  }
+  return byName.get(spec.cursor.column)!;
+}

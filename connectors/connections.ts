@@ -1,0 +1,51 @@
+/**
+ * Connections are resolved inside the worker, never passed through Temporal. In this version they come
+ * from the environment: TRIBUTARY_CONNECTION_<NAME>=<url> (name upper-cased, '-' as '_'), or
+ * TRIBUTARY_CONNECTIONS='{"name": "<url>", ...}'. The URL's scheme gives the connector kind.
+ */
+import { ConfigurationError, type ConnectionConfig, type ConnectionResolver } from './source';
+
+const KIND_BY_SCHEME: Record<string, string> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  clickhouse: 'clickhouse',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  snowflake: 'snowflake',
+  bigquery: 'bigquery',
+};
+
+export function connectionFromUrl(url: string): ConnectionConfig {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
+  const kind = KIND_BY_SCHEME[scheme];
+  if (!kind) throw new ConfigurationError(`connection URL scheme "${scheme}" is not one of ${Object.keys(KIND_BY_SCHEME).join(', ')}`);
+  return { kind, url };
+}
+
+/** A resolver over a fixed map of name → URL (tests and the bench build one directly). */
+export function staticConnections(map: Record<string, string>): ConnectionResolver {
+  return async (name) => {
+    const url = map[name];
+    if (!url) throw new ConfigurationError(`connection "${name}" is not configured on this worker`);
+    return connectionFromUrl(url);
+  };
+}
+
+export function envConnections(env: NodeJS.ProcessEnv = process.env): ConnectionResolver {
+  return async (name) => {
+    const direct = env[`TRIBUTARY_CONNECTION_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (direct) return connectionFromUrl(direct);
+    if (env.TRIBUTARY_CONNECTIONS) {
+      const map = JSON.parse(env.TRIBUTARY_CONNECTIONS) as Record<string, string>;
+      if (map[name]) return connectionFromUrl(map[name]);
+    }
+    throw new ConfigurationError(
+      `connection "${name}" is not configured on this worker: set TRIBUTARY_CONNECTION_${name.toUpperCase().replace(/-/g, '_')}`,
+    );
+  };
+}
+
+/** Strip credentials from a URL before it is shown anywhere. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:***@');
+}

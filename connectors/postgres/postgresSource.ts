@@ -1,0 +1,198 @@
+/**
+ * Postgres source: streamed keyset reads on (cursor, key) under the run's upper bound, in a READ ONLY
+ * transaction, with every value kept as Postgres's own text (no Date or float conversion).
+ */
+import pg from 'pg';
+import QueryStream from 'pg-query-stream';
+import type { ValueType } from '../../spec/importSpec';
+import {
+  ConfigurationError,
+  type ConnectionConfig,
+  type ReadRange,
+  type Relation,
+  type SourceColumn,
+  type SourceConnector,
+  type SourceSession,
+} from '../source';
+import { assertSingleSelect } from '../../spec/sqlGuard';
+
+/** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
+const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
+const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+
+export function importTypeOf(sourceType: string): ValueType | null {
+  if (sourceType.startsWith('timestamp')) return 'timestamp';
+  if (sourceType === 'date') return 'date';
+  if (NUMBER_TYPES.has(sourceType) || sourceType.startsWith('numeric')) return 'number';
+  if (sourceType === 'boolean') return 'boolean';
+  if (sourceType === 'json' || sourceType === 'jsonb' || sourceType.endsWith('[]')) return 'json';
+  if (/^(text|character|character varying|uuid|citext|name|inet|cidr)/.test(sourceType)) return 'string';
+  if (sourceType === 'bytea' || sourceType.startsWith('time ') || sourceType === 'interval') return null;
+  return 'string';
+}
+
+/** Quote a possibly schema-qualified table name. */
+export function quoteTable(table: string): string {
+  return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
+}
+
+function fromClause(relation: Relation): string {
+  if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
+  return `(${assertSingleSelect(relation.query)}) AS src`;
+}
+
+/** Turn driver errors into configuration errors where retrying cannot help. */
+function classify(err: unknown, relation?: Relation): never {
+  const e = err as { code?: string; message?: string };
+  const what = relation ? ('table' in relation ? `table ${relation.table}` : 'custom query') : 'source';
+  if (e.code === '42P01') throw new ConfigurationError(`${what}: ${e.message} (missing table)`);
+  if (e.code === '42703') throw new ConfigurationError(`${what}: ${e.message} (missing column)`);
+  if (e.code === '3F000') throw new ConfigurationError(`${what}: ${e.message} (missing schema)`);
+  if (e.code === '42501') throw new ConfigurationError(`${what}: permission denied: ${e.message}`);
+  if (e.code === '25006') throw new ConfigurationError(`${what}: the custom query tried to write: ${e.message}`);
+  if (e.code === '28P01' || e.code === '28000') throw new ConfigurationError(`source: authentication failed: ${e.message}`);
+  if (e.code === '3D000') throw new ConfigurationError(`source: ${e.message} (missing database)`);
+  if (e.code?.startsWith('42')) throw new ConfigurationError(`${what}: ${e.message}`);
+  throw err;
+}
+
+class PostgresSession implements SourceSession {
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async readOnly<T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation): Promise<T> {
+    const client = await this.pool.connect().catch((e) => classify(e));
+    try {
+      await client.query('BEGIN READ ONLY');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      return classify(err, relation);
+    } finally {
+      client.release();
+    }
+  }
+
+  async columns(relation: Relation): Promise<SourceColumn[]> {
+    return this.readOnly(async (client) => {
+      const res = await client.query({ text: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, rowMode: 'array' });
+      const oids = [...new Set(res.fields.map((f) => f.dataTypeID))];
+      const names = await client.query<{ oid: number; name: string }>(
+        'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
+        [oids],
+      );
+      const byOid = new Map(names.rows.map((r) => [Number(r.oid), r.name]));
+      return res.fields.map((f) => {
+        const sourceType = byOid.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`;
+        return {
+          name: f.name,
+          sourceType,
+          importType: importTypeOf(sourceType),
+          cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
+        };
+      });
+    }, relation);
+  }
+
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+    const c = `src.${pg.escapeIdentifier(cursor.name)}`;
+    return this.readOnly(async (client) => {
+      let sql: string;
+      let params: unknown[] = [];
+      if (cursor.cursorKind === 'time') {
+        // The source's own clock, so a skewed worker clock cannot move the bound.
+        const clock =
+          cursor.sourceType === 'timestamp with time zone'
+            ? 'clock_timestamp()'
+            : cursor.sourceType === 'date'
+              ? 'clock_timestamp()::date'
+              : "(clock_timestamp() AT TIME ZONE 'UTC')";
+        sql =
+          cursor.sourceType === 'date'
+            ? `SELECT (${clock} - ceil($1::float8 / 86400)::int)::text AS bound`
+            : `SELECT (${clock} - make_interval(secs => $1::float8))::text AS bound`;
+        params = [lag];
+      } else if (cursor.cursorKind === 'number') {
+        sql = `SELECT (max(${c}) - $1::numeric)::text AS bound FROM ${fromClause(relation)}`;
+        params = [lag];
+      } else {
+        sql = `SELECT max(${c})::text AS bound FROM ${fromClause(relation)}`;
+      }
+      const res = await client.query<{ bound: string | null }>(sql, params);
+      return res.rows[0]?.bound ?? null;
+    }, relation);
+  }
+
+  async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
+    return this.readOnly(async (client) => {
+      const res = await client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${fromClause(relation)}
+         WHERE src.${pg.escapeIdentifier(cursor)} IS NULL OR src.${pg.escapeIdentifier(key)} IS NULL`,
+      );
+      return Number(res.rows[0]?.n ?? 0);
+    }, relation);
+  }
+
+  async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<(string | null)[]> {
+    const c = `src.${pg.escapeIdentifier(range.cursor)}`;
+    const k = `src.${pg.escapeIdentifier(range.key)}`;
+    const params: unknown[] = [range.upperBound, range.limit];
+    let where = `${c} IS NOT NULL AND ${k} IS NOT NULL AND ${c} <= $1`;
+    if (range.after) {
+      params.push(range.after.cursor, range.after.key);
+      where += ` AND (${c}, ${k}) > ($3, $4)`;
+    }
+    const sql = `SELECT ${columns.map((col) => `src.${pg.escapeIdentifier(col)}`).join(', ')}
+      FROM ${fromClause(relation)} WHERE ${where} ORDER BY ${c}, ${k} LIMIT $2`;
+    const client = await this.pool.connect().catch((e) => classify(e));
+    let ok = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      const stream = client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: 5000, types: rawTypes }));
+      try {
+        for await (const row of stream as AsyncIterable<(string | null)[]>) yield row;
+      } catch (err) {
+        classify(err, relation);
+      }
+      await client.query('COMMIT');
+      ok = true;
+    } finally {
+      if (!ok) await client.query('ROLLBACK').catch(() => undefined);
+      client.release(!ok);
+    }
+  }
+
+  async close(): Promise<void> {
+    // The pool is shared per connection and closed with the connector.
+  }
+}
+
+/** Pools are kept per connection URL for the worker's lifetime. */
+export function createPostgresConnector(): SourceConnector & { closeAll(): Promise<void> } {
+  const pools = new Map<string, pg.Pool>();
+  return {
+    kind: 'postgres',
+    async open(config: ConnectionConfig) {
+      let pool = pools.get(config.url);
+      if (!pool) {
+        pool = new pg.Pool({
+          connectionString: config.url,
+          max: 4,
+          types: rawTypes,
+          options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
+          application_name: 'tributary-source',
+        });
+        pool.on('error', () => undefined); // idle client errors surface on the next query instead
+        pools.set(config.url, pool);
+      }
+      return new PostgresSession(pool);
+    },
+    async closeAll() {
+      await Promise.all([...pools.values()].map((p) => p.end()));
+      pools.clear();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The one interface every source connector implements. Rows cross it as arrays of text values
+ * (or null) in the order of the requested columns: each connector renders its native types as text
+ * that keeps their full precision (microseconds, decimals beyond 2^53), and the mapping layer types them.
+ */
+import type { ValueType } from '../spec/importSpec';
+
+/** What a run reads: a table, or a read-only custom SELECT. */
+export type Relation = { table: string } | { query: string };
+
+export interface SourceColumn {
+  name: string;
+  /** The source's own type name, e.g. `timestamp with time zone`. */
+  sourceType: string;
+  /** The import type this column maps to naturally, or null if the import cannot take it. */
+  importType: ValueType | null;
+  /** Whether this column can order a cursor: 'time' (lag in seconds), 'number' (lag in units) or 'other'. */
+  cursorKind: 'time' | 'number' | 'other';
+}
+
+/** The position of the last row loaded: the cursor value and the tie-breaker key, as text. */
+export interface Position {
+  cursor: string;
+  key: string;
+}
+
+export interface ReadRange {
+  cursor: string;
+  key: string;
+  /** Exclusive lower bound; null reads from the start. */
+  after: Position | null;
+  /** Inclusive upper bound on the cursor, fixed once per run. */
+  upperBound: string;
+  limit: number;
+}
+
+export interface SourceSession {
+  /** The relation's columns with their types (the mapping is checked against these). */
+  columns(relation: Relation): Promise<SourceColumn[]>;
+  /**
+   * The run's upper bound: the source's clock minus `lag` seconds for time cursors, the maximum minus
+   * `lag` for number cursors, the maximum for others. Null when there is nothing to read.
+   */
+  upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null>;
+  /** Rows whose cursor or key is NULL: they can never be read by position, so they are reported. */
+  countNullCursor(relation: Relation, cursor: string, key: string): Promise<number>;
+  /** Stream rows in (cursor, key) order within the range, never holding the whole range in memory. */
+  read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<(string | null)[]>;
+  close(): Promise<void>;
+}
+
+export interface SourceConnector {
+  kind: string;
+  open(config: ConnectionConfig): Promise<SourceSession>;
+}
+
+/** A resolved connection, held only inside the worker: it may carry credentials. */
+export interface ConnectionConfig {
+  kind: string;
+  url: string;
+}
+
+/** Resolves a connection name to its configuration inside the worker (environment or stored). */
+export type ConnectionResolver = (name: string) => Promise<ConnectionConfig>;
+
+/** A problem with the import's configuration (missing table or column, bad mapping): never retried. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}

@@ -1,0 +1,15 @@
+import type { DataType } from '../../../spec/importSpec';
+import { eventLoader } from './events';
+import { identityLoader } from './identities';
+import { groupLoader, segmentLoader } from './memberships';
+import { profileLoader } from './profiles';
+import type { Loader } from './types';
+
+export const loaders: Record<DataType, Loader> = {
+  profile: profileLoader,
+  activity: eventLoader,
+  segments: segmentLoader,
+  identity: identityLoader,
+  group: groupLoader,
+};
+export { type Counts, zeroCounts } from './types';

@@ -1,0 +1,81 @@
+/** Segment and group memberships: added, re-added, removed; rows that change nothing are unchanged. */
+import { ENSURE_IDENTITIES, type Loader, num, OUTCOME_COUNTS } from './types';
+
+const countsOf = (r: Record<string, unknown>) => ({
+  created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
+  removed: num(r.removed), duplicates: 0, profilesCreated: num(r.profiles_created),
+});
+
+export const segmentLoader: Loader = {
+  stageColumns: 'id_type text, id_value text, segment text, removed boolean',
+  async merge({ client, importId }) {
+    const res = await client.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (segment, id_type, id_value) segment, id_type, id_value, removed,
+                count(*) OVER (PARTITION BY segment, id_type, id_value) AS n
+         FROM stage ORDER BY segment, id_type, id_value, seq DESC),
+       act AS (
+         SELECT l.*, CASE
+           WHEN l.removed THEN CASE WHEN m.member THEN 'removed' ELSE 'unchanged' END
+           WHEN m.member IS NULL THEN 'created'
+           WHEN m.member THEN 'unchanged'
+           ELSE 'updated' END AS outcome
+         FROM latest l
+         LEFT JOIN segment_memberships m
+           ON m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value),
+       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
+       written AS (
+         INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at)
+         SELECT $1, segment, id_type, id_value, NOT removed, clock_timestamp(),
+                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp()
+         FROM act WHERE outcome IN ('created', 'updated', 'removed')
+         ON CONFLICT (import_id, segment, id_type, id_value) DO UPDATE
+           SET member = EXCLUDED.member,
+               added_at = CASE WHEN EXCLUDED.member THEN EXCLUDED.added_at ELSE m.added_at END,
+               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at
+         RETURNING 1)
+       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       FROM act`,
+      [importId],
+    );
+    return countsOf(res.rows[0]);
+  },
+};
+
+export const groupLoader: Loader = {
+  stageColumns: 'id_type text, id_value text, group_type text, group_id text, role text, removed boolean',
+  async merge({ client, importId }) {
+    const res = await client.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (group_type, group_id, id_type, id_value) group_type, group_id, id_type, id_value, role, removed,
+                count(*) OVER (PARTITION BY group_type, group_id, id_type, id_value) AS n
+         FROM stage ORDER BY group_type, group_id, id_type, id_value, seq DESC),
+       act AS (
+         SELECT l.*, CASE
+           WHEN l.removed THEN CASE WHEN m.member THEN 'removed' ELSE 'unchanged' END
+           WHEN m.member IS NULL THEN 'created'
+           WHEN m.member AND m.role IS NOT DISTINCT FROM l.role THEN 'unchanged'
+           ELSE 'updated' END AS outcome
+         FROM latest l
+         LEFT JOIN group_memberships m
+           ON m.import_id = $1 AND m.group_type = l.group_type AND m.group_id = l.group_id
+          AND m.id_type = l.id_type AND m.id_value = l.id_value),
+       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
+       written AS (
+         INSERT INTO group_memberships AS m (import_id, group_type, group_id, id_type, id_value, role, member, added_at, removed_at, updated_at)
+         SELECT $1, group_type, group_id, id_type, id_value, role, NOT removed, clock_timestamp(),
+                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp()
+         FROM act WHERE outcome IN ('created', 'updated', 'removed')
+         ON CONFLICT (import_id, group_type, group_id, id_type, id_value) DO UPDATE
+           SET member = EXCLUDED.member,
+               role = CASE WHEN EXCLUDED.member THEN EXCLUDED.role ELSE m.role END,
+               added_at = CASE WHEN EXCLUDED.member AND NOT m.member THEN EXCLUDED.added_at ELSE m.added_at END,
+               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at
+         RETURNING 1)
+       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       FROM act`,
+      [importId],
+    );
+    return countsOf(res.rows[0]);
+  },
+};

@@ -1,0 +1,48 @@
+/** Profiles: upsert, insert-only or update-only of the mapped attributes; unchanged rows detected. */
+import { type Loader, num, OUTCOME_COUNTS } from './types';
+
+export const profileLoader: Loader = {
+  stageColumns: 'id_type text, id_value text, attributes jsonb',
+  async merge({ client, spec, importId, runId }) {
+    const mode = spec.dataType === 'profile' ? spec.mode : 'upsert';
+    const res = await client.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (id_type, id_value) id_type, id_value, attributes,
+                count(*) OVER (PARTITION BY id_type, id_value) AS n
+         FROM stage ORDER BY id_type, id_value, seq DESC),
+       cls AS (
+         SELECT l.*, i.person_id IS NULL AS new_user, p.attributes AS old
+         FROM latest l
+         LEFT JOIN identities i ON i.id_type = l.id_type AND i.id_value = l.id_value
+         LEFT JOIN profile_attributes p
+           ON p.id_type = l.id_type AND p.id_value = l.id_value AND p.import_id = $1),
+       act AS (
+         SELECT *, CASE
+           WHEN $3 = 'insert-only' AND NOT new_user THEN 'skipped'
+           WHEN $3 = 'update-only' AND new_user THEN 'skipped'
+           WHEN new_user THEN 'created'
+           WHEN old IS NOT NULL AND old || attributes = old THEN 'unchanged'
+           ELSE 'updated' END AS outcome
+         FROM cls),
+       ids AS (
+         INSERT INTO identities (id_type, id_value, person_id, import_id)
+         SELECT id_type, id_value, nextval('person_ids'), $1 FROM act WHERE outcome = 'created'
+         ON CONFLICT (id_type, id_value) DO NOTHING RETURNING 1),
+       written AS (
+         INSERT INTO profile_attributes AS p (id_type, id_value, import_id, attributes, run_id, updated_at)
+         SELECT id_type, id_value, $1, attributes, $2, clock_timestamp() FROM act
+         WHERE outcome IN ('created', 'updated')
+         ON CONFLICT (id_type, id_value, import_id) DO UPDATE
+           SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+         RETURNING 1)
+       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       FROM act`,
+      [importId, runId, mode],
+    );
+    const r = res.rows[0];
+    return {
+      created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
+      removed: 0, duplicates: 0, profilesCreated: num(r.profiles_created),
+    };
+  },
+};

@@ -1,0 +1,54 @@
+/** What every loader reports for one batch, and what it gets to work with. */
+import type pg from 'pg';
+import type { ImportSpec } from '../../../spec/importSpec';
+
+export interface Counts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  skipped: number;
+  removed: number;
+  profilesCreated: number;
+}
+
+export const zeroCounts = (): Counts => ({
+  created: 0, updated: 0, unchanged: 0, duplicates: 0, skipped: 0, removed: 0, profilesCreated: 0,
+});
+
+export interface LoadContext {
+  client: pg.PoolClient;
+  spec: ImportSpec;
+  importId: string;
+  runId: number;
+}
+
+export interface Loader {
+  /** Columns of the batch's staging table, after `seq integer`. */
+  stageColumns: string;
+  /** Merge the staged rows into the store (inside the batch transaction) and count the outcomes. */
+  merge(ctx: LoadContext): Promise<Counts>;
+}
+
+/** Sum helper for the rows the merge statements return. */
+export const num = (v: unknown): number => Number(v ?? 0);
+
+/**
+ * Per key, the last row in (cursor, key) order wins (brief §3). Each source row is counted with its
+ * key's outcome, in order: the first row takes the outcome, the rows after it are updates of it.
+ */
+export const OUTCOME_COUNTS = `
+  coalesce(sum(CASE WHEN outcome = 'created' THEN 1 ELSE 0 END), 0) AS created,
+  coalesce(sum(CASE WHEN outcome IN ('created', 'removed') THEN n - 1 WHEN outcome = 'updated' THEN n ELSE 0 END), 0) AS updated,
+  coalesce(sum(CASE WHEN outcome = 'unchanged' THEN n ELSE 0 END), 0) AS unchanged,
+  coalesce(sum(CASE WHEN outcome = 'skipped' THEN n ELSE 0 END), 0) AS skipped,
+  coalesce(sum(CASE WHEN outcome = 'removed' THEN 1 ELSE 0 END), 0) AS removed`;
+
+/** Create identifiers the store has never seen (each its own person): counted as created profiles. */
+export const ENSURE_IDENTITIES = (source: string) => `
+  INSERT INTO identities (id_type, id_value, person_id, import_id)
+  SELECT u.id_type, u.id_value, nextval('person_ids'), $1
+  FROM (SELECT DISTINCT id_type, id_value FROM ${source}) u
+  WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id_type = u.id_type AND i.id_value = u.id_value)
+  ON CONFLICT (id_type, id_value) DO NOTHING
+  RETURNING 1`;

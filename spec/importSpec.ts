@@ -1,0 +1,256 @@
+/**
+ * The import specification: the single source of truth for what an import is.
+ * API validation, CLI input checks and the workflow's types all derive from this schema.
+ * It never holds a secret: a source names a connection, which the worker resolves itself.
+ */
+import { z } from 'zod';
+
+/** A SQL identifier as users may name it: letters, digits, underscore, dollar; optionally schema-qualified. */
+const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+export const columnName = z
+  .string()
+  .regex(IDENT, 'must be a plain column name (letters, digits, _ and $; no quotes, spaces or SQL)');
+export const tableName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62}){0,2}$/,
+    'must be a table name, optionally qualified as schema.table (no quotes, spaces or SQL)',
+  );
+
+export const importId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or digit');
+
+export const valueTypes = ['string', 'number', 'boolean', 'timestamp', 'date', 'json'] as const;
+export const valueType = z.enum(valueTypes);
+export type ValueType = z.infer<typeof valueType>;
+
+/** A value taken from a column, or a constant for every row (for example an id type or an event name). */
+export const columnOrConstant = z.union([
+  z.object({ column: columnName }).strict(),
+  z.object({ value: z.string().min(1).max(1024) }).strict(),
+]);
+export type ColumnOrConstant = z.infer<typeof columnOrConstant>;
+
+/** One mapped attribute or event property: source column → property of a declared type. */
+export const propertyMapping = z
+  .object({
+    column: columnName,
+    property: z.string().min(1).max(255).optional(),
+    type: valueType.default('string'),
+    /** For timestamp and date columns: a pattern such as `dd/MM/yyyy HH:mm:ss`, `epoch_s` or `epoch_ms`. */
+    format: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+export type PropertyMapping = z.infer<typeof propertyMapping>;
+
+const timestampColumn = z
+  .object({ column: columnName, format: z.string().min(1).max(64).optional() })
+  .strict();
+
+/** The cursor: a growing column, a unique tie-breaker key, and a lag behind the source's clock. */
+export const cursorSpec = z
+  .object({
+    column: columnName,
+    /** A unique column (or the primary key) that orders rows sharing one cursor value. */
+    key: columnName,
+    /**
+     * How far behind the source's clock (timestamp cursors, in seconds) or its maximum
+     * (sequence cursors, in units) each run stops. Rows committed late within the lag are not lost.
+     */
+    lag: z.number().nonnegative().default(0),
+  })
+  .strict();
+
+export const identifierOptions = z
+  .object({
+    trim: z.boolean().default(true),
+    lowerCase: z.boolean().default(false),
+    reserved: z
+      .array(z.string())
+      .default(['null', 'undefined', 'none', 'nan', 'test']),
+    maxLength: z.number().int().min(1).max(1024).default(1024),
+  })
+  .strict();
+export type IdentifierOptions = z.infer<typeof identifierOptions>;
+
+export const sourceSpec = z
+  .object({
+    /** The name of a connection configured on the worker (or stored by the API). Never credentials. */
+    connection: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a connection name (letters, digits, _ and -)'),
+    table: tableName.optional(),
+    /** A single SELECT, run read-only; the cursor bounds are applied around it as parameters. */
+    query: z.string().min(1).max(100_000).optional(),
+  })
+  .strict()
+  .refine((s) => (s.table === undefined) !== (s.query === undefined), {
+    message: 'give exactly one of table or query',
+    path: ['table'],
+  });
+
+const common = {
+  id: importId,
+  name: z.string().min(1).max(200),
+  source: sourceSpec,
+  cursor: cursorSpec,
+  identifiers: identifierOptions.default({ trim: true, lowerCase: false, reserved: ['null', 'undefined', 'none', 'nan', 'test'], maxLength: 1024 }),
+  /** Zone-less timestamps are read in this IANA time zone. */
+  timeZone: z.string().min(1).max(64).default('UTC'),
+  batchSize: z.number().int().min(1).max(200_000).default(10_000),
+};
+
+const userRef = {
+  userId: z.object({ column: columnName }).strict(),
+  idType: columnOrConstant.default({ value: 'external_id' }),
+};
+
+export const profileMapping = z
+  .object({
+    ...userRef,
+    attributes: z.array(propertyMapping).max(500).default([]),
+  })
+  .strict();
+
+export const activityMapping = z
+  .object({
+    ...userRef,
+    eventType: columnOrConstant,
+    timestamp: timestampColumn,
+    properties: z.array(propertyMapping).max(500).default([]),
+  })
+  .strict();
+
+export const segmentsMapping = z
+  .object({
+    ...userRef,
+    /** A column holding one segment name, or an array of names (a Postgres array or a JSON array). */
+    segment: z.object({ column: columnName, array: z.boolean().default(false) }).strict(),
+    /** A boolean column: true removes the membership instead of adding it. */
+    removed: z.object({ column: columnName }).strict().optional(),
+  })
+  .strict();
+
+export const identityMapping = z
+  .object({
+    left: z.object({ idType: columnOrConstant, value: z.object({ column: columnName }).strict() }).strict(),
+    right: z.object({ idType: columnOrConstant, value: z.object({ column: columnName }).strict() }).strict(),
+  })
+  .strict();
+
+export const groupMapping = z
+  .object({
+    ...userRef,
+    groupId: z.object({ column: columnName }).strict(),
+    groupType: columnOrConstant,
+    role: z.object({ column: columnName }).strict().optional(),
+    removed: z.object({ column: columnName }).strict().optional(),
+  })
+  .strict();
+
+export const profileImport = z
+  .object({
+    ...common,
+    dataType: z.literal('profile'),
+    mode: z.enum(['upsert', 'insert-only', 'update-only']).default('upsert'),
+    mapping: profileMapping,
+  })
+  .strict();
+
+export const activityImport = z
+  .object({
+    ...common,
+    dataType: z.literal('activity'),
+    /** How long an event is remembered for deduplication, renewed each time it is seen again. */
+    dedupWindowDays: z.number().int().min(0).max(3650).default(90),
+    mapping: activityMapping,
+  })
+  .strict();
+
+export const segmentsImport = z
+  .object({ ...common, dataType: z.literal('segments'), mapping: segmentsMapping })
+  .strict();
+
+export const identityImport = z
+  .object({ ...common, dataType: z.literal('identity'), mapping: identityMapping })
+  .strict();
+
+export const groupImport = z.object({ ...common, dataType: z.literal('group'), mapping: groupMapping }).strict();
+
+export const importSpec = z.discriminatedUnion('dataType', [
+  profileImport,
+  activityImport,
+  segmentsImport,
+  identityImport,
+  groupImport,
+]);
+
+/** What callers write (defaults optional). */
+export type ImportSpecInput = z.input<typeof importSpec>;
+/** What the engine runs (defaults filled in). */
+export type ImportSpec = z.infer<typeof importSpec>;
+export type DataType = ImportSpec['dataType'];
+export type ProfileImport = z.infer<typeof profileImport>;
+export type ActivityImport = z.infer<typeof activityImport>;
+export type SegmentsImport = z.infer<typeof segmentsImport>;
+export type IdentityImport = z.infer<typeof identityImport>;
+export type GroupImport = z.infer<typeof groupImport>;
+
+/** Parse and fill defaults; throws an Error whose message names every offending field. */
+export function parseImportSpec(input: unknown): ImportSpec {
+  const result = importSpec.safeParse(input);
+  if (!result.success) throw new InvalidSpecError(result.error);
+  return result.data;
+}
+
+export class InvalidSpecError extends Error {
+  readonly issues: { path: string; message: string }[];
+  constructor(error: z.ZodError) {
+    const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+    super(`invalid import spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'InvalidSpecError';
+    this.issues = issues;
+  }
+}
+
+/** Every source column the mapping reads, with the field of the spec that names it. */
+export function mappedColumns(spec: ImportSpec): { column: string; field: string }[] {
+  const out: { column: string; field: string }[] = [
+    { column: spec.cursor.column, field: 'cursor.column' },
+    { column: spec.cursor.key, field: 'cursor.key' },
+  ];
+  const ref = (c: ColumnOrConstant | undefined, field: string) => {
+    if (c && 'column' in c) out.push({ column: c.column, field });
+  };
+  const m = spec.mapping;
+  if ('userId' in m) {
+    out.push({ column: m.userId.column, field: 'mapping.userId' });
+    ref(m.idType, 'mapping.idType');
+  }
+  switch (spec.dataType) {
+    case 'profile':
+      spec.mapping.attributes.forEach((a, i) => out.push({ column: a.column, field: `mapping.attributes.${i}` }));
+      break;
+    case 'activity':
+      ref(spec.mapping.eventType, 'mapping.eventType');
+      out.push({ column: spec.mapping.timestamp.column, field: 'mapping.timestamp' });
+      spec.mapping.properties.forEach((a, i) => out.push({ column: a.column, field: `mapping.properties.${i}` }));
+      break;
+    case 'segments':
+      out.push({ column: spec.mapping.segment.column, field: 'mapping.segment' });
+      if (spec.mapping.removed) out.push({ column: spec.mapping.removed.column, field: 'mapping.removed' });
+      break;
+    case 'identity':
+      ref(spec.mapping.left.idType, 'mapping.left.idType');
+      out.push({ column: spec.mapping.left.value.column, field: 'mapping.left.value' });
+      ref(spec.mapping.right.idType, 'mapping.right.idType');
+      out.push({ column: spec.mapping.right.value.column, field: 'mapping.right.value' });
+      break;
+    case 'group':
+      out.push({ column: spec.mapping.groupId.column, field: 'mapping.groupId' });
+      ref(spec.mapping.groupType, 'mapping.groupType');
+      if (spec.mapping.role) out.push({ column: spec.mapping.role.column, field: 'mapping.role' });
+      if (spec.mapping.removed) out.push({ column: spec.mapping.removed.column, field: 'mapping.removed' });
+      break;
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * Timestamp parsing to the microsecond (brief §2). JavaScript's Date holds milliseconds only, so a
+ * parsed instant is kept as epoch milliseconds plus the extra microseconds, and written out as an
+ * ISO 8601 UTC string with six fractional digits, which Postgres reads back exactly.
+ */
+
+export interface Instant {
+  /** Whole milliseconds since the epoch (UTC). */
+  ms: number;
+  /** Microseconds beyond `ms`, 0..999. */
+  us: number;
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Format an instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+export function formatInstant(t: Instant): string {
+  const iso = new Date(t.ms).toISOString(); // ...SS.mmmZ
+  return `${iso.slice(0, 23)}${String(t.us).padStart(3, '0')}Z`;
+}
+
+/** Offset in minutes of `zone` at the given UTC instant (cached per zone and hour). */
+const offsetCache = new Map<string, number>();
+const dtfCache = new Map<string, Intl.DateTimeFormat>();
+function zoneOffsetMinutes(zone: string, utcMs: number): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  const hourKey = `${zone}|${Math.floor(utcMs / 3_600_000)}`;
+  const cached = offsetCache.get(hourKey);
+  if (cached !== undefined) return cached;
+  let dtf = dtfCache.get(zone);
+  if (!dtf) {
+    dtf = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    dtfCache.set(zone, dtf);
+  }
+  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
+  const offset = Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  if (offsetCache.size > 10_000) offsetCache.clear();
+  offsetCache.set(hourKey, offset);
+  return offset;
+}
+
+/** Wall-clock fields in a zone → epoch ms (two passes settle DST edges). */
+function wallToUtc(fields: number, zone: string): number {
+  let guess = fields - zoneOffsetMinutes(zone, fields) * 60_000;
+  guess = fields - zoneOffsetMinutes(zone, guess) * 60_000;
+  return guess;
+}
+
+function validDate(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60) return false;
+  const dim = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d <= dim;
+}
+
+function fromFields(
+  y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string | undefined,
+  zone: string | undefined, defaultZone: string,
+): Instant | null {
+  if (!validDate(y, mo, d, h, mi, s)) return null;
+  const digits = (frac ?? '').padEnd(6, '0');
+  const msPart = Number(digits.slice(0, 3));
+  const us = Number(digits.slice(3, 6));
+  let ms = Date.UTC(y, mo - 1, d, h, mi, s, msPart);
+  if (y < 100) ms = new Date(ms).setUTCFullYear(y);
+  if (zone === undefined) {
+    ms = wallToUtc(ms, defaultZone);
+  } else if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const hh = Number(zone.slice(1, 3));
+    const mm = Number(zone.slice(3).replace(':', '') || '0');
+    ms -= sign * (hh * 60 + mm) * 60_000;
+  }
+  return { ms, us };
+}
+
+/** A compiled custom pattern such as `dd/MM/yyyy HH:mm:ss.SSSSSS` (yyyy MM dd HH mm ss S… and literals). */
+function compilePattern(pattern: string): (s: string, zone: string) => Instant | null {
+  const fields: string[] = [];
+  let re = '^';
+  const tokens = pattern.match(/yyyy|MM|dd|HH|mm|ss|S{1,9}|XXX|Z|'[^']*'|./g) ?? [];
+  for (const tok of tokens) {
+    if (tok === 'yyyy') { re += '(\\d{4})'; fields.push('y'); }
+    else if (tok === 'MM' || tok === 'dd' || tok === 'HH' || tok === 'mm' || tok === 'ss') { re += '(\\d{1,2})'; fields.push(tok); }
+    else if (/^S+$/.test(tok)) { re += `(\\d{1,${tok.length}})`; fields.push('S'); }
+    else if (tok === 'XXX' || tok === 'Z') { re += '(Z|[+-]\\d{2}:?\\d{2})'; fields.push('zone'); }
+    else if (tok.startsWith("'")) re += tok.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else re += tok.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  const compiled = new RegExp(`${re}$`);
+  return (s, defaultZone) => {
+    const m = compiled.exec(s);
+    if (!m) return null;
+    const v: Record<string, string> = {};
+    fields.forEach((f, i) => { v[f] = m[i + 1]!; });
+    return fromFields(
+      Number(v.y ?? '1970'), Number(v.MM ?? '1'), Number(v.dd ?? '1'), Number(v.HH ?? '0'), Number(v.mm ?? '0'),
+      Number(v.ss ?? '0'), v.S, v.zone, defaultZone,
+    );
+  };
+}
+
+const patternCache = new Map<string, (s: string, zone: string) => Instant | null>();
+
+/**
+ * Parse a timestamp. Without a format: ISO 8601 (with or without zone), `yyyy-MM-dd`,
+ * `dd/MM/yyyy HH:mm:ss`, or an epoch number (seconds below 1e11, else milliseconds).
+ * With a format: `epoch_s`, `epoch_ms`, `epoch_us`, or a pattern. Returns null when it cannot be read.
+ */
+export function parseTimestamp(raw: string, format: string | undefined, timeZone: string): Instant | null {
+  const s = raw.trim();
+  if (s === '') return null;
+  if (format === 'epoch_s' || format === 'epoch_ms' || format === 'epoch_us' || (!format && /^-?\d+(\.\d+)?$/.test(s))) {
+    if (!/^-?\d+(\.\d+)?$/.test(s)) return null;
+    const unit = format ?? (Math.abs(Number(s)) < 1e11 ? 'epoch_s' : 'epoch_ms');
+    return fromEpoch(s, unit === 'epoch_s' ? 6 : unit === 'epoch_ms' ? 3 : 0);
+  }
+  if (format) {
+    let fn = patternCache.get(format);
+    if (!fn) { fn = compilePattern(format); patternCache.set(format, fn); }
+    return fn(s, timeZone);
+  }
+  const m = ISO.exec(s);
+  if (m) {
+    return fromFields(
+      Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? '0'), Number(m[5] ?? '0'), Number(m[6] ?? '0'),
+      m[7], m[8], timeZone,
+    );
+  }
+  let fn = patternCache.get('dd/MM/yyyy HH:mm:ss');
+  if (!fn) { fn = compilePattern('dd/MM/yyyy HH:mm:ss'); patternCache.set('dd/MM/yyyy HH:mm:ss', fn); }
+  return fn(s, timeZone);
+}
+
+/** Epoch text scaled to microseconds by `shift` decimal places, exactly (no float rounding). */
+function fromEpoch(s: string, shift: number): Instant | null {
+  const neg = s.startsWith('-');
+  const [intPart, fracPart = ''] = (neg ? s.slice(1) : s).split('.');
+  const digits = `${intPart}${fracPart.padEnd(shift, '0').slice(0, shift)}`;
+  let micros = BigInt(digits);
+  if (neg) micros = -micros;
+  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const us = Number(micros - ms * 1000n);
+  const msNum = Number(ms);
+  if (!Number.isFinite(msNum) || Math.abs(msNum) > 8.64e15) return null;
+  return { ms: msNum, us };
+}
+
+/** Parse a date (no time): `yyyy-MM-dd` or a pattern; returns `YYYY-MM-DD` or null. */
+export function parseDate(raw: string, format: string | undefined): string | null {
+  const t = parseTimestamp(raw, format, 'UTC');
+  if (!t) return null;
+  return new Date(t.ms).toISOString().slice(0, 10);
+}

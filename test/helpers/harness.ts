@@ -1,0 +1,94 @@
+/** Per-file test harness: fresh databases on the shared cluster, a Temporal client and an in-process worker. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createWorker } from '../../worker';
+import { staticConnections } from '../../connectors/connections';
+import { createPool } from '../../connectors/store/store';
+import { migrate } from '../../connectors/store/migrate';
+import { ensureDatabase } from '../../connectors/store/embeddedPostgres';
+import type { ImportSpecInput } from '../../spec/importSpec';
+import type { RunRecord } from '../../activities';
+import { importWorkflowId, IMPORT_WORKFLOW_TYPE } from '../../workflows/definitions';
+
+export function databaseUrl(name: string): string {
+  const admin = new URL(inject('pgAdminUrl'));
+  admin.pathname = `/${name}`;
+  return admin.toString();
+}
+
+/** A fresh, empty database on the shared cluster. */
+export async function freshDatabase(prefix: string): Promise<string> {
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  await ensureDatabase(inject('pgAdminUrl'), name);
+  return databaseUrl(name);
+}
+
+export interface Harness {
+  client: Client;
+  store: pg.Pool;
+  storeUrl: string;
+  source: pg.Pool;
+  sourceUrl: string;
+  taskQueue: string;
+  worker: Worker | null;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Start an import workflow and wait for its result. */
+  runImport(spec: ImportSpecInput): Promise<RunRecord>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(prefix: string, options: { inProcessWorker?: boolean } = {}): Promise<Harness> {
+  const storeUrl = await freshDatabase(`${prefix}_store`);
+  const sourceUrl = await freshDatabase(`${prefix}_src`);
+  const store = createPool(storeUrl);
+  await migrate(store);
+  const source = createPool(sourceUrl);
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = `test-${prefix}-${randomUUID().slice(0, 8)}`;
+  let running: { worker: Worker; done: Promise<void>; close(): Promise<void> } | null = null;
+
+  const h: Harness = {
+    client, store, storeUrl, source, sourceUrl, taskQueue,
+    get worker() { return running?.worker ?? null; },
+    async startWorker() {
+      const { worker, close } = await createWorker({
+        temporalAddress: inject('temporalAddress'),
+        namespace: 'default',
+        taskQueue,
+        store,
+        resolveConnection: staticConnections({ warehouse: sourceUrl }),
+      });
+      running = { worker, done: worker.run(), close };
+    },
+    async stopWorker() {
+      if (!running) return;
+      const r = running;
+      running = null;
+      r.worker.shutdown();
+      await r.done;
+      await r.close();
+    },
+    async runImport(spec) {
+      const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: importWorkflowId(spec.id),
+        args: [spec],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      });
+      return (await handle.result()) as RunRecord;
+    },
+    async close() {
+      await h.stopWorker();
+      await connection.close();
+      await store.end();
+      await source.end();
+    },
+  };
+  if (options.inProcessWorker !== false) await h.startWorker();
+  return h;
+}

@@ -1,0 +1,148 @@
+/**
+ * importWorkflow(spec): one run of an import. Fixes the run's upper bound, loops over batches until
+ * caught up, and records the outcome. Rows never cross Temporal: only ids, positions and counts do.
+ * Long runs continue-as-new, carrying the run id and upper bound, so history stays small.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  allHandlersFinished,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, RunRecord } from '../activities';
+import { importSpec, type ImportSpec, type ImportSpecInput } from '../spec/importSpec';
+import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from './definitions';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+
+/** Short bookkeeping calls against the store and the source's metadata. */
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] },
+});
+
+/** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
+const batches = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] },
+});
+
+/** State carried across continue-as-new. */
+export interface ImportCarry {
+  runId: number;
+  upperBound: string | null;
+  nullCursorRows: number;
+  paused: boolean;
+  sourceKind: string;
+}
+
+/** Batches per workflow execution before continuing as new, whatever the server suggests. */
+const MAX_BATCHES_PER_EXECUTION = 500;
+
+export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry): Promise<RunRecord> {
+  const parsed = importSpec.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid import spec: ${detail}`, 'InvalidSpec');
+  }
+  const spec: ImportSpec = parsed.data;
+  const progress: ImportProgress = {
+    importId: spec.id,
+    runId: carry?.runId ?? null,
+    stage: 'starting',
+    paused: carry?.paused ?? false,
+    rowsRead: 0,
+    rowsLoaded: 0,
+    rejected: 0,
+    batches: 0,
+    position: null,
+    upperBound: carry?.upperBound ?? null,
+    nullCursorRows: carry?.nullCursorRows ?? 0,
+  };
+  setHandler(progressQuery, () => progress, { description: 'Progress of this run: stage, rows read and loaded, position' });
+  setHandler(pauseSignal, () => { progress.paused = true; }, { description: 'Pause at the next batch boundary' });
+  setHandler(resumeSignal, () => { progress.paused = false; }, { description: 'Resume from the committed position' });
+
+  let runId = carry?.runId;
+  try {
+    let sourceKind = carry?.sourceKind;
+    if (runId === undefined) {
+      const begun = await bookkeeping.beginRun({
+        spec,
+        workflowId: workflowInfo().workflowId,
+        workflowRunId: workflowInfo().firstExecutionRunId,
+      });
+      runId = begun.runId;
+      sourceKind = begun.sourceKind;
+      progress.runId = begun.runId;
+      progress.upperBound = begun.upperBound;
+      progress.nullCursorRows = begun.nullCursorRows;
+    }
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.importId, value: spec.id },
+      { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType },
+      { key: SEARCH_ATTRIBUTES.sourceKind, value: sourceKind ?? 'unknown' },
+    ]);
+
+    let executionBatches = 0;
+    while (progress.upperBound !== null) {
+      if (progress.paused) {
+        progress.stage = 'paused';
+        await condition(() => !progress.paused);
+      }
+      progress.stage = 'importing';
+      const result = await batches.importBatch({ importId: spec.id, runId, upperBound: progress.upperBound });
+      executionBatches++;
+      applyRun(progress, result.run);
+      if (result.position) progress.position = result.position.cursor;
+      if (result.done) break;
+      if (executionBatches >= MAX_BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof importWorkflow>(input, {
+          runId,
+          upperBound: progress.upperBound,
+          nullCursorRows: progress.nullCursorRows,
+          paused: progress.paused,
+          sourceKind: sourceKind ?? 'unknown',
+        });
+      }
+    }
+    progress.stage = 'finishing';
+    const record = await bookkeeping.finishRun({ runId, outcome: 'completed' });
+    applyRun(progress, record);
+    progress.stage = 'completed';
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: record.status }]);
+    return record;
+  } catch (err) {
+    if (runId !== undefined && !isContinueAsNew(err)) {
+      const cancelled = isCancellation(err);
+      progress.stage = cancelled ? 'cancelled' : 'failed';
+      const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      // Record the outcome even when the workflow itself is being cancelled.
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.finishRun({ runId: runId!, outcome: cancelled ? 'cancelled' : 'failed', error: message }),
+      );
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: cancelled ? 'cancelled' : 'failed' }]);
+      log.warn('import run ended without success', { importId: spec.id, runId, error: message });
+    }
+    throw err;
+  }
+}
+
+function applyRun(progress: ImportProgress, run: RunRecord): void {
+  progress.rowsRead = run.rowsRead;
+  progress.rowsLoaded = run.created + run.updated + run.unchanged + run.duplicates + run.skipped + run.removed;
+  progress.rejected = run.rejected;
+  progress.batches = run.batches;
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ContinueAsNew';
+}
