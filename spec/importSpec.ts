@@ -4,6 +4,7 @@
  * It never holds a secret: a source names a connection, which the worker resolves itself.
  */
 import { z } from 'zod';
+import { assertSingleSelect } from './sqlGuard';
 
 /** A SQL identifier as users may name it: letters, digits, underscore, dollar; optionally schema-qualified. */
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -80,7 +81,18 @@ export const sourceSpec = z
     connection: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a connection name (letters, digits, _ and -)'),
     table: tableName.optional(),
     /** A single SELECT, run read-only; the cursor bounds are applied around it as parameters. */
-    query: z.string().min(1).max(100_000).optional(),
+    query: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .superRefine((sql, ctx) => {
+        try {
+          assertSingleSelect(sql);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .optional(),
   })
   .strict()
   .refine((s) => (s.table === undefined) !== (s.query === undefined), {

@@ -40,7 +40,8 @@ export function quoteTable(table: string): string {
 
 function fromClause(relation: Relation): string {
   if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
-  return `(${assertSingleSelect(relation.query)}) AS src`;
+  // Newlines keep a trailing -- comment in the user's query from swallowing the closing parenthesis.
+  return `(\n${assertSingleSelect(relation.query)}\n) AS src`;
 }
 
 /** Turn driver errors into configuration errors where retrying cannot help. */

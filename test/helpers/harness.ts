@@ -1,7 +1,7 @@
 /** Per-file test harness: fresh databases on the shared cluster, a Temporal client and an in-process worker. */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { Client, Connection, type WorkflowHandle, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createWorker } from '../../worker';
@@ -12,6 +12,13 @@ import { ensureDatabase } from '../../connectors/store/embeddedPostgres';
 import type { ImportSpecInput } from '../../spec/importSpec';
 import type { RunRecord } from '../../activities';
 import { importWorkflowId, IMPORT_WORKFLOW_TYPE } from '../../workflows/definitions';
+
+// Quiet the SDK's INFO lines; warnings and errors still show.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process
+}
 
 export function databaseUrl(name: string): string {
   const admin = new URL(inject('pgAdminUrl'));
@@ -38,6 +45,7 @@ export interface Harness {
   stopWorker(): Promise<void>;
   /** Start an import workflow and wait for its result. */
   runImport(spec: ImportSpecInput): Promise<RunRecord>;
+  startImport(spec: ImportSpecInput): Promise<WorkflowHandle>;
   close(): Promise<void>;
 }
 
@@ -74,13 +82,15 @@ export async function createHarness(prefix: string, options: { inProcessWorker?:
       await r.close();
     },
     async runImport(spec) {
-      const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+      return (await (await h.startImport(spec)).result()) as RunRecord;
+    },
+    startImport(spec) {
+      return client.workflow.start(IMPORT_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: importWorkflowId(spec.id),
         args: [spec],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       });
-      return (await handle.result()) as RunRecord;
     },
     async close() {
       await h.stopWorker();
@@ -91,4 +101,12 @@ export async function createHarness(prefix: string, options: { inProcessWorker?:
   };
   if (options.inProcessWorker !== false) await h.startWorker();
   return h;
+}
+
+/** A unique import id per test, since every file shares one Temporal server. */
+export const uniqueId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function count(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
+  const r = await pool.query(sql, params);
+  return Number(Object.values(r.rows[0] as object)[0]);
 }

@@ -1,0 +1,188 @@
+/** Each data type imported end to end through the workflow; counts and contents checked in the store. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+
+let h: Harness;
+beforeAll(async () => { h = await createHarness('types'); });
+afterAll(async () => { await h?.close(); });
+
+const base = (id: string, table: string) => ({
+  id, name: `test ${id}`, source: { connection: 'warehouse', table }, cursor: { column: 'updated_at', key: 'id' },
+});
+
+describe('profiles', () => {
+  it('upserts attributes, detects unchanged rows, applies the last row per user, and honours modes', async () => {
+    await h.source.query(`CREATE TABLE users (id int PRIMARY KEY, email text, name text, age int, vip boolean,
+      signed_up timestamptz, updated_at timestamptz NOT NULL)`);
+    await h.source.query(`INSERT INTO users VALUES
+      (1, ' Ann@Example.com ', 'Ann', 31, true, '2024-01-02 03:04:05.123456+00', '2026-01-01'),
+      (2, 'bob@example.com', 'Bob', 40, false, '2024-02-01 00:00:00+00', '2026-01-01'),
+      (3, 'bob@example.com', 'Bobby', 41, false, '2024-02-01 00:00:00+00', '2026-01-02'),
+      (4, 'cy@example.com', 'Cy', NULL, NULL, NULL, '2026-01-03')`);
+    const spec = {
+      ...base(uniqueId('profiles'), 'users'),
+      dataType: 'profile' as const,
+      identifiers: { lowerCase: true },
+      mapping: {
+        userId: { column: 'email' },
+        idType: { value: 'email' },
+        attributes: [
+          { column: 'name', type: 'string' as const },
+          { column: 'age', type: 'number' as const },
+          { column: 'vip', type: 'boolean' as const },
+          { column: 'signed_up', type: 'timestamp' as const },
+        ],
+      },
+    };
+    const first = await h.runImport(spec);
+    expect(first).toMatchObject({ status: 'succeeded', rowsRead: 4, created: 3, updated: 1, unchanged: 0, rejected: 0, profilesCreated: 3 });
+    const ann = await h.store.query(`SELECT attributes FROM profiles WHERE id_type = 'email' AND id_value = 'ann@example.com'`);
+    expect(ann.rows[0].attributes).toEqual({ name: 'Ann', age: 31, vip: true, signed_up: '2024-01-02T03:04:05.123456Z' });
+    const bob = await h.store.query(`SELECT attributes FROM profiles WHERE id_value = 'bob@example.com'`);
+    expect(bob.rows[0].attributes).toMatchObject({ name: 'Bobby', age: 41 }); // last row in cursor order wins
+
+    // Same rows again (a fresh run reads from the start after a position reset): nothing changes.
+    await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
+    const again = await h.runImport(spec);
+    expect(again).toMatchObject({ status: 'succeeded', rowsRead: 4, created: 0, updated: 0, unchanged: 4 });
+
+    // A changed row is an update; the position moves on so only the new row is read.
+    await h.source.query(`UPDATE users SET name = 'Ann B', updated_at = '2026-02-01' WHERE id = 1`);
+    const third = await h.runImport(spec);
+    expect(third).toMatchObject({ rowsRead: 1, updated: 1, created: 0, unchanged: 0 });
+    expect(await count(h.store, `SELECT count(*) FROM profile_attributes WHERE import_id = $1`, [spec.id])).toBe(3);
+
+    // insert-only never touches existing users; update-only never creates users.
+    await h.source.query(`CREATE TABLE users2 (id int PRIMARY KEY, email text, name text, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO users2 VALUES (1, 'ann@example.com', 'changed', '2026-03-01'), (2, 'new@example.com', 'New', '2026-03-01')`);
+    const m = { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'name' }] };
+    const insertOnly = await h.runImport({ ...base(uniqueId('ins'), 'users2'), dataType: 'profile', mode: 'insert-only', mapping: m });
+    expect(insertOnly).toMatchObject({ created: 1, skipped: 1, updated: 0 });
+    const updateOnly = await h.runImport({ ...base(uniqueId('upd'), 'users2'), dataType: 'profile', mode: 'update-only', mapping: m });
+    expect(updateOnly).toMatchObject({ created: 0, updated: 2, skipped: 0 }); // both exist by now
+    await h.source.query(`INSERT INTO users2 VALUES (3, 'ghost@example.com', 'Ghost', '2026-03-02')`);
+    const updateOnly2 = await h.runImport({ ...base(uniqueId('upd2'), 'users2'), dataType: 'profile', mode: 'update-only', mapping: m });
+    expect(updateOnly2).toMatchObject({ skipped: 1 });
+    expect(await count(h.store, `SELECT count(*) FROM identities WHERE id_value = 'ghost@example.com'`)).toBe(0);
+  });
+});
+
+describe('activity', () => {
+  it('appends events, deduplicates per user on type, µs timestamp and typed properties, creates unseen users', async () => {
+    await h.source.query(`CREATE TABLE acts (id int PRIMARY KEY, uid text, kind text, at text, props_amount text, props_num numeric, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO acts VALUES
+      (1, 'u1', 'buy', '2026-01-01T10:00:00.000001Z', '1', 1, '2026-01-01'),
+      (2, 'u1', 'buy', '2026-01-01T10:00:00.000001Z', '1', 1, '2026-01-01'),  -- duplicate of 1
+      (3, 'u1', 'buy', '2026-01-01T10:00:00.000002Z', '1', 1, '2026-01-01'),  -- 1 µs later: new
+      (4, 'u2', 'buy', '2026-01-01T10:00:00.000001Z', '1', 1, '2026-01-01'),  -- other user: new
+      (5, 'u1', 'view', '2026-01-01T10:00:00.000001Z', '1', 1, '2026-01-01'), -- other type: new
+      (6, 'u1', 'buy', '1767261600', '1', 1, '2026-01-02'),                    -- epoch seconds
+      (7, 'u1', 'buy', '01/01/2026 10:00:00', '1', 1, '2026-01-02')            -- same instant as 6: duplicate`);
+    const spec = {
+      ...base(uniqueId('acts'), 'acts'),
+      dataType: 'activity' as const,
+      mapping: {
+        userId: { column: 'uid' },
+        eventType: { column: 'kind' },
+        timestamp: { column: 'at' },
+        properties: [{ column: 'props_amount', property: 'amount', type: 'string' as const }],
+      },
+    };
+    const run = await h.runImport(spec);
+    expect(run).toMatchObject({ status: 'succeeded', rowsRead: 7, created: 5, duplicates: 2, rejected: 0, profilesCreated: 2 });
+    const ev = await h.store.query(`SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at, properties
+      FROM events WHERE import_id = $1 AND id_value = 'u1' AND event_type = 'buy' ORDER BY occurred_at`, [spec.id]);
+    expect(ev.rows.map((r) => r.at)).toEqual(['2026-01-01 10:00:00.000000', '2026-01-01 10:00:00.000001', '2026-01-01 10:00:00.000002']);
+    expect(ev.rows[0].properties).toEqual({ amount: '1' });
+
+    // The same property typed as a number is a different event: 1 and "1" differ.
+    const typed = await h.runImport({
+      ...spec, id: uniqueId('acts-typed'),
+      mapping: { ...spec.mapping, properties: [{ column: 'props_num', property: 'amount', type: 'number' as const }] },
+    });
+    expect(typed).toMatchObject({ created: 5, duplicates: 2 });
+
+    // Re-running over the same rows duplicates nothing.
+    await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
+    const again = await h.runImport(spec);
+    expect(again).toMatchObject({ rowsRead: 7, created: 0, duplicates: 7 });
+    expect(await count(h.store, 'SELECT count(*) FROM events WHERE import_id = $1', [spec.id])).toBe(5);
+
+    // Past the dedup window the event is new again (window renewed on each sighting).
+    await h.store.query(`UPDATE event_dedup SET last_seen_at = last_seen_at - interval '91 days' WHERE id_value = 'u2'`);
+    await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
+    const afterWindow = await h.runImport(spec);
+    expect(afterWindow).toMatchObject({ created: 1, duplicates: 6 });
+  });
+});
+
+describe('segments', () => {
+  it('adds memberships from strings and arrays, and removes them with the removal column', async () => {
+    await h.source.query(`CREATE TABLE seg (id int PRIMARY KEY, uid text, segs text[], gone boolean, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO seg VALUES
+      (1, 'u1', '{vip,"big spenders"}', false, '2026-01-01'),
+      (2, 'u2', '{vip}', false, '2026-01-01'),
+      (3, 'u3', '{churn}', false, '2026-01-01')`);
+    const spec = {
+      ...base(uniqueId('seg'), 'seg'),
+      dataType: 'segments' as const,
+      mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true }, removed: { column: 'gone' } },
+    };
+    const run = await h.runImport(spec);
+    expect(run).toMatchObject({ status: 'succeeded', rowsRead: 3, created: 4, removed: 0 });
+    await h.source.query(`INSERT INTO seg VALUES (4, 'u2', '{vip}', true, '2026-01-02'), (5, 'u1', '{vip}', false, '2026-01-02')`);
+    const second = await h.runImport(spec);
+    expect(second).toMatchObject({ rowsRead: 2, removed: 1, unchanged: 1, created: 0 });
+    const members = await h.store.query(`SELECT segment, id_value FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2`, [spec.id]);
+    expect(members.rows).toEqual([
+      { segment: 'big spenders', id_value: 'u1' }, { segment: 'churn', id_value: 'u3' }, { segment: 'vip', id_value: 'u1' },
+    ]);
+    // Re-added after removal: an update.
+    await h.source.query(`INSERT INTO seg VALUES (6, 'u2', '{vip}', false, '2026-01-03')`);
+    expect(await h.runImport(spec)).toMatchObject({ updated: 1 });
+  });
+});
+
+describe('identity', () => {
+  it('joins identifiers into persons: A–B and C–D, then B–C makes one person', async () => {
+    await h.source.query(`CREATE TABLE links (id int PRIMARY KEY, lt text, lv text, rt text, rv text, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO links VALUES
+      (1, 'email', 'a@x.com', 'phone', '+100', '2026-01-01'),
+      (2, 'email', 'c@x.com', 'device', 'D-1', '2026-01-01')`);
+    const spec = {
+      ...base(uniqueId('ident'), 'links'),
+      dataType: 'identity' as const,
+      mapping: { left: { idType: { column: 'lt' }, value: { column: 'lv' } }, right: { idType: { column: 'rt' }, value: { column: 'rv' } } },
+    };
+    const first = await h.runImport(spec);
+    expect(first).toMatchObject({ status: 'succeeded', created: 2, profilesCreated: 4 });
+    const persons = () => count(h.store, `SELECT count(DISTINCT person_id) FROM identities WHERE id_value IN ('a@x.com','+100','c@x.com','D-1')`);
+    expect(await persons()).toBe(2);
+    await h.source.query(`INSERT INTO links VALUES (3, 'phone', '+100', 'email', 'c@x.com', '2026-01-02')`);
+    const second = await h.runImport(spec);
+    expect(second).toMatchObject({ created: 1, profilesCreated: 0 });
+    expect(await persons()).toBe(1);
+    expect(await count(h.store, 'SELECT count(*) FROM person_merges')).toBe(3); // A–B, C–D, then the two persons
+    // The same link again changes nothing.
+    await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
+    expect(await h.runImport(spec)).toMatchObject({ created: 0, unchanged: 3 });
+    expect(await persons()).toBe(1);
+  });
+});
+
+describe('group', () => {
+  it('adds, updates (role) and removes group memberships', async () => {
+    await h.source.query(`CREATE TABLE hh (id int PRIMARY KEY, hid text, uid text, role text, gone boolean, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO hh VALUES (1, 'H1', 'u1', 'owner', false, '2026-01-01'), (2, 'H1', 'u2', 'member', false, '2026-01-01')`);
+    const spec = {
+      ...base(uniqueId('group'), 'hh'),
+      dataType: 'group' as const,
+      mapping: { userId: { column: 'uid' }, groupId: { column: 'hid' }, groupType: { value: 'household' }, role: { column: 'role' }, removed: { column: 'gone' } },
+    };
+    expect(await h.runImport(spec)).toMatchObject({ status: 'succeeded', created: 2 });
+    await h.source.query(`INSERT INTO hh VALUES (3, 'H1', 'u2', 'owner', false, '2026-01-02'), (4, 'H1', 'u1', 'owner', true, '2026-01-02')`);
+    expect(await h.runImport(spec)).toMatchObject({ updated: 1, removed: 1 });
+    const m = await h.store.query(`SELECT id_value, role, member FROM group_memberships WHERE import_id = $1 ORDER BY id_value`, [spec.id]);
+    expect(m.rows).toEqual([{ id_value: 'u1', role: 'owner', member: false }, { id_value: 'u2', role: 'owner', member: true }]);
+  });
+});
