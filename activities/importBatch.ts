@@ -48,6 +48,9 @@ export function importBatchActivity(deps: ActivityDeps) {
   return async function importBatch({ importId, runId, upperBound }: ImportBatchInput): Promise<BatchResult> {
     const client = await deps.store.connect();
     let committed = false;
+    // While a COPY is open the connection accepts nothing else, so a failure mid-COPY discards the
+    // connection (the server then rolls the transaction back) instead of queueing a ROLLBACK behind it.
+    let copyOpen = false;
     try {
       await client.query('BEGIN');
       // One writer per import: the position row is the lock.
@@ -74,7 +77,9 @@ export function importBatchActivity(deps: ActivityDeps) {
       let last: (string | null)[] | null = null;
       try {
         const copy = client.query(copyFrom('COPY stage FROM STDIN'));
+        copyOpen = true;
         const copyDone = once(copy, 'finish');
+        copyDone.catch(() => undefined); // observed below; a read failure may leave it unawaited
         let buffer = '';
         let copyError: Error | null = null;
         copy.on('error', (e: Error) => { copyError = e; });
@@ -107,6 +112,7 @@ export function importBatchActivity(deps: ActivityDeps) {
         if (buffer) copy.write(buffer);
         copy.end();
         await copyDone;
+        copyOpen = false;
         if (copyError) throw copyError;
       } finally {
         await session.close();
@@ -146,8 +152,12 @@ export function importBatchActivity(deps: ActivityDeps) {
       committed = true;
       return { rows, done: rows < spec.batchSize, position, run: runRecordOf(run.rows[0]) };
     } finally {
-      if (!committed) await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      if (copyOpen) {
+        client.release(true);
+      } else {
+        if (!committed) await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+      }
     }
   };
 }
