@@ -54,7 +54,7 @@ it('a mapped column missing from the source fails the run at once, without retri
   const handle = await h.startImport(spec);
   const err = await handle.result().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  const message = String((err as WorkflowFailedError).cause?.cause?.message);
+  const message = String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message);
   expect(message).toContain('mapped column "loyalty_tier" (mapping.attributes.0) does not exist in table people');
   const history = await handle.fetchHistory();
   const failures = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
@@ -73,7 +73,7 @@ it('a missing table fails at once naming the table', async () => {
     mapping: { userId: { column: 'email' } },
   });
   const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
-  expect(String(err.cause?.cause?.message)).toMatch(/nope/);
+  expect(String((err.cause?.cause as Error | undefined)?.message)).toMatch(/nope/);
 });
 
 it('a spec that is not valid fails the workflow at once, naming each field; a non-SELECT query is rejected', async () => {
@@ -102,6 +102,6 @@ it('a custom query that writes is refused by the read-only transaction', async (
     mapping: { userId: { column: 'email' } },
   });
   const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
-  expect(String(err.cause?.cause?.message)).toMatch(/read-only transaction/);
+  expect(String((err.cause?.cause as Error | undefined)?.message)).toMatch(/read-only transaction/);
   expect(await count(h.source, 'SELECT count(*) FROM w')).toBe(1);
 });
