@@ -81,7 +81,7 @@ export function importBatchActivity(deps: ActivityDeps) {
         const copyDone = once(copy, 'finish');
         copyDone.catch(() => undefined); // observed below; a read failure may leave it unawaited
         let buffer = '';
-        let copyError: Error | null = null;
+        let copyError = null as Error | null; // set by the stream's error event
         copy.on('error', (e: Error) => { copyError = e; });
         const rowsIter = session.read(relationOf(spec), mapping.columns, {
           cursor: spec.cursor.column,

@@ -37,7 +37,7 @@ it('10,000 rows sharing one cursor value, batch size 333: every row loaded once'
 });
 
 it('a late commit within the lag is loaded by the next run; with lag 0 it is lost', async () => {
-  for (const [table, lag] of [['late0', 0], ['late3', 3]] as const) {
+  for (const table of ['late0', 'late3']) {
     await h.source.query(`CREATE TABLE ${table} (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`);
     await h.source.query(`INSERT INTO ${table} SELECT g, 'u', now(), now() - interval '1 hour' + g * interval '1 s' FROM generate_series(1, 10) g`);
   }

@@ -29,8 +29,8 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
       out += b.toString();
       if (out.includes('worker: polling')) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before polling:\n${out}`)));
   });
   await ready;
