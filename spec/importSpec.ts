@@ -27,10 +27,15 @@ export const valueType = z.enum(valueTypes);
 export type ValueType = z.infer<typeof valueType>;
 
 /** A value taken from a column, or a constant for every row (for example an id type or an event name). */
-export const columnOrConstant = z.union([
-  z.object({ column: columnName }).strict(),
-  z.object({ value: z.string().min(1).max(1024) }).strict(),
-]);
+export const columnOrConstant = z.union(
+  [z.object({ column: columnName }).strict(), z.object({ value: z.string().min(1).max(1024) }).strict()],
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: give {"column": "<source column>"} or {"value": "<constant>"}'
+        : 'expected {"column": "<source column>"} or {"value": "<constant>"}',
+  },
+);
 export type ColumnOrConstant = z.infer<typeof columnOrConstant>;
 
 /** One mapped attribute or event property: source column → property of a declared type. */

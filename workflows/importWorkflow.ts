@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, RunRecord } from '../activities';
-import { importSpec, type ImportSpec, type ImportSpecInput } from '../spec/importSpec';
+import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 
@@ -47,12 +47,14 @@ export interface ImportCarry {
 const MAX_BATCHES_PER_EXECUTION = 500;
 
 export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry): Promise<RunRecord> {
-  const parsed = importSpec.safeParse(input);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`invalid import spec: ${detail}`, 'InvalidSpec');
+  let spec: ImportSpec;
+  try {
+    spec = parseImportSpec(input);
+  } catch (err) {
+    // A bad spec never gets better by retrying: fail the workflow at once, naming every field.
+    if (err instanceof InvalidSpecError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidSpec');
+    throw err;
   }
-  const spec: ImportSpec = parsed.data;
   const progress: ImportProgress = {
     importId: spec.id,
     runId: carry?.runId ?? null,
