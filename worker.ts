@@ -2,7 +2,8 @@
  * The worker: wires the real dependencies (store, connectors, connection resolver) into
  * createActivities and runs the import workflows. Configuration from the environment:
  *   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TRIBUTARY_TASK_QUEUE, DATABASE_URL (else embedded Postgres),
- *   TRIBUTARY_CONNECTION_<NAME>=<url> for each source connection.
+ *   TRIBUTARY_CONNECTION_<NAME>=<url> for each source connection, and TRIBUTARY_SECRET_KEY to open the
+ *   connections stored by the API (looked up by id first; the environment's are the fallback).
  */
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -10,6 +11,8 @@ import pg from 'pg';
 import { createActivities } from './activities';
 import type { ActivityDeps } from './activities';
 import { envConnections } from './connectors/connections';
+import { secretKeyFrom } from './connectors/secrets';
+import { composeResolvers, storedConnections } from './connectors/storedConnections';
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
@@ -23,6 +26,8 @@ export interface WorkerOptions {
   taskQueue: string;
   store: pg.Pool;
   resolveConnection: ActivityDeps['resolveConnection'];
+  /** Opens webhook secrets (default: TRIBUTARY_SECRET_KEY). */
+  secretKey?: Buffer | null;
   maxConcurrentActivityTaskExecutions?: number;
 }
 
@@ -33,6 +38,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     store: options.store,
     resolveConnection: options.resolveConnection,
     connectors: { postgres },
+    secretKey: options.secretKey,
   });
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const worker = await Worker.create({
@@ -62,7 +68,7 @@ async function main(): Promise<void> {
     namespace: settings.namespace,
     taskQueue: IMPORT_TASK_QUEUE,
     store,
-    resolveConnection: envConnections(),
+    resolveConnection: composeResolvers(storedConnections(store, secretKeyFrom()), envConnections()),
   });
   console.log(`worker: polling task queue ${IMPORT_TASK_QUEUE} on ${settings.address} (namespace ${settings.namespace})`);
   try {

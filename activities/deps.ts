@@ -7,6 +7,8 @@ export interface ActivityDeps {
   store: pg.Pool;
   resolveConnection: ConnectionResolver;
   connectors: Record<string, SourceConnector>;
+  /** Opens webhook secrets; defaults to TRIBUTARY_SECRET_KEY from the environment. */
+  secretKey?: Buffer | null;
 }
 
 export async function openSource(deps: ActivityDeps, connection: string): Promise<{ session: SourceSession; kind: string }> {

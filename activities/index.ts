@@ -6,12 +6,16 @@ import { type ActivityDeps } from './deps';
 import { beginRunActivity } from './beginRun';
 import { finishRunActivity } from './finishRun';
 import { importBatchActivity } from './importBatch';
+import { purgeImportActivity } from './purge';
+import { deliverWebhooksActivity } from './webhooks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     beginRun: beginRunActivity(deps),
     importBatch: importBatchActivity(deps),
     finishRun: finishRunActivity(deps),
+    purgeImport: purgeImportActivity(deps),
+    deliverWebhooks: deliverWebhooksActivity(deps),
   };
 }
 
@@ -20,3 +24,5 @@ export type { ActivityDeps } from './deps';
 export type { BeginRunInput, BeginRunResult } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
+export type { PurgeImportInput, PurgeResult } from './purge';
+export type { DeliveryResult } from './webhooks';

@@ -10,8 +10,11 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   allHandlersFinished,
   upsertSearchAttributes,
   workflowInfo,
@@ -20,6 +23,7 @@ import type { Activities, RunRecord } from '../activities';
 import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { WEBHOOK_WORKFLOW_TYPE, type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
 
 /** Short bookkeeping calls against the store and the source's metadata. */
 const bookkeeping = proxyActivities<Activities>({
@@ -86,6 +90,7 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
       progress.runId = begun.runId;
       progress.upperBound = begun.upperBound;
       progress.nullCursorRows = begun.nullCursorRows;
+      await announce(spec.id, begun.runId, 'run.started');
     }
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.importId, value: spec.id },
@@ -121,6 +126,9 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
     applyRun(progress, record);
     progress.stage = 'completed';
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: record.status }]);
+    if (record.status === 'succeeded' || record.status === 'partially_succeeded' || record.status === 'failed') {
+      await announce(spec.id, runId, `run.${record.status}`);
+    }
     return record;
   } catch (err) {
     if (runId !== undefined && !isContinueAsNew(err)) {
@@ -132,9 +140,28 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
         bookkeeping.finishRun({ runId: runId!, outcome: cancelled ? 'cancelled' : 'failed', error: message }),
       );
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: cancelled ? 'cancelled' : 'failed' }]);
+      if (!cancelled) await announce(spec.id, runId, 'run.failed');
       log.warn('import run ended without success', { importId: spec.id, runId, error: message });
     }
     throw err;
+  }
+}
+
+/**
+ * Hand a run event to webhookWorkflow and move on: the child is abandoned, so a slow or failing receiver
+ * never holds up this run or the next. Versioned, so histories recorded before webhooks still replay.
+ */
+async function announce(importId: string, runId: number, event: WebhookEvent): Promise<void> {
+  if (!patched('tributary-webhooks-v1')) return;
+  try {
+    await startChild(WEBHOOK_WORKFLOW_TYPE, {
+      workflowId: webhookWorkflowId(importId, runId, event),
+      args: [{ runId, event }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    // Already started by an earlier attempt of this run: nothing to do. A webhook never fails an import.
+    log.warn('webhook event not handed over', { runId, event, error: err instanceof Error ? err.message : String(err) });
   }
 }
 

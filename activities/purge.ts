@@ -1,0 +1,79 @@
+/**
+ * purgeImport: removes a deleted import's data, runs and position in one transaction. Only imports marked
+ * deleted are purged, so a late or repeated purge can never remove a live import's data; a second purge
+ * finds nothing and reports zeros.
+ */
+import { Context } from '@temporalio/activity';
+import type { ActivityDeps } from './deps';
+
+export interface PurgeImportInput {
+  importId: string;
+  workflowId?: string;
+}
+
+export interface PurgeResult {
+  importId: string;
+  purged: boolean;
+  /** Rows removed per table. */
+  removed: Record<string, number>;
+}
+
+// Order matters: dedup memory is found through the events it remembers, and identities through
+// whatever still references them, so both go before what they are found by.
+const STEPS: [string, string][] = [
+  // Dedup memory is per user, not per import: forget only keys no other import's events still hold.
+  ['event_dedup', `DELETE FROM event_dedup d USING events e
+     WHERE e.import_id = $1 AND d.id_type = e.id_type AND d.id_value = e.id_value AND d.dedup_key = e.dedup_key
+       AND NOT EXISTS (SELECT 1 FROM events o WHERE o.import_id <> $1 AND o.id_type = e.id_type
+                       AND o.id_value = e.id_value AND o.dedup_key = e.dedup_key)`],
+  ['events', 'DELETE FROM events WHERE import_id = $1'],
+  ['profile_attributes', 'DELETE FROM profile_attributes WHERE import_id = $1'],
+  ['segment_memberships', 'DELETE FROM segment_memberships WHERE import_id = $1'],
+  ['group_memberships', 'DELETE FROM group_memberships WHERE import_id = $1'],
+  ['identity_links', 'DELETE FROM identity_links WHERE import_id = $1'],
+  // Identifiers this import created, unless another import's data still refers to them.
+  ['identities', `DELETE FROM identities i WHERE i.import_id = $1
+     AND NOT EXISTS (SELECT 1 FROM profile_attributes p WHERE p.id_type = i.id_type AND p.id_value = i.id_value)
+     AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id_type = i.id_type AND e.id_value = i.id_value)
+     AND NOT EXISTS (SELECT 1 FROM segment_memberships s WHERE s.id_type = i.id_type AND s.id_value = i.id_value)
+     AND NOT EXISTS (SELECT 1 FROM group_memberships g WHERE g.id_type = i.id_type AND g.id_value = i.id_value)
+     AND NOT EXISTS (SELECT 1 FROM identity_links l WHERE (l.left_type = i.id_type AND l.left_value = i.id_value)
+                                                     OR (l.right_type = i.id_type AND l.right_value = i.id_value))`],
+  ['row_errors', 'DELETE FROM row_errors WHERE import_id = $1'],
+  ['webhook_deliveries', 'DELETE FROM webhook_deliveries WHERE run_id IN (SELECT id FROM runs WHERE import_id = $1)'],
+  ['runs', 'DELETE FROM runs WHERE import_id = $1'],
+  ['positions', 'DELETE FROM positions WHERE import_id = $1'],
+  ['imports', 'DELETE FROM imports WHERE id = $1'],
+];
+
+export function purgeImportActivity(deps: ActivityDeps) {
+  return async function purgeImport({ importId }: PurgeImportInput): Promise<PurgeResult> {
+    const client = await deps.store.connect();
+    try {
+      await client.query('BEGIN');
+      const imp = await client.query('SELECT deleted_at FROM imports WHERE id = $1 FOR UPDATE', [importId]);
+      if (!imp.rows[0] || imp.rows[0].deleted_at === null) {
+        await client.query('ROLLBACK');
+        return { importId, purged: false, removed: {} };
+      }
+      // The position row is every batch's lock: holding it means no batch of this import is mid-commit.
+      await client.query('SELECT 1 FROM positions WHERE import_id = $1 FOR UPDATE', [importId]);
+      const removed: Record<string, number> = {};
+      for (const [table, sql] of STEPS) {
+        removed[table] = (await client.query(sql, [importId])).rowCount ?? 0;
+        try {
+          Context.current().heartbeat(table);
+        } catch {
+          // called directly, outside an activity
+        }
+      }
+      await client.query('COMMIT');
+      return { importId, purged: true, removed };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+}

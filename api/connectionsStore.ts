@@ -1,0 +1,81 @@
+/**
+ * Stored connections: the URL sealed under TRIBUTARY_SECRET_KEY, and a display form without the password.
+ * Nothing here returns the URL; callers that must connect resolve the id like the worker does.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { connectionFromUrl } from '../connectors/connections';
+import { encryptSecret, requireSecretKey } from '../connectors/secrets';
+import { ConfigurationError } from '../connectors/source';
+
+export interface ConnectionDisplay {
+  host: string | null;
+  port: number | null;
+  database: string | null;
+  user: string | null;
+}
+
+export interface ConnectionInput {
+  id?: string;
+  name: string;
+  url?: string;
+  kind?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  params?: Record<string, string>;
+}
+
+/** The URL a structured body describes (credentials percent-encoded), or the one given. */
+export function urlOf(input: ConnectionInput): string {
+  if (input.url) return input.url;
+  const u = new URL(`${input.kind ?? 'postgres'}://placeholder`);
+  u.hostname = input.host!;
+  if (input.port) u.port = String(input.port);
+  u.pathname = `/${encodeURIComponent(input.database ?? '')}`;
+  if (input.user) u.username = encodeURIComponent(input.user);
+  if (input.password) u.password = encodeURIComponent(input.password);
+  for (const [k, v] of Object.entries(input.params ?? {})) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+export function displayOf(url: string): ConnectionDisplay {
+  try {
+    const u = new URL(url);
+    return {
+      host: u.hostname || null,
+      port: u.port ? Number(u.port) : null,
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || null,
+      user: u.username ? decodeURIComponent(u.username) : null,
+    };
+  } catch {
+    return { host: null, port: null, database: null, user: null };
+  }
+}
+
+export async function insertConnection(store: pg.Pool, key: Buffer | null, input: ConnectionInput): Promise<string> {
+  const url = urlOf(input);
+  const { kind } = connectionFromUrl(url);
+  const id = input.id ?? `c-${randomBytes(5).toString('hex')}`;
+  const res = await store.query(
+    `INSERT INTO connections (id, name, kind, display, sealed_url) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO NOTHING`,
+    [id, input.name, kind, displayOf(url), encryptSecret(requireSecretKey(key), url)],
+  );
+  if (res.rowCount === 0) throw new DuplicateError(id);
+  return id;
+}
+
+export class DuplicateError extends Error {}
+
+/** A URL must parse before it is sealed; its scheme names the connector. */
+export function checkUrl(url: string): void {
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigurationError('url: not a valid URL');
+  }
+  connectionFromUrl(url);
+}

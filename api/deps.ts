@@ -1,0 +1,31 @@
+/** What the API is built from. Tests hand in their own store, Temporal client and task queue. */
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { DiscoveryConnector } from '../connectors/discovery';
+import type { ConnectionResolver, SourceConnector } from '../connectors/source';
+
+export interface ApiDeps {
+  store: pg.Pool;
+  temporal: Client;
+  /** The task queue the import workers poll (schedules and purges start workflows there). */
+  taskQueue: string;
+  /** TRIBUTARY_SECRET_KEY: seals connection URLs and webhook secrets. */
+  secretKey: Buffer | null;
+  /** Stored connections first, then the environment's, exactly as the worker resolves them. */
+  resolveConnection: ConnectionResolver;
+  connectors: Record<string, SourceConnector>;
+  discovery: Record<string, DiscoveryConnector>;
+  /** How long a deleted import's data is kept before the purge (default 30 days). */
+  defaultRetentionMs: number;
+}
+
+export interface ApiOptions {
+  /** Largest accepted request body in bytes (default 1 MiB); larger is 413. */
+  bodyLimit?: number;
+  /** Requests per key (or per address without one) per window; false turns the limit off. */
+  rateLimit?: { max: number; timeWindow: string | number } | false;
+  /** A Fastify logger option; tests pass a stream to capture log lines. */
+  logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
+  /** Whether /docs and /openapi.json need a key too (default: public, so a browser can open them). */
+  protectDocs?: boolean;
+}

@@ -1,0 +1,244 @@
+/**
+ * /imports: create (checked against the source's real columns first), list, get, update name and
+ * schedule, pause, resume, run now, stop, full resync, delete (with a purge after the retention period).
+ */
+import { ScheduleAlreadyRunning } from '@temporalio/client';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
+import type { ApiDeps } from '../deps';
+import { DURATION, parseDuration } from '../durations';
+import {
+  createSchedule,
+  deleteSchedule,
+  pauseImport,
+  resumeImport,
+  runningWorkflows,
+  scheduleState,
+  startPurge,
+  stopRuns,
+  triggerRun,
+  updateSchedule,
+} from '../lifecycle';
+import { checkAgainstSource } from '../mappingCheck';
+import { conflict, fieldError, notFound, problemSchema } from '../problems';
+import type { Schedule } from '../schedules';
+import { importCreateBody, importParams, importUpdateBody, importViewSchema } from '../schemas';
+import { importView } from '../views';
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+const runStarted = z.object({ importId: z.string(), workflowId: z.string().nullable() }).meta({ id: 'RunStarted' });
+
+const deleteQuery = z.object({
+  /** Stop a running run first; without it, deleting a running import is refused (409). */
+  stop: z.stringbool().default(false),
+  /** Remove the data at once instead of after the retention period. */
+  immediately: z.stringbool().default(false),
+  /** Keep the data this long before the purge (e.g. 30d, 12h, 10s); defaults to the server's setting. */
+  retention: z.string().regex(DURATION, 'must be a duration such as 30d, 12h, 15m or 10s').optional(),
+});
+
+export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  const { store, temporal, taskQueue } = deps;
+
+  async function load(id: string, options: { live?: boolean } = { live: true }): Promise<Record<string, any>> {
+    const res = await store.query('SELECT * FROM imports WHERE id = $1', [id]);
+    const row = res.rows[0];
+    if (!row) throw notFound(`import ${id}`);
+    if (options.live && row.deleted_at) throw conflict(`import ${id} is deleted; its data is purged after ${row.purge_after?.toISOString()}`);
+    return row;
+  }
+
+  /** Imports started from the CLI before the API knew them have no schedule yet: give them one. */
+  async function ensureSchedule(row: Record<string, any>): Promise<void> {
+    if ((await scheduleState(temporal, row.id)).exists) return;
+    await createSchedule(temporal, taskQueue, row.spec as ImportSpec, (row.schedule as Schedule | null) ?? null).catch((err) => {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    });
+  }
+
+  const show = async (id: string) => importView(store, temporal, (await store.query('SELECT * FROM imports WHERE id = $1', [id])).rows[0]);
+
+  app.post('/imports', {
+    schema: {
+      tags: ['imports'],
+      summary: 'Create an import (its mapping checked against the source first); optionally run it now',
+      body: importCreateBody,
+      response: { 201: importViewSchema, ...errors },
+    },
+  }, async (req, reply) => {
+    const { schedule, runNow, ...rest } = req.body;
+    const spec = parseImportSpec(rest);
+    const existing = await store.query('SELECT deleted_at FROM imports WHERE id = $1', [spec.id]);
+    if (existing.rows[0]) {
+      throw conflict(existing.rows[0].deleted_at ? `import ${spec.id} was deleted and awaits its purge` : `import ${spec.id} already exists`);
+    }
+    await checkAgainstSource(deps, spec);
+    // The primary key settles a race between two creates of one id: the loser gets 409.
+    const client = await store.connect();
+    try {
+      await client.query('BEGIN');
+      const ins = await client.query(
+        `INSERT INTO imports (id, data_type, spec, schedule) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+        [spec.id, spec.dataType, spec, schedule ?? null],
+      );
+      if (ins.rowCount === 0) throw conflict(`import ${spec.id} already exists`);
+      await client.query('INSERT INTO positions (import_id) VALUES ($1) ON CONFLICT DO NOTHING', [spec.id]);
+      try {
+        await createSchedule(temporal, taskQueue, spec, schedule ?? null);
+      } catch (err) {
+        if (err instanceof ScheduleAlreadyRunning) throw conflict(`a Temporal schedule import:${spec.id} already exists`);
+        // The server is the judge of cron expressions and time zones; its message names the problem.
+        if (schedule) throw fieldError(schedule.kind === 'cron' ? 'schedule.expression' : 'schedule', (err as Error).message);
+        throw err;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (runNow) await triggerRun(temporal, spec.id);
+    return reply.code(201).send(await show(spec.id));
+  });
+
+  app.get('/imports', {
+    schema: {
+      tags: ['imports'],
+      summary: 'List imports: state, last successful sync, next scheduled run, last run with its counts',
+      querystring: z.object({ includeDeleted: z.stringbool().default(false) }),
+      response: { 200: z.object({ items: z.array(importViewSchema) }), ...errors },
+    },
+  }, async (req) => {
+    const rows = await store.query(
+      `SELECT * FROM imports WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`,
+      [req.query.includeDeleted],
+    );
+    // Each view asks Temporal for its schedule; a few at a time keeps a long list from flooding it.
+    const items = [];
+    for (let i = 0; i < rows.rows.length; i += 8) {
+      items.push(...(await Promise.all(rows.rows.slice(i, i + 8).map((r) => importView(store, temporal, r)))));
+    }
+    return { items };
+  });
+
+  app.get('/imports/:id', {
+    schema: { tags: ['imports'], summary: 'Get an import', params: importParams, response: { 200: importViewSchema, ...errors } },
+  }, async (req) => importView(store, temporal, await load(req.params.id, { live: false })));
+
+  app.patch('/imports/:id', {
+    schema: { tags: ['imports'], summary: 'Rename an import or change its schedule', params: importParams, body: importUpdateBody, response: { 200: importViewSchema, ...errors } },
+  }, async (req) => {
+    const row = await load(req.params.id);
+    const spec: ImportSpec = { ...(row.spec as ImportSpec), name: req.body.name ?? row.spec.name };
+    const schedule = req.body.schedule === undefined ? ((row.schedule as Schedule | null) ?? null) : req.body.schedule;
+    await ensureSchedule(row);
+    try {
+      await updateSchedule(temporal, spec, schedule);
+    } catch (err) {
+      if (schedule) throw fieldError(schedule.kind === 'cron' ? 'schedule.expression' : 'schedule', (err as Error).message);
+      throw err;
+    }
+    await store.query('UPDATE imports SET spec = $2, schedule = $3, updated_at = now() WHERE id = $1', [row.id, spec, schedule]);
+    return show(row.id);
+  });
+
+  app.post('/imports/:id/pause', {
+    schema: { tags: ['imports'], summary: 'Pause: no new run starts; a running one stops at its next batch', params: importParams, response: { 200: importViewSchema, ...errors } },
+  }, async (req) => {
+    const row = await load(req.params.id);
+    await ensureSchedule(row);
+    await pauseImport(temporal, row.id, `paused through the API by key ${req.apiKey?.name ?? '?'}`);
+    return show(row.id);
+  });
+
+  app.post('/imports/:id/resume', {
+    schema: { tags: ['imports'], summary: 'Resume: the schedule fires again; a paused run continues', params: importParams, response: { 200: importViewSchema, ...errors } },
+  }, async (req) => {
+    const row = await load(req.params.id);
+    await ensureSchedule(row);
+    await resumeImport(temporal, row.id, `resumed through the API by key ${req.apiKey?.name ?? '?'}`);
+    return show(row.id);
+  });
+
+  app.post('/imports/:id/run', {
+    schema: { tags: ['imports'], summary: 'Run now (refused while a run is going or the import is paused)', params: importParams, response: { 202: runStarted, ...errors } },
+  }, async (req, reply) => {
+    const row = await load(req.params.id);
+    await ensureSchedule(row);
+    const state = await scheduleState(temporal, row.id);
+    if (state.paused) throw conflict(`import ${row.id} is paused; resume it first`);
+    const running = await runningWorkflows(temporal, row.id, state);
+    if (running.length > 0) throw conflict(`import ${row.id} is already running (${running.join(', ')})`);
+    return reply.code(202).send({ importId: row.id, workflowId: await triggerRun(temporal, row.id) });
+  });
+
+  app.post('/imports/:id/stop', {
+    schema: {
+      tags: ['imports'], summary: 'Stop the current run cleanly (recorded as cancelled; the position stays at the last batch)',
+      params: importParams, response: { 200: importViewSchema, ...errors },
+    },
+  }, async (req) => {
+    const row = await load(req.params.id);
+    const running = await runningWorkflows(temporal, row.id);
+    if (running.length === 0) throw conflict(`import ${row.id} has no run to stop`);
+    await stopRuns(temporal, running);
+    return show(row.id);
+  });
+
+  app.post('/imports/:id/resync', {
+    schema: {
+      tags: ['imports'], summary: 'Full resync: reset the position so the next run reads everything again',
+      params: importParams, body: z.object({ runNow: z.boolean().default(false) }).strict().optional(),
+      response: { 200: importViewSchema, ...errors },
+    },
+  }, async (req) => {
+    const row = await load(req.params.id);
+    const running = await runningWorkflows(temporal, row.id);
+    if (running.length > 0) throw conflict(`import ${row.id} is running; stop it before a full resync`);
+    // Under the position lock, so a batch that is committing finishes first.
+    await store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1', [row.id]);
+    if (req.body?.runNow) {
+      await ensureSchedule(row);
+      await triggerRun(temporal, row.id);
+    }
+    return show(row.id);
+  });
+
+  app.delete('/imports/:id', {
+    schema: {
+      tags: ['imports'],
+      summary: 'Delete: the schedule is removed, runs stopped, and the data purged after the retention period',
+      params: importParams, querystring: deleteQuery,
+      response: {
+        202: z.object({ id: z.string(), purgeAfter: z.string(), purgeWorkflowId: z.string() }),
+        200: z.object({ id: z.string(), purged: z.boolean(), removed: z.record(z.string(), z.number()) }),
+        ...errors,
+      },
+    },
+  }, async (req, reply) => {
+    const row = await load(req.params.id, { live: false });
+    const q = req.query;
+    if (!row.deleted_at) {
+      const running = await runningWorkflows(temporal, row.id);
+      if (running.length > 0 && !q.stop) throw conflict(`import ${row.id} is running; stop it first or delete with ?stop=true`);
+      // The schedule goes first, so nothing new starts while the running runs are stopped.
+      await deleteSchedule(temporal, row.id);
+      await stopRuns(temporal, running);
+      const retentionMs = q.immediately ? 0 : q.retention ? parseDuration(q.retention) : deps.defaultRetentionMs;
+      await store.query(
+        `UPDATE imports SET deleted_at = now(), purge_after = now() + make_interval(secs => $2::float8 / 1000), updated_at = now() WHERE id = $1`,
+        [row.id, retentionMs],
+      );
+    }
+    const marked = (await store.query('SELECT purge_after FROM imports WHERE id = $1', [row.id])).rows[0];
+    const purgeAt = (marked.purge_after as Date).toISOString();
+    const result = await startPurge(temporal, taskQueue, { importId: row.id, purgeAt }, q.immediately);
+    if (result) return reply.code(200).send({ id: row.id, purged: result.purged, removed: result.removed });
+    return reply.code(202).send({ id: row.id, purgeAfter: purgeAt, purgeWorkflowId: `purge:${row.id}` });
+  });
+};
+

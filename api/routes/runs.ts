@@ -1,0 +1,113 @@
+/**
+ * Run history from the store (kept beyond Temporal's own retention): runs with their counts and cursor
+ * range, a running run's live progress, and each run's error report as paged JSON or a CSV download.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { importId } from '../../spec/importSpec';
+import type { ApiDeps } from '../deps';
+import { notFound, problemSchema } from '../problems';
+import { pageQuery, runSchema } from '../schemas';
+import { liveProgress, runView } from '../views';
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const runParams = z.object({ id: importId, runId: z.coerce.number().int().min(1) });
+
+const rowErrorSchema = z
+  .object({
+    id: z.number(),
+    sourceKey: z.string().nullable(),
+    cursor: z.string().nullable(),
+    column: z.string().nullable(),
+    value: z.string().nullable(),
+    reason: z.string(),
+  })
+  .meta({ id: 'RowError' });
+
+const CSV_COLUMNS = ['id', 'source_key', 'cursor_value', 'column_name', 'value', 'reason'] as const;
+
+/** RFC 4180: quote a field when it holds a delimiter, quote or line break; double embedded quotes. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  const { store, temporal } = deps;
+
+  async function findRun(id: string, runId: number) {
+    const res = await store.query('SELECT * FROM runs WHERE id = $1 AND import_id = $2', [runId, id]);
+    if (!res.rows[0]) throw notFound(`run ${runId} of import ${id}`);
+    return res.rows[0];
+  }
+
+  app.get('/imports/:id/runs', {
+    schema: {
+      tags: ['runs'], summary: 'Runs of an import, newest first', params: z.object({ id: importId }),
+      querystring: z.object({ limit: pageQuery.shape.limit, before: z.coerce.number().int().min(1).optional() }),
+      response: { 200: z.object({ items: z.array(runSchema), nextBefore: z.number().nullable() }), ...errors },
+    },
+  }, async (req) => {
+    const exists = await store.query('SELECT 1 FROM imports WHERE id = $1', [req.params.id]);
+    if (!exists.rowCount) throw notFound(`import ${req.params.id}`);
+    const { limit, before } = req.query;
+    const res = await store.query(
+      'SELECT * FROM runs WHERE import_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3',
+      [req.params.id, before ?? null, limit],
+    );
+    const items = res.rows.map(runView);
+    await Promise.all(items.filter((r) => r.status === 'running').map(async (r) => { r.progress = await liveProgress(temporal, r.workflowId); }));
+    return { items, nextBefore: items.length === limit ? items[items.length - 1]!.runId : null };
+  });
+
+  app.get('/imports/:id/runs/:runId', {
+    schema: { tags: ['runs'], summary: 'One run; while it runs, its live progress', params: runParams, response: { 200: runSchema, ...errors } },
+  }, async (req) => {
+    const run = runView(await findRun(req.params.id, req.params.runId));
+    if (run.status === 'running') run.progress = await liveProgress(temporal, run.workflowId);
+    return run;
+  });
+
+  app.get('/imports/:id/runs/:runId/errors', {
+    schema: {
+      tags: ['runs'], summary: "A run's row errors (row, column, value, reason), paged", params: runParams, querystring: pageQuery,
+      response: { 200: z.object({ items: z.array(rowErrorSchema), total: z.number(), nextAfter: z.number().nullable() }), ...errors },
+    },
+  }, async (req) => {
+    const run = await findRun(req.params.id, req.params.runId);
+    const { limit, after } = req.query;
+    const res = await store.query(
+      'SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [req.params.runId, after ?? 0, limit],
+    );
+    const items = res.rows.map((r) => ({
+      id: Number(r.id), sourceKey: r.source_key, cursor: r.cursor_value, column: r.column_name, value: r.value, reason: r.reason,
+    }));
+    return { items, total: Number(run.rejected), nextAfter: items.length === limit ? items[items.length - 1]!.id : null };
+  });
+
+  app.get('/imports/:id/runs/:runId/errors.csv', {
+    schema: { tags: ['runs'], summary: "A run's row errors as a CSV download", params: runParams, produces: ['text/csv'] },
+  }, async (req, reply) => {
+    await findRun(req.params.id, req.params.runId);
+    void reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${req.params.id}-run-${req.params.runId}-errors.csv"`);
+    // Streamed in pages, so a run with a million rejected rows never sits in memory.
+    async function* lines() {
+      yield `${CSV_COLUMNS.join(',')}\r\n`;
+      let after = 0;
+      for (;;) {
+        const res = await store.query('SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT 5000', [req.params.runId, after]);
+        if (res.rows.length === 0) return;
+        yield res.rows.map((r) => `${CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`).join('');
+        after = Number(res.rows[res.rows.length - 1].id);
+      }
+    }
+    return reply.send(Readable.from(lines()));
+  });
+};

@@ -1,0 +1,66 @@
+/**
+ * /webhooks: endpoints that receive run events (run.started, run.succeeded, run.partially_succeeded,
+ * run.failed), signed with a per-endpoint secret: X-Tributary-Signature is `sha256=` and the hex
+ * HMAC-SHA256 of the raw body. The secret is shown once, at creation, and stored sealed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { encryptSecret, requireSecretKey } from '../../connectors/secrets';
+import { importId } from '../../spec/importSpec';
+import { WEBHOOK_EVENTS, type WebhookEvent } from '../../workflows/lifecycleDefinitions';
+import type { ApiDeps } from '../deps';
+import { notFound, problemSchema } from '../problems';
+import { isoTime } from '../schemas';
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const events = z.enum(WEBHOOK_EVENTS as [WebhookEvent, ...WebhookEvent[]]);
+
+const createBody = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+    events: z.array(events).min(1).default([...WEBHOOK_EVENTS]),
+    /** Only this import's runs; all imports when omitted. */
+    importId: importId.optional(),
+    /** The signing secret; generated when omitted. */
+    secret: z.string().min(16).max(256).optional(),
+  })
+  .strict()
+  .meta({ id: 'WebhookCreate' });
+
+const webhookView = z
+  .object({ id: z.string(), url: z.string(), events: z.array(z.string()), importId: z.string().nullable(), createdAt: isoTime })
+  .meta({ id: 'Webhook' });
+
+export const webhookRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  const view = (r: Record<string, any>) => ({ id: r.id, url: r.url, events: r.events, importId: r.import_id, createdAt: r.created_at.toISOString() });
+
+  app.post('/webhooks', {
+    schema: {
+      tags: ['webhooks'], summary: 'Subscribe an endpoint to run events (the signing secret is returned once)', body: createBody,
+      response: { 201: webhookView.extend({ secret: z.string() }), ...errors },
+    },
+  }, async (req, reply) => {
+    const secret = req.body.secret ?? randomBytes(24).toString('base64url');
+    const id = `wh-${randomBytes(5).toString('hex')}`;
+    const res = await deps.store.query(
+      'INSERT INTO webhooks (id, url, events, import_id, sealed_secret) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+      [id, req.body.url, req.body.events, req.body.importId ?? null, encryptSecret(requireSecretKey(deps.secretKey), secret)],
+    );
+    return reply.code(201).send({ ...view(res.rows[0]), secret });
+  });
+
+  app.get('/webhooks', {
+    schema: { tags: ['webhooks'], summary: 'List webhook endpoints', response: { 200: z.object({ items: z.array(webhookView) }), ...errors } },
+  }, async () => ({ items: (await deps.store.query('SELECT * FROM webhooks ORDER BY created_at, id')).rows.map(view) }));
+
+  app.delete('/webhooks/:id', {
+    schema: { tags: ['webhooks'], summary: 'Remove a webhook endpoint', params: z.object({ id: z.string().max(64) }), response: { 204: z.null(), ...errors } },
+  }, async (req, reply) => {
+    const res = await deps.store.query('DELETE FROM webhooks WHERE id = $1', [req.params.id]);
+    if (!res.rowCount) throw notFound(`webhook ${req.params.id}`);
+    return reply.code(204).send(null);
+  });
+};

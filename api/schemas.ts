@@ -1,0 +1,143 @@
+/**
+ * Request and response schemas. Import bodies are the import spec's own zod variants (spec/importSpec.ts)
+ * extended with the API's fields, so the API accepts exactly what the engine runs and names the same
+ * fields in its errors; the OpenAPI document is generated from these.
+ */
+import { z } from 'zod';
+import {
+  activityImport,
+  groupImport,
+  identityImport,
+  importId,
+  importSpec,
+  profileImport,
+  segmentsImport,
+  tableName,
+} from '../spec/importSpec';
+import { scheduleSchema } from './schedules';
+
+/** A connection id is what `source.connection` names, so it obeys the same rule. */
+export const connectionId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ and -');
+
+export const importParams = z.object({ id: importId });
+export const connectionParams = z.object({ id: connectionId });
+
+const createExtras = {
+  schedule: scheduleSchema.optional(),
+  /** Start a run as soon as the import is saved. */
+  runNow: z.boolean().default(false),
+};
+
+export const importCreateBody = z
+  .discriminatedUnion('dataType', [
+    profileImport.extend(createExtras),
+    activityImport.extend(createExtras),
+    segmentsImport.extend(createExtras),
+    identityImport.extend(createExtras),
+    groupImport.extend(createExtras),
+  ])
+  .meta({ id: 'ImportCreate', description: 'An import spec, plus its schedule and whether to run it at once' });
+export type ImportCreateBody = z.infer<typeof importCreateBody>;
+
+/** The dry run takes the spec alone (defaults as for a real import). */
+export const dryRunBody = importSpec;
+
+export const importUpdateBody = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    /** null removes the schedule (the import then runs only on demand). */
+    schedule: scheduleSchema.nullable().optional(),
+  })
+  .strict();
+
+export const isoTime = z.string().meta({ format: 'date-time' });
+
+export const positionSchema = z.object({ cursor: z.string().nullable(), key: z.string().nullable() });
+
+export const progressSchema = z.object({
+  stage: z.string(),
+  paused: z.boolean(),
+  rowsRead: z.number(),
+  rowsLoaded: z.number(),
+  rejected: z.number(),
+  batches: z.number(),
+  position: z.string().nullable(),
+  upperBound: z.string().nullable(),
+});
+
+export const runSchema = z
+  .object({
+    runId: z.number(),
+    importId: z.string(),
+    workflowId: z.string(),
+    status: z.enum(['running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled']),
+    startedAt: isoTime,
+    endedAt: isoTime.nullable(),
+    rowsRead: z.number(),
+    created: z.number(),
+    updated: z.number(),
+    unchanged: z.number(),
+    duplicates: z.number(),
+    rejected: z.number(),
+    skipped: z.number(),
+    removed: z.number(),
+    profilesCreated: z.number(),
+    nullCursor: z.number(),
+    batches: z.number(),
+    /** The cursor range this run covered: from (exclusive) the position it started at, to the last row loaded. */
+    cursorRange: z.object({ from: positionSchema, to: positionSchema, upperBound: z.string().nullable() }),
+    error: z.string().nullable(),
+    /** While running: the live stage (reading/loading batches, paused) and rows, from the workflow. */
+    progress: progressSchema.nullable().optional(),
+  })
+  .meta({ id: 'Run' });
+export type RunView = z.infer<typeof runSchema>;
+
+export const importViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    dataType: z.string(),
+    connection: z.string(),
+    /** active (runs on schedule or on demand), paused (no new run starts), deleted (awaiting purge). */
+    state: z.enum(['active', 'paused', 'deleted']),
+    paused: z.boolean(),
+    running: z.boolean(),
+    schedule: scheduleSchema.nullable(),
+    nextRunAt: isoTime.nullable(),
+    lastRun: runSchema.nullable(),
+    lastSuccessfulSyncAt: isoTime.nullable(),
+    position: positionSchema,
+    spec: z.record(z.string(), z.unknown()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    purgeAfter: isoTime.nullable(),
+  })
+  .meta({ id: 'Import' });
+export type ImportView = z.infer<typeof importViewSchema>;
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Return items after this id (the last id of the previous page). */
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+export const columnSchema = z.object({
+  name: z.string(),
+  sourceType: z.string(),
+  importType: z.string().nullable(),
+  cursorKind: z.enum(['time', 'number', 'other']),
+  nullable: z.boolean().optional(),
+});
+
+export const previewBody = z
+  .object({
+    table: tableName.optional(),
+    /** A single SELECT, run read-only. */
+    query: importSpec.options[0].shape.source.shape.query,
+    limit: z.number().int().min(1).max(1000).default(20),
+  })
+  .strict()
+  .refine((b) => (b.table === undefined) !== (b.query === undefined), { message: 'give exactly one of table or query', path: ['table'] });

@@ -1,0 +1,108 @@
+/**
+ * Postgres discovery for the API: test, catalogue and preview. Each call opens one short-lived client in a
+ * READ ONLY transaction with a statement timeout, so a preview can neither write nor hang the API.
+ */
+import pg from 'pg';
+import type { DiscoveredTable, DiscoveryConnector, Preview } from '../discovery';
+import { ConfigurationError, type ConnectionConfig, type Relation, type SourceColumn } from '../source';
+import { assertSingleSelect } from '../../spec/sqlGuard';
+import { importTypeOf, quoteTable } from './postgresSource';
+
+const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
+const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+
+function describeColumn(name: string, sourceType: string): SourceColumn {
+  return {
+    name,
+    sourceType,
+    importType: importTypeOf(sourceType),
+    cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
+  };
+}
+
+/** Driver errors as configuration errors: the message names the problem, never the URL. */
+function explain(err: unknown): never {
+  const e = err as { code?: string; message?: string };
+  if (e.code === '25006') throw new ConfigurationError(`the query tried to write: ${e.message}`);
+  if (e.code === '57014') throw new ConfigurationError('the query took longer than the preview allows');
+  if (e.code && /^(42|3D|3F|28)/.test(e.code)) throw new ConfigurationError(e.message ?? 'source error');
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT') {
+    throw new ConfigurationError(`cannot reach the source (${e.code})`);
+  }
+  throw err;
+}
+
+async function withClient<T>(config: ConnectionConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({
+    connectionString: config.url,
+    types: rawTypes,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: 30_000,
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
+    application_name: 'tributary-api',
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('BEGIN READ ONLY');
+    return await fn(client);
+  } catch (err) {
+    return explain(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function typeNames(client: pg.Client, oids: number[]): Promise<Map<number, string>> {
+  const res = await client.query({
+    text: 'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
+    values: [oids],
+  });
+  return new Map(res.rows.map((r) => [Number(r.oid), String(r.name)]));
+}
+
+export function createPostgresDiscovery(): DiscoveryConnector {
+  return {
+    kind: 'postgres',
+    test: (config) =>
+      withClient(config, async (c) => {
+        const res = await c.query("SELECT current_setting('server_version') AS v");
+        return { server: `PostgreSQL ${res.rows[0].v}` };
+      }),
+    discover: (config) =>
+      withClient(config, async (c) => {
+        const res = await c.query(`
+          SELECT n.nspname AS schema, cl.relname AS name, cl.relkind AS relkind, a.attname AS column,
+                 format_type(a.atttypid, NULL) AS type, NOT a.attnotnull AS nullable
+          FROM pg_class cl
+          JOIN pg_namespace n ON n.oid = cl.relnamespace
+          JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+          WHERE cl.relkind IN ('r', 'p', 'v', 'm', 'f')
+            AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+            AND has_table_privilege(cl.oid, 'SELECT')
+          ORDER BY n.nspname, cl.relname, a.attnum`);
+        const tables = new Map<string, DiscoveredTable>();
+        for (const r of res.rows) {
+          const key = `${r.schema}.${r.name}`;
+          let t = tables.get(key);
+          if (!t) {
+            t = { schema: r.schema, name: r.name, kind: r.relkind === 'v' || r.relkind === 'm' ? 'view' : 'table', columns: [] };
+            tables.set(key, t);
+          }
+          t.columns.push({ ...describeColumn(r.column, r.type), nullable: r.nullable === true || r.nullable === 't' });
+        }
+        return [...tables.values()];
+      }),
+    preview: (config, relation: Relation, limit) =>
+      withClient(config, async (c): Promise<Preview> => {
+        const from = 'table' in relation ? quoteTable(relation.table) : `(\n${assertSingleSelect(relation.query)}\n) AS src`;
+        const res = await c.query({ text: `SELECT * FROM ${from} LIMIT $1`, values: [limit], rowMode: 'array' });
+        const names = await typeNames(c, [...new Set(res.fields.map((f) => f.dataTypeID))]);
+        return {
+          columns: res.fields.map((f) => describeColumn(f.name, names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`)),
+          rows: res.rows as (string | null)[][],
+        };
+      }),
+  };
+}

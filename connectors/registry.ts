@@ -1,0 +1,21 @@
+/**
+ * The connectors the API knows, by kind: the run-path connector (columns, for checking a mapping) and the
+ * discovery connector (test, catalogue, preview). A new source kind registers both here.
+ */
+import type { DiscoveryConnector } from './discovery';
+import { createPostgresDiscovery } from './postgres/postgresDiscovery';
+import { createPostgresConnector } from './postgres/postgresSource';
+import type { SourceConnector } from './source';
+
+export function createApiConnectors(): {
+  connectors: Record<string, SourceConnector>;
+  discovery: Record<string, DiscoveryConnector>;
+  closeAll(): Promise<void>;
+} {
+  const postgres = createPostgresConnector();
+  return {
+    connectors: { postgres },
+    discovery: { postgres: createPostgresDiscovery() },
+    closeAll: () => postgres.closeAll(),
+  };
+}
