@@ -154,11 +154,14 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
 async function announce(importId: string, runId: number, event: WebhookEvent): Promise<void> {
   if (!patched('tributary-webhooks-v1')) return;
   try {
-    await startChild(WEBHOOK_WORKFLOW_TYPE, {
-      workflowId: webhookWorkflowId(importId, runId, event),
-      args: [{ runId, event }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+    // Non-cancellable: a stop that lands just as a run ends must not swallow the run's last event.
+    await CancellationScope.nonCancellable(() =>
+      startChild(WEBHOOK_WORKFLOW_TYPE, {
+        workflowId: webhookWorkflowId(importId, runId, event),
+        args: [{ runId, event }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }),
+    );
   } catch (err) {
     // Already started by an earlier attempt of this run: nothing to do. A webhook never fails an import.
     log.warn('webhook event not handed over', { runId, event, error: err instanceof Error ? err.message : String(err) });
