@@ -87,10 +87,14 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const prefix = PART[err.validationContext ?? 'body'] ?? '';
-      const errors = err.validation.map((v) => ({
-        field: `${prefix}${v.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')}` || '(body)',
-        message: v.message ?? 'is invalid',
-      }));
+      const errors = err.validation.flatMap((v) => {
+        const path = v.instancePath.split('/').filter(Boolean);
+        const at = (p: string[]) => `${prefix}${p.join('.')}` || '(body)';
+        // An unknown key is named itself, not the object that holds it.
+        const keys = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined;
+        if (keys?.length) return keys.map((k) => ({ field: at([...path, k]), message: 'is not a known field' }));
+        return [{ field: at(path), message: v.message ?? 'is invalid' }];
+      });
       return sendProblem(reply, request, 400, errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors }, 'invalid-request');
     }
     if (err instanceof ConfigurationError) return sendProblem(reply, request, 400, err.message, {}, 'configuration');

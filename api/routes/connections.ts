@@ -190,7 +190,13 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
     },
   }, async (req) => {
     const { table, query, limit } = req.body;
-    return withSource(req.params.id, (config, d) => d.preview(config, table !== undefined ? { table } : { query: query! }, limit));
+    try {
+      return await withSource(req.params.id, (config, d) => d.preview(config, table !== undefined ? { table } : { query: query! }, limit));
+    } catch (err) {
+      // A missing table or a query the source refuses: name the field that holds it.
+      if (err instanceof ConfigurationError) throw fieldError(table !== undefined ? 'table' : 'query', err.message);
+      throw err;
+    }
   });
 };
 

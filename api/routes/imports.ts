@@ -192,7 +192,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   app.post('/imports/:id/resync', {
     schema: {
       tags: ['imports'], summary: 'Full resync: reset the position so the next run reads everything again',
-      params: importParams, body: z.object({ runNow: z.boolean().default(false) }).strict().optional(),
+      params: importParams, body: z.object({ runNow: z.boolean().default(false) }).strict().nullish(),
       response: { 200: importViewSchema, ...errors },
     },
   }, async (req) => {
