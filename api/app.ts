@@ -19,6 +19,7 @@ import { registerAuth } from './auth';
 import type { ApiDeps, ApiOptions } from './deps';
 import { registerProblemHandlers } from './problems';
 import { connectionRoutes } from './routes/connections';
+import { dryRunRoutes } from './routes/dryRun';
 import { healthRoutes } from './routes/health';
 import { importRoutes } from './routes/imports';
 import { runRoutes } from './routes/runs';
@@ -74,6 +75,8 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
 
   await app.register(healthRoutes(deps));
   await app.register(connectionRoutes(deps));
+  // Before importRoutes: /imports/dry-run is a fixed path beside /imports/:id.
+  await app.register(dryRunRoutes(deps));
   await app.register(importRoutes(deps));
   await app.register(runRoutes(deps));
   await app.register(webhookRoutes(deps));
