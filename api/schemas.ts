@@ -57,6 +57,7 @@ export const isoTime = z.string().meta({ format: 'date-time' });
 export const positionSchema = z.object({ cursor: z.string().nullable(), key: z.string().nullable() });
 
 export const progressSchema = z.object({
+  /** starting, reading or loading (a batch in flight), importing, paused, finishing. */
   stage: z.string(),
   paused: z.boolean(),
   rowsRead: z.number(),
@@ -65,6 +66,8 @@ export const progressSchema = z.object({
   batches: z.number(),
   position: z.string().nullable(),
   upperBound: z.string().nullable(),
+  /** Rows of the batch in flight, from its last heartbeat. */
+  currentBatchRows: z.number().nullable(),
 });
 
 export const runSchema = z

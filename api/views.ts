@@ -1,5 +1,6 @@
 /** How imports and runs are shown: store rows joined with their live state in Temporal. */
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { runRecordOf } from '../activities/finishRun';
 import { progressQuery } from '../workflows/definitions';
@@ -40,19 +41,40 @@ export function runView(r: Record<string, any>): RunView {
 
 /** The live progress of a running run, from its workflow; null if it cannot answer quickly. */
 export async function liveProgress(temporal: Client, workflowId: string): Promise<RunView['progress']> {
+  // A list of runs must not hang on a busy worker: answer without live progress after 3 s.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), 3000); });
   try {
-    const p = await Promise.race([
-      temporal.workflow.getHandle(workflowId).query(progressQuery),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000)),
-    ]);
+    return await Promise.race([askProgress(temporal, workflowId), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function askProgress(temporal: Client, workflowId: string): Promise<RunView['progress']> {
+  try {
+    const handle = temporal.workflow.getHandle(workflowId);
+    const p = await handle.query(progressQuery);
+    // While a batch is in flight the workflow only knows "importing"; the batch activity's heartbeat
+    // says whether it is reading from the source or loading into the store, and how far it got.
+    let stage: string = p.stage;
+    let currentBatchRows: number | null = null;
+    if (p.stage === 'importing') {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const batch = pending.find((a) => a.activityType?.name === 'importBatch');
+      const payload = batch?.heartbeatDetails?.payloads?.[0];
+      if (payload) {
+        const beat = defaultPayloadConverter.fromPayload<{ stage?: string; rows?: number }>(payload);
+        if (beat.stage === 'reading' || beat.stage === 'loading') stage = beat.stage;
+        currentBatchRows = typeof beat.rows === 'number' ? beat.rows : null;
+      }
+    }
     return {
-      // "reading" while batches stream in; the batch activity reads and loads in one transaction, so
-      // the workflow's stages are importing (reading and loading), paused and finishing.
-      stage: p.stage, paused: p.paused, rowsRead: p.rowsRead, rowsLoaded: p.rowsLoaded, rejected: p.rejected,
-      batches: p.batches, position: p.position, upperBound: p.upperBound,
+      stage, paused: p.paused, rowsRead: p.rowsRead, rowsLoaded: p.rowsLoaded, rejected: p.rejected,
+      batches: p.batches, position: p.position, upperBound: p.upperBound, currentBatchRows,
     };
   } catch {
-    return null;
+    return null; // a run that just ended, or a worker too busy to answer: the store's counts still stand
   }
 }
 

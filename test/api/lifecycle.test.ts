@@ -3,8 +3,14 @@
  * Postgres: connection, discovery, create with a schedule and run-now, runs and their errors, pause and
  * resume (read back from Temporal both ways), run now, stop, full resync, delete with a purge.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { findTemporalCli } from '../../temporal/cli';
 import { count } from '../helpers/harness';
 import { type ApiHarness, createApiHarness, sleep, waitFor } from '../helpers/apiHarness';
 import { uniqueId } from '../helpers/harness';
@@ -132,15 +138,21 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   const second = (await waitFor('the second run', () => runsOf(id), (r) => r.length === 2 && r[0].status !== 'running'))[0];
   expect(second).toMatchObject({ status: 'succeeded', rowsRead: 100, created: 100, cursorRange: { from: { key: '3000' }, to: { key: '3100' } } });
 
-  // A long run: progress is visible, delete without stop is refused, stop cancels it cleanly.
+  // A long run: its counts grow in the store while it runs; paused, it holds still at a batch boundary and
+  // shows so in its progress; run-now and delete without stop are refused; stop cancels it cleanly.
   await t.h.source.query(`INSERT INTO people SELECT g, 'p' || g || '@example.com', 'name ' || g, g % 90,
     timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(3101, 40000) g`);
   await idle(id);
   expect((await t.req('POST', `/imports/${id}/run`)).status).toBe(202);
-  const live = await waitFor('progress of the third run', async () => (await runsOf(id))[0],
-    (r) => r.status === 'running' && r.progress?.rowsRead > 0, 60_000, 50);
-  expect(live.progress).toMatchObject({ stage: expect.stringMatching(/importing|reading|loading/), paused: false });
-  expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ running: true });
+  await waitFor('the third run to load a batch', async () => (await runsOf(id))[0], (r) => r.status === 'running' && r.rowsRead > 0, 60_000, 50);
+  const pausedRun = await t.req('POST', `/imports/${id}/pause`);
+  expect(pausedRun.body).toMatchObject({ running: true, paused: true });
+  const live = await waitFor('the paused run', async () => (await runsOf(id))[0], (r) => r.progress?.stage === 'paused', 60_000, 100);
+  expect(live.status).toBe('running');
+  expect(live.progress).toMatchObject({ paused: true, rowsRead: live.rowsRead, batches: live.batches });
+  expect(live.rowsRead).toBeGreaterThan(0);
+  expect(live.rowsRead).toBeLessThan(36900);
+  expect((await t.req('GET', `/imports/${id}/runs/${live.runId}`)).body.progress).toMatchObject({ stage: 'paused', rowsRead: live.rowsRead });
   expect((await t.req('POST', `/imports/${id}/run`)).status).toBe(409);
   const busy = await t.req('DELETE', `/imports/${id}`);
   expect(busy.status).toBe(409);
@@ -149,9 +161,9 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   expect(stopped.status, stopped.text).toBe(200);
   expect(stopped.body.running).toBe(false);
   const third = (await runsOf(id))[0];
-  expect(third.status).toBe('cancelled');
-  expect(third.rowsRead).toBeLessThan(36900);
-  expect(stopped.body.position.key).toBe(third.cursorRange.to.key ?? '3100');
+  expect(third).toMatchObject({ status: 'cancelled', rowsRead: live.rowsRead });
+  expect(stopped.body.position.key).toBe(third.cursorRange.to.key);
+  expect((await t.req('POST', `/imports/${id}/resume`)).body).toMatchObject({ state: 'active' });
 
   // Full resync: the position is reset and the next run reads every row again, changing nothing.
   const resync = await t.req('POST', `/imports/${id}/resync`, { body: { runNow: true } });
@@ -206,4 +218,27 @@ it('runs an interval schedule of a few seconds on its own', async () => {
   expect(del.status, del.text).toBe(200);
   await sleep(2500);
   expect(await count(t.h.store, 'SELECT count(*) FROM runs WHERE import_id = $1', [id])).toBe(0);
+});
+
+it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume with `temporal` alone, seen by the API', async () => {
+  const id = uniqueId('cli');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-cli-'));
+  const specFile = path.join(dir, 'spec.json');
+  writeFileSync(specFile, JSON.stringify({ ...specFor(id), source: { connection: connectionId, table: 'tiny' } }));
+  const cli = (...args: string[]) =>
+    promisify(execFile)(findTemporalCli(), [...args, '--address', inject('temporalAddress')], { encoding: 'utf8' });
+  await cli('schedule', 'create', '--schedule-id', `import:${id}`, '--workflow-id', `import:${id}`, '--task-queue', t.h.taskQueue,
+    '--type', 'importWorkflow', '--input-file', specFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
+  await cli('schedule', 'trigger', '--schedule-id', `import:${id}`, '--overlap-policy', 'Skip');
+  // The run records the import in the store, so the API knows it from then on.
+  const [run] = await waitFor('the triggered run', () => t.h.store.query('SELECT status FROM runs WHERE import_id = $1', [id]).then((r) => r.rows),
+    (rows) => rows.length === 1 && rows[0].status !== 'running');
+  expect(run.status).toBe('succeeded');
+  expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ state: 'active', lastRun: { created: 10 } });
+  await cli('schedule', 'toggle', '--schedule-id', `import:${id}`, '--pause', '--reason', 'maintenance');
+  expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ state: 'paused', paused: true });
+  await cli('schedule', 'toggle', '--schedule-id', `import:${id}`, '--unpause', '--reason', 'done');
+  expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ state: 'active', paused: false });
+  await cli('schedule', 'delete', '--schedule-id', `import:${id}`);
+  rmSync(dir, { recursive: true, force: true });
 });
