@@ -3,7 +3,8 @@
  *   TRIBUTARY_API_HOST (127.0.0.1), TRIBUTARY_API_PORT (8080), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  *   TRIBUTARY_TASK_QUEUE, DATABASE_URL (else the embedded store), TRIBUTARY_SECRET_KEY (seals stored
  *   connections; the worker needs the same key), TRIBUTARY_PURGE_RETENTION (30d: how long a deleted
- *   import's data is kept), TRIBUTARY_API_RATE_LIMIT (600 requests per minute per key).
+ *   import's data is kept), TRIBUTARY_API_RATE_LIMIT (600 requests per minute per key),
+ *   TRIBUTARY_API_PROTECT_DOCS=1 (make /docs and /openapi.json need a read key too).
  * The one-command bring-up (`npm run up`) starts it beside the worker through startApi().
  */
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     host: process.env.TRIBUTARY_API_HOST ?? '127.0.0.1',
     port: Number(process.env.TRIBUTARY_API_PORT ?? 8080),
     rateLimit: limit > 0 ? { max: limit, timeWindow: '1 minute' } : false,
+    protectDocs: process.env.TRIBUTARY_API_PROTECT_DOCS === '1',
   });
   console.log(`api: listening on ${api.url} (docs at ${api.url}/docs)`);
   const stop = async () => {

@@ -68,3 +68,19 @@ describe('the api-key command', () => {
     expect(stored.rows[0].token_hash).not.toContain(token!.slice(18));
   });
 });
+
+describe('docs behind a key, when asked', () => {
+  it('answers 401 for /openapi.json and /docs without a key, and serves them with one', async () => {
+    const { startApi } = await import('../../api/server');
+    const api = await startApi({ store: t.h.store, temporal: t.h.client, taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey, logger: false, protectDocs: true });
+    try {
+      expect((await fetch(`${api.url}/openapi.json`)).status).toBe(401);
+      expect((await fetch(`${api.url}/docs`)).status).toBe(401);
+      expect((await fetch(`${api.url}/health`)).status).toBe(200);
+      const ok = await fetch(`${api.url}/openapi.json`, { headers: { authorization: `Bearer ${t.readToken}` } });
+      expect(ok.status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+});
