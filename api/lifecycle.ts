@@ -12,6 +12,7 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import type pg from 'pg';
 import type { ImportSpec } from '../spec/importSpec';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, resumeSignal } from '../workflows/definitions';
 import { PURGE_WORKFLOW_TYPE, type PurgeInput, purgeNowSignal, purgeWorkflowId } from '../workflows/lifecycleDefinitions';
@@ -76,13 +77,28 @@ export async function scheduleState(temporal: Client, importId: string): Promise
  * Workflow ids of this import's running runs: those its schedule started, and one started by hand
  * under the plain id (`temporal workflow start --workflow-id import:<id>`).
  */
-export async function runningWorkflows(temporal: Client, importId: string, state?: ScheduleState): Promise<string[]> {
+export async function runningWorkflows(
+  temporal: Client,
+  importId: string,
+  state?: ScheduleState,
+  store?: pg.Pool,
+): Promise<string[]> {
   const ids = new Set((state ?? (await scheduleState(temporal, importId))).running);
-  try {
-    const d = await temporal.workflow.getHandle(importWorkflowId(importId)).describe();
-    if (d.status.name === 'RUNNING') ids.add(d.workflowId);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  // The schedule's description can lag behind a run it just started; the store knows every run that
+  // has begun, and the plain id covers a run started by hand.
+  const candidates = [importWorkflowId(importId)];
+  if (store) {
+    const res = await store.query("SELECT DISTINCT workflow_id FROM runs WHERE import_id = $1 AND status = 'running'", [importId]);
+    candidates.push(...res.rows.map((r) => String(r.workflow_id)));
+  }
+  for (const id of candidates) {
+    if (ids.has(id)) continue;
+    try {
+      const d = await temporal.workflow.getHandle(id).describe();
+      if (d.status.name === 'RUNNING') ids.add(d.workflowId);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
   return [...ids];
 }
@@ -95,29 +111,42 @@ export async function triggerRun(temporal: Client, importId: string): Promise<st
   const handle = temporal.schedule.getHandle(scheduleIdOf(importId));
   const before = await handle.describe();
   const seen = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
+  const since = new Date(Date.now() - 1000).toISOString();
   await handle.trigger(ScheduleOverlapPolicy.SKIP);
+  // The schedule's description can lag behind its actions on a loaded server, so visibility is asked too:
+  // schedules stamp the runs they start with TemporalScheduledById.
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const d = await handle.describe();
     const ids = [...d.info.runningActions.map((a) => a.workflow.workflowId), ...d.info.recentActions.map((a) => a.action.workflow.workflowId)];
-    const fresh = ids.find((id) => !seen.has(id));
+    const fresh = ids.find((id) => !seen.has(id)) ?? (await startedBySchedule(temporal, importId, since));
     if (fresh) return fresh;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 150));
   }
   return null;
 }
 
-export async function pauseImport(temporal: Client, importId: string, note: string): Promise<void> {
+async function startedBySchedule(temporal: Client, importId: string, since: string): Promise<string | undefined> {
+  try {
+    const query = `TemporalScheduledById = '${scheduleIdOf(importId)}' AND StartTime >= '${since}'`;
+    for await (const wf of temporal.workflow.list({ query, pageSize: 1 })) return wf.workflowId;
+  } catch {
+    // a visibility store without this attribute: the description will do
+  }
+  return undefined;
+}
+
+export async function pauseImport(temporal: Client, importId: string, note: string, store?: pg.Pool): Promise<void> {
   await temporal.schedule.getHandle(scheduleIdOf(importId)).pause(note);
   // A running run stops at its next batch boundary and resumes from there.
-  for (const id of await runningWorkflows(temporal, importId)) {
+  for (const id of await runningWorkflows(temporal, importId, undefined, store)) {
     await temporal.workflow.getHandle(id).signal(pauseSignal).catch(ignoreClosed);
   }
 }
 
-export async function resumeImport(temporal: Client, importId: string, note: string): Promise<void> {
+export async function resumeImport(temporal: Client, importId: string, note: string, store?: pg.Pool): Promise<void> {
   await temporal.schedule.getHandle(scheduleIdOf(importId)).unpause(note);
-  for (const id of await runningWorkflows(temporal, importId)) {
+  for (const id of await runningWorkflows(temporal, importId, undefined, store)) {
     await temporal.workflow.getHandle(id).signal(resumeSignal).catch(ignoreClosed);
   }
 }

@@ -88,7 +88,7 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
     store.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1', [row.id]),
     row.deleted_at ? null : scheduleState(temporal, row.id),
   ]);
-  const running = state ? (await runningWorkflows(temporal, row.id, state)).length > 0 : false;
+  const running = state ? (await runningWorkflows(temporal, row.id, state, store)).length > 0 : false;
   const lastRun = last.rows[0] ? runView(last.rows[0]) : null;
   if (lastRun?.status === 'running') lastRun.progress = await liveProgress(temporal, lastRun.workflowId);
   return {

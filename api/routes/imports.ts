@@ -151,7 +151,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }, async (req) => {
     const row = await load(req.params.id);
     await ensureSchedule(row);
-    await pauseImport(temporal, row.id, `paused through the API by key ${req.apiKey?.name ?? '?'}`);
+    await pauseImport(temporal, row.id, `paused through the API by key ${req.apiKey?.name ?? '?'}`, store);
     return show(row.id);
   });
 
@@ -160,7 +160,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }, async (req) => {
     const row = await load(req.params.id);
     await ensureSchedule(row);
-    await resumeImport(temporal, row.id, `resumed through the API by key ${req.apiKey?.name ?? '?'}`);
+    await resumeImport(temporal, row.id, `resumed through the API by key ${req.apiKey?.name ?? '?'}`, store);
     return show(row.id);
   });
 
@@ -171,7 +171,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     await ensureSchedule(row);
     const state = await scheduleState(temporal, row.id);
     if (state.paused) throw conflict(`import ${row.id} is paused; resume it first`);
-    const running = await runningWorkflows(temporal, row.id, state);
+    const running = await runningWorkflows(temporal, row.id, state, store);
     if (running.length > 0) throw conflict(`import ${row.id} is already running (${running.join(', ')})`);
     return reply.code(202).send({ importId: row.id, workflowId: await triggerRun(temporal, row.id) });
   });
@@ -183,7 +183,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     },
   }, async (req) => {
     const row = await load(req.params.id);
-    const running = await runningWorkflows(temporal, row.id);
+    const running = await runningWorkflows(temporal, row.id, undefined, store);
     if (running.length === 0) throw conflict(`import ${row.id} has no run to stop`);
     await stopRuns(temporal, running);
     return show(row.id);
@@ -197,7 +197,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     },
   }, async (req) => {
     const row = await load(req.params.id);
-    const running = await runningWorkflows(temporal, row.id);
+    const running = await runningWorkflows(temporal, row.id, undefined, store);
     if (running.length > 0) throw conflict(`import ${row.id} is running; stop it before a full resync`);
     // Under the position lock, so a batch that is committing finishes first.
     await store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1', [row.id]);
@@ -223,7 +223,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const row = await load(req.params.id, { live: false });
     const q = req.query;
     if (!row.deleted_at) {
-      const running = await runningWorkflows(temporal, row.id);
+      const running = await runningWorkflows(temporal, row.id, undefined, store);
       if (running.length > 0 && !q.stop) throw conflict(`import ${row.id} is running; stop it first or delete with ?stop=true`);
       // The schedule goes first, so nothing new starts while the running runs are stopped.
       await deleteSchedule(temporal, row.id);
