@@ -62,7 +62,6 @@ export async function startEmbeddedPostgres(options: {
     max_connections: '200',
     shared_buffers: '256MB',
     max_wal_size: '4GB',
-    synchronous_commit: 'off', // commits stay atomic; only the last instants may be lost on an OS crash
     ...options.settings,
   };
   const pgServer = new EmbeddedPostgres({
