@@ -5,6 +5,7 @@
 import type { ImportSpec } from '../spec/importSpec';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
+import { keepAlive } from './keepAlive';
 
 export interface BeginRunInput {
   spec: ImportSpec;
@@ -21,7 +22,11 @@ export interface BeginRunResult {
 }
 
 export function beginRunActivity(deps: ActivityDeps) {
-  return async function beginRun({ spec, workflowId, workflowRunId }: BeginRunInput): Promise<BeginRunResult> {
+  return async function beginRun(input: BeginRunInput): Promise<BeginRunResult> {
+    return keepAlive(() => begin(input));
+  };
+
+  async function begin({ spec, workflowId, workflowRunId }: BeginRunInput): Promise<BeginRunResult> {
     const existing = await deps.store.query(
       'SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1',
       [workflowRunId],
@@ -66,5 +71,5 @@ export function beginRunActivity(deps: ActivityDeps) {
     } finally {
       await session.close();
     }
-  };
+  }
 }

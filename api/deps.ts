@@ -25,7 +25,7 @@ export interface ApiOptions {
   /** Requests per key (or per address without one) per window; false turns the limit off. */
   rateLimit?: { max: number; timeWindow: string | number } | false;
   /** A Fastify logger option; tests pass a stream to capture log lines. */
-  logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
+  logger?: boolean | { level?: string; stream?: { write(line: string): unknown } };
   /** Whether /docs and /openapi.json need a key too (default: public, so a browser can open them). */
   protectDocs?: boolean;
 }

@@ -5,7 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openStore } from '../connectors/store/store';
+import net from 'node:net';
+import { embeddedUrl } from '../connectors/store/embeddedPostgres';
+import { migrate } from '../connectors/store/migrate';
+import { createPool, EMBEDDED_PORT, openStore, type Store } from '../connectors/store/store';
 import { createApiKey, listApiKeys, revokeApiKey } from './auth';
 
 const USAGE = `usage:
@@ -24,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  const store = await openStore();
+  const store = await openKeyStore();
   try {
     switch (command) {
       case 'create': {
@@ -57,6 +60,22 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * DATABASE_URL; else the embedded store, joined when `npm run up` or `npm run api` already runs it
+ * (a second process cannot start the same cluster), started otherwise.
+ */
+async function openKeyStore(): Promise<Pick<Store, 'pool' | 'close'>> {
+  const listening = await new Promise<boolean>((resolve) => {
+    const s = net.connect(EMBEDDED_PORT, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+  if (process.env.DATABASE_URL || !listening) return openStore();
+  const pool = createPool(embeddedUrl(EMBEDDED_PORT, 'tributary'), 2);
+  await migrate(pool);
+  return { pool, close: () => pool.end() };
+}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main(process.argv.slice(2)).then(

@@ -25,18 +25,19 @@ import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from '.
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { WEBHOOK_WORKFLOW_TYPE, type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
 
-/** Short bookkeeping calls against the store and the source's metadata. */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] },
-});
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] };
+
+/**
+ * Setting up a run reads the source's metadata and counts NULL cursors, which can take long on a big
+ * table: it heartbeats, so a worker killed meanwhile is noticed in seconds, not at a long timeout.
+ */
+const setup = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: RETRY });
+
+/** Short bookkeeping against the store. */
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
 
 /** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
-const batches = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] },
-});
+const batches = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: RETRY });
 
 /** State carried across continue-as-new. */
 export interface ImportCarry {
@@ -80,7 +81,7 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
   try {
     let sourceKind = carry?.sourceKind;
     if (runId === undefined) {
-      const begun = await bookkeeping.beginRun({
+      const begun = await setup.beginRun({
         spec,
         workflowId: workflowInfo().workflowId,
         workflowRunId: workflowInfo().firstExecutionRunId,

@@ -62,7 +62,6 @@ export async function startEmbeddedPostgres(options: {
     max_connections: '200',
     shared_buffers: '256MB',
     max_wal_size: '4GB',
-    synchronous_commit: 'off', // commits stay atomic; only the last instants may be lost on an OS crash
     ...options.settings,
   };
   const pgServer = new EmbeddedPostgres({
@@ -102,3 +101,7 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
     await client.end();
   }
 }
+
+/** A database of the embedded cluster another process is running (e.g. `npm run up`), to share it. */
+export const embeddedUrl = (port: number, database: string): string =>
+  `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;

@@ -1,0 +1,17 @@
+# The Tributary worker (worker.ts): runs the import workflows and their activities. TypeScript is run
+# as is with tsx; there is no build step. Configured from the environment (see README.md):
+#   DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TRIBUTARY_TASK_QUEUE, TRIBUTARY_CONNECTION_<NAME>
+# docker-compose.yml runs it next to Temporal and Postgres.
+FROM node:22-slim
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+# npm install, not npm ci: package-lock.json lacks other platforms' optional packages, which npm ci
+# insists on. npm install still installs the locked versions.
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY . .
+
+# `docker stop` sends SIGTERM: the worker shuts down, and a batch it could not finish is rolled back and
+# done again from the import's last committed position.
+USER node
+CMD ["node_modules/.bin/tsx", "worker.ts"]
