@@ -188,7 +188,7 @@ function flatten(value: unknown): string {
     if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'), Buffer.from(v).toString('base64'));
     else if (typeof v === 'string') out.push(v);
     else if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === 'object') Object.values(v as object).forEach(walk);
+    else if (typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(value);
   return out.join('\n');
