@@ -11,6 +11,7 @@ import { createActivities } from './activities';
 import type { ActivityDeps } from './activities';
 import { envConnections } from './connectors/connections';
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
+import { createWarehouseConnectors } from './connectors/warehouses';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
@@ -29,10 +30,11 @@ export interface WorkerOptions {
 /** Build a worker from explicit parts (tests hand in theirs). */
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   const postgres = createPostgresConnector();
+  const warehouses = createWarehouseConnectors();
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres },
+    connectors: { postgres, ...warehouses.connectors },
   });
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const worker = await Worker.create({
@@ -47,6 +49,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     worker,
     close: async () => {
       await postgres.closeAll();
+      await warehouses.closeAll();
       await connection.close();
     },
   };

@@ -1,0 +1,16 @@
+/**
+ * The warehouse connectors a worker registers besides Postgres, keyed by the kinds connections.ts maps
+ * URL schemes to. One place, so worker.ts needs one line to get them all and one to close them.
+ */
+import type { SourceConnector } from './source';
+import { createMysqlConnector } from './mysql/mysqlSource';
+
+export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
+  const list = [createMysqlConnector()];
+  return {
+    connectors: Object.fromEntries(list.map((c) => [c.kind, c])),
+    async closeAll() {
+      await Promise.all(list.map((c) => c.closeAll()));
+    },
+  };
+}
