@@ -5,7 +5,7 @@
  * instant and gets a `Z` because the session renders it in UTC.
  */
 import mysql from 'mysql2';
-import type { FieldPacket, Pool, PoolConnection, TypeCastField } from 'mysql2';
+import type { Pool, PoolConnection, TypeCastField } from 'mysql2';
 import type { Pool as PromisePool, PoolConnection as PromiseConnection } from 'mysql2/promise';
 import {
   ConfigurationError,
@@ -98,7 +98,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
     if (!cached) {
       cached = this.readOnly(async (conn) => {
         const [, fields] = await conn.query({ sql: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, rowsAsArray: true });
-        return (fields).map((f) => columnOf(f.name, dataTypeOfField(f)));
+        return fields.map((f) => columnOf(f.name, dataTypeOfField(f)));
       }, relation);
       cached.catch(() => this.columnCache.delete(key));
       this.columnCache.set(key, cached);
