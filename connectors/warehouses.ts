@@ -4,9 +4,10 @@
  */
 import type { SourceConnector } from './source';
 import { createMysqlConnector } from './mysql/mysqlSource';
+import { createClickHouseConnector } from './clickhouse/clickhouseSource';
 
 export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
-  const list = [createMysqlConnector()];
+  const list = [createMysqlConnector(), createClickHouseConnector()];
   return {
     connectors: Object.fromEntries(list.map((c) => [c.kind, c])),
     async closeAll() {
