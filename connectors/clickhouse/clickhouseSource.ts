@@ -20,6 +20,7 @@ import {
 import { assertSingleSelect } from '../../spec/sqlGuard';
 import { keysetSql, subtractLag } from '../common/keyset';
 import { notReadOnly } from '../common/errors';
+import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, textExpr, toText, typedLiteral } from './clickhouseTypes';
 
@@ -62,12 +63,13 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     return this.ep.settings.catch((e) => classifyClickHouse(e, this.ep.target));
   }
 
-  /** Run a query and return its rows as JSON objects (small results only: metadata, counts, previews). */
-  private async rows(query: string, relation?: Relation): Promise<Record<string, unknown>[]> {
+  /** Run a query and return its rows (small results only: metadata, counts, previews), numbers kept exact. */
+  private async rows(query: string, relation?: Relation): Promise<Record<string, LosslessValue>[]> {
     const settings = await this.settings();
     try {
       const rs = await this.ep.client.query({ query, format: 'JSONEachRow', clickhouse_settings: settings });
-      return await rs.json<Record<string, unknown>>();
+      const text = await rs.text();
+      return text.split('\n').filter((l) => l.trim() !== '').map((l) => parseLossless(l) as Record<string, LosslessValue>);
     } catch (err) {
       return classifyClickHouse(err, this.ep.target, relation);
     }
@@ -75,7 +77,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
 
   async test(): Promise<{ serverVersion: string }> {
     const [row] = await this.rows('SELECT version() AS v');
-    return { serverVersion: String(row?.v) };
+    return { serverVersion: toText(row?.v) ?? '' };
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -119,10 +121,10 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     const columns = await this.rows('SELECT table, name, type FROM system.columns WHERE database = currentDatabase()');
     const out = new Map<string, DiscoveredTable>();
     for (const t of tables) {
-      const engine = String(t.engine);
-      out.set(String(t.name), { table: String(t.name), kind: /View$/.test(engine) ? 'view' : 'table', columns: [] });
+      const name = toText(t.name) ?? '';
+      out.set(name, { table: name, kind: /View$/.test(toText(t.engine) ?? '') ? 'view' : 'table', columns: [] });
     }
-    for (const c of columns) out.get(String(c.table))?.columns.push(columnOf(String(c.name), String(c.type)));
+    for (const c of columns) out.get(toText(c.table) ?? '')?.columns.push(columnOf(toText(c.name) ?? '', toText(c.type) ?? ''));
     return [...out.values()].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
   }
 
@@ -141,7 +143,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
         AND ${quoteIdent(range.cursor)} <= ${typedLiteral(c, range.upperBound)}`;
     }
     const [row] = await this.rows(`SELECT toString(count()) AS n FROM ${fromClause(relation)}${where}`, relation);
-    return Number(row?.n ?? 0);
+    return Number(toText(row?.n) ?? 0);
   }
 
   async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
@@ -155,13 +157,13 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
           ? `concat(toString(now64(${p64[1]}) - toIntervalMicrosecond(${Math.round(lag * 1e6)}), 'UTC'), 'Z')`
           : `concat(toString(now() - ${Math.ceil(lag)}, 'UTC'), 'Z')`;
       const [row] = await this.rows(`SELECT ${expr} AS b`);
-      return String(row?.b);
+      return toText(row?.b);
     }
     // max() of no rows is the type's default (0, ''), not NULL: count the rows too.
     const [row] = await this.rows(
-      `SELECT toString(max(${c})) AS m, count() AS n FROM ${fromClause(relation)} WHERE isNotNull(${c})`, relation);
-    if (!row || Number(row.n) === 0) return null;
-    const max = String(row.m);
+      `SELECT max(${c}) AS m, count() AS n FROM ${fromClause(relation)} WHERE isNotNull(${c})`, relation);
+    if (!row || Number(toText(row.n)) === 0) return null;
+    const max = toText(row.m) ?? '';
     return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
   }
 
@@ -169,7 +171,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     const [row] = await this.rows(
       `SELECT toString(count()) AS n FROM ${fromClause(relation)} WHERE isNull(${quoteIdent(cursor)}) OR isNull(${quoteIdent(key)})`,
       relation);
-    return Number(row?.n ?? 0);
+    return Number(toText(row?.n) ?? 0);
   }
 
   async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<Row> {
@@ -187,9 +189,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       const rs = await this.ep.client.query({ query, format: 'JSONEachRow', clickhouse_settings: settings, abort_signal: abort.signal });
       const names = columns.map((_, i) => alias(i));
       // The client yields the rows of each received chunk; nothing beyond a chunk is held.
-      for await (const chunk of rs.stream<Record<string, unknown>>()) {
+      for await (const chunk of rs.stream()) {
         for (const r of chunk) {
-          const obj = r.json();
+          const obj = parseLossless(r.text) as Record<string, LosslessValue>;
           yield names.map((n) => toText(obj[n]));
         }
       }

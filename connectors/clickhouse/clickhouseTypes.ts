@@ -6,6 +6,7 @@
  */
 import type { ValueType } from '../../spec/importSpec';
 import type { SourceColumn } from '../source';
+import { type LosslessValue, RawNumber, stringifyLossless } from '../common/losslessJson';
 
 /** Nullable(T) and LowCardinality(T) are storage details: the value is a T. */
 export function baseType(type: string): string {
@@ -42,14 +43,14 @@ export const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').r
 export const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
 
 /**
- * The expression that renders `expr` (a column of `type`) as exact text in JSONEachRow: numbers as
- * strings (no float rounding of Decimal or UInt64), date-times in UTC marked `Z`, arrays left as JSON.
+ * The expression that renders `expr` (a column of `type`) as exact text in JSONEachRow: date-times in UTC
+ * marked `Z`. Numbers stay as the server prints them and are read losslessly (toString(Decimal128) is
+ * broken on 18.16: it prints NUL bytes for values beyond 20 digits).
  */
 export function textExpr(expr: string, type: string): string {
   const t = baseType(type);
-  const importType = importTypeOf(type);
-  if (importType === 'timestamp') return `concat(toString(${expr}, 'UTC'), 'Z')`;
-  if (importType === 'number' || importType === 'date' || t === 'UUID' || t === 'IPv4' || t === 'IPv6') return `toString(${expr})`;
+  if (importTypeOf(type) === 'timestamp') return `concat(toString(${expr}, 'UTC'), 'Z')`;
+  if (t === 'UUID' || t === 'IPv4' || t === 'IPv6') return `toString(${expr})`;
   return expr;
 }
 
@@ -57,19 +58,21 @@ export function textExpr(expr: string, type: string): string {
 export function typedLiteral(column: SourceColumn, value: string): string {
   const t = baseType(column.sourceType);
   if (column.importType === 'timestamp') {
-    const v = quoteString(value.replace(/Z$/, '').replace('T', ' '));
+    const text = value.replace(/Z$/, '').replace('T', ' ');
     const p64 = /^DateTime64\((\d+)/.exec(t);
-    return p64 ? `toDateTime64(${v}, ${p64[1]}, 'UTC')` : `toDateTime(${v}, 'UTC')`;
+    // DateTime holds whole seconds: a bound's fraction is dropped (values of the column have none).
+    return p64 ? `toDateTime64(${quoteString(text)}, ${p64[1]}, 'UTC')` : `toDateTime(${quoteString(text.replace(/\.\d*$/, ''))}, 'UTC')`;
   }
   if (column.importType === 'date') return `toDate(${quoteString(value)})`;
   if (column.importType === 'number') return `CAST(${quoteString(value)} AS ${t})`;
   return quoteString(value);
 }
 
-/** A JSONEachRow value → the text that crosses the connector interface. */
-export function toText(v: unknown): string | null {
+/** A JSONEachRow value (parsed losslessly) → the text that crosses the connector interface. */
+export function toText(v: LosslessValue | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  if (v instanceof RawNumber) return v.text;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return stringifyLossless(v);
 }
