@@ -5,9 +5,10 @@
 import type { SourceConnector } from './source';
 import { createMysqlConnector } from './mysql/mysqlSource';
 import { createClickHouseConnector } from './clickhouse/clickhouseSource';
+import { createSnowflakeConnector } from './snowflake/snowflakeSource';
 
 export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
-  const list = [createMysqlConnector(), createClickHouseConnector()];
+  const list = [createMysqlConnector(), createClickHouseConnector(), createSnowflakeConnector()];
   return {
     connectors: Object.fromEntries(list.map((c) => [c.kind, c])),
     async closeAll() {

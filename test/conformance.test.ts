@@ -3,5 +3,6 @@ import { conformance } from './conformance/suite';
 import { postgresTarget } from './conformance/postgresTarget';
 import { mysqlTarget } from './conformance/mysqlTarget';
 import { clickhouseTarget } from './conformance/clickhouseTarget';
+import { snowflakeTarget } from './conformance/snowflakeTarget';
 
-for (const target of [postgresTarget, mysqlTarget, clickhouseTarget]) conformance(target);
+for (const target of [postgresTarget, mysqlTarget, clickhouseTarget, snowflakeTarget]) conformance(target);
