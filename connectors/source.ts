@@ -85,6 +85,8 @@ export interface SourceExplorer {
   preview(relation: Relation, limit: number): Promise<PreviewResult>;
   /** Rows in the relation (all of them, or those a run would read under an upper bound). */
   count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number>;
+  /** Bytes a full read would scan, for sources that bill by scanned bytes (BigQuery); shown by a dry run. */
+  estimateScan?(relation: Relation): Promise<string>;
 }
 
 export interface DiscoveredTable {

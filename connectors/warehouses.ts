@@ -6,9 +6,10 @@ import type { SourceConnector } from './source';
 import { createMysqlConnector } from './mysql/mysqlSource';
 import { createClickHouseConnector } from './clickhouse/clickhouseSource';
 import { createSnowflakeConnector } from './snowflake/snowflakeSource';
+import { createBigQueryConnector } from './bigquery/bigquerySource';
 
 export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
-  const list = [createMysqlConnector(), createClickHouseConnector(), createSnowflakeConnector()];
+  const list = [createMysqlConnector(), createClickHouseConnector(), createSnowflakeConnector(), createBigQueryConnector()];
   return {
     connectors: Object.fromEntries(list.map((c) => [c.kind, c])),
     async closeAll() {

@@ -4,5 +4,6 @@ import { postgresTarget } from './conformance/postgresTarget';
 import { mysqlTarget } from './conformance/mysqlTarget';
 import { clickhouseTarget } from './conformance/clickhouseTarget';
 import { snowflakeTarget } from './conformance/snowflakeTarget';
+import { bigqueryTarget } from './conformance/bigqueryTarget';
 
-for (const target of [postgresTarget, mysqlTarget, clickhouseTarget, snowflakeTarget]) conformance(target);
+for (const target of [postgresTarget, mysqlTarget, clickhouseTarget, snowflakeTarget, bigqueryTarget]) conformance(target);

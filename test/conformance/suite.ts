@@ -79,7 +79,7 @@ export function conformance(setup: TargetSetup): void {
     });
 
     it('test() answers with the server version', async () => {
-      expect((await s.test()).serverVersion).toMatch(/\d+\.\d+/);
+      expect((await s.test()).serverVersion).toMatch(/\d/);
     });
 
     it('ties: 250 rows on three cursor values, read 7 at a time by position: each row once, in (cursor, key) order', async () => {
