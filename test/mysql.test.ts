@@ -1,4 +1,5 @@
 /** MySQL / MariaDB → store through the real import workflow, against a real MariaDB server on loopback. */
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { type MariaDb, startMariaDb } from './helpers/mariadb';
@@ -8,7 +9,7 @@ let h: Harness;
 beforeAll(async () => {
   db = await startMariaDb();
   await db.createDatabase('shop');
-  h = await createHarness('mysql', { connections: { shop: db.url('shop') } });
+  h = await createHarness('mysql', { connections: { shop: db.url('shop'), badpw: db.url('shop', 'root', 'wrong') } });
 });
 afterAll(async () => {
   await h?.close();
@@ -60,4 +61,18 @@ it('profiles from a custom SELECT with a BIGINT sequence cursor; NULL cursors ar
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 2, nullCursor: 1 });
   const pos = await h.store.query('SELECT cursor_value FROM positions WHERE import_id = $1', [spec.id]);
   expect(pos.rows[0].cursor_value).toBe('18446744073709551001');
+});
+
+it('bad credentials fail the run at once, without retries, saying so', async () => {
+  const handle = await h.startImport({
+    id: uniqueId('mysql-badpw'), name: 'bad password', dataType: 'profile',
+    source: { connection: 'badpw', table: 'customers' },
+    cursor: { column: 'seq', key: 'id' },
+    mapping: { userId: { column: 'email' } },
+  });
+  const err = await handle.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/mysql: authentication failed/);
+  const history = await handle.fetchHistory();
+  expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
 });
