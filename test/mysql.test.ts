@@ -1,15 +1,21 @@
 /** MySQL / MariaDB → store through the real import workflow, against a real MariaDB server on loopback. */
+import net from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { type MariaDb, startMariaDb } from './helpers/mariadb';
+import { freePort } from './helpers/servers';
 
 let db: MariaDb;
 let h: Harness;
+/** A port where nothing listens yet: the `later` connection reaches MariaDB only once a forwarder opens it. */
+let laterPort: number;
 beforeAll(async () => {
   db = await startMariaDb();
   await db.createDatabase('shop');
-  h = await createHarness('mysql', { connections: { shop: db.url('shop'), badpw: db.url('shop', 'root', 'wrong') } });
+  laterPort = await freePort();
+  const later = db.url('shop').replace(`:${db.port}/`, `:${laterPort}/`);
+  h = await createHarness('mysql', { connections: { shop: db.url('shop'), badpw: db.url('shop', 'root', 'wrong'), later } });
 });
 afterAll(async () => {
   await h?.close();
@@ -75,4 +81,35 @@ it('bad credentials fail the run at once, without retries, saying so', async () 
   expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/mysql: authentication failed/);
   const history = await handle.fetchHistory();
   expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+});
+
+it('an unreachable source is retried: the run succeeds once the host answers', async () => {
+  await db.exec('CREATE TABLE shop.late_users (id INT PRIMARY KEY, email VARCHAR(200), seq INT)');
+  await db.exec("INSERT INTO shop.late_users VALUES (1, 'a@x.com', 1), (2, 'b@x.com', 2)");
+  const handle = await h.startImport({
+    id: uniqueId('mysql-later'), name: 'source comes up later', dataType: 'profile',
+    source: { connection: 'later', table: 'late_users' },
+    cursor: { column: 'seq', key: 'id', lag: 0 },
+    mapping: { userId: { column: 'email' } },
+  });
+  // The first attempts find nothing listening (connection refused); then a forwarder to MariaDB opens.
+  await new Promise((r) => setTimeout(r, 1500));
+  const forwarder = net.createServer((client) => {
+    const upstream = net.connect(db.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => forwarder.listen(laterPort, '127.0.0.1', r));
+  try {
+    const run = await handle.result();
+    expect(run).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 2 });
+    const history = await handle.fetchHistory();
+    // Retries of one scheduled activity show as its started event's attempt and last failure.
+    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+    expect(Math.max(...attempts)).toBeGreaterThan(1);
+    expect(history.events!.some((e) => (e.activityTaskStartedEventAttributes?.lastFailure?.message ?? '').includes('mysql: cannot reach'))).toBe(true);
+  } finally {
+    forwarder.close();
+  }
 });
