@@ -14,6 +14,7 @@ import { envConnections } from './connectors/connections';
 import { secretKeyFrom } from './connectors/secrets';
 import { composeResolvers, storedConnections } from './connectors/storedConnections';
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
+import { createWarehouseConnectors } from './connectors/warehouses';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
@@ -34,10 +35,11 @@ export interface WorkerOptions {
 /** Build a worker from explicit parts (tests hand in theirs). */
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   const postgres = createPostgresConnector();
+  const warehouses = createWarehouseConnectors();
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres },
+    connectors: { postgres, ...warehouses.connectors },
     secretKey: options.secretKey,
   });
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
@@ -53,6 +55,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     worker,
     close: async () => {
       await postgres.closeAll();
+      await warehouses.closeAll();
       await connection.close();
     },
   };

@@ -6,6 +6,8 @@ import type { DiscoveryConnector } from './discovery';
 import { createPostgresDiscovery } from './postgres/postgresDiscovery';
 import { createPostgresConnector } from './postgres/postgresSource';
 import type { SourceConnector } from './source';
+import { explorerDiscovery } from './explorerDiscovery';
+import { createWarehouseConnectors } from './warehouses';
 
 export function createApiConnectors(): {
   connectors: Record<string, SourceConnector>;
@@ -13,9 +15,15 @@ export function createApiConnectors(): {
   closeAll(): Promise<void>;
 } {
   const postgres = createPostgresConnector();
+  const warehouses = createWarehouseConnectors();
   return {
-    connectors: { postgres },
-    discovery: { postgres: createPostgresDiscovery() },
-    closeAll: () => postgres.closeAll(),
+    connectors: { postgres, ...warehouses.connectors },
+    discovery: {
+      postgres: createPostgresDiscovery(),
+      ...Object.fromEntries(Object.values(warehouses.connectors).map((c) => [c.kind, explorerDiscovery(c)])),
+    },
+    closeAll: async () => {
+      await Promise.all([postgres.closeAll(), warehouses.closeAll()]);
+    },
   };
 }

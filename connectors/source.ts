@@ -70,3 +70,40 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
+
+/**
+ * What a connection screen needs besides reading: a connectivity check, discovery and preview. A separate
+ * interface so a session that only reads (and every existing caller) is unaffected; connectors that
+ * implement it are recognised with `isExplorable`.
+ */
+export interface SourceExplorer {
+  /** Connects and runs a trivial query: resolves with the server's version, or throws a classified error. */
+  test(): Promise<{ serverVersion: string }>;
+  /** Tables (and views) with their columns; a column the import cannot take has importType null here. */
+  discover(): Promise<DiscoveredTable[]>;
+  /** The first `limit` rows of a table or custom SELECT, read-only, with the bytes it would scan where the source bills by them. */
+  preview(relation: Relation, limit: number): Promise<PreviewResult>;
+  /** Rows in the relation (all of them, or those a run would read under an upper bound). */
+  count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number>;
+  /** Bytes a full read would scan, for sources that bill by scanned bytes (BigQuery); shown by a dry run. */
+  estimateScan?(relation: Relation): Promise<string>;
+}
+
+export interface DiscoveredTable {
+  /** The name to put in an import's `source.table` (qualified as the source needs it). */
+  table: string;
+  kind: 'table' | 'view';
+  columns: SourceColumn[];
+}
+
+export interface PreviewResult {
+  columns: SourceColumn[];
+  rows: (string | null)[][];
+  /** Bytes the query would scan (warehouses that bill by scanned bytes, e.g. BigQuery), as decimal text. */
+  bytesScanned?: string;
+}
+
+export function isExplorable(session: SourceSession): session is SourceSession & SourceExplorer {
+  const s = session as Partial<SourceExplorer>;
+  return typeof s.test === 'function' && typeof s.discover === 'function' && typeof s.preview === 'function';
+}

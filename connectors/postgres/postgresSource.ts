@@ -12,12 +12,15 @@ import {
   type Relation,
   type SourceColumn,
   type SourceConnector,
+  type SourceExplorer,
   type SourceSession,
 } from '../source';
 import { assertSingleSelect } from '../../spec/sqlGuard';
+import { networkCode, notReadOnly, unreachable } from '../common/errors';
+import { PostgresExplorer } from './postgresExplorer';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
-const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
 const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
@@ -33,19 +36,36 @@ export function importTypeOf(sourceType: string): ValueType | null {
   return 'string';
 }
 
+export function columnOf(name: string, sourceType: string): SourceColumn {
+  return {
+    name,
+    sourceType,
+    importType: importTypeOf(sourceType),
+    cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
+  };
+}
+
 /** Quote a possibly schema-qualified table name. */
 export function quoteTable(table: string): string {
   return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
 }
 
-function fromClause(relation: Relation): string {
+export function fromClause(relation: Relation): string {
   if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
+  let query: string;
+  try {
+    query = assertSingleSelect(relation.query);
+  } catch (err) {
+    throw notReadOnly('postgres', err);
+  }
   // Newlines keep a trailing -- comment in the user's query from swallowing the closing parenthesis.
-  return `(\n${assertSingleSelect(relation.query)}\n) AS src`;
+  return `(\n${query}\n) AS src`;
 }
 
 /** Turn driver errors into configuration errors where retrying cannot help. */
-function classify(err: unknown, relation?: Relation): never {
+export function classify(err: unknown, relation?: Relation): never {
+  if (err instanceof ConfigurationError) throw err;
+  if (networkCode(err)) throw unreachable('postgres', 'the source', err);
   const e = err as { code?: string; message?: string };
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'custom query') : 'source';
   if (e.code === '42P01') throw new ConfigurationError(`${what}: ${e.message} (missing table)`);
@@ -59,8 +79,15 @@ function classify(err: unknown, relation?: Relation): never {
   throw err;
 }
 
-class PostgresSession implements SourceSession {
+class PostgresSession implements SourceSession, SourceExplorer {
   constructor(private readonly pool: pg.Pool) {}
+
+  // Discovery, preview and counts live in postgresExplorer.ts.
+  private readonly explorer = new PostgresExplorer((fn, relation) => this.readOnly(fn, relation), (r) => this.columns(r));
+  test = () => this.explorer.test();
+  discover = () => this.explorer.discover();
+  preview: SourceExplorer['preview'] = (relation, limit) => this.explorer.preview(relation, limit);
+  count: SourceExplorer['count'] = (relation, range) => this.explorer.count(relation, range);
 
   private async readOnly<T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation): Promise<T> {
     const client = await this.pool.connect().catch((e) => classify(e));
@@ -87,13 +114,7 @@ class PostgresSession implements SourceSession {
       );
       const byOid = new Map(names.rows.map((r) => [Number(r.oid), r.name]));
       return res.fields.map((f) => {
-        const sourceType = byOid.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`;
-        return {
-          name: f.name,
-          sourceType,
-          importType: importTypeOf(sourceType),
-          cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
-        };
+        return columnOf(f.name, byOid.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`);
       });
     }, relation);
   }

@@ -49,7 +49,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(prefix: string, options: { inProcessWorker?: boolean } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  inProcessWorker?: boolean;
+  /** Extra connections for the worker (name → URL), beside `warehouse` (the Postgres source); may override it. */
+  connections?: Record<string, string>;
+}
+
+export async function createHarness(prefix: string, options: HarnessOptions = {}): Promise<Harness> {
   const storeUrl = await freshDatabase(`${prefix}_store`);
   const sourceUrl = await freshDatabase(`${prefix}_src`);
   const store = createPool(storeUrl);
@@ -69,7 +75,7 @@ export async function createHarness(prefix: string, options: { inProcessWorker?:
         namespace: 'default',
         taskQueue,
         store,
-        resolveConnection: staticConnections({ warehouse: sourceUrl }),
+        resolveConnection: staticConnections({ warehouse: sourceUrl, ...options.connections }),
       });
       running = { worker, done: worker.run(), close };
     },

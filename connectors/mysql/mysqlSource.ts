@@ -1,0 +1,269 @@
+/**
+ * MySQL / MariaDB source (mysql2): streamed keyset reads in a READ ONLY transaction with the session in
+ * UTC. Every value crosses as the server's own text: DECIMAL and BIGINT keep every digit, DATETIME(6)
+ * keeps its microseconds and no zone (it has none: the import's time zone applies), TIMESTAMP is an
+ * instant and gets a `Z` because the session renders it in UTC.
+ */
+import mysql from 'mysql2';
+import type { Pool, PoolConnection, TypeCastField } from 'mysql2';
+import type { Pool as PromisePool, PoolConnection as PromiseConnection } from 'mysql2/promise';
+import {
+  ConfigurationError,
+  type ConnectionConfig,
+  type DiscoveredTable,
+  type PreviewResult,
+  type ReadRange,
+  type Relation,
+  type SourceColumn,
+  type SourceConnector,
+  type SourceExplorer,
+  type SourceSession,
+} from '../source';
+import { assertSingleSelect } from '../../spec/sqlGuard';
+import { keysetSql, subtractLag } from '../common/keyset';
+import { notReadOnly } from '../common/errors';
+import { classifyMysql } from './mysqlErrors';
+import { columnOf, dataTypeOfField } from './mysqlTypes';
+
+type Row = (string | null)[];
+
+export const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+export const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
+
+function fromClause(relation: Relation): string {
+  if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
+  let query: string;
+  try {
+    query = assertSingleSelect(relation.query);
+  } catch (err) {
+    throw notReadOnly('mysql', err);
+  }
+  // The newline keeps a trailing -- comment from swallowing the parenthesis.
+  return `(\n${query}\n) AS src`;
+}
+
+/** Text for every type; TIMESTAMP marked as UTC (the session's zone). */
+function typeCast(field: TypeCastField): string | null {
+  const s = field.string('utf8');
+  if (s !== null && (field.type === 'TIMESTAMP' || field.type === 'TIMESTAMP2') && !s.startsWith('0000')) return `${s}Z`;
+  return s;
+}
+
+/** A bound value compared with a column of this type, kept exact (numbers as DECIMAL, not double). */
+function literal(column: SourceColumn, value: string, params: unknown[]): string {
+  if (column.cursorKind === 'number' && /^-?\d+(\.\d+)?$/.test(value)) {
+    params.push(value);
+    return column.sourceType === 'float' || column.sourceType === 'double' ? 'CAST(? AS DOUBLE)' : 'CAST(? AS DECIMAL(65,30))';
+  }
+  params.push(column.sourceType === 'timestamp' ? value.replace(/Z$/, '') : value);
+  return '?';
+}
+
+class MysqlSession implements SourceSession, SourceExplorer {
+  private readonly columnCache = new Map<string, Promise<SourceColumn[]>>();
+
+  constructor(private readonly pool: Pool, private readonly target: string) {}
+
+  private get promisePool(): PromisePool {
+    return this.pool.promise();
+  }
+
+  /** A connection in UTC inside a READ ONLY transaction: writes hidden in a custom query fail. */
+  private async readOnly<T>(fn: (conn: PromiseConnection) => Promise<T>, relation?: Relation): Promise<T> {
+    const conn = await this.promisePool.getConnection().catch((e) => classifyMysql(e, this.target));
+    try {
+      await conn.query("SET time_zone = '+00:00'");
+      await conn.query('START TRANSACTION READ ONLY');
+      const result = await fn(conn);
+      await conn.query('COMMIT');
+      return result;
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      return classifyMysql(err, this.target, relation);
+    } finally {
+      conn.release();
+    }
+  }
+
+  async test(): Promise<{ serverVersion: string }> {
+    return this.readOnly(async (conn) => {
+      const [rows] = await conn.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
+      return { serverVersion: String((rows as unknown[][])[0]![0]) };
+    });
+  }
+
+  columns(relation: Relation): Promise<SourceColumn[]> {
+    const key = JSON.stringify(relation);
+    let cached = this.columnCache.get(key);
+    if (!cached) {
+      cached = this.readOnly(async (conn) => {
+        const [, fields] = await conn.query({ sql: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, rowsAsArray: true });
+        return fields.map((f) => columnOf(f.name, dataTypeOfField(f)));
+      }, relation);
+      cached.catch(() => this.columnCache.delete(key));
+      this.columnCache.set(key, cached);
+    }
+    return cached;
+  }
+
+  private async column(relation: Relation, name: string): Promise<SourceColumn> {
+    const found = (await this.columns(relation)).find((c) => c.name === name);
+    if (!found) throw new ConfigurationError(`mysql: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`);
+    return found;
+  }
+
+  async discover(): Promise<DiscoveredTable[]> {
+    return this.readOnly(async (conn) => {
+      const [rows] = await conn.query({
+        sql: `SELECT c.TABLE_NAME, t.TABLE_TYPE, c.COLUMN_NAME, c.DATA_TYPE
+              FROM information_schema.COLUMNS c
+              JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+              WHERE c.TABLE_SCHEMA = DATABASE()
+              ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+        rowsAsArray: true,
+      });
+      const tables = new Map<string, DiscoveredTable>();
+      for (const [name, type, column, dataType] of rows as string[][]) {
+        let t = tables.get(name!);
+        if (!t) tables.set(name!, (t = { table: name!, kind: type === 'VIEW' ? 'view' : 'table', columns: [] }));
+        t.columns.push(columnOf(column!, dataType!));
+      }
+      return [...tables.values()];
+    });
+  }
+
+  async preview(relation: Relation, limit: number): Promise<PreviewResult> {
+    const columns = await this.columns(relation);
+    const rows = await this.readOnly(async (conn) => {
+      const [r] = await conn.query({ sql: `SELECT * FROM ${fromClause(relation)} LIMIT ?`, values: [limit], rowsAsArray: true, typeCast });
+      return r as Row[];
+    }, relation);
+    return { columns, rows };
+  }
+
+  async count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number> {
+    const params: unknown[] = [];
+    let where = '';
+    if (range) {
+      const c = await this.column(relation, range.cursor);
+      where = ` WHERE src.${quoteIdent(range.cursor)} IS NOT NULL AND src.${quoteIdent(range.key)} IS NOT NULL
+        AND src.${quoteIdent(range.cursor)} <= ${literal(c, range.upperBound, params)}`;
+    }
+    return this.readOnly(async (conn) => {
+      const [rows] = await conn.query({ sql: `SELECT COUNT(*) FROM ${fromClause(relation)}${where}`, values: params, rowsAsArray: true });
+      return Number((rows as unknown[][])[0]![0]);
+    }, relation);
+  }
+
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+    const c = `src.${quoteIdent(cursor.name)}`;
+    return this.readOnly(async (conn) => {
+      if (cursor.cursorKind === 'time') {
+        // The source's clock, in UTC (the session's zone), so a skewed worker clock cannot move the bound.
+        const sql = cursor.sourceType === 'date'
+          ? 'SELECT CAST(UTC_DATE() - INTERVAL CEIL(? / 86400) DAY AS CHAR)'
+          : 'SELECT CAST(UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND AS CHAR)';
+        const [rows] = await conn.query({ sql, values: [cursor.sourceType === 'date' ? lag : Math.round(lag * 1e6)], rowsAsArray: true });
+        const bound = String((rows as unknown[][])[0]![0]);
+        return cursor.sourceType === 'timestamp' ? `${bound}Z` : bound;
+      }
+      const [rows] = await conn.query({ sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${fromClause(relation)}`, rowsAsArray: true });
+      const max = (rows as unknown[][])[0]![0] as string | null;
+      if (max === null) return null;
+      return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
+    }, relation);
+  }
+
+  async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
+    return this.readOnly(async (conn) => {
+      const [rows] = await conn.query({
+        sql: `SELECT COUNT(*) FROM ${fromClause(relation)} WHERE src.${quoteIdent(cursor)} IS NULL OR src.${quoteIdent(key)} IS NULL`,
+        rowsAsArray: true,
+      });
+      return Number((rows as unknown[][])[0]![0]);
+    }, relation);
+  }
+
+  async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<Row> {
+    const cursorCol = await this.column(relation, range.cursor);
+    const keyCol = await this.column(relation, range.key);
+    const params: unknown[] = [];
+    const ks = keysetSql(`src.${quoteIdent(range.cursor)}`, `src.${quoteIdent(range.key)}`, range.after, range.upperBound,
+      (which, v) => literal(which === 'cursor' ? cursorCol : keyCol, v, params));
+    const sql = `SELECT ${columns.map((col) => `src.${quoteIdent(col)}`).join(', ')}
+      FROM ${fromClause(relation)} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
+
+    const conn = await new Promise<PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c)))).catch((e) => classifyMysql(e, this.target));
+    const p = conn.promise();
+    let finished = false;
+    try {
+      await p.query("SET time_zone = '+00:00'");
+      await p.query('START TRANSACTION READ ONLY');
+      // Rows arrive as the socket delivers them; the stream pauses the socket when the consumer is slow.
+      const stream = conn.query({ sql, values: params, rowsAsArray: true, typeCast }).stream({ highWaterMark: 2000 });
+      try {
+        for await (const row of stream as AsyncIterable<Row>) yield row;
+      } catch (err) {
+        classifyMysql(err, this.target, relation);
+      }
+      await p.query('COMMIT');
+      finished = true;
+    } catch (err) {
+      classifyMysql(err, this.target, relation);
+    } finally {
+      // A read abandoned mid-stream leaves rows in flight on the socket: drop the connection instead of reusing it.
+      if (finished) conn.release();
+      else conn.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    // The pool is shared per connection URL and closed with the connector.
+  }
+}
+
+/** mysql://user:password@host:port/database (also mariadb://). */
+export function mysqlOptions(url: string): mysql.PoolOptions & { target: string } {
+  const u = new URL(url.replace(/^mariadb:/i, 'mysql:'));
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigurationError('mysql: the connection URL must name a database (mysql://user:password@host:port/database)');
+  return {
+    target: `${u.hostname}:${u.port || 3306}`,
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+    connectionLimit: 4,
+    connectTimeout: 10_000,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    charset: 'utf8mb4',
+    ssl: u.searchParams.get('ssl') === 'true' ? {} : undefined,
+  };
+}
+
+/** Pools are kept per connection URL for the worker's lifetime. */
+export function createMysqlConnector(): SourceConnector & { closeAll(): Promise<void> } {
+  const pools = new Map<string, { pool: Pool; target: string }>();
+  return {
+    kind: 'mysql',
+    async open(config: ConnectionConfig) {
+      let entry = pools.get(config.url);
+      if (!entry) {
+        const { target, ...options } = mysqlOptions(config.url);
+        const pool = mysql.createPool(options);
+        pool.on('error', () => undefined); // idle connection errors surface on the next query instead
+        entry = { pool, target };
+        pools.set(config.url, entry);
+      }
+      return new MysqlSession(entry.pool, entry.target);
+    },
+    async closeAll() {
+      await Promise.all([...pools.values()].map((e) => e.pool.promise().end()));
+      pools.clear();
+    },
+  };
+}

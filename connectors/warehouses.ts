@@ -1,0 +1,35 @@
+/**
+ * The warehouse connectors a worker registers besides Postgres, keyed by the kinds connections.ts maps
+ * URL schemes to. One place, so worker.ts needs one line to get them all and one to close them.
+ * Each driver is loaded on first use: a worker that never reads Snowflake does not load its SDK (and the
+ * AWS SDK under it), which keeps start-up time, memory and warnings down.
+ */
+import type { SourceConnector } from './source';
+
+type Closable = SourceConnector & { closeAll(): Promise<void> };
+
+function lazy(kind: string, load: () => Promise<Closable>): Closable {
+  let loaded: Promise<Closable> | undefined;
+  return {
+    kind,
+    open: async (config) => (await (loaded ??= load())).open(config),
+    closeAll: async () => {
+      if (loaded) await (await loaded).closeAll();
+    },
+  };
+}
+
+export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
+  const list = [
+    lazy('mysql', async () => (await import('./mysql/mysqlSource')).createMysqlConnector()),
+    lazy('clickhouse', async () => (await import('./clickhouse/clickhouseSource')).createClickHouseConnector()),
+    lazy('snowflake', async () => (await import('./snowflake/snowflakeSource')).createSnowflakeConnector()),
+    lazy('bigquery', async () => (await import('./bigquery/bigquerySource')).createBigQueryConnector()),
+  ];
+  return {
+    connectors: Object.fromEntries(list.map((c) => [c.kind, c])),
+    async closeAll() {
+      await Promise.all(list.map((c) => c.closeAll()));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/** Unit tests for what the connectors share: exact lag arithmetic, lossless JSON, ClickHouse literals. */
+import { describe, expect, it } from 'vitest';
+import { subtractLag, keysetSql } from '../../connectors/common/keyset';
+import { parseLossless, RawNumber, stringifyLossless } from '../../connectors/common/losslessJson';
+import { baseType, columnOf, typedLiteral } from '../../connectors/clickhouse/clickhouseTypes';
+
+describe('subtractLag', () => {
+  it('is exact beyond 2^53 and with decimals', () => {
+    expect(subtractLag('18446744073709551615', 15)).toBe('18446744073709551600');
+    expect(subtractLag('2.5', 3)).toBe('-0.5');
+    expect(subtractLag('-0.5', 1)).toBe('-1.5');
+    expect(subtractLag('10.000', 0)).toBe('10.000');
+    expect(subtractLag('1e3', 1)).toBe('999');
+  });
+});
+
+describe('keysetSql', () => {
+  it('reads after the position, at or below the bound', () => {
+    const k = keysetSql('c', 'k', { cursor: '5', key: 'x' }, '9', (w, v) => `${w}:${v}`);
+    expect(k.where).toBe('c IS NOT NULL AND k IS NOT NULL AND c <= cursor:9 AND (c > cursor:5 OR (c = cursor:5 AND k > key:x))');
+    expect(k.orderBy).toBe('c, k');
+  });
+});
+
+describe('lossless JSON', () => {
+  it('keeps every digit and round-trips', () => {
+    const v = parseLossless('{"d":123456789012345678901234.5678,"a":[1,-2.5e3,"x\\"y"],"n":null,"b":true}') as Record<string, unknown>;
+    expect(v.d).toEqual(new RawNumber('123456789012345678901234.5678'));
+    expect(stringifyLossless(v as never)).toBe('{"d":123456789012345678901234.5678,"a":[1,-2.5e3,"x\\"y"],"n":null,"b":true}');
+    expect(() => parseLossless('{"a":1')).toThrow(SyntaxError);
+  });
+});
+
+describe('ClickHouse types', () => {
+  it('unwraps Nullable and LowCardinality and maps types', () => {
+    expect(baseType('Nullable(LowCardinality(String))')).toBe('String');
+    expect(columnOf('a', "DateTime('Europe/Berlin')")).toMatchObject({ importType: 'timestamp', cursorKind: 'time' });
+    expect(columnOf('a', 'Decimal(38, 4)')).toMatchObject({ importType: 'number', cursorKind: 'number' });
+    expect(columnOf('a', 'Array(Nullable(String))').importType).toBe('json');
+    expect(columnOf('a', 'AggregateFunction(uniq, UInt64)').importType).toBeNull();
+  });
+  it('renders typed literals that compare exactly', () => {
+    expect(typedLiteral(columnOf('a', 'Nullable(UInt64)'), '18446744073709551615')).toBe("CAST('18446744073709551615' AS UInt64)");
+    expect(typedLiteral(columnOf('a', 'DateTime'), '2024-01-01 00:00:00.5Z')).toBe("toDateTime('2024-01-01 00:00:00', 'UTC')");
+    expect(typedLiteral(columnOf('a', 'DateTime64(6)'), '2024-01-01 00:00:00.123456Z')).toBe("toDateTime64('2024-01-01 00:00:00.123456', 6, 'UTC')");
+    expect(typedLiteral(columnOf('a', 'String'), "it's \\")).toBe("'it\\'s \\\\'");
+  });
+});
