@@ -10,6 +10,9 @@ COPY package.json package-lock.json ./
 # insists on. npm install still installs the locked versions.
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
+# The workflow bundle is built once, here, rather than by every worker start.
+RUN node --import tsx temporal/workflowBundle.ts /app/workflows.js
+ENV TRIBUTARY_WORKFLOW_BUNDLE=/app/workflows.js
 
 # `docker stop` sends SIGTERM: the worker shuts down, and a batch it could not finish is rolled back and
 # done again from the import's last committed position.

@@ -18,8 +18,9 @@ import { createWarehouseConnectors } from './connectors/warehouses';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
+import { WORKFLOWS_PATH, workflowBundleInChildProcess } from './temporal/workflowBundle';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH };
 
 export interface WorkerOptions {
   temporalAddress: string;
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   /** Opens webhook secrets (default: TRIBUTARY_SECRET_KEY). */
   secretKey?: Buffer | null;
   maxConcurrentActivityTaskExecutions?: number;
+  /** A prebuilt workflow bundle (the worker process); without one the workflows are bundled in-process (tests). */
+  workflowBundlePath?: string;
 }
 
 /** Build a worker from explicit parts (tests hand in theirs). */
@@ -47,7 +50,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
   });
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     taskQueue: IMPORT_TASK_QUEUE,
     store,
     resolveConnection: composeResolvers(storedConnections(store, secretKeyFrom()), envConnections()),
+    workflowBundlePath: workflowBundleInChildProcess(),
   });
   console.log(`worker: polling task queue ${IMPORT_TASK_QUEUE} on ${settings.address} (namespace ${settings.namespace})`);
   try {
