@@ -80,11 +80,11 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
             column: r.column, value: r.value, reason: r.reason,
           });
         }
-      } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
+      } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.user!, r.dedup)) {
         // a duplicate within the sample, counted below
       } else {
         loadable++;
-        for (const line of r.lines) buffer += `${line}\n`;
+        buffer += r.text;
       }
     }
     copy.end(buffer);

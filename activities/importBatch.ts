@@ -3,17 +3,24 @@
  * streams rows from the source after that position (never from what the workflow remembers), maps and
  * validates them, drops in-batch duplicates, loads them, records row errors and run counters, and moves
  * the position, all committed together. A crash at any instant leaves either all of it or none of it.
+ *
+ * Within the transaction the batch is loaded in chunks, pipelined: while the store stages and merges one
+ * chunk, the worker reads and maps the next. At most one chunk is in the store's hands and one is being
+ * built, so memory stays bounded whatever the batch size. Applying a batch chunk by chunk is the same as
+ * applying smaller batches in cursor order, inside one transaction.
  */
 import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ImportSpec } from '../spec/importSpec';
-import { loaders, zeroCounts } from '../connectors/store/loaders';
+import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
 import type { Position } from '../connectors/source';
 import { type ActivityDeps, openSource } from './deps';
 import { relationOf } from './extract';
 import { compileMapping, type RowError } from './mapValidate';
-import { BatchDedup } from './dedup';
+import { BatchDedup, BatchUsers } from './dedup';
 import { type RunRecord, runRecordOf } from './finishRun';
 
 export interface ImportBatchInput {
@@ -32,9 +39,17 @@ export interface BatchResult {
   run: RunRecord;
 }
 
-/** Flush staged lines to COPY in chunks of about this many bytes. */
-const FLUSH_BYTES = 256 * 1024;
+/**
+ * A chunk goes to the store when it holds this many source rows or this many bytes of COPY text. The
+ * first chunks of a batch are smaller, so the store starts working early; then they double.
+ */
+const FIRST_CHUNK_ROWS = 2_500;
+const CHUNK_ROWS = 20_000;
+const CHUNK_BYTES = 8 * 1024 * 1024;
 const HEARTBEAT_EVERY_ROWS = 2000;
+
+type Row = (string | null)[];
+type StagedError = RowError & { key: string | null; cursor: string | null };
 
 function heartbeat(details: unknown): void {
   try {
@@ -44,13 +59,87 @@ function heartbeat(details: unknown): void {
   }
 }
 
+/** A source's rows in arrays when it offers them (one await per chunk), else one at a time. */
+async function* rowChunks(rows: AsyncIterable<Row>): AsyncIterable<Row[]> {
+  const chunked = rows as AsyncIterable<Row> & { chunks?: () => AsyncIterable<Row[]> };
+  if (typeof chunked.chunks === 'function') {
+    yield* chunked.chunks();
+    return;
+  }
+  let chunk: Row[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length >= 500) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function addCounts(into: Counts, c: Counts): void {
+  into.created += c.created;
+  into.updated += c.updated;
+  into.unchanged += c.unchanged;
+  into.duplicates += c.duplicates;
+  into.skipped += c.skipped;
+  into.removed += c.removed;
+  into.profilesCreated += c.profilesCreated;
+}
+
+/**
+ * A chunk's COPY text, encoded into a reusable buffer as rows are mapped: each row's text is garbage at
+ * once (cheap for the young generation), and the chunk itself lives outside the JavaScript heap.
+ */
+class ChunkBuffer {
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES + 64 * 1024);
+  length = 0;
+
+  append(text: string): void {
+    if (this.buf.length - this.length < text.length * 3) {
+      const bytes = Buffer.byteLength(text);
+      if (this.buf.length - this.length < bytes) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + bytes));
+        this.buf.copy(bigger, 0, 0, this.length);
+        this.buf = bigger;
+      }
+    }
+    this.length += this.buf.write(text, this.length);
+  }
+
+  /** The bytes so far; the buffer must not be appended to again until they have been sent. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** COPY a chunk of complete lines into the stage table and wait until the server has taken them all. */
+async function copyIn(client: pg.PoolClient, data: Buffer): Promise<void> {
+  const copy = client.query(copyFrom('COPY stage FROM STDIN'));
+  const done = once(copy, 'finish');
+  copy.end(data);
+  await done;
+}
+
+async function insertErrors(client: pg.PoolClient, runId: number, importId: string, errors: StagedError[]): Promise<void> {
+  await client.query(
+    `INSERT INTO row_errors (run_id, import_id, source_key, cursor_value, column_name, value, reason)
+     SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    [runId, importId, errors.map((e) => e.key), errors.map((e) => e.cursor), errors.map((e) => e.column),
+      errors.map((e) => e.value), errors.map((e) => e.reason)],
+  );
+}
+
 export function importBatchActivity(deps: ActivityDeps) {
   return async function importBatch({ importId, runId, upperBound }: ImportBatchInput): Promise<BatchResult> {
     const client = await deps.store.connect();
     let committed = false;
-    // While a COPY is open the connection accepts nothing else, so a failure mid-COPY discards the
-    // connection (the server then rolls the transaction back) instead of queueing a ROLLBACK behind it.
-    let copyOpen = false;
+    // The store's queue of work: chunks are staged and merged one after the other on this connection.
+    let loading: Promise<void> = Promise.resolve();
+    // A statement of the queue failed: the connection's state is not known, so it is discarded.
+    let storeFailed = false;
     try {
       await client.query('BEGIN');
       // One writer per import: the position row is the lock.
@@ -66,83 +155,112 @@ export function importBatchActivity(deps: ActivityDeps) {
       const spec = runRow.rows[0].spec as ImportSpec;
       const after: Position | null =
         pos.rows[0].cursor_value === null ? null : { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
-      const mapping = compileMapping(spec);
+      const users = new BatchUsers();
+      const mapping = compileMapping(spec, { firstUse: (user) => users.firstUse(user) });
       const loader = loaders[spec.dataType];
+      // The merges sort and hash a chunk at a time: keep that in memory.
+      await client.query("SET LOCAL work_mem = '64MB'");
       await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
 
+      const totals = zeroCounts();
+      let rejected = 0;
+      let chunksLoaded = 0;
+      // Stage one chunk and merge it, after whatever the store is doing now.
+      const load = (data: Buffer, errors: StagedError[]): void => {
+        loading = loading.then(async () => {
+          try {
+            if (data.length > 0) {
+              if (chunksLoaded++ > 0) await client.query('TRUNCATE stage');
+              await copyIn(client, data);
+              addCounts(totals, await loader.merge({ client, spec, importId, runId }));
+            }
+            if (errors.length > 0) await insertErrors(client, runId, importId, errors);
+          } catch (err) {
+            storeFailed = true;
+            throw err;
+          }
+        });
+        loading.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      };
+
       const { session } = await openSource(deps, spec.source.connection);
-      const errors: (RowError & { key: string | null; cursor: string | null })[] = [];
       const dedup = spec.dataType === 'activity' ? new BatchDedup() : null;
       let rows = 0;
-      let last: (string | null)[] | null = null;
+      let lastCursor: string | null = null;
+      let lastKey: string | null = null;
+      // Two buffers in turn: one being sent to the store while the other is filled.
+      const buffers = [new ChunkBuffer(), new ChunkBuffer()];
+      let filling = 0;
+      let chunkRows = 0;
+      let chunkLimit = FIRST_CHUNK_ROWS;
+      let errors: StagedError[] = [];
+      // Hand the chunk built so far to the store, once the store has finished the one before it.
+      const flush = async (): Promise<void> => {
+        await loading;
+        load(buffers[filling]!.take(), errors);
+        filling = 1 - filling;
+        chunkRows = 0;
+        chunkLimit = Math.min(chunkLimit * 2, CHUNK_ROWS);
+        errors = [];
+        // Keys are unique within a chunk; across chunks the store's dedup memory sees the earlier ones.
+        dedup?.reset();
+        heartbeat({ stage: 'loading', rows });
+      };
       try {
-        const copy = client.query(copyFrom('COPY stage FROM STDIN'));
-        copyOpen = true;
-        const copyDone = once(copy, 'finish');
-        copyDone.catch(() => undefined); // observed below; a read failure may leave it unawaited
-        let buffer = '';
-        let copyError = null as Error | null; // set by the stream's error event
-        copy.on('error', (e: Error) => { copyError = e; });
-        const rowsIter = session.read(relationOf(spec), mapping.columns, {
+        const source = session.read(relationOf(spec), mapping.columns, {
           cursor: spec.cursor.column,
           key: spec.cursor.key,
           after,
           upperBound,
           limit: spec.batchSize,
         });
-        for await (const row of rowsIter) {
-          rows++;
-          last = row;
-          const r = mapping.map(row, rows);
-          if (!r.ok) {
-            errors.push({ column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
-          } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
-            // counted as a duplicate below
-          } else {
-            for (const line of r.lines) buffer += `${line}\n`;
-            if (buffer.length >= FLUSH_BYTES) {
-              if (copyError) throw copyError;
-              const ok = copy.write(buffer);
-              buffer = '';
-              if (!ok) await once(copy, 'drain');
+        for await (const chunk of rowChunks(source)) {
+          for (const row of chunk) {
+            rows++;
+            chunkRows++;
+            const r = mapping.map(row, rows);
+            if (!r.ok) {
+              rejected++;
+              errors.push({ column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
+            } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.user!, r.dedup)) {
+              // counted as a duplicate with the totals
+            } else {
+              if (r.text) buffers[filling]!.append(r.text);
             }
+            if (rows % HEARTBEAT_EVERY_ROWS === 0) heartbeat({ stage: 'reading', rows });
           }
-          if (rows % HEARTBEAT_EVERY_ROWS === 0) heartbeat({ stage: 'reading', rows });
+          const last = chunk[chunk.length - 1];
+          if (last) {
+            lastCursor = last[mapping.cursorIndex] ?? null;
+            lastKey = last[mapping.keyIndex] ?? null;
+          }
+          if (chunkRows >= chunkLimit || buffers[filling]!.length >= CHUNK_BYTES) await flush();
+          // Rows arrive faster than they are mapped, so without this the loop would run on microtasks alone:
+          // give the event loop a turn, to send the store its COPY data and notice when a merge is done.
+          else await nextTurn();
         }
-        if (buffer) copy.write(buffer);
-        copy.end();
-        await copyDone;
-        copyOpen = false;
-        if (copyError) throw copyError;
       } finally {
         await session.close();
       }
       if (rows === 0) {
+        await loading;
         await client.query('ROLLBACK');
         committed = true;
         const run = await deps.store.query('SELECT * FROM runs WHERE id = $1', [runId]);
         return { rows: 0, done: true, position: after, run: runRecordOf(run.rows[0]) };
       }
-      heartbeat({ stage: 'loading', rows });
-      const counts = rows - errors.length > 0 ? await loader.merge({ client, spec, importId, runId }) : zeroCounts();
-      counts.duplicates += dedup?.duplicates ?? 0;
-      if (errors.length > 0) {
-        await client.query(
-          `INSERT INTO row_errors (run_id, import_id, source_key, cursor_value, column_name, value, reason)
-           SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-          [runId, importId, errors.map((e) => e.key), errors.map((e) => e.cursor), errors.map((e) => e.column),
-            errors.map((e) => e.value), errors.map((e) => e.reason)],
-        );
-      }
-      const position: Position = { cursor: last![mapping.cursorIndex]!, key: last![mapping.keyIndex]! };
+      if (buffers[filling]!.length > 0 || errors.length > 0) await flush();
+      await loading;
+      totals.duplicates += dedup?.duplicates ?? 0;
+      const position: Position = { cursor: lastCursor!, key: lastKey! };
       const run = await client.query(
         `UPDATE runs SET rows_read = rows_read + $2, created = created + $3, updated = updated + $4,
            unchanged = unchanged + $5, duplicates = duplicates + $6, rejected = rejected + $7, skipped = skipped + $8,
            removed = removed + $9, profiles_created = profiles_created + $10, batches = batches + 1,
            to_cursor = $11, to_key = $12
          WHERE id = $1 RETURNING *`,
-        [runId, rows, counts.created, counts.updated, counts.unchanged, counts.duplicates, errors.length,
-          counts.skipped, counts.removed, counts.profilesCreated, position.cursor, position.key],
+        [runId, rows, totals.created, totals.updated, totals.unchanged, totals.duplicates, rejected,
+          totals.skipped, totals.removed, totals.profilesCreated, position.cursor, position.key],
       );
       await client.query(
         'UPDATE positions SET cursor_value = $2, key_value = $3, updated_at = now() WHERE import_id = $1',
@@ -152,7 +270,10 @@ export function importBatchActivity(deps: ActivityDeps) {
       committed = true;
       return { rows, done: rows < spec.batchSize, position, run: runRecordOf(run.rows[0]) };
     } finally {
-      if (copyOpen) {
+      // Whatever the store is still doing ends first (its COPY data is always complete, so it does end).
+      await loading.catch(() => undefined);
+      if (storeFailed) {
+        // The server rolls the transaction back when the connection goes.
         client.release(true);
       } else {
         if (!committed) await client.query('ROLLBACK').catch(() => undefined);

@@ -1,13 +1,14 @@
 /**
  * Mapping and validation: one source row (text values in select-list order) becomes zero or more
  * staged lines in COPY text format, or a row error naming the column, the value and the reason.
- * Compiled once per batch, so the per-row path is plain array indexing.
+ * Compiled once per batch, so the per-row path is plain array indexing. This is the import's hottest
+ * code: one call per source row, so it avoids regular expressions and needless allocations.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../spec/importSpec';
 import { mappedColumns } from '../spec/importSpec';
 import { identifierNormaliser } from '../spec/identifiers';
-import { formatInstant, parseTimestamp } from '../spec/timestamps';
+import { timestampText } from '../spec/timestamps';
 import { clip, jsonString, toJson } from '../spec/values';
 
 export interface RowError {
@@ -17,7 +18,14 @@ export interface RowError {
 }
 
 export type MapResult =
-  | { ok: true; lines: string[]; /** identity of the row for in-batch dedup (events) */ dedup?: string }
+  | {
+      ok: true;
+      /** The staged lines in COPY text format, each ending with a newline (empty: nothing to stage). */
+      text: string;
+      /** Events: the user (COPY text `id_type<TAB>id_value`) and the event's dedup key, for in-chunk dedup. */
+      user?: string;
+      dedup?: string;
+    }
   | ({ ok: false } & RowError);
 
 export interface CompiledMapping {
@@ -28,10 +36,12 @@ export interface CompiledMapping {
   map(row: (string | null)[], seq: number): MapResult;
 }
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** COPY text-format field: \N for NULL; backslash, tab, newline and carriage return escaped. */
 export function copyField(v: string | null): string {
   if (v === null) return '\\N';
-  return /[\\\t\n\r]/.test(v)
+  return NEEDS_ESCAPE.test(v)
     ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : v;
 }
@@ -43,9 +53,19 @@ const fail = (column: string | null, value: string | null, reason: string): MapR
   reason,
 });
 
-const NUL = /\u0000/;
+const hasNul = (s: string): boolean => s.includes('\u0000');
 
-export function compileMapping(spec: ImportSpec): CompiledMapping {
+type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
+
+export interface MappingHooks {
+  /**
+   * Events: whether this is the batch's first staged row for the user (true when unsure). Only first
+   * rows are checked against the identities index, so a user with many events in a batch costs one lookup.
+   */
+  firstUse?(user: string): boolean;
+}
+
+export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): CompiledMapping {
   const columns: string[] = [];
   for (const { column } of mappedColumns(spec)) if (!columns.includes(column)) columns.push(column);
   const idx = (c: string) => columns.indexOf(c);
@@ -53,61 +73,79 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
   const tz = spec.timeZone;
 
   /** A column-or-constant that must be a non-empty identifier-like string (id type, event type…). */
-  const ref = (c: ColumnOrConstant, what: string) => {
+  const ref = (c: ColumnOrConstant, what: string): ((row: (string | null)[]) => Step<string>) => {
     if ('value' in c) {
-      const v = c.value.trim();
-      return (): { ok: true; value: string } | { ok: false; err: MapResult } => ({ ok: true, value: v });
+      const constant: Step<string> = { ok: true, value: c.value.trim() };
+      return () => constant;
     }
     const i = idx(c.column);
-    return (row: (string | null)[]): { ok: true; value: string } | { ok: false; err: MapResult } => {
+    return (row) => {
       const raw = row[i] ?? null;
       const v = raw?.trim() ?? '';
       if (v === '') return { ok: false, err: fail(c.column, raw, `${what} is empty`) };
-      if (NUL.test(v)) return { ok: false, err: fail(c.column, raw, `${what} contains a NUL character`) };
+      if (hasNul(v)) return { ok: false, err: fail(c.column, raw, `${what} contains a NUL character`) };
       return { ok: true, value: v };
     };
   };
-  const user = (column: string, idType: ColumnOrConstant) => {
+  /** The user: `id_type<TAB>id_value`, escaped for COPY. */
+  const user = (column: string, idType: ColumnOrConstant): ((row: (string | null)[]) => Step<string>) => {
     const i = idx(column);
     const type = ref(idType, 'id type');
-    return (row: (string | null)[]): { ok: true; line: string } | { ok: false; err: MapResult } => {
-      const t = type(row);
-      if (!t.ok) return t;
+    const constantType = 'value' in idType ? `${copyField(idType.value.trim())}\t` : null;
+    return (row) => {
+      let prefix = constantType;
+      if (prefix === null) {
+        const t = type(row);
+        if (!t.ok) return t;
+        prefix = `${copyField(t.value)}\t`;
+      }
       const raw = row[i] ?? null;
       const id = ident(raw);
       if (!id.ok) return { ok: false, err: fail(column, raw, id.reason) };
-      if (NUL.test(id.value)) return { ok: false, err: fail(column, raw, 'identifier contains a NUL character') };
-      return { ok: true, line: `${copyField(t.value)}\t${copyField(id.value)}` };
+      if (hasNul(id.value)) return { ok: false, err: fail(column, raw, 'identifier contains a NUL character') };
+      return { ok: true, value: prefix + copyField(id.value) };
     };
   };
   /** Properties rendered as canonical JSON: keys sorted once here, values typed per row. */
-  const props = (list: PropertyMapping[]) => {
+  const props = (list: PropertyMapping[]): ((row: (string | null)[]) => Step<string>) => {
     const sorted = list
       .map((p) => ({ ...p, key: p.property ?? p.column, i: idx(p.column) }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const keys = sorted.map((p) => jsonString(p.key));
-    return (row: (string | null)[]): { ok: true; json: string } | { ok: false; err: MapResult } => {
-      let json = '{';
-      for (let k = 0; k < sorted.length; k++) {
+    const n = sorted.length;
+    const prefixes = sorted.map((p, k) => `${k ? ',' : '{'}${jsonString(p.key)}:`);
+    return (row) => {
+      if (n === 0) return EMPTY_OBJECT;
+      let json = '';
+      for (let k = 0; k < n; k++) {
         const p = sorted[k]!;
         const raw = row[p.i] ?? null;
-        if (raw !== null && NUL.test(raw)) return { ok: false, err: fail(p.column, raw, 'value contains a NUL character') };
-        const r = toJson(raw, p.type, p.format, tz);
-        if (!r.ok) return { ok: false, err: fail(p.column, raw, r.reason) };
-        json += `${k ? ',' : ''}${keys[k]}:${r.json}`;
+        let value: string;
+        if (raw === null) {
+          value = 'null';
+        } else {
+          if (hasNul(raw)) return { ok: false, err: fail(p.column, raw, 'value contains a NUL character') };
+          if (p.type === 'string') {
+            value = jsonString(raw);
+          } else {
+            const r = toJson(raw, p.type, p.format, tz);
+            if (!r.ok) return { ok: false, err: fail(p.column, raw, r.reason) };
+            value = r.json;
+          }
+        }
+        json += prefixes[k]! + value;
       }
-      return { ok: true, json: `${json}}` };
+      return { ok: true, value: `${json}}` };
     };
   };
-  const bool = (column: string | undefined) => {
-    if (!column) return () => ({ ok: true as const, value: false });
+  const bool = (column: string | undefined): ((row: (string | null)[]) => Step<boolean>) => {
+    if (!column) return () => FALSE_STEP;
     const i = idx(column);
-    return (row: (string | null)[]): { ok: true; value: boolean } | { ok: false; err: MapResult } => {
+    return (row) => {
       const raw = row[i] ?? null;
-      if (raw === null) return { ok: true, value: false };
+      if (raw === null) return FALSE_STEP;
       const r = toJson(raw, 'boolean', undefined, tz);
       if (!r.ok) return { ok: false, err: fail(column, raw, r.reason) };
-      return { ok: true, value: r.json === 'true' };
+      return r.json === 'true' ? TRUE_STEP : FALSE_STEP;
     };
   };
 
@@ -121,7 +159,7 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
         if (!a.ok) return a.err;
         const b = p(row);
         if (!b.ok) return b.err;
-        return { ok: true, lines: [`${seq}\t${a.line}\t${copyField(b.json)}`] };
+        return { ok: true, text: `${seq}\t${a.value}\t${copyField(b.value)}\n` };
       };
       break;
     }
@@ -131,6 +169,8 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
       const ev = ref(m.eventType, 'event type');
       const p = props(m.properties);
       const ti = idx(m.timestamp.column);
+      const tsFormat = m.timestamp.format;
+      const firstUse = hooks.firstUse ?? (() => true);
       map = (row, seq) => {
         const a = u(row);
         if (!a.ok) return a.err;
@@ -138,17 +178,18 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
         if (!e.ok) return e.err;
         const rawTs = row[ti] ?? null;
         if (rawTs === null) return fail(m.timestamp.column, null, 'timestamp is missing (NULL)');
-        const t = parseTimestamp(rawTs, m.timestamp.format, tz);
-        if (!t) return fail(m.timestamp.column, rawTs, `unparseable timestamp${m.timestamp.format ? ` (expected ${m.timestamp.format})` : ''}`);
+        const at = timestampText(rawTs, tsFormat, tz);
+        if (at === null) return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
         const b = p(row);
         if (!b.ok) return b.err;
-        const at = formatInstant(t);
         // Same user, event type, microsecond timestamp and typed properties: the same event (brief §3).
-        const key = createHash('md5').update(`${e.value}\u001f${at}\u001f${b.json}`).digest('hex');
+        // The key's input must never change: the store remembers keys across runs and versions.
+        const key = hash('md5', `${e.value}\u001f${at}\u001f${b.value}`, 'hex');
         return {
           ok: true,
-          dedup: `${a.line}\t${key}`,
-          lines: [`${seq}\t${a.line}\t${copyField(e.value)}\t${at}\t${copyField(b.json)}\t${key}`],
+          user: a.value,
+          dedup: key,
+          text: `${seq}\t${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\t${firstUse(a.value) ? 't' : 'f'}\n`,
         };
       };
       break;
@@ -173,8 +214,10 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
         } else names = [raw];
         names = [...new Set(names.map((n) => n.trim()))];
         if (names.some((n) => n === '')) return fail(m.segment.column, raw, 'segment name is empty');
-        if (names.some((n) => NUL.test(n))) return fail(m.segment.column, raw, 'segment name contains a NUL character');
-        return { ok: true, lines: names.map((n) => `${seq}\t${a.line}\t${copyField(n)}\t${r.value ? 't' : 'f'}`) };
+        if (names.some(hasNul)) return fail(m.segment.column, raw, 'segment name contains a NUL character');
+        let text = '';
+        for (const n of names) text += `${seq}\t${a.value}\t${copyField(n)}\t${r.value ? 't' : 'f'}\n`;
+        return { ok: true, text };
       };
       break;
     }
@@ -187,8 +230,8 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
         if (!a.ok) return a.err;
         const b = r(row);
         if (!b.ok) return b.err;
-        if (a.line === b.line) return fail(m.right.value.column, row[idx(m.right.value.column)] ?? null, 'a link joins an identifier to itself');
-        return { ok: true, lines: [`${seq}\t${a.line}\t${b.line}`] };
+        if (a.value === b.value) return fail(m.right.value.column, row[idx(m.right.value.column)] ?? null, 'a link joins an identifier to itself');
+        return { ok: true, text: `${seq}\t${a.value}\t${b.value}\n` };
       };
       break;
     }
@@ -211,7 +254,7 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
         const role = ri >= 0 ? (row[ri] ?? null) : null;
         return {
           ok: true,
-          lines: [`${seq}\t${a.line}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}`],
+          text: `${seq}\t${a.value}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}\n`,
         };
       };
       break;
@@ -220,13 +263,17 @@ export function compileMapping(spec: ImportSpec): CompiledMapping {
   return { columns, cursorIndex: idx(spec.cursor.column), keyIndex: idx(spec.cursor.key), map };
 }
 
+const EMPTY_OBJECT: Step<string> = Object.freeze({ ok: true, value: '{}' });
+const TRUE_STEP: Step<boolean> = Object.freeze({ ok: true, value: true });
+const FALSE_STEP: Step<boolean> = Object.freeze({ ok: true, value: false });
+
 /** A Postgres array literal ({a,"b c"}) or a JSON array of strings. */
 export function parseArray(raw: string): string[] | null {
   const s = raw.trim();
   if (s.startsWith('[')) {
     try {
       const v: unknown = JSON.parse(s);
-      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
     } catch {
       return null;
     }

@@ -162,3 +162,87 @@ export function parseDate(raw: string, format: string | undefined): string | nul
   if (!t) return null;
   return new Date(t.ms).toISOString().slice(0, 10);
 }
+
+const DIGIT0 = 48;
+const twoDigits = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - DIGIT0;
+  const b = s.charCodeAt(i + 1) - DIGIT0;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The fast path of timestampText: ISO 8601 in UTC as databases print it (`2026-01-02 03:04:05.123456+00`,
+ * `2026-01-02T03:04:05Z`, and zone-less values when the import's zone is UTC). Then the canonical text is a
+ * rearrangement of the input's digits. Returns undefined for anything else (the general parser decides).
+ */
+function utcIsoText(s: string, timeZone: string): string | undefined {
+  const n = s.length;
+  if (n < 10 || s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45) return undefined;
+  const y1 = twoDigits(s, 0);
+  const y2 = twoDigits(s, 2);
+  const mo = twoDigits(s, 5);
+  const d = twoDigits(s, 8);
+  // Years below 100 take another path in the general parser (two-digit years are not shifted there).
+  if (y1 < 1 || y2 < 0 || mo < 1 || mo > 12 || d < 1) return undefined;
+  const y = y1 * 100 + y2;
+  const dim = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 29 : DAYS_IN_MONTH[mo - 1]!;
+  if (d > dim) return undefined;
+  let clock = '00:00:00';
+  let frac = '';
+  let i = 10;
+  if (i < n) {
+    const sep = s.charCodeAt(i);
+    if (sep !== 84 /* T */ && sep !== 32 /* space */) return undefined;
+    if (n < i + 6 || s.charCodeAt(i + 3) !== 58 /* : */) return undefined;
+    const h = twoDigits(s, i + 1);
+    const mi = twoDigits(s, i + 4);
+    if (h < 0 || h > 23 || mi < 0 || mi > 59) return undefined;
+    i += 6;
+    clock = `${s.slice(11, 16)}:00`;
+    if (i < n && s.charCodeAt(i) === 58) {
+      const sec = twoDigits(s, i + 1);
+      // A leap second (60) rolls over in the general parser.
+      if (sec < 0 || sec > 59) return undefined;
+      clock = s.slice(11, 19);
+      i += 3;
+      if (i < n && (s.charCodeAt(i) === 46 /* . */ || s.charCodeAt(i) === 44 /* , */)) {
+        const start = ++i;
+        while (i < n && i - start < 9) {
+          const c = s.charCodeAt(i);
+          if (c < 48 || c > 57) break;
+          i++;
+        }
+        if (i === start) return undefined;
+        frac = s.slice(start, Math.min(i, start + 6));
+      }
+    }
+  }
+  if (i === n) {
+    // No zone: the import's zone, which must be UTC for this path.
+    if (timeZone !== 'UTC' && timeZone !== 'Etc/UTC') return undefined;
+  } else {
+    const rest = s.slice(i).trimStart();
+    if (rest !== 'Z' && rest !== 'z' && rest !== '+00' && rest !== '+00:00' && rest !== '+0000' &&
+      rest !== '-00' && rest !== '-00:00' && rest !== '-0000') return undefined;
+  }
+  return `${s.slice(0, 10)}T${clock}.${frac.length === 6 ? frac : frac.padEnd(6, '0')}Z`;
+}
+
+/**
+ * A timestamp as canonical text, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (what formatInstant(parseTimestamp(…))
+ * gives), or null when it cannot be read. UTC values in ISO form skip the general parser.
+ */
+export function timestampText(raw: string, format: string | undefined, timeZone: string): string | null {
+  if (format === undefined) {
+    const c0 = raw.charCodeAt(0);
+    const cn = raw.charCodeAt(raw.length - 1);
+    // Leading or trailing whitespace (or an empty value): the general parser trims.
+    if (c0 > 32 && cn > 32) {
+      const fast = utcIsoText(raw, timeZone);
+      if (fast !== undefined) return fast;
+    }
+  }
+  const t = parseTimestamp(raw, format, timeZone);
+  return t ? formatInstant(t) : null;
+}

@@ -2,6 +2,7 @@
  * Postgres source: streamed keyset reads on (cursor, key) under the run's upper bound, in a READ ONLY
  * transaction, with every value kept as Postgres's own text (no Date or float conversion).
  */
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { ValueType } from '../../spec/importSpec';
@@ -77,6 +78,59 @@ export function classify(err: unknown, relation?: Relation): never {
   if (e.code === '3D000') throw new ConfigurationError(`source: ${e.message} (missing database)`);
   if (e.code?.startsWith('42')) throw new ConfigurationError(`${what}: ${e.message}`);
   throw err;
+}
+
+type Row = (string | null)[];
+
+/** Rows per server fetch, and per chunk handed to the consumer. */
+const FETCH_ROWS = 2000;
+const READ_CHUNK_ROWS = 500;
+
+/** What read() returns: the interface's row-by-row iterable, plus the same rows in chunks. */
+export interface ChunkedRows extends AsyncIterable<Row> {
+  chunks(): AsyncIterable<Row[]>;
+}
+
+/**
+ * The rows of an object-mode stream in arrays, read synchronously while it has them buffered: one
+ * promise per chunk, not per row (each promise costs more than mapping a row under async hooks).
+ */
+async function* drain(stream: Readable): AsyncGenerator<Row[]> {
+  const failure: { error: Error | null } = { error: null };
+  let ended = false;
+  let signalled = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    signalled = true;
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const onEnd = () => { ended = true; notify(); };
+  const onError = (e: Error) => { failure.error = e; notify(); };
+  stream.on('readable', notify);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  try {
+    for (;;) {
+      if (failure.error) throw failure.error;
+      signalled = false;
+      const chunk: Row[] = [];
+      let row: Row | null;
+      while (chunk.length < READ_CHUNK_ROWS && (row = stream.read() as Row | null) !== null) chunk.push(row);
+      if (chunk.length > 0) {
+        yield chunk;
+        continue;
+      }
+      if (ended || stream.readableEnded) return;
+      if (!signalled) await new Promise<void>((resolve) => { wake = resolve; });
+    }
+  } finally {
+    stream.off('readable', notify);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    if (!ended && !stream.destroyed) stream.destroy();
+  }
 }
 
 class PostgresSession implements SourceSession, SourceExplorer {
@@ -158,7 +212,23 @@ class PostgresSession implements SourceSession, SourceExplorer {
     }, relation);
   }
 
-  async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<(string | null)[]> {
+  /** Rows one at a time (the SourceSession interface); chunks() below is what importBatch uses. */
+  read(relation: Relation, columns: string[], range: ReadRange): ChunkedRows {
+    const chunks = () => this.readChunks(relation, columns, range);
+    return {
+      chunks,
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of chunks()) yield* chunk;
+      },
+    };
+  }
+
+  /**
+   * Rows in arrays of up to READ_CHUNK_ROWS, so a consumer pays one await per chunk rather than per row.
+   * The server sends them a fetch of FETCH_ROWS at a time through a cursor, the next fetch requested
+   * while the previous one is consumed.
+   */
+  private async *readChunks(relation: Relation, columns: string[], range: ReadRange): AsyncGenerator<Row[]> {
     const c = `src.${pg.escapeIdentifier(range.cursor)}`;
     const k = `src.${pg.escapeIdentifier(range.key)}`;
     const params: unknown[] = [range.upperBound, range.limit];
@@ -173,9 +243,9 @@ class PostgresSession implements SourceSession, SourceExplorer {
     let ok = false;
     try {
       await client.query('BEGIN READ ONLY');
-      const stream = client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: 5000, types: rawTypes }));
+      const stream = client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes }));
       try {
-        for await (const row of stream as AsyncIterable<(string | null)[]>) yield row;
+        yield* drain(stream);
       } catch (err) {
         classify(err, relation);
       }

@@ -1,4 +1,7 @@
-/** Segment and group memberships: added, re-added, removed; rows that change nothing are unchanged. */
+/**
+ * Segment and group memberships: added, re-added, removed; rows that change nothing are unchanged.
+ * A key's current membership is looked up by index (LATERAL), so a chunk costs the same however large the store is.
+ */
 import { ENSURE_IDENTITIES, type Loader, num, OUTCOME_COUNTS } from './types';
 
 const countsOf = (r: Record<string, unknown>) => ({
@@ -21,8 +24,10 @@ export const segmentLoader: Loader = {
            WHEN m.member THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM latest l
-         LEFT JOIN segment_memberships m
-           ON m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value),
+         LEFT JOIN LATERAL (
+           SELECT m.member FROM segment_memberships m
+           WHERE m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value
+           LIMIT 1) m ON true),
        ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
        written AS (
          INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at)
@@ -57,9 +62,11 @@ export const groupLoader: Loader = {
            WHEN m.member AND m.role IS NOT DISTINCT FROM l.role THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM latest l
-         LEFT JOIN group_memberships m
-           ON m.import_id = $1 AND m.group_type = l.group_type AND m.group_id = l.group_id
-          AND m.id_type = l.id_type AND m.id_value = l.id_value),
+         LEFT JOIN LATERAL (
+           SELECT m.member, m.role FROM group_memberships m
+           WHERE m.import_id = $1 AND m.group_type = l.group_type AND m.group_id = l.group_id
+             AND m.id_type = l.id_type AND m.id_value = l.id_value
+           LIMIT 1) m ON true),
        ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
        written AS (
          INSERT INTO group_memberships AS m (import_id, group_type, group_id, id_type, id_value, role, member, added_at, removed_at, updated_at)

@@ -1,4 +1,8 @@
-/** Profiles: upsert, insert-only or update-only of the mapped attributes; unchanged rows detected. */
+/**
+ * Profiles: upsert, insert-only or update-only of the mapped attributes; unchanged rows detected.
+ * Each user of the chunk is looked up by index (LATERAL probes, in key order), so a chunk costs the same
+ * however large the store has grown.
+ */
 import { type Loader, num, OUTCOME_COUNTS } from './types';
 
 export const profileLoader: Loader = {
@@ -13,9 +17,11 @@ export const profileLoader: Loader = {
        cls AS (
          SELECT l.*, i.person_id IS NULL AS new_user, p.attributes AS old
          FROM latest l
-         LEFT JOIN identities i ON i.id_type = l.id_type AND i.id_value = l.id_value
-         LEFT JOIN profile_attributes p
-           ON p.id_type = l.id_type AND p.id_value = l.id_value AND p.import_id = $1),
+         LEFT JOIN LATERAL (
+           SELECT i.person_id FROM identities i WHERE i.id_type = l.id_type AND i.id_value = l.id_value LIMIT 1) i ON true
+         LEFT JOIN LATERAL (
+           SELECT p.attributes FROM profile_attributes p
+           WHERE p.id_type = l.id_type AND p.id_value = l.id_value AND p.import_id = $1 LIMIT 1) p ON true),
        act AS (
          SELECT *, CASE
            WHEN $3 = 'insert-only' AND NOT new_user THEN 'skipped'

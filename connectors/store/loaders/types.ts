@@ -44,11 +44,17 @@ export const OUTCOME_COUNTS = `
   coalesce(sum(CASE WHEN outcome = 'skipped' THEN n ELSE 0 END), 0) AS skipped,
   coalesce(sum(CASE WHEN outcome = 'removed' THEN 1 ELSE 0 END), 0) AS removed`;
 
-/** Create identifiers the store has never seen (each its own person): counted as created profiles. */
+/**
+ * Create identifiers the store has never seen (each its own person): counted as created profiles.
+ * Each distinct identifier of the chunk is looked up in the identities index (a LATERAL probe, so the plan
+ * stays one index lookup per identifier however large the store grows, never a scan of identities).
+ */
 export const ENSURE_IDENTITIES = (source: string) => `
   INSERT INTO identities (id_type, id_value, person_id, import_id)
   SELECT u.id_type, u.id_value, nextval('person_ids'), $1
-  FROM (SELECT DISTINCT id_type, id_value FROM ${source}) u
-  WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id_type = u.id_type AND i.id_value = u.id_value)
+  FROM (SELECT DISTINCT id_type, id_value FROM ${source} ORDER BY id_type, id_value) u
+  LEFT JOIN LATERAL (
+    SELECT true AS known FROM identities i WHERE i.id_type = u.id_type AND i.id_value = u.id_value LIMIT 1) k ON true
+  WHERE k.known IS NULL
   ON CONFLICT (id_type, id_value) DO NOTHING
   RETURNING 1`;

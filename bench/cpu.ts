@@ -1,0 +1,54 @@
+/**
+ * CPU accounting for the bench: the CPU seconds each process on the machine used between two snapshots,
+ * grouped by role (the worker, this bench's Temporal server, Postgres backends by database, everything
+ * else, which on a shared machine includes other people's work), from /proc.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100;
+
+export type CpuSnapshot = Map<number, { role: string; ticks: number }>;
+
+export interface Pids {
+  worker: number;
+  temporal: number;
+}
+
+function roleOf(pid: number, pids: Pids, cmdline: string): string {
+  if (pid === pids.worker) return 'worker';
+  if (pid === pids.temporal) return 'temporal';
+  if (pid === process.pid) return 'bench';
+  const m = /^postgres: \S+ (\S+) /.exec(cmdline);
+  if (m) return `pg:${m[1]}`;
+  if (cmdline.startsWith('postgres: ')) return 'pg:background';
+  return 'other';
+}
+
+export function cpuSnapshot(pids: Pids): CpuSnapshot {
+  const snap: CpuSnapshot = new Map();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      snap.set(pid, { role: roleOf(pid, pids, cmdline), ticks });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return snap;
+}
+
+/** CPU seconds per role between two snapshots (processes that started meanwhile count from zero). */
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    const ticks = a.ticks - (b && b.role === a.role ? b.ticks : 0);
+    if (ticks > 0) out[a.role] = (out[a.role] ?? 0) + ticks / TICKS_PER_SECOND;
+  }
+  return out;
+}

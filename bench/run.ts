@@ -1,0 +1,282 @@
+/**
+ * `npm run bench [-- --rows N] [-- --scenario events|profiles]`
+ *
+ * Starts an embedded Postgres cluster and an in-memory Temporal dev server, generates a source table of
+ * N rows in one database (bench_source), and imports it through the real workflow, run by the real worker
+ * as a child process, into the store in another (bench_store). In the same run it measures the raw floor:
+ * the same rows piped with COPY … TO STDOUT into COPY … FROM STDIN between the same two databases.
+ *
+ * Progress goes to stderr. The last lines on stdout are one per scenario:
+ *   bench: scenario=events rows=<N> seconds=<s> rows_per_s=<r> floor_rows_per_s=<f> ratio=<r/f> worker_peak_rss_mb=<m>
+ * A store that does not end with the expected rows is reported loudly and the exit code is 1.
+ *
+ * Other options:
+ *   --batch-size B              the spec's batch size (default 200000, the largest a spec allows)
+ *   --keep                      keep the data folder
+ *   --verbose                   forward the worker's output to stderr
+ *   --worker-node-args="<flags>" node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   --worker-entry <file>       another worker entry than worker.ts, to compare worker configurations
+ * Each scenario also reports on stderr the CPU seconds used per process (worker, store and source
+ * backends, Temporal, everything else on the machine) during the import.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import pg from 'pg';
+import type { RunRecord } from '../activities';
+import { ensureDatabase, startEmbeddedPostgres } from '../connectors/store/embeddedPostgres';
+import { migrate } from '../connectors/store/migrate';
+import { createPool } from '../connectors/store/store';
+import { freePort, startDevServer } from '../temporal/devServer';
+import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
+import { cpuDelta, cpuSnapshot } from './cpu';
+import { measureFloor } from './floor';
+import { type Scenario, type ScenarioName, scenarios } from './scenarios';
+import { spawnBenchWorker } from './workerProcess';
+
+const DEFAULT_ROWS = 1_000_000;
+const DEFAULT_BATCH_SIZE = 200_000;
+const SOURCE_DB = 'bench_source';
+const STORE_DB = 'bench_store';
+/**
+ * Server settings of the bench cluster, on top of the embedded defaults (synchronous_commit off, 4 GB of
+ * WAL): a store tuned for this machine (24 GB) and for bulk writes. The indexes the import writes at
+ * random stay in memory, and the background writer, not the importing backend, writes dirty pages out.
+ * The floor runs on the same cluster with the same settings.
+ */
+const PG_SETTINGS = {
+  shared_buffers: '4GB',
+  bgwriter_delay: '10ms',
+  bgwriter_lru_maxpages: '1000',
+  bgwriter_lru_multiplier: '4',
+};
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string' },
+      scenario: { type: 'string' },
+      'batch-size': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      'worker-node-args': { type: 'string' },
+      'worker-entry': { type: 'string' },
+    },
+    allowPositionals: false,
+  });
+  const rows = Number((values.rows ?? String(DEFAULT_ROWS)).replace(/_/g, ''));
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer, got ${values.rows}`);
+  const batchSize = Number(values['batch-size'] ?? DEFAULT_BATCH_SIZE);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
+  const names: ScenarioName[] =
+    values.scenario === undefined || values.scenario === 'all'
+      ? ['events', 'profiles']
+      : values.scenario === 'events' || values.scenario === 'profiles'
+        ? [values.scenario]
+        : (() => { throw new Error(`--scenario must be events or profiles, got ${values.scenario}`); })();
+  return {
+    rows,
+    batchSize,
+    names,
+    keep: values.keep,
+    verbose: values.verbose,
+    workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [],
+    workerEntry: values['worker-entry'] ? path.resolve(values['worker-entry']) : undefined,
+  };
+}
+
+interface Outcome {
+  line: string;
+  ok: boolean;
+}
+
+async function runScenario(ctx: {
+  scenario: Scenario;
+  rows: number;
+  batchSize: number;
+  sourceUrl: string;
+  storeUrl: string;
+  source: pg.Pool;
+  store: pg.Pool;
+  temporal: Client;
+  temporalAddress: string;
+  temporalPid: number;
+  verbose: boolean;
+  workerNodeArgs: string[];
+  workerEntry: string | undefined;
+}): Promise<Outcome> {
+  const { scenario, rows, source, store } = ctx;
+  const tag = `[${scenario.name}]`;
+
+  let t = Date.now();
+  log(`${tag} generating ${fmt(rows)} source rows in ${SOURCE_DB}.${scenario.table}`);
+  await scenario.generate(source, rows);
+  await source.query(`VACUUM (ANALYZE) ${scenario.table}`);
+  await source.query('CHECKPOINT');
+  log(`${tag} generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  log(`${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
+  const floor = await measureFloor(ctx.sourceUrl, ctx.storeUrl, scenario.table);
+  if (floor.rows !== rows) throw new Error(`floor copied ${floor.rows} rows, expected ${rows}`);
+  const floorRate = floor.rows / floor.seconds;
+  log(`${tag} floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(floorRate)} rows/s`);
+  await store.query('CHECKPOINT');
+
+  const taskQueue = `bench-${scenario.name}-${process.pid}-${Date.now().toString(36)}`;
+  const worker = await spawnBenchWorker({
+    env: {
+      DATABASE_URL: ctx.storeUrl,
+      TEMPORAL_ADDRESS: ctx.temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      TRIBUTARY_TASK_QUEUE: taskQueue,
+      TRIBUTARY_CONNECTION_WAREHOUSE: ctx.sourceUrl,
+    },
+    nodeArgs: ctx.workerNodeArgs,
+    entry: ctx.workerEntry,
+    verbose: ctx.verbose,
+  });
+  let stopped = false;
+  try {
+    const idle = worker.memory();
+    log(`${tag} worker pid ${worker.pid} polling ${taskQueue}; rss ${idle.rssMb.toFixed(0)} MB, peak so far ${idle.peakMb.toFixed(0)} MB`);
+
+    const importId = `bench-${scenario.name}-${Date.now().toString(36)}`;
+    const spec = scenario.spec(importId, ctx.batchSize);
+    log(`${tag} importing through the workflow (batch size ${fmt(ctx.batchSize)})`);
+    t = Date.now();
+    const cpuBefore = cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid });
+    const started = process.hrtime.bigint();
+    const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: importWorkflowId(importId),
+      args: [spec],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    });
+    let finished = false;
+    const result = handle.result().finally(() => { finished = true; }) as Promise<RunRecord>;
+    result.catch(() => undefined);
+    while (!finished) {
+      await Promise.race([result.catch(() => undefined), sleep(5_000)]);
+      if (finished) break;
+      const mem = worker.memory();
+      const p = await handle.query(progressQuery).catch(() => null as ImportProgress | null);
+      const secs = (Date.now() - t) / 1000;
+      log(`${tag}   ${secs.toFixed(0)} s: ${p ? `${fmt(p.rowsRead)} rows read, ${p.batches} batches` : '(no progress yet)'}; worker rss ${mem.rssMb.toFixed(0)} MB`);
+    }
+    const run = await result;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const mem = worker.memory();
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid }));
+    await worker.stop();
+    stopped = true;
+
+    const rate = rows / seconds;
+    log(`${tag} imported ${fmt(run.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; ${run.batches} batches; status ${run.status}`);
+    log(`${tag} cpu seconds: ${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
+    log(`${tag} run: created ${fmt(run.created)}, updated ${fmt(run.updated)}, unchanged ${fmt(run.unchanged)}, duplicates ${fmt(run.duplicates)}, rejected ${fmt(run.rejected)}, profiles created ${fmt(run.profilesCreated)}`);
+
+    // The store must hold exactly what the rows mean.
+    const expected = scenario.expected(rows);
+    const problems: string[] = [];
+    if (run.status !== 'succeeded') problems.push(`run status ${run.status}${run.error ? `: ${run.error}` : ''}`);
+    for (const [field, want] of Object.entries(expected.run)) {
+      const got = run[field as keyof RunRecord];
+      if (got !== want) problems.push(`run.${field} = ${String(got)}, expected ${want}`);
+    }
+    const inStore = await scenario.countStore(store, importId);
+    if (inStore !== expected.storeRows) problems.push(`the store holds ${inStore} rows for ${importId}, expected ${expected.storeRows}`);
+    if (problems.length > 0) {
+      const banner = '!'.repeat(100);
+      process.stderr.write(`\n${banner}\n${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${banner}\n\n`);
+    } else {
+      log(`${tag} verified: ${fmt(inStore)} rows in the store, run counts as expected`);
+    }
+    const line =
+      `bench: scenario=${scenario.name} rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +
+      ` floor_rows_per_s=${Math.round(floorRate)} ratio=${(rate / floorRate).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}`;
+    log(`${tag} ${line}${problems.length > 0 ? ' (WRONG RESULT)' : ''}`);
+    return { line, ok: problems.length === 0 };
+  } catch (err) {
+    process.stderr.write(`${tag} worker output (last lines):\n${worker.tail()}\n`);
+    throw err;
+  } finally {
+    if (!stopped) await worker.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
+  const cleanups: (() => Promise<void>)[] = [];
+  const outcomes: Outcome[] = [];
+  try {
+    log(`bench: ${fmt(opts.rows)} rows, scenarios ${opts.names.join(', ')}; data in ${dir}`);
+    const pgPort = await freePort();
+    const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, settings: PG_SETTINGS });
+    cleanups.unshift(() => cluster.stop());
+    log(`postgres on 127.0.0.1:${pgPort}`);
+    const temporal = await startDevServer({ headless: true });
+    cleanups.unshift(() => temporal.stop());
+    log(`temporal dev server on ${temporal.address}`);
+
+    const admin = cluster.url('postgres');
+    await ensureDatabase(admin, SOURCE_DB);
+    await ensureDatabase(admin, STORE_DB);
+    const sourceUrl = withDatabase(admin, SOURCE_DB);
+    const storeUrl = withDatabase(admin, STORE_DB);
+    const source = createPool(sourceUrl, 2);
+    const store = createPool(storeUrl, 2);
+    cleanups.unshift(async () => { await source.end(); await store.end(); });
+    await migrate(store);
+
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.unshift(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+
+    for (const name of opts.names) {
+      outcomes.push(await runScenario({
+        scenario: scenarios[name],
+        rows: opts.rows,
+        batchSize: opts.batchSize,
+        sourceUrl,
+        storeUrl,
+        source,
+        store,
+        temporal: client,
+        temporalAddress: temporal.address,
+        temporalPid: temporal.process.pid ?? -1,
+        verbose: opts.verbose,
+        workerNodeArgs: opts.workerNodeArgs,
+        workerEntry: opts.workerEntry,
+      }));
+    }
+  } finally {
+    for (const c of cleanups) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+    if (opts.keep) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  for (const o of outcomes) process.stdout.write(`${o.line}\n`);
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
