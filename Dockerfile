@@ -17,4 +17,5 @@ ENV TRIBUTARY_WORKFLOW_BUNDLE=/app/workflows.js
 # `docker stop` sends SIGTERM: the worker shuts down, and a batch it could not finish is rolled back and
 # done again from the import's last committed position.
 USER node
-CMD ["node_modules/.bin/tsx", "worker.ts"]
+# The flags are worker.ts's WORKER_NODE_FLAGS: they keep RSS near the live heap.
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "--import", "tsx", "worker.ts"]

@@ -14,7 +14,7 @@
  *   --batch-size B              the spec's batch size (default 200000, the largest a spec allows)
  *   --keep                      keep the data folder
  *   --verbose                   forward the worker's output to stderr
- *   --worker-node-args="<flags>" node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   --worker-node-args="<flags>" node flags for the worker (default: the worker's own, WORKER_NODE_FLAGS), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   --worker-entry <file>       another worker entry than worker.ts, to compare worker configurations
  * Each scenario also reports on stderr the CPU seconds used per process (worker, store and source
  * backends, Temporal, everything else on the machine) during the import.
@@ -35,6 +35,7 @@ import { cpuDelta, cpuSnapshot } from './cpu';
 import { measureFloor } from './floor';
 import { type Scenario, type ScenarioName, scenarios } from './scenarios';
 import { spawnBenchWorker } from './workerProcess';
+import { WORKER_NODE_FLAGS } from '../worker';
 
 const DEFAULT_ROWS = 1_000_000;
 const DEFAULT_BATCH_SIZE = 200_000;
@@ -94,7 +95,7 @@ function options() {
     names,
     keep: values.keep,
     verbose: values.verbose,
-    workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [],
+    workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [...WORKER_NODE_FLAGS],
     workerEntry: values['worker-entry'] ? path.resolve(values['worker-entry']) : undefined,
   };
 }

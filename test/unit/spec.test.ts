@@ -93,7 +93,7 @@ describe('import spec schema', () => {
       cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'uid' }, eventType: { value: 'click' }, timestamp: { column: 'at' } },
     });
-    expect(spec).toMatchObject({ batchSize: 10_000, timeZone: 'UTC', dedupWindowDays: 90, cursor: { lag: 0 } });
+    expect(spec).toMatchObject({ batchSize: 100_000, timeZone: 'UTC', dedupWindowDays: 90, cursor: { lag: 0 } });
     expect(() => parseImportSpec({
       id: 'bad id!', name: '', dataType: 'profile', source: { connection: 'w', table: 't; drop table x' },
       cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } }, password: 'hunter2',
