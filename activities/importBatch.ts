@@ -11,7 +11,7 @@
  */
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Context } from '@temporalio/activity';
+import { heartbeat } from './keepAlive';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ImportSpec } from '../spec/importSpec';
@@ -50,14 +50,6 @@ const HEARTBEAT_EVERY_ROWS = 2000;
 
 type Row = (string | null)[];
 type StagedError = RowError & { key: string | null; cursor: string | null };
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Not inside an activity (a direct call from a test or the bench harness).
-  }
-}
 
 /** A source's rows in arrays when it offers them (one await per chunk), else one at a time. */
 async function* rowChunks(rows: AsyncIterable<Row>): AsyncIterable<Row[]> {

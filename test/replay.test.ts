@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunRecord } from '../activities';
 import { findTemporalCli } from '../temporal/cli';
 import { WORKFLOWS_PATH } from '../worker';
-import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
+import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 import { createHarness, type Harness } from './helpers/harness';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'histories');
@@ -45,8 +45,8 @@ it('a fresh run with pause, resume, several batches and a row error replays agai
     mapping: { userId: { column: 'uid' }, eventType: { value: 'click' }, timestamp: { column: 'at' } },
   };
   // Paused from the start: the signal is in the history before any batch.
-  const handle = await h.client.workflow.signalWithStart('importWorkflow', {
-    taskQueue: h.taskQueue, workflowId: `import:${spec.id}`, args: [spec], signal: pauseSignal, signalArgs: [],
+  const handle = await h.client.workflow.signalWithStart(IMPORT_WORKFLOW_TYPE, {
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec], signal: pauseSignal, signalArgs: [],
   });
   for (let i = 0; i < 200 && (await handle.query(progressQuery)).stage !== 'paused'; i++) await new Promise((r) => setTimeout(r, 50));
   expect((await handle.query(progressQuery)).stage).toBe('paused');

@@ -8,6 +8,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  ContinueAsNew,
   isCancellation,
   log,
   ParentClosePolicy,
@@ -132,7 +133,7 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
     }
     return record;
   } catch (err) {
-    if (runId !== undefined && !isContinueAsNew(err)) {
+    if (runId !== undefined && !(err instanceof ContinueAsNew)) {
       const cancelled = isCancellation(err);
       progress.stage = cancelled ? 'cancelled' : 'failed';
       const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
@@ -174,8 +175,4 @@ function applyRun(progress: ImportProgress, run: RunRecord): void {
   progress.rowsLoaded = run.created + run.updated + run.unchanged + run.duplicates + run.skipped + run.removed;
   progress.rejected = run.rejected;
   progress.batches = run.batches;
-}
-
-function isContinueAsNew(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ContinueAsNew';
 }

@@ -20,12 +20,11 @@ import {
   type SourceExplorer,
   type SourceSession,
 } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { notReadOnly } from '../common/errors';
 import { minusLag } from '../common/timeText';
 import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -52,14 +51,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 
   private fromClause(relation: Relation): string {
-    if ('table' in relation) return `${this.tableRef(relation.table)} AS src`;
-    let query: string;
-    try {
-      query = assertSingleSelect(relation.query);
-    } catch (err) {
-      throw notReadOnly('bigquery', err);
-    }
-    return `(\n${query}\n) AS src`;
+    return sharedFromClause('bigquery', relation, (t) => this.tableRef(t));
   }
 
   private job(query: string, params: Record<string, string>, dryRun = false) {

@@ -17,25 +17,15 @@ import {
   type SourceExplorer,
   type SourceSession,
 } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { notReadOnly } from '../common/errors';
 import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, textExpr, toText, typedLiteral } from './clickhouseTypes';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 
 type Row = (string | null)[];
 
-function fromClause(relation: Relation): string {
-  if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
-  let query: string;
-  try {
-    query = assertSingleSelect(relation.query);
-  } catch (err) {
-    throw notReadOnly('clickhouse', err);
-  }
-  return `(\n${query}\n) AS src`;
-}
+const fromClause = (relation: Relation): string => sharedFromClause('clickhouse', relation, quoteTable);
 
 /** Output aliases that cannot shadow a source column in WHERE (ClickHouse lets aliases do that). */
 const alias = (i: number) => `__tributary_${i}`;

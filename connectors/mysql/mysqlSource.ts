@@ -19,28 +19,17 @@ import {
   type SourceExplorer,
   type SourceSession,
 } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { notReadOnly } from '../common/errors';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 
 type Row = (string | null)[];
 
 export const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 export const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
 
-function fromClause(relation: Relation): string {
-  if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
-  let query: string;
-  try {
-    query = assertSingleSelect(relation.query);
-  } catch (err) {
-    throw notReadOnly('mysql', err);
-  }
-  // The newline keeps a trailing -- comment from swallowing the parenthesis.
-  return `(\n${query}\n) AS src`;
-}
+const fromClause = (relation: Relation): string => sharedFromClause('mysql', relation, quoteTable);
 
 /** Text for every type; TIMESTAMP marked as UTC (the session's zone). */
 function typeCast(field: TypeCastField): string | null {

@@ -16,9 +16,9 @@ import {
   type SourceExplorer,
   type SourceSession,
 } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
-import { networkCode, notReadOnly, unreachable } from '../common/errors';
+import { networkCode, unreachable } from '../common/errors';
 import { PostgresExplorer } from './postgresExplorer';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
 export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -51,17 +51,7 @@ export function quoteTable(table: string): string {
   return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
 }
 
-export function fromClause(relation: Relation): string {
-  if ('table' in relation) return `${quoteTable(relation.table)} AS src`;
-  let query: string;
-  try {
-    query = assertSingleSelect(relation.query);
-  } catch (err) {
-    throw notReadOnly('postgres', err);
-  }
-  // Newlines keep a trailing -- comment in the user's query from swallowing the closing parenthesis.
-  return `(\n${query}\n) AS src`;
-}
+export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable);
 
 /** Turn driver errors into configuration errors where retrying cannot help. */
 export function classify(err: unknown, relation?: Relation): never {

@@ -18,12 +18,11 @@ import {
   type SourceExplorer,
   type SourceSession,
 } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { notReadOnly } from '../common/errors';
 import { minusLag } from '../common/timeText';
 import { classifySnowflake } from './snowflakeErrors';
 import { bindText, columnOf, NTZ_FORMAT, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 
 type Row = (string | null)[];
 
@@ -33,16 +32,7 @@ snowflake.configure({ logLevel: 'OFF' });
 /** Everything the SDK could convert comes back as text: numbers keep every digit. */
 const AS_STRING: snowflake.DataType[] = ['Number', 'Boolean', 'Date', 'JSON', 'Buffer'];
 
-function fromClause(relation: Relation): string {
-  if ('table' in relation) return `${quoteTable(relation.table)} AS SRC`;
-  let query: string;
-  try {
-    query = assertSingleSelect(relation.query);
-  } catch (err) {
-    throw notReadOnly('snowflake', err);
-  }
-  return `(\n${query}\n) AS SRC`;
-}
+const fromClause = (relation: Relation): string => sharedFromClause('snowflake', relation, quoteTable, 'SRC');
 
 interface Endpoint {
   options: snowflake.ConnectionOptions;

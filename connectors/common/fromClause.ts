@@ -1,0 +1,19 @@
+/**
+ * The FROM clause every connector reads through: a quoted table, or the user's custom query as a
+ * subquery, checked to be a single SELECT first (a rejected query is a configuration error naming the
+ * connector). The newlines keep a trailing -- comment in the query from swallowing the parenthesis.
+ */
+import { assertSingleSelect } from '../../spec/sqlGuard';
+import type { Relation } from '../source';
+import { notReadOnly } from './errors';
+
+export function fromClause(kind: string, relation: Relation, quoteTable: (table: string) => string, alias = 'src'): string {
+  if ('table' in relation) return `${quoteTable(relation.table)} AS ${alias}`;
+  let query: string;
+  try {
+    query = assertSingleSelect(relation.query);
+  } catch (err) {
+    throw notReadOnly(kind, err);
+  }
+  return `(\n${query}\n) AS ${alias}`;
+}
