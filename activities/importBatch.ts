@@ -27,6 +27,8 @@ export interface ImportBatchInput {
   importId: string;
   runId: number;
   upperBound: string;
+  /** Read at most this many rows (a throttled run takes smaller batches); default the spec's batch size. */
+  maxRows?: number;
 }
 
 export interface BatchResult {
@@ -125,7 +127,7 @@ async function insertErrors(client: pg.PoolClient, runId: number, importId: stri
 }
 
 export function importBatchActivity(deps: ActivityDeps) {
-  return async function importBatch({ importId, runId, upperBound }: ImportBatchInput): Promise<BatchResult> {
+  return async function importBatch({ importId, runId, upperBound, maxRows }: ImportBatchInput): Promise<BatchResult> {
     const client = await deps.store.connect();
     let committed = false;
     // The store's queue of work: chunks are staged and merged one after the other on this connection.
@@ -151,6 +153,7 @@ export function importBatchActivity(deps: ActivityDeps) {
         return { rows: 0, done: true, position: null, run: runRecordOf(runRow.rows[0]) };
       }
       const spec = runRow.rows[0].spec as ImportSpec;
+      const limit = Math.min(spec.batchSize, maxRows ?? spec.batchSize);
       const after: Position | null =
         pos.rows[0].cursor_value === null ? null : { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
       const users = new BatchUsers();
@@ -210,7 +213,7 @@ export function importBatchActivity(deps: ActivityDeps) {
           key: spec.cursor.key,
           after,
           upperBound,
-          limit: spec.batchSize,
+          limit,
         });
         for await (const chunk of rowChunks(source)) {
           for (const row of chunk) {
@@ -266,7 +269,7 @@ export function importBatchActivity(deps: ActivityDeps) {
       );
       await client.query('COMMIT');
       committed = true;
-      return { rows, done: rows < spec.batchSize, position, run: runRecordOf(run.rows[0]) };
+      return { rows, done: rows < limit, position, run: runRecordOf(run.rows[0]) };
     } finally {
       // Whatever the store is still doing ends first (its COPY data is always complete, so it does end).
       await loading.catch(() => undefined);

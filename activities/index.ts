@@ -3,6 +3,7 @@
  * Workflows import only the type of what this returns.
  */
 import { type ActivityDeps } from './deps';
+import { backfillActivities } from './backfill';
 import { beginRunActivity } from './beginRun';
 import { finishRunActivity } from './finishRun';
 import { importBatchActivity } from './importBatch';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     finishRun: finishRunActivity(deps),
     purgeImport: purgeImportActivity(deps),
     deliverWebhooks: deliverWebhooksActivity(deps),
+    ...backfillActivities(deps),
   };
 }
 
@@ -25,4 +27,6 @@ export type { BeginRunInput, BeginRunResult, RunScope } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
 export type { PurgeImportInput, PurgeResult } from './purge';
+export type { BackfillPlan, PlanBackfillInput, PlannedBackfillPartition } from './backfill';
+export type { BackfillStatus, BackfillTotals } from '../connectors/store/backfills';
 export type { DeliveryResult } from './webhooks';

@@ -42,6 +42,8 @@ const STEPS: [string, string][] = [
   ['row_errors', 'DELETE FROM row_errors WHERE import_id = $1'],
   ['webhook_deliveries', 'DELETE FROM webhook_deliveries WHERE run_id IN (SELECT id FROM runs WHERE import_id = $1)'],
   ['runs', 'DELETE FROM runs WHERE import_id = $1'],
+  // Backfill plans (their partitions go with them).
+  ['backfills', 'DELETE FROM backfills WHERE import_id = $1'],
   ['positions', 'DELETE FROM positions WHERE import_id = $1'],
   ['imports', 'DELETE FROM imports WHERE id = $1'],
 ];

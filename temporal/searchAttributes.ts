@@ -6,6 +6,8 @@ export const SEARCH_ATTRIBUTES = {
   dataType: defineSearchAttributeKey('TributaryDataType', 'KEYWORD'),
   sourceKind: defineSearchAttributeKey('TributarySourceKind', 'KEYWORD'),
   outcome: defineSearchAttributeKey('TributaryOutcome', 'KEYWORD'),
+  /** Set on a backfill and on each of its partitions. */
+  backfillId: defineSearchAttributeKey('TributaryBackfillId', 'KEYWORD'),
 } as const;
 
 /** `--search-attribute Name=Keyword` arguments for `temporal server start-dev`. */

@@ -26,6 +26,33 @@ export interface ImportProgress {
   position: string | null;
   upperBound: string | null;
   nullCursorRows: number;
+  /** The run's throttle, rows per second; null: as fast as it goes. */
+  rowsPerSecond: number | null;
+}
+
+/** A change of throttle: rows per second (null lifts it) and, for a backfill, partitions at once. */
+export interface ThrottleChange {
+  rowsPerSecond?: number | null;
+  concurrency?: number;
+}
+
+/**
+ * How a run is steered besides its spec (importWorkflow's fourth argument, carried across continue-as-new):
+ * a throttle, the history budget per execution, and for a backfill partition the parent to report to.
+ */
+export interface RunControl {
+  rowsPerSecond?: number | null;
+  /** Batches per workflow execution before continuing as new (default 500). */
+  batchesPerExecution?: number;
+  /** A backfill partition tells its backfill when it ends (by workflow id, so it reaches the latest run). */
+  reportTo?: { workflowId: string; partition: number };
+}
+
+/** What a backfill partition reports to its backfill when its run ends. */
+export interface PartitionDone {
+  partition: number;
+  status: 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+  rowsRead: number;
 }
 
 /** Pause at the next batch boundary; nothing advances until resumed. */
@@ -34,3 +61,23 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Progress of the current run: stage, rows read and loaded, position. */
 export const progressQuery = defineQuery<ImportProgress>('progress');
+/** Change the throttle: `{"rowsPerSecond": 500}` (null lifts it); a backfill also takes `concurrency`. */
+export const throttleSignal = defineSignal<[ThrottleChange]>('throttle');
+/** A backfill partition's run has ended (sent by the partition to its backfill). */
+export const partitionDoneSignal = defineSignal<[PartitionDone]>('partitionDone');
+
+/** Rows per batch for a throttled run: about two seconds' worth, so a new throttle takes hold quickly. */
+export function throttledBatchRows(rowsPerSecond: number | null | undefined, batchSize: number): number {
+  if (!rowsPerSecond) return batchSize;
+  return Math.max(100, Math.min(batchSize, Math.round(rowsPerSecond * 2)));
+}
+
+/** A throttle change checked the same way by the update's validator, the API and the signal handler. */
+export function throttleProblem(change: ThrottleChange): string | null {
+  if (change === null || typeof change !== 'object') return 'the throttle must be an object such as {"rowsPerSecond": 500}';
+  const r = change.rowsPerSecond;
+  if (r !== undefined && r !== null && !(typeof r === 'number' && Number.isFinite(r) && r >= 1)) return 'rowsPerSecond must be a number >= 1, or null';
+  const c = change.concurrency;
+  if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= 64)) return 'concurrency must be an integer from 1 to 64';
+  return null;
+}

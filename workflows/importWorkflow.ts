@@ -9,11 +9,13 @@ import {
   condition,
   continueAsNew,
   ContinueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   ParentClosePolicy,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   allHandlersFinished,
@@ -22,8 +24,20 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, RunRecord, RunScope } from '../activities';
 import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
-import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from './definitions';
+import {
+  type ImportProgress,
+  type PartitionDone,
+  partitionDoneSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type RunControl,
+  throttledBatchRows,
+  throttleProblem,
+  throttleSignal,
+} from './definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { importCurrentDetails } from './userMetadata';
 import { WEBHOOK_WORKFLOW_TYPE, type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] };
@@ -54,9 +68,15 @@ const MAX_BATCHES_PER_EXECUTION = 500;
 
 /**
  * `scope` runs the import over its own position stream (a backfill partition, one file of a drop folder);
- * without it the run is the incremental import (stream '').
+ * without it the run is the incremental import (stream ''). `control` steers it: a throttle, its history
+ * budget, and for a backfill partition the backfill to report to when it ends.
  */
-export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry, scope?: RunScope): Promise<RunRecord> {
+export async function importWorkflow(
+  input: ImportSpecInput,
+  carry?: ImportCarry | null,
+  scope?: RunScope | null,
+  control?: RunControl | null,
+): Promise<RunRecord> {
   let spec: ImportSpec;
   try {
     spec = parseImportSpec(input);
@@ -77,10 +97,29 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
     position: null,
     upperBound: carry?.upperBound ?? null,
     nullCursorRows: carry?.nullCursorRows ?? 0,
+    rowsPerSecond: control?.rowsPerSecond ?? null,
   };
-  setHandler(progressQuery, () => progress, { description: 'Progress of this run: stage, rows read and loaded, position' });
-  setHandler(pauseSignal, () => { progress.paused = true; }, { description: 'Pause at the next batch boundary' });
-  setHandler(resumeSignal, () => { progress.paused = false; }, { description: 'Resume from the committed position' });
+  // Bumped by every pause, resume or throttle change, so a throttle's wait ends early to take it up.
+  let steered = 0;
+  const showDetails = () => setCurrentDetails(importCurrentDetails(progress));
+  setHandler(progressQuery, () => progress, { description: 'Progress of this run: stage, rows read and loaded, position, throttle' });
+  setHandler(pauseSignal, () => { progress.paused = true; steered++; showDetails(); }, {
+    description: 'Pause at the next batch boundary (the committed position holds until resume)',
+  });
+  setHandler(resumeSignal, () => { progress.paused = false; steered++; showDetails(); }, {
+    description: 'Resume from the committed position',
+  });
+  setHandler(throttleSignal, (change) => {
+    const problem = throttleProblem(change);
+    if (problem) {
+      log.warn('throttle signal ignored', { problem });
+      return;
+    }
+    if (change.rowsPerSecond !== undefined) progress.rowsPerSecond = change.rowsPerSecond;
+    steered++;
+    showDetails();
+  }, { description: 'Change the throttle between batches: {"rowsPerSecond": 500}; {"rowsPerSecond": null} lifts it' });
+  const batchesPerExecution = control?.batchesPerExecution ?? MAX_BATCHES_PER_EXECUTION;
 
   let runId = carry?.runId;
   try {
@@ -106,18 +145,34 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
     ]);
 
     let executionBatches = 0;
+    showDetails();
     while (progress.upperBound !== null) {
       if (progress.paused) {
         progress.stage = 'paused';
+        showDetails();
         await condition(() => !progress.paused);
       }
       progress.stage = 'importing';
-      const result = await batches.importBatch({ importId: spec.id, runId, upperBound: progress.upperBound });
+      const startedAt = Date.now();
+      const maxRows = throttledBatchRows(progress.rowsPerSecond, spec.batchSize);
+      const result = await batches.importBatch({
+        importId: spec.id, runId, upperBound: progress.upperBound, ...(maxRows < spec.batchSize ? { maxRows } : {}),
+      });
       executionBatches++;
       applyRun(progress, result.run);
       if (result.position) progress.position = result.position.cursor;
+      showDetails();
       if (result.done) break;
-      if (executionBatches >= MAX_BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+      // The throttle holds between batches: a batch of n rows takes at least n / rate seconds. The wait
+      // ends early on a pause, resume or throttle change, and is then measured again.
+      for (;;) {
+        const rate = progress.rowsPerSecond;
+        const wait = rate ? startedAt + (result.rows / rate) * 1000 - Date.now() : 0;
+        if (wait <= 0 || progress.paused) break;
+        const seen = steered;
+        if (!(await condition(() => steered !== seen, Math.ceil(wait)))) break;
+      }
+      if (executionBatches >= batchesPerExecution || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof importWorkflow>(input, {
           runId,
@@ -125,17 +180,19 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
           nullCursorRows: progress.nullCursorRows,
           paused: progress.paused,
           sourceKind: sourceKind ?? 'unknown',
-        }, scope);
+        }, scope, control ? { ...control, rowsPerSecond: progress.rowsPerSecond } : progress.rowsPerSecond ? { rowsPerSecond: progress.rowsPerSecond } : null);
       }
     }
     progress.stage = 'finishing';
     const record = await bookkeeping.finishRun({ runId, outcome: 'completed' });
     applyRun(progress, record);
     progress.stage = 'completed';
+    showDetails();
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: record.status }]);
     if (record.status === 'succeeded' || record.status === 'partially_succeeded' || record.status === 'failed') {
       await announce(spec.id, runId, `run.${record.status}`);
     }
+    await report(control, record.status === 'running' ? 'failed' : record.status, record.rowsRead);
     return record;
   } catch (err) {
     if (runId !== undefined && !(err instanceof ContinueAsNew)) {
@@ -147,8 +204,10 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
         bookkeeping.finishRun({ runId: runId!, outcome: cancelled ? 'cancelled' : 'failed', error: message }),
       );
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: cancelled ? 'cancelled' : 'failed' }]);
+      showDetails();
       if (!cancelled) await announce(spec.id, runId, 'run.failed');
       log.warn('import run ended without success', { importId: spec.id, runId, error: message });
+      await CancellationScope.nonCancellable(() => report(control, cancelled ? 'cancelled' : 'failed', progress.rowsRead));
     }
     throw err;
   }
@@ -172,6 +231,21 @@ async function announce(importId: string, runId: number, event: WebhookEvent): P
   } catch (err) {
     // Already started by an earlier attempt of this run: nothing to do. A webhook never fails an import.
     log.warn('webhook event not handed over', { runId, event, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/**
+ * A backfill partition tells its backfill it has ended, by workflow id so the signal reaches the backfill's
+ * latest run after it continued as new. A backfill that has ended meanwhile no longer listens: fine.
+ */
+async function report(control: RunControl | null | undefined, status: PartitionDone['status'], rowsRead: number): Promise<void> {
+  if (!control?.reportTo) return;
+  try {
+    await getExternalWorkflowHandle(control.reportTo.workflowId).signal(partitionDoneSignal, {
+      partition: control.reportTo.partition, status, rowsRead,
+    });
+  } catch (err) {
+    log.warn('backfill not told of the partition end', { error: err instanceof Error ? err.message : String(err) });
   }
 }
 

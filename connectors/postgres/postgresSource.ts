@@ -18,6 +18,8 @@ import {
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
 import { PostgresExplorer } from './postgresExplorer';
+import { planPostgresRange } from './postgresRangePlanner';
+import type { RangePlanner } from '../rangePlanner';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
@@ -123,7 +125,7 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
   }
 }
 
-class PostgresSession implements SourceSession, SourceExplorer {
+class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   constructor(private readonly pool: pg.Pool) {}
 
   // Discovery, preview and counts live in postgresExplorer.ts.
@@ -132,6 +134,8 @@ class PostgresSession implements SourceSession, SourceExplorer {
   discover = () => this.explorer.discover();
   preview: SourceExplorer['preview'] = (relation, limit) => this.explorer.preview(relation, limit);
   count: SourceExplorer['count'] = (relation, range) => this.explorer.count(relation, range);
+  // Backfill partitions from the source's own counts (postgresRangePlanner.ts).
+  planRange: RangePlanner['planRange'] = (relation, input) => planPostgresRange((fn, r) => this.readOnly(fn, r), relation, input);
 
   private async readOnly<T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation): Promise<T> {
     const client = await this.pool.connect().catch((e) => classify(e));
