@@ -1,7 +1,7 @@
 /** Shared pieces of the backfill tests: an event source with many cursor ties, checksums, and waits. */
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import { parseImportSpec } from '../../spec/importSpec';
+import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
 import { startBackfill } from '../../api/backfills';
 import type { BackfillInput } from '../../workflows/backfillDefinitions';
 
@@ -41,15 +41,16 @@ export const STORE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E
   SELECT id_value || '|' || event_type || '|' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '|' ||
          properties::text AS line FROM events WHERE import_id = $1) t`;
 
-export function backfillInput(spec: ReturnType<typeof eventSpec>, over: Partial<BackfillInput> & { backfillId: string }) {
+export function backfillInput(spec: ImportSpec, over: Partial<Omit<BackfillInput, 'spec'>> & { backfillId: string }): BackfillInput & { spec: ImportSpec } {
   return {
-    spec, from: null, to: null, partitions: null,
+    from: null, to: null, partitions: null,
     throttle: { rowsPerSecond: null, concurrency: 4 },
     ...over,
+    spec,
   };
 }
 
-export async function runBackfill(client: Client, taskQueue: string, input: ReturnType<typeof backfillInput>) {
+export async function runBackfill(client: Client, taskQueue: string, input: BackfillInput & { spec: ImportSpec }) {
   return startBackfill(client, taskQueue, input);
 }
 
