@@ -18,6 +18,7 @@ import {
 import { registerAuth } from './auth';
 import type { ApiDeps, ApiOptions } from './deps';
 import { registerProblemHandlers } from './problems';
+import { backfillRoutes } from './routes/backfills';
 import { connectionRoutes } from './routes/connections';
 import { dryRunRoutes } from './routes/dryRun';
 import { healthRoutes } from './routes/health';
@@ -79,6 +80,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(dryRunRoutes(deps));
   await app.register(importRoutes(deps));
   await app.register(runRoutes(deps));
+  await app.register(backfillRoutes(deps));
   await app.register(webhookRoutes(deps));
   return app;
 }
