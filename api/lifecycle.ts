@@ -18,6 +18,17 @@ import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, resumeSignal } fro
 import { PURGE_WORKFLOW_TYPE, type PurgeInput, purgeNowSignal, purgeWorkflowId } from '../workflows/lifecycleDefinitions';
 import type { PurgeResult } from '../activities';
 import { catchupWindowMs, type Schedule, toScheduleSpec } from './schedules';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { importMetadata } from '../workflows/userMetadata';
+
+/** What every scheduled run carries from its start: search attributes to find it, a summary and details to explain it. */
+const startOptions = (spec: ImportSpec) => ({
+  typedSearchAttributes: [
+    { key: SEARCH_ATTRIBUTES.importId, value: spec.id },
+    { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType },
+  ],
+  ...importMetadata(spec),
+});
 
 export const scheduleIdOf = (importId: string): string => importWorkflowId(importId);
 
@@ -40,6 +51,7 @@ export async function createSchedule(temporal: Client, taskQueue: string, spec: 
       workflowId: importWorkflowId(spec.id),
       taskQueue,
       args: [spec],
+      ...startOptions(spec),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupWindowMs(schedule) },
     state: { paused: false, note: schedule ? undefined : 'no schedule: runs on demand (trigger) only' },
@@ -52,7 +64,7 @@ export async function updateSchedule(temporal: Client, spec: ImportSpec, schedul
     ...prev,
     spec: toScheduleSpec(schedule),
     policies: { ...prev.policies, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupWindowMs(schedule) },
-    action: { ...prev.action, args: [spec] },
+    action: { ...prev.action, args: [spec], ...startOptions(spec) },
     state: { paused: prev.state.paused, note: prev.state.note },
   }));
 }

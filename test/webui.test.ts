@@ -75,23 +75,28 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `webui-${name}.png`), fullPage: false });
 }
 
-/** "More Actions" → "Send a Signal" → name and JSON input → submit, as an operator would. */
+/** The text the page shows, its frames included (the UI renders user markdown in sandboxed frames). */
+async function shownText(page: Page): Promise<string> {
+  const texts = await Promise.all(page.frames().map((f) => f.evaluate(() => document.body?.innerText ?? '').catch(() => '')));
+  return texts.join('\n');
+}
+
+/** "More Actions" → "Send a Signal" → pick the signal the workflow declares → JSON input → Submit, as an operator would. */
 async function sendSignal(page: Page, name: string, input?: string): Promise<void> {
   await page.getByRole('button', { name: 'More Actions' }).click();
-  await page.getByTestId('signal-button').click();
-  const modal = page.getByTestId('signal-confirmation-modal');
+  await page.locator('[data-testid="signal-button"]:visible').first().click();
+  const modal = page.locator('dialog[open][data-testid="signal-confirmation-modal"]');
   await modal.waitFor({ state: 'visible' });
-  const field = modal.getByTestId('signal-name');
-  if ((await field.evaluate((el) => el.tagName)) === 'INPUT') await field.fill(name);
-  else await field.selectOption(name);
+  // The UI lists the signals the workflow declares (with their descriptions) from its metadata query.
+  await modal.getByTestId('signal-select-button').click();
+  await modal.getByRole('option').filter({ has: page.getByText(name, { exact: true }) }).first().click();
   if (input !== undefined) {
-    const editor = modal.locator('[contenteditable="true"]').first();
-    await editor.click();
+    await modal.locator('[contenteditable="true"]').first().click();
     await page.keyboard.type(input);
   }
   await shot(page, `signal-${name}`);
-  await modal.getByRole('button', { name: /submit|send|confirm/i }).click();
-  await modal.waitFor({ state: 'hidden' });
+  await modal.getByTestId('confirm-modal-button').click();
+  await modal.waitFor({ state: 'detached' });
 }
 
 it('finds a running import by its search attribute, pauses, resumes and completes it from the Web UI', async () => {
@@ -133,8 +138,11 @@ it('finds a running import by its search attribute, pauses, resumes and complete
     await sleep(4000);
     expect(await held()).toEqual(before);
     expect(before.events).toBe(paused.rowsRead);
+    // The User Metadata tab: the static summary and details (what, from where, the mapping) and the
+    // workflow's current details, which show it paused with its rows.
     await page.reload();
-    await page.getByText(meta.staticSummary).first().waitFor({ timeout: 30_000 });
+    await page.getByText('User Metadata', { exact: true }).first().click();
+    await waitFor('the summary, details and current details shown', () => shownText(page), (t) => /Mapping\s+userId/.test(t) && /Stage\s+paused/.test(t), 30_000, 500);
     await shot(page, 'paused');
 
     await sendSignal(page, 'resume');

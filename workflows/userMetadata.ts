@@ -17,9 +17,14 @@ export interface UserMetadata {
 /** Summary and details of an import run; `scope` names a backfill partition's range. */
 export function importMetadata(spec: ImportSpec, scope?: { label: string; range: string }): UserMetadata {
   const summary = `${scope ? `${scope.label} of ` : ''}${spec.dataType} import "${spec.name}" (${spec.id}) from ${where(spec)}`;
-  const mapping = mappedColumns(spec)
-    .filter((m) => !m.field.startsWith('cursor.'))
-    .map((m) => `${m.field.replace(/^mapping\./, '')} ← ${m.column}`);
+  // One entry per mapped field; list fields (attributes.0, properties.1, …) as one entry of their columns.
+  const fields = new Map<string, string[]>();
+  for (const m of mappedColumns(spec)) {
+    if (m.field.startsWith('cursor.')) continue;
+    const field = m.field.replace(/^mapping\./, '').replace(/\.\d+$/, '');
+    fields.set(field, [...(fields.get(field) ?? []), m.column]);
+  }
+  const mapping = [...fields].map(([field, columns]) => `${field} ← ${columns.join(', ')}`);
   const lines = [
     `**Import** ${spec.id}: ${spec.name}`,
     `**Data type** ${spec.dataType}`,
