@@ -77,7 +77,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** The text the page shows, its frames included (the UI renders user markdown in sandboxed frames). */
 async function shownText(page: Page): Promise<string> {
-  const texts = await Promise.all(page.frames().map((f) => f.evaluate(() => document.body?.innerText ?? '').catch(() => '')));
+  const texts = await Promise.all(page.frames().map((f) => f.evaluate<string>('document.body ? document.body.innerText : ""').catch(() => '')));
   return texts.join('\n');
 }
 
