@@ -12,8 +12,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * boundaries and batches fall inside ties), starting 2023-01-01.
  */
 export async function createEventSource(source: pg.Pool, rows: number, table = 'events_src'): Promise<void> {
+  // Users are named after the table: event dedup is per user across imports, so tables must not share events.
   await source.query(`CREATE TABLE ${table} AS
-    SELECT g AS id, 'user-' || (g % 50000) AS user_id, (ARRAY['view','click','buy','refund'])[1 + g % 4] AS kind,
+    SELECT g AS id, '${table}-user-' || (g % 50000) AS user_id, (ARRAY['view','click','buy','refund'])[1 + g % 4] AS kind,
            timestamptz '2023-01-01' + g * interval '1 second' AS at,
            'sku-' || (g % 1000) AS sku, (g % 7) AS qty,
            timestamptz '2023-01-01' + (g / 100) * interval '1 second' AS updated_at
