@@ -48,7 +48,7 @@ it('lowering the throttle while the backfill runs lowers its rate; lifting it le
 
   // An invalid throttle is rejected by the update's validator and changes nothing.
   const rejected = await handle.executeUpdate(setThrottleUpdate, { args: [{ concurrency: 0 }] }).then(() => null, (e: Error) => e);
-  expect(rejected?.cause?.message).toMatch(/concurrency must be/);
+  expect((rejected?.cause as Error | undefined)?.message).toMatch(/concurrency must be/);
   expect((await handle.query(backfillProgressQuery)).throttle).toEqual({ rowsPerSecond: 3000, concurrency: 2 });
 
   await handle.executeUpdate(setThrottleUpdate, { args: [{ rowsPerSecond: null, concurrency: 4 }] });
