@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rows N] [-- --scenario events|profiles]`
+ * `npm run bench [-- --rows N] [-- --scenario events|profiles|backfill]`
  *
  * Starts an embedded Postgres cluster and an in-memory Temporal dev server, generates a source table of
  * N rows in one database (bench_source), and imports it through the real workflow, run by the real worker
@@ -9,6 +9,8 @@
  * Progress goes to stderr. The last lines on stdout are one per scenario:
  *   bench: scenario=events rows=<N> seconds=<s> rows_per_s=<r> floor_rows_per_s=<f> ratio=<r/f> worker_peak_rss_mb=<m>
  * A store that does not end with the expected rows is reported loudly and the exit code is 1.
+ * The backfill scenarios (bench/backfill.ts) load the events table again through a backfill of 8 partitions,
+ * 1 and then 4 at a time: scenario=backfill-c1 and scenario=backfill-c4.
  *
  * Other options:
  *   --batch-size B              the spec's batch size (default 200000, the largest a spec allows)
@@ -35,6 +37,7 @@ import { cpuDelta, cpuSnapshot } from './cpu';
 import { measureFloor } from './floor';
 import { type Scenario, type ScenarioName, scenarios } from './scenarios';
 import { spawnBenchWorker } from './workerProcess';
+import { runBackfillScenario } from './backfill';
 import { WORKER_NODE_FLAGS } from '../worker';
 
 const DEFAULT_ROWS = 1_000_000;
@@ -83,16 +86,20 @@ function options() {
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer, got ${values.rows}`);
   const batchSize = Number(values['batch-size'] ?? DEFAULT_BATCH_SIZE);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
+  const all = values.scenario === undefined || values.scenario === 'all';
   const names: ScenarioName[] =
-    values.scenario === undefined || values.scenario === 'all'
+    all
       ? ['events', 'profiles']
       : values.scenario === 'events' || values.scenario === 'profiles'
         ? [values.scenario]
-        : (() => { throw new Error(`--scenario must be events or profiles, got ${values.scenario}`); })();
+        : values.scenario === 'backfill'
+          ? []
+          : (() => { throw new Error(`--scenario must be events, profiles, backfill or all, got ${values.scenario}`); })();
   return {
     rows,
     batchSize,
     names,
+    backfill: all || values.scenario === 'backfill',
     keep: values.keep,
     verbose: values.verbose,
     workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [...WORKER_NODE_FLAGS],
@@ -103,6 +110,7 @@ function options() {
 interface Outcome {
   line: string;
   ok: boolean;
+  floorRate?: number;
 }
 
 async function runScenario(ctx: {
@@ -210,7 +218,7 @@ async function runScenario(ctx: {
       `bench: scenario=${scenario.name} rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +
       ` floor_rows_per_s=${Math.round(floorRate)} ratio=${(rate / floorRate).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}`;
     log(`${tag} ${line}${problems.length > 0 ? ' (WRONG RESULT)' : ''}`);
-    return { line, ok: problems.length === 0 };
+    return { line, ok: problems.length === 0, floorRate };
   } catch (err) {
     process.stderr.write(`${tag} worker output (last lines):\n${worker.tail()}\n`);
     throw err;
@@ -248,8 +256,9 @@ async function main(): Promise<number> {
     cleanups.unshift(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 
+    let eventsFloor: number | undefined;
     for (const name of opts.names) {
-      outcomes.push(await runScenario({
+      const outcome = await runScenario({
         scenario: scenarios[name],
         rows: opts.rows,
         batchSize: opts.batchSize,
@@ -263,7 +272,27 @@ async function main(): Promise<number> {
         verbose: opts.verbose,
         workerNodeArgs: opts.workerNodeArgs,
         workerEntry: opts.workerEntry,
-      }));
+      });
+      if (name === 'events') eventsFloor = outcome.floorRate;
+      outcomes.push(outcome);
+    }
+    if (opts.backfill) {
+      if (eventsFloor === undefined) {
+        // Run alone: the events table and its floor first, as the events scenario makes them.
+        log(`[backfill] generating ${fmt(opts.rows)} source rows in ${SOURCE_DB}.${scenarios.events.table}`);
+        await scenarios.events.generate(source, opts.rows);
+        await source.query(`VACUUM (ANALYZE) ${scenarios.events.table}`);
+        const floor = await measureFloor(sourceUrl, storeUrl, scenarios.events.table);
+        eventsFloor = floor.rows / floor.seconds;
+        log(`[backfill] floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(eventsFloor)} rows/s`);
+      }
+      for (const concurrency of [1, 4]) {
+        outcomes.push(await runBackfillScenario({
+          concurrency, rows: opts.rows, batchSize: opts.batchSize, sourceUrl, storeUrl, source, store, temporal: client,
+          temporalAddress: temporal.address, floorRowsPerSecond: eventsFloor, verbose: opts.verbose,
+          workerNodeArgs: opts.workerNodeArgs, workerEntry: opts.workerEntry, log,
+        }));
+      }
     }
   } finally {
     for (const c of cleanups) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
