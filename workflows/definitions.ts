@@ -44,6 +44,8 @@ export interface RunControl {
   rowsPerSecond?: number | null;
   /** Batches per workflow execution before continuing as new (default 500). */
   batchesPerExecution?: number;
+  /** Rows per batch at most, below the spec's batch size (backfill partitions: smaller transactions). */
+  maxBatchRows?: number;
   /** A backfill partition tells its backfill when it ends (by workflow id, so it reaches the latest run). */
   reportTo?: { workflowId: string; partition: number };
 }

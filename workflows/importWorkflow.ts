@@ -154,7 +154,7 @@ export async function importWorkflow(
       }
       progress.stage = 'importing';
       const startedAt = Date.now();
-      const maxRows = throttledBatchRows(progress.rowsPerSecond, spec.batchSize);
+      const maxRows = Math.min(throttledBatchRows(progress.rowsPerSecond, spec.batchSize), control?.maxBatchRows ?? spec.batchSize);
       const result = await batches.importBatch({
         importId: spec.id, runId, upperBound: progress.upperBound, ...(maxRows < spec.batchSize ? { maxRows } : {}),
       });
