@@ -208,6 +208,9 @@ export async function importWorkflow(
       if (!cancelled) await announce(spec.id, runId, 'run.failed');
       log.warn('import run ended without success', { importId: spec.id, runId, error: message });
       await CancellationScope.nonCancellable(() => report(control, cancelled ? 'cancelled' : 'failed', progress.rowsRead));
+    } else if (!(err instanceof ContinueAsNew)) {
+      // Ended before its run began (a configuration error): a backfill still hears of it.
+      await CancellationScope.nonCancellable(() => report(control, isCancellation(err) ? 'cancelled' : 'failed', 0));
     }
     throw err;
   }
