@@ -33,7 +33,8 @@ function typedColumns(spec: ImportSpec): { column: string; type: ValueType; fiel
 }
 
 export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promise<SourceColumn[]> {
-  const relationField = spec.source.table !== undefined ? 'source.table' : 'source.query';
+  const relationField =
+    spec.source.table !== undefined ? 'source.table' : spec.source.file !== undefined ? 'source.file' : spec.source.folder !== undefined ? 'source.folder' : 'source.query';
   let config;
   try {
     config = await deps.resolveConnection(spec.source.connection);
@@ -46,6 +47,8 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   const session = await connector.open(config);
   let columns: SourceColumn[];
   try {
+    // A drop folder's files are checked one by one when they arrive, against their manifests.
+    if (spec.source.folder !== undefined) return [];
     columns = await session.columns(relationOf(spec));
   } catch (err) {
     if (err instanceof ConfigurationError) throw fieldError(relationField, err.message);
@@ -65,7 +68,7 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
       const near = columns.find((x) => x.name.toLowerCase() === column.toLowerCase());
       errors.push({
         field: f,
-        message: `column "${column}" does not exist in ${relationField === 'source.table' ? spec.source.table : 'the query'}` +
+        message: `column "${column}" does not exist in ${relationField === 'source.table' ? spec.source.table : relationField === 'source.file' ? spec.source.file!.path : 'the query'}` +
           (near ? `; did you mean "${near.name}"?` : `; its columns are ${columns.map((x) => x.name).join(', ')}`),
       });
     } else if (c.importType === null) {
