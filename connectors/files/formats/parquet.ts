@@ -22,7 +22,7 @@ export async function openParquet(transport: Transport, path: string, size: numb
       const parts: Buffer[] = [];
       for await (const c of await transport.read(path, start, end ?? size, version)) parts.push(c as Buffer);
       const b = Buffer.concat(parts);
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
     },
   };
   const metadata = await parquetMetadataAsync(file);

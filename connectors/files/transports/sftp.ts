@@ -14,7 +14,8 @@ export async function sftpTransport(url: string): Promise<Transport> {
   const u = new URL(url);
   const base = decodeURIComponent(u.pathname) || '/';
   const keyPath = u.searchParams.get('privateKey');
-  const client = new SftpClient('tributary');
+  // Errors reach us through the calls' promises; the library's default listeners would only print.
+  const client = new SftpClient('tributary', { error: () => undefined, end: () => undefined, close: () => undefined });
   try {
     await client.connect({
       host: u.hostname,
@@ -49,7 +50,7 @@ export async function sftpTransport(url: string): Promise<Transport> {
     },
     read: async (path, start, end) => {
       try {
-        return client.createReadStream(full(path), { start, ...(end !== undefined ? { end: end - 1 } : {}) }) as unknown as Readable;
+        return client.createReadStream(full(path), { start, ...(end !== undefined ? { end: end - 1 } : {}) });
       } catch (err) {
         throw explain(err, path);
       }
