@@ -4,7 +4,6 @@
  * folder adds a checksum to a file's identity). One SSH connection per session; reads are ranged streams.
  */
 import { readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
