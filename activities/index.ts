@@ -8,6 +8,7 @@ import { finishRunActivity } from './finishRun';
 import { importBatchActivity } from './importBatch';
 import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
+import { listDropFolderActivity } from './dropFolder';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     finishRun: finishRunActivity(deps),
     purgeImport: purgeImportActivity(deps),
     deliverWebhooks: deliverWebhooksActivity(deps),
+    listDropFolder: listDropFolderActivity(deps),
   };
 }
 
@@ -26,3 +28,4 @@ export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
 export type { PurgeImportInput, PurgeResult } from './purge';
 export type { DeliveryResult } from './webhooks';
+export type { DropFolderListing, ListDropFolderInput, ReadyFile } from './dropFolder';

@@ -2,3 +2,4 @@
 export { importWorkflow } from './importWorkflow';
 export { purgeWorkflow } from './purgeWorkflow';
 export { webhookWorkflow } from './webhookWorkflow';
+export { dropFolderWorkflow } from './dropFolderWorkflow';

@@ -71,7 +71,7 @@ export async function startS3(bucket: string): Promise<Running & { accessKey: st
   const port = await freePort();
   const accessKey = 'tributarytest';
   const secretKey = 'tributary-test-secret-key';
-  const { child, log } = spawnServer(bin, ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, 'posix', '--nometa', root], dir);
+  const { child, log } = spawnServer(bin, ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, 'posix', root], dir);
   await waitForPort(port, child, 'versitygw', log);
   return {
     url: `s3://${accessKey}:${secretKey}@127.0.0.1:${port}/${bucket}?tls=false&region=us-east-1`,

@@ -46,7 +46,7 @@ export function s3Transport(url: string): Transport & { client: S3Client; bucket
     stat: async (path) => {
       try {
         const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key(path) }));
-        return { path, size: Number(h.ContentLength ?? 0), version: h.ETag ?? String(h.LastModified?.getTime() ?? 0) };
+        return { path, size: Number(h.ContentLength ?? 0), version: versionOf(h.ETag, h.LastModified) };
       } catch (err) {
         throw explain(err, `s3://${bucket}/${key(path)}`);
       }
@@ -72,7 +72,7 @@ export function s3Transport(url: string): Transport & { client: S3Client; bucket
           const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }));
           for (const o of page.Contents ?? []) {
             if (!o.Key || o.Key.endsWith('/')) continue;
-            out.push({ path: rel(o.Key), size: Number(o.Size ?? 0), version: o.ETag ?? String(o.LastModified?.getTime() ?? 0) });
+            out.push({ path: rel(o.Key), size: Number(o.Size ?? 0), version: versionOf(o.ETag, o.LastModified) });
           }
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
@@ -84,3 +84,10 @@ export function s3Transport(url: string): Transport & { client: S3Client; bucket
     close: async () => client.destroy(),
   };
 }
+
+/**
+ * The ETag; a store that keeps none falls back to the modification time in whole seconds (what HEAD's
+ * Last-Modified header carries, so a listing and a HEAD agree).
+ */
+const versionOf = (etag: string | undefined, modified: Date | undefined): string =>
+  etag || `mtime:${Math.floor((modified?.getTime() ?? 0) / 1000)}`;
