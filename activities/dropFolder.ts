@@ -100,7 +100,7 @@ export function fileSpec(folderSpec: ImportSpec, folder: FolderSource, path: str
   }
   const spec = { ...folderSpec, source: { connection: folderSpec.source.connection, file }, cursor: { ...FILE_CURSOR, lag: 0 }, mapping };
   try {
-    return parseImportSpec(spec) as ImportSpecInput;
+    return parseImportSpec(spec);
   } catch (err) {
     if (err instanceof InvalidSpecError) throw new ConfigurationError(err.message);
     throw err;

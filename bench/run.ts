@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rows N] [-- --scenario events|profiles]`
+ * `npm run bench [-- --rows N] [-- --scenario events|profiles|csv|all]`
  *
  * Starts an embedded Postgres cluster and an in-memory Temporal dev server, generates a source table of
  * N rows in one database (bench_source), and imports it through the real workflow, run by the real worker
@@ -34,6 +34,7 @@ import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQu
 import { cpuDelta, cpuSnapshot } from './cpu';
 import { measureFloor } from './floor';
 import { type Scenario, type ScenarioName, scenarios } from './scenarios';
+import { csvScenario } from './csvScenario';
 import { spawnBenchWorker } from './workerProcess';
 import { WORKER_NODE_FLAGS } from '../worker';
 
@@ -85,10 +86,10 @@ function options() {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
   const names: ScenarioName[] =
     values.scenario === undefined || values.scenario === 'all'
-      ? ['events', 'profiles']
-      : values.scenario === 'events' || values.scenario === 'profiles'
+      ? ['events', 'profiles', ...(values.scenario === 'all' ? (['csv'] as const) : [])]
+      : values.scenario === 'events' || values.scenario === 'profiles' || values.scenario === 'csv'
         ? [values.scenario]
-        : (() => { throw new Error(`--scenario must be events or profiles, got ${values.scenario}`); })();
+        : (() => { throw new Error(`--scenario must be events, profiles, csv or all, got ${values.scenario}`); })();
   return {
     rows,
     batchSize,
@@ -119,6 +120,8 @@ async function runScenario(ctx: {
   verbose: boolean;
   workerNodeArgs: string[];
   workerEntry: string | undefined;
+  /** Where file scenarios write their files. */
+  dataDir: string;
 }): Promise<Outcome> {
   const { scenario, rows, source, store } = ctx;
   const tag = `[${scenario.name}]`;
@@ -131,7 +134,10 @@ async function runScenario(ctx: {
   log(`${tag} generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   log(`${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
-  const floor = await measureFloor(ctx.sourceUrl, ctx.storeUrl, scenario.table);
+  if (scenario.files) await scenario.files.write(ctx.sourceUrl, ctx.dataDir, (line) => log(`${tag} ${line}`));
+  const floor = scenario.files
+    ? await scenario.files.floor(ctx.sourceUrl, ctx.storeUrl, ctx.dataDir)
+    : await measureFloor(ctx.sourceUrl, ctx.storeUrl, scenario.table);
   if (floor.rows !== rows) throw new Error(`floor copied ${floor.rows} rows, expected ${rows}`);
   const floorRate = floor.rows / floor.seconds;
   log(`${tag} floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(floorRate)} rows/s`);
@@ -145,6 +151,7 @@ async function runScenario(ctx: {
       TEMPORAL_NAMESPACE: 'default',
       TRIBUTARY_TASK_QUEUE: taskQueue,
       TRIBUTARY_CONNECTION_WAREHOUSE: ctx.sourceUrl,
+      ...scenario.files?.connections(ctx.dataDir),
     },
     nodeArgs: ctx.workerNodeArgs,
     entry: ctx.workerEntry,
@@ -250,7 +257,7 @@ async function main(): Promise<number> {
 
     for (const name of opts.names) {
       outcomes.push(await runScenario({
-        scenario: scenarios[name],
+        scenario: name === 'csv' ? csvScenario : scenarios[name],
         rows: opts.rows,
         batchSize: opts.batchSize,
         sourceUrl,
@@ -263,6 +270,7 @@ async function main(): Promise<number> {
         verbose: opts.verbose,
         workerNodeArgs: opts.workerNodeArgs,
         workerEntry: opts.workerEntry,
+        dataDir: dir,
       }));
     }
   } finally {
