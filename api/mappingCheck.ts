@@ -35,6 +35,10 @@ function typedColumns(spec: ImportSpec): { column: string; type: ValueType; fiel
 export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promise<SourceColumn[]> {
   const relationField =
     spec.source.table !== undefined ? 'source.table' : spec.source.file !== undefined ? 'source.file' : spec.source.folder !== undefined ? 'source.folder' : 'source.query';
+  if (spec.source.folder !== undefined) {
+    // Its files are checked one by one as they arrive, against their manifests, by dropFolderWorkflow.
+    throw fieldError('source.folder', 'a drop folder is watched by dropFolderWorkflow (see the README, Drop folders), not run as a scheduled import');
+  }
   let config;
   try {
     config = await deps.resolveConnection(spec.source.connection);
@@ -47,8 +51,6 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   const session = await connector.open(config);
   let columns: SourceColumn[];
   try {
-    // A drop folder's files are checked one by one when they arrive, against their manifests.
-    if (spec.source.folder !== undefined) return [];
     columns = await session.columns(relationOf(spec));
   } catch (err) {
     if (err instanceof ConfigurationError) throw fieldError(relationField, err.message);
