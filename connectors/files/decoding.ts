@@ -39,6 +39,9 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 const utf16Bytes = (text: string): number => text.length * 2;
 const singleByte = (text: string): number => text.length;
 
+/** Bytes that are not text in the file's encoding. */
+export class InvalidTextError extends Error {}
+
 /** A streaming decoder: feed it chunks, get text; a multi-byte character split across chunks is carried over. */
 export interface ChunkDecoder {
   write(chunk: Buffer): string;
@@ -46,9 +49,21 @@ export interface ChunkDecoder {
 }
 
 export function chunkDecoder(decoding: TextDecoding): ChunkDecoder {
-  if (decoding.name === 'utf8' || decoding.name === 'utf16le') {
-    // Node's own decoder is the fastest for these two.
-    const d = new StringDecoder(decoding.name === 'utf8' ? 'utf8' : 'utf16le');
+  if (decoding.name === 'utf8') {
+    // Strict: a byte that is not UTF-8 would decode to U+FFFD, three bytes where the file had one, and
+    // every byte offset after it (the positions a resumed read seeks to) would be wrong. So it is an error
+    // that asks for the file's real encoding.
+    const d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const fail = (err: unknown): never => {
+      throw new InvalidTextError(`is not valid UTF-8 (${(err as Error).message}); give its encoding, e.g. "encoding": "windows-1252"`);
+    };
+    return {
+      write: (c) => { try { return d.decode(c, { stream: true }); } catch (err) { return fail(err); } },
+      end: () => { try { return d.decode(); } catch (err) { return fail(err); } },
+    };
+  }
+  if (decoding.name === 'utf16le') {
+    const d = new StringDecoder('utf16le');
     return { write: (c) => d.write(c), end: () => d.end() };
   }
   const d = iconv.getDecoder(decoding.name, { stripBOM: false });

@@ -21,7 +21,7 @@ import {
   type SourceSession,
 } from '../source';
 import { headerNames, columnName } from './columnNames';
-import { chunkDecoder, detectDecoding, type TextDecoding } from './decoding';
+import { chunkDecoder, detectDecoding, InvalidTextError, type TextDecoding } from './decoding';
 import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
 import { openParquet, parquetValueText } from './formats/parquet';
@@ -82,16 +82,24 @@ export function fileSession(transport: Transport): SourceSession {
   ): AsyncGenerator<R[]> {
     const stream: Readable = await transport.read(file.path, start.offset, undefined, version);
     const decoder = chunkDecoder(decoding);
+    let at = start.offset;
     try {
       for await (const chunk of stream) {
         const out: R[] = [];
         parser.push(decoder.write(chunk as Buffer), out);
+        at += (chunk as Buffer).length;
         if (out.length > 0) yield out;
       }
       const out: R[] = [];
       parser.push(decoder.end(), out);
       parser.end(out);
       if (out.length > 0) yield out;
+    } catch (err) {
+      if (err instanceof InvalidTextError) throw new ConfigurationError(`file ${file.path} ${err.message}, in the block of bytes from offset ${at}`);
+      if (err instanceof Error && !(err instanceof ConfigurationError) && /^XML is not well-formed|^line \d+: a record longer/.test(err.message)) {
+        throw new ConfigurationError(`file ${file.path}: ${err.message}`);
+      }
+      throw err;
     } finally {
       stream.destroy();
     }

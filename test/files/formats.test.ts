@@ -132,6 +132,13 @@ describe('CSV (RFC 4180)', () => {
     expect(batch.rows).toEqual(all.rows.slice(5, 8));
   });
 
+  it('refuses bytes that are not UTF-8 in a UTF-8 file (offsets would be wrong), asking for the real encoding', async () => {
+    const bytes = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0x43, 0x61, 0x66, 0xe9]), Buffer.from('\n')]); // "Café" in latin1
+    await expect(readFileRows(bytes, {}, { name: 'latin.csv' })).rejects.toThrow(
+      /^file latin\.csv is not valid UTF-8 \(.*\); give its encoding, e\.g\. "encoding": "windows-1252", in the block of bytes from offset 0$/,
+    );
+  });
+
   it('enforces the column and size limits with a message naming the file, the figure and the limit', async () => {
     await expect(readFileRows('a,b,c,d\n1,2,3,4\n', { limits: { maxColumns: 3, maxBytes: 1000 } }, { name: 'wide.csv' })).rejects.toThrow(
       'file wide.csv has 4 columns, over the limit of 3 (limits.maxColumns)',

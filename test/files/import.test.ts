@@ -189,6 +189,27 @@ describe('a drop folder', () => {
     await rm(path.join(folder, 'bad.csv.manifest.json'));
   });
 
+  it('imports every file matching a glob when manifests are not required (each once)', async () => {
+    const folder = path.join(dir, 'glob');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'day-1.ndjson'), '{"email": "g1@x.io", "n": 1}\n{"email": "g2@x.io", "n": 2}\n');
+    await writeFile(path.join(folder, 'day-2.ndjson'), '{"email": "g3@x.io", "n": 3}\n');
+    await writeFile(path.join(folder, 'day-3.csv'), 'email\nnot@x.io\n');
+    const spec = {
+      id: uniqueId('glob'), name: 'glob', dataType: 'profile' as const,
+      source: { connection: 'files', folder: { path: 'glob', pattern: 'day-?.ndjson', requireManifest: false, format: 'ndjson' as const } },
+      cursor: FILE_CURSOR,
+      mapping: { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'n', type: 'number' as const }] },
+    };
+    const first = await runPass(spec);
+    expect(first.imported.map((f) => [f.path, f.status, f.rowsRead])).toEqual([['glob/day-1.ndjson', 'succeeded', 2], ['glob/day-2.ndjson', 'succeeded', 1]]);
+    expect((await runPass(spec)).alreadyImported).toEqual(['glob/day-1.ndjson', 'glob/day-2.ndjson']);
+    const rows = await h.store.query('SELECT id_value, attributes FROM profile_attributes WHERE import_id = $1 ORDER BY id_value', [spec.id]);
+    expect(rows.rows).toEqual([
+      { id_value: 'g1@x.io', attributes: { n: 1 } }, { id_value: 'g2@x.io', attributes: { n: 2 } }, { id_value: 'g3@x.io', attributes: { n: 3 } },
+    ]);
+  });
+
   it('reads a drop folder in an S3 bucket, the ETag being the identity', async () => {
     const client = s3Transport(s3.url).client;
     const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: 'lake', Key, Body }));

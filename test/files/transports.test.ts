@@ -9,6 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileConnector } from '../../connectors/files/fileSource';
+import http from 'node:http';
+import { HTTP_CONNECT_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS, httpTransport } from '../../connectors/files/transports/http';
 import { s3Transport } from '../../connectors/files/transports/s3';
 import { openTransport } from '../../connectors/files/transports/open';
 import { connectionFromUrl } from '../../connectors/connections';
@@ -109,6 +111,26 @@ describe.each(['local', 'http', 'sftp', 's3'])('%s', (name) => {
     expect(err?.message).not.toContain('s3cret');
     expect(err?.message).not.toContain('not-the-secret');
   });
+});
+
+it('http: times out a server that stops sending (read timeout; 1 h by default, 30 s to connect)', async () => {
+  expect([HTTP_CONNECT_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS]).toEqual([30_000, 3_600_000]);
+  const sockets = new Set<import('node:net').Socket>();
+  const stall = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('id\n1\n'); // and then nothing
+  });
+  stall.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+  try {
+    const t = httpTransport(`http://127.0.0.1:${(stall.address() as { port: number }).port}/`, { connectMs: 30_000, readMs: 300 });
+    const body = await t.read('slow.csv', 0);
+    const err = await (async () => { for await (const _ of body) { /* drain */ } })().then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/^http: http:\/\/127\.0\.0\.1:\d+\/slow\.csv sent nothing for 0\.3 s$/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    stall.close();
+  }
 });
 
 it('http: a server that ignores Range is read from the start and the bytes before the position skipped', async () => {

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
 import type { FileInfo, Transport } from './transport';
@@ -44,16 +44,21 @@ export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs:
         if (!socket.connecting) connected();
         socket.once(u.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
       });
-      // Idle time without a byte, on the whole exchange (response headers and body).
-      req.setTimeout(timeouts.readMs, () =>
-        req.destroy(new SourceUnavailableError(`http: ${shown(u)} sent nothing for ${timeouts.readMs / 1000} s`)),
-      );
+      // Idle time without a byte, on the whole exchange (response headers and body): the body's reader
+      // gets this error, not a bare "aborted".
+      let response: http.IncomingMessage | null = null;
+      req.setTimeout(timeouts.readMs, () => {
+        const err = new SourceUnavailableError(`http: ${shown(u)} sent nothing for ${timeouts.readMs / 1000} s`);
+        response?.destroy(err);
+        req.destroy(err);
+      });
       req.on('error', (err) => {
         clearTimeout(connectTimer);
         reject(err instanceof SourceUnavailableError ? err : new SourceUnavailableError(`http: ${shown(u)}: ${err.message}`));
       });
       req.on('response', (res) => {
         clearTimeout(connectTimer);
+        response = res;
         const status = res.statusCode ?? 0;
         if (status === 401 || status === 403) {
           res.resume();
@@ -86,8 +91,12 @@ export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs:
       const u = target(rel);
       const range = start > 0 || end !== undefined ? `bytes=${start}-${end !== undefined ? end - 1 : ''}` : null;
       const res = await request(u, 'GET', range ? { range } : {});
-      if (res.statusCode === 206 || start === 0) return end !== undefined && res.statusCode !== 206 ? res.pipe(take(end)) : res;
-      return res.pipe(skip(start, end));
+      if (res.statusCode === 206) return res;
+      // A whole body where a range was asked: cut it here (an error of the body reaches the reader too).
+      if (start === 0 && end === undefined) return res;
+      const cut = skip(start, end);
+      res.on('error', (err) => cut.destroy(err));
+      return res.pipe(cut);
     },
     list: async () => {
       throw new ConfigurationError('http: an HTTP connection reads files by path; it cannot list a folder (use SFTP, S3 or a local folder)');
@@ -109,6 +118,3 @@ function skip(n: number, end?: number): Transform {
   });
 }
 
-const take = (end: number): Transform => skip(0, end);
-
-export type { Readable };
