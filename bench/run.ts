@@ -133,7 +133,9 @@ async function runScenario(ctx: {
   await source.query('CHECKPOINT');
   log(`${tag} generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-  log(`${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
+  log(scenario.files
+    ? `${tag} floor: the file piped into COPY ${STORE_DB}.floor_csv FROM STDIN (FORMAT csv)`
+    : `${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
   if (scenario.files) await scenario.files.write(ctx.sourceUrl, ctx.dataDir, (line) => log(`${tag} ${line}`));
   const floor = scenario.files
     ? await scenario.files.floor(ctx.sourceUrl, ctx.storeUrl, ctx.dataDir)

@@ -7,10 +7,15 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findTemporalCli } from '../../temporal/cli';
+import { WORKFLOWS_PATH } from '../../worker';
 import { s3Transport } from '../../connectors/files/transports/s3';
 import { DROP_FOLDER_WORKFLOW_TYPE, type DropFolderSummary, dropFolderWorkflowId } from '../../workflows/dropFolderDefinitions';
 import { count, createHarness, type Harness, uniqueId } from '../helpers/harness';
@@ -203,6 +208,14 @@ describe('a drop folder', () => {
     };
     const first = await runPass(spec);
     expect(first.imported.map((f) => [f.path, f.status, f.rowsRead])).toEqual([['glob/day-1.ndjson', 'succeeded', 2], ['glob/day-2.ndjson', 'succeeded', 1]]);
+    // Determinism: the pass (listing, two child imports) replays against today's workflow code; with
+    // TRIBUTARY_RECORD_HISTORIES=1 it is also kept as a fixture that test/replay.test.ts replays from then on.
+    const handle = h.client.workflow.getHandle(dropFolderWorkflowId(spec.id));
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: 'drop folder' }, await handle.fetchHistory(), handle.workflowId);
+    if (process.env.TRIBUTARY_RECORD_HISTORIES === '1') {
+      const json = execFileSync(findTemporalCli(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--output', 'json']);
+      writeFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'histories', 'drop-folder-two-files.json'), json);
+    }
     expect((await runPass(spec)).alreadyImported).toEqual(['glob/day-1.ndjson', 'glob/day-2.ndjson']);
     const rows = await h.store.query('SELECT id_value, attributes FROM profile_attributes WHERE import_id = $1 ORDER BY id_value', [spec.id]);
     expect(rows.rows).toEqual([
