@@ -7,6 +7,7 @@
 import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { parseImportSpec } from '../../spec/importSpec';
 import { readFileRows } from './readFile';
 
 describe('CSV (RFC 4180)', () => {
@@ -219,5 +220,25 @@ describe('Parquet', () => {
     expect(out.positions[1501]).toEqual({ cursor: '1502', key: 'data.parquet#1502' });
     const rest = await readFileRows(bytes, { format: 'parquet' }, { after: out.positions[1499], limit: 3 });
     expect(rest.rows).toEqual(out.rows.slice(1500, 1503));
+  });
+});
+
+describe('the file source in the import spec', () => {
+  const base = { id: 'f', name: 'f', dataType: 'profile', cursor: { column: '_line', key: '_source' }, mapping: { userId: { column: 'email' } } };
+  it('fills format defaults and names each bad field', () => {
+    const spec = parseImportSpec({ ...base, source: { connection: 'drop', file: { path: 'a/b.csv', format: 'csv' } } });
+    expect(spec.source.file).toEqual({
+      path: 'a/b.csv', format: 'csv', delimiter: ',', quote: '"', header: true, encoding: 'utf-8',
+      limits: { maxBytes: 10 * 1024 ** 3, maxColumns: 1000 },
+    });
+    const bad = () => parseImportSpec({
+      ...base, source: { connection: 'drop', file: { path: '../etc/passwd', format: 'xml', delimiter: 'newline', encoding: 'ebcdic' } },
+    });
+    expect(bad).toThrow(/source\.file\.path: must stay inside the connection \(no \.\. segments\)/);
+    expect(bad).toThrow(/source\.file\.delimiter: must be one character \(not a newline\) or one of comma, tab, semicolon, pipe/);
+    expect(bad).toThrow(/source\.file\.encoding: /);
+    expect(() => parseImportSpec({ ...base, source: { connection: 'drop', file: { path: 'x.xml', format: 'xml' } } })).toThrow(
+      'source.file.recordPath: XML files need recordPath',
+    );
   });
 });
