@@ -142,7 +142,7 @@ export function fileSession(transport: Transport): SourceSession {
     return names;
   };
 
-  const namesOf = async (file: FileSource, info: FileInfo): Promise<{ names: string[]; types?: Map<string, string> }> => {
+  const namesOf = async (file: FileSource, info: FileInfo): Promise<{ names: string[] }> => {
     if (file.format === 'parquet') {
       const pq = await openParquet(transport, file.path, info.size, info.version);
       checkColumnCount(file, pq.columns.length);
