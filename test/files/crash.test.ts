@@ -12,6 +12,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunRecord } from '../../activities';
 import { count, createHarness, type Harness, uniqueId } from '../helpers/harness';
+import { killRepeatedly } from '../helpers/killLoop';
 import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess';
 import { tempDir } from './readFile';
 
@@ -25,8 +26,6 @@ afterAll(async () => {
   await worker?.kill();
   await h?.close();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ROWS_SQL = `SELECT g AS id, 'user-' || (g % 50000) AS user_id, (ARRAY['view','click','buy','refund'])[1 + g % 4] AS kind,
     to_char((timestamptz '2026-01-01' + g * interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at,
@@ -76,20 +75,9 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
   void result.then(() => { finished = true; }, () => { finished = true; });
 
   const committedRows = () => count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
-  const killedAt: number[] = [];
-  for (let k = 0; k < KILLS; k++) {
-    const before = await committedRows();
-    const deadline = Date.now() + 120_000;
-    while (!finished && (await committedRows()) <= before) {
-      if (Date.now() > deadline) throw new Error(`no progress after restart:\n${worker.output()}`);
-      await sleep(100);
-    }
-    await sleep(Math.floor(Math.random() * 1500));
-    if (finished) break;
-    await worker.kill('SIGKILL');
-    killedAt.push(await committedRows());
-    worker = await spawnWorker(env);
-  }
+  const killedAt = await killRepeatedly({
+    worker, env, kills: KILLS, committedRows, finished: () => finished, onRestart: (w) => { worker = w; },
+  });
   expect(killedAt.length, `the import finished after only ${killedAt.length} kills; slow it down`).toBe(KILLS);
   expect(killedAt.every((r) => r > 0 && r < ROWS)).toBe(true);
 
