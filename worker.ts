@@ -15,6 +15,7 @@ import { secretKeyFrom } from './connectors/secrets';
 import { composeResolvers, storedConnections } from './connectors/storedConnections';
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
 import { createWarehouseConnectors } from './connectors/warehouses';
+import { createFileConnectors } from './connectors/files/connectors';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
@@ -49,7 +50,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres, ...warehouses.connectors },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
     secretKey: options.secretKey,
   });
   const connection = await NativeConnection.connect({ address: options.temporalAddress });

@@ -3,11 +3,17 @@ import type { ImportSpec } from '../spec/importSpec';
 import { mappedColumns } from '../spec/importSpec';
 import { ConfigurationError, type Relation, type SourceColumn, type SourceSession } from '../connectors/source';
 
-export const relationOf = (spec: ImportSpec): Relation =>
-  spec.source.table !== undefined ? { table: spec.source.table } : { query: spec.source.query! };
+export const relationOf = (spec: ImportSpec): Relation => {
+  if (spec.source.table !== undefined) return { table: spec.source.table };
+  if (spec.source.file !== undefined) return { file: spec.source.file };
+  if (spec.source.folder !== undefined) {
+    throw new ConfigurationError('a drop folder (source.folder) is run by dropFolderWorkflow, which imports each file with source.file');
+  }
+  return { query: spec.source.query! };
+};
 
 const describe = (spec: ImportSpec) =>
-  spec.source.table !== undefined ? `table ${spec.source.table}` : 'the custom query';
+  spec.source.table !== undefined ? `table ${spec.source.table}` : spec.source.file ? `file ${spec.source.file.path}` : 'the custom query';
 
 /**
  * Check the mapping against the source's real columns and types. A mapped column that is missing or of a

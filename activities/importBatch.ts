@@ -16,10 +16,10 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ImportSpec } from '../spec/importSpec';
 import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
-import type { Position } from '../connectors/source';
+import { type Position, sourceRowError } from '../connectors/source';
 import { type ActivityDeps, openSource } from './deps';
 import { relationOf } from './extract';
-import { compileMapping, type RowError } from './mapValidate';
+import { compileMapping, type MapResult, type RowError } from './mapValidate';
 import { BatchDedup, BatchUsers } from './dedup';
 import { type RunRecord, runRecordOf } from './finishRun';
 
@@ -219,7 +219,9 @@ export function importBatchActivity(deps: ActivityDeps) {
           for (const row of chunk) {
             rows++;
             chunkRows++;
-            const r = mapping.map(row, rows);
+            // A row the source could not read (a malformed CSV record) is a row error as it stands.
+            const unreadable = sourceRowError(row);
+            const r: MapResult = unreadable ? { ok: false, ...unreadable } : mapping.map(row, rows);
             if (!r.ok) {
               rejected++;
               errors.push({ column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });

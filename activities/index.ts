@@ -9,6 +9,7 @@ import { finishRunActivity } from './finishRun';
 import { importBatchActivity } from './importBatch';
 import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
+import { listDropFolderActivity } from './dropFolder';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     purgeImport: purgeImportActivity(deps),
     deliverWebhooks: deliverWebhooksActivity(deps),
     ...backfillActivities(deps),
+    listDropFolder: listDropFolderActivity(deps),
   };
 }
 
@@ -30,3 +32,4 @@ export type { PurgeImportInput, PurgeResult } from './purge';
 export type { BackfillPlan, PlanBackfillInput, PlannedBackfillPartition } from './backfill';
 export type { BackfillStatus, BackfillTotals } from '../connectors/store/backfills';
 export type { DeliveryResult } from './webhooks';
+export type { DropFolderListing, ListDropFolderInput, ReadyFile } from './dropFolder';

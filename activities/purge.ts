@@ -40,6 +40,7 @@ const STEPS: [string, string][] = [
      AND NOT EXISTS (SELECT 1 FROM identity_links l WHERE (l.left_type = i.id_type AND l.left_value = i.id_value)
                                                      OR (l.right_type = i.id_type AND l.right_value = i.id_value))`],
   ['row_errors', 'DELETE FROM row_errors WHERE import_id = $1'],
+  ['imported_files', 'DELETE FROM imported_files WHERE import_id = $1'],
   ['webhook_deliveries', 'DELETE FROM webhook_deliveries WHERE run_id IN (SELECT id FROM runs WHERE import_id = $1)'],
   ['runs', 'DELETE FROM runs WHERE import_id = $1'],
   // Backfill plans (their partitions go with them).

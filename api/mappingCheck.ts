@@ -33,7 +33,12 @@ function typedColumns(spec: ImportSpec): { column: string; type: ValueType; fiel
 }
 
 export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promise<SourceColumn[]> {
-  const relationField = spec.source.table !== undefined ? 'source.table' : 'source.query';
+  const relationField =
+    spec.source.table !== undefined ? 'source.table' : spec.source.file !== undefined ? 'source.file' : spec.source.folder !== undefined ? 'source.folder' : 'source.query';
+  if (spec.source.folder !== undefined) {
+    // Its files are checked one by one as they arrive, against their manifests, by dropFolderWorkflow.
+    throw fieldError('source.folder', 'a drop folder is watched by dropFolderWorkflow (see the README, Drop folders), not run as a scheduled import');
+  }
   let config;
   try {
     config = await deps.resolveConnection(spec.source.connection);
@@ -65,7 +70,7 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
       const near = columns.find((x) => x.name.toLowerCase() === column.toLowerCase());
       errors.push({
         field: f,
-        message: `column "${column}" does not exist in ${relationField === 'source.table' ? spec.source.table : 'the query'}` +
+        message: `column "${column}" does not exist in ${relationField === 'source.table' ? spec.source.table : relationField === 'source.file' ? spec.source.file!.path : 'the query'}` +
           (near ? `; did you mean "${near.name}"?` : `; its columns are ${columns.map((x) => x.name).join(', ')}`),
       });
     } else if (c.importType === null) {

@@ -92,6 +92,11 @@ export const runSchema = z
     /** The cursor range this run covered: from (exclusive) the position it started at, to the last row loaded. */
     cursorRange: z.object({ from: positionSchema, to: positionSchema, upperBound: z.string().nullable() }),
     error: z.string().nullable(),
+    /**
+     * File runs (CSV, NDJSON): progress in bytes, the byte offset of the last record loaded out of the
+     * file's size (rows are rowsRead); null for other sources.
+     */
+    file: z.object({ bytesLoaded: z.number(), size: z.number() }).nullable().optional(),
     /** While running: the live stage (reading/loading batches, paused) and rows, from the workflow. */
     progress: progressSchema.nullable().optional(),
   })

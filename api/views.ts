@@ -36,7 +36,17 @@ export function runView(r: Record<string, any>): RunView {
       upperBound: rec.upperBound,
     },
     error: rec.error,
+    file: fileBytes(r.to_key ?? null, rec.upperBound, rec.status),
   };
+}
+
+/** A file run's byte progress from its position key (`<path>@<offset>`) and pinned size (`<size>|<version>`). */
+function fileBytes(toKey: string | null, upperBound: string | null, status: string): { bytesLoaded: number; size: number } | null {
+  const size = upperBound ? /^(\d+)\|/.exec(upperBound)?.[1] : undefined;
+  if (size === undefined) return null;
+  const offset = toKey ? /@(\d+)$/.exec(toKey)?.[1] : undefined;
+  if (toKey && offset === undefined) return null; // Parquet and XML positions are ordinals, not bytes
+  return { bytesLoaded: status === 'succeeded' || status === 'partially_succeeded' ? Number(size) : Number(offset ?? 0), size: Number(size) };
 }
 
 /** The live progress of a running run, from its workflow; null if it cannot answer quickly. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rows N] [-- --scenario events|profiles|backfill]`
+ * `npm run bench [-- --rows N] [-- --scenario events|profiles|csv|backfill|all]`
  *
  * Starts an embedded Postgres cluster and an in-memory Temporal dev server, generates a source table of
  * N rows in one database (bench_source), and imports it through the real workflow, run by the real worker
@@ -36,6 +36,7 @@ import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQu
 import { cpuDelta, cpuSnapshot } from './cpu';
 import { measureFloor } from './floor';
 import { type Scenario, type ScenarioName, scenarios } from './scenarios';
+import { csvScenario } from './csvScenario';
 import { spawnBenchWorker } from './workerProcess';
 import { runBackfillScenario } from './backfill';
 import { WORKER_NODE_FLAGS } from '../worker';
@@ -86,20 +87,21 @@ function options() {
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer, got ${values.rows}`);
   const batchSize = Number(values['batch-size'] ?? DEFAULT_BATCH_SIZE);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
-  const all = values.scenario === undefined || values.scenario === 'all';
   const names: ScenarioName[] =
-    all
+    values.scenario === undefined
       ? ['events', 'profiles']
-      : values.scenario === 'events' || values.scenario === 'profiles'
-        ? [values.scenario]
-        : values.scenario === 'backfill'
-          ? []
-          : (() => { throw new Error(`--scenario must be events, profiles, backfill or all, got ${values.scenario}`); })();
+      : values.scenario === 'all'
+        ? ['events', 'profiles', 'csv']
+        : values.scenario === 'events' || values.scenario === 'profiles' || values.scenario === 'csv'
+          ? [values.scenario]
+          : values.scenario === 'backfill'
+            ? []
+            : (() => { throw new Error(`--scenario must be events, profiles, csv, backfill or all, got ${values.scenario}`); })();
   return {
     rows,
     batchSize,
     names,
-    backfill: all || values.scenario === 'backfill',
+    backfill: values.scenario === 'all' || values.scenario === 'backfill',
     keep: values.keep,
     verbose: values.verbose,
     workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [...WORKER_NODE_FLAGS],
@@ -127,6 +129,8 @@ async function runScenario(ctx: {
   verbose: boolean;
   workerNodeArgs: string[];
   workerEntry: string | undefined;
+  /** Where file scenarios write their files. */
+  dataDir: string;
 }): Promise<Outcome> {
   const { scenario, rows, source, store } = ctx;
   const tag = `[${scenario.name}]`;
@@ -138,8 +142,13 @@ async function runScenario(ctx: {
   await source.query('CHECKPOINT');
   log(`${tag} generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-  log(`${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
-  const floor = await measureFloor(ctx.sourceUrl, ctx.storeUrl, scenario.table);
+  log(scenario.files
+    ? `${tag} floor: the file piped into COPY ${STORE_DB}.floor_csv FROM STDIN (FORMAT csv)`
+    : `${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
+  if (scenario.files) await scenario.files.write(ctx.sourceUrl, ctx.dataDir, (line) => log(`${tag} ${line}`));
+  const floor = scenario.files
+    ? await scenario.files.floor(ctx.sourceUrl, ctx.storeUrl, ctx.dataDir)
+    : await measureFloor(ctx.sourceUrl, ctx.storeUrl, scenario.table);
   if (floor.rows !== rows) throw new Error(`floor copied ${floor.rows} rows, expected ${rows}`);
   const floorRate = floor.rows / floor.seconds;
   log(`${tag} floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(floorRate)} rows/s`);
@@ -153,6 +162,7 @@ async function runScenario(ctx: {
       TEMPORAL_NAMESPACE: 'default',
       TRIBUTARY_TASK_QUEUE: taskQueue,
       TRIBUTARY_CONNECTION_WAREHOUSE: ctx.sourceUrl,
+      ...scenario.files?.connections(ctx.dataDir),
     },
     nodeArgs: ctx.workerNodeArgs,
     entry: ctx.workerEntry,
@@ -259,7 +269,7 @@ async function main(): Promise<number> {
     let eventsFloor: number | undefined;
     for (const name of opts.names) {
       const outcome = await runScenario({
-        scenario: scenarios[name],
+        scenario: name === 'csv' ? csvScenario : scenarios[name],
         rows: opts.rows,
         batchSize: opts.batchSize,
         sourceUrl,
@@ -272,6 +282,7 @@ async function main(): Promise<number> {
         verbose: opts.verbose,
         workerNodeArgs: opts.workerNodeArgs,
         workerEntry: opts.workerEntry,
+        dataDir: dir,
       });
       if (name === 'events') eventsFloor = outcome.floorRate;
       outcomes.push(outcome);

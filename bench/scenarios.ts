@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { ImportSpecInput } from '../spec/importSpec';
 
-export type ScenarioName = 'events' | 'profiles';
+export type ScenarioName = 'events' | 'profiles' | 'csv';
 
 export interface Expected {
   /** Rows the run reads. */
@@ -26,6 +26,12 @@ export interface Scenario {
   expected(rows: number): Expected;
   /** Rows in the store for this import (compared with expected().storeRows). */
   countStore(store: pg.Pool, importId: string): Promise<number>;
+  /** File scenarios (bench/csvScenario.ts): the file written from the source table, its own floor, its connection. */
+  files?: {
+    write(sourceUrl: string, dir: string, log: (line: string) => void): Promise<void>;
+    floor(sourceUrl: string, storeUrl: string, dir: string): Promise<{ rows: number; seconds: number }>;
+    connections(dir: string): Record<string, string>;
+  };
 }
 
 /**
@@ -208,4 +214,5 @@ export const profilesScenario: Scenario = {
   },
 };
 
-export const scenarios: Record<ScenarioName, Scenario> = { events: eventsScenario, profiles: profilesScenario };
+/** The table scenarios; the CSV one (bench/csvScenario.ts) builds on events and is added by run.ts. */
+export const scenarios: Record<Exclude<ScenarioName, 'csv'>, Scenario> = { events: eventsScenario, profiles: profilesScenario };

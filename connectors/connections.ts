@@ -13,6 +13,12 @@ const KIND_BY_SCHEME: Record<string, string> = {
   mariadb: 'mysql',
   snowflake: 'snowflake',
   bigquery: 'bigquery',
+  // Files (connectors/files): the URL's path is the base the import's paths are under.
+  file: 'file',
+  http: 'http',
+  https: 'http',
+  sftp: 'sftp',
+  s3: 's3',
 };
 
 export function connectionFromUrl(url: string): ConnectionConfig {

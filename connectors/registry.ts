@@ -8,6 +8,7 @@ import { createPostgresConnector } from './postgres/postgresSource';
 import type { SourceConnector } from './source';
 import { explorerDiscovery } from './explorerDiscovery';
 import { createWarehouseConnectors } from './warehouses';
+import { createFileConnectors } from './files/connectors';
 
 export function createApiConnectors(): {
   connectors: Record<string, SourceConnector>;
@@ -17,7 +18,7 @@ export function createApiConnectors(): {
   const postgres = createPostgresConnector();
   const warehouses = createWarehouseConnectors();
   return {
-    connectors: { postgres, ...warehouses.connectors },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
     discovery: {
       postgres: createPostgresDiscovery(),
       ...Object.fromEntries(Object.values(warehouses.connectors).map((c) => [c.kind, explorerDiscovery(c)])),

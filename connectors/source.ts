@@ -3,10 +3,10 @@
  * (or null) in the order of the requested columns: each connector renders its native types as text
  * that keeps their full precision (microseconds, decimals beyond 2^53), and the mapping layer types them.
  */
-import type { ValueType } from '../spec/importSpec';
+import type { FileSource, ValueType } from '../spec/importSpec';
 
-/** What a run reads: a table, or a read-only custom SELECT. */
-export type Relation = { table: string } | { query: string };
+/** What a run reads: a table, a read-only custom SELECT, or one file (file connectors only). */
+export type Relation = { table: string } | { query: string } | { file: FileSource };
 
 export interface SourceColumn {
   name: string;
@@ -48,6 +48,17 @@ export interface SourceSession {
   read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<(string | null)[]>;
   close(): Promise<void>;
 }
+
+/** Why a source could not read a row (a malformed CSV record): it is recorded as a row error, never mapped. */
+export interface SourceRowError {
+  column: string | null;
+  value: string | null;
+  reason: string;
+}
+
+/** The error a source attached to a row it yields (file sources set `sourceError` on the row's array). */
+export const sourceRowError = (row: (string | null)[]): SourceRowError | undefined =>
+  (row as { sourceError?: SourceRowError }).sourceError;
 
 export interface SourceConnector {
   kind: string;

@@ -80,6 +80,80 @@ export const identifierOptions = z
   .strict();
 export type IdentifierOptions = z.infer<typeof identifierOptions>;
 
+/** Text encodings a CSV, NDJSON or XML file may be in (brief §6). */
+export const fileEncodings = [
+  'utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'latin1', 'iso-8859-1', 'iso-8859-2', 'iso-8859-15',
+  'windows-1250', 'windows-1251', 'windows-1252', 'windows-1253', 'windows-1254', 'windows-1255',
+  'windows-1256', 'windows-1257', 'windows-1258',
+] as const;
+
+/** Named delimiters, beside any single character. */
+export const DELIMITERS: Record<string, string> = { comma: ',', tab: '\t', semicolon: ';', pipe: '|', colon: ':', space: ' ', caret: '^', tilde: '~' };
+
+/**
+ * A file's format and how to read it. Limits are enforced before (file size) or while (columns) a file is
+ * read, with a message naming the file, the figure and the limit.
+ */
+export const fileFormat = {
+  format: z.enum(['csv', 'ndjson', 'parquet', 'xml']),
+  /** CSV: one character, or comma, tab, semicolon, pipe, colon, space, caret, tilde. */
+  delimiter: z
+    .string()
+    .min(1)
+    .max(16)
+    .refine((d) => (d.length === 1 && d !== '\n' && d !== '\r') || d in DELIMITERS, `must be one character (not a newline) or one of ${Object.keys(DELIMITERS).join(', ')}`)
+    .default(','),
+  /** CSV: the quote character; a quote inside a quoted field is written twice (RFC 4180). */
+  quote: z.string().length(1).default('"'),
+  /** CSV: whether the first record names the columns (else they are col_1, col_2, ...). */
+  header: z.boolean().default(true),
+  encoding: z.enum(fileEncodings).default('utf-8'),
+  /** XML: the element path of one record, e.g. `orders/order` (names separated by /). */
+  recordPath: z.string().regex(/^[A-Za-z_][\w.:-]*(\/[A-Za-z_][\w.:-]*)*$/, 'must be element names separated by /').optional(),
+  limits: z
+    .object({
+      /** Largest file accepted, in bytes (default 10 GiB). */
+      maxBytes: z.number().int().min(1).default(10 * 1024 ** 3),
+      /** Most columns a file may have (default 1,000). */
+      maxColumns: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .strict()
+    .default({ maxBytes: 10 * 1024 ** 3, maxColumns: 1000 }),
+};
+
+/** A path inside a connection's base: relative, '/'-separated, never climbing out with '..'. */
+const relativePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.split('/').includes('..') && !p.includes('\0'), 'must stay inside the connection (no .. segments)');
+
+/** One file: its path under the connection (a folder, URL prefix, bucket or SFTP directory) and its format. */
+export const fileSource = z
+  .object({ path: relativePath, ...fileFormat })
+  .strict()
+  .refine((f) => f.format !== 'xml' || f.recordPath !== undefined, { message: 'XML files need recordPath', path: ['recordPath'] });
+export type FileSource = z.infer<typeof fileSource>;
+
+/**
+ * A drop folder: data files matching `pattern` under `path`; each is imported once its manifest
+ * (`<data file><manifestSuffix>`) is there, unless `requireManifest` is false (then every match is imported).
+ */
+export const folderSource = z
+  .object({
+    path: relativePath.or(z.literal('')).default(''),
+    /** A glob on the file name: * and ? (e.g. `orders-*.csv`). */
+    pattern: z.string().min(1).max(256).default('*'),
+    manifestSuffix: z.string().min(1).max(64).default('.manifest.json'),
+    requireManifest: z.boolean().default(true),
+    ...fileFormat,
+  })
+  .strict();
+export type FolderSource = z.infer<typeof folderSource>;
+
+/** The virtual columns of a file: where each record starts (its line, or row for Parquet) and how to resume after it. */
+export const FILE_CURSOR = { column: '_line', key: '_source' } as const;
+
 export const sourceSpec = z
   .object({
     /** The name of a connection configured on the worker (or stored by the API). Never credentials. */
@@ -98,10 +172,12 @@ export const sourceSpec = z
         }
       })
       .optional(),
+    file: fileSource.optional(),
+    folder: folderSource.optional(),
   })
   .strict()
-  .refine((s) => (s.table === undefined) !== (s.query === undefined), {
-    message: 'give exactly one of table or query',
+  .refine((s) => [s.table, s.query, s.file, s.folder].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of table, query, file or folder',
     path: ['table'],
   });
 

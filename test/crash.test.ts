@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { RunRecord } from '../activities';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+import { killRepeatedly } from './helpers/killLoop';
 import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
 
 const ROWS = 200_000;
@@ -68,21 +69,9 @@ it(`survives ${KILLS} SIGKILLs of the worker during a ${ROWS.toLocaleString('en'
 
   // Progress as the store has committed it: the workflow cannot be queried while no worker runs.
   const committedRows = () => count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
-  const killedAt: number[] = [];
-  for (let k = 0; k < KILLS; k++) {
-    // Wait until this worker has moved the import on, then kill it at a random instant.
-    const before = await committedRows();
-    const deadline = Date.now() + 120_000;
-    while (!finished && (await committedRows()) <= before) {
-      if (Date.now() > deadline) throw new Error(`no progress after restart:\n${worker.output()}`);
-      await sleep(100);
-    }
-    await sleep(Math.floor(Math.random() * 1500));
-    if (finished) break;
-    await worker.kill('SIGKILL');
-    killedAt.push(await committedRows());
-    worker = await spawnWorker(env);
-  }
+  const killedAt = await killRepeatedly({
+    worker, env, kills: KILLS, committedRows, finished: () => finished, onRestart: (w) => { worker = w; },
+  });
   expect(killedAt.length, `the import finished after only ${killedAt.length} kills; slow it down`).toBe(KILLS);
   expect(killedAt.every((r) => r < ROWS)).toBe(true);
 

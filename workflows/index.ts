@@ -3,3 +3,4 @@ export { importWorkflow } from './importWorkflow';
 export { purgeWorkflow } from './purgeWorkflow';
 export { webhookWorkflow } from './webhookWorkflow';
 export { backfillWorkflow } from './backfillWorkflow';
+export { dropFolderWorkflow } from './dropFolderWorkflow';

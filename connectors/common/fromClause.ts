@@ -4,11 +4,12 @@
  * connector). The newlines keep a trailing -- comment in the query from swallowing the parenthesis.
  */
 import { assertSingleSelect } from '../../spec/sqlGuard';
-import type { Relation } from '../source';
+import { ConfigurationError, type Relation } from '../source';
 import { notReadOnly } from './errors';
 
 export function fromClause(kind: string, relation: Relation, quoteTable: (table: string) => string, alias = 'src'): string {
   if ('table' in relation) return `${quoteTable(relation.table)} AS ${alias}`;
+  if ('file' in relation) throw new ConfigurationError(`${kind}: a ${kind} connection reads tables or queries, not files`);
   let query: string;
   try {
     query = assertSingleSelect(relation.query);

@@ -96,6 +96,7 @@ export function createPostgresDiscovery(): DiscoveryConnector {
       }),
     preview: (config, relation: Relation, limit) =>
       withClient(config, async (c): Promise<Preview> => {
+        if ('file' in relation) throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
         const from = 'table' in relation ? quoteTable(relation.table) : `(\n${assertSingleSelect(relation.query)}\n) AS src`;
         const res = await c.query({ text: `SELECT * FROM ${from} LIMIT $1`, values: [limit], rowMode: 'array' });
         const names = await typeNames(c, [...new Set(res.fields.map((f) => f.dataTypeID))]);

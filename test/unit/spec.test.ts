@@ -101,6 +101,6 @@ describe('import spec schema', () => {
     expect(() => parseImportSpec({
       id: 'a', name: 'a', dataType: 'profile', source: { connection: 'w', table: 't', query: 'SELECT 1' },
       cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } },
-    })).toThrow('source.table: give exactly one of table or query');
+    })).toThrow('source.table: give exactly one of table, query, file or folder');
   });
 });
