@@ -23,7 +23,7 @@ export const eventLoader: Loader = {
        added AS (
          INSERT INTO event_dedup (id_type, id_value, dedup_key, last_seen_at, loaded_at)
          SELECT id_type, id_value, dedup_key, now(), now() FROM stage
-         ORDER BY id_type, id_value, dedup_key -- neighbouring keys land on the same index pages
+         ORDER BY dedup_key, id_type, id_value -- in index order: neighbouring keys land on the same pages
          ON CONFLICT DO NOTHING
          RETURNING id_type, id_value, dedup_key),
        -- Keys that were not new: already remembered (with the window of their last sighting), or inserted
@@ -36,12 +36,12 @@ export const eventLoader: Loader = {
                SELECT id_type, id_value, dedup_key FROM added) s
          LEFT JOIN LATERAL (
            SELECT d.last_seen_at FROM event_dedup d
-           WHERE d.id_type = s.id_type AND d.id_value = s.id_value AND d.dedup_key = s.dedup_key
+           WHERE d.dedup_key = s.dedup_key AND d.id_type = s.id_type AND d.id_value = s.id_value
            LIMIT 1) p ON true),
        renewed AS (
          INSERT INTO event_dedup AS d (id_type, id_value, dedup_key, last_seen_at, loaded_at)
          SELECT id_type, id_value, dedup_key, now(), now() FROM known
-         ON CONFLICT (id_type, id_value, dedup_key) DO UPDATE
+         ON CONFLICT (dedup_key, id_type, id_value) DO UPDATE
            SET last_seen_at = EXCLUDED.last_seen_at,
                loaded_at = CASE WHEN d.last_seen_at < EXCLUDED.last_seen_at - make_interval(days => $3::int)
                                 THEN EXCLUDED.loaded_at ELSE d.loaded_at END
