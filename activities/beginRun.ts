@@ -3,6 +3,7 @@
  * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
  */
 import type { ImportSpec } from '../spec/importSpec';
+import type { Position } from '../connectors/source';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
@@ -12,6 +13,20 @@ export interface BeginRunInput {
   workflowId: string;
   /** The first execution's run id: constant across continue-as-new. */
   workflowRunId: string;
+  /** Which position the run reads and commits; the incremental import (no scope) is stream ''. */
+  scope?: RunScope;
+}
+
+/**
+ * A run over its own position stream: a backfill partition or one file of a drop folder. The stream's
+ * position row is created on first use with `after` as its initial, exclusive position, so the stream is
+ * exactly once on its own and never moves the incremental position. A non-null `upperBound` replaces the
+ * bound computed from the source.
+ */
+export interface RunScope {
+  stream: string;
+  after: Position | null;
+  upperBound: string | null;
 }
 
 export interface BeginRunResult {
@@ -26,7 +41,7 @@ export function beginRunActivity(deps: ActivityDeps) {
     return keepAlive(() => begin(input));
   };
 
-  async function begin({ spec, workflowId, workflowRunId }: BeginRunInput): Promise<BeginRunResult> {
+  async function begin({ spec, workflowId, workflowRunId, scope }: BeginRunInput): Promise<BeginRunResult> {
     const existing = await deps.store.query(
       'SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1',
       [workflowRunId],
@@ -39,7 +54,8 @@ export function beginRunActivity(deps: ActivityDeps) {
     try {
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
-      const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
+      const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag));
+      const stream = scope?.stream ?? '';
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
       const client = await deps.store.connect();
       try {
@@ -49,13 +65,16 @@ export function beginRunActivity(deps: ActivityDeps) {
            ON CONFLICT (id) DO UPDATE SET data_type = EXCLUDED.data_type, spec = EXCLUDED.spec, updated_at = now(), deleted_at = NULL`,
           [spec.id, spec.dataType, spec],
         );
-        await client.query('INSERT INTO positions (import_id) VALUES ($1) ON CONFLICT DO NOTHING', [spec.id]);
+        await client.query(
+          'INSERT INTO positions (import_id, stream, cursor_value, key_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+          [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],
+        );
         const inserted = await client.query(
-          `INSERT INTO runs (import_id, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key)
-           SELECT $1, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value FROM positions p WHERE p.import_id = $1
+          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key)
+           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value FROM positions p WHERE p.import_id = $1 AND p.stream = $8
            ON CONFLICT (workflow_run_id) DO NOTHING
            RETURNING id`,
-          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows],
+          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream],
         );
         await client.query('COMMIT');
         const runId = inserted.rows[0]

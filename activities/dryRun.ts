@@ -48,7 +48,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     const nullCursor = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
     let from: Position | null = null;
     if (options.fromPosition) {
-      const pos = await deps.store.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1', [spec.id]);
+      const pos = await deps.store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id]);
       if (pos.rows[0]?.cursor_value != null) from = { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
     }
     const result: DryRunResult = {

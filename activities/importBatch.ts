@@ -98,9 +98,15 @@ export function importBatchActivity(deps: ActivityDeps) {
     let storeFailed = false;
     try {
       await client.query('BEGIN');
-      // One writer per import: the position row is the lock.
-      const pos = await client.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1 FOR UPDATE', [importId]);
-      if (!pos.rows[0]) throw new Error(`import ${importId} has no position row: was beginRun called?`);
+      // One writer per position stream: the run's position row is the lock.
+      const pos = await client.query(
+        `SELECT p.cursor_value, p.key_value, p.stream FROM positions p
+         JOIN runs r ON r.import_id = p.import_id AND r.stream = p.stream
+         WHERE r.id = $2 AND p.import_id = $1 FOR UPDATE OF p`,
+        [importId, runId],
+      );
+      if (!pos.rows[0]) throw new Error(`run ${runId} of import ${importId} has no position row: was beginRun called?`);
+      const stream = pos.rows[0].stream as string;
       const runRow = await client.query('SELECT * FROM runs WHERE id = $1', [runId]);
       if (!runRow.rows[0]) throw new Error(`run ${runId} does not exist`);
       if (runRow.rows[0].status !== 'running') {
@@ -230,8 +236,8 @@ export function importBatchActivity(deps: ActivityDeps) {
           totals.skipped, totals.removed, totals.profilesCreated, position.cursor, position.key],
       );
       await client.query(
-        'UPDATE positions SET cursor_value = $2, key_value = $3, updated_at = now() WHERE import_id = $1',
-        [importId, position.cursor, position.key],
+        'UPDATE positions SET cursor_value = $2, key_value = $3, updated_at = now() WHERE import_id = $1 AND stream = $4',
+        [importId, position.cursor, position.key, stream],
       );
       await client.query('COMMIT');
       committed = true;

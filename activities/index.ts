@@ -21,7 +21,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
-export type { BeginRunInput, BeginRunResult } from './beginRun';
+export type { BeginRunInput, BeginRunResult, RunScope } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
 export type { PurgeImportInput, PurgeResult } from './purge';

@@ -85,7 +85,7 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
       `SELECT max(ended_at) AS at FROM runs WHERE import_id = $1 AND status IN ('succeeded', 'partially_succeeded')`,
       [row.id],
     ),
-    store.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1', [row.id]),
+    store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [row.id]),
     row.deleted_at ? null : scheduleState(temporal, row.id),
   ]);
   const running = state ? (await runningWorkflows(temporal, row.id, state, store)).length > 0 : false;

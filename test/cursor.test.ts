@@ -2,6 +2,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
+import type { RunRecord } from '../activities';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('cursor'); });
@@ -95,4 +97,32 @@ it('a sequence cursor with a custom SELECT reads by (cursor, key) with parameter
   const ids = await sourceIds(spec.id);
   expect(ids.every((i) => i % 2 === 0)).toBe(true);
   expect(new Set(ids).size).toBe(500);
+});
+
+it('a run over its own position stream reads only its range and leaves the incremental position alone', async () => {
+  await h.source.query(`CREATE TABLE streamed (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`);
+  // 300 rows, three to a cursor value, so the range boundaries fall inside ties.
+  await h.source.query(`INSERT INTO streamed SELECT g, 'u' || (g % 7), '2026-01-01'::timestamptz + g * interval '1 s',
+    '2026-02-01'::timestamptz + (g / 3) * interval '1 minute' FROM generate_series(1, 300) g`);
+  const spec = eventSpec(uniqueId('streamed'), 'streamed', { batchSize: 40 });
+  const cursorOf = async (id: number) =>
+    (await h.source.query<{ c: string }>('SELECT updated_at::text AS c FROM streamed WHERE id = $1', [id])).rows[0]!.c;
+  // Rows after (cursor of 100, key 100) up to the cursor of 200 inclusive: ids 101..200 (200's tie ends at 200: 201 = 67*3).
+  const scope = { stream: 'range:1', after: { cursor: await cursorOf(100), key: '100' }, upperBound: await cursorOf(200) };
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+    taskQueue: h.taskQueue, workflowId: `${importWorkflowId(spec.id)}:range:1`, args: [spec, undefined, scope],
+  });
+  const ranged = (await handle.result()) as RunRecord;
+  expect(ranged).toMatchObject({ status: 'succeeded', rowsRead: 100, created: 100 });
+  expect(await sourceIds(spec.id)).toEqual(Array.from({ length: 100 }, (_, i) => 101 + i));
+  const positions = await h.store.query(`SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`, [spec.id]);
+  expect(positions.rows).toEqual([{ stream: 'range:1', key_value: '200' }]);
+
+  // The incremental import (stream '') then reads everything once more from the start: the ranged rows are
+  // already in the store, so they count as duplicates and nothing is stored twice.
+  const incremental = await h.runImport(spec);
+  expect(incremental).toMatchObject({ status: 'succeeded', rowsRead: 300, created: 200, duplicates: 100 });
+  expect(await sourceIds(spec.id)).toEqual(Array.from({ length: 300 }, (_, i) => 1 + i));
+  const after = await h.store.query(`SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`, [spec.id]);
+  expect(after.rows).toEqual([{ stream: '', key_value: '300' }, { stream: 'range:1', key_value: '200' }]);
 });

@@ -20,7 +20,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, RunRecord } from '../activities';
+import type { Activities, RunRecord, RunScope } from '../activities';
 import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import { type ImportProgress, pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
@@ -52,7 +52,11 @@ export interface ImportCarry {
 /** Batches per workflow execution before continuing as new, whatever the server suggests. */
 const MAX_BATCHES_PER_EXECUTION = 500;
 
-export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry): Promise<RunRecord> {
+/**
+ * `scope` runs the import over its own position stream (a backfill partition, one file of a drop folder);
+ * without it the run is the incremental import (stream '').
+ */
+export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry, scope?: RunScope): Promise<RunRecord> {
   let spec: ImportSpec;
   try {
     spec = parseImportSpec(input);
@@ -86,6 +90,7 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
         spec,
         workflowId: workflowInfo().workflowId,
         workflowRunId: workflowInfo().firstExecutionRunId,
+        ...(scope ? { scope } : {}),
       });
       runId = begun.runId;
       sourceKind = begun.sourceKind;
@@ -120,7 +125,7 @@ export async function importWorkflow(input: ImportSpecInput, carry?: ImportCarry
           nullCursorRows: progress.nullCursorRows,
           paused: progress.paused,
           sourceKind: sourceKind ?? 'unknown',
-        });
+        }, scope);
       }
     }
     progress.stage = 'finishing';

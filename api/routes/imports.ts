@@ -200,7 +200,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const running = await runningWorkflows(temporal, row.id, undefined, store);
     if (running.length > 0) throw conflict(`import ${row.id} is running; stop it before a full resync`);
     // Under the position lock, so a batch that is committing finishes first.
-    await store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1', [row.id]);
+    await store.query("UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = ''", [row.id]);
     if (req.body?.runNow) {
       await ensureSchedule(row);
       await triggerRun(temporal, row.id);
