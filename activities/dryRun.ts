@@ -13,7 +13,8 @@ import type { ImportSpec } from '../spec/importSpec';
 import { BatchDedup } from './dedup';
 import { type ActivityDeps, openSource } from './deps';
 import { checkColumns, relationOf } from './extract';
-import { compileMapping } from './mapValidate';
+import { compileMapping, copyField } from './mapValidate';
+import { copyLinesExcept, RowLineBuffer } from './chunkBuffers';
 
 export interface DryRunRowError {
   /** 1-based position of the row in the sample. */
@@ -66,6 +67,8 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     done.catch(() => undefined);
     let buffer = '';
     let loadable = 0;
+    // Loaders that COPY rows straight into their table (events): the rows' lines, as a real batch has them.
+    const lines = loader.copyRowsInto ? new RowLineBuffer(64 * 1024, `${copyField(spec.id)}\t0\t`) : null;
     const rows = session.read(relation, mapping.columns, {
       cursor: spec.cursor.column, key: spec.cursor.key, after: from, upperBound, limit: options.sampleSize,
     });
@@ -85,13 +88,17 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
       } else {
         loadable++;
         buffer += r.text;
+        if (r.row && lines) lines.append(result.rowsRead, r.row);
       }
     }
     copy.end(buffer);
     await done;
     copyOpen = false;
     if (loadable > 0) {
-      const counts = await loader.merge({ client, spec, importId: spec.id, runId: 0 });
+      const { skip, ...counts } = await loader.merge({ client, spec, importId: spec.id, runId: 0 });
+      if (loader.copyRowsInto && lines) {
+        counts.created += await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines.take(), skip ?? []);
+      }
       Object.assign(result.counts, counts);
     }
     result.counts.duplicates += dedup?.duplicates ?? 0;

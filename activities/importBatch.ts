@@ -9,17 +9,16 @@
  * built, so memory stays bounded whatever the batch size. Applying a batch chunk by chunk is the same as
  * applying smaller batches in cursor order, inside one transaction.
  */
-import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { heartbeat } from './keepAlive';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { ImportSpec } from '../spec/importSpec';
 import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
 import { type Position, sourceRowError } from '../connectors/source';
 import { type ActivityDeps, openSource } from './deps';
 import { relationOf } from './extract';
-import { compileMapping, type MapResult, type RowError } from './mapValidate';
+import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';
+import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from './chunkBuffers';
 import { BatchDedup, BatchUsers } from './dedup';
 import { type RunRecord, runRecordOf } from './finishRun';
 
@@ -48,6 +47,7 @@ export interface BatchResult {
 const FIRST_CHUNK_ROWS = 2_500;
 const CHUNK_ROWS = 20_000;
 const CHUNK_BYTES = 8 * 1024 * 1024;
+const STAGE_BUFFER_BYTES = CHUNK_BYTES + 64 * 1024;
 const HEARTBEAT_EVERY_ROWS = 2000;
 
 type Row = (string | null)[];
@@ -79,42 +79,6 @@ function addCounts(into: Counts, c: Counts): void {
   into.skipped += c.skipped;
   into.removed += c.removed;
   into.profilesCreated += c.profilesCreated;
-}
-
-/**
- * A chunk's COPY text, encoded into a reusable buffer as rows are mapped: each row's text is garbage at
- * once (cheap for the young generation), and the chunk itself lives outside the JavaScript heap.
- */
-class ChunkBuffer {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES + 64 * 1024);
-  length = 0;
-
-  append(text: string): void {
-    if (this.buf.length - this.length < text.length * 3) {
-      const bytes = Buffer.byteLength(text);
-      if (this.buf.length - this.length < bytes) {
-        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + bytes));
-        this.buf.copy(bigger, 0, 0, this.length);
-        this.buf = bigger;
-      }
-    }
-    this.length += this.buf.write(text, this.length);
-  }
-
-  /** The bytes so far; the buffer must not be appended to again until they have been sent. */
-  take(): Buffer {
-    const out = this.buf.subarray(0, this.length);
-    this.length = 0;
-    return out;
-  }
-}
-
-/** COPY a chunk of complete lines into the stage table and wait until the server has taken them all. */
-async function copyIn(client: pg.PoolClient, data: Buffer): Promise<void> {
-  const copy = client.query(copyFrom('COPY stage FROM STDIN'));
-  const done = once(copy, 'finish');
-  copy.end(data);
-  await done;
 }
 
 async function insertErrors(client: pg.PoolClient, runId: number, importId: string, errors: StagedError[]): Promise<void> {
@@ -167,13 +131,17 @@ export function importBatchActivity(deps: ActivityDeps) {
       let rejected = 0;
       let chunksLoaded = 0;
       // Stage one chunk and merge it, after whatever the store is doing now.
-      const load = (data: Buffer, errors: StagedError[]): void => {
+      const load = (data: Buffer, lines: RowLines | null, errors: StagedError[]): void => {
         loading = loading.then(async () => {
           try {
             if (data.length > 0) {
               if (chunksLoaded++ > 0) await client.query('TRUNCATE stage');
-              await copyIn(client, data);
-              addCounts(totals, await loader.merge({ client, spec, importId, runId }));
+              await copyIn(client, 'COPY stage FROM STDIN', data);
+              const merged = await loader.merge({ client, spec, importId, runId });
+              addCounts(totals, merged);
+              if (loader.copyRowsInto && lines) {
+                totals.created += await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
+              }
             }
             if (errors.length > 0) await insertErrors(client, runId, importId, errors);
           } catch (err) {
@@ -190,7 +158,13 @@ export function importBatchActivity(deps: ActivityDeps) {
       let lastCursor: string | null = null;
       let lastKey: string | null = null;
       // Two buffers in turn: one being sent to the store while the other is filled.
-      const buffers = [new ChunkBuffer(), new ChunkBuffer()];
+      const buffers = [new ChunkBuffer(STAGE_BUFFER_BYTES), new ChunkBuffer(STAGE_BUFFER_BYTES)];
+      // Loaders that COPY rows straight into their table: the rows' lines, beside the stage's.
+      const linePrefix = `${copyField(importId)}\t${runId}\t`;
+      const lineBuffers = loader.copyRowsInto
+        ? [new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix), new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix)]
+        : null;
+      const chunkBytes = (): number => buffers[filling]!.length + (lineBuffers?.[filling]!.length ?? 0);
       let filling = 0;
       let chunkRows = 0;
       let chunkLimit = FIRST_CHUNK_ROWS;
@@ -198,7 +172,7 @@ export function importBatchActivity(deps: ActivityDeps) {
       // Hand the chunk built so far to the store, once the store has finished the one before it.
       const flush = async (): Promise<void> => {
         await loading;
-        load(buffers[filling]!.take(), errors);
+        load(buffers[filling]!.take(), lineBuffers?.[filling]!.take() ?? null, errors);
         filling = 1 - filling;
         chunkRows = 0;
         chunkLimit = Math.min(chunkLimit * 2, CHUNK_ROWS);
@@ -229,6 +203,7 @@ export function importBatchActivity(deps: ActivityDeps) {
               // counted as a duplicate with the totals
             } else {
               if (r.text) buffers[filling]!.append(r.text);
+              if (r.row && lineBuffers) lineBuffers[filling]!.append(rows, r.row);
             }
             if (rows % HEARTBEAT_EVERY_ROWS === 0) heartbeat({ stage: 'reading', rows });
           }
@@ -237,7 +212,7 @@ export function importBatchActivity(deps: ActivityDeps) {
             lastCursor = last[mapping.cursorIndex] ?? null;
             lastKey = last[mapping.keyIndex] ?? null;
           }
-          if (chunkRows >= chunkLimit || buffers[filling]!.length >= CHUNK_BYTES) await flush();
+          if (chunkRows >= chunkLimit || chunkBytes() >= CHUNK_BYTES) await flush();
           // Rows arrive faster than they are mapped, so without this the loop would run on microtasks alone:
           // give the event loop a turn, to send the store its COPY data and notice when a merge is done.
           else await nextTurn();
@@ -252,7 +227,7 @@ export function importBatchActivity(deps: ActivityDeps) {
         const run = await deps.store.query('SELECT * FROM runs WHERE id = $1', [runId]);
         return { rows: 0, done: true, position: after, run: runRecordOf(run.rows[0]) };
       }
-      if (buffers[filling]!.length > 0 || errors.length > 0) await flush();
+      if (chunkBytes() > 0 || errors.length > 0) await flush();
       await loading;
       totals.duplicates += dedup?.duplicates ?? 0;
       const position: Position = { cursor: lastCursor!, key: lastKey! };

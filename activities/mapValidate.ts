@@ -25,6 +25,8 @@ export type MapResult =
       /** Events: the user (COPY text `id_type<TAB>id_value`) and the event's dedup key, for in-chunk dedup. */
       user?: string;
       dedup?: string;
+      /** Loaders that COPY rows straight into their table (events): the row's line for that table. */
+      row?: string;
     }
   | ({ ok: false } & RowError);
 
@@ -189,7 +191,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
           ok: true,
           user: a.value,
           dedup: key,
-          text: `${seq}\t${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\t${firstUse(a.value) ? 't' : 'f'}\n`,
+          text: `${seq}\t${a.value}\t${key}\t${firstUse(a.value) ? 't' : 'f'}\n`,
+          row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
         };
       };
       break;

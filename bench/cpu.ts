@@ -1,7 +1,9 @@
 /**
  * CPU accounting for the bench: the CPU seconds each process on the machine used between two snapshots,
- * grouped by role (the worker, this bench's Temporal server, Postgres backends by database, everything
- * else, which on a shared machine includes other people's work), from /proc.
+ * grouped by role (the worker, this bench's Temporal server, this bench's Postgres backends by database,
+ * everything else, which on a shared machine includes other people's work), from /proc. Only children of
+ * this bench's postmaster count as its Postgres: another cluster's backends (another bench running at the
+ * same time, with the same database names) are "other".
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -12,12 +14,16 @@ export type CpuSnapshot = Map<number, { role: string; ticks: number }>;
 export interface Pids {
   worker: number;
   temporal: number;
+  /** This bench's Postgres server (its backends are its children). */
+  postmaster: number;
 }
 
-function roleOf(pid: number, pids: Pids, cmdline: string): string {
+function roleOf(pid: number, ppid: number, pids: Pids, cmdline: string): string {
   if (pid === pids.worker) return 'worker';
   if (pid === pids.temporal) return 'temporal';
   if (pid === process.pid) return 'bench';
+  if (pid === pids.postmaster) return 'pg:background';
+  if (ppid !== pids.postmaster) return 'other';
   const m = /^postgres: \S+ (\S+) /.exec(cmdline);
   if (m) return `pg:${m[1]}`;
   if (cmdline.startsWith('postgres: ')) return 'pg:background';
@@ -33,8 +39,9 @@ export function cpuSnapshot(pids: Pids): CpuSnapshot {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      const ppid = Number(fields[1]);
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      snap.set(pid, { role: roleOf(pid, pids, cmdline), ticks });
+      snap.set(pid, { role: roleOf(pid, ppid, pids, cmdline), ticks });
     } catch {
       // the process ended meanwhile
     }

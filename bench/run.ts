@@ -21,7 +21,7 @@
  * Each scenario also reports on stderr the CPU seconds used per process (worker, store and source
  * backends, Temporal, everything else on the machine) during the import.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -126,6 +126,7 @@ async function runScenario(ctx: {
   temporal: Client;
   temporalAddress: string;
   temporalPid: number;
+  postmasterPid: number;
   verbose: boolean;
   workerNodeArgs: string[];
   workerEntry: string | undefined;
@@ -177,7 +178,7 @@ async function runScenario(ctx: {
     const spec = scenario.spec(importId, ctx.batchSize);
     log(`${tag} importing through the workflow (batch size ${fmt(ctx.batchSize)})`);
     t = Date.now();
-    const cpuBefore = cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid });
+    const cpuBefore = cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid });
     const started = process.hrtime.bigint();
     const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, {
       taskQueue,
@@ -199,13 +200,17 @@ async function runScenario(ctx: {
     const run = await result;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const mem = worker.memory();
-    const cpu = cpuDelta(cpuBefore, cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid }));
+    const cpu = cpuDelta(cpuBefore, cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }));
     await worker.stop();
     stopped = true;
 
     const rate = rows / seconds;
     log(`${tag} imported ${fmt(run.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; ${run.batches} batches; status ${run.status}`);
-    log(`${tag} cpu seconds: ${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
+    const byCpu = Object.entries(cpu).sort((a, b) => b[1] - a[1]);
+    log(`${tag} cpu seconds: ${byCpu.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
+    log(`${tag} cpu µs per row: ${byCpu.filter(([k]) => k !== 'other').map(([k, v]) => `${k} ${((v * 1e6) / rows).toFixed(1)}`).join(', ')}` +
+      `; this bench's total ${((byCpu.filter(([k]) => k !== 'other').reduce((t, [, v]) => t + v, 0) * 1e6) / rows).toFixed(1)}` +
+      ` (other processes on the machine: ${(cpu.other ?? 0).toFixed(1)} CPU s)`);
     log(`${tag} run: created ${fmt(run.created)}, updated ${fmt(run.updated)}, unchanged ${fmt(run.unchanged)}, duplicates ${fmt(run.duplicates)}, rejected ${fmt(run.rejected)}, profiles created ${fmt(run.profilesCreated)}`);
 
     // The store must hold exactly what the rows mean.
@@ -248,6 +253,8 @@ async function main(): Promise<number> {
     const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, settings: PG_SETTINGS });
     cleanups.unshift(() => cluster.stop());
     log(`postgres on 127.0.0.1:${pgPort}`);
+    // The server's pid heads postmaster.pid: its children are this bench's backends.
+    const postmasterPid = Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const temporal = await startDevServer({ headless: true });
     cleanups.unshift(() => temporal.stop());
     log(`temporal dev server on ${temporal.address}`);
@@ -279,6 +286,7 @@ async function main(): Promise<number> {
         temporal: client,
         temporalAddress: temporal.address,
         temporalPid: temporal.process.pid ?? -1,
+        postmasterPid,
         verbose: opts.verbose,
         workerNodeArgs: opts.workerNodeArgs,
         workerEntry: opts.workerEntry,

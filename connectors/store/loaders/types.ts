@@ -26,8 +26,20 @@ export interface LoadContext {
 export interface Loader {
   /** Columns of the batch's staging table, after `seq integer`. */
   stageColumns: string;
+  /**
+   * Set for a loader whose rows go straight into their table with COPY (multi-row inserts, one parse),
+   * the stage holding only what the merge decides on: the table and its columns, import id and run id
+   * first. The mapping then gives each row's line (`row`) besides its stage line; after the merge, the
+   * caller COPYs the chunk's lines but those the merge returned in `skip`, each counted as created.
+   */
+  copyRowsInto?: string;
   /** Merge the staged rows into the store (inside the batch transaction) and count the outcomes. */
-  merge(ctx: LoadContext): Promise<Counts>;
+  merge(ctx: LoadContext): Promise<MergeResult>;
+}
+
+export interface MergeResult extends Counts {
+  /** copyRowsInto loaders: the seqs of the staged rows not to load, ascending. */
+  skip?: number[];
 }
 
 /** Sum helper for the rows the merge statements return. */

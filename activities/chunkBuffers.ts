@@ -1,0 +1,134 @@
+/**
+ * A chunk's COPY text, built outside the JavaScript heap as rows are mapped: each row's text is garbage
+ * at once (cheap for the young generation), and the chunk itself lives in a reusable buffer.
+ */
+import { once } from 'node:events';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export class ChunkBuffer {
+  private buf: Buffer;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  append(text: string): void {
+    if (this.buf.length - this.length < text.length * 3) {
+      const bytes = Buffer.byteLength(text);
+      if (this.buf.length - this.length < bytes) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + bytes));
+        this.buf.copy(bigger, 0, 0, this.length);
+        this.buf = bigger;
+      }
+    }
+    this.length += this.buf.write(text, this.length);
+  }
+
+  /** The bytes so far; the buffer must not be appended to again until they have been sent. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** A chunk's rows for a loader that COPYs them straight into its table, each line known by its seq. */
+export interface RowLines {
+  data: Buffer;
+  /** Seq of each line, ascending. */
+  seqs: Int32Array;
+  /** Byte offset where each line ends. */
+  ends: Int32Array;
+}
+
+/**
+ * Lines of COPY text, each tagged with the seq of the source row it came from, so the merge can name the
+ * ones to leave out (duplicates) and the rest go to the store as they are, in a few contiguous slices.
+ */
+export class RowLineBuffer {
+  private readonly text: ChunkBuffer;
+  private seqs = new Int32Array(4096);
+  private ends = new Int32Array(4096);
+  count = 0;
+
+  constructor(capacity: number, private readonly prefix = '') {
+    this.text = new ChunkBuffer(capacity);
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  /** One line (ending with a newline); the buffer's prefix goes before it. */
+  append(seq: number, line: string): void {
+    if (this.count === this.seqs.length) {
+      const seqs = new Int32Array(this.count * 2);
+      seqs.set(this.seqs);
+      this.seqs = seqs;
+      const ends = new Int32Array(this.count * 2);
+      ends.set(this.ends);
+      this.ends = ends;
+    }
+    if (this.prefix) this.text.append(this.prefix);
+    this.text.append(line);
+    this.seqs[this.count] = seq;
+    this.ends[this.count] = this.text.length;
+    this.count++;
+  }
+
+  /** The lines so far (views of this buffer: not to be appended to until they have been sent). */
+  take(): RowLines {
+    const out = { data: this.text.take(), seqs: this.seqs.subarray(0, this.count), ends: this.ends.subarray(0, this.count) };
+    // The views above stay valid: the next chunk writes into fresh arrays.
+    this.seqs = new Int32Array(this.seqs.length);
+    this.ends = new Int32Array(this.ends.length);
+    this.count = 0;
+    return out;
+  }
+}
+
+/** COPY complete lines of text into the store and wait until the server has taken them all. */
+export async function copyIn(client: pg.PoolClient, sql: string, data: Buffer | Buffer[]): Promise<number> {
+  const copy = client.query(copyFrom(sql));
+  const done = once(copy, 'finish');
+  if (Array.isArray(data)) {
+    for (const part of data) copy.write(part);
+    copy.end();
+  } else copy.end(data);
+  await done;
+  return Number(copy.rowCount ?? 0);
+}
+
+/**
+ * COPY the lines but those whose seq is in `skip` (ascending): the lines between them go as slices of
+ * the buffer, nothing copied. Returns the number of lines the store took.
+ */
+export async function copyLinesExcept(client: pg.PoolClient, sql: string, lines: RowLines, skip: number[]): Promise<number> {
+  if (lines.seqs.length === 0) return 0;
+  const parts: Buffer[] = [];
+  let from = 0; // byte offset of the first line not yet sent
+  let lo = 0; // lines before this index are behind us
+  for (const seq of skip) {
+    // Binary search for the line of this seq.
+    let a = lo;
+    let b = lines.seqs.length - 1;
+    let at = -1;
+    while (a <= b) {
+      const mid = (a + b) >> 1;
+      const s = lines.seqs[mid]!;
+      if (s === seq) { at = mid; break; }
+      if (s < seq) a = mid + 1;
+      else b = mid - 1;
+    }
+    if (at < 0) throw new Error(`the merge named row ${seq} to leave out, which is not in the chunk`);
+    const start = at === 0 ? 0 : lines.ends[at - 1]!;
+    if (start > from) parts.push(lines.data.subarray(from, start));
+    from = lines.ends[at]!;
+    lo = at + 1;
+  }
+  if (from < lines.data.length) parts.push(lines.data.subarray(from));
+  if (parts.length === 0) return 0;
+  return copyIn(client, sql, parts);
+}
