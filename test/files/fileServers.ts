@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { findBinary, freePort, spawnServer, stopProcess, tempDir, waitForPort } from '../helpers/servers';
@@ -87,11 +88,24 @@ export async function startS3(bucket: string): Promise<Running & { accessKey: st
  * An HTTP server over a temp directory with basic auth (user `reader`, password `s3cret pass`) and
  * single Range requests, like any static file server.
  */
-export async function startHttp(options: { ignoreRanges?: boolean } = {}): Promise<Running & { requests: string[] }> {
+/**
+ * A self-signed certificate for 127.0.0.1 (openssl), so the HTTPS server is real TLS that the client
+ * trusts only through the connection's `?ca=` file.
+ */
+function selfSignedCertificate(dir: string): { key: Buffer; cert: Buffer; caPath: string } {
+  const keyPath = path.join(dir, 'key.pem');
+  const caPath = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', caPath, '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { key: readFileSync(keyPath), cert: readFileSync(caPath), caPath };
+}
+
+export async function startHttp(options: { ignoreRanges?: boolean; tls?: boolean } = {}): Promise<Running & { requests: string[] }> {
   const root = tempDir('http');
+  const tls = options.tls ? selfSignedCertificate(tempDir('tls')) : null;
   const requests: string[] = [];
   const expected = `Basic ${Buffer.from('reader:s3cret pass').toString('base64')}`;
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     requests.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="files"' }).end();
@@ -114,11 +128,14 @@ export async function startHttp(options: { ignoreRanges?: boolean } = {}): Promi
     }
     res.writeHead(200, { 'content-length': body.length, etag });
     res.end(body);
-  });
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://reader:${encodeURIComponent('s3cret pass')}@127.0.0.1:${port}/files/`,
+    url: tls
+      ? `https://reader:${encodeURIComponent('s3cret pass')}@127.0.0.1:${port}/files/?ca=${encodeURIComponent(tls.caPath)}`
+      : `http://reader:${encodeURIComponent('s3cret pass')}@127.0.0.1:${port}/files/`,
     root,
     requests,
     stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),

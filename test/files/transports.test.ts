@@ -1,6 +1,6 @@
 /**
  * The four transports against real servers on loopback (started here): a local folder, an HTTP server
- * with basic auth and ranges, OpenSSH's SFTP, and versitygw (S3). Each reads the same CSV whole and
+ * with basic auth and ranges (plain and over TLS), OpenSSH's SFTP, and versitygw (S3). Each reads the same CSV whole and
  * resumed from mid-file (a ranged read), lists a folder, and explains a missing file and bad credentials.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -43,6 +43,12 @@ beforeAll(async () => {
     name: 'http', url: web.url, server: web, badCredentials: web.url.replace('s3cret', 'wrong'),
     put: async (rel, body) => { await mkdir(path.dirname(path.join(web.root, rel)), { recursive: true }); await writeFile(path.join(web.root, rel), body); },
   });
+  // HTTPS: real TLS with a self-signed certificate, trusted only through the connection's ?ca= file.
+  const secure = await startHttp({ tls: true });
+  targets.push({
+    name: 'https', url: secure.url, server: secure, badCredentials: secure.url.replace('s3cret', 'wrong'),
+    put: async (rel, body) => { await mkdir(path.dirname(path.join(secure.root, rel)), { recursive: true }); await writeFile(path.join(secure.root, rel), body); },
+  });
   const sftp = await startSftp();
   targets.push({
     name: 'sftp', url: sftp.url, server: sftp, badCredentials: sftp.url.replace(/sftp:\/\/[^@]+@/, 'sftp://nobody@'),
@@ -59,7 +65,7 @@ afterAll(async () => {
   for (const t of targets) await t.server?.stop();
 });
 
-describe.each(['local', 'http', 'sftp', 's3'])('%s', (name) => {
+describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
   const target = () => targets.find((t) => t.name === name)!;
   const open = (url = target().url) => createFileConnector(connectionFromUrl(url).kind).open(connectionFromUrl(url));
 
@@ -85,7 +91,7 @@ describe.each(['local', 'http', 'sftp', 's3'])('%s', (name) => {
     await target().put('list/b.csv', 'x\n2\n');
     const transport = await openTransport(connectionFromUrl(target().url));
     try {
-      if (name === 'http') {
+      if (name.startsWith('http')) {
         await expect(transport.list('list')).rejects.toThrow('http: an HTTP connection reads files by path; it cannot list a folder');
       } else {
         const listed = await transport.list('list');
@@ -111,6 +117,12 @@ describe.each(['local', 'http', 'sftp', 's3'])('%s', (name) => {
     expect(err?.message).not.toContain('s3cret');
     expect(err?.message).not.toContain('not-the-secret');
   });
+});
+
+it('https: a certificate no trusted CA signed is refused, naming the server and the reason', async () => {
+  const secure = targets.find((t) => t.name === 'https')!;
+  const untrusted = secure.url.replace(/\?ca=.*$/, '');
+  await expect(httpTransport(untrusted).stat('in/people.csv')).rejects.toThrow(/^http: https:\/\/127\.0\.0\.1:\d+\/files\/in\/people\.csv: self[- ]signed certificate/);
 });
 
 it('http: times out a server that stops sending (read timeout; 1 h by default, 30 s to connect)', async () => {
