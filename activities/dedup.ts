@@ -1,40 +1,25 @@
 /**
- * In-chunk deduplication of events: the first sighting of (user, dedup key) in a chunk is staged, the
- * rest are counted as duplicates. Across chunks, batches and runs, the store's dedup memory decides
+ * In-chunk deduplication of events: the first sighting of an event's dedup-memory key in a chunk is
+ * staged, the rest are counted as duplicates. The key has the user folded in (userEventKey), so the same
+ * event for two users is two keys. Across chunks, batches and runs, the store's dedup memory decides
  * (loaders/events), so the memory here is emptied for each chunk and stays bounded.
- *
- * Keyed by the dedup key (an MD5 of the event), remembering its user: the same event for another user
- * (rare) is tracked by the pair.
  */
 export class BatchDedup {
-  private byKey = new Map<string, string>();
-  private pairs: Set<string> | null = null;
+  private keys = new Set<string>();
   duplicates = 0;
 
-  firstSighting(user: string, key: string): boolean {
-    const first = this.byKey.get(key);
-    if (first === undefined) {
-      this.byKey.set(key, user);
-      return true;
-    }
-    if (first === user) {
+  firstSighting(key: string): boolean {
+    if (this.keys.has(key)) {
       this.duplicates++;
       return false;
     }
-    const pair = `${user}\t${key}`;
-    this.pairs ??= new Set<string>();
-    if (this.pairs.has(pair)) {
-      this.duplicates++;
-      return false;
-    }
-    this.pairs.add(pair);
+    this.keys.add(key);
     return true;
   }
 
   /** Forget the keys (they are in the store now); the duplicate count is kept. */
   reset(): void {
-    if (this.byKey.size > 0) this.byKey = new Map<string, string>();
-    this.pairs = null;
+    if (this.keys.size > 0) this.keys = new Set<string>();
   }
 }
 

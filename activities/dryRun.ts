@@ -83,7 +83,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
             column: r.column, value: r.value, reason: r.reason,
           });
         }
-      } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.user!, r.dedup)) {
+      } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
         // a duplicate within the sample, counted below
       } else {
         loadable++;

@@ -199,7 +199,7 @@ export function importBatchActivity(deps: ActivityDeps) {
             if (!r.ok) {
               rejected++;
               errors.push({ column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
-            } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.user!, r.dedup)) {
+            } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
               // counted as a duplicate with the totals
             } else {
               if (r.text) buffers[filling]!.append(r.text);

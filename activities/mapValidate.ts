@@ -22,8 +22,7 @@ export type MapResult =
       ok: true;
       /** The staged lines in COPY text format, each ending with a newline (empty: nothing to stage). */
       text: string;
-      /** Events: the user (COPY text `id_type<TAB>id_value`) and the event's dedup key, for in-chunk dedup. */
-      user?: string;
+      /** Events: the event's key in the dedup memory (user folded in, see userEventKey), for in-chunk dedup. */
       dedup?: string;
       /** Loaders that COPY rows straight into their table (events): the row's line for that table. */
       row?: string;
@@ -58,6 +57,16 @@ const fail = (column: string | null, value: string | null, reason: string): MapR
 const hasNul = (s: string): boolean => s.includes('\u0000');
 
 type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
+type UserStep = { ok: true; value: string; raw: string } | { ok: false; err: MapResult };
+
+/**
+ * The event's key in the dedup memory: the user folded into the event's dedup key, so the memory is one
+ * 16-byte key per event (a uuid index, no text compared). Its input must never change: the store's
+ * function event_memory_key (migration 050) computes the same from the events table (purge, migration).
+ */
+export function userEventKey(rawUser: string, eventKey: string): string {
+  return hash('md5', `${rawUser}\u001f${eventKey}`, 'hex');
+}
 
 export interface MappingHooks {
   /**
@@ -89,23 +98,29 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
       return { ok: true, value: v };
     };
   };
-  /** The user: `id_type<TAB>id_value`, escaped for COPY. */
-  const user = (column: string, idType: ColumnOrConstant): ((row: (string | null)[]) => Step<string>) => {
+  /**
+   * The user: `id_type<TAB>id_value`, escaped for COPY, and (raw) `id_type<US>id_value` unescaped, the user's
+   * part of the dedup memory's key (userEventKey).
+   */
+  const user = (column: string, idType: ColumnOrConstant): ((row: (string | null)[]) => UserStep) => {
     const i = idx(column);
     const type = ref(idType, 'id type');
     const constantType = 'value' in idType ? `${copyField(idType.value.trim())}\t` : null;
+    const constantRaw = 'value' in idType ? `${idType.value.trim()}\u001f` : null;
     return (row) => {
       let prefix = constantType;
-      if (prefix === null) {
+      let rawPrefix = constantRaw;
+      if (prefix === null || rawPrefix === null) {
         const t = type(row);
         if (!t.ok) return t;
         prefix = `${copyField(t.value)}\t`;
+        rawPrefix = `${t.value}\u001f`;
       }
       const raw = row[i] ?? null;
       const id = ident(raw);
       if (!id.ok) return { ok: false, err: fail(column, raw, id.reason) };
       if (hasNul(id.value)) return { ok: false, err: fail(column, raw, 'identifier contains a NUL character') };
-      return { ok: true, value: prefix + copyField(id.value) };
+      return { ok: true, value: prefix + copyField(id.value), raw: rawPrefix + id.value };
     };
   };
   /** Properties rendered as canonical JSON: keys sorted once here, values typed per row. */
@@ -187,11 +202,12 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         // Same user, event type, microsecond timestamp and typed properties: the same event (brief §3).
         // The key's input must never change: the store remembers keys across runs and versions.
         const key = hash('md5', `${e.value}\u001f${at}\u001f${b.value}`, 'hex');
+        const memoryKey = userEventKey(a.raw, key);
+        // The user is staged only on its first row (to create unseen identifiers); the rest stage NULLs.
         return {
           ok: true,
-          user: a.value,
-          dedup: key,
-          text: `${seq}\t${a.value}\t${key}\t${firstUse(a.value) ? 't' : 'f'}\n`,
+          dedup: memoryKey,
+          text: `${seq}\t${firstUse(a.value) ? a.value : '\\N\t\\N'}\t${memoryKey}\n`,
           row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
         };
       };

@@ -109,7 +109,10 @@ describe('activity', () => {
     expect(await count(h.store, 'SELECT count(*) FROM events WHERE import_id = $1', [spec.id])).toBe(5);
 
     // Past the dedup window the event is new again (window renewed on each sighting).
-    await h.store.query(`UPDATE event_dedup SET last_seen_at = last_seen_at - interval '91 days' WHERE id_value = 'u2'`);
+    // (The memory's key is computed by the worker; the store's event_memory_key must find the same.)
+    const aged = await h.store.query(`UPDATE event_dedup SET last_seen_at = last_seen_at - interval '91 days'
+      WHERE memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key) FROM events WHERE import_id = $1 AND id_value = 'u2')`, [spec.id]);
+    expect(aged.rowCount).toBe(1);
     await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
     const afterWindow = await h.runImport(spec);
     expect(afterWindow).toMatchObject({ created: 1, duplicates: 6 });
