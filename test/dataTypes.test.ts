@@ -1,6 +1,8 @@
 /** Each data type imported end to end through the workflow; counts and contents checked in the store. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+import type { ActivityDeps } from '../activities/deps';
+import { purgeImportActivity } from '../activities/purge';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('types'); });
@@ -116,6 +118,16 @@ describe('activity', () => {
     await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
     const afterWindow = await h.runImport(spec);
     expect(afterWindow).toMatchObject({ created: 1, duplicates: 6 });
+
+    // Purging the import forgets the keys only its events held (found through the events, by event_memory_key).
+    const keysOf = async (id: string) => (await h.store.query(`SELECT d.memory_key FROM event_dedup d
+      WHERE d.memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key) FROM events WHERE import_id = $1)`, [id])).rows.map((r) => r.memory_key as string);
+    const keys = await keysOf(spec.id);
+    expect(keys).toHaveLength(5);
+    await h.store.query('UPDATE imports SET deleted_at = now() WHERE id = $1', [spec.id]);
+    const purged = await purgeImportActivity({ store: h.store } as unknown as ActivityDeps)({ importId: spec.id });
+    expect(purged.removed).toMatchObject({ event_dedup: 5, events: 6 });
+    expect(await count(h.store, 'SELECT count(*) FROM event_dedup WHERE memory_key = ANY($1::uuid[])', [keys])).toBe(0);
   });
 });
 
