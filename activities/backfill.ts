@@ -12,6 +12,7 @@ import { type BackfillStatus, type BackfillTotals, loadBackfill, partitionStates
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
+import { upsertImport } from '../connectors/store/imports';
 
 export interface PlanBackfillInput {
   spec: ImportSpec;
@@ -74,11 +75,7 @@ export function backfillActivities(deps: ActivityDeps) {
       const client = await deps.store.connect();
       try {
         await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3)
-           ON CONFLICT (id) DO UPDATE SET data_type = EXCLUDED.data_type, spec = EXCLUDED.spec, updated_at = now(), deleted_at = NULL`,
-          [spec.id, spec.dataType, spec],
-        );
+        await upsertImport(client, spec);
         await client.query("INSERT INTO positions (import_id, stream) VALUES ($1, '') ON CONFLICT DO NOTHING", [spec.id]);
         // The incremental import's lock: a batch of it that is committing finishes first, and none starts
         // until the hand-over below is committed.

@@ -7,6 +7,7 @@ import type { Position } from '../connectors/source';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
+import { upsertImport } from '../connectors/store/imports';
 
 export interface BeginRunInput {
   spec: ImportSpec;
@@ -60,11 +61,7 @@ export function beginRunActivity(deps: ActivityDeps) {
       const client = await deps.store.connect();
       try {
         await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3)
-           ON CONFLICT (id) DO UPDATE SET data_type = EXCLUDED.data_type, spec = EXCLUDED.spec, updated_at = now(), deleted_at = NULL`,
-          [spec.id, spec.dataType, spec],
-        );
+        await upsertImport(client, spec);
         await client.query(
           'INSERT INTO positions (import_id, stream, cursor_value, key_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
           [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],

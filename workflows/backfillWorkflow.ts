@@ -49,11 +49,11 @@ import {
   throttleProblem,
   throttleSignal,
 } from './definitions';
+import { ACTIVITY_RETRY } from './activityRetry';
 
-const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] };
 /** Planning counts and ranks the source's rows: it heartbeats, so a dead worker is noticed in seconds. */
-const planning = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: RETRY });
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
+const planning = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** How often the committed counts are read for progress, rate and time left. */
 const POLL_MS = 5_000;

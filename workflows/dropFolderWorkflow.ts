@@ -17,11 +17,10 @@ import {
   fileStream,
 } from './dropFolderDefinitions';
 import type { importWorkflow } from './importWorkflow';
-
-const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] };
+import { ACTIVITY_RETRY } from './activityRetry';
 
 /** Listing hashes new files (streamed): it heartbeats, so a dead worker is noticed in seconds. */
-const listing = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds', retry: RETRY });
+const listing = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 const PASSES_PER_EXECUTION = 100;
 

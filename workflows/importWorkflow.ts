@@ -39,20 +39,19 @@ import {
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { importCurrentDetails } from './userMetadata';
 import { WEBHOOK_WORKFLOW_TYPE, type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
-
-const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ConfigurationError'] };
+import { ACTIVITY_RETRY } from './activityRetry';
 
 /**
  * Setting up a run reads the source's metadata and counts NULL cursors, which can take long on a big
  * table: it heartbeats, so a worker killed meanwhile is noticed in seconds, not at a long timeout.
  */
-const setup = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: RETRY });
+const setup = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
 
 /** Short bookkeeping against the store. */
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
-const batches = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: RETRY });
+const batches = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
 
 /** State carried across continue-as-new. */
 export interface ImportCarry {
