@@ -43,8 +43,8 @@ export class BatchDedup {
   /** Finds the key, or (add) adds it; true when it was there. */
   private find(a: number, b: number, c: number, d: number, add: boolean): boolean {
     const mask = this.slots - 1;
-    // The key is an MD5: any of its words is a well-spread hash already.
-    let i = a & mask;
+    // The first word is the event's day (the same for most of a chunk); the others are MD5, well spread.
+    let i = (b ^ d) & mask;
     for (;;) {
       if (this.epochs[i] !== this.epoch) break;
       const w = i * 4;

@@ -61,11 +61,48 @@ type UserStep = { ok: true; value: string; raw: string } | { ok: false; err: Map
 
 /**
  * The event's key in the dedup memory: the user folded into the event's dedup key, so the memory is one
- * 16-byte key per event (a uuid index, no text compared). Its input must never change: the store's
- * function event_memory_key (migration 050) computes the same from the events table (purge, migration).
+ * 16-byte key per event (a uuid index, no text compared). Its first 4 bytes are the event's UTC day (days
+ * since 1970, offset by 2^31, big-endian), the other 12 the user's and event's MD5: the index is ordered by
+ * day first, so a batch's insertions land in the few recent days' pages (cached, written together)
+ * rather than anywhere in the whole index, and the cost does not grow with the memory. Its input must never
+ * change: the store's function event_memory_key (migration 050) computes the same from the events table's
+ * columns (purge, the migration itself).
  */
-export function userEventKey(rawUser: string, eventKey: string): string {
-  return hash('md5', `${rawUser}\u001f${eventKey}`, 'hex');
+export function userEventKey(rawUser: string, eventKey: string, at: string): string {
+  return dayHex(utcDay(at)) + hash('md5', `${rawUser}\u001f${eventKey}`, 'hex').slice(8);
+}
+
+let lastDay = NaN;
+let lastDayHex = '';
+function dayHex(day: number): string {
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDayHex = ((day + 0x80000000) >>> 0).toString(16).padStart(8, '0');
+  }
+  return lastDayHex;
+}
+
+/** Days since 1970-01-01 of a canonical timestamp (`YYYY-MM-DDT…Z`, or ISO's `±YYYYYY-MM-DDT…Z`). */
+export function utcDay(at: string): number {
+  const t = at.indexOf('T');
+  const y = t === 10 ? digitsAt(at, 0, 4) : Number(at.slice(0, t - 6));
+  return daysFromCivil(y, digitsAt(at, t - 5, 2), digitsAt(at, t - 2, 2));
+}
+
+function digitsAt(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
+}
+
+/** Proleptic Gregorian date (astronomical years) to days since 1970-01-01 (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, m: number, d: number): number {
+  const y = m <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 export interface MappingHooks {
@@ -202,7 +239,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         // Same user, event type, microsecond timestamp and typed properties: the same event (brief §3).
         // The key's input must never change: the store remembers keys across runs and versions.
         const key = hash('md5', `${e.value}\u001f${at}\u001f${b.value}`, 'hex');
-        const memoryKey = userEventKey(a.raw, key);
+        const memoryKey = userEventKey(a.raw, key, at);
         // The user is staged only on its first row (to create unseen identifiers); the rest stage NULLs.
         return {
           ok: true,

@@ -23,7 +23,7 @@ export interface PurgeResult {
 const STEPS: [string, string][] = [
   // Dedup memory is per user, not per import: forget only keys no other import's events still hold.
   ['event_dedup', `DELETE FROM event_dedup d USING events e
-     WHERE e.import_id = $1 AND d.memory_key = event_memory_key(e.id_type, e.id_value, e.dedup_key)
+     WHERE e.import_id = $1 AND d.memory_key = event_memory_key(e.id_type, e.id_value, e.dedup_key, e.occurred_at)
        AND NOT EXISTS (SELECT 1 FROM events o WHERE o.import_id <> $1 AND o.id_type = e.id_type
                        AND o.id_value = e.id_value AND o.dedup_key = e.dedup_key)`],
   ['events', 'DELETE FROM events WHERE import_id = $1'],

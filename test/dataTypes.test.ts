@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import type { ActivityDeps } from '../activities/deps';
 import { purgeImportActivity } from '../activities/purge';
+import { userEventKey } from '../activities/mapValidate';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('types'); });
@@ -113,7 +114,7 @@ describe('activity', () => {
     // Past the dedup window the event is new again (window renewed on each sighting).
     // (The memory's key is computed by the worker; the store's event_memory_key must find the same.)
     const aged = await h.store.query(`UPDATE event_dedup SET last_seen_at = last_seen_at - interval '91 days'
-      WHERE memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key) FROM events WHERE import_id = $1 AND id_value = 'u2')`, [spec.id]);
+      WHERE memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key, occurred_at) FROM events WHERE import_id = $1 AND id_value = 'u2')`, [spec.id]);
     expect(aged.rowCount).toBe(1);
     await h.store.query('UPDATE positions SET cursor_value = NULL, key_value = NULL WHERE import_id = $1', [spec.id]);
     const afterWindow = await h.runImport(spec);
@@ -121,13 +122,29 @@ describe('activity', () => {
 
     // Purging the import forgets the keys only its events held (found through the events, by event_memory_key).
     const keysOf = async (id: string) => (await h.store.query(`SELECT d.memory_key FROM event_dedup d
-      WHERE d.memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key) FROM events WHERE import_id = $1)`, [id])).rows.map((r) => r.memory_key as string);
+      WHERE d.memory_key IN (SELECT event_memory_key(id_type, id_value, dedup_key, occurred_at) FROM events WHERE import_id = $1)`, [id])).rows.map((r) => r.memory_key as string);
     const keys = await keysOf(spec.id);
     expect(keys).toHaveLength(5);
     await h.store.query('UPDATE imports SET deleted_at = now() WHERE id = $1', [spec.id]);
     const purged = await purgeImportActivity({ store: h.store } as unknown as ActivityDeps)({ importId: spec.id });
     expect(purged.removed).toMatchObject({ event_dedup: 5, events: 6 });
     expect(await count(h.store, 'SELECT count(*) FROM event_dedup WHERE memory_key = ANY($1::uuid[])', [keys])).toBe(0);
+  });
+});
+
+describe('the dedup memory key', () => {
+  it('is the same from the worker (userEventKey) and from the store (event_memory_key), whatever the day', async () => {
+    const ats = ['1970-01-01T00:00:00.000000Z', '1969-12-31T23:59:59.999999Z', '0001-01-01T00:00:00.000000Z',
+      '1600-02-29T12:00:00.000001Z', '2000-02-29T23:59:59.999999Z', '2026-11-23T17:00:00.000000Z', '9999-12-31T23:59:59.999999Z'];
+    const eventKey = '0123456789abcdef0123456789abcdef';
+    for (const at of ats) {
+      const k = userEventKey('email\u001fa\tb\\é😀', eventKey, at);
+      const r = await h.store.query(`SELECT event_memory_key('email', E'a\\tb\\\\é😀', $1, $2)::text AS k`, [eventKey, at]);
+      expect(r.rows[0].k.replace(/-/g, ''), at).toBe(k);
+    }
+    // Days order the keys: the first 4 bytes are the day, offset by 2^31.
+    expect(userEventKey('t\u001fu', eventKey, '1970-01-02T00:00:00.000000Z').slice(0, 8)).toBe('80000001');
+    expect(userEventKey('t\u001fu', eventKey, '1969-12-31T00:00:00.000000Z').slice(0, 8)).toBe('7fffffff');
   });
 });
 
