@@ -9,9 +9,10 @@
  * multi-row inserts. The dedup memory is keyed by one uuid per event, the user folded in (migration 050),
  * and the user is staged only on its first row of the batch, to create identifiers the store has not seen.
  * One statement per chunk, costing one index insertion (or conflict) per staged key: every key is upserted
- * into the memory, in key order; the old row of a key that was there (RETURNING old, Postgres 18) says
- * whether this sighting is a duplicate (seen within the window) or new again (the window had passed), and
- * either way the sighting renews the window. A key a concurrent transaction has just inserted makes this
+ * into the memory, in key order; the update of a key that was there keeps its previous sighting in
+ * prev_seen_at, which the statement returns: within the window of this one, a duplicate; past it (or NULL,
+ * a new key), the event is loaded. Either way the sighting renews the window. (A key inserted by an earlier
+ * chunk of the same batch was seen at now(): a duplicate, as it should be.) A key a concurrent transaction has just inserted makes this
  * one wait for it: committed, its event is the one loaded and this is a duplicate; rolled back, this one
  * inserts the key and loads the event. The worker stages each key at most once per chunk (BatchDedup), as
  * an upsert may not touch one row twice.
@@ -27,17 +28,18 @@ export const eventLoader: Loader = {
     const res = await client.query(
       `WITH ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_value FROM stage WHERE id_type IS NOT NULL) f')}),
        seen AS (
-         INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at)
-         SELECT memory_key, now(), now() FROM stage
+         INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
+         SELECT memory_key, now(), now(), NULL FROM stage
          ORDER BY memory_key -- in index order: neighbouring keys land on the same pages, locks taken in one order
          ON CONFLICT (memory_key) DO UPDATE
-           SET last_seen_at = EXCLUDED.last_seen_at,
+           SET prev_seen_at = d.last_seen_at,
+               last_seen_at = EXCLUDED.last_seen_at,
                loaded_at = CASE WHEN d.last_seen_at < EXCLUDED.last_seen_at - make_interval(days => $2::int)
                                 THEN EXCLUDED.loaded_at ELSE d.loaded_at END
-         RETURNING new.memory_key, old.last_seen_at)
+         RETURNING memory_key, prev_seen_at)
        SELECT (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')
                FROM seen JOIN stage s ON s.memory_key = seen.memory_key
-               WHERE seen.last_seen_at >= now() - make_interval(days => $2::int)) AS duplicates,
+               WHERE seen.prev_seen_at >= now() - make_interval(days => $2::int)) AS duplicates,
               (SELECT count(*) FROM ids) AS profiles_created`,
       [importId, windowDays],
     );

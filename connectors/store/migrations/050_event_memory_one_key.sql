@@ -12,10 +12,14 @@ CREATE FUNCTION event_memory_key(id_type text, id_value text, dedup_key uuid, oc
   RETURN (lpad(to_hex(floor(extract(epoch FROM occurred_at) / 86400)::bigint + 2147483648), 8, '0')
           || substr(md5(id_type || chr(31) || id_value || chr(31) || replace(dedup_key::text, '-', '')), 9))::uuid;
 
+-- prev_seen_at: the sighting before the last one (NULL for a key seen once). Set by the upsert that
+-- renews the window, so the merge can tell from the row it returns whether this sighting was within the
+-- window of the one before (a duplicate) or past it (new again), on any Postgres (RETURNING old is 18+).
 CREATE TABLE event_memory (
   memory_key    uuid PRIMARY KEY,
   last_seen_at  timestamptz NOT NULL,
-  loaded_at     timestamptz NOT NULL
+  loaded_at     timestamptz NOT NULL,
+  prev_seen_at  timestamptz
 );
 -- What the store remembers carries over: the same events stay duplicates, with the same windows. The day
 -- comes from the remembered event in `events` (every remembered key has one: an event is remembered in the
