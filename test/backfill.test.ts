@@ -4,14 +4,14 @@
  * rows (count and checksum), every partition was read once, and every workflow's history stayed bounded:
  * the partitions and the backfill itself continued as new.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeWorkflowBundle } from '../temporal/workflowBundle';
 import { backfillProgressQuery, backfillWorkflowId, partitionWorkflowId } from '../workflows/backfillDefinitions';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
-import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
+import { spawnWorker, type WorkerProcess, workerEnv } from './helpers/workerProcess';
 import { backfillInput, createEventSource, eventSpec, executions, runBackfill, sleep, sourceChecksum, STORE_CHECKSUM } from './helpers/backfill';
 
 const ROWS = 2_000_000;
@@ -34,14 +34,10 @@ it(`loads ${ROWS.toLocaleString('en')} rows over ${PARTITIONS} partitions exactl
   // One workflow bundle for every worker start, so a restart takes seconds.
   const bundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'tributary-bundle-')), 'workflows.js');
   await writeWorkflowBundle(bundle);
-  const env = {
-    DATABASE_URL: h.storeUrl,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_NAMESPACE: 'default',
-    TRIBUTARY_TASK_QUEUE: h.taskQueue,
+  const env = workerEnv(h, {
     TRIBUTARY_CONNECTION_WAREHOUSE: h.sourceUrl,
     TRIBUTARY_WORKFLOW_BUNDLE: bundle,
-  };
+  });
   const spec = eventSpec(uniqueId('bf'), 'events_src', 10_000);
   const backfillId = 'history';
   worker = await spawnWorker(env);

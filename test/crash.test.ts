@@ -3,11 +3,11 @@
  * started again each time. At the end the store holds exactly the source rows: count and checksum.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { RunRecord } from '../activities';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import { killRepeatedly } from './helpers/killLoop';
-import { spawnWorker, type WorkerProcess } from './helpers/workerProcess';
+import { spawnWorker, type WorkerProcess, workerEnv } from './helpers/workerProcess';
+import { sleep } from './helpers/wait';
 
 const ROWS = 200_000;
 const KILLS = 6;
@@ -20,7 +20,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The same canonical text per event on both sides, hashed in a fixed order. */
 const SOURCE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
@@ -43,13 +42,9 @@ it(`survives ${KILLS} SIGKILLs of the worker during a ${ROWS.toLocaleString('en'
   const expected = (await h.source.query(SOURCE_CHECKSUM)).rows[0];
   expect(expected.n).toBe(ROWS);
 
-  const env = {
-    DATABASE_URL: h.storeUrl,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_NAMESPACE: 'default',
-    TRIBUTARY_TASK_QUEUE: h.taskQueue,
+  const env = workerEnv(h, {
     TRIBUTARY_CONNECTION_WAREHOUSE: h.sourceUrl,
-  };
+  });
   const spec = {
     id: uniqueId('crash'), name: 'crash test', dataType: 'activity' as const,
     source: { connection: 'warehouse', table: 'events_src' },

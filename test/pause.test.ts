@@ -3,22 +3,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunRecord } from '../activities';
 import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+import { sleep, waitFor as waitForReading } from './helpers/wait';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('pause'); });
 afterAll(async () => { await h?.close(); });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
+const waitFor = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> =>
+  waitForReading(what, read, ok, timeoutMs, 50);
 
 it('pauses at the next batch boundary, holds still while paused, and completes after resume', async () => {
   await h.source.query(`CREATE TABLE people AS SELECT g AS id, 'p' || g || '@example.com' AS email, 'name ' || g AS name,

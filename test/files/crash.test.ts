@@ -9,11 +9,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { to as copyTo } from 'pg-copy-streams';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunRecord } from '../../activities';
 import { count, createHarness, type Harness, uniqueId } from '../helpers/harness';
 import { killRepeatedly } from '../helpers/killLoop';
-import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess';
+import { spawnWorker, type WorkerProcess, workerEnv } from '../helpers/workerProcess';
 import { tempDir } from './readFile';
 
 const ROWS = 500_000;
@@ -50,13 +50,9 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
   const expected = (await h.source.query(SOURCE_CHECKSUM)).rows[0];
   expect(expected.n).toBe(ROWS);
 
-  const env = {
-    DATABASE_URL: h.storeUrl,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_NAMESPACE: 'default',
-    TRIBUTARY_TASK_QUEUE: h.taskQueue,
+  const env = workerEnv(h, {
     TRIBUTARY_CONNECTION_FILES: pathToFileURL(dir).toString(),
-  };
+  });
   const spec = {
     id: uniqueId('filecrash'), name: 'file crash test', dataType: 'activity' as const,
     source: { connection: 'files', file: { path: 'events.csv', format: 'csv' as const } },

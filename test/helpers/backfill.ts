@@ -5,7 +5,9 @@ import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
 import { startBackfill } from '../../api/backfills';
 import type { BackfillInput } from '../../workflows/backfillDefinitions';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor as waitForReading } from './wait';
+
+export { sleep } from './wait';
 
 /**
  * `rows` events, one second apart in `at`, 100 rows per second of the cursor `updated_at` (so partition
@@ -62,12 +64,6 @@ export async function executions(client: Client, workflowId: string): Promise<st
   return statuses.sort();
 }
 
-export async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(everyMs);
-  }
-}
+/** waitFor with backfills' patience: two minutes by default. */
+export const waitFor = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000, everyMs = 200): Promise<T> =>
+  waitForReading(what, read, ok, timeoutMs, everyMs);

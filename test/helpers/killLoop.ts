@@ -4,8 +4,8 @@
  * the store (a killed worker cannot answer queries). Returns the committed rows at each kill.
  */
 import { spawnWorker, type WorkerProcess } from './workerProcess';
+import { sleep } from './wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function killRepeatedly(options: {
   /** The worker that is running now; `onRestart` is told each new one (to kill it at the end). */

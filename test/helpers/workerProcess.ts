@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -14,6 +15,20 @@ export interface WorkerProcess {
   /** Everything the worker printed, for failure messages. */
   output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * The environment of a worker process serving a test harness: its store, the shared Temporal dev server,
+ * its task queue, plus the test's own connections (TRIBUTARY_CONNECTION_*) and settings.
+ */
+export function workerEnv(h: { storeUrl: string; taskQueue: string }, extra: Record<string, string>): Record<string, string> {
+  return {
+    DATABASE_URL: h.storeUrl,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: 'default',
+    TRIBUTARY_TASK_QUEUE: h.taskQueue,
+    ...extra,
+  };
 }
 
 /** Spawn `node --import tsx worker.ts` with the given environment and wait until it polls. */
