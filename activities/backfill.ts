@@ -13,6 +13,7 @@ import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
 import { upsertImport } from '../connectors/store/imports';
+import { inTransaction } from '../connectors/store/transaction';
 
 export interface PlanBackfillInput {
   spec: ImportSpec;
@@ -72,9 +73,7 @@ export function backfillActivities(deps: ActivityDeps) {
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
       const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
-      const client = await deps.store.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query("INSERT INTO positions (import_id, stream) VALUES ($1, '') ON CONFLICT DO NOTHING", [spec.id]);
         // The incremental import's lock: a batch of it that is committing finishes first, and none starts
@@ -109,13 +108,7 @@ export function backfillActivities(deps: ActivityDeps) {
           );
           after = p.upper;
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       return planOf((await loadBackfill(deps.store, spec.id, backfillId))!, kind);
     } finally {
       await session.close();

@@ -8,6 +8,7 @@ import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
 import { upsertImport } from '../connectors/store/imports';
+import { inTransaction } from '../connectors/store/transaction';
 
 export interface BeginRunInput {
   spec: ImportSpec;
@@ -58,32 +59,24 @@ export function beginRunActivity(deps: ActivityDeps) {
       const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag));
       const stream = scope?.stream ?? '';
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
-      const client = await deps.store.connect();
-      try {
-        await client.query('BEGIN');
+      const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query(
           'INSERT INTO positions (import_id, stream, cursor_value, key_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
           [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],
         );
-        const inserted = await client.query(
+        return client.query(
           `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key)
            SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value FROM positions p WHERE p.import_id = $1 AND p.stream = $8
            ON CONFLICT (workflow_run_id) DO NOTHING
            RETURNING id`,
           [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream],
         );
-        await client.query('COMMIT');
-        const runId = inserted.rows[0]
-          ? Number(inserted.rows[0].id)
-          : Number((await deps.store.query('SELECT id FROM runs WHERE workflow_run_id = $1', [workflowRunId])).rows[0].id);
-        return { runId, upperBound, sourceKind: kind, nullCursorRows };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
+      const runId = inserted.rows[0]
+        ? Number(inserted.rows[0].id)
+        : Number((await deps.store.query('SELECT id FROM runs WHERE workflow_run_id = $1', [workflowRunId])).rows[0].id);
+      return { runId, upperBound, sourceKind: kind, nullCursorRows };
     } finally {
       await session.close();
     }

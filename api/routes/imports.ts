@@ -26,6 +26,7 @@ import { conflict, fieldError, notFound, problemSchema } from '../problems';
 import type { Schedule } from '../schedules';
 import { importCreateBody, importParams, importUpdateBody, importViewSchema } from '../schemas';
 import { importView } from '../views';
+import { inTransaction } from '../../connectors/store/transaction';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const runStarted = z.object({ importId: z.string(), workflowId: z.string().nullable() }).meta({ id: 'RunStarted' });
@@ -77,9 +78,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     }
     await checkAgainstSource(deps, spec);
     // The primary key settles a race between two creates of one id: the loser gets 409.
-    const client = await store.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(store, async (client) => {
       const ins = await client.query(
         `INSERT INTO imports (id, data_type, spec, schedule) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
         [spec.id, spec.dataType, spec, schedule ?? null],
@@ -94,13 +93,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
         if (schedule) throw fieldError(schedule.kind === 'cron' ? 'schedule.expression' : 'schedule', (err as Error).message);
         throw err;
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     if (runNow) await triggerRun(temporal, spec.id);
     return reply.code(201).send(await show(spec.id));
   });

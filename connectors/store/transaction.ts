@@ -1,0 +1,20 @@
+/**
+ * One store transaction on one pooled connection: committed when `fn` returns, rolled back when it
+ * throws (the error passes on), the connection released either way.
+ */
+import type pg from 'pg';
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
