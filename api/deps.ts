@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { DiscoveryConnector } from '../connectors/discovery';
 import type { ConnectionResolver, SourceConnector } from '../connectors/source';
+import type { TemporalDeadlines } from './temporalDeadline';
 
 export interface ApiDeps {
   store: pg.Pool;
@@ -17,6 +18,8 @@ export interface ApiDeps {
   discovery: Record<string, DiscoveryConnector>;
   /** How long a deleted import's data is kept before the purge (default 30 days). */
   defaultRetentionMs: number;
+  /** How long views and lifecycle actions wait for Temporal (default DEFAULT_DEADLINES: 3 s and 10 s). */
+  deadlines?: TemporalDeadlines;
 }
 
 export interface ApiOptions {

@@ -109,11 +109,23 @@ export const importViewSchema = z
     name: z.string(),
     dataType: z.string(),
     connection: z.string(),
-    /** active (runs on schedule or on demand), paused (no new run starts), deleted (awaiting purge). */
-    state: z.enum(['active', 'paused', 'deleted']),
-    paused: z.boolean(),
-    running: z.boolean(),
+    /**
+     * active (runs on schedule or on demand), paused (no new run starts), deleted (awaiting purge);
+     * null when Temporal did not answer (see `temporal`).
+     */
+    state: z.enum(['active', 'paused', 'deleted']).nullable(),
+    /** From the import's schedule in Temporal; null when Temporal did not answer. */
+    paused: z.boolean().nullable(),
+    /** Whether a run is going, from Temporal; null when Temporal did not answer. */
+    running: z.boolean().nullable(),
+    /**
+     * Whether the fields only Temporal knows (state, paused, running, nextRunAt, lastRun.progress) are in:
+     * `unavailable` when Temporal did not answer within the view deadline (3 s) or failed; those fields are
+     * then null and the rest is the store's.
+     */
+    temporal: z.enum(['available', 'unavailable']),
     schedule: scheduleSchema.nullable(),
+    /** The schedule's next time, from Temporal; null without a schedule, while paused, or when Temporal did not answer. */
     nextRunAt: isoTime.nullable(),
     lastRun: runSchema.nullable(),
     lastSuccessfulSyncAt: isoTime.nullable(),

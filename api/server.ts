@@ -20,6 +20,7 @@ import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { type App, buildApp } from './app';
 import type { ApiOptions } from './deps';
 import { parseDuration } from './durations';
+import { DEFAULT_DEADLINES, type TemporalDeadlines } from './temporalDeadline';
 
 export interface StartApiOptions extends ApiOptions {
   store: pg.Pool;
@@ -30,6 +31,8 @@ export interface StartApiOptions extends ApiOptions {
   port?: number;
   secretKey?: Buffer | null;
   defaultRetentionMs?: number;
+  /** How long views and lifecycle actions wait for Temporal; tests shorten them. */
+  deadlines?: Partial<TemporalDeadlines>;
 }
 
 export interface RunningApi {
@@ -51,6 +54,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       connectors: parts.connectors,
       discovery: parts.discovery,
       defaultRetentionMs: options.defaultRetentionMs ?? parseDuration(process.env.TRIBUTARY_PURGE_RETENTION ?? '30d'),
+      deadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
     },
     options,
   );

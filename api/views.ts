@@ -7,6 +7,7 @@ import { progressQuery } from '../workflows/definitions';
 import { runningWorkflows, scheduleState } from './lifecycle';
 import type { Schedule } from './schedules';
 import type { ImportView, RunView } from './schemas';
+import { beforeDeadline } from './temporalDeadline';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
@@ -49,16 +50,12 @@ function fileBytes(toKey: string | null, upperBound: string | null, status: stri
   return { bytesLoaded: status === 'succeeded' || status === 'partially_succeeded' ? Number(size) : Number(offset ?? 0), size: Number(size) };
 }
 
-/** The live progress of a running run, from its workflow; null if it cannot answer quickly. */
-export async function liveProgress(temporal: Client, workflowId: string): Promise<RunView['progress']> {
-  // A list of runs must not hang on a busy worker: answer without live progress after 3 s.
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), 3000); });
-  try {
-    return await Promise.race([askProgress(temporal, workflowId), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The live progress of a running run, from its workflow; null if it cannot answer by the deadline (a list
+ * of runs must not hang on a busy worker or a slow Temporal).
+ */
+export async function liveProgress(temporal: Client, workflowId: string, deadline: number): Promise<RunView['progress']> {
+  return beforeDeadline(temporal, deadline, () => askProgress(temporal, workflowId)).catch(() => null);
 }
 
 async function askProgress(temporal: Client, workflowId: string): Promise<RunView['progress']> {
@@ -88,29 +85,48 @@ async function askProgress(temporal: Client, workflowId: string): Promise<RunVie
   }
 }
 
-export async function importView(store: pg.Pool, temporal: Client, row: Record<string, any>): Promise<ImportView> {
-  const [last, lastOk, pos, state] = await Promise.all([
+/** The import's state in Temporal, as a view shows it. */
+interface LiveState {
+  paused: boolean;
+  running: boolean;
+  nextRunAt: Date | null;
+}
+
+export interface ViewOptions {
+  /** When Temporal's part must be in (ms since the epoch); the views of one list share it. */
+  deadline: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * One import as the API shows it: the store's row and runs, joined with its schedule and running runs in
+ * Temporal. Past the deadline (or on a Temporal error) the view still answers with what the store knows,
+ * `temporal: 'unavailable'` and the fields only Temporal knows (state, paused, running, nextRunAt, the
+ * last run's live progress) null.
+ */
+export async function importView(store: pg.Pool, temporal: Client, row: Record<string, any>, options: ViewOptions): Promise<ImportView> {
+  const [last, lastOk, pos, live] = await Promise.all([
     store.query('SELECT * FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [row.id]),
     store.query(
       `SELECT max(ended_at) AS at FROM runs WHERE import_id = $1 AND status IN ('succeeded', 'partially_succeeded')`,
       [row.id],
     ),
     store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [row.id]),
-    row.deleted_at ? null : scheduleState(temporal, row.id),
+    liveState(store, temporal, row, options),
   ]);
-  const running = state ? (await runningWorkflows(temporal, row.id, state, store)).length > 0 : false;
   const lastRun = last.rows[0] ? runView(last.rows[0]) : null;
-  if (lastRun?.status === 'running') lastRun.progress = await liveProgress(temporal, lastRun.workflowId);
+  if (lastRun?.status === 'running') lastRun.progress = live ? await liveProgress(temporal, lastRun.workflowId, options.deadline) : null;
   return {
     id: row.id,
     name: row.spec.name,
     dataType: row.data_type,
     connection: row.spec.source?.connection ?? '',
-    state: row.deleted_at ? 'deleted' : state?.paused ? 'paused' : 'active',
-    paused: state?.paused ?? false,
-    running,
+    state: row.deleted_at ? 'deleted' : !live ? null : live.paused ? 'paused' : 'active',
+    paused: live?.paused ?? null,
+    running: live?.running ?? null,
+    temporal: live ? 'available' : 'unavailable',
     schedule: (row.schedule as Schedule | null) ?? null,
-    nextRunAt: iso(state?.nextRunAt),
+    nextRunAt: iso(live?.nextRunAt),
     lastRun,
     lastSuccessfulSyncAt: iso(lastOk.rows[0]?.at),
     position: { cursor: pos.rows[0]?.cursor_value ?? null, key: pos.rows[0]?.key_value ?? null },
@@ -119,4 +135,20 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
     updatedAt: row.updated_at.toISOString(),
     purgeAfter: iso(row.purge_after),
   };
+}
+
+/** Paused, running and next run from Temporal; null when it did not answer by the deadline or failed. */
+async function liveState(store: pg.Pool, temporal: Client, row: Record<string, any>, options: ViewOptions): Promise<LiveState | null> {
+  // A deleted import has no schedule left, and its runs were stopped on delete.
+  if (row.deleted_at) return { paused: false, running: false, nextRunAt: null };
+  try {
+    return await beforeDeadline(temporal, options.deadline, async () => {
+      const state = await scheduleState(temporal, row.id);
+      const running = (await runningWorkflows(temporal, row.id, state, store)).length > 0;
+      return { paused: state.paused, running, nextRunAt: state.nextRunAt };
+    });
+  } catch (err) {
+    options.log?.warn({ err, importId: row.id }, 'import view without its Temporal state');
+    return null;
+  }
 }

@@ -3,7 +3,7 @@
  * schedule, pause, resume, run now, stop, full resync, delete (with a purge after the retention period).
  */
 import { ScheduleAlreadyRunning } from '@temporalio/client';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
@@ -25,7 +25,9 @@ import { checkAgainstSource } from '../mappingCheck';
 import { conflict, fieldError, notFound, problemSchema } from '../problems';
 import type { Schedule } from '../schedules';
 import { importCreateBody, importParams, importUpdateBody, importViewSchema } from '../schemas';
-import { importView } from '../views';
+import { mapBounded } from '../mapBounded';
+import { DEFAULT_DEADLINES, readForAction } from '../temporalDeadline';
+import { importView, type ViewOptions } from '../views';
 import { inTransaction } from '../../connectors/store/transaction';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
@@ -43,6 +45,10 @@ const deleteQuery = z.object({
 export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const { store, temporal, taskQueue } = deps;
+  const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
+  /** Temporal's answers a lifecycle action acts on: 503 when Temporal is out of reach, before anything changed. */
+  const readTemporal = <T>(fn: () => Promise<T>): Promise<T> => readForAction(temporal, deadlines, fn);
+  const viewOptions = (log: FastifyBaseLogger): ViewOptions => ({ deadline: Date.now() + deadlines.viewMs, log });
 
   async function load(id: string, options: { live?: boolean } = { live: true }): Promise<Record<string, any>> {
     const res = await store.query('SELECT * FROM imports WHERE id = $1', [id]);
@@ -54,13 +60,14 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
 
   /** Imports started from the CLI before the API knew them have no schedule yet: give them one. */
   async function ensureSchedule(row: Record<string, any>): Promise<void> {
-    if ((await scheduleState(temporal, row.id)).exists) return;
+    if ((await readTemporal(() => scheduleState(temporal, row.id))).exists) return;
     await createSchedule(temporal, taskQueue, row.spec as ImportSpec, (row.schedule as Schedule | null) ?? null).catch((err) => {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     });
   }
 
-  const show = async (id: string) => importView(store, temporal, (await store.query('SELECT * FROM imports WHERE id = $1', [id])).rows[0]);
+  const show = async (id: string, log: FastifyBaseLogger) =>
+    importView(store, temporal, (await store.query('SELECT * FROM imports WHERE id = $1', [id])).rows[0], viewOptions(log));
 
   app.post('/imports', {
     schema: {
@@ -95,7 +102,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       }
     });
     if (runNow) await triggerRun(temporal, spec.id);
-    return reply.code(201).send(await show(spec.id));
+    return reply.code(201).send(await show(spec.id, req.log));
   });
 
   app.get('/imports', {
@@ -110,17 +117,15 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       `SELECT * FROM imports WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`,
       [req.query.includeDeleted],
     );
-    // Each view asks Temporal for its schedule; a few at a time keeps a long list from flooding it.
-    const items = [];
-    for (let i = 0; i < rows.rows.length; i += 8) {
-      items.push(...(await Promise.all(rows.rows.slice(i, i + 8).map((r) => importView(store, temporal, r)))));
-    }
-    return { items };
+    // Each view asks Temporal for its schedule, 8 at a time so a long list neither floods Temporal nor
+    // waits for one view after another; all share one deadline, so a slow Temporal costs the list that once.
+    const options = viewOptions(req.log);
+    return { items: await mapBounded(rows.rows, 8, (r) => importView(store, temporal, r, options)) };
   });
 
   app.get('/imports/:id', {
     schema: { tags: ['imports'], summary: 'Get an import', params: importParams, response: { 200: importViewSchema, ...errors } },
-  }, async (req) => importView(store, temporal, await load(req.params.id, { live: false })));
+  }, async (req) => importView(store, temporal, await load(req.params.id, { live: false }), viewOptions(req.log)));
 
   app.patch('/imports/:id', {
     schema: { tags: ['imports'], summary: 'Rename an import or change its schedule', params: importParams, body: importUpdateBody, response: { 200: importViewSchema, ...errors } },
@@ -136,7 +141,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       throw err;
     }
     await store.query('UPDATE imports SET spec = $2, schedule = $3, updated_at = now() WHERE id = $1', [row.id, spec, schedule]);
-    return show(row.id);
+    return show(row.id, req.log);
   });
 
   app.post('/imports/:id/pause', {
@@ -145,7 +150,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const row = await load(req.params.id);
     await ensureSchedule(row);
     await pauseImport(temporal, row.id, `paused through the API by key ${req.apiKey?.name ?? '?'}`, store);
-    return show(row.id);
+    return show(row.id, req.log);
   });
 
   app.post('/imports/:id/resume', {
@@ -154,7 +159,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const row = await load(req.params.id);
     await ensureSchedule(row);
     await resumeImport(temporal, row.id, `resumed through the API by key ${req.apiKey?.name ?? '?'}`, store);
-    return show(row.id);
+    return show(row.id, req.log);
   });
 
   app.post('/imports/:id/run', {
@@ -162,9 +167,11 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }, async (req, reply) => {
     const row = await load(req.params.id);
     await ensureSchedule(row);
-    const state = await scheduleState(temporal, row.id);
+    const { state, running } = await readTemporal(async () => {
+      const state = await scheduleState(temporal, row.id);
+      return { state, running: await runningWorkflows(temporal, row.id, state, store) };
+    });
     if (state.paused) throw conflict(`import ${row.id} is paused; resume it first`);
-    const running = await runningWorkflows(temporal, row.id, state, store);
     if (running.length > 0) throw conflict(`import ${row.id} is already running (${running.join(', ')})`);
     return reply.code(202).send({ importId: row.id, workflowId: await triggerRun(temporal, row.id) });
   });
@@ -176,10 +183,10 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     },
   }, async (req) => {
     const row = await load(req.params.id);
-    const running = await runningWorkflows(temporal, row.id, undefined, store);
+    const running = await readTemporal(() => runningWorkflows(temporal, row.id, undefined, store));
     if (running.length === 0) throw conflict(`import ${row.id} has no run to stop`);
     await stopRuns(temporal, running);
-    return show(row.id);
+    return show(row.id, req.log);
   });
 
   app.post('/imports/:id/resync', {
@@ -190,7 +197,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     },
   }, async (req) => {
     const row = await load(req.params.id);
-    const running = await runningWorkflows(temporal, row.id, undefined, store);
+    const running = await readTemporal(() => runningWorkflows(temporal, row.id, undefined, store));
     if (running.length > 0) throw conflict(`import ${row.id} is running; stop it before a full resync`);
     // Under the position lock, so a batch that is committing finishes first.
     await store.query("UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = ''", [row.id]);
@@ -198,7 +205,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       await ensureSchedule(row);
       await triggerRun(temporal, row.id);
     }
-    return show(row.id);
+    return show(row.id, req.log);
   });
 
   app.delete('/imports/:id', {
@@ -216,7 +223,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const row = await load(req.params.id, { live: false });
     const q = req.query;
     if (!row.deleted_at) {
-      const running = await runningWorkflows(temporal, row.id, undefined, store);
+      const running = await readTemporal(() => runningWorkflows(temporal, row.id, undefined, store));
       if (running.length > 0 && !q.stop) throw conflict(`import ${row.id} is running; stop it first or delete with ?stop=true`);
       // The schedule goes first, so nothing new starts while the running runs are stopped.
       await deleteSchedule(temporal, row.id);

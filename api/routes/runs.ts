@@ -10,6 +10,7 @@ import { importId } from '../../spec/importSpec';
 import type { ApiDeps } from '../deps';
 import { notFound, problemSchema } from '../problems';
 import { pageQuery, runSchema } from '../schemas';
+import { DEFAULT_DEADLINES } from '../temporalDeadline';
 import { liveProgress, runView } from '../views';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
@@ -38,6 +39,7 @@ function csvField(v: unknown): string {
 export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const { store, temporal } = deps;
+  const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
 
   async function findRun(id: string, runId: number) {
     const res = await store.query('SELECT * FROM runs WHERE id = $1 AND import_id = $2', [runId, id]);
@@ -60,7 +62,8 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
       [req.params.id, before ?? null, limit],
     );
     const items = res.rows.map(runView);
-    await Promise.all(items.filter((r) => r.status === 'running').map(async (r) => { r.progress = await liveProgress(temporal, r.workflowId); }));
+    const deadline = Date.now() + deadlines.viewMs;
+    await Promise.all(items.filter((r) => r.status === 'running').map(async (r) => { r.progress = await liveProgress(temporal, r.workflowId, deadline); }));
     return { items, nextBefore: items.length === limit ? items[items.length - 1]!.runId : null };
   });
 
@@ -68,7 +71,7 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
     schema: { tags: ['runs'], summary: 'One run; while it runs, its live progress', params: runParams, response: { 200: runSchema, ...errors } },
   }, async (req) => {
     const run = runView(await findRun(req.params.id, req.params.runId));
-    if (run.status === 'running') run.progress = await liveProgress(temporal, run.workflowId);
+    if (run.status === 'running') run.progress = await liveProgress(temporal, run.workflowId, Date.now() + deadlines.viewMs);
     return run;
   });
 
