@@ -103,4 +103,9 @@ export class BatchUsers {
     this.seen.add(user);
     return true;
   }
+
+  /** The users staged since the last start-again (all of the batch's, unless it passed `max`). */
+  staged(): Iterable<string> {
+    return this.seen;
+  }
 }

@@ -2,11 +2,14 @@
 import type pg from 'pg';
 import type { ConnectionResolver, SourceConnector, SourceSession } from '../connectors/source';
 import { ConfigurationError } from '../connectors/source';
+import type { KnownUsers } from './knownUsers';
 
 export interface ActivityDeps {
   store: pg.Pool;
   resolveConnection: ConnectionResolver;
   connectors: Record<string, SourceConnector>;
+  /** Identifiers the store is known to hold, shared by the worker's batches (default: one per activity set). */
+  knownUsers?: KnownUsers;
   /** Opens webhook secrets; defaults to TRIBUTARY_SECRET_KEY from the environment. */
   secretKey?: Buffer | null;
 }

@@ -17,9 +17,10 @@ import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
 import { type Position, sourceRowError } from '../connectors/source';
 import { type ActivityDeps, openSource } from './deps';
 import { relationOf } from './extract';
-import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';
+import { compileMapping, copyField, userScopeOf, type MapResult, type RowError } from './mapValidate';
 import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from './chunkBuffers';
 import { BatchDedup, BatchUsers } from './dedup';
+import { KnownUsers } from './knownUsers';
 import { type RunRecord, runRecordOf } from './finishRun';
 
 export interface ImportBatchInput {
@@ -94,6 +95,8 @@ async function insertErrors(client: pg.PoolClient, runId: number, importId: stri
 }
 
 export function importBatchActivity(deps: ActivityDeps) {
+  // The worker's memory of identifiers the store holds, shared by its batches (events imports).
+  const knownUsers = deps.knownUsers ?? new KnownUsers();
   return async function importBatch({ importId, runId, upperBound, maxRows }: ImportBatchInput): Promise<BatchResult> {
     const client = await deps.store.connect();
     let committed = false;
@@ -124,7 +127,9 @@ export function importBatchActivity(deps: ActivityDeps) {
       const after: Position | null =
         pos.rows[0].cursor_value === null ? null : { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
       const users = new BatchUsers();
-      const mapping = compileMapping(spec, { firstUse: (user) => users.firstUse(user) });
+      const usersEpoch = spec.dataType === 'activity' ? await knownUsers.check(client) : null;
+      const scope = userScopeOf(spec);
+      const mapping = compileMapping(spec, { firstUse: (user) => !knownUsers.has(scope, user) && users.firstUse(user) });
       const loader = loaders[spec.dataType];
       // The merges sort and hash a chunk at a time: keep that in memory.
       await client.query("SET LOCAL work_mem = '64MB'");
@@ -249,6 +254,8 @@ export function importBatchActivity(deps: ActivityDeps) {
       );
       await client.query('COMMIT');
       committed = true;
+      // Committed: every user staged in this batch is in the store.
+      if (spec.dataType === 'activity') knownUsers.addAll(scope, users.staged(), usersEpoch);
       return { rows, done: rows < limit, position, run: runRecordOf(run.rows[0]) };
     } finally {
       // Whatever the store is still doing ends first (its COPY data is always complete, so it does end).

@@ -57,7 +57,11 @@ const fail = (column: string | null, value: string | null, reason: string): MapR
 const hasNul = (s: string): boolean => s.includes('\u0000');
 
 type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
-type UserStep = { ok: true; value: string; raw: string } | { ok: false; err: MapResult };
+/**
+ * value: `id_type<TAB>id_value` escaped for COPY; raw: `id_type<US>id_value`; key: the user within the
+ * scope of userScopeOf (the bare value when the id type is a constant: a flat string, cheap to hash).
+ */
+type UserStep = { ok: true; value: string; raw: string; key: string } | { ok: false; err: MapResult };
 
 /**
  * The event's key in the dedup memory: the user folded into the event's dedup key, so the memory is one
@@ -107,8 +111,9 @@ function daysFromCivil(year: number, m: number, d: number): number {
 
 export interface MappingHooks {
   /**
-   * Events: whether this is the batch's first staged row for the user (true when unsure). Only first
-   * rows are checked against the identities index, so a user with many events in a batch costs one lookup.
+   * Events: whether the user must be staged, to be checked against the identities index (true when
+   * unsure): only on its first row in the batch, and not at all when the store is known to hold it.
+   * `user` is unique within the scope of userScopeOf(spec).
    */
   firstUse?(user: string): boolean;
 }
@@ -157,7 +162,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
       const id = ident(raw);
       if (!id.ok) return { ok: false, err: fail(column, raw, id.reason) };
       if (hasNul(id.value)) return { ok: false, err: fail(column, raw, 'identifier contains a NUL character') };
-      return { ok: true, value: prefix + copyField(id.value), raw: rawPrefix + id.value };
+      const rawUser = rawPrefix + id.value;
+      return { ok: true, value: prefix + copyField(id.value), raw: rawUser, key: constantRaw === null ? rawUser : id.value };
     };
   };
   /** Properties rendered as canonical JSON: keys sorted once here, values typed per row. */
@@ -244,7 +250,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         return {
           ok: true,
           dedup: memoryKey,
-          text: `${seq}\t${firstUse(a.value) ? a.value : '\\N\t\\N'}\t${memoryKey}\n`,
+          text: `${seq}\t${firstUse(a.key) ? a.value : '\\N\t\\N'}\t${memoryKey}\n`,
           row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
         };
       };
@@ -317,6 +323,15 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
     }
   }
   return { columns, cursorIndex: idx(spec.cursor.column), keyIndex: idx(spec.cursor.key), map };
+}
+
+/** The userScope of mappings whose id type comes from a column: their users' keys carry the type. */
+export const MIXED_ID_TYPES = '\u001f';
+
+/** The scope users' keys are unique in: the constant id type, or MIXED_ID_TYPES. */
+export function userScopeOf(spec: ImportSpec): string {
+  const idType = 'idType' in spec.mapping ? spec.mapping.idType : null;
+  return idType && 'value' in idType ? idType.value.trim() : MIXED_ID_TYPES;
 }
 
 const EMPTY_OBJECT: Step<string> = Object.freeze({ ok: true, value: '{}' });

@@ -61,6 +61,10 @@ export function purgeImportActivity(deps: ActivityDeps) {
       }
       // The position row is every batch's lock: holding it means no batch of this import is mid-commit.
       await client.query('SELECT 1 FROM positions WHERE import_id = $1 FOR UPDATE', [importId]);
+      // Identifiers may go: move the identities epoch now (migration 052), before taking any row this
+      // purge deletes. The update waits for the batches that read the epoch; a batch that took one of those
+      // rows first and then waited for this purge would otherwise be a deadlock.
+      await client.query("UPDATE store_epochs SET epoch = epoch + 1 WHERE name = 'identities'");
       const removed: Record<string, number> = {};
       for (const [table, sql] of STEPS) {
         removed[table] = (await client.query(sql, [importId])).rowCount ?? 0;

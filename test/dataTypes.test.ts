@@ -130,6 +130,43 @@ describe('activity', () => {
     expect(purged.removed).toMatchObject({ event_dedup: 5, events: 6 });
     expect(await count(h.store, 'SELECT count(*) FROM event_dedup WHERE memory_key = ANY($1::uuid[])', [keys])).toBe(0);
   });
+
+  it('creates users again that were purged after the worker remembered them (the identities epoch)', async () => {
+    // The worker remembers across batches which users the store holds, and stages only the others. A purge
+    // removes identifiers and moves the store's epoch, so the next batch forgets and creates them again.
+    await h.source.query('CREATE TABLE acts_known (id int PRIMARY KEY, uid text, kind text, at text, updated_at timestamptz)');
+    await h.source.query(`INSERT INTO acts_known
+      SELECT g, 'known_' || (g % 3), 'view', '2026-01-01T10:00:00.00000' || g || 'Z', '2026-01-01' FROM generate_series(1, 6) g`);
+    const spec = {
+      ...base(uniqueId('acts-known'), 'acts_known'),
+      dataType: 'activity' as const,
+      batchSize: 2,
+      mapping: { userId: { column: 'uid' }, eventType: { column: 'kind' }, timestamp: { column: 'at' }, properties: [] },
+    };
+    const epoch = async () => count(h.store, "SELECT epoch FROM store_epochs WHERE name = 'identities'");
+    const first = await h.runImport(spec);
+    expect(first).toMatchObject({ status: 'succeeded', rowsRead: 6, created: 6, profilesCreated: 3, batches: 3 });
+    const before = await epoch();
+    await h.store.query('UPDATE imports SET deleted_at = now() WHERE id = $1', [spec.id]);
+    const purged = await purgeImportActivity({ store: h.store } as unknown as ActivityDeps)({ importId: spec.id });
+    expect(purged.removed).toMatchObject({ identities: 3, events: 6 });
+    expect(await epoch()).toBeGreaterThan(before);
+
+    // The same worker, the same users, in batches of two: each user is created again, once.
+    const spec2 = { ...spec, id: uniqueId('acts-known2') };
+    const again = await h.runImport(spec2);
+    expect(again).toMatchObject({ status: 'succeeded', rowsRead: 6, created: 6, duplicates: 0, profilesCreated: 3 });
+    expect(await count(h.store, "SELECT count(*) FROM identities WHERE id_value LIKE 'known\\_%'")).toBe(3);
+
+    // Any other removal moves the epoch too (a trigger on identities).
+    const beforeDelete = await epoch();
+    await h.store.query("DELETE FROM identities WHERE id_value = 'known_1'");
+    expect(await epoch()).toBe(beforeDelete + 1);
+    await h.source.query(`INSERT INTO acts_known VALUES (7, 'known_1', 'view', '2026-01-02T00:00:00Z', '2026-01-02')`);
+    const third = await h.runImport(spec2);
+    expect(third).toMatchObject({ status: 'succeeded', rowsRead: 1, created: 1, profilesCreated: 1 });
+    expect(await count(h.store, "SELECT count(*) FROM identities WHERE id_value = 'known_1'")).toBe(1);
+  });
 });
 
 describe('the dedup memory key', () => {
