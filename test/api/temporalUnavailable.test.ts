@@ -155,4 +155,11 @@ it('over the live Temporal, the same import is shown with its Temporal state, un
   expect(r.body).toMatchObject({ temporal: 'available', state: 'active', paused: false, running: false, nextRunAt: expect.any(String) });
   const list = await t.req('GET', '/imports');
   expect(list.body.items.find((v: any) => v.id === importId)).toMatchObject({ temporal: 'available', state: 'active' });
+  // The OpenAPI document says so too.
+  const doc = await t.req('GET', '/openapi.json', { token: null });
+  const props = doc.body.components.schemas.Import.properties;
+  expect(props.temporal.enum).toEqual(['available', 'unavailable']);
+  expect(JSON.stringify(props.running)).toContain('null');
+  expect(JSON.stringify(props.paused)).toContain('null');
+  expect(doc.body.components.schemas.Import.required).toContain('temporal');
 });
