@@ -133,6 +133,16 @@ describe.each([
     expect(r.ms).toBeLessThan(2 * VIEW_MS + 1500);
   });
 
+  it('GET /health answers 503 by the deadline, naming Temporal, the store ok', async () => {
+    const started = Date.now();
+    const res = await fetch(`${api.url}/health`);
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(503);
+    expect(body).toMatchObject({ status: 'degraded', store: 'ok' });
+    expect(body.temporal).toMatch(/^unavailable: /);
+    expect(Date.now() - started).toBeLessThan(VIEW_MS + 4000);
+  });
+
   it.each([
     ['POST', 'pause'], ['POST', 'resume'], ['POST', 'run'], ['POST', 'stop'], ['POST', 'resync'], ['DELETE', ''],
   ])('%s /imports/:id/%s answers 503 naming Temporal, and changes nothing', async (method, action) => {
