@@ -18,8 +18,8 @@ export interface ApiDeps {
   discovery: Record<string, DiscoveryConnector>;
   /** How long a deleted import's data is kept before the purge (default 30 days). */
   defaultRetentionMs: number;
-  /** How long views and lifecycle actions wait for Temporal (default DEFAULT_DEADLINES: 3 s and 10 s). */
-  deadlines?: TemporalDeadlines;
+  /** How long views and lifecycle actions wait for Temporal (startApi: DEFAULT_DEADLINES, 3 s and 10 s, unless told). */
+  deadlines: TemporalDeadlines;
 }
 
 export interface ApiOptions {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import { beforeDeadline, DEFAULT_DEADLINES } from '../temporalDeadline';
+import { beforeDeadline } from '../temporalDeadline';
 
 const healthSchema = z.object({ status: z.enum(['ok', 'degraded']), store: z.string(), temporal: z.string() });
 
@@ -24,7 +24,7 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     const [store, temporal] = await Promise.all([
       probe(() => deps.store.query('SELECT 1')),
       // A load balancer's probe must not hang on a Temporal that accepts connections but does not answer.
-      probe(() => beforeDeadline(deps.temporal, Date.now() + (deps.deadlines ?? DEFAULT_DEADLINES).viewMs,
+      probe(() => beforeDeadline(deps.temporal, Date.now() + deps.deadlines.viewMs,
         () => deps.temporal.workflowService.getSystemInfo({}))),
     ]);
     const ok = store === 'ok' && temporal === 'ok';

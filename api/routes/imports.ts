@@ -26,7 +26,7 @@ import { conflict, fieldError, notFound, problemSchema } from '../problems';
 import type { Schedule } from '../schedules';
 import { importCreateBody, importParams, importUpdateBody, importViewSchema } from '../schemas';
 import { mapBounded } from '../mapBounded';
-import { DEFAULT_DEADLINES, readForAction } from '../temporalDeadline';
+import { readForAction } from '../temporalDeadline';
 import { importView, type ViewOptions } from '../views';
 import { inTransaction } from '../../connectors/store/transaction';
 
@@ -45,7 +45,7 @@ const deleteQuery = z.object({
 export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const { store, temporal, taskQueue } = deps;
-  const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
+  const { deadlines } = deps;
   /** Temporal's answers a lifecycle action acts on: 503 when Temporal is out of reach, before anything changed. */
   const readTemporal = <T>(fn: () => Promise<T>): Promise<T> => readForAction(temporal, deadlines, fn);
   const viewOptions = (log: FastifyBaseLogger): ViewOptions => ({ deadline: Date.now() + deadlines.viewMs, log });

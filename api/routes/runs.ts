@@ -10,7 +10,6 @@ import { importId } from '../../spec/importSpec';
 import type { ApiDeps } from '../deps';
 import { notFound, problemSchema } from '../problems';
 import { pageQuery, runSchema } from '../schemas';
-import { DEFAULT_DEADLINES } from '../temporalDeadline';
 import { liveProgress, runView } from '../views';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
@@ -39,7 +38,7 @@ function csvField(v: unknown): string {
 export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const { store, temporal } = deps;
-  const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
+  const { deadlines } = deps;
 
   async function findRun(id: string, runId: number) {
     const res = await store.query('SELECT * FROM runs WHERE id = $1 AND import_id = $2', [runId, id]);
