@@ -15,7 +15,7 @@
 import type pg from 'pg';
 
 export class KnownUsers {
-  /** Per scope: the import's constant id type, or '' for keys that carry their own type. */
+  /** Per scope (userScopeOf): the import's constant id type, or MIXED_ID_TYPES for keys that carry their own type. */
   private scopes = new Map<string, Set<string>>();
   private size = 0;
   private epoch: string | null = null;

@@ -325,7 +325,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
   return { columns, cursorIndex: idx(spec.cursor.column), keyIndex: idx(spec.cursor.key), map };
 }
 
-/** The userScope of mappings whose id type comes from a column: their users' keys carry the type. */
+/** The scope (userScopeOf) of mappings whose id type comes from a column: their users' keys carry the type. */
 export const MIXED_ID_TYPES = '\u001f';
 
 /** The scope users' keys are unique in: the constant id type, or MIXED_ID_TYPES. */
