@@ -166,8 +166,11 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
       return { ok: true, value: prefix + copyField(id.value), raw: rawUser, key: constantRaw === null ? rawUser : id.value };
     };
   };
-  /** Properties rendered as canonical JSON: keys sorted once here, values typed per row. */
-  const props = (list: PropertyMapping[]): ((row: (string | null)[]) => Step<string>) => {
+  /**
+   * Properties rendered as canonical JSON: keys sorted once here, values typed per row. `key`: the text
+   * the event's dedup key is computed from, when a JSON value's differs from what is stored (JsonResult).
+   */
+  const props = (list: PropertyMapping[]): ((row: (string | null)[]) => Step<string> & { key?: string }) => {
     const sorted = list
       .map((p) => ({ ...p, key: p.property ?? p.column, i: idx(p.column) }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -176,10 +179,13 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
     return (row) => {
       if (n === 0) return EMPTY_OBJECT;
       let json = '';
+      // Only built once a value's key text differs from its stored text (rare).
+      let key: string | null = null;
       for (let k = 0; k < n; k++) {
         const p = sorted[k]!;
         const raw = row[p.i] ?? null;
         let value: string;
+        let valueKey: string | undefined;
         if (raw === null) {
           value = 'null';
         } else {
@@ -190,11 +196,14 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
             const r = toJson(raw, p.type, p.format, tz);
             if (!r.ok) return { ok: false, err: fail(p.column, raw, r.reason) };
             value = r.json;
+            valueKey = r.key;
           }
         }
+        if (valueKey !== undefined && key === null) key = json;
         json += prefixes[k]! + value;
+        if (key !== null) key += prefixes[k]! + (valueKey ?? value);
       }
-      return { ok: true, value: `${json}}` };
+      return key === null ? { ok: true, value: `${json}}` } : { ok: true, value: `${json}}`, key: `${key}}` };
     };
   };
   const bool = (column: string | undefined): ((row: (string | null)[]) => Step<boolean>) => {
@@ -244,7 +253,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         if (!b.ok) return b.err;
         // Same user, event type, microsecond timestamp and typed properties: the same event (brief §3).
         // The key's input must never change: the store remembers keys across runs and versions.
-        const key = hash('md5', `${e.value}\u001f${at}\u001f${b.value}`, 'hex');
+        const key = hash('md5', `${e.value}\u001f${at}\u001f${b.key ?? b.value}`, 'hex');
         const memoryKey = userEventKey(a.raw, key, at);
         // The user is staged only on its first row (to create unseen identifiers); the rest stage NULLs.
         return {

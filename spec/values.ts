@@ -1,13 +1,21 @@
 /**
  * Typed values (brief §2): each mapped column declares a type, and a value of the wrong type is a row
  * error, never a silent coercion. Values are rendered straight to canonical JSON text, so numbers keep
- * every digit (Postgres jsonb stores them as numeric) and `1` and `"1"` stay different.
+ * every digit (Postgres jsonb stores them as numeric; inside JSON documents too: canonicalJson.ts) and `1` and
+ * `"1"` stay different.
  */
 import type { ValueType } from './importSpec';
 import { parseDate, timestampText } from './timestamps';
+import { canonicalJsonText, NumberRangeError } from './canonicalJson';
+import { fitsStoreNumeric } from './decimalText';
 
-export type JsonResult = { ok: true; json: string } | { ok: false; reason: string };
+/**
+ * key: the text the dedup key is computed from, when it is not `json` (a JSON document holding a number
+ * earlier versions could not render exactly: see canonicalJsonText).
+ */
+export type JsonResult = { ok: true; json: string; key?: string } | { ok: false; reason: string };
 
+const OUT_OF_RANGE = "number out of the store's range (at most 131,072 digits before the point, 16,383 after)";
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const TRUE = new Set(['true', 't', '1', 'yes', 'y']);
 const FALSE = new Set(['false', 'f', '0', 'no', 'n']);
@@ -26,6 +34,7 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
     case 'number': {
       const s = raw.trim();
       if (!NUMBER.test(s)) return { ok: false, reason: `expected a number, got "${clip(raw)}"` };
+      if (!fitsStoreNumeric(s)) return { ok: false, reason: `${OUT_OF_RANGE}, got "${clip(raw)}"` };
       return { ok: true, json: s };
     }
     case 'boolean': {
@@ -49,41 +58,14 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
     }
     case 'json': {
       try {
-        return { ok: true, json: canonicalJson(JSON.parse(raw)) };
-      } catch {
+        const c = canonicalJsonText(raw);
+        return c.key === c.json ? { ok: true, json: c.json } : { ok: true, json: c.json, key: c.key };
+      } catch (err) {
+        if (err instanceof NumberRangeError) return { ok: false, reason: `JSON holds a ${OUT_OF_RANGE}: ${clip(err.text, 40)}` };
         return { ok: false, reason: `expected JSON, got "${clip(raw)}"` };
       }
     }
   }
-}
-
-/** Object keys as JSON strings, cached: the same few keys come back row after row. */
-const quotedKeys = new Map<string, string>();
-function quotedKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (quotedKeys.size < 10_000 && k.length <= 64) quotedKeys.set(k, q);
-  }
-  return q;
-}
-
-/** JSON with object keys sorted, so that equal values have equal text. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += i === 0 ? canonicalJson(v[i]) : `,${canonicalJson(v[i])}`;
-    return `${out}]`;
-  }
-  const keys = Object.keys(v);
-  if (keys.length > 1) keys.sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    out += `${i === 0 ? '' : ','}${quotedKey(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`;
-  }
-  return `${out}}`;
 }
 
 export const clip = (s: string, n = 200): string => (s.length > n ? `${s.slice(0, n)}…` : s);

@@ -4,6 +4,8 @@ import { count, createHarness, type Harness, uniqueId } from './helpers/harness'
 import type { ActivityDeps } from '../activities/deps';
 import { purgeImportActivity } from '../activities/purge';
 import { userEventKey } from '../activities/mapValidate';
+import { createHash } from 'node:crypto';
+import { legacyCanonicalJson } from '../spec/canonicalJson';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('types'); });
@@ -166,6 +168,45 @@ describe('activity', () => {
     const third = await h.runImport(spec2);
     expect(third).toMatchObject({ status: 'succeeded', rowsRead: 1, created: 1, profilesCreated: 1 });
     expect(await count(h.store, "SELECT count(*) FROM identities WHERE id_value = 'known_1'")).toBe(1);
+  });
+});
+
+describe('JSON properties', () => {
+  it('keep every digit of their numbers; a number the store cannot hold is a row error; the dedup key is unchanged', async () => {
+    await h.source.query(`CREATE TABLE json_acts (id int PRIMARY KEY, uid text, at timestamptz, ctx text, updated_at timestamptz)`);
+    const exact = '{"order_id": 12345678901234567890, "ratio": 0.1000000000000000055511151231257827, "tiny": 1e-400, "n": 1.50}';
+    await h.source.query(`INSERT INTO json_acts VALUES
+      (1, 'j1', '2026-01-01T10:00:00Z', $1, '2026-01-01'),
+      (2, 'j1', '2026-01-01T10:00:00Z', '{ "n":1.5, "tiny":1E-400,"ratio":1.000000000000000055511151231257827e-1,"order_id":12345678901234567890 }', '2026-01-01'),
+      (3, 'j1', '2026-01-01T10:00:00Z', '{"big": 1e131072}', '2026-01-01'),
+      (4, 'j1', '2026-01-01T10:00:00Z', '{"order_id": 12345678901234567891}', '2026-01-01')`, [exact]);
+    const spec = {
+      ...base(uniqueId('json'), 'json_acts'),
+      dataType: 'activity' as const,
+      mapping: {
+        userId: { column: 'uid' }, eventType: { value: 'order' }, timestamp: { column: 'at' },
+        properties: [{ column: 'ctx', type: 'json' as const }],
+      },
+    };
+    const run = await h.runImport(spec);
+    // Row 2 is row 1 written differently (key order, spacing, notation): a duplicate.
+    expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 4, created: 2, duplicates: 1, rejected: 1 });
+    const ev = await h.store.query(`SELECT properties::text AS p, dedup_key::text AS k FROM events WHERE import_id = $1 ORDER BY properties::text`, [spec.id]);
+    // jsonb holds the numbers as numeric: every digit, as the worker rendered them.
+    expect(ev.rows.map((r) => r.p)).toEqual([
+      '{"ctx": {"n": 1.5, "tiny": 1e-400, "ratio": 0.1000000000000000055511151231257827, "order_id": 12345678901234567890}}'
+        .replace('1e-400', `0.${'0'.repeat(399)}1`),
+      '{"ctx": {"order_id": 12345678901234567891}}',
+    ]);
+    // The dedup key is computed from the rendering earlier versions used (numbers through doubles), so
+    // events they loaded are still known: row 1's key is that of its legacy text.
+    const legacy = legacyCanonicalJson({ ctx: JSON.parse(exact) });
+    expect(legacy).toBe('{"ctx":{"n":1.5,"order_id":12345678901234567000,"ratio":0.1,"tiny":0}}');
+    const expectedKey = createHash('md5').update(`order\u001f2026-01-01T10:00:00.000000Z\u001f${legacy}`).digest('hex');
+    expect(ev.rows[0].k.replaceAll('-', '')).toBe(expectedKey);
+    const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1', [run.runId]);
+    expect(errors.rows).toEqual([{ source_key: '3', column_name: 'ctx',
+      reason: "JSON holds a number out of the store's range (at most 131,072 digits before the point, 16,383 after): 1e131072" }]);
   });
 });
 
