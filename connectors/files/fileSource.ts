@@ -24,7 +24,7 @@ import { headerNames, columnName } from './columnNames';
 import { chunkDecoder, detectDecoding, InvalidTextError, type TextDecoding } from './decoding';
 import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
-import { openParquet, parquetValueText } from './formats/parquet';
+import { openParquet } from './formats/parquet';
 import { XmlRecords, type XmlRecord } from './formats/xml';
 import { openTransport } from './transports/open';
 import type { FileInfo, Transport } from './transports/transport';
@@ -208,7 +208,7 @@ export function fileSession(transport: Transport): SourceSession {
         const objects = await pq.rows(next, end, wanted);
         const rows: Row[] = objects.map((o, i) => {
           const n = next + i + 1;
-          return columns.map((c) => (c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : parquetValueText(o[c])));
+          return columns.map((c) => (c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : (o[c] ?? null)));
         });
         emitted += rows.length;
         next = end;

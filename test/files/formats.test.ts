@@ -8,6 +8,7 @@ import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { parseImportSpec } from '../../spec/importSpec';
+import { toJson } from '../../spec/values';
 import { readFileRows } from './readFile';
 
 describe('CSV (RFC 4180)', () => {
@@ -220,6 +221,89 @@ describe('Parquet', () => {
     expect(out.positions[1501]).toEqual({ cursor: '1502', key: 'data.parquet#1502' });
     const rest = await readFileRows(bytes, { format: 'parquet' }, { after: out.positions[1499], limit: 3 });
     expect(rest.rows).toEqual(out.rows.slice(1500, 1503));
+  });
+  // Columns declared as a Parquet writer (Spark, pyarrow) declares them: DECIMAL over INT32, INT64 and
+  // FIXED_LEN_BYTE_ARRAY, timestamps in each unit, UTC and local, DATE, FLOAT, DOUBLE, JSON, a LIST and a struct.
+  const decimal = (name: string, type: string, scale: number, precision: number, extra: object = {}) => ({
+    name, type, repetition_type: 'OPTIONAL', converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, ...extra,
+  });
+  const timestamp = (name: string, unit: string, isAdjustedToUTC: boolean) => ({
+    name, type: 'INT64', repetition_type: 'OPTIONAL', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC, unit },
+  });
+  const typedFile = () => Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'd32', data: [3, -5, null] }, // the writer scales a number: 3 → unscaled 30
+      { name: 'd64', data: [1234567890123456789n, -1n, 1250n] }, // a bigint is the unscaled value
+      { name: 'dfix', data: [-123456789012345678901234567890n, 5n, 0n] },
+      { name: 'dvar', data: [-1000n, 987654321987654321987654321n, 0n] },
+      { name: 'raw', data: ['Zoë', '', null] },
+      { name: 'ms', data: [1767225600123n, -1n, null] },
+      { name: 'us', data: [1767225600123456n, -1n, 0n] },
+      { name: 'ns', data: [1767225600123456789n, -1n, 0n] },
+      { name: 'local_us', data: [1767225600123456n, 0n, null] },
+      { name: 'day', data: [20454, -1, 0] },
+      { name: 'f32', data: [0.1, 1.3, 3.4028234663852886e38] },
+      { name: 'f64', data: [0.1, 1 / 3, 5e-324] },
+      { name: 'doc', data: [{ n: 1 }, null, 'x'] },
+      { name: 'doc2', data: ['{"n": 12345678901234567890}', null, '"x"'] }, // written as it is: the writer's JSON.stringify would round
+      { name: 'prices', data: [[1n, 250n], [], null] },
+      { name: 'meta', data: [{ seen: 1767225600123456789n, ratio: 0.1 }, { seen: null, ratio: 2.5 }, null] },
+    ],
+    schema: [
+      { name: 'root', num_children: 16 },
+      decimal('d32', 'INT32', 1, 9),
+      decimal('d64', 'INT64', 2, 18),
+      decimal('dfix', 'FIXED_LEN_BYTE_ARRAY', 5, 38, { type_length: 16 }),
+      decimal('dvar', 'BYTE_ARRAY', 3, 30),
+      { name: 'raw', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' }, // no annotation: text by convention
+      timestamp('ms', 'MILLIS', true),
+      timestamp('us', 'MICROS', true),
+      timestamp('ns', 'NANOS', true),
+      timestamp('local_us', 'MICROS', false),
+      { name: 'day', type: 'INT32', repetition_type: 'OPTIONAL', converted_type: 'DATE', logical_type: { type: 'DATE' } },
+      { name: 'f32', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+      { name: 'f64', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+      { name: 'doc', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'JSON', logical_type: { type: 'JSON' } },
+      { name: 'doc2', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', logical_type: { type: 'JSON' } },
+      { name: 'prices', repetition_type: 'OPTIONAL', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      decimal('element', 'INT64', 2, 18),
+      { name: 'meta', repetition_type: 'OPTIONAL', num_children: 2 },
+      timestamp('seen', 'NANOS', false),
+      { name: 'ratio', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+    ] as never,
+  }));
+
+  it('reads each typed value as its exact text: decimals from their unscaled integers, timestamps with every digit (no Z when local), floats shortest', async () => {
+    const out = await readFileRows(typedFile(), { format: 'parquet' });
+    expect(out.rows).toEqual([
+      {
+        d32: '3.0', d64: '12345678901234567.89', dfix: '-1234567890123456789012345.67890', dvar: '-1.000', raw: 'Zoë',
+        ms: '2026-01-01T00:00:00.123Z', us: '2026-01-01T00:00:00.123456Z', ns: '2026-01-01T00:00:00.123456789Z', local_us: '2026-01-01T00:00:00.123456',
+        day: '2026-01-01', f32: '0.1', f64: '0.1', doc: '{"n":1}', doc2: '{"n":12345678901234567890}',
+        prices: '[0.01,2.50]', meta: '{"seen":"2026-01-01T00:00:00.123456789","ratio":0.1}',
+      },
+      {
+        d32: '-5.0', d64: '-0.01', dfix: '0.00005', dvar: '987654321987654321987654.321', raw: '',
+        ms: '1969-12-31T23:59:59.999Z', us: '1969-12-31T23:59:59.999999Z', ns: '1969-12-31T23:59:59.999999999Z', local_us: '1970-01-01T00:00:00.000000',
+        day: '1969-12-31', f32: '1.3', f64: '0.3333333333333333', doc: null, doc2: null,
+        prices: '[]', meta: '{"seen":null,"ratio":2.5}',
+      },
+      {
+        d32: null, d64: '12.50', dfix: '0.00000', dvar: '0.000', raw: null,
+        ms: null, us: '1970-01-01T00:00:00.000000Z', ns: '1970-01-01T00:00:00.000000000Z', local_us: null,
+        day: '1970-01-01', f32: '3.4028235e+38', f64: '5e-324', doc: 'x', doc2: 'x',
+        prices: null, meta: null,
+      },
+    ]);
+  });
+
+  it('maps a local timestamp in the import\'s time zone and a UTC one as it is, keeping microseconds', async () => {
+    const out = await readFileRows(typedFile(), { format: 'parquet' });
+    const row = out.rows[0]!;
+    expect(toJson(row.local_us!, 'timestamp', undefined, 'Europe/Berlin')).toEqual({ ok: true, json: '"2025-12-31T23:00:00.123456Z"' });
+    expect(toJson(row.us!, 'timestamp', undefined, 'Europe/Berlin')).toEqual({ ok: true, json: '"2026-01-01T00:00:00.123456Z"' });
+    expect(toJson(row.d64!, 'number', undefined, 'UTC')).toEqual({ ok: true, json: '12345678901234567.89' });
   });
 });
 
