@@ -173,6 +173,31 @@ describe('NDJSON', () => {
     const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[1], name: 'events.ndjson' });
     expect(rest.rows).toEqual(out.rows.slice(2));
   });
+  it('names members whose names clash as CSV names header cells (_2, _3, …), in the columns and in every row, resumed or not', async () => {
+    const nd = [
+      '{"first name": "Ann", "first_name": "Bob", "_line": "L7", "a-b": 1, "a.b": 2, "": "no name"}',
+      '{"a.b": 3, "first_name": "Cy"}',
+      '{"first name": "Dee"}',
+    ].join('\n');
+    const out = await readFileRows(nd, { format: 'ndjson' });
+    expect(out.columns).toEqual(['first_name', 'first_name_2', '_line_2', 'a_b', 'a_b_2', 'col_6']);
+    expect(out.rows).toEqual([
+      { first_name: 'Ann', first_name_2: 'Bob', _line_2: 'L7', a_b: '1', a_b_2: '2', col_6: 'no name' },
+      { first_name: null, first_name_2: 'Cy', _line_2: null, a_b: null, a_b_2: '3', col_6: null },
+      { first_name: 'Dee', first_name_2: null, _line_2: null, a_b: null, a_b_2: null, col_6: null },
+    ]);
+    // A read resumed after the first record starts at "a.b": it is still a_b_2.
+    const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[0] });
+    expect(rest.rows).toEqual(out.rows.slice(1));
+  });
+
+  it('keeps a member first seen past the scanned records off the columns the scan named', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, first_name: `n${i}` }));
+    lines.push('{"id": 1000, "first name": "late"}');
+    const out = await readFileRows(lines.join('\n'), { format: 'ndjson' });
+    expect(out.columns).toEqual(['id', 'first_name']);
+    expect(out.rows[1000]).toEqual({ id: '1000', first_name: null });
+  });
 });
 
 describe('XML', () => {
