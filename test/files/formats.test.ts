@@ -223,6 +223,28 @@ describe('XML', () => {
     const rest = await readFileRows(xml, { format: 'xml', recordPath: 'export/orders/order' }, { after: out.positions[0] });
     expect(rest.rows).toEqual(out.rows.slice(1));
   });
+  it('keeps text as written: spaces, CDATA, a blank element, mixed content across child elements; drops only indentation', async () => {
+    const xml = `<users>
+  <user id="1">
+    <name>  Ann Lee  </name>
+    <note><![CDATA[  two leading spaces]]></note>
+    <bio>Hello <b>big</b> world</bio>
+    <nick> </nick>
+    <empty></empty>
+    <motto>a &amp; b<!-- not text --> c\n  second line</motto>
+    <address>
+      <city>Oslo</city>
+    </address>
+    <a-b>1</a-b><a_b>2</a_b>
+  </user>
+</users>`;
+    const out = await readFileRows(xml, { format: 'xml', recordPath: 'users/user' });
+    expect(out.columns).toEqual(['id', 'name', 'note', 'bio_b', 'bio', 'nick', 'motto', 'address_city', 'a_b', 'a_b_2']);
+    expect(out.rows).toEqual([{
+      id: '1', name: '  Ann Lee  ', note: '  two leading spaces', bio_b: 'big', bio: 'Hello big world', nick: ' ',
+      motto: 'a & b c\n  second line', address_city: 'Oslo', a_b: '1', a_b_2: '2',
+    }]);
+  });
 });
 
 describe('Parquet', () => {
