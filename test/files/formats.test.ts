@@ -36,6 +36,16 @@ describe('CSV (RFC 4180)', () => {
     expect(lf.positions.map((p) => p.cursor)).toEqual(['2', '4']); // the blank line 3 is no record
   });
 
+  it('ends the last record at a CR that ends the file, quoted or not; a CR anywhere else stays data', async () => {
+    expect((await readFileRows('id,name\r\n1,Ann\r\n2,Bo\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }, { id: '2', name: 'Bo' }]);
+    expect((await readFileRows('id,name\r\n1,"Ann"\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }]);
+    expect((await readFileRows('id,name\r\n1,\r', {})).rows).toEqual([{ id: '1', name: null }]);
+    const header = await readFileRows('id,name\r', {});
+    expect(header.columns).toEqual(['id', 'name']);
+    expect(header.rows).toEqual([]);
+    expect((await readFileRows('id,name\n1,x\ry\n2,"a\r"\n', {})).rows).toEqual([{ id: '1', name: 'x\ry' }, { id: '2', name: 'a\r' }]);
+  });
+
   it('keeps an empty field (NULL) apart from an empty quoted string', async () => {
     const out = await readFileRows('a,b,c,d\n1,,"",\n', {});
     expect(out.rows).toEqual([{ a: '1', b: null, c: '', d: null }]);
