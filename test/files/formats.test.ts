@@ -172,6 +172,13 @@ describe('NDJSON', () => {
     const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[1], name: 'events.ndjson' });
     expect(rest.rows).toEqual(out.rows.slice(2));
   });
+
+  it('keeps members named __proto__: a column of that name, and inside nested values', async () => {
+    const nd = '{"id": 1, "p": {"__proto__": 5, "b": 1}, "__proto__": {"x": [1]}}\n';
+    const out = await readFileRows(nd, { format: 'ndjson' }, { name: 'proto.ndjson' });
+    expect(out.columns).toEqual(['id', 'p', '__proto__']);
+    expect(out.rows).toEqual([{ id: '1', p: '{"__proto__":5,"b":1}', ['__proto__']: '{"x":[1]}' }]);
+  });
 });
 
 describe('XML', () => {

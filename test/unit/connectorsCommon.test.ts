@@ -29,6 +29,17 @@ describe('lossless JSON', () => {
     expect(stringifyLossless(v as never)).toBe('{"d":123456789012345678901234.5678,"a":[1,-2.5e3,"x\\"y"],"n":null,"b":true}');
     expect(() => parseLossless('{"a":1')).toThrow(SyntaxError);
   });
+
+  it('keeps a member named __proto__ as an ordinary member, at any depth', () => {
+    const top = parseLossless('{"__proto__":{"x":1},"a":2}') as Record<string, unknown>;
+    expect(Object.keys(top)).toEqual(['__proto__', 'a']);
+    expect(stringifyLossless(top as never)).toBe('{"__proto__":{"x":1},"a":2}');
+    const nested = parseLossless('{"p":{"__proto__":5,"b":1}}') as Record<string, Record<string, unknown>>;
+    expect(nested.p!.b).toEqual(new RawNumber('1'));
+    expect(stringifyLossless(nested as never)).toBe('{"p":{"__proto__":5,"b":1}}');
+    // Nothing inherited either: a missing member reads as missing, not as Object.prototype's.
+    expect((parseLossless('{}') as Record<string, unknown>).constructor).toBeUndefined();
+  });
 });
 
 describe('ClickHouse types', () => {
