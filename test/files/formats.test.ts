@@ -183,6 +183,7 @@ describe('NDJSON', () => {
     const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[1], name: 'events.ndjson' });
     expect(rest.rows).toEqual(out.rows.slice(2));
   });
+
   it('names members whose names clash as CSV names header cells (_2, _3, …), in the columns and in every row, resumed or not', async () => {
     const nd = [
       '{"first name": "Ann", "first_name": "Bob", "_line": "L7", "a-b": 1, "a.b": 2, "": "no name"}',
@@ -207,6 +208,13 @@ describe('NDJSON', () => {
     const out = await readFileRows(lines.join('\n'), { format: 'ndjson' });
     expect(out.columns).toEqual(['id', 'first_name']);
     expect(out.rows[1000]).toEqual({ id: '1000', first_name: null });
+  });
+
+  it('keeps members named __proto__: a column of that name, and inside nested values', async () => {
+    const nd = '{"id": 1, "p": {"__proto__": 5, "b": 1}, "__proto__": {"x": [1]}}\n';
+    const out = await readFileRows(nd, { format: 'ndjson' }, { name: 'proto.ndjson' });
+    expect(out.columns).toEqual(['id', 'p', '__proto__']);
+    expect(out.rows).toEqual([{ id: '1', p: '{"__proto__":5,"b":1}', ['__proto__']: '{"x":[1]}' }]);
   });
 });
 
