@@ -288,7 +288,7 @@ describe('Parquet', () => {
     expect(rest.rows).toEqual(out.rows.slice(1500, 1503));
   });
   // Columns declared as a Parquet writer (Spark, pyarrow) declares them: DECIMAL over INT32, INT64 and
-  // FIXED_LEN_BYTE_ARRAY, timestamps in each unit, UTC and local, DATE, FLOAT, DOUBLE, JSON, a LIST and a struct.
+  // FIXED_LEN_BYTE_ARRAY, timestamps in each unit, UTC and local, DATE, FLOAT, DOUBLE, FLOAT16, JSON, a LIST and a struct.
   const decimal = (name: string, type: string, scale: number, precision: number, extra: object = {}) => ({
     name, type, repetition_type: 'OPTIONAL', converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, ...extra,
   });
@@ -309,13 +309,14 @@ describe('Parquet', () => {
       { name: 'day', data: [20454, -1, 0] },
       { name: 'f32', data: [0.1, 1.3, 3.4028234663852886e38] },
       { name: 'f64', data: [0.1, 1 / 3, 5e-324] },
+      { name: 'f16', data: [0.1, 1 / 3, -2.5] },
       { name: 'doc', data: [{ n: 1 }, null, 'x'] },
       { name: 'doc2', data: ['{"n": 12345678901234567890}', null, '"x"'] }, // written as it is: the writer's JSON.stringify would round
       { name: 'prices', data: [[1n, 250n], [], null] },
       { name: 'meta', data: [{ seen: 1767225600123456789n, ratio: 0.1 }, { seen: null, ratio: 2.5 }, null] },
     ],
     schema: [
-      { name: 'root', num_children: 16 },
+      { name: 'root', num_children: 17 },
       decimal('d32', 'INT32', 1, 9),
       decimal('d64', 'INT64', 2, 18),
       decimal('dfix', 'FIXED_LEN_BYTE_ARRAY', 5, 38, { type_length: 16 }),
@@ -328,6 +329,7 @@ describe('Parquet', () => {
       { name: 'day', type: 'INT32', repetition_type: 'OPTIONAL', converted_type: 'DATE', logical_type: { type: 'DATE' } },
       { name: 'f32', type: 'FLOAT', repetition_type: 'OPTIONAL' },
       { name: 'f64', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+      { name: 'f16', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'OPTIONAL', logical_type: { type: 'FLOAT16' } },
       { name: 'doc', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'JSON', logical_type: { type: 'JSON' } },
       { name: 'doc2', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', logical_type: { type: 'JSON' } },
       { name: 'prices', repetition_type: 'OPTIONAL', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
@@ -345,19 +347,19 @@ describe('Parquet', () => {
       {
         d32: '3.0', d64: '12345678901234567.89', dfix: '-1234567890123456789012345.67890', dvar: '-1.000', raw: 'Zoë',
         ms: '2026-01-01T00:00:00.123Z', us: '2026-01-01T00:00:00.123456Z', ns: '2026-01-01T00:00:00.123456789Z', local_us: '2026-01-01T00:00:00.123456',
-        day: '2026-01-01', f32: '0.1', f64: '0.1', doc: '{"n":1}', doc2: '{"n":12345678901234567890}',
+        day: '2026-01-01', f32: '0.1', f64: '0.1', f16: '0.1', doc: '{"n":1}', doc2: '{"n":12345678901234567890}',
         prices: '[0.01,2.50]', meta: '{"seen":"2026-01-01T00:00:00.123456789","ratio":0.1}',
       },
       {
         d32: '-5.0', d64: '-0.01', dfix: '0.00005', dvar: '987654321987654321987654.321', raw: '',
         ms: '1969-12-31T23:59:59.999Z', us: '1969-12-31T23:59:59.999999Z', ns: '1969-12-31T23:59:59.999999999Z', local_us: '1970-01-01T00:00:00.000000',
-        day: '1969-12-31', f32: '1.3', f64: '0.3333333333333333', doc: null, doc2: null,
+        day: '1969-12-31', f32: '1.3', f64: '0.3333333333333333', f16: '0.3333', doc: null, doc2: null,
         prices: '[]', meta: '{"seen":null,"ratio":2.5}',
       },
       {
         d32: null, d64: '12.50', dfix: '0.00000', dvar: '0.000', raw: null,
         ms: null, us: '1970-01-01T00:00:00.000000Z', ns: '1970-01-01T00:00:00.000000000Z', local_us: null,
-        day: '1970-01-01', f32: '3.4028235e+38', f64: '5e-324', doc: 'x', doc2: 'x',
+        day: '1970-01-01', f32: '3.4028235e+38', f64: '5e-324', f16: '-2.5', doc: 'x', doc2: 'x',
         prices: null, meta: null,
       },
     ]);

@@ -1,6 +1,6 @@
 /** The exact-text rules of Parquet values that the file tests cannot reach with a few rows: every float32, far dates. */
 import { describe, expect, it } from 'vitest';
-import { dateText, decimalText, float32Text, timestampText } from '../../connectors/files/formats/parquetValues';
+import { dateText, decimalText, f16round, float16Text, float32Text, timestampText } from '../../connectors/files/formats/parquetValues';
 
 describe('float32Text', () => {
   it('prints each float32 with the fewest digits that read back as the same float', () => {
@@ -18,6 +18,40 @@ describe('float32Text', () => {
       if (digits > 1) expect(Math.fround(Number(v.toPrecision(digits - 1)))).not.toBe(v);
     }
     expect([0.1, 1.3, 16777217, 1e-45].map((x) => float32Text(Math.fround(x)))).toEqual(['0.1', '1.3', '16777216', '1e-45']);
+  });
+});
+
+describe('float16Text', () => {
+  /** A half's value from its bits, decoded independently of f16round. */
+  const half = (bits: number): number => {
+    const sign = bits >> 15 ? -1 : 1;
+    const exp = (bits >> 10) & 0x1f;
+    const frac = bits & 0x3ff;
+    if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+    if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+    return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  };
+
+  it('prints every one of the 63,488 finite halves with the fewest digits that read back as the same half', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      const v = half(bits);
+      if (!Number.isFinite(v)) continue;
+      expect(f16round(v)).toBe(v);
+      const text = float16Text(v);
+      expect(f16round(Number(text)) === v).toBe(true); // -0 prints as 0, as String(-0) does
+      const digits = text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+      if (digits > 1) expect(f16round(Number(v.toPrecision(digits - 1)))).not.toBe(v);
+    }
+    expect([0.1, 65504, 1 / 3].map((x) => float16Text(f16round(x)))).toEqual(['0.1', '65500', '0.3333']);
+  });
+
+  it('rounds to the nearest half, ties to even, past the largest to infinity', () => {
+    expect(f16round(1 + 2 ** -11)).toBe(1); // a tie: 1 is even
+    expect(f16round(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9); // a tie: rounds up to even
+    expect(f16round(65519)).toBe(65504);
+    expect(f16round(65520)).toBe(Infinity);
+    expect(f16round(2 ** -25)).toBe(0); // half the smallest subnormal: ties to even (0)
+    expect(f16round(2 ** -24)).toBe(2 ** -24);
   });
 });
 

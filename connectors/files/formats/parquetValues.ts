@@ -9,7 +9,7 @@
  *                       when isAdjustedToUTC, so a local one is read in the import's time zone
  *   INT96               nanoseconds, UTC (Spark's and Hive's convention for this legacy type)
  *   DATE                yyyy-MM-dd
- *   FLOAT               the shortest text that reads back as the same 32-bit float (0.1, not 0.10000000149011612)
+ *   FLOAT, FLOAT16      the shortest text that reads back as the same 32-bit (16-bit) float (0.1, not 0.10000000149011612)
  *   DOUBLE              JavaScript's shortest round-trip text
  *   JSON                the document, numbers with every digit
  * A nested column (LIST, MAP, struct) is JSON text of its values rendered by the same rules (numbers
@@ -120,6 +120,7 @@ function leaf(e: SchemaElement): Render {
   // hyparquet parses JSON only under the legacy annotation (PARSERS.jsonFromBytes); the logical one alone comes as bytes.
   if (e.converted_type === 'JSON' || lt?.type === 'JSON') return (v) => (v instanceof Uint8Array ? generic(PARSERS.jsonFromBytes!(v)) : generic(v));
   if (e.type === 'FLOAT') return (v) => (typeof v === 'number' ? numberValue(v, float32Text) : generic(v));
+  if (lt?.type === 'FLOAT16') return (v) => (typeof v === 'number' ? numberValue(v, float16Text) : generic(v));
   // Unannotated BYTE_ARRAY is text by convention (hyparquet's utf8 default, which parquet.ts turns off
   // so that unscaled DECIMAL bytes stay bytes).
   if (e.type === 'BYTE_ARRAY') return (v) => (v instanceof Uint8Array ? utf8.decode(v) : generic(v));
@@ -156,6 +157,29 @@ export function float32Text(v: number): string {
     if (Math.fround(t) === v) return String(t);
   }
   return String(Number(v.toPrecision(9))); // 9 significant digits always identify a float32
+}
+
+/** The shortest decimal text that reads back (rounded to 16 bits) as the same half-precision float. */
+export function float16Text(v: number): string {
+  for (let p = 1; p < 5; p++) {
+    const t = Number(v.toPrecision(p));
+    if (f16round(t) === v) return String(t);
+  }
+  return String(Number(v.toPrecision(5))); // 5 significant digits always identify a float16
+}
+
+/** `x` rounded to the nearest IEEE 754 half-precision value, ties to even (Math.f16round is not in Node 20). */
+export function f16round(x: number): number {
+  const a = Math.abs(x);
+  if (!Number.isFinite(x) || a === 0) return x;
+  if (a >= 65520) return Math.sign(x) * Infinity; // halfway past the largest half, 65504
+  let e = Math.max(Math.floor(Math.log2(a)), -14);
+  if (e > -14 && 2 ** e > a) e--; // log2 can be off by one next to a power of two
+  const ulp = 2 ** (e - 10);
+  const q = a / ulp;
+  const f = Math.floor(q);
+  const r = q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+  return Math.sign(x) * r * ulp;
 }
 
 /** A DECIMAL's unscaled value: INT32, INT64, or big-endian two's complement bytes. */
