@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import pg from 'pg';
 import type { RunRecord } from '../activities';
+import { PG_SETTINGS } from './pgSettings';
 import { ensureDatabase, startEmbeddedPostgres } from '../connectors/store/embeddedPostgres';
 import { migrate } from '../connectors/store/migrate';
 import { createPool } from '../connectors/store/store';
@@ -45,19 +46,6 @@ const DEFAULT_ROWS = 1_000_000;
 const DEFAULT_BATCH_SIZE = 200_000;
 const SOURCE_DB = 'bench_source';
 const STORE_DB = 'bench_store';
-/**
- * Server settings of the bench cluster, on top of the embedded defaults (synchronous_commit off, 4 GB of
- * WAL): a store tuned for this machine (24 GB) and for bulk writes. The indexes the import writes at
- * random stay in memory, and the background writer, not the importing backend, writes dirty pages out.
- * The floor runs on the same cluster with the same settings.
- */
-const PG_SETTINGS = {
-  shared_buffers: '4GB',
-  bgwriter_delay: '10ms',
-  bgwriter_lru_maxpages: '1000',
-  bgwriter_lru_multiplier: '4',
-};
-
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 };

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:store-costs`: what the store's own writes cost per event, on one backend, apart from the
+ * rest of the pipeline. A batch commits its rows with its position, so one import's writes run on one
+ * Postgres backend, and that backend's CPU per event bounds the import's rate whatever the worker does.
+ *
+ * On a fresh cluster with the bench's settings, with 800,000 events already stored (indexes of a realistic
+ * size), it measures, each three times in a transaction rolled back (median, backend CPU from /proc):
+ * - COPY of 200,000 events into `events` as it is, and into copies of it without the per-user index and
+ *   with `json` instead of `jsonb` properties (what each costs);
+ * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, against a dedup
+ *   memory of 800,000 keys, beside a plain INSERT of the same keys (what the upsert's exactness costs);
+ * - the staging COPY of those keys.
+ * Its last line: `store-costs: events_copy_us=… merge_us=… stage_us=… one_backend_ceiling_rows_per_s=…`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { ensureDatabase, startEmbeddedPostgres } from '../connectors/store/embeddedPostgres';
+import { migrate } from '../connectors/store/migrate';
+import { eventLoader } from '../connectors/store/loaders/events';
+import { parseImportSpec } from '../spec/importSpec';
+import { freePort } from '../temporal/devServer';
+import { PG_SETTINGS } from './pgSettings';
+import { eventsScenario } from './scenarios';
+
+const STORED = 800_000;
+const COPIED = 200_000;
+const KEYS = 100_000;
+const CHUNK = 20_000;
+const log = (line: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`); };
+
+/** The n-th synthetic event as the worker sends it: the bench scenario's shape, canonical JSON properties. */
+const EVENT_ROW = (g: string) => `'bench', 1, 'external_id', 'user_' || lpad(((${g} * 7919) % 100000)::text, 8, '0'),
+  (ARRAY['page_view','click','add_to_cart','purchase'])[1 + ${g} % 4],
+  timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds',
+  ('{"amount":' || CASE WHEN ${g} % 5 = 0 THEN (${g} % 1000) || '.5' ELSE 'null' END
+    || ',"context":{"ab":{"exp":' || ${g} % 50 || ',"variant":"A"},"campaign":"spring_sale","items":' || ${g} % 7
+    || ',"referrer":"https://ref' || ${g} % 100 || '.example.org/"},"is_mobile":' || (${g} % 3 = 0)
+    || ',"page_url":"https://shop.example.com/products/' || substr(md5(${g}::text), 1, 14) || '?utm_source=google"'
+    || ',"session_id":"' || md5((${g} / 20)::text)::uuid || '"}')`;
+/** The dedup memory key of the n-th event: its UTC day first, as the worker's userEventKey. */
+const MEMORY_KEY = (g: string) => `(lpad(to_hex(floor(extract(epoch FROM timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds') / 86400)::bigint
+  + 2147483648), 8, '0') || substr(md5('k' || ${g}), 9))::uuid`;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-costs-'));
+  const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), settings: PG_SETTINGS });
+  const client = new pg.Client({ connectionString: cluster.url('store') });
+  try {
+    await ensureDatabase(cluster.url('postgres'), 'store');
+    const pool = new pg.Pool({ connectionString: cluster.url('store'), max: 1 });
+    await migrate(pool);
+    await pool.end();
+    await client.connect();
+    const q = (sql: string, params: unknown[] = []) => client.query(sql, params);
+    const pid = (await q('SELECT pg_backend_pid() AS p')).rows[0].p as number;
+    const cpu = (): number => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
+    const wal = async (): Promise<string> => (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
+
+    log(`storing ${STORED.toLocaleString('en-US')} events and their dedup keys (indexes of a realistic size)`);
+    const cols = '(import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)';
+    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid FROM generate_series(1::bigint, ${STORED}) g`);
+    await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now() FROM generate_series(1::bigint, ${STORED}) g ON CONFLICT DO NOTHING`);
+    await q(`INSERT INTO identities (id_type, id_value, person_id, import_id)
+             SELECT 'external_id', 'user_' || lpad(u::text, 8, '0'), nextval('person_ids'), 'bench' FROM generate_series(0, 99999) u`);
+    for (const [name, change] of [['events_no_user_index', ''], ['events_json_no_user_index', 'ALTER TABLE events_json_no_user_index ALTER properties TYPE json']]) {
+      await q(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS)`);
+      if (change) await q(change);
+      await q(`INSERT INTO ${name} SELECT * FROM events`);
+    }
+    await q('VACUUM ANALYZE');
+    await q('CHECKPOINT');
+
+    const dump = async (sql: string): Promise<Buffer> => {
+      const s = client.query(copyTo(sql));
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      await once(s, 'end');
+      return Buffer.concat(parts);
+    };
+    const copyIn = async (sql: string, data: Buffer): Promise<void> => {
+      const s = client.query(copyFrom(sql));
+      const done = once(s, 'finish');
+      s.end(data);
+      await done;
+    };
+    const lines = await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid FROM generate_series(${STORED + 1}::bigint, ${STORED + COPIED}) g) TO STDOUT`);
+    // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
+    const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g) TO STDOUT`);
+    const stageChunks: Buffer[] = [];
+    for (let at = 0, n = 0; at < stage.length; n++) {
+      let end = at;
+      for (let k = 0; k < CHUNK && end < stage.length; k++) end = stage.indexOf(10, end) + 1;
+      stageChunks.push(stage.subarray(at, end));
+      at = end;
+    }
+
+    /** Median CPU µs and WAL bytes per row of `work`, run three times in a transaction rolled back. */
+    const measure = async (name: string, rows: number, work: () => Promise<void>): Promise<number> => {
+      const runs: { us: number; wal: number }[] = [];
+      for (let i = 0; i < 3; i++) {
+        await q('BEGIN');
+        const w0 = await wal();
+        const c0 = cpu();
+        await work();
+        const us = ((cpu() - c0) * 1e6) / rows;
+        const bytes = Number((await q('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS d', [w0])).rows[0].d);
+        await q('ROLLBACK');
+        runs.push({ us, wal: bytes / rows });
+      }
+      runs.sort((a, b) => a.us - b.us);
+      const m = runs[1]!;
+      log(`${name.padEnd(58)} ${m.us.toFixed(1).padStart(5)} µs/row CPU (runs ${runs.map((r) => r.us.toFixed(1)).join(', ')}), ${Math.round(m.wal)} B/row WAL`);
+      return m.us;
+    };
+
+    const copyInto = (table: string) => () => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines);
+    const eventsCopy = await measure('COPY into events (jsonb, hash index on the user)', COPIED, copyInto('events'));
+    await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
+    await measure('COPY into events without the user index, json properties', COPIED, copyInto('events_json_no_user_index'));
+
+    const spec = parseImportSpec(eventsScenario.spec('bench', 200_000));
+    const stageAndMerge = (merge: boolean) => async () => {
+      await q(`CREATE TEMP TABLE stage (seq integer, ${eventLoader.stageColumns}) ON COMMIT DROP`);
+      for (const chunk of stageChunks) {
+        await q('TRUNCATE stage');
+        await copyIn('COPY stage FROM STDIN', chunk);
+        if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
+      }
+    };
+    const stageUs = await measure('stage COPY of the keys (chunks of 20,000)', KEYS, stageAndMerge(false));
+    const mergeUs = (await measure('stage COPY + the events merge (dedup memory upsert)', KEYS, stageAndMerge(true))) - stageUs;
+    await measure('plain INSERT of the same keys (no conflict handling)', KEYS, async () => {
+      await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
+               FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g ORDER BY 1`);
+    });
+    const perEvent = eventsCopy + mergeUs + stageUs;
+    log(`one backend per batch: ${perEvent.toFixed(1)} µs of store CPU per new event`);
+    process.stdout.write(`store-costs: events_copy_us=${eventsCopy.toFixed(1)} merge_us=${mergeUs.toFixed(1)} stage_us=${stageUs.toFixed(1)} one_backend_ceiling_rows_per_s=${Math.round(1e6 / perEvent)}\n`);
+  } finally {
+    await client.end().catch(() => undefined);
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`store-costs failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
