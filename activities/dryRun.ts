@@ -9,7 +9,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { loaders, zeroCounts } from '../connectors/store/loaders';
 import type { Counts } from '../connectors/store/loaders/types';
 import type { Position } from '../connectors/source';
-import type { ImportSpec } from '../spec/importSpec';
+import { type ImportSpec, jsonColumns } from '../spec/importSpec';
 import { BatchDedup } from './dedup';
 import { type ActivityDeps, openSource } from './deps';
 import { checkColumns, relationOf } from './extract';
@@ -71,7 +71,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     const lines = loader.copyRowsInto ? new RowLineBuffer(64 * 1024, `${copyField(spec.id)}\t0\t`) : null;
     const rows = session.read(relation, mapping.columns, {
       cursor: spec.cursor.column, key: spec.cursor.key, after: from, upperBound, limit: options.sampleSize,
-    });
+    }, { json: jsonColumns(spec) });
     for await (const row of rows) {
       result.rowsRead++;
       const r = mapping.map(row, result.rowsRead);

@@ -12,7 +12,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { heartbeat } from './keepAlive';
 import type pg from 'pg';
-import type { ImportSpec } from '../spec/importSpec';
+import { type ImportSpec, jsonColumns } from '../spec/importSpec';
 import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
 import { type Position, sourceRowError } from '../connectors/source';
 import { type ActivityDeps, openSource } from './deps';
@@ -196,7 +196,7 @@ export function importBatchActivity(deps: ActivityDeps) {
           after,
           upperBound,
           limit,
-        });
+        }, { json: jsonColumns(spec) });
         for await (const chunk of rowChunks(source)) {
           for (const row of chunk) {
             rows++;

@@ -9,6 +9,7 @@ import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../spec/impo
 import { mappedColumns } from '../spec/importSpec';
 import { identifierNormaliser } from '../spec/identifiers';
 import { timestampText } from '../spec/timestamps';
+import { unstorable } from '../spec/storableText';
 import { clip, jsonString, toJson } from '../spec/values';
 
 export interface RowError {
@@ -53,8 +54,6 @@ const fail = (column: string | null, value: string | null, reason: string): MapR
   value: value === null ? null : clip(value, 500),
   reason,
 });
-
-const hasNul = (s: string): boolean => s.includes('\u0000');
 
 type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
 /**
@@ -136,7 +135,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
       const raw = row[i] ?? null;
       const v = raw?.trim() ?? '';
       if (v === '') return { ok: false, err: fail(c.column, raw, `${what} is empty`) };
-      if (hasNul(v)) return { ok: false, err: fail(c.column, raw, `${what} contains a NUL character`) };
+      const bad = unstorable(v);
+      if (bad) return { ok: false, err: fail(c.column, raw, `${what} contains ${bad}`) };
       return { ok: true, value: v };
     };
   };
@@ -161,7 +161,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
       const raw = row[i] ?? null;
       const id = ident(raw);
       if (!id.ok) return { ok: false, err: fail(column, raw, id.reason) };
-      if (hasNul(id.value)) return { ok: false, err: fail(column, raw, 'identifier contains a NUL character') };
+      const bad = unstorable(id.value);
+      if (bad) return { ok: false, err: fail(column, raw, `identifier contains ${bad}`) };
       const rawUser = rawPrefix + id.value;
       return { ok: true, value: prefix + copyField(id.value), raw: rawUser, key: constantRaw === null ? rawUser : id.value };
     };
@@ -189,7 +190,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         if (raw === null) {
           value = 'null';
         } else {
-          if (hasNul(raw)) return { ok: false, err: fail(p.column, raw, 'value contains a NUL character') };
+          const bad = unstorable(raw);
+          if (bad) return { ok: false, err: fail(p.column, raw, `value contains ${bad}`) };
           if (p.type === 'string') {
             value = jsonString(raw);
           } else {
@@ -285,7 +287,10 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         } else names = [raw];
         names = [...new Set(names.map((n) => n.trim()))];
         if (names.some((n) => n === '')) return fail(m.segment.column, raw, 'segment name is empty');
-        if (names.some(hasNul)) return fail(m.segment.column, raw, 'segment name contains a NUL character');
+        for (const n of names) {
+          const bad = unstorable(n);
+          if (bad) return fail(m.segment.column, raw, `segment name contains ${bad}`);
+        }
         let text = '';
         for (const n of names) text += `${seq}\t${a.value}\t${copyField(n)}\t${r.value ? 't' : 'f'}\n`;
         return { ok: true, text };
@@ -323,6 +328,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         const r = removed(row);
         if (!r.ok) return r.err;
         const role = ri >= 0 ? (row[ri] ?? null) : null;
+        const badRole = role === null ? null : unstorable(role);
+        if (badRole && m.role) return fail(m.role.column, role, `role contains ${badRole}`);
         return {
           ok: true,
           text: `${seq}\t${a.value}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}\n`,
@@ -372,6 +379,8 @@ export function parseArray(raw: string): string[] | null {
       }
       i++;
     } else {
+      // A nested array ({{a,b},{c,d}}) is not a list of names.
+      if (s[i] === '{') return null;
       while (i < s.length - 1 && s[i] !== ',') item += s[i++];
       if (item === 'NULL') return null;
     }

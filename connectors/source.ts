@@ -34,6 +34,15 @@ export interface ReadRange {
   limit: number;
 }
 
+/** How the mapping will type the columns read, for sources whose own text of a type depends on it. */
+export interface ReadOptions {
+  /**
+   * Columns mapped as json (jsonColumns of the spec). Most sources already print their arrays and records
+   * as JSON; Postgres prints arrays as {a,b}, which is not JSON, so it renders these columns with to_json.
+   */
+  json?: readonly string[];
+}
+
 export interface SourceSession {
   /** The relation's columns with their types (the mapping is checked against these). */
   columns(relation: Relation): Promise<SourceColumn[]>;
@@ -45,7 +54,7 @@ export interface SourceSession {
   /** Rows whose cursor or key is NULL: they can never be read by position, so they are reported. */
   countNullCursor(relation: Relation, cursor: string, key: string): Promise<number>;
   /** Stream rows in (cursor, key) order within the range, never holding the whole range in memory. */
-  read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<(string | null)[]>;
+  read(relation: Relation, columns: string[], range: ReadRange, options?: ReadOptions): AsyncIterable<(string | null)[]>;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,8 @@
  * kept to prove it). For the rare document that has a number a double cannot hold, `key` is that earlier
  * text, so an event loaded before this fix is still known as the same event; `json`, what is stored, is exact.
  */
-import { exactNumber, fitsStoreNumeric, sameNumber } from './decimalText';
+import { exactNumber, fitsStoreNumeric, NUMERIC_LIMITS, sameNumber } from './decimalText';
+import { unstorable } from './storableText';
 
 export interface CanonicalJson {
   /** The exact canonical text: what is stored. */
@@ -28,10 +29,13 @@ export function canonicalJsonText(raw: string): CanonicalJson {
   return { json, key: reader.inexact ? legacyCanonicalJson(JSON.parse(raw)) : json };
 }
 
-/** A number the store's numeric type cannot hold (its limits: 131,072 digits before the point, 16,383 after). */
-export class NumberRangeError extends Error {
-  constructor(readonly text: string) {
-    super(`number out of range: ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`);
+/**
+ * Valid JSON the store cannot hold: a number past its numeric type's limits, or a string with a NUL or an
+ * unpaired surrogate (jsonb refuses both). A row error; left to the store, it would fail the whole batch.
+ */
+export class UnstorableJsonError extends Error {
+  constructor(readonly what: string) {
+    super(`JSON holds ${what}`);
   }
 }
 
@@ -42,8 +46,8 @@ class Reader {
   i = 0;
   /** A number was met whose double differs from its text (the legacy rendering changed it). */
   inexact = false;
-  /** The first number the store cannot hold. */
-  outOfRange: string | null = null;
+  /** The first value the store cannot hold, reported once the whole text is known to be JSON. */
+  unstorable: string | null = null;
 
   constructor(private readonly s: string) {}
 
@@ -51,7 +55,7 @@ class Reader {
     const v = this.value();
     this.space();
     if (this.i !== this.s.length) this.fail();
-    if (this.outOfRange !== null) throw new NumberRangeError(this.outOfRange);
+    if (this.unstorable !== null) throw new UnstorableJsonError(this.unstorable);
     return v;
   }
 
@@ -181,6 +185,9 @@ class Reader {
       this.i = start;
       return this.fail();
     }
+    // Escapes can spell what the store refuses (\u0000, a lone \ud800).
+    const bad = unstorable(value);
+    if (bad) this.unstorable ??= `a string with ${bad}`;
     return { value, text: JSON.stringify(value) };
   }
 
@@ -227,8 +234,9 @@ class Reader {
     if (sameNumber(text, printed)) return printed;
     this.inexact = true;
     const exact = exactNumber(text);
-    // Refused once the whole text is known to be JSON (a syntax error further on is the error to report).
-    if (!fitsStoreNumeric(exact)) this.outOfRange ??= text;
+    if (!fitsStoreNumeric(exact)) {
+      this.unstorable ??= `a number out of the store's range ${NUMERIC_LIMITS}: ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+    }
     return exact;
   }
 }

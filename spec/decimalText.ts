@@ -4,6 +4,9 @@
  * point and 16,383 after; beyond that Postgres refuses the whole COPY, so it must be a row error first).
  */
 
+/** The store's numeric limits, as error messages name them. */
+export const NUMERIC_LIMITS = '(at most 131,072 digits before the point, 16,383 after)';
+
 /** A JSON number as sign, significant digits (no leading or trailing zeros) and point: 0.DIGITS × 10^point. */
 function decimal(text: string): { negative: boolean; digits: string; point: number; scale: number } {
   let t = text;

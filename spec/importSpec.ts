@@ -349,3 +349,13 @@ export function mappedColumns(spec: ImportSpec): { column: string; field: string
   }
   return out;
 }
+
+/**
+ * The columns mapped as JSON (attributes or properties of type json). A source whose own text of a type is
+ * not JSON (a Postgres array prints as {a,b}) renders these columns as JSON instead; see ReadOptions.
+ */
+export function jsonColumns(spec: ImportSpec): string[] {
+  const m = spec.mapping;
+  const typed = 'attributes' in m ? m.attributes : 'properties' in m ? m.properties : [];
+  return [...new Set(typed.filter((p) => p.type === 'json').map((p) => p.column))];
+}

@@ -6,8 +6,8 @@
  */
 import type { ValueType } from './importSpec';
 import { parseDate, timestampText } from './timestamps';
-import { canonicalJsonText, NumberRangeError } from './canonicalJson';
-import { fitsStoreNumeric } from './decimalText';
+import { canonicalJsonText, UnstorableJsonError } from './canonicalJson';
+import { fitsStoreNumeric, NUMERIC_LIMITS } from './decimalText';
 
 /**
  * key: the text the dedup key is computed from, when it is not `json` (a JSON document holding a number
@@ -15,7 +15,6 @@ import { fitsStoreNumeric } from './decimalText';
  */
 export type JsonResult = { ok: true; json: string; key?: string } | { ok: false; reason: string };
 
-const OUT_OF_RANGE = "number out of the store's range (at most 131,072 digits before the point, 16,383 after)";
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const TRUE = new Set(['true', 't', '1', 'yes', 'y']);
 const FALSE = new Set(['false', 'f', '0', 'no', 'n']);
@@ -34,7 +33,7 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
     case 'number': {
       const s = raw.trim();
       if (!NUMBER.test(s)) return { ok: false, reason: `expected a number, got "${clip(raw)}"` };
-      if (!fitsStoreNumeric(s)) return { ok: false, reason: `${OUT_OF_RANGE}, got "${clip(raw)}"` };
+      if (!fitsStoreNumeric(s)) return { ok: false, reason: `number out of the store's range ${NUMERIC_LIMITS}, got "${clip(raw)}"` };
       return { ok: true, json: s };
     }
     case 'boolean': {
@@ -61,7 +60,7 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
         const c = canonicalJsonText(raw);
         return c.key === c.json ? { ok: true, json: c.json } : { ok: true, json: c.json, key: c.key };
       } catch (err) {
-        if (err instanceof NumberRangeError) return { ok: false, reason: `JSON holds a ${OUT_OF_RANGE}: ${clip(err.text, 40)}` };
+        if (err instanceof UnstorableJsonError) return { ok: false, reason: err.message };
         return { ok: false, reason: `expected JSON, got "${clip(raw)}"` };
       }
     }

@@ -9,6 +9,7 @@ import { createBigQueryConnector } from '../connectors/bigquery/bigquerySource';
 import { isExplorable, type SourceExplorer, type SourceSession } from '../connectors/source';
 import { type BigQueryFake, startBigQueryFake } from './fakes/bigqueryFake';
 import { bigqueryBackingDb, bqUrl, serviceAccount } from './conformance/bigqueryTarget';
+import { createHarness, type Harness, uniqueId } from './helpers/harness';
 
 const connector = createBigQueryConnector();
 const explorable = (s: SourceSession): SourceSession & SourceExplorer => {
@@ -74,6 +75,53 @@ describe('bigquery (protocol fake)', () => {
     const tables = await (await open(url)).discover();
     expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining(['many', 'stamps', 'other.elsewhere']));
     expect(tables.find((t) => t.table === 'other.elsewhere')!.columns.map((c) => c.importType)).toEqual(['number', 'string']);
+  });
+});
+
+describe('bigquery floats that JSON cannot write (protocol fake, through the import workflow)', () => {
+  let fake: BigQueryFake;
+  let admin: pg.Pool;
+  let url: string;
+  let h: Harness;
+  beforeAll(async () => {
+    const db = await bigqueryBackingDb();
+    admin = db.admin;
+    const sa = serviceAccount('reader@proj.iam.gserviceaccount.com');
+    fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } } });
+    url = bqUrl(fake.apiEndpoint, sa.credentials);
+    h = await createHarness('bqfloat', { connections: { bq: url } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await connector.closeAll();
+    await fake?.close();
+    await admin?.end();
+  });
+
+  it('NaN or Infinity in an ARRAY<FLOAT64> is a row error naming the value, as the same float outside an array is', async () => {
+    await admin.query('CREATE TABLE conf.measures (id bigint, uid text, xs float8[], x float8, seq bigint)');
+    await admin.query(`INSERT INTO conf.measures VALUES
+      (1, 'u1', '{1.5,2,-0.25}', 1.5, 1), (2, 'u2', '{1.5,NaN,Infinity}', 2, 1), (3, 'u3', '{-Infinity}', 3, 1), (4, 'u4', '{2}', 'NaN', 1)`);
+    const s = await open(url);
+    const texts: (string | null)[][] = [];
+    for await (const r of s.read({ table: 'measures' }, ['id', 'xs', 'x'], { cursor: 'seq', key: 'id', after: null, upperBound: '1', limit: 10 })) texts.push(r);
+    // The array's text holds the floats as sent: no quotes that would make them strings.
+    expect(texts).toEqual([['1', '[1.5,2,-0.25]', '1.5'], ['2', '[1.5,NaN,Infinity]', '2'], ['3', '[-Infinity]', '3'], ['4', '[2]', 'NaN']]);
+    const spec = {
+      id: uniqueId('bq-floats'), name: 'floats', dataType: 'profile' as const,
+      source: { connection: 'bq', table: 'measures' }, cursor: { column: 'seq', key: 'id', lag: 0 },
+      mapping: { userId: { column: 'uid' }, idType: { value: 'uid' }, attributes: [{ column: 'xs', type: 'json' as const }, { column: 'x', type: 'number' as const }] },
+    };
+    const run = await h.runImport(spec);
+    expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 4, created: 1, rejected: 3 });
+    const stored = await h.store.query('SELECT id_value, attributes::text AS a FROM profile_attributes WHERE import_id = $1', [spec.id]);
+    expect(stored.rows).toEqual([{ id_value: 'u1', a: '{"x": 1.5, "xs": [1.5, 2, -0.25]}' }]);
+    const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key', [run.runId]);
+    expect(errors.rows).toEqual([
+      { source_key: '2', column_name: 'xs', reason: 'expected JSON, got "[1.5,NaN,Infinity]"' },
+      { source_key: '3', column_name: 'xs', reason: 'expected JSON, got "[-Infinity]"' },
+      { source_key: '4', column_name: 'x', reason: 'expected a number, got "NaN"' },
+    ]);
   });
 });
 

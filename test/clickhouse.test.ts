@@ -7,7 +7,8 @@ let ch: ClickHouse;
 let h: Harness;
 beforeAll(async () => {
   ch = await startClickHouse();
-  h = await createHarness('clickhouse', { connections: { lake: ch.url() } });
+  // `reader` has the read-only profile (readonly=1): it may change no setting, so exactness cannot rest on one.
+  h = await createHarness('clickhouse', { connections: { lake: ch.url(), lakeReader: ch.url('default', 'reader', 'secret') } });
 });
 afterAll(async () => {
   await h?.close();
@@ -58,4 +59,40 @@ it('segments from an Array(String) column; NULL cursors in a Nullable column are
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 3, nullCursor: 1 });
   const members = await h.store.query(`SELECT segment, id_value FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2`, [spec.id]);
   expect(members.rows).toEqual([{ segment: "big 'spenders'", id_value: 'u1' }, { segment: 'vip', id_value: 'u1' }, { segment: 'vip', id_value: 'u2' }]);
+});
+
+it('64-bit integers inside arrays and tuples stay numbers; NaN and infinite floats, alone or inside arrays, are row errors (not NULL)', async () => {
+  await ch.exec(`CREATE TABLE measures (id UInt32, uid String, f Float64, nf Nullable(Float64), af Array(Nullable(Float64)),
+    ai Array(Int64), ti Tuple(UInt64, String), seq UInt64) ENGINE = MergeTree ORDER BY id`);
+  await ch.exec(`INSERT INTO measures VALUES
+    (1, 'u1', 0.1, NULL, [1.5, NULL, 0.1], [-9223372036854775808, 9223372036854775807], (18446744073709551615, 'x'), 1),
+    (2, 'u2', nan, 1, [], [], (0, ''), 1),
+    (3, 'u3', 1e300, -inf, [2], [1], (1, 'y'), 1),
+    (4, 'u4', 2, 2, [1, nan, inf], [2], (2, 'z'), 1),
+    (5, 'u5', -0.5, NULL, [], [3], (3, 'nan'), 1)`);
+  const spec = {
+    id: uniqueId('ch-measures'), name: 'measures', dataType: 'profile' as const,
+    source: { connection: 'lakeReader', table: 'measures' },
+    cursor: { column: 'seq', key: 'id', lag: 0 },
+    mapping: {
+      userId: { column: 'uid' }, idType: { value: 'uid' },
+      attributes: [
+        { column: 'f', type: 'number' as const }, { column: 'nf', type: 'number' as const },
+        ...['af', 'ai', 'ti'].map((column) => ({ column, type: 'json' as const })),
+      ],
+    },
+  };
+  const run = await h.runImport(spec);
+  expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 5, created: 2, rejected: 3 });
+  const stored = await h.store.query('SELECT id_value, attributes::text AS a FROM profile_attributes WHERE import_id = $1 ORDER BY 1', [spec.id]);
+  expect(stored.rows).toEqual([
+    { id_value: 'u1', a: '{"f": 0.1, "af": [1.5, null, 0.1], "ai": [-9223372036854775808, 9223372036854775807], "nf": null, "ti": [18446744073709551615, "x"]}' },
+    { id_value: 'u5', a: '{"f": -0.5, "af": [], "ai": [3], "nf": null, "ti": [3, "nan"]}' },
+  ]);
+  const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key', [run.runId]);
+  expect(errors.rows).toEqual([
+    { source_key: '2', column_name: 'f', reason: 'expected a number, got "nan"' },
+    { source_key: '3', column_name: 'nf', reason: 'expected a number, got "-inf"' },
+    { source_key: '4', column_name: 'af', reason: 'expected JSON, got "[1,nan,inf]"' },
+  ]);
 });

@@ -210,6 +210,45 @@ describe('JSON properties', () => {
   });
 });
 
+describe('Postgres arrays', () => {
+  it('mapped as json arrive as JSON arrays (empty, nested, NULL items); NaN in a float array is a row error; as strings they keep their text', async () => {
+    await h.source.query(`CREATE TABLE arrays (id int PRIMARY KEY, uid text, tags text[], grid int[], xs float8[], ds numeric[],
+      raw text[], updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO arrays VALUES
+      (1, 'u1', '{}', '{{1,2},{3,4}}', '{1.5,-0.25}', '{12345678901234567890.5}', '{a,b}', '2026-01-01'),
+      (2, 'u2', '{a,b}', '{}', '{}', '{}', '{}', '2026-01-01'),
+      (3, 'u3', '{"x y",NULL,"{q}"}', NULL, NULL, NULL, '{"x y"}', '2026-01-01'),
+      (4, 'u4', '{c}', '{1}', '{1.5,NaN}', '{1}', '{c}', '2026-01-01'),
+      (5, 'u5', '{c}', '{1}', '{{-Infinity}}', '{1}', '{c}', '2026-01-01'),
+      (6, 'u6', '{c}', '{1}', '{1}', '{NaN}', '{c}', '2026-01-01')`);
+    const spec = {
+      ...base(uniqueId('arrays'), 'arrays'),
+      dataType: 'profile' as const,
+      mapping: {
+        userId: { column: 'uid' }, idType: { value: 'uid' },
+        attributes: [
+          ...['tags', 'grid', 'xs', 'ds'].map((column) => ({ column, type: 'json' as const })),
+          { column: 'raw', type: 'string' as const },
+        ],
+      },
+    };
+    const run = await h.runImport(spec);
+    expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 6, created: 3, rejected: 3 });
+    const stored = await h.store.query('SELECT id_value, attributes::text AS a FROM profile_attributes WHERE import_id = $1 ORDER BY 1', [spec.id]);
+    expect(stored.rows).toEqual([
+      { id_value: 'u1', a: '{"ds": [12345678901234567890.5], "xs": [1.5, -0.25], "raw": "{a,b}", "grid": [[1, 2], [3, 4]], "tags": []}' },
+      { id_value: 'u2', a: '{"ds": [], "xs": [], "raw": "{}", "grid": [], "tags": ["a", "b"]}' },
+      { id_value: 'u3', a: '{"ds": null, "xs": null, "raw": "{\\"x y\\"}", "grid": null, "tags": ["x y", null, "{q}"]}' },
+    ]);
+    const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key', [run.runId]);
+    expect(errors.rows).toEqual([
+      { source_key: '4', column_name: 'xs', reason: 'expected JSON, got "{1.5,NaN}"' },
+      { source_key: '5', column_name: 'xs', reason: 'expected JSON, got "{{-Infinity}}"' },
+      { source_key: '6', column_name: 'ds', reason: 'expected JSON, got "{NaN}"' },
+    ]);
+  });
+});
+
 describe('the dedup memory key', () => {
   it('is the same from the worker (userEventKey) and from the store (event_memory_key), whatever the day', async () => {
     const ats = ['1970-01-01T00:00:00.000000Z', '1969-12-31T23:59:59.999999Z', '0001-01-01T00:00:00.000000Z',

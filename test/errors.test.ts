@@ -50,6 +50,37 @@ it('bad rows go to the error table with reasons; the rest loads; the run is part
   expect(await count(h.store, 'SELECT count(*) FROM events WHERE import_id = $1', [spec.id])).toBe(2);
 });
 
+it('JSON the store cannot hold (NUL, unpaired surrogate, huge number) is a row error; the batch still loads', async () => {
+  // Left to the store, jsonb refuses these values, and with them the batch's whole COPY: the run would be
+  // retried without end. They are row errors in the worker.
+  await h.source.query(`CREATE TABLE json_raw (id int PRIMARY KEY, uid text, ctx text, updated_at timestamptz)`);
+  await h.source.query(`INSERT INTO json_raw VALUES
+    (1, 'u1', '{"a": 1}', '2026-01-01'),
+    (2, 'u1', '{"k": "a\\u0000b"}', '2026-01-01'),
+    (3, 'u1', '["\\ud800"]', '2026-01-01'),
+    (4, 'u1', '[1e200000]', '2026-01-01'),
+    (5, 'u2', '{"b": 2}', '2026-01-01')`);
+  const spec = {
+    id: uniqueId('json-bad'), name: 'unstorable json', dataType: 'activity' as const,
+    source: { connection: 'warehouse', table: 'json_raw' },
+    cursor: { column: 'updated_at', key: 'id' },
+    mapping: {
+      userId: { column: 'uid' }, eventType: { value: 'e' }, timestamp: { column: 'updated_at' },
+      properties: [{ column: 'ctx', type: 'json' as const }],
+    },
+  };
+  const run = await h.runImport(spec);
+  expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 5, created: 2, rejected: 3 });
+  const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key::int', [run.runId]);
+  expect(errors.rows).toEqual([
+    { source_key: '2', column_name: 'ctx', reason: 'JSON holds a string with a NUL character' },
+    { source_key: '3', column_name: 'ctx', reason: 'JSON holds a string with an unpaired surrogate (not valid Unicode)' },
+    { source_key: '4', column_name: 'ctx', reason: "JSON holds a number out of the store's range (at most 131,072 digits before the point, 16,383 after): 1e200000" },
+  ]);
+  const stored = await h.store.query('SELECT properties::text AS p FROM events WHERE import_id = $1 ORDER BY id_value', [spec.id]);
+  expect(stored.rows.map((r) => r.p)).toEqual(['{"ctx": {"a": 1}}', '{"ctx": {"b": 2}}']);
+});
+
 it('a mapped column missing from the source fails the run at once, without retries, naming the column', async () => {
   await h.source.query(`CREATE TABLE people (id int PRIMARY KEY, email text, updated_at timestamptz)`);
   await h.source.query(`INSERT INTO people VALUES (1, 'a@x.com', now())`);

@@ -4,7 +4,8 @@
  *   TIMESTAMP: an instant; on the wire microseconds since the epoch (formatOptions.useInt64Timestamp),
  *              written as ISO 8601 UTC with six digits and a Z;
  *   DATETIME:  civil time without a zone, written as BigQuery sends it (the import's time zone applies);
- *   REPEATED:  a JSON array (so arrays map to segment arrays); RECORD: a JSON object.
+ *   REPEATED:  a JSON array (so arrays map to segment arrays); RECORD: a JSON object. A NaN or infinite
+ *              FLOAT64 inside either has no JSON form: it is written bare, so the value is a row error.
  */
 import type { ValueType } from '../../spec/importSpec';
 import type { SourceColumn } from '../source';
@@ -66,8 +67,6 @@ export function renderValue(v: unknown, field: BqField): string | null {
   return String(v);
 }
 
-const NUMERIC_TEXT = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
 /** A raw value as a JSON fragment (numbers written with their digits, not re-rounded). */
 function jsonOf(v: unknown, field: BqField): string {
   if (v === null || v === undefined) return 'null';
@@ -80,7 +79,10 @@ function jsonOf(v: unknown, field: BqField): string {
     const cells = (v as { f?: Cell[] }).f ?? [];
     return `{${(field.fields ?? []).map((f, i) => `${JSON.stringify(f.name)}:${jsonOf(cells[i]?.v, f)}`).join(',')}}`;
   }
-  if (NUMBER.has(t) && NUMERIC_TEXT.test(String(v))) return String(v);
+  // Numbers as sent. A float JSON cannot write (NaN, Infinity, -Infinity) is left bare too, never quoted:
+  // the value is then not JSON and a json-typed mapping rejects the row, as a number-typed mapping rejects
+  // the same float outside an array. Quoted, it would have become a string silently.
+  if (NUMBER.has(t)) return String(v);
   if (t === 'BOOLEAN' || t === 'BOOL') return String(v) === 'true' ? 'true' : 'false';
   if (t === 'JSON') return String(v);
   if (t === 'TIMESTAMP') return JSON.stringify(microsToIso(String(v)));

@@ -1,7 +1,8 @@
 /**
  * ClickHouse source (@clickhouse/client over HTTP): keyset reads streamed as JSONEachRow, with each column
- * rendered as exact text by the server (see clickhouseTypes.ts). Writes are refused by running every
- * query with `readonly=2`, unless the connection's user is already read-only (which forbids setting it).
+ * rendered as exact text by the server (see clickhouseTypes.ts) and read back exactly (clickhouseValues.ts).
+ * Writes are refused by running every query with `readonly=2`, unless the connection's user is already
+ * read-only (which forbids setting it).
  * ClickHouse has no transactions: a run's upper bound, not a snapshot, keeps batches consistent.
  */
 import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from '@clickhouse/client';
@@ -20,7 +21,8 @@ import {
 import { keysetSql, subtractLag } from '../common/keyset';
 import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
-import { columnOf, quoteIdent, quoteTable, textExpr, toText, typedLiteral } from './clickhouseTypes';
+import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
+import { columnReader } from './clickhouseValues';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 
 type Row = (string | null)[];
@@ -101,9 +103,11 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     return found;
   }
 
-  private async selectList(relation: Relation, columns: string[]): Promise<string> {
+  /** The select list of `columns`, and the reading of each one's text from a row (clickhouseValues.ts). */
+  private async selectList(relation: Relation, columns: string[]): Promise<{ select: string; texts: (row: Record<string, LosslessValue>) => Row }> {
     const cols = await Promise.all(columns.map((c) => this.column(relation, c)));
-    return cols.map((c, i) => `${textExpr(quoteIdent(c.name), c.sourceType)} AS ${alias(i)}`).join(', ');
+    const readers = cols.map((c, i) => columnReader(c, quoteIdent(c.name), alias(i)));
+    return { select: readers.map((r) => r.select).join(', '), texts: (row) => readers.map((r) => r.text(row)) };
   }
 
   async discover(): Promise<DiscoveredTable[]> {
@@ -120,9 +124,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
 
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
-    const select = await this.selectList(relation, columns.map((c) => c.name));
+    const { select, texts } = await this.selectList(relation, columns.map((c) => c.name));
     const rows = await this.rows(`SELECT ${select} FROM ${fromClause(relation)} LIMIT ${Math.trunc(limit)}`, relation);
-    return { columns, rows: rows.map((r) => columns.map((_, i) => toText(r[alias(i)]))) };
+    return { columns, rows: rows.map(texts) };
   }
 
   async count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number> {
@@ -169,7 +173,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     const keyCol = await this.column(relation, range.key);
     const ks = keysetSql(quoteIdent(range.cursor), quoteIdent(range.key), range.after, range.upperBound,
       (which, v) => typedLiteral(which === 'cursor' ? cursorCol : keyCol, v));
-    const select = await this.selectList(relation, columns);
+    const { select, texts } = await this.selectList(relation, columns);
     const query = `SELECT ${select} FROM ${fromClause(relation)} WHERE ${ks.where}
       ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
     const settings = await this.settings();
@@ -177,13 +181,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     let completed = false;
     try {
       const rs = await this.ep.client.query({ query, format: 'JSONEachRow', clickhouse_settings: settings, abort_signal: abort.signal });
-      const names = columns.map((_, i) => alias(i));
       // The client yields the rows of each received chunk; nothing beyond a chunk is held.
       for await (const chunk of rs.stream()) {
-        for (const r of chunk) {
-          const obj = parseLossless(r.text) as Record<string, LosslessValue>;
-          yield names.map((n) => toText(obj[n]));
-        }
+        for (const r of chunk) yield texts(parseLossless(r.text) as Record<string, LosslessValue>);
       }
       completed = true;
     } catch (err) {

@@ -12,6 +12,12 @@ export type LosslessValue = null | boolean | string | RawNumber | LosslessValue[
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WS = /[ \t\n\r]*/y;
 
+/**
+ * An object with no prototype: a key `__proto__` is then an ordinary own member, as JSON.parse makes it.
+ * On a literal `{}`, assigning it would set the prototype instead and the member would be lost.
+ */
+const emptyObject = (): { [key: string]: LosslessValue } => Object.create(null) as { [key: string]: LosslessValue };
+
 export function parseLossless(text: string): LosslessValue {
   let i = 0;
   const skip = () => { WS.lastIndex = i; WS.exec(text); i = WS.lastIndex; };
@@ -30,7 +36,7 @@ export function parseLossless(text: string): LosslessValue {
     }
     if (c === '{') {
       i++;
-      const obj: { [key: string]: LosslessValue } = {};
+      const obj = emptyObject();
       skip();
       if (text[i] === '}') { i++; return obj; }
       for (;;) {

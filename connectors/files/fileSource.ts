@@ -20,11 +20,11 @@ import {
   type SourceRowError,
   type SourceSession,
 } from '../source';
-import { headerNames, columnName } from './columnNames';
+import { headerNames, MemberNames } from './columnNames';
 import { chunkDecoder, detectDecoding, InvalidTextError, type TextDecoding } from './decoding';
 import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
-import { openParquet, parquetValueText } from './formats/parquet';
+import { openParquet } from './formats/parquet';
 import { XmlRecords, type XmlRecord } from './formats/xml';
 import { openTransport } from './transports/open';
 import type { FileInfo, Transport } from './transports/transport';
@@ -119,27 +119,32 @@ export function fileSession(transport: Transport): SourceSession {
     return [];
   };
 
-  /** NDJSON and XML: the union of members over the first records, in first-seen order. */
-  const scannedNames = async (file: FileSource, decoding: TextDecoding): Promise<string[]> => {
-    const names: string[] = [];
-    const seen = new Set<string>(VIRTUAL);
+  /** NDJSON and XML: the union of members over the first records, named in first-seen order. */
+  const scannedNames = async (file: FileSource, decoding: TextDecoding, version?: string): Promise<MemberNames> => {
+    const members = new MemberNames(VIRTUAL);
     let n = 0;
     const parser = file.format === 'xml' ? new XmlRecords(file.recordPath!) : new NdjsonParser(decoding.bytesOf, { line: 1, offset: decoding.bomBytes });
-    for await (const records of textRecords<NdjsonRecord | XmlRecord>(file, decoding, { line: 1, offset: decoding.bomBytes }, parser)) {
+    for await (const records of textRecords<NdjsonRecord | XmlRecord>(file, decoding, { line: 1, offset: decoding.bomBytes }, parser, version)) {
       for (const r of records) {
-        for (const key of r.values.keys()) {
-          const name = columnName(key);
-          if (name && !seen.has(name)) {
-            seen.add(name);
-            names.push(name);
-          }
-        }
+        for (const key of r.values.keys()) members.add(key);
         if (++n >= DISCOVERY_RECORDS) break;
       }
       if (n >= DISCOVERY_RECORDS) break;
     }
-    checkColumnCount(file, names.length);
-    return names;
+    checkColumnCount(file, members.names.length);
+    return members;
+  };
+
+  // Each batch of a run reads the same pinned file: its scan is kept (one file at a time) instead of redone.
+  let lastScan: { key: string; members: Promise<MemberNames> } | null = null;
+  const membersOf = (file: FileSource, decoding: TextDecoding, info: FileInfo): Promise<MemberNames> => {
+    const key = JSON.stringify([file.path, file.format, file.recordPath, file.encoding, pin(info)]);
+    if (lastScan?.key !== key) {
+      const members = scannedNames(file, decoding, info.version);
+      members.catch(() => { if (lastScan?.members === members) lastScan = null; });
+      lastScan = { key, members };
+    }
+    return lastScan.members;
   };
 
   const namesOf = async (file: FileSource, info: FileInfo): Promise<{ names: string[] }> => {
@@ -149,7 +154,7 @@ export function fileSession(transport: Transport): SourceSession {
       return { names: pq.columns };
     }
     const decoding = await decodingOf(file);
-    return { names: file.format === 'csv' ? await csvHeader(file, decoding) : await scannedNames(file, decoding) };
+    return { names: file.format === 'csv' ? await csvHeader(file, decoding) : (await membersOf(file, decoding, info)).names };
   };
 
   const session: SourceSession = {
@@ -208,7 +213,7 @@ export function fileSession(transport: Transport): SourceSession {
         const objects = await pq.rows(next, end, wanted);
         const rows: Row[] = objects.map((o, i) => {
           const n = next + i + 1;
-          return columns.map((c) => (c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : parquetValueText(o[c])));
+          return columns.map((c) => (c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : (o[c] ?? null)));
         });
         emitted += rows.length;
         next = end;
@@ -258,12 +263,8 @@ export function fileSession(transport: Transport): SourceSession {
     const start = resume && file.format === 'ndjson' ? { line: resumeLine, offset: resume.offset! } : { line: 1, offset: decoding.bomBytes };
     let skip = resume ? (file.format === 'ndjson' ? 1 : resume.ordinal!) : 0;
     const parser = file.format === 'xml' ? new XmlRecords(file.recordPath!) : new NdjsonParser(decoding.bytesOf, start);
-    const names = new Map<string, string>();
-    const nameOf = (k: string) => {
-      let n = names.get(k);
-      if (n === undefined) names.set(k, (n = columnName(k)));
-      return n;
-    };
+    // Members are named as the columns were (the same scan), so a resumed read names them alike.
+    const members = await membersOf(file, decoding, info);
     for await (const records of textRecords<NdjsonRecord | XmlRecord>(file, decoding, start, parser, info.version)) {
       const rows: Row[] = [];
       for (const rec of records) {
@@ -271,11 +272,7 @@ export function fileSession(transport: Transport): SourceSession {
           skip--;
           continue;
         }
-        const byName = new Map<string, string | null>();
-        for (const [k, v] of rec.values) {
-          const n = nameOf(k);
-          if (!byName.has(n)) byName.set(n, v);
-        }
+        const byName = recordColumns(members, rec.values);
         const key = 'ordinal' in rec ? `${file.path}#${rec.ordinal}` : `${file.path}@${rec.offset}`;
         const row: Row = columns.map((c) => (c === FILE_CURSOR.column ? String(rec.line) : c === FILE_CURSOR.key ? key : (byName.get(c) ?? null)));
         if (rec.error) row.sourceError = { column: null, value: null, reason: `${file.path} ${rec.error}` };
@@ -301,6 +298,19 @@ function parseKey(path: string, key: string): { offset?: number; ordinal?: numbe
   const m = /([@#])(\d+)$/.exec(key);
   if (!m || key.slice(0, m.index) !== path) throw new Error(`position key ${key} is not a position in ${path}`);
   return m[1] === '@' ? { offset: Number(m[2]) } : { ordinal: Number(m[2]) };
+}
+
+/** A record's members by column name (see MemberNames). */
+function recordColumns(members: MemberNames, values: Map<string, string | null>): Map<string, string | null> {
+  const byName = new Map<string, string | null>();
+  const unseen: string[] = [];
+  for (const [k, v] of values) {
+    const name = members.known(k);
+    if (name === undefined) unseen.push(k);
+    else byName.set(name, v);
+  }
+  if (unseen.length > 0) for (const [k, name] of members.unseen(unseen)) byName.set(name, values.get(k)!);
+  return byName;
 }
 
 const clip = (s: string): string => (s.length > 500 ? `${s.slice(0, 497)}...` : s);

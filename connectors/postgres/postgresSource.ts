@@ -9,6 +9,7 @@ import type { ValueType } from '../../spec/importSpec';
 import {
   ConfigurationError,
   type ConnectionConfig,
+  type ReadOptions,
   type ReadRange,
   type Relation,
   type SourceColumn,
@@ -46,6 +47,22 @@ export function columnOf(name: string, sourceType: string): SourceColumn {
     importType: importTypeOf(sourceType),
     cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
   };
+}
+
+/** Array types whose items may be NaN or ±Infinity, which to_json would quote into strings. */
+const FLOAT_ARRAYS = new Set(['real[]', 'double precision[]', 'numeric[]']);
+
+/**
+ * The select expression of a column, as the mapping will type it. An array mapped as json is read as JSON
+ * (Postgres prints it as {a,b}, which is not JSON: '{}' would have been an empty object). Elsewhere it keeps
+ * Postgres's text, which segment arrays read. A float array holding NaN or Infinity keeps its text too:
+ * JSON cannot write them (to_json quotes them, a silent change to strings), so the row is rejected instead.
+ */
+export function selectExpr(column: SourceColumn, asJson: boolean): string {
+  const c = `src.${pg.escapeIdentifier(column.name)}`;
+  if (!asJson || !column.sourceType.endsWith('[]')) return c;
+  if (!FLOAT_ARRAYS.has(column.sourceType)) return `to_json(${c})::text`;
+  return `CASE WHEN ${c}::text ~ '[{,]-?(NaN|Infinity)[,}]' THEN ${c}::text ELSE to_json(${c})::text END`;
 }
 
 /** Quote a possibly schema-qualified table name. */
@@ -213,8 +230,8 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   }
 
   /** Rows one at a time (the SourceSession interface); chunks() below is what importBatch uses. */
-  read(relation: Relation, columns: string[], range: ReadRange): ChunkedRows {
-    const chunks = () => this.readChunks(relation, columns, range);
+  read(relation: Relation, columns: string[], range: ReadRange, options: ReadOptions = {}): ChunkedRows {
+    const chunks = () => this.readChunks(relation, columns, range, options);
     return {
       chunks,
       async *[Symbol.asyncIterator]() {
@@ -228,7 +245,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
    * The server sends them a fetch of FETCH_ROWS at a time through a cursor, the next fetch requested
    * while the previous one is consumed.
    */
-  private async *readChunks(relation: Relation, columns: string[], range: ReadRange): AsyncGenerator<Row[]> {
+  private async *readChunks(relation: Relation, columns: string[], range: ReadRange, options: ReadOptions): AsyncGenerator<Row[]> {
     const c = `src.${pg.escapeIdentifier(range.cursor)}`;
     const k = `src.${pg.escapeIdentifier(range.key)}`;
     const params: unknown[] = [range.upperBound, range.limit];
@@ -237,7 +254,8 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       params.push(range.after.cursor, range.after.key);
       where += ` AND (${c}, ${k}) > ($3, $4)`;
     }
-    const sql = `SELECT ${columns.map((col) => `src.${pg.escapeIdentifier(col)}`).join(', ')}
+    const select = await this.selectList(relation, columns, range, options);
+    const sql = `SELECT ${select}
       FROM ${fromClause(relation)} WHERE ${where} ORDER BY ${c}, ${k} LIMIT $2`;
     const client = await this.pool.connect().catch((e) => classify(e));
     let ok = false;
@@ -255,6 +273,22 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       if (!ok) await client.query('ROLLBACK').catch(() => undefined);
       client.release(!ok);
     }
+  }
+
+  /**
+   * The select list: the columns as they are, unless some are mapped as json, which needs their types. The
+   * cursor and key stay as they are whatever their mapping: positions are compared with their own text.
+   */
+  private async selectList(relation: Relation, columns: string[], range: ReadRange, options: ReadOptions): Promise<string> {
+    const json = new Set(options.json ?? []);
+    json.delete(range.cursor);
+    json.delete(range.key);
+    if (!columns.some((c) => json.has(c))) return columns.map((c) => `src.${pg.escapeIdentifier(c)}`).join(', ');
+    const types = new Map((await this.columns(relation)).map((c) => [c.name, c]));
+    return columns.map((c) => {
+      const column = types.get(c);
+      return column ? selectExpr(column, json.has(c)) : `src.${pg.escapeIdentifier(c)}`;
+    }).join(', ');
   }
 
   async close(): Promise<void> {

@@ -52,12 +52,16 @@ export function translate(sql: string): { text: string; names: string[] } {
 
 interface BqField { name: string; type: string; mode: string }
 
+/** Postgres array types (by oid) as BigQuery ARRAY<item type>: text[], varchar[], float4[]/float8[], int4[]/int8[], numeric[]. */
+const ARRAY_ITEM: Record<number, string> = { 1009: 'STRING', 1015: 'STRING', 1021: 'FLOAT', 1022: 'FLOAT', 1007: 'INTEGER', 1016: 'INTEGER', 1231: 'NUMERIC' };
+
 function fieldOf(f: pg.FieldDef): BqField {
   const t: Record<number, string> = {
     20: 'INTEGER', 21: 'INTEGER', 23: 'INTEGER', 1700: 'NUMERIC', 700: 'FLOAT', 701: 'FLOAT', 16: 'BOOLEAN', 1082: 'DATE',
     1114: 'DATETIME', 1184: 'TIMESTAMP', 17: 'BYTES', 114: 'JSON', 3802: 'JSON', 1083: 'TIME',
   };
-  if (f.dataTypeID === 1009 || f.dataTypeID === 1015) return { name: f.name, type: 'STRING', mode: 'REPEATED' };
+  const repeated = ARRAY_ITEM[f.dataTypeID];
+  if (repeated) return { name: f.name, type: repeated, mode: 'REPEATED' };
   return { name: f.name, type: t[f.dataTypeID] ?? 'STRING', mode: 'NULLABLE' };
 }
 
@@ -96,7 +100,8 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
   const results = new Map<string, { fields: BqField[]; rows: unknown[][]; bytes: string }>();
   let pages = 0;
   const typeParser = pg.types.getTypeParser as unknown as (oid: number, format: string) => (s: string) => unknown;
-  const parsers = { getTypeParser: (oid: number) => (oid === 1009 || oid === 1015 ? typeParser(oid, 'text') : (x: string) => x) };
+  // Arrays' items keep their text (NaN, Infinity and all digits), as BigQuery sends every number as a string.
+  const parsers = { getTypeParser: (oid: number) => (ARRAY_ITEM[oid] ? typeParser(1009, 'text') : (x: string) => x) };
 
   function account(req: FakeRequest): BigQueryFakeAccount | FakeResponse {
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';

@@ -8,6 +8,7 @@ import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { parseImportSpec } from '../../spec/importSpec';
+import { toJson } from '../../spec/values';
 import { readFileRows } from './readFile';
 
 describe('CSV (RFC 4180)', () => {
@@ -33,6 +34,16 @@ describe('CSV (RFC 4180)', () => {
     const lf = await readFileRows('id,name\n1,Ana\n\n2,Bo', {});
     expect(lf.rows).toEqual([{ id: '1', name: 'Ana' }, { id: '2', name: 'Bo' }]);
     expect(lf.positions.map((p) => p.cursor)).toEqual(['2', '4']); // the blank line 3 is no record
+  });
+
+  it('ends the last record at a CR that ends the file, quoted or not; a CR anywhere else stays data', async () => {
+    expect((await readFileRows('id,name\r\n1,Ann\r\n2,Bo\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }, { id: '2', name: 'Bo' }]);
+    expect((await readFileRows('id,name\r\n1,"Ann"\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }]);
+    expect((await readFileRows('id,name\r\n1,\r', {})).rows).toEqual([{ id: '1', name: null }]);
+    const header = await readFileRows('id,name\r', {});
+    expect(header.columns).toEqual(['id', 'name']);
+    expect(header.rows).toEqual([]);
+    expect((await readFileRows('id,name\n1,x\ry\n2,"a\r"\n', {})).rows).toEqual([{ id: '1', name: 'x\ry' }, { id: '2', name: 'a\r' }]);
   });
 
   it('keeps an empty field (NULL) apart from an empty quoted string', async () => {
@@ -172,6 +183,39 @@ describe('NDJSON', () => {
     const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[1], name: 'events.ndjson' });
     expect(rest.rows).toEqual(out.rows.slice(2));
   });
+
+  it('names members whose names clash as CSV names header cells (_2, _3, …), in the columns and in every row, resumed or not', async () => {
+    const nd = [
+      '{"first name": "Ann", "first_name": "Bob", "_line": "L7", "a-b": 1, "a.b": 2, "": "no name"}',
+      '{"a.b": 3, "first_name": "Cy"}',
+      '{"first name": "Dee"}',
+    ].join('\n');
+    const out = await readFileRows(nd, { format: 'ndjson' });
+    expect(out.columns).toEqual(['first_name', 'first_name_2', '_line_2', 'a_b', 'a_b_2', 'col_6']);
+    expect(out.rows).toEqual([
+      { first_name: 'Ann', first_name_2: 'Bob', _line_2: 'L7', a_b: '1', a_b_2: '2', col_6: 'no name' },
+      { first_name: null, first_name_2: 'Cy', _line_2: null, a_b: null, a_b_2: '3', col_6: null },
+      { first_name: 'Dee', first_name_2: null, _line_2: null, a_b: null, a_b_2: null, col_6: null },
+    ]);
+    // A read resumed after the first record starts at "a.b": it is still a_b_2.
+    const rest = await readFileRows(nd, { format: 'ndjson' }, { after: out.positions[0] });
+    expect(rest.rows).toEqual(out.rows.slice(1));
+  });
+
+  it('keeps a member first seen past the scanned records off the columns the scan named', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, first_name: `n${i}` }));
+    lines.push('{"id": 1000, "first name": "late"}');
+    const out = await readFileRows(lines.join('\n'), { format: 'ndjson' });
+    expect(out.columns).toEqual(['id', 'first_name']);
+    expect(out.rows[1000]).toEqual({ id: '1000', first_name: null });
+  });
+
+  it('keeps members named __proto__: a column of that name, and inside nested values', async () => {
+    const nd = '{"id": 1, "p": {"__proto__": 5, "b": 1}, "__proto__": {"x": [1]}}\n';
+    const out = await readFileRows(nd, { format: 'ndjson' }, { name: 'proto.ndjson' });
+    expect(out.columns).toEqual(['id', 'p', '__proto__']);
+    expect(out.rows).toEqual([{ id: '1', p: '{"__proto__":5,"b":1}', ['__proto__']: '{"x":[1]}' }]);
+  });
 });
 
 describe('XML', () => {
@@ -197,6 +241,28 @@ describe('XML', () => {
     const rest = await readFileRows(xml, { format: 'xml', recordPath: 'export/orders/order' }, { after: out.positions[0] });
     expect(rest.rows).toEqual(out.rows.slice(1));
   });
+  it('keeps text as written: spaces, CDATA, a blank element, mixed content across child elements; drops only indentation', async () => {
+    const xml = `<users>
+  <user id="1">
+    <name>  Ann Lee  </name>
+    <note><![CDATA[  two leading spaces]]></note>
+    <bio>Hello <b>big</b> world</bio>
+    <nick> </nick>
+    <empty></empty>
+    <motto>a &amp; b<!-- not text --> c\n  second line</motto>
+    <address>
+      <city>Oslo</city>
+    </address>
+    <a-b>1</a-b><a_b>2</a_b>
+  </user>
+</users>`;
+    const out = await readFileRows(xml, { format: 'xml', recordPath: 'users/user' });
+    expect(out.columns).toEqual(['id', 'name', 'note', 'bio_b', 'bio', 'nick', 'motto', 'address_city', 'a_b', 'a_b_2']);
+    expect(out.rows).toEqual([{
+      id: '1', name: '  Ann Lee  ', note: '  two leading spaces', bio_b: 'big', bio: 'Hello big world', nick: ' ',
+      motto: 'a & b c\n  second line', address_city: 'Oslo', a_b: '1', a_b_2: '2',
+    }]);
+  });
 });
 
 describe('Parquet', () => {
@@ -220,6 +286,91 @@ describe('Parquet', () => {
     expect(out.positions[1501]).toEqual({ cursor: '1502', key: 'data.parquet#1502' });
     const rest = await readFileRows(bytes, { format: 'parquet' }, { after: out.positions[1499], limit: 3 });
     expect(rest.rows).toEqual(out.rows.slice(1500, 1503));
+  });
+  // Columns declared as a Parquet writer (Spark, pyarrow) declares them: DECIMAL over INT32, INT64 and
+  // FIXED_LEN_BYTE_ARRAY, timestamps in each unit, UTC and local, DATE, FLOAT, DOUBLE, FLOAT16, JSON, a LIST and a struct.
+  const decimal = (name: string, type: string, scale: number, precision: number, extra: object = {}) => ({
+    name, type, repetition_type: 'OPTIONAL', converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision }, ...extra,
+  });
+  const timestamp = (name: string, unit: string, isAdjustedToUTC: boolean) => ({
+    name, type: 'INT64', repetition_type: 'OPTIONAL', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC, unit },
+  });
+  const typedFile = () => Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'd32', data: [3, -5, null] }, // the writer scales a number: 3 → unscaled 30
+      { name: 'd64', data: [1234567890123456789n, -1n, 1250n] }, // a bigint is the unscaled value
+      { name: 'dfix', data: [-123456789012345678901234567890n, 5n, 0n] },
+      { name: 'dvar', data: [-1000n, 987654321987654321987654321n, 0n] },
+      { name: 'raw', data: ['Zoë', '', null] },
+      { name: 'ms', data: [1767225600123n, -1n, null] },
+      { name: 'us', data: [1767225600123456n, -1n, 0n] },
+      { name: 'ns', data: [1767225600123456789n, -1n, 0n] },
+      { name: 'local_us', data: [1767225600123456n, 0n, null] },
+      { name: 'day', data: [20454, -1, 0] },
+      { name: 'f32', data: [0.1, 1.3, 3.4028234663852886e38] },
+      { name: 'f64', data: [0.1, 1 / 3, 5e-324] },
+      { name: 'f16', data: [0.1, 1 / 3, -2.5] },
+      { name: 'doc', data: [{ n: 1 }, null, 'x'] },
+      { name: 'doc2', data: ['{"n": 12345678901234567890}', null, '"x"'] }, // written as it is: the writer's JSON.stringify would round
+      { name: 'prices', data: [[1n, 250n], [], null] },
+      { name: 'meta', data: [{ seen: 1767225600123456789n, ratio: 0.1 }, { seen: null, ratio: 2.5 }, null] },
+    ],
+    schema: [
+      { name: 'root', num_children: 17 },
+      decimal('d32', 'INT32', 1, 9),
+      decimal('d64', 'INT64', 2, 18),
+      decimal('dfix', 'FIXED_LEN_BYTE_ARRAY', 5, 38, { type_length: 16 }),
+      decimal('dvar', 'BYTE_ARRAY', 3, 30),
+      { name: 'raw', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' }, // no annotation: text by convention
+      timestamp('ms', 'MILLIS', true),
+      timestamp('us', 'MICROS', true),
+      timestamp('ns', 'NANOS', true),
+      timestamp('local_us', 'MICROS', false),
+      { name: 'day', type: 'INT32', repetition_type: 'OPTIONAL', converted_type: 'DATE', logical_type: { type: 'DATE' } },
+      { name: 'f32', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+      { name: 'f64', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+      { name: 'f16', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'OPTIONAL', logical_type: { type: 'FLOAT16' } },
+      { name: 'doc', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'JSON', logical_type: { type: 'JSON' } },
+      { name: 'doc2', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', logical_type: { type: 'JSON' } },
+      { name: 'prices', repetition_type: 'OPTIONAL', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      decimal('element', 'INT64', 2, 18),
+      { name: 'meta', repetition_type: 'OPTIONAL', num_children: 2 },
+      timestamp('seen', 'NANOS', false),
+      { name: 'ratio', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+    ] as never,
+  }));
+
+  it('reads each typed value as its exact text: decimals from their unscaled integers, timestamps with every digit (no Z when local), floats shortest', async () => {
+    const out = await readFileRows(typedFile(), { format: 'parquet' });
+    expect(out.rows).toEqual([
+      {
+        d32: '3.0', d64: '12345678901234567.89', dfix: '-1234567890123456789012345.67890', dvar: '-1.000', raw: 'Zoë',
+        ms: '2026-01-01T00:00:00.123Z', us: '2026-01-01T00:00:00.123456Z', ns: '2026-01-01T00:00:00.123456789Z', local_us: '2026-01-01T00:00:00.123456',
+        day: '2026-01-01', f32: '0.1', f64: '0.1', f16: '0.1', doc: '{"n":1}', doc2: '{"n":12345678901234567890}',
+        prices: '[0.01,2.50]', meta: '{"seen":"2026-01-01T00:00:00.123456789","ratio":0.1}',
+      },
+      {
+        d32: '-5.0', d64: '-0.01', dfix: '0.00005', dvar: '987654321987654321987654.321', raw: '',
+        ms: '1969-12-31T23:59:59.999Z', us: '1969-12-31T23:59:59.999999Z', ns: '1969-12-31T23:59:59.999999999Z', local_us: '1970-01-01T00:00:00.000000',
+        day: '1969-12-31', f32: '1.3', f64: '0.3333333333333333', f16: '0.3333', doc: null, doc2: null,
+        prices: '[]', meta: '{"seen":null,"ratio":2.5}',
+      },
+      {
+        d32: null, d64: '12.50', dfix: '0.00000', dvar: '0.000', raw: null,
+        ms: null, us: '1970-01-01T00:00:00.000000Z', ns: '1970-01-01T00:00:00.000000000Z', local_us: null,
+        day: '1970-01-01', f32: '3.4028235e+38', f64: '5e-324', f16: '-2.5', doc: 'x', doc2: 'x',
+        prices: null, meta: null,
+      },
+    ]);
+  });
+
+  it('maps a local timestamp in the import\'s time zone and a UTC one as it is, keeping microseconds', async () => {
+    const out = await readFileRows(typedFile(), { format: 'parquet' });
+    const row = out.rows[0]!;
+    expect(toJson(row.local_us!, 'timestamp', undefined, 'Europe/Berlin')).toEqual({ ok: true, json: '"2025-12-31T23:00:00.123456Z"' });
+    expect(toJson(row.us!, 'timestamp', undefined, 'Europe/Berlin')).toEqual({ ok: true, json: '"2026-01-01T00:00:00.123456Z"' });
+    expect(toJson(row.d64!, 'number', undefined, 'UTC')).toEqual({ ok: true, json: '12345678901234567.89' });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Files imported end to end through the workflows (real Temporal, real store): a CSV into profiles with
- * row errors that name the file and line, a Parquet file on S3 into events, an XML file into profiles,
+ * row errors that name the file and line, a Parquet file on S3 into events, Parquet's typed values into
+ * profiles exactly, an XML file into profiles,
  * and a drop folder whose files wait for their manifest, are imported once, skipped when dropped again
  * unchanged, and imported again when changed.
  */
@@ -103,6 +104,62 @@ describe('a file import', () => {
     expect(await h.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: n, created: n, duplicates: 0, batches: 3 });
     const sum = await h.store.query("SELECT count(*)::int AS n, sum((properties->>'qty')::int)::bigint AS total FROM events WHERE import_id = $1", [spec.id]);
     expect(sum.rows[0]).toEqual({ n, total: String((n * (n - 1)) / 2) });
+  });
+
+  it('loads Parquet decimals, timestamps (UTC and local), floats and dates into profiles exactly', async () => {
+    const tsColumn = (name: string, isAdjustedToUTC: boolean) => ({ name, type: 'INT64', repetition_type: 'REQUIRED', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC, unit: 'MICROS' } });
+    await writeFile(path.join(dir, 'accounts.parquet'), Buffer.from(parquetWriteBuffer({
+      columnData: [
+        { name: 'email', data: ['a@x.io', 'b@x.io'] },
+        { name: 'balance', data: [3n, 1234567890123456789n] }, // unscaled: 0.3 and 123456789012345678.9
+        { name: 'paid_at', data: [1767225600123456n, -1n] },
+        { name: 'visit_at', data: [1767225600123456n, 1751328000000001n] }, // wall clock, no zone: Berlin is UTC+1 in winter, UTC+2 in summer
+        { name: 'score', data: new Float32Array([0.1, 1.3]) },
+        { name: 'born', data: [20454, -1] },
+      ],
+      schema: [
+        { name: 'root', num_children: 6 },
+        { name: 'email', type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+        { name: 'balance', type: 'INT64', repetition_type: 'REQUIRED', converted_type: 'DECIMAL', scale: 1, precision: 18, logical_type: { type: 'DECIMAL', scale: 1, precision: 18 } },
+        tsColumn('paid_at', true),
+        tsColumn('visit_at', false),
+        { name: 'score', type: 'FLOAT', repetition_type: 'REQUIRED' },
+        { name: 'born', type: 'INT32', repetition_type: 'REQUIRED', converted_type: 'DATE', logical_type: { type: 'DATE' } },
+      ] as never,
+    })));
+    const spec = {
+      id: uniqueId('pqv'), name: 'accounts', dataType: 'profile' as const, timeZone: 'Europe/Berlin',
+      source: { connection: 'files', file: { path: 'accounts.parquet', format: 'parquet' as const } },
+      cursor: FILE_CURSOR,
+      mapping: {
+        userId: { column: 'email' }, idType: { value: 'email' },
+        attributes: [
+          { column: 'balance', type: 'number' as const },
+          { column: 'paid_at', type: 'timestamp' as const },
+          { column: 'visit_at', type: 'timestamp' as const },
+          { column: 'score', type: 'number' as const },
+          { column: 'born', type: 'date' as const },
+          { column: 'balance', property: 'balanceText' },
+        ],
+      },
+    };
+    expect(await h.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 2 });
+    const rows = await h.store.query(
+      `SELECT id_value, attributes->>'balance' AS balance, attributes->>'balanceText' AS balance_text, attributes->>'paid_at' AS paid_at,
+              attributes->>'visit_at' AS visit_at, attributes->>'score' AS score, attributes->>'born' AS born
+         FROM profile_attributes WHERE import_id = $1 ORDER BY id_value`,
+      [spec.id],
+    );
+    expect(rows.rows).toEqual([
+      {
+        id_value: 'a@x.io', balance: '0.3', balance_text: '0.3', paid_at: '2026-01-01T00:00:00.123456Z',
+        visit_at: '2025-12-31T23:00:00.123456Z', score: '0.1', born: '2026-01-01',
+      },
+      {
+        id_value: 'b@x.io', balance: '123456789012345678.9', balance_text: '123456789012345678.9', paid_at: '1969-12-31T23:59:59.999999Z',
+        visit_at: '2025-06-30T22:00:00.000001Z', score: '1.3', born: '1969-12-31',
+      },
+    ]);
   });
 
   it('loads an XML file flattened to columns into profiles', async () => {

@@ -4,7 +4,7 @@
  * `json` the same text too whenever no number lost digits through a double.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalJsonText, legacyCanonicalJson, NumberRangeError } from '../../spec/canonicalJson';
+import { canonicalJsonText, legacyCanonicalJson, UnstorableJsonError } from '../../spec/canonicalJson';
 import { exactNumber, fitsStoreNumeric, sameNumber } from '../../spec/decimalText';
 
 /** A small seeded generator (mulberry32), so a failure can be replayed. */
@@ -18,8 +18,9 @@ function random(seed: number): () => number {
   };
 }
 
-const KEYS = ['a', 'b', 'B', 'ab', 'é', 'z\u0000', 'line\nbreak', 'quote"d', 'back\\slash', '\u2028', '😀', '\ud800', '__proto__', '10', '2', ''];
-const STRINGS = [...KEYS, 'https://shop.example.com/a?b=c', 'tab\there', '\u001f', '\udc00x', 'plain text'];
+// No NUL and no unpaired surrogate: JSON the store cannot hold is an error (tested below).
+const KEYS = ['a', 'b', 'B', 'ab', 'é', 'z\u0001', 'line\nbreak', 'quote"d', 'back\\slash', '\u2028', '😀', '\ud83d\ude00x', '__proto__', '10', '2', ''];
+const STRINGS = [...KEYS, 'https://shop.example.com/a?b=c', 'tab\there', '\u001f', 'plain text'];
 
 /** A JSON document written in a random but valid way, and whether all its numbers are doubles exactly. */
 function document(r: () => number, depth = 0): { text: string; exact: boolean } {
@@ -106,7 +107,7 @@ describe('canonicalJsonText', () => {
       } catch (err) {
         rendered = false;
         // A number past the store's limits (a mutated exponent) is valid JSON, refused for its value.
-        if (err instanceof NumberRangeError) rendered = true;
+        if (err instanceof UnstorableJsonError) rendered = true;
         else expect(err, mutated).toBeInstanceOf(SyntaxError);
       }
       expect(rendered, mutated).toBe(parsed);
@@ -119,8 +120,13 @@ describe('canonicalJsonText', () => {
     expect(canonicalJsonText('{"id": 12345678901234567890, "a": 1.0}')).toEqual({
       json: '{"a":1,"id":12345678901234567890}', key: '{"a":1,"id":12345678901234567000}' });
     expect(canonicalJsonText('[1e400, -2E-400, 1.2345678901234567890123e25]').json).toBe('[1e+400,-2e-400,1.2345678901234567890123e+25]');
-    expect(() => canonicalJsonText('[1e131072]')).toThrow(NumberRangeError);
-    expect(() => canonicalJsonText(`[1e${'9'.repeat(400)}]`)).toThrow(NumberRangeError);
+    expect(() => canonicalJsonText('[1e131072]')).toThrow(UnstorableJsonError);
+    expect(() => canonicalJsonText(`[1e${'9'.repeat(400)}]`)).toThrow(UnstorableJsonError);
+    // jsonb refuses NUL and unpaired surrogates, however they are spelled.
+    expect(() => canonicalJsonText('{"k":"a\\u0000b"}')).toThrow('JSON holds a string with a NUL character');
+    expect(() => canonicalJsonText('["\\ud800"]')).toThrow('JSON holds a string with an unpaired surrogate (not valid Unicode)');
+    expect(() => canonicalJsonText('{"\ud800":1}')).toThrow(UnstorableJsonError);
+    expect(canonicalJsonText('["\\ud83d\\ude00", "😀"]').json).toBe('["😀","😀"]');
     expect(exactNumber('0.000001234')).toBe('0.000001234');
     expect(exactNumber('123456789012345678901.5')).toBe('123456789012345678901.5');
     expect(exactNumber('1234567890123456789012')).toBe('1.234567890123456789012e+21');

@@ -1,6 +1,7 @@
 /**
  * A streaming RFC 4180 CSV parser over decoded text. Fields may be quoted; a quoted field holds
- * delimiters, newlines and doubled quotes. Records end at LF or CRLF (a CR inside a quoted field is data).
+ * delimiters, newlines and doubled quotes. Records end at LF or CRLF, and the last one also at a CR that
+ * ends the file (a CR elsewhere, or inside a quoted field, is data).
  * An empty unquoted field is NULL, an empty quoted one ("") is the empty string, so the two stay apart.
  *
  * Each record comes with the line it starts on and the byte offset of its start in the file, counted
@@ -113,7 +114,7 @@ export class CsvParser {
         newlines += countLf(value);
         // After the closing quote: a delimiter, the end of the record, or (malformed) more text.
         let c = buf.charCodeAt(p);
-        if (p < len && c !== d && c !== LF && !(c === CR && buf.charCodeAt(p + 1) === LF)) {
+        if (p < len && c !== d && c !== LF && !(c === CR && (buf.charCodeAt(p + 1) === LF || (final && p + 1 === len)))) {
           if (c === CR && p + 1 >= len && !final) return null;
           const stop = nextStop(buf, p, d);
           if (stop < 0 && !final) return null;
@@ -132,8 +133,8 @@ export class CsvParser {
           p++;
           continue;
         }
-        // CR LF or LF
-        p += c === CR ? 2 : 1;
+        // CR LF, LF, or a CR that ends the file
+        p = Math.min(p + (c === CR ? 2 : 1), len);
         newlines++;
         break;
       }
@@ -141,7 +142,9 @@ export class CsvParser {
       const stop = nextStop(buf, p, d);
       if (stop < 0) {
         if (!final) return null;
-        fields.push(emptyIsNull(stripCr(buf, p, len, false)));
+        // The file's end ends the record as a newline would: a CR just before it is a line end (the
+        // last line of a CRLF file cut after its CR, or ended CR-style), not data.
+        fields.push(emptyIsNull(stripCr(buf, p, len, true)));
         p = len;
         break;
       }
@@ -186,9 +189,9 @@ function nextStop(buf: string, from: number, delim: number): number {
   return -1;
 }
 
-/** The text [from, to), without the CR of a CRLF that ends the record. */
-function stripCr(buf: string, from: number, to: number, beforeLf: boolean): string {
-  if (beforeLf && to > from && buf.charCodeAt(to - 1) === CR) return buf.slice(from, to - 1);
+/** The text [from, to), without the CR of a CRLF (or of the file's end) that ends the record. */
+function stripCr(buf: string, from: number, to: number, atLineEnd: boolean): string {
+  if (atLineEnd && to > from && buf.charCodeAt(to - 1) === CR) return buf.slice(from, to - 1);
   return buf.slice(from, to);
 }
 

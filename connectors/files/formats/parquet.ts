@@ -2,17 +2,19 @@
  * Parquet, read with hyparquet over ranged reads of the transport: the footer first, then only the
  * column chunks of the rows asked for. A row's position is its ordinal, and hyparquet starts a read at
  * any row (skipping whole row groups), so a resumed read does not re-read what was loaded.
+ * Values come out as exact text (parquetValues.ts).
  */
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import type { Transport } from '../transports/transport';
+import { columnText, PARSERS, rawMetadata } from './parquetValues';
 
 export interface ParquetFile {
   metadata: FileMetaData;
   /** Top-level column names in file order. */
   columns: string[];
   rowCount: number;
-  /** Rows [start, end) (0-based) as objects of top-level column → value. */
-  rows(start: number, end: number, columns: string[]): Promise<Record<string, unknown>[]>;
+  /** Rows [start, end) (0-based) as objects of top-level column → its value's text. */
+  rows(start: number, end: number, columns: string[]): Promise<Record<string, string | null>[]>;
 }
 
 export async function openParquet(transport: Transport, path: string, size: number, version: string): Promise<ParquetFile> {
@@ -26,25 +28,24 @@ export async function openParquet(transport: Transport, path: string, size: numb
     },
   };
   const metadata = await parquetMetadataAsync(file);
-  const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+  const tree = parquetSchema(metadata);
+  const columns = tree.children.map((c) => c.element.name);
+  const texts = new Map(tree.children.map((c) => [c.element.name, columnText(c)]));
+  const readWith = rawMetadata(metadata);
+  const read = (start: number, end: number, wanted: string[]) =>
+    new Promise<Record<string, unknown>[]>((resolve, reject) => {
+      // utf8: false keeps an unannotated BYTE_ARRAY as bytes (a DECIMAL's, once rawMetadata has removed
+      // its annotation); columnText decodes text columns itself.
+      parquetRead({ file, metadata: readWith, rowStart: start, rowEnd: end, columns: wanted, rowFormat: 'object', parsers: PARSERS, utf8: false, onComplete: resolve }).catch(reject);
+    });
   return {
     metadata,
     columns,
     rowCount: Number(metadata.num_rows),
-    rows: (start, end, wanted) =>
-      new Promise((resolve, reject) => {
-        parquetRead({ file, metadata, rowStart: start, rowEnd: end, columns: wanted, rowFormat: 'object', onComplete: resolve }).catch(reject);
-      }),
+    rows: async (start, end, wanted) => {
+      const objects = await read(start, end, wanted);
+      const render = wanted.map((c) => [c, texts.get(c)!] as const);
+      return objects.map((o) => Object.fromEntries(render.map(([c, text]) => [c, text(o[c])])));
+    },
   };
-}
-
-/** A Parquet value as text that keeps its precision: 64-bit integers whole, timestamps in ISO 8601. */
-export function parquetValueText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v instanceof Date) return v.toISOString();
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x));
 }
