@@ -2,6 +2,10 @@
  * Timestamp parsing to the microsecond (brief §2). JavaScript's Date holds milliseconds only, so a
  * parsed instant is kept as epoch milliseconds plus the extra microseconds, and written out as an
  * ISO 8601 UTC string with six fractional digits, which Postgres reads back exactly.
+ *
+ * The canonical text is part of every event's dedup key, and the store remembers keys across versions:
+ * a value read once must give the same text forever. Digits beyond the microsecond are truncated, not
+ * rounded (`.1234569` → `.123456`), for that reason.
  */
 
 export interface Instant {
@@ -14,25 +18,41 @@ export interface Instant {
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
-/** Format an instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+/**
+ * The canonical text has a four-digit year, so instants are kept within 0001-01-01 and 9999-12-31 (UTC);
+ * Postgres has no year 0 either. Anything outside is a value that cannot be read, never a six-digit year.
+ */
+const FIRST_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+const END_MS = 253_402_300_800_000; // 10000-01-01T00:00:00Z
+const inCanonicalRange = (t: Instant): boolean => t.ms >= FIRST_MS && t.ms < END_MS;
+
+/** Format an instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (within years 0001–9999, as parseTimestamp gives). */
 export function formatInstant(t: Instant): string {
+  if (!inCanonicalRange(t)) throw new RangeError(`instant ${t.ms} ms is outside the years 0001–9999`);
   const iso = new Date(t.ms).toISOString(); // ...SS.mmmZ
   return `${iso.slice(0, 23)}${String(t.us).padStart(3, '0')}Z`;
 }
 
-/** Offset in minutes of `zone` at the given UTC instant (cached per zone and hour). */
-const offsetCache = new Map<string, number>();
+const isLeapYear = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysInMonth = (y: number, mo: number): number => (mo === 2 && isLeapYear(y) ? 29 : DAYS_IN_MONTH[mo - 1]!);
+
+/** Epoch ms of UTC calendar fields. Date.UTC reads the years 0–99 as 1900–1999, so those set the year first. */
+function utcMsOf(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (y >= 100) return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  return t.setUTCHours(h, mi, s, ms);
+}
+
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
-function zoneOffsetMinutes(zone: string, utcMs: number): number {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
-  const hourKey = `${zone}|${Math.floor(utcMs / 3_600_000)}`;
-  const cached = offsetCache.get(hourKey);
-  if (cached !== undefined) return cached;
+function zoneFormat(zone: string): Intl.DateTimeFormat {
   let dtf = dtfCache.get(zone);
   if (!dtf) {
     dtf = new Intl.DateTimeFormat('en-US', {
       timeZone: zone,
       hourCycle: 'h23',
+      era: 'short', // the year before 1 AD is "1 BC"
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
@@ -42,12 +62,56 @@ function zoneOffsetMinutes(zone: string, utcMs: number): number {
     });
     dtfCache.set(zone, dtf);
   }
-  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-  const offset = Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
-  if (offsetCache.size > 10_000) offsetCache.clear();
-  offsetCache.set(hourKey, offset);
-  return offset;
+  return dtf;
+}
+
+/** The wall clock as en-US prints it, `MM/dd/yyyy AD, HH:mm:ss`. */
+const PRINTED_WALL = /^(\d{2})\/(\d{2})\/(\d+) (AD|BC), (\d{2}):(\d{2}):(\d{2})$/;
+const yearOf = (year: string, era: string): number => (era === 'BC' ? 1 - Number(year) : Number(year));
+type Fields = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+
+/**
+ * Wall-clock fields of a zone at an instant (the year before 1 AD is 0). Read from format(), which is
+ * several times faster than formatToParts(); formatToParts() only if the printed layout ever differs.
+ */
+function wallFields(dtf: Intl.DateTimeFormat, at: Date): Fields {
+  const m = PRINTED_WALL.exec(dtf.format(at));
+  if (m) return [yearOf(m[3]!, m[4]!), +m[1]!, +m[2]!, +m[5]!, +m[6]!, +m[7]!];
+  const p = Object.fromEntries(dtf.formatToParts(at).map((q) => [q.type, q.value]));
+  return [yearOf(p.year!, p.era!), +p.month!, +p.day!, +p.hour!, +p.minute!, +p.second!];
+}
+
+/** Offset in minutes of `zone` at the given UTC instant, asked of Intl (no cache). */
+function exactOffsetMinutes(zone: string, utcMs: number): number {
+  const [y, mo, d, h, mi, s] = wallFields(zoneFormat(zone), new Date(utcMs));
+  const asUtc = utcMsOf(y, mo, d, h, mi, s, 0);
+  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+}
+
+/**
+ * Offset in minutes of `zone` at the given UTC instant, cached per zone and UTC hour, but only for an hour
+ * whose offset is the same at its first and last second. Zones change clocks at any minute (America/St_Johns
+ * at 05:30 UTC, Australia/Lord_Howe at 15:30 UTC, local mean times at odd seconds), so the offset found at one
+ * instant of an hour may not hold for the rest of it; an hour that holds a change is asked of Intl at each
+ * instant. Either way an answer never depends on which values were read before. (No zone changes its clocks
+ * twice within one hour, so equal ends mean one offset throughout.)
+ */
+const HOUR_MS = 3_600_000;
+const CHANGES_WITHIN = NaN;
+const offsetCache = new Map<string, number>();
+function zoneOffsetMinutes(zone: string, utcMs: number): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  const hour = Math.floor(utcMs / HOUR_MS);
+  const key = `${zone}|${hour}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    const first = exactOffsetMinutes(zone, hour * HOUR_MS);
+    const last = exactOffsetMinutes(zone, (hour + 1) * HOUR_MS - 1000);
+    offset = first === last ? first : CHANGES_WITHIN;
+    if (offsetCache.size > 10_000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return Number.isNaN(offset) ? exactOffsetMinutes(zone, utcMs) : offset;
 }
 
 /** Wall-clock fields in a zone → epoch ms (two passes settle DST edges). */
@@ -59,8 +123,18 @@ function wallToUtc(fields: number, zone: string): number {
 
 function validDate(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60) return false;
-  const dim = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  return d <= dim;
+  return d <= daysInMonth(y, mo);
+}
+
+/**
+ * A written offset (`+05:30`, `-0800`, `+02`) in minutes, or null beyond what Postgres accepts: hours up to
+ * 15, minutes up to 59 (`+99:99` is a typo, not a zone).
+ */
+function writtenOffsetMinutes(zone: string): number | null {
+  const hh = Number(zone.slice(1, 3));
+  const mm = Number(zone.slice(3).replace(':', '') || '0');
+  if (hh > 15 || mm > 59) return null;
+  return (zone[0] === '-' ? -1 : 1) * (hh * 60 + mm);
 }
 
 function fromFields(
@@ -71,15 +145,13 @@ function fromFields(
   const digits = (frac ?? '').padEnd(6, '0');
   const msPart = Number(digits.slice(0, 3));
   const us = Number(digits.slice(3, 6));
-  let ms = Date.UTC(y, mo - 1, d, h, mi, s, msPart);
-  if (y < 100) ms = new Date(ms).setUTCFullYear(y);
+  let ms = utcMsOf(y, mo, d, h, mi, s, msPart);
   if (zone === undefined) {
     ms = wallToUtc(ms, defaultZone);
   } else if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const hh = Number(zone.slice(1, 3));
-    const mm = Number(zone.slice(3).replace(':', '') || '0');
-    ms -= sign * (hh * 60 + mm) * 60_000;
+    const offset = writtenOffsetMinutes(zone);
+    if (offset === null) return null;
+    ms -= offset * 60_000;
   }
   return { ms, us };
 }
@@ -111,25 +183,57 @@ function compilePattern(pattern: string): (s: string, zone: string) => Instant |
 }
 
 const patternCache = new Map<string, (s: string, zone: string) => Instant | null>();
+function pattern(format: string): (s: string, zone: string) => Instant | null {
+  let fn = patternCache.get(format);
+  if (!fn) { fn = compilePattern(format); patternCache.set(format, fn); }
+  return fn;
+}
+
+const EPOCH = /^-?\d+(\.\d+)?$/;
+
+/**
+ * What a bare number means without a format: an epoch count, as the README promises (seconds or
+ * milliseconds, told apart by magnitude: seconds below 1e11, which reach the year 5138; milliseconds from
+ * 1e11, which is 1973-03-03). Microseconds are not guessed: a count of microseconds or nanoseconds, read as
+ * milliseconds, lands past the year 9999 and is refused by the range check (declare `epoch_us`); only a
+ * count of microseconds of 1970–1977 is small enough to pass as seconds or milliseconds. An 8-digit
+ * number that is also a calendar date (`20260102`) is refused as ambiguous: as seconds it is a moment of
+ * 1970–1973, which such a column almost never means; declare `epoch_s` or `yyyyMMdd`.
+ */
+function bareEpochUnit(s: string): 'epoch_s' | 'epoch_ms' | null {
+  if (isCompactDate(s)) return null;
+  return Math.abs(Number(s)) < 1e11 ? 'epoch_s' : 'epoch_ms';
+}
+
+/** `yyyyMMdd` with a real month and day. */
+function isCompactDate(s: string): boolean {
+  if (s.length !== 8 || !/^\d{8}$/.test(s)) return false;
+  const y = Number(s.slice(0, 4));
+  const mo = Number(s.slice(4, 6));
+  const d = Number(s.slice(6, 8));
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
 
 /**
  * Parse a timestamp. Without a format: ISO 8601 (with or without zone), `yyyy-MM-dd`,
- * `dd/MM/yyyy HH:mm:ss`, or an epoch number (seconds below 1e11, else milliseconds).
- * With a format: `epoch_s`, `epoch_ms`, `epoch_us`, or a pattern. Returns null when it cannot be read.
+ * `dd/MM/yyyy HH:mm:ss`, or an epoch number (see bareEpochUnit). With a format: `epoch_s`, `epoch_ms`,
+ * `epoch_us`, or a pattern. Returns null when it cannot be read, or when the instant falls outside the
+ * years 0001–9999 (UTC).
  */
 export function parseTimestamp(raw: string, format: string | undefined, timeZone: string): Instant | null {
-  const s = raw.trim();
+  const t = readTimestamp(raw.trim(), format, timeZone);
+  return t && inCanonicalRange(t) ? t : null;
+}
+
+function readTimestamp(s: string, format: string | undefined, timeZone: string): Instant | null {
   if (s === '') return null;
-  if (format === 'epoch_s' || format === 'epoch_ms' || format === 'epoch_us' || (!format && /^-?\d+(\.\d+)?$/.test(s))) {
-    if (!/^-?\d+(\.\d+)?$/.test(s)) return null;
-    const unit = format ?? (Math.abs(Number(s)) < 1e11 ? 'epoch_s' : 'epoch_ms');
+  if (format === 'epoch_s' || format === 'epoch_ms' || format === 'epoch_us' || (!format && EPOCH.test(s))) {
+    if (!EPOCH.test(s)) return null;
+    const unit = format || bareEpochUnit(s);
+    if (!unit) return null;
     return fromEpoch(s, unit === 'epoch_s' ? 6 : unit === 'epoch_ms' ? 3 : 0);
   }
-  if (format) {
-    let fn = patternCache.get(format);
-    if (!fn) { fn = compilePattern(format); patternCache.set(format, fn); }
-    return fn(s, timeZone);
-  }
+  if (format) return pattern(format)(s, timeZone);
   const m = ISO.exec(s);
   if (m) {
     return fromFields(
@@ -137,9 +241,7 @@ export function parseTimestamp(raw: string, format: string | undefined, timeZone
       m[7], m[8], timeZone,
     );
   }
-  let fn = patternCache.get('dd/MM/yyyy HH:mm:ss');
-  if (!fn) { fn = compilePattern('dd/MM/yyyy HH:mm:ss'); patternCache.set('dd/MM/yyyy HH:mm:ss', fn); }
-  return fn(s, timeZone);
+  return pattern('dd/MM/yyyy HH:mm:ss')(s, timeZone);
 }
 
 /** Epoch text scaled to microseconds by `shift` decimal places, exactly (no float rounding). */
@@ -156,8 +258,20 @@ function fromEpoch(s: string, shift: number): Instant | null {
   return { ms: msNum, us };
 }
 
-/** Parse a date (no time): `yyyy-MM-dd` or a pattern; returns `YYYY-MM-DD` or null. */
+/**
+ * The date forms read without a format: `yyyy-MM-dd`, and a date-time at exactly midnight with no offset
+ * or a zero one (how databases print a date cast to a timestamp: `2026-01-02 00:00:00+00`,
+ * `02/01/2026 00:00:00`). A time of day, another offset or an epoch number is not a date (brief §2:
+ * a value of the wrong type is a row error, never a silent coercion); it would lose the time or shift the day.
+ */
+const DATE_FORM = /^\d{4}-\d{2}-\d{2}(?:[T ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
+
+/**
+ * Parse a date: a date form above, or with a format what the format reads (the UTC date of that
+ * instant). Returns `YYYY-MM-DD` or null.
+ */
 export function parseDate(raw: string, format: string | undefined): string | null {
+  if (!format && !DATE_FORM.test(raw.trim())) return null;
   const t = parseTimestamp(raw, format, 'UTC');
   if (!t) return null;
   return new Date(t.ms).toISOString().slice(0, 10);
@@ -169,7 +283,6 @@ const twoDigits = (s: string, i: number): number => {
   const b = s.charCodeAt(i + 1) - DIGIT0;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 };
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * The fast path of timestampText: ISO 8601 in UTC as databases print it (`2026-01-02 03:04:05.123456+00`,
@@ -186,8 +299,7 @@ function utcIsoText(s: string, timeZone: string): string | undefined {
   // Years below 100 take another path in the general parser (two-digit years are not shifted there).
   if (y1 < 1 || y2 < 0 || mo < 1 || mo > 12 || d < 1) return undefined;
   const y = y1 * 100 + y2;
-  const dim = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 29 : DAYS_IN_MONTH[mo - 1]!;
-  if (d > dim) return undefined;
+  if (d > daysInMonth(y, mo)) return undefined;
   let clock = '00:00:00';
   let frac = '';
   let i = 10;

@@ -17,7 +17,10 @@ it('bad rows go to the error table with reasons; the rest loads; the run is part
     (5, 'u2', 'buy', 'yesterday-ish', '1', '2026-01-01'),
     (6, 'u3', 'buy', '2026-01-01T00:00:00Z', 'ten', '2026-01-01'),
     (7, 'u4', 'buy', '2026-02-30 10:00:00', '1', '2026-01-01'),
-    (8, 'u5', 'buy', '2026-01-01T00:00:00Z', '2', '2026-01-01')`);
+    (8, 'u5', 'buy', '2026-01-01T00:00:00Z', '2', '2026-01-01'),
+    (9, 'u6', 'buy', '20260102', '1', '2026-01-01'),
+    (10, 'u7', 'buy', '1767225600000000', '1', '2026-01-01'),
+    (11, 'u8', 'buy', '2026-01-02T03:04:05+99:99', '1', '2026-01-01')`);
   const spec = {
     id: uniqueId('bad'), name: 'bad rows', dataType: 'activity' as const,
     source: { connection: 'warehouse', table: 'raw_events' },
@@ -28,7 +31,7 @@ it('bad rows go to the error table with reasons; the rest loads; the run is part
     },
   };
   const run = await h.runImport(spec);
-  expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 8, created: 2, rejected: 6 });
+  expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 11, created: 2, rejected: 9 });
   const errors = await h.store.query(
     `SELECT source_key, column_name, value, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key::int`, [run.runId]);
   expect(errors.rows).toEqual([
@@ -38,6 +41,11 @@ it('bad rows go to the error table with reasons; the rest loads; the run is part
     { source_key: '5', column_name: 'at', value: 'yesterday-ish', reason: 'unparseable timestamp' },
     { source_key: '6', column_name: 'amount', value: 'ten', reason: 'expected a number, got "ten"' },
     { source_key: '7', column_name: 'at', value: '2026-02-30 10:00:00', reason: 'unparseable timestamp' },
+    // Without a format: an 8-digit date is not guessed as epoch seconds (1970), a count of microseconds lands
+    // past the year 9999 as milliseconds, and no zone is 99 hours from UTC.
+    { source_key: '9', column_name: 'at', value: '20260102', reason: 'unparseable timestamp' },
+    { source_key: '10', column_name: 'at', value: '1767225600000000', reason: 'unparseable timestamp' },
+    { source_key: '11', column_name: 'at', value: '2026-01-02T03:04:05+99:99', reason: 'unparseable timestamp' },
   ]);
   expect(await count(h.store, 'SELECT count(*) FROM events WHERE import_id = $1', [spec.id])).toBe(2);
 });
