@@ -5,7 +5,7 @@
  * backfill's end, so the incremental import continues after the backfill and no row is read by both.
  * backfillTotals reads progress from the store; finishBackfill records the outcome.
  */
-import type { ImportSpec } from '../spec/importSpec';
+import { type ImportSpec, isSnapshot } from '../spec/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
 import { canPlanRanges } from '../connectors/rangePlanner';
 import { type BackfillStatus, type BackfillTotals, loadBackfill, partitionStates, type StoredBackfill, totalsOf } from '../connectors/store/backfills';
@@ -63,6 +63,9 @@ export function backfillActivities(deps: ActivityDeps) {
   }
 
   async function plan({ spec, backfillId, workflowId, from, to, partitions, streamPrefix }: PlanBackfillInput): Promise<BackfillPlan> {
+    if (isSnapshot(spec)) {
+      throw new ConfigurationError(`import ${spec.id} has sync "snapshot": each run reads the whole source, so it takes no backfill`);
+    }
     const stored = await loadBackfill(deps.store, spec.id, backfillId);
     const { session, kind } = await openSource(deps, spec.source.connection);
     try {

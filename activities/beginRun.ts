@@ -2,8 +2,8 @@
  * beginRun: checks the mapping against the source, fixes the run's upper bound, counts NULL cursors and
  * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
  */
-import type { ImportSpec } from '../spec/importSpec';
-import type { Position } from '../connectors/source';
+import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { ConfigurationError, type Position } from '../connectors/source';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
@@ -52,12 +52,17 @@ export function beginRunActivity(deps: ActivityDeps) {
       const r = existing.rows[0];
       return { runId: Number(r.id), upperBound: r.upper_bound, sourceKind: r.source_kind, nullCursorRows: Number(r.null_cursor) };
     }
+    if (scope && isSnapshot(spec)) {
+      throw new ConfigurationError(`import ${spec.id} has sync "snapshot": each run reads the whole source, so a backfill or a file-by-file run makes no sense`);
+    }
     const { session, kind } = await openSource(deps, spec.source.connection);
     try {
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
       const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag));
-      const stream = scope?.stream ?? '';
+      // A snapshot run reads the whole source from its start, over a stream of its own (so a batch of an
+      // earlier run, still committing somewhere, can never move this run's position); finishRun drops it.
+      const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
       const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
@@ -82,3 +87,6 @@ export function beginRunActivity(deps: ActivityDeps) {
     }
   }
 }
+
+/** The position stream of one snapshot run: `snapshot:<first execution run id>`. */
+export const snapshotStream = (workflowRunId: string): string => `snapshot:${workflowRunId}`;

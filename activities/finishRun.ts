@@ -1,5 +1,12 @@
-/** finishRun: the run's final status from the store's own counts, so a retried batch is never counted twice. */
+/**
+ * finishRun: the run's final status from the store's own counts, so a retried batch is never counted twice.
+ * A snapshot segments run that completed also removes, in the same transaction that ends it, the memberships
+ * it did not see (see removeUnseen): a retry finds the run ended and removes nothing again.
+ */
+import type pg from 'pg';
 import { type ActivityDeps } from './deps';
+import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { inTransaction } from '../connectors/store/transaction';
 
 export type RunStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 
@@ -22,6 +29,8 @@ export interface RunRecord {
   toCursor: string | null;
   upperBound: string | null;
   error: string | null;
+  /** Snapshot segments runs: 'removed' once it removed what it did not see, else why it removed nothing. */
+  snapshotRemoval: string | null;
 }
 
 export interface FinishRunInput {
@@ -49,25 +58,74 @@ export const runRecordOf = (r: Record<string, unknown>): RunRecord => ({
   toCursor: (r.to_cursor as string | null) ?? null,
   upperBound: (r.upper_bound as string | null) ?? null,
   error: (r.error as string | null) ?? null,
+  snapshotRemoval: (r.snapshot_removal as string | null) ?? null,
 });
 
 export function finishRunActivity(deps: ActivityDeps) {
   return async function finishRun({ runId, outcome, error }: FinishRunInput): Promise<RunRecord> {
-    const res = await deps.store.query(
-      `UPDATE runs SET
-         status = CASE
-           WHEN status <> 'running' THEN status
-           WHEN $2 = 'failed' THEN 'failed'
-           WHEN $2 = 'cancelled' THEN 'cancelled'
-           WHEN rejected > 0 THEN 'partially_succeeded'
-           ELSE 'succeeded' END,
-         error = COALESCE(error, $3),
-         ended_at = COALESCE(ended_at, clock_timestamp())
-       WHERE id = $1
-       RETURNING *`,
-      [runId, outcome, error ?? null],
-    );
-    if (!res.rows[0]) throw new Error(`run ${runId} does not exist`);
-    return runRecordOf(res.rows[0]);
+    return inTransaction(deps.store, async (client) => {
+      // The run's position row first, as importBatch takes it: a batch attempt of this run still committing
+      // (an attempt the workflow already gave up on) finishes before the run is judged, and any later one
+      // finds the run ended and loads nothing.
+      await client.query(
+        `SELECT 1 FROM positions p JOIN runs r ON r.import_id = p.import_id AND r.stream = p.stream
+         WHERE r.id = $1 FOR UPDATE OF p`,
+        [runId],
+      );
+      const current = await client.query('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      const run = current.rows[0];
+      if (!run) throw new Error(`run ${runId} does not exist`);
+      if (run.status !== 'running') return runRecordOf(run);
+      let snapshot: { removal: string; removed: number; incomplete: boolean } | null = null;
+      if (isSnapshot(run.spec as ImportSpec)) {
+        snapshot = outcome === 'completed'
+          ? await removeUnseen(client, run)
+          : { removal: `nothing removed: the run was ${outcome === 'failed' ? 'failed' : 'stopped'} before it read everything`, removed: 0, incomplete: false };
+        // The snapshot stream's position served this run only; the next run reads from the start again.
+        await client.query('DELETE FROM positions WHERE import_id = $1 AND stream = $2', [run.import_id, run.stream]);
+      }
+      const res = await client.query(
+        `UPDATE runs SET
+           status = CASE
+             WHEN $2 = 'failed' THEN 'failed'
+             WHEN $2 = 'cancelled' THEN 'cancelled'
+             WHEN rejected > 0 OR $5 THEN 'partially_succeeded'
+             ELSE 'succeeded' END,
+           error = COALESCE(error, $3),
+           removed = removed + $4,
+           snapshot_removal = $6,
+           ended_at = COALESCE(ended_at, clock_timestamp())
+         WHERE id = $1
+         RETURNING *`,
+        [runId, outcome, error ?? null, snapshot?.removed ?? 0, snapshot?.incomplete ?? false, snapshot?.removal ?? null],
+      );
+      return runRecordOf(res.rows[0]);
+    });
   };
+}
+
+/**
+ * The snapshot removal of a run that read everything up to its upper bound: this import's members whose
+ * last sighting is older than this run are no longer members. Refused (nothing removed, the run partially
+ * succeeded, the reason kept in snapshot_removal) when the run did not see the whole source:
+ * - a rejected row: its user's memberships are unknown (the row may have been the only one naming them), and
+ *   a bad row must never cost anyone their memberships; the rows that loaded were loaded, and the next clean
+ *   run removes;
+ * - rows with a NULL cursor: the run cannot read them, so their users would lose their memberships;
+ * - no row at all: a source that suddenly returns nothing is far more often a broken export than a real
+ *   "nobody is in any segment"; rows with an empty segment array say that explicitly, and are honoured.
+ */
+async function removeUnseen(client: pg.PoolClient, run: Record<string, unknown>): Promise<{ removal: string; removed: number; incomplete: boolean }> {
+  const skip = (why: string) => ({ removal: `nothing removed: ${why}`, removed: 0, incomplete: true });
+  const rejected = Number(run.rejected);
+  if (rejected > 0) return skip(`${rejected} row${rejected === 1 ? ' was' : 's were'} rejected (see the error report); fix them and the next run removes`);
+  const nullCursor = Number(run.null_cursor);
+  if (nullCursor > 0) return skip(`${nullCursor} row${nullCursor === 1 ? ' has' : 's have'} a NULL cursor and could not be read`);
+  if (Number(run.rows_read) === 0) return skip('the source returned no rows (refused as suspicious; rows with an empty segment array remove a user from every segment)');
+  const res = await client.query(
+    `UPDATE segment_memberships SET member = false, removed_at = clock_timestamp(), updated_at = clock_timestamp()
+     WHERE import_id = $1 AND member AND (last_seen_run IS NULL OR last_seen_run < $2)`,
+    [run.import_id, run.id],
+  );
+  return { removal: 'removed', removed: res.rowCount ?? 0, incomplete: false };
 }

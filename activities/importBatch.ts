@@ -113,7 +113,16 @@ export function importBatchActivity(deps: ActivityDeps) {
          WHERE r.id = $2 AND p.import_id = $1 FOR UPDATE OF p`,
         [importId, runId],
       );
-      if (!pos.rows[0]) throw new Error(`run ${runId} of import ${importId} has no position row: was beginRun called?`);
+      if (!pos.rows[0]) {
+        // A snapshot run's position goes with the run's end: a late batch of an ended run loads nothing.
+        const ended = await client.query("SELECT * FROM runs WHERE id = $1 AND status <> 'running'", [runId]);
+        if (ended.rows[0]) {
+          await client.query('ROLLBACK');
+          committed = true;
+          return { rows: 0, done: true, position: null, run: runRecordOf(ended.rows[0]) };
+        }
+        throw new Error(`run ${runId} of import ${importId} has no position row: was beginRun called?`);
+      }
       const stream = pos.rows[0].stream as string;
       const runRow = await client.query('SELECT * FROM runs WHERE id = $1', [runId]);
       if (!runRow.rows[0]) throw new Error(`run ${runId} does not exist`);

@@ -93,6 +93,11 @@ export const runSchema = z
     cursorRange: z.object({ from: positionSchema, to: positionSchema, upperBound: z.string().nullable() }),
     error: z.string().nullable(),
     /**
+     * Segments imports with sync "snapshot": "removed" once the run removed the memberships it did not see,
+     * else why it removed nothing (rows rejected, NULL cursors, no rows, stopped); null for other imports.
+     */
+    snapshotRemoval: z.string().nullable().optional(),
+    /**
      * File runs (CSV, NDJSON): progress in bytes, the byte offset of the last record loaded out of the
      * file's size (rows are rowsRead); null for other sources.
      */

@@ -37,6 +37,7 @@ export function runView(r: Record<string, any>): RunView {
       upperBound: rec.upperBound,
     },
     error: rec.error,
+    snapshotRemoval: rec.snapshotRemoval,
     file: fileBytes(r.to_key ?? null, rec.upperBound, rec.status),
   };
 }

@@ -261,9 +261,32 @@ export const activityImport = z
   })
   .strict();
 
+/**
+ * How a segments import treats memberships its rows do not mention. incremental: each run reads the rows after
+ * the last loaded position; only a removal column removes. snapshot: each run reads the whole current table or
+ * query (up to its upper bound), and a run that read everything, rejected no row and read at least one row
+ * then removes, in one transaction, every membership of this import that it did not see.
+ */
+export const segmentSyncModes = ['incremental', 'snapshot'] as const;
+
 export const segmentsImport = z
-  .object({ ...common, dataType: z.literal('segments'), mapping: segmentsMapping })
-  .strict();
+  .object({
+    ...common,
+    dataType: z.literal('segments'),
+    sync: z.enum(segmentSyncModes).default('incremental'),
+    mapping: segmentsMapping,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    // A drop folder imports each file once, on its own: there is no "whole current source" to compare with.
+    if (s.sync === 'snapshot' && s.source.folder !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync'],
+        message: 'sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder',
+      });
+    }
+  });
 
 export const identityImport = z
   .object({ ...common, dataType: z.literal('identity'), mapping: identityMapping })
@@ -289,6 +312,10 @@ export type ActivityImport = z.infer<typeof activityImport>;
 export type SegmentsImport = z.infer<typeof segmentsImport>;
 export type IdentityImport = z.infer<typeof identityImport>;
 export type GroupImport = z.infer<typeof groupImport>;
+export type SegmentSyncMode = (typeof segmentSyncModes)[number];
+
+/** True for a segments import in snapshot mode (each run reads everything and removes what it did not see). */
+export const isSnapshot = (spec: ImportSpec): boolean => spec.dataType === 'segments' && spec.sync === 'snapshot';
 
 /** Parse and fill defaults; throws an Error whose message names every offending field. */
 export function parseImportSpec(input: unknown): ImportSpec {

@@ -10,12 +10,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ImportSpec, importId } from '../../spec/importSpec';
+import { type ImportSpec, importId, isSnapshot } from '../../spec/importSpec';
 import { loadBackfill, partitionStates, totalsOf } from '../../connectors/store/backfills';
 import type { ApiDeps } from '../deps';
 import { startBackfill } from '../backfills';
 import { scheduleIdOf } from '../lifecycle';
-import { badRequest, conflict, notFound, problemSchema } from '../problems';
+import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
 import { isoTime } from '../schemas';
 import { backfillProgressQuery, backfillWorkflowId, setThrottleUpdate } from '../../workflows/backfillDefinitions';
 import { pauseSignal, resumeSignal } from '../../workflows/definitions';
@@ -183,6 +183,10 @@ export const backfillRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plai
     },
   }, async (req, reply) => {
     const spec = await liveImport(req.params.id);
+    // Every run of a snapshot import already reads the whole source: a cursor range of it means nothing.
+    if (isSnapshot(spec)) {
+      throw fieldError('sync', `import ${spec.id} has sync "snapshot": each run reads the whole source and removes what it did not see, so it takes no backfill; run the import instead (POST /imports/${spec.id}/run)`);
+    }
     const backfillId = req.body.id ?? `bf-${randomUUID().slice(0, 8)}`;
     const { from, to, partitions, concurrency: k, rowsPerSecond: r } = req.body;
     if (await loadBackfill(store, spec.id, backfillId)) throw conflict(`backfill ${backfillId} of import ${spec.id} already exists`);

@@ -103,4 +103,19 @@ describe('import spec schema', () => {
       cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } },
     })).toThrow('source.table: give exactly one of table, query, file or folder');
   });
+
+  it('segments: sync is incremental by default; snapshot needs a source it can read whole; errors name sync', () => {
+    const segments = (extra: Record<string, unknown>) => ({
+      id: 'seg', name: 's', dataType: 'segments', source: { connection: 'w', table: 't' },
+      cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' }, segment: { column: 's' } }, ...extra,
+    });
+    expect(parseImportSpec(segments({}))).toMatchObject({ sync: 'incremental' });
+    expect(parseImportSpec(segments({ sync: 'snapshot', source: { connection: 'w', query: 'SELECT * FROM t' } }))).toMatchObject({ sync: 'snapshot' });
+    expect(() => parseImportSpec(segments({ sync: 'full' }))).toThrow(/sync: Invalid option: expected one of "incremental"\|"snapshot"/);
+    expect(() => parseImportSpec(segments({ sync: 'snapshot', source: { connection: 'w', folder: { path: 'in', format: 'csv' } } })))
+      .toThrow('sync: sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder');
+    // Only segments imports have the option.
+    expect(() => parseImportSpec({ ...segments({ sync: 'snapshot' }), dataType: 'group', mapping: { userId: { column: 'e' }, groupId: { column: 'g' }, groupType: { value: 'team' } } }))
+      .toThrow(/sync/);
+  });
 });

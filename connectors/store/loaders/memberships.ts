@@ -2,6 +2,7 @@
  * Segment and group memberships: added, re-added, removed; rows that change nothing are unchanged.
  * A key's current membership is looked up by index (LATERAL), so a chunk costs the same however large the store is.
  */
+import { isSnapshot } from '../../../spec/importSpec';
 import { ENSURE_IDENTITIES, type Loader, num, OUTCOME_COUNTS } from './types';
 
 const countsOf = (r: Record<string, unknown>) => ({
@@ -9,9 +10,24 @@ const countsOf = (r: Record<string, unknown>) => ({
   removed: num(r.removed), duplicates: 0, profilesCreated: num(r.profiles_created),
 });
 
+/**
+ * Every written membership records the run that wrote it (last_seen_run). A snapshot run also marks the
+ * memberships it saw unchanged (`seen`), so finishRun can remove those it did not see: one more write per
+ * unchanged membership per run, a HOT update of one small column (not indexed), skipped when a row was
+ * already marked by this run. GREATEST: a batch of an older run committing late never lowers the mark.
+ */
+const SNAPSHOT_SEEN = `
+       seen AS (
+         UPDATE segment_memberships m SET last_seen_run = $2::bigint
+         FROM act a
+         WHERE a.outcome = 'unchanged' AND m.import_id = $1 AND m.segment = a.segment
+           AND m.id_type = a.id_type AND m.id_value = a.id_value
+           AND (m.last_seen_run IS NULL OR m.last_seen_run < $2::bigint)
+         RETURNING 1),`;
+
 export const segmentLoader: Loader = {
   stageColumns: 'id_type text, id_value text, segment text, removed boolean',
-  async merge({ client, importId }) {
+  async merge({ client, importId, runId, spec }) {
     const res = await client.query(
       `WITH latest AS (
          SELECT DISTINCT ON (segment, id_type, id_value) segment, id_type, id_value, removed,
@@ -28,20 +44,21 @@ export const segmentLoader: Loader = {
            SELECT m.member FROM segment_memberships m
            WHERE m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value
            LIMIT 1) m ON true),
-       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
+       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),${isSnapshot(spec) ? SNAPSHOT_SEEN : ''}
        written AS (
-         INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at)
+         INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at, last_seen_run)
          SELECT $1, segment, id_type, id_value, NOT removed, clock_timestamp(),
-                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp()
+                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp(), $2::bigint
          FROM act WHERE outcome IN ('created', 'updated', 'removed')
          ON CONFLICT (import_id, segment, id_type, id_value) DO UPDATE
            SET member = EXCLUDED.member,
                added_at = CASE WHEN EXCLUDED.member THEN EXCLUDED.added_at ELSE m.added_at END,
-               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at
+               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at,
+               last_seen_run = GREATEST(m.last_seen_run, EXCLUDED.last_seen_run)
          RETURNING 1)
-       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written${isSnapshot(spec) ? ', (SELECT count(*) FROM seen) AS seen' : ''}
        FROM act`,
-      [importId],
+      [importId, runId],
     );
     return countsOf(res.rows[0]);
   },

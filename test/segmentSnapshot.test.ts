@@ -1,0 +1,199 @@
+/**
+ * Segments imports with sync "snapshot": each run reads the whole source and, once it has read everything,
+ * removes the memberships it did not see, in one transaction. Through the workflow (real Temporal, real
+ * Postgres), the activities called again as a retry would, and the API (spec errors, backfills refused).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../activities';
+import { staticConnections } from '../connectors/connections';
+import { createPostgresConnector } from '../connectors/postgres/postgresSource';
+import { parseImportSpec } from '../spec/importSpec';
+import { type ApiHarness, createApiHarness } from './helpers/apiHarness';
+import { uniqueId } from './helpers/harness';
+
+let t: ApiHarness;
+const postgres = createPostgresConnector();
+let activities: ReturnType<typeof createActivities>;
+beforeAll(async () => {
+  t = await createApiHarness('snap');
+  activities = createActivities({
+    store: t.h.store, resolveConnection: staticConnections({ warehouse: t.h.sourceUrl }), connectors: { postgres },
+  });
+});
+afterAll(async () => {
+  await postgres.closeAll();
+  await t?.close();
+});
+
+const snapshotSpec = (id: string, table: string) => ({
+  id, name: `snapshot ${id}`, dataType: 'segments' as const, sync: 'snapshot' as const,
+  source: { connection: 'warehouse', table },
+  cursor: { column: 'updated_at', key: 'id' },
+  batchSize: 2, // several batches a run: the run's own position must carry it through the whole table
+  mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } },
+});
+
+async function members(importId: string): Promise<string[]> {
+  const r = await t.h.store.query(
+    'SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2', [importId],
+  );
+  return r.rows.map((m) => `${m.id_value}:${m.segment}`);
+}
+
+async function createTable(table: string): Promise<void> {
+  await t.h.source.query(`CREATE TABLE ${table} (id int PRIMARY KEY, uid text, segs text[], updated_at timestamptz)`);
+  await t.h.source.query(`INSERT INTO ${table} VALUES
+    (1, 'u1', '{vip,"big spenders"}', '2026-01-01'), (2, 'u2', '{vip}', '2026-01-01'),
+    (3, 'u3', '{churn}', '2026-01-02'), (4, 'u4', '{vip}', '2026-01-02'), (5, 'u5', '{churn}', '2026-01-03')`);
+}
+
+describe('snapshot segments', () => {
+  it('adds, keeps unchanged, removes exactly what a run did not see, and re-adds', async () => {
+    await createTable('snap_a');
+    const spec = snapshotSpec(uniqueId('snap'), 'snap_a');
+
+    const first = await t.h.runImport(spec);
+    expect(first).toMatchObject({ status: 'succeeded', rowsRead: 5, created: 6, unchanged: 0, removed: 0, rejected: 0, snapshotRemoval: 'removed' });
+    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u5:churn']);
+
+    // Nothing changed: the whole table is read again (not from the last position), and nothing is written but the sighting.
+    const before = await t.h.store.query('SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2', [spec.id]);
+    const again = await t.h.runImport(spec);
+    expect(again).toMatchObject({ status: 'succeeded', rowsRead: 5, created: 0, updated: 0, unchanged: 6, removed: 0 });
+    const after = await t.h.store.query('SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2', [spec.id]);
+    expect(after.rows).toEqual(before.rows);
+    const seen = await t.h.store.query('SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1', [spec.id]);
+    expect(seen.rows).toEqual([{ last_seen_run: String(again.runId) }]);
+
+    // u3's row is gone, u1 left "big spenders", u4 is in no segment (an empty array), u5 left its last member's segment.
+    await t.h.source.query(`DELETE FROM snap_a WHERE uid IN ('u3', 'u5')`);
+    await t.h.source.query(`UPDATE snap_a SET segs = '{vip}' WHERE uid = 'u1'`);
+    await t.h.source.query(`UPDATE snap_a SET segs = '{}' WHERE uid = 'u4'`);
+    const third = await t.h.runImport(spec);
+    expect(third).toMatchObject({ status: 'succeeded', rowsRead: 3, created: 0, updated: 0, unchanged: 2, removed: 4, snapshotRemoval: 'removed' });
+    expect(await members(spec.id)).toEqual(['u1:vip', 'u2:vip']);
+    const gone = await t.h.store.query(
+      `SELECT id_value, segment, member, removed_at IS NOT NULL AS has_removed_at FROM segment_memberships
+       WHERE import_id = $1 AND NOT member ORDER BY 1, 2`, [spec.id]);
+    expect(gone.rows).toEqual([
+      { id_value: 'u1', segment: 'big spenders', member: false, has_removed_at: true },
+      { id_value: 'u3', segment: 'churn', member: false, has_removed_at: true },
+      { id_value: 'u4', segment: 'vip', member: false, has_removed_at: true },
+      { id_value: 'u5', segment: 'churn', member: false, has_removed_at: true },
+    ]);
+
+    // Back in the source: re-added (an update of the removed membership).
+    await t.h.source.query(`INSERT INTO snap_a VALUES (3, 'u3', '{churn}', '2026-01-02')`);
+    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 4, updated: 1, unchanged: 2, removed: 0 });
+    expect(await members(spec.id)).toEqual(['u1:vip', 'u2:vip', 'u3:churn']);
+    // The incremental position is never used (each run has its own stream, dropped when it ends).
+    const positions = await t.h.store.query("SELECT stream FROM positions WHERE import_id = $1 AND stream <> ''", [spec.id]);
+    expect(positions.rows).toEqual([]);
+  });
+
+  it('removes nothing when a row is rejected (its user keeps every membership) or the source returns no rows', async () => {
+    await createTable('snap_b');
+    const spec = snapshotSpec(uniqueId('snapbad'), 'snap_b');
+    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', created: 6 });
+
+    // u2's row turns bad (NULL segment), and u5's row is gone: the run loads what it can and removes nothing.
+    await t.h.source.query(`UPDATE snap_b SET segs = NULL WHERE uid = 'u2'`);
+    await t.h.source.query(`DELETE FROM snap_b WHERE uid = 'u5'`);
+    await t.h.source.query(`INSERT INTO snap_b VALUES (6, 'u6', '{new}', '2026-01-04')`);
+    const bad = await t.h.runImport(spec);
+    expect(bad).toMatchObject({ status: 'partially_succeeded', rowsRead: 5, rejected: 1, created: 1, removed: 0 });
+    expect(bad.snapshotRemoval).toMatch(/^nothing removed: 1 row was rejected/);
+    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u5:churn', 'u6:new']);
+
+    // Fixed: the next run removes what the source no longer holds.
+    await t.h.source.query(`UPDATE snap_b SET segs = '{vip}' WHERE uid = 'u2'`);
+    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', rejected: 0, removed: 1, snapshotRemoval: 'removed' });
+    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u6:new']);
+
+    // An empty source is refused as suspicious: every membership stays.
+    await t.h.source.query('TRUNCATE snap_b');
+    const empty = await t.h.runImport(spec);
+    expect(empty).toMatchObject({ status: 'partially_succeeded', rowsRead: 0, removed: 0 });
+    expect(empty.snapshotRemoval).toMatch(/^nothing removed: the source returned no rows/);
+    expect(await members(spec.id)).toHaveLength(6);
+  });
+
+  it('removes once, atomically, whatever is retried; a failed run or a late batch of an old run removes nothing', async () => {
+    await createTable('snap_c');
+    const spec = parseImportSpec(snapshotSpec(uniqueId('snapretry'), 'snap_c'));
+    const run = async (name: string) => {
+      const begun = await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `${name}-${spec.id}` });
+      // beginRun retried: the same run.
+      expect((await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `${name}-${spec.id}` })).runId).toBe(begun.runId);
+      return begun;
+    };
+    const drain = async (runId: number, upperBound: string) => {
+      for (;;) if ((await activities.importBatch({ importId: spec.id, runId, upperBound })).done) return;
+    };
+
+    const a = await run('a');
+    await drain(a.runId, a.upperBound!);
+    const doneA = await activities.finishRun({ runId: a.runId, outcome: 'completed' });
+    expect(doneA).toMatchObject({ status: 'succeeded', created: 6, removed: 0 });
+
+    // A run that fails half way removes nothing, even if finishRun is then called again as "completed".
+    await t.h.source.query(`DELETE FROM snap_c WHERE uid IN ('u1', 'u2')`);
+    const b = await run('b');
+    await activities.importBatch({ importId: spec.id, runId: b.runId, upperBound: b.upperBound! });
+    expect(await activities.finishRun({ runId: b.runId, outcome: 'failed', error: 'worker lost' })).toMatchObject({ status: 'failed', removed: 0 });
+    expect(await activities.finishRun({ runId: b.runId, outcome: 'completed' })).toMatchObject({ status: 'failed', removed: 0 });
+    // A late batch of the failed run loads nothing.
+    expect(await activities.importBatch({ importId: spec.id, runId: b.runId, upperBound: b.upperBound! })).toMatchObject({ rows: 0, done: true });
+    expect(await members(spec.id)).toHaveLength(6);
+
+    // An old run (begun, never ended) is overtaken by a newer one; its batches committing late must not
+    // make the newer run's sightings look old.
+    const stale = await run('stale');
+    const c = await run('c');
+    await drain(c.runId, c.upperBound!);
+    await drain(stale.runId, stale.upperBound!);
+    const seen = await t.h.store.query('SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1 AND id_value IN ($2, $3, $4)', [spec.id, 'u3', 'u4', 'u5']);
+    expect(seen.rows).toEqual([{ last_seen_run: String(c.runId) }]);
+
+    // The removal, retried (a lost reply): once, with the same counts.
+    const doneC = await activities.finishRun({ runId: c.runId, outcome: 'completed' });
+    expect(doneC).toMatchObject({ status: 'succeeded', rowsRead: 3, unchanged: 3, removed: 3, snapshotRemoval: 'removed' });
+    expect(await activities.finishRun({ runId: c.runId, outcome: 'completed' })).toEqual(doneC);
+    expect(await members(spec.id)).toEqual(['u3:churn', 'u4:vip', 'u5:churn']);
+    expect((await t.h.store.query("SELECT count(*)::int AS n FROM segment_memberships WHERE import_id = $1 AND NOT member", [spec.id])).rows[0].n).toBe(3);
+  });
+
+  it('refuses backfills and names the field of a bad spec, over the API', async () => {
+    await createTable('snap_d');
+    const src = new URL(t.h.sourceUrl);
+    const connection = await t.req('POST', '/connections', {
+      body: {
+        id: 'snap-db', name: 'Warehouse', kind: 'postgres', host: src.hostname, port: Number(src.port),
+        database: src.pathname.slice(1), user: decodeURIComponent(src.username), password: decodeURIComponent(src.password),
+      },
+    });
+    expect(connection.status, connection.text).toBe(201);
+    const id = uniqueId('snapapi');
+    const body = { ...snapshotSpec(id, 'snap_d'), source: { connection: 'snap-db', table: 'snap_d' } };
+    const bad = await t.req('POST', '/imports', { body: { ...body, sync: 'full' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('sync');
+    const folder = await t.req('POST', '/imports', { body: { ...body, source: { connection: 'snap-db', folder: { path: 'in', format: 'csv' } } } });
+    expect(folder.status).toBe(400);
+    expect(folder.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'sync', message: expect.stringMatching(/not source.folder/) })]));
+
+    const created = await t.req('POST', '/imports', { body });
+    expect(created.status, created.text).toBe(201);
+    const refused = await t.req('POST', `/imports/${id}/backfills`, { body: { to: '2026-01-02T00:00:00Z' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'sync' })]);
+    expect(refused.body.detail).toMatch(/sync "snapshot".*takes no backfill/);
+
+    // Behind the API too: the backfill's planning and a run over a partition's stream refuse it.
+    const spec = parseImportSpec(body);
+    await expect(activities.planBackfill({ spec, backfillId: 'x', workflowId: 'w', from: null, to: null, partitions: null, streamPrefix: 'backfill:x:' }))
+      .rejects.toThrow(/sync "snapshot"/);
+    await expect(activities.beginRun({ spec, workflowId: 'w', workflowRunId: `bf-${id}`, scope: { stream: 'backfill:x:0', after: null, upperBound: null } }))
+      .rejects.toThrow(/sync "snapshot"/);
+  });
+});
