@@ -8,8 +8,12 @@ import { createActivities } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
 import { parseImportSpec } from '../spec/importSpec';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type ApiHarness, createApiHarness } from './helpers/apiHarness';
-import { uniqueId } from './helpers/harness';
+import { createHarness, uniqueId } from './helpers/harness';
 
 let t: ApiHarness;
 const postgres = createPostgresConnector();
@@ -195,5 +199,30 @@ describe('snapshot segments', () => {
       .rejects.toThrow(/sync "snapshot"/);
     await expect(activities.beginRun({ spec, workflowId: 'w', workflowRunId: `bf-${id}`, scope: { stream: 'backfill:x:0', after: null, upperBound: null } }))
       .rejects.toThrow(/sync "snapshot"/);
+  });
+});
+
+describe('snapshot segments from a file', () => {
+  it('reads the whole file each run and removes what a replaced file no longer lists', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-snap-'));
+    const fh = await createHarness('snapfile', { connections: { files: pathToFileURL(dir).toString() } });
+    try {
+      const file = path.join(dir, 'audiences.csv');
+      await writeFile(file, 'uid,segs\nu1,"[""vip"",""eu""]"\nu2,"[""vip""]"\nu3,"[""churn""]"\n');
+      const spec = {
+        id: uniqueId('snapfile'), name: 'audiences', dataType: 'segments' as const, sync: 'snapshot' as const, batchSize: 2,
+        source: { connection: 'files', file: { path: 'audiences.csv', format: 'csv' as const } },
+        cursor: { column: '_line', key: '_source' },
+        mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } },
+      };
+      expect(await fh.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 3, created: 4, removed: 0 });
+      await writeFile(file, 'uid,segs\nu1,"[""vip""]"\nu3,"[""churn""]"\n');
+      expect(await fh.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 2, unchanged: 2, removed: 2, snapshotRemoval: 'removed' });
+      const r = await fh.store.query('SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2', [spec.id]);
+      expect(r.rows).toEqual([{ id_value: 'u1', segment: 'vip' }, { id_value: 'u3', segment: 'churn' }]);
+    } finally {
+      await fh.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
