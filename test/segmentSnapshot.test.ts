@@ -168,6 +168,31 @@ describe('snapshot segments', () => {
     expect((await t.h.store.query("SELECT count(*)::int AS n FROM segment_memberships WHERE import_id = $1 AND NOT member", [spec.id])).rows[0].n).toBe(3);
   });
 
+  it('a batch that fails after the run committed others is retried by Temporal; the removal is still exact', async () => {
+    await createTable('snap_e');
+    const spec = snapshotSpec(uniqueId('snapflaky'), 'snap_e');
+    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', created: 6 });
+    await t.h.source.query(`DELETE FROM snap_e WHERE uid = 'u5'`);
+    // The store refuses the second membership write from now on, once: batch 2 fails after batch 1 committed.
+    // A sequence, not a table: its count survives the failed transaction's rollback.
+    await t.h.store.query(`
+      CREATE SEQUENCE snap_fail_seq;
+      CREATE FUNCTION snap_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('snap_fail_seq') = 2 THEN RAISE EXCEPTION 'injected failure of a batch'; END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER snap_fail_once AFTER INSERT ON segment_memberships FOR EACH STATEMENT EXECUTE FUNCTION snap_fail_once();`);
+    try {
+      const run = await t.h.runImport(spec);
+      expect(run).toMatchObject({ status: 'succeeded', rowsRead: 4, created: 0, updated: 0, unchanged: 5, removed: 1, rejected: 0, snapshotRemoval: 'removed' });
+      expect(Number((await t.h.store.query('SELECT last_value FROM snap_fail_seq')).rows[0].last_value)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await t.h.store.query('DROP TRIGGER snap_fail_once ON segment_memberships; DROP FUNCTION snap_fail_once(); DROP SEQUENCE snap_fail_seq');
+    }
+    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip']);
+  });
+
   it('refuses backfills and names the field of a bad spec, over the API', async () => {
     await createTable('snap_d');
     const src = new URL(t.h.sourceUrl);
