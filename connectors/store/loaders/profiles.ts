@@ -35,19 +35,24 @@ export const profileLoader: Loader = {
            WHEN old IS NOT NULL AND old || attributes = old THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM cls),
-       -- Each source row counted. A user the chunk leaves as the store had it: all its rows unchanged (the
-       -- same rows read again). Otherwise the first row takes the user's outcome, and each next one is
-       -- unchanged when it repeats the row before it (every row carries all the mapped attributes), else an
-       -- update of it. Insert-only: the rows after the first would touch an existing user, skipped.
+       -- Each source row counted. A user with one row in the chunk: the user's outcome. A user the chunk
+       -- leaves as the store had it: all its rows unchanged (the same rows read again). Otherwise the first
+       -- row takes the user's outcome, and each next one is unchanged when it repeats the row before it
+       -- (every row carries all the mapped attributes), else an update of it. Insert-only: the rows after
+       -- the first would touch a user that exists by then, skipped. (Only users with several rows are
+       -- joined back to their rows: most users have one.)
        per_row AS (
+         SELECT outcome FROM act WHERE n = 1
+         UNION ALL
          SELECT CASE
            WHEN a.outcome IN ('skipped', 'unchanged') THEN a.outcome
            WHEN $3 = 'insert-only' THEN CASE WHEN r.k = 1 THEN 'created' ELSE 'skipped' END
            WHEN r.k = 1 AND a.outcome = 'updated' AND a.old || r.attributes = a.old THEN 'unchanged'
            WHEN r.k = 1 THEN a.outcome
            WHEN r.prev || r.attributes = r.prev THEN 'unchanged'
-           ELSE 'updated' END AS outcome
-         FROM rows r JOIN act a ON a.id_type = r.id_type AND a.id_value = r.id_value),
+           ELSE 'updated' END
+         FROM rows r JOIN act a ON a.id_type = r.id_type AND a.id_value = r.id_value
+         WHERE r.n > 1 AND a.n > 1),
        ids AS (
          INSERT INTO identities (id_type, id_value, person_id, import_id)
          SELECT id_type, id_value, nextval('person_ids'), $1 FROM act WHERE outcome = 'created'
