@@ -7,6 +7,7 @@ import { count, createHarness, type Harness, uniqueId } from './helpers/harness'
 import type { ActivityDeps } from '../activities/deps';
 import { purgeImportActivity } from '../activities/purge';
 import { loaders } from '../connectors/store/loaders';
+import { repairPersons } from '../connectors/store/personSplit';
 import type { ImportSpec } from '../spec/importSpec';
 
 let h: Harness;
@@ -168,5 +169,17 @@ describe('purging an identity import splits the persons its links joined', () =>
     }
     // The split sees the committed merge: E is with C and D, and C–D–E (the larger) keeps the person id.
     expect(await persons(ids)).toEqual([['wa', 'wb'], ['wc', 'wd', 'we']]);
+  });
+
+  it('repairs persons an earlier purge left merged (npm run split-persons), and finds nothing the second time', async () => {
+    const ids = ['pa', 'pb', 'pc', 'pd'];
+    await loadLinks('lk_repair', [['pa', 'pb'], ['pc', 'pd']]);
+    // What a purge before the split left: B–C gone, the persons still one.
+    await h.store.query(`UPDATE identities SET person_id = $1 WHERE id_type = 'email' AND id_value IN ('pc', 'pd')`, [await personOf('pa')]);
+    expect(await persons(ids)).toEqual([ids]);
+    expect(await repairPersons(h.store, 3)).toEqual({ persons: 1, created: 1, moved: 2 });
+    expect(await persons(ids)).toEqual([['pa', 'pb'], ['pc', 'pd']]);
+    expect(await count(h.store, 'SELECT count(*) FROM person_splits WHERE import_id IS NULL')).toBe(1);
+    expect(await repairPersons(h.store, 3)).toEqual({ persons: 0, created: 0, moved: 0 });
   });
 });

@@ -13,6 +13,8 @@
  * removed until it commits: no merge can then join what is being split, nor split what a merge joined.
  */
 import type pg from 'pg';
+import { IDENTITY_GRAPH_LOCK } from './loaders/identities';
+import { inTransaction } from './transaction';
 
 export interface SplitCounts {
   /** Persons that fell apart into more than one component. */
@@ -26,7 +28,7 @@ export interface SplitCounts {
 export const zeroSplit = (): SplitCounts => ({ persons: 0, created: 0, moved: 0 });
 
 /** Recompute the components of these persons from the links that remain, and give each its own person. */
-export async function splitPersons(client: pg.PoolClient, personIds: string[], importId: string): Promise<SplitCounts> {
+export async function splitPersons(client: pg.PoolClient, personIds: string[], importId: string | null): Promise<SplitCounts> {
   const counts = zeroSplit();
   if (personIds.length === 0) return counts;
   // Oldest first within each person: a component's first member is its oldest identifier.
@@ -113,4 +115,29 @@ export async function splitPersons(client: pg.PoolClient, personIds: string[], i
   counts.created = moves.length;
   counts.moved = moved.rowCount ?? 0;
   return counts;
+}
+
+/**
+ * Check every person of the store against its links and split those that are not one component: a repair
+ * for stores where imports were purged before purge split persons (scripts/splitPersons.ts). A batch of
+ * persons at a time, each batch its own transaction under the graph lock, so imports go on meanwhile.
+ */
+export async function repairPersons(pool: pg.Pool, batch = 1000): Promise<SplitCounts> {
+  const total = zeroSplit();
+  let after = '-9223372036854775808';
+  for (;;) {
+    const ids = (await pool.query<{ p: string }>(
+      'SELECT DISTINCT person_id::text AS p FROM identities WHERE person_id > $1 ORDER BY 1 LIMIT $2',
+      [after, batch],
+    )).rows.map((r) => r.p);
+    if (ids.length === 0) return total;
+    const counts = await inTransaction(pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_GRAPH_LOCK]);
+      return splitPersons(client, ids, null);
+    });
+    total.persons += counts.persons;
+    total.created += counts.created;
+    total.moved += counts.moved;
+    after = ids[ids.length - 1]!;
+  }
 }

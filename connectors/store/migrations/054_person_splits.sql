@@ -7,7 +7,7 @@ CREATE TABLE person_splits (
   from_person  bigint NOT NULL,       -- the person that was split; its largest component keeps this id
   into_person  bigint NOT NULL,       -- the new person of one of the other components
   moved        integer NOT NULL,      -- identifiers that moved to into_person
-  import_id    text NOT NULL,         -- the purged import whose links held the components together
+  import_id    text,                  -- the purged import whose links held the components together (NULL: a repair)
   split_at     timestamptz NOT NULL DEFAULT now()
 );
 
