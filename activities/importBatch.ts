@@ -209,6 +209,9 @@ export function importBatchActivity(deps: ActivityDeps) {
               errors.push({ column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
             } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
               // counted as a duplicate with the totals
+            } else if (!r.text && !r.row) {
+              // Nothing to stage (a segments row with an empty array): a row that changes nothing.
+              totals.unchanged++;
             } else {
               if (r.text) buffers[filling]!.append(r.text);
               if (r.row && lineBuffers) lineBuffers[filling]!.append(rows, r.row);

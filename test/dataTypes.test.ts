@@ -335,3 +335,42 @@ describe('group', () => {
     expect(m.rows).toEqual([{ id_value: 'u1', role: 'owner', member: false }, { id_value: 'u2', role: 'owner', member: true }]);
   });
 });
+
+// Last in the file: its identity link adds a person merge, which the identity test above counts.
+describe('repeated rows of one key in a batch', () => {
+  it('count each row against the one before it, and insert-only keeps the first row, whatever the chunking', async () => {
+    await h.source.query(`CREATE TABLE rep_users (id int PRIMARY KEY, email text, plan text, updated_at timestamptz NOT NULL)`);
+    await h.source.query(`INSERT INTO rep_users VALUES
+      (1, 'r1@example.com', 'free', '2026-01-01'), (2, 'r1@example.com', 'free', '2026-01-02'),
+      (3, 'r1@example.com', 'gold', '2026-01-03'), (4, 'r2@example.com', 'free', '2026-01-04'),
+      (5, 'r2@example.com', 'gold', '2026-01-05')`);
+    const mapping = { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'plan' }] };
+    const plan = async (id: string, email: string) => (await h.store.query(
+      `SELECT attributes->>'plan' AS plan FROM profile_attributes WHERE import_id = $1 AND id_value = $2`, [id, email])).rows[0]?.plan;
+    // One batch, then one row per batch: the same counts and the same stored values.
+    const forget = () => h.store.query(`DELETE FROM identities WHERE id_value IN ('r1@example.com', 'r2@example.com')`);
+    for (const batchSize of [100, 1]) {
+      await forget();
+      const upsert = await h.runImport({ ...base(uniqueId('rep-up'), 'rep_users'), dataType: 'profile', batchSize, mapping });
+      expect(upsert).toMatchObject({ rowsRead: 5, created: 2, updated: 2, unchanged: 1, skipped: 0 });
+      const insertOnly = { ...base(uniqueId('rep-ins'), 'rep_users'), dataType: 'profile' as const, mode: 'insert-only' as const, batchSize, mapping };
+      await forget();
+      const ins = await h.runImport(insertOnly);
+      expect(ins).toMatchObject({ rowsRead: 5, created: 2, updated: 0, unchanged: 0, skipped: 3 });
+      expect(await plan(insertOnly.id, 'r1@example.com')).toBe('free');
+      expect(await plan(insertOnly.id, 'r2@example.com')).toBe('free');
+    }
+
+    // The same link twice, and a segments row with an empty array: rows that change nothing.
+    await h.source.query(`CREATE TABLE rep_links (id int PRIMARY KEY, a text, b text, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO rep_links VALUES (1, 'ra', 'rb', '2026-01-01'), (2, 'ra', 'rb', '2026-01-01')`);
+    const links = await h.runImport({ ...base(uniqueId('rep-links'), 'rep_links'), dataType: 'identity',
+      mapping: { left: { idType: { value: 'external_id' }, value: { column: 'a' } }, right: { idType: { value: 'external_id' }, value: { column: 'b' } } } });
+    expect(links).toMatchObject({ rowsRead: 2, created: 1, updated: 0, unchanged: 1 });
+    await h.source.query(`CREATE TABLE rep_segs (id int PRIMARY KEY, uid text, segs text[], updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO rep_segs VALUES (1, 'rs1', '{vip}', '2026-01-01'), (2, 'rs2', '{}', '2026-01-01')`);
+    const segs = await h.runImport({ ...base(uniqueId('rep-segs'), 'rep_segs'), dataType: 'segments',
+      mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } } });
+    expect(segs).toMatchObject({ rowsRead: 2, created: 1, unchanged: 1, rejected: 0 });
+  });
+});

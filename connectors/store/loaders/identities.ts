@@ -37,14 +37,14 @@ export const identityLoader: Loader = {
     );
     let createdLinks = 0;
     let unchanged = 0;
-    let updated = 0;
     const fresh: { l: string; r: string }[] = [];
     const ids = new Set<string>();
     for (const row of links.rows as (typeof links.rows[number] & { fresh: boolean })[]) {
       const n = Number(row.n);
       if (row.fresh) {
+        // The same link again in the chunk changes nothing: unchanged, as it would be in a later chunk.
         createdLinks += 1;
-        updated += n - 1;
+        unchanged += n - 1;
         const l = `${row.lt}\u0000${row.lv}`;
         const r = `${row.rt}\u0000${row.rv}`;
         fresh.push({ l, r });
@@ -53,7 +53,7 @@ export const identityLoader: Loader = {
     }
     if (fresh.length > 0) await unionPersons(client, [...ids], fresh, runId);
     return {
-      created: createdLinks, updated, unchanged, duplicates: 0, skipped: 0, removed: 0,
+      created: createdLinks, updated: 0, unchanged, duplicates: 0, skipped: 0, removed: 0,
       profilesCreated: num(created.rows[0]?.n),
     };
   },

@@ -3,17 +3,22 @@
  * Each user of the chunk is looked up by index (LATERAL probes, in key order), so a chunk costs the same
  * however large the store has grown.
  */
-import { type Loader, num, OUTCOME_COUNTS } from './types';
+import { type Loader, num, ROW_COUNTS } from './types';
 
 export const profileLoader: Loader = {
   stageColumns: 'id_type text, id_value text, attributes jsonb',
   async merge({ client, spec, importId, runId }) {
     const mode = spec.dataType === 'profile' ? spec.mode : 'upsert';
     const res = await client.query(
-      `WITH latest AS (
-         SELECT DISTINCT ON (id_type, id_value) id_type, id_value, attributes,
+      `WITH rows AS (
+         SELECT seq, id_type, id_value, attributes,
+                lag(attributes) OVER w AS prev, row_number() OVER w AS k,
                 count(*) OVER (PARTITION BY id_type, id_value) AS n
-         FROM stage ORDER BY id_type, id_value, seq DESC),
+         FROM stage WINDOW w AS (PARTITION BY id_type, id_value ORDER BY seq)),
+       -- The row applied per user: the last (brief §3); insert-only applies the first, as the rows after it
+       -- would touch a user that exists by then (as they would in a later chunk).
+       latest AS (
+         SELECT id_type, id_value, attributes, n FROM rows WHERE k = CASE WHEN $3 = 'insert-only' THEN 1 ELSE n END),
        cls AS (
          SELECT l.*, i.person_id IS NULL AS new_user, p.attributes AS old
          FROM latest l
@@ -30,6 +35,19 @@ export const profileLoader: Loader = {
            WHEN old IS NOT NULL AND old || attributes = old THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM cls),
+       -- Each source row counted. A user the chunk leaves as the store had it: all its rows unchanged (the
+       -- same rows read again). Otherwise the first row takes the user's outcome, and each next one is
+       -- unchanged when it repeats the row before it (every row carries all the mapped attributes), else an
+       -- update of it. Insert-only: the rows after the first would touch an existing user, skipped.
+       per_row AS (
+         SELECT CASE
+           WHEN a.outcome IN ('skipped', 'unchanged') THEN a.outcome
+           WHEN $3 = 'insert-only' THEN CASE WHEN r.k = 1 THEN 'created' ELSE 'skipped' END
+           WHEN r.k = 1 AND a.outcome = 'updated' AND a.old || r.attributes = a.old THEN 'unchanged'
+           WHEN r.k = 1 THEN a.outcome
+           WHEN r.prev || r.attributes = r.prev THEN 'unchanged'
+           ELSE 'updated' END AS outcome
+         FROM rows r JOIN act a ON a.id_type = r.id_type AND a.id_value = r.id_value),
        ids AS (
          INSERT INTO identities (id_type, id_value, person_id, import_id)
          SELECT id_type, id_value, nextval('person_ids'), $1 FROM act WHERE outcome = 'created'
@@ -41,8 +59,8 @@ export const profileLoader: Loader = {
          ON CONFLICT (id_type, id_value, import_id) DO UPDATE
            SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
          RETURNING 1)
-       SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
-       FROM act`,
+       SELECT ${ROW_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       FROM per_row`,
       [importId, runId, mode],
     );
     const r = res.rows[0];

@@ -56,6 +56,14 @@ export const OUTCOME_COUNTS = `
   coalesce(sum(CASE WHEN outcome = 'skipped' THEN n ELSE 0 END), 0) AS skipped,
   coalesce(sum(CASE WHEN outcome = 'removed' THEN 1 ELSE 0 END), 0) AS removed`;
 
+/** Counts of a statement's rows that each carry their own outcome (one row per source row). */
+export const ROW_COUNTS = `
+  coalesce(sum(CASE WHEN outcome = 'created' THEN 1 ELSE 0 END), 0) AS created,
+  coalesce(sum(CASE WHEN outcome = 'updated' THEN 1 ELSE 0 END), 0) AS updated,
+  coalesce(sum(CASE WHEN outcome = 'unchanged' THEN 1 ELSE 0 END), 0) AS unchanged,
+  coalesce(sum(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END), 0) AS skipped,
+  coalesce(sum(CASE WHEN outcome = 'removed' THEN 1 ELSE 0 END), 0) AS removed`;
+
 /**
  * Create identifiers the store has never seen (each its own person): counted as created profiles.
  * Each distinct identifier of the chunk is looked up in the identities index (a LATERAL probe, so the plan
