@@ -1,9 +1,13 @@
 /**
  * purgeImport: removes a deleted import's data, runs and position in one transaction. Only imports marked
  * deleted are purged, so a late or repeated purge can never remove a live import's data; a second purge
- * finds nothing and reports zeros.
+ * finds nothing and reports zeros. Persons its identity links joined are split again
+ * (connectors/store/personSplit.ts) in the same transaction, so a retry after a failure starts over from
+ * the untouched store.
  */
 import { Context } from '@temporalio/activity';
+import { IDENTITY_GRAPH_LOCK } from '../connectors/store/loaders/identities';
+import { type SplitCounts, splitPersons, zeroSplit } from '../connectors/store/personSplit';
 import type { ActivityDeps } from './deps';
 
 export interface PurgeImportInput {
@@ -16,6 +20,8 @@ export interface PurgeResult {
   purged: boolean;
   /** Rows removed per table. */
   removed: Record<string, number>;
+  /** Persons that fell apart once the import's identity links were gone. */
+  split: SplitCounts;
 }
 
 // Order matters: dedup memory is found through the events it remembers, and identities through
@@ -30,7 +36,13 @@ const STEPS: [string, string][] = [
   ['profile_attributes', 'DELETE FROM profile_attributes WHERE import_id = $1'],
   ['segment_memberships', 'DELETE FROM segment_memberships WHERE import_id = $1'],
   ['group_memberships', 'DELETE FROM group_memberships WHERE import_id = $1'],
-  ['identity_links', 'DELETE FROM identity_links WHERE import_id = $1'],
+  // The persons the links joined are found by the links' left ends (both ends are in one person): the
+  // split below regroups them once the identifiers nothing refers to are gone.
+  ['identity_links', `WITH gone AS (
+       DELETE FROM identity_links WHERE import_id = $1 RETURNING left_type, left_value)
+     SELECT (SELECT count(*) FROM gone)::int AS n,
+            ARRAY(SELECT DISTINCT i.person_id FROM gone g
+                  JOIN identities i ON i.id_type = g.left_type AND i.id_value = g.left_value)::text[] AS persons`],
   // Identifiers this import created, unless another import's data still refers to them.
   ['identities', `DELETE FROM identities i WHERE i.import_id = $1
      AND NOT EXISTS (SELECT 1 FROM profile_attributes p WHERE p.id_type = i.id_type AND p.id_value = i.id_value)
@@ -57,7 +69,7 @@ export function purgeImportActivity(deps: ActivityDeps) {
       const imp = await client.query('SELECT deleted_at FROM imports WHERE id = $1 FOR UPDATE', [importId]);
       if (!imp.rows[0] || imp.rows[0].deleted_at === null) {
         await client.query('ROLLBACK');
-        return { importId, purged: false, removed: {} };
+        return { importId, purged: false, removed: {}, split: zeroSplit() };
       }
       // The position row is every batch's lock: holding it means no batch of this import is mid-commit.
       await client.query('SELECT 1 FROM positions WHERE import_id = $1 FOR UPDATE', [importId]);
@@ -66,8 +78,21 @@ export function purgeImportActivity(deps: ActivityDeps) {
       // rows first and then waited for this purge would otherwise be a deadlock.
       await client.query("UPDATE store_epochs SET epoch = epoch + 1 WHERE name = 'identities'");
       const removed: Record<string, number> = {};
+      let touched: string[] = [];
+      let split = zeroSplit();
       for (const [table, sql] of STEPS) {
-        removed[table] = (await client.query(sql, [importId])).rowCount ?? 0;
+        if (table === 'identity_links') {
+          // Merges and splits are serialised by the identity loader's lock, taken here as the loader does:
+          // after the position rows, before any identity or link row. Held to the commit, so no import
+          // merges through a link this purge is removing, nor into a person it is splitting.
+          await client.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_GRAPH_LOCK]);
+          const gone = await client.query<{ n: number; persons: string[] }>(sql, [importId]);
+          removed[table] = gone.rows[0]?.n ?? 0;
+          touched = gone.rows[0]?.persons ?? [];
+        } else {
+          removed[table] = (await client.query(sql, [importId])).rowCount ?? 0;
+        }
+        if (table === 'identities') split = await splitPersons(client, touched, importId);
         try {
           Context.current().heartbeat(table);
         } catch {
@@ -75,7 +100,7 @@ export function purgeImportActivity(deps: ActivityDeps) {
         }
       }
       await client.query('COMMIT');
-      return { importId, purged: true, removed };
+      return { importId, purged: true, removed, split };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -6,6 +6,9 @@ import { purgeImportActivity } from '../activities/purge';
 import { userEventKey } from '../activities/mapValidate';
 import { createHash } from 'node:crypto';
 import { legacyCanonicalJson } from '../spec/canonicalJson';
+import type pg from 'pg';
+import { profileLoader } from '../connectors/store/loaders/profiles';
+import type { ImportSpec } from '../spec/importSpec';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('types'); });
@@ -372,5 +375,41 @@ describe('repeated rows of one key in a batch', () => {
     const segs = await h.runImport({ ...base(uniqueId('rep-segs'), 'rep_segs'), dataType: 'segments',
       mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } } });
     expect(segs).toMatchObject({ rowsRead: 2, created: 1, unchanged: 1, rejected: 0 });
+  });
+});
+
+describe('two imports creating the same user at once', () => {
+  it('the one that loses the race does not count it created; insert-only leaves it alone', async () => {
+    const merge = async (client: pg.PoolClient, importId: string, mode: 'upsert' | 'insert-only', name: string) => {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage (seq integer, ${profileLoader.stageColumns}) ON COMMIT DROP`);
+      await client.query(`INSERT INTO stage VALUES (1, 'email', 'race@example.com', $1)`, [{ name }]);
+      const spec = { dataType: 'profile', mode } as unknown as ImportSpec;
+      return profileLoader.merge({ client, spec, importId, runId: 1 });
+    };
+    for (const mode of ['insert-only', 'upsert'] as const) {
+      await h.store.query(`DELETE FROM identities WHERE id_value = 'race@example.com'`);
+      const first = await h.store.connect();
+      const second = await h.store.connect();
+      try {
+        const [a, b] = [uniqueId('race-a'), uniqueId(`race-${mode}`)];
+        await first.query('BEGIN');
+        expect(await merge(first, a, 'upsert', 'from a')).toMatchObject({ created: 1, profilesCreated: 1 });
+        await second.query('BEGIN');
+        // Waits on the first transaction's new identity, then finds it committed.
+        const pending = merge(second, b, mode, `from ${mode}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await first.query('COMMIT');
+        const counts = await pending;
+        await second.query('COMMIT');
+        expect(counts).toMatchObject(mode === 'insert-only'
+          ? { created: 0, skipped: 1, updated: 0, profilesCreated: 0 }
+          : { created: 0, updated: 1, skipped: 0, profilesCreated: 0 });
+        const rows = await h.store.query(`SELECT import_id FROM profile_attributes WHERE id_value = 'race@example.com' AND import_id = ANY($1) ORDER BY 1`, [[a, b]]);
+        expect(rows.rows.map((r) => r.import_id)).toEqual(mode === 'insert-only' ? [a] : [a, b].sort());
+      } finally {
+        first.release();
+        second.release();
+      }
+    }
   });
 });

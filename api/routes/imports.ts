@@ -215,7 +215,10 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       params: importParams, querystring: deleteQuery,
       response: {
         202: z.object({ id: z.string(), purgeAfter: z.string(), purgeWorkflowId: z.string() }),
-        200: z.object({ id: z.string(), purged: z.boolean(), removed: z.record(z.string(), z.number()) }),
+        200: z.object({
+          id: z.string(), purged: z.boolean(), removed: z.record(z.string(), z.number()),
+          split: z.object({ persons: z.number(), created: z.number(), moved: z.number() }),
+        }),
         ...errors,
       },
     },
@@ -237,7 +240,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const marked = (await store.query('SELECT purge_after FROM imports WHERE id = $1', [row.id])).rows[0];
     const purgeAt = (marked.purge_after as Date).toISOString();
     const result = await startPurge(temporal, taskQueue, { importId: row.id, purgeAt }, q.immediately);
-    if (result) return reply.code(200).send({ id: row.id, purged: result.purged, removed: result.removed });
+    if (result) return reply.code(200).send({ id: row.id, purged: result.purged, removed: result.removed, split: result.split });
     return reply.code(202).send({ id: row.id, purgeAfter: purgeAt, purgeWorkflowId: `purge:${row.id}` });
   });
 };

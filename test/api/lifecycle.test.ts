@@ -242,3 +242,34 @@ it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume wit
   await cli('schedule', 'delete', '--schedule-id', `import:${id}`);
   rmSync(dir, { recursive: true, force: true });
 });
+
+it('deletes an identity import at once: the persons its links joined are split again, and the answer says so', async () => {
+  await t.h.source.query(`CREATE TABLE api_links1 AS SELECT * FROM (VALUES (1, 'api-a', 'api-b', timestamptz '2026-01-01'),
+    (2, 'api-c', 'api-d', timestamptz '2026-01-01')) v(id, l, r, updated_at)`);
+  await t.h.source.query(`CREATE TABLE api_links2 AS SELECT 1 AS id, 'api-b' AS l, 'api-c' AS r, timestamptz '2026-01-01' AS updated_at`);
+  const linkSpec = (id: string, batch: number) => ({
+    id, name: `links ${id}`, dataType: 'identity', runNow: true,
+    source: { connection: connectionId, table: `api_links${batch}` },
+    cursor: { column: 'updated_at', key: 'id' },
+    mapping: { left: { idType: { value: 'email' }, value: { column: 'l' } }, right: { idType: { value: 'email' }, value: { column: 'r' } } },
+  });
+  const persons = async () => (await t.h.store.query(`SELECT array_agg(id_value ORDER BY id_value) AS m FROM identities
+    WHERE id_type = 'email' AND id_value LIKE 'api-%' GROUP BY person_id ORDER BY 1`)).rows.map((r) => r.m as string[]);
+  const ids = [uniqueId('links1'), uniqueId('links2')];
+  for (const [i, id] of ids.entries()) {
+    const created = await t.req('POST', '/imports', { body: linkSpec(id, i + 1) });
+    expect(created.status, created.text).toBe(201);
+    const [run] = await waitFor(`the run of ${id}`, () => runsOf(id), (r) => r.length === 1 && r[0].status !== 'running');
+    expect(run).toMatchObject({ status: 'succeeded', created: i === 0 ? 2 : 1 });
+    await idle(id);
+  }
+  expect(await persons()).toEqual([['api-a', 'api-b', 'api-c', 'api-d']]);
+  const del = await t.req('DELETE', `/imports/${ids[1]}?immediately=true`);
+  expect(del.status, del.text).toBe(200);
+  expect(del.body).toMatchObject({ purged: true, removed: { identity_links: 1, identities: 0 }, split: { persons: 1, created: 1, moved: 2 } });
+  expect(await persons()).toEqual([['api-a', 'api-b'], ['api-c', 'api-d']]);
+  expect((await t.req('DELETE', `/imports/${ids[0]}?immediately=true`)).body).toMatchObject({
+    purged: true, removed: { identity_links: 2, identities: 4 }, split: { persons: 0, created: 0, moved: 0 },
+  });
+  expect(await persons()).toEqual([]);
+});

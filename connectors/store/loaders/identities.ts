@@ -1,11 +1,13 @@
 /**
  * Identity links join identifiers into one person: the connected components of the identity graph.
  * New links are unioned by size: all identities of the smaller person move to the larger one, and the
- * merge is recorded. A global advisory lock serialises merges, so two imports never merge crosswise.
+ * merge is recorded. A global advisory lock serialises merges, so two imports never merge crosswise, and
+ * a purge splitting persons takes it too. Deleting an import splits again what its links joined.
  */
 import { type Counts, ENSURE_IDENTITIES, type Loader, num } from './types';
 
-const IDENTITY_GRAPH_LOCK = 727273;
+/** Serialises every change of persons: merges here, splits by purge (connectors/store/personSplit.ts). */
+export const IDENTITY_GRAPH_LOCK = 727273;
 
 export const identityLoader: Loader = {
   stageColumns: 'left_type text, left_value text, right_type text, right_value text',

@@ -35,37 +35,51 @@ export const profileLoader: Loader = {
            WHEN old IS NOT NULL AND old || attributes = old THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM cls),
-       -- Each source row counted. A user the chunk leaves as the store had it: all its rows unchanged (the
-       -- same rows read again). Otherwise the first row takes the user's outcome, and each next one is
-       -- unchanged when it repeats the row before it (every row carries all the mapped attributes), else an
-       -- update of it. Insert-only: the rows after the first would touch an existing user, skipped.
+       -- Each source row counted. A user with one row in the chunk: the user's outcome. A user the chunk
+       -- leaves as the store had it: all its rows unchanged (the same rows read again). Otherwise the first
+       -- row takes the user's outcome, and each next one is unchanged when it repeats the row before it
+       -- (every row carries all the mapped attributes), else an update of it. Insert-only: the rows after
+       -- the first would touch a user that exists by then, skipped. (Only users with several rows are
+       -- joined back to their rows: most users have one.)
        per_row AS (
+         SELECT outcome FROM act WHERE n = 1
+         UNION ALL
          SELECT CASE
            WHEN a.outcome IN ('skipped', 'unchanged') THEN a.outcome
            WHEN $3 = 'insert-only' THEN CASE WHEN r.k = 1 THEN 'created' ELSE 'skipped' END
            WHEN r.k = 1 AND a.outcome = 'updated' AND a.old || r.attributes = a.old THEN 'unchanged'
            WHEN r.k = 1 THEN a.outcome
            WHEN r.prev || r.attributes = r.prev THEN 'unchanged'
-           ELSE 'updated' END AS outcome
-         FROM rows r JOIN act a ON a.id_type = r.id_type AND a.id_value = r.id_value),
+           ELSE 'updated' END
+         FROM rows r JOIN act a ON a.id_type = r.id_type AND a.id_value = r.id_value
+         WHERE r.n > 1 AND a.n > 1),
+       -- A user another transaction created meanwhile (its insert committed while this one waited on it)
+       -- is not created here: the statement's own inserts (RETURNING) say which users it created.
        ids AS (
          INSERT INTO identities (id_type, id_value, person_id, import_id)
          SELECT id_type, id_value, nextval('person_ids'), $1 FROM act WHERE outcome = 'created'
-         ON CONFLICT (id_type, id_value) DO NOTHING RETURNING 1),
+         ON CONFLICT (id_type, id_value) DO NOTHING RETURNING id_type, id_value),
        written AS (
          INSERT INTO profile_attributes AS p (id_type, id_value, import_id, attributes, run_id, updated_at)
-         SELECT id_type, id_value, $1, attributes, $2, clock_timestamp() FROM act
-         WHERE outcome IN ('created', 'updated')
+         SELECT id_type, id_value, $1, attributes, $2, clock_timestamp() FROM act a
+         WHERE outcome = 'updated' OR (outcome = 'created' AND ($3 <> 'insert-only'
+           OR EXISTS (SELECT 1 FROM ids i WHERE i.id_type = a.id_type AND i.id_value = a.id_value)))
          ON CONFLICT (id_type, id_value, import_id) DO UPDATE
            SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
          RETURNING 1)
-       SELECT ${ROW_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
+       SELECT ${ROW_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written,
+              (SELECT count(*) FROM act WHERE outcome = 'created') AS to_create
        FROM per_row`,
       [importId, runId, mode],
     );
     const r = res.rows[0];
+    // Users another import created first: not created here, but updated (upsert) or left alone (insert-only).
+    const lost = num(r.to_create) - num(r.profiles_created);
     return {
-      created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
+      created: num(r.created) - lost,
+      updated: num(r.updated) + (mode === 'insert-only' ? 0 : lost),
+      unchanged: num(r.unchanged),
+      skipped: num(r.skipped) + (mode === 'insert-only' ? lost : 0),
       removed: 0, duplicates: 0, profilesCreated: num(r.profiles_created),
     };
   },
