@@ -64,25 +64,34 @@ export const runRecordOf = (r: Record<string, unknown>): RunRecord => ({
 export function finishRunActivity(deps: ActivityDeps) {
   return async function finishRun({ runId, outcome, error }: FinishRunInput): Promise<RunRecord> {
     return inTransaction(deps.store, async (client) => {
-      // The run's position row first, as importBatch takes it: a batch attempt of this run still committing
-      // (an attempt the workflow already gave up on) finishes before the run is judged, and any later one
-      // finds the run ended and loads nothing.
-      await client.query(
-        `SELECT 1 FROM positions p JOIN runs r ON r.import_id = p.import_id AND r.stream = p.stream
-         WHERE r.id = $1 FOR UPDATE OF p`,
-        [runId],
-      );
-      const current = await client.query('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [runId]);
-      const run = current.rows[0];
-      if (!run) throw new Error(`run ${runId} does not exist`);
+      const current = await client.query('SELECT * FROM runs WHERE id = $1', [runId]);
+      if (!current.rows[0]) throw new Error(`run ${runId} does not exist`);
+      const snapshotRun = isSnapshot(current.rows[0].spec as ImportSpec);
+      if (snapshotRun && outcome === 'completed') {
+        // The run's position row first, as importBatch takes it: a batch attempt of this run still
+        // committing (one the workflow already gave up on) finishes before the run is judged, and any later
+        // one finds the run ended and loads nothing.
+        await client.query(
+          `SELECT 1 FROM positions p JOIN runs r ON r.import_id = p.import_id AND r.stream = p.stream
+           WHERE r.id = $1 FOR UPDATE OF p`,
+          [runId],
+        );
+      }
+      const run = (await client.query('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [runId])).rows[0];
       if (run.status !== 'running') return runRecordOf(run);
       let snapshot: { removal: string; removed: number; incomplete: boolean } | null = null;
-      if (isSnapshot(run.spec as ImportSpec)) {
+      if (snapshotRun) {
         snapshot = outcome === 'completed'
           ? await removeUnseen(client, run)
           : { removal: `nothing removed: the run was ${outcome === 'failed' ? 'failed' : 'stopped'} before it read everything`, removed: 0, incomplete: false };
-        // The snapshot stream's position served this run only; the next run reads from the start again.
-        await client.query('DELETE FROM positions WHERE import_id = $1 AND stream = $2', [run.import_id, run.stream]);
+        // The snapshot stream's position served this run only; the next run reads from the start again. A
+        // stopped run's batch may still hold it (cancellation reaches it at its next heartbeat): then it
+        // stays, rather than hold up the run's end; that batch finds the run ended and loads nothing.
+        await client.query(
+          `DELETE FROM positions WHERE ctid IN (
+             SELECT ctid FROM positions WHERE import_id = $1 AND stream = $2 FOR UPDATE SKIP LOCKED)`,
+          [run.import_id, run.stream],
+        );
       }
       const res = await client.query(
         `UPDATE runs SET
