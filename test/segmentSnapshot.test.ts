@@ -8,6 +8,8 @@ import { createActivities } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
 import { parseImportSpec } from '../spec/importSpec';
+import { pauseSignal, progressQuery } from '../workflows/definitions';
+import { waitFor } from './helpers/wait';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -96,7 +98,7 @@ describe('snapshot segments', () => {
     expect(positions.rows).toEqual([]);
   });
 
-  it('removes nothing when a row is rejected (its user keeps every membership) or the source returns no rows', async () => {
+  it('removes nothing when a row is rejected (its user keeps every membership), a cursor is NULL, the run is stopped, or the source returns no rows', async () => {
     await createTable('snap_b');
     const spec = snapshotSpec(uniqueId('snapbad'), 'snap_b');
     expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', created: 6 });
@@ -114,6 +116,24 @@ describe('snapshot segments', () => {
     await t.h.source.query(`UPDATE snap_b SET segs = '{vip}' WHERE uid = 'u2'`);
     expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', rejected: 0, removed: 1, snapshotRemoval: 'removed' });
     expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u6:new']);
+
+    // A row with a NULL cursor cannot be read: its user's memberships must not go, so nothing is removed.
+    await t.h.source.query(`DELETE FROM snap_b WHERE uid = 'u6'`);
+    await t.h.source.query(`UPDATE snap_b SET updated_at = NULL WHERE uid = 'u4'`);
+    const nulls = await t.h.runImport(spec);
+    expect(nulls).toMatchObject({ status: 'partially_succeeded', rowsRead: 3, nullCursor: 1, removed: 0 });
+    expect(nulls.snapshotRemoval).toMatch(/^nothing removed: 1 row has a NULL cursor/);
+    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u6:new']);
+
+    // A stopped run removes nothing.
+    const handle = await t.h.startImport(spec);
+    await handle.signal(pauseSignal);
+    await waitFor('paused', () => handle.query(progressQuery), (p) => p.stage === 'paused', 30_000);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const stopped = await t.h.store.query('SELECT status, removed, snapshot_removal FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [spec.id]);
+    expect(stopped.rows[0]).toMatchObject({ status: 'cancelled', removed: '0', snapshot_removal: expect.stringMatching(/^nothing removed: the run was stopped/) });
+    expect(await members(spec.id)).toHaveLength(6);
 
     // An empty source is refused as suspicious: every membership stays.
     await t.h.source.query('TRUNCATE snap_b');
