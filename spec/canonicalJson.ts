@@ -46,6 +46,8 @@ class Reader {
   i = 0;
   /** A number was met whose double differs from its text (the legacy rendering changed it). */
   inexact = false;
+  /** The value of the string read last (string() returns its text). */
+  stringValue = '';
   /** The first value the store cannot hold, reported once the whole text is known to be JSON. */
   unstorable: string | null = null;
 
@@ -77,7 +79,7 @@ class Reader {
   private value(): string {
     this.space();
     const c = this.s.charCodeAt(this.i);
-    if (c === QUOTE) return this.string().text;
+    if (c === QUOTE) return this.string();
     if (c === 123) return this.object();
     if (c === 91) return this.array();
     if (c === 45 || (c >= 48 && c <= 57)) return this.number();
@@ -100,14 +102,15 @@ class Reader {
     for (;;) {
       this.space();
       if (this.s.charCodeAt(this.i) !== QUOTE) this.fail();
-      const key = this.string();
+      const keyText = this.string();
+      const key = this.stringValue;
       this.space();
       if (this.s.charCodeAt(this.i) !== 58) this.fail(); // :
       this.i++;
       const value = this.value();
-      if (keys.length > 0 && !(keys[keys.length - 1]! < key.value)) sorted = false;
-      keys.push(key.value);
-      texts.push(`${key.text}:${value}`);
+      if (keys.length > 0 && !(keys[keys.length - 1]! < key)) sorted = false;
+      keys.push(key);
+      texts.push(`${keyText}:${value}`);
       this.space();
       const c = this.s.charCodeAt(this.i++);
       if (c === 44) continue; // ,
@@ -115,16 +118,12 @@ class Reader {
       this.i--;
       this.fail();
     }
-    if (sorted) return `{${texts.join(',')}}`;
-    // Sort by key; of equal keys, the last one read wins (JSON.parse keeps the last value).
-    const order = keys.map((_, n) => n);
-    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+    if (!sorted) sortMembers(keys, texts);
+    // Of equal keys (now side by side, in the order read), the last one wins, as in JSON.parse.
     let out = '{';
-    for (let n = 0; n < order.length; n++) {
-      const at = order[n]!;
-      const next = order[n + 1];
-      if (next !== undefined && keys[next] === keys[at]) continue;
-      out += out.length === 1 ? texts[at] : `,${texts[at]}`;
+    for (let n = 0; n < keys.length; n++) {
+      if (n + 1 < keys.length && keys[n + 1] === keys[n]) continue;
+      out += out.length === 1 ? texts[n] : `,${texts[n]}`;
     }
     return `${out}}`;
   }
@@ -152,8 +151,8 @@ class Reader {
     return `${out}]`;
   }
 
-  /** A string: its value (for keys) and its text as JSON.stringify would write it. */
-  private string(): { value: string; text: string } {
+  /** A string's text as JSON.stringify would write it; its value is left in stringValue (for keys). */
+  private string(): string {
     const s = this.s;
     const start = this.i;
     let i = start + 1;
@@ -177,7 +176,10 @@ class Reader {
     }
     this.i = i + 1;
     // Without escapes or surrogates, the text is already what JSON.stringify writes.
-    if (plain) return { value: s.slice(start + 1, i), text: s.slice(start, i + 1) };
+    if (plain) {
+      this.stringValue = s.slice(start + 1, i);
+      return s.slice(start, i + 1);
+    }
     let value: string;
     try {
       value = JSON.parse(s.slice(start, i + 1)) as string;
@@ -188,7 +190,8 @@ class Reader {
     // Escapes can spell what the store refuses (\u0000, a lone \ud800).
     const bad = unstorable(value);
     if (bad) this.unstorable ??= `a string with ${bad}`;
-    return { value, text: JSON.stringify(value) };
+    this.stringValue = value;
+    return JSON.stringify(value);
   }
 
   private number(): string {
@@ -242,6 +245,37 @@ class Reader {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Sort an object's members by key, in place, keeping equal keys in the order read. Most objects have a
+ * few keys: an insertion sort of the two arrays side by side (no index array, no comparator closure).
+ * Larger ones sort an index (stable), so a document with thousands of keys is not quadratic.
+ */
+function sortMembers(keys: string[], texts: string[]): void {
+  if (keys.length > 16) {
+    const order = keys.map((_, n) => n);
+    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+    const k = order.map((n) => keys[n]!);
+    const t = order.map((n) => texts[n]!);
+    for (let n = 0; n < k.length; n++) {
+      keys[n] = k[n]!;
+      texts[n] = t[n]!;
+    }
+    return;
+  }
+  for (let n = 1; n < keys.length; n++) {
+    const key = keys[n]!;
+    const text = texts[n]!;
+    let m = n - 1;
+    while (m >= 0 && keys[m]! > key) {
+      keys[m + 1] = keys[m]!;
+      texts[m + 1] = texts[m]!;
+      m--;
+    }
+    keys[m + 1] = key;
+    texts[m + 1] = text;
+  }
+}
 
 /**
  * The rendering of earlier versions: JSON.parse, then keys sorted and values printed. Numbers pass

@@ -127,6 +127,9 @@ describe('canonicalJsonText', () => {
     expect(() => canonicalJsonText('["\\ud800"]')).toThrow('JSON holds a string with an unpaired surrogate (not valid Unicode)');
     expect(() => canonicalJsonText('{"\ud800":1}')).toThrow(UnstorableJsonError);
     expect(canonicalJsonText('["\\ud83d\\ude00", "😀"]').json).toBe('["😀","😀"]');
+    // Objects past the insertion sort's size: the same order, repeated keys keep their last value.
+    const many = Array.from({ length: 40 }, (_, n) => `"k${(n * 17) % 23}":${n}`).join(',');
+    expect(canonicalJsonText(`{${many}}`).json).toBe(legacyCanonicalJson(JSON.parse(`{${many}}`)));
     expect(exactNumber('0.000001234')).toBe('0.000001234');
     expect(exactNumber('123456789012345678901.5')).toBe('123456789012345678901.5');
     expect(exactNumber('1234567890123456789012')).toBe('1.234567890123456789012e+21');
