@@ -150,23 +150,23 @@ function generic(v: unknown): LosslessValue {
 /** A JSON number, or (NaN, ±Infinity, which JSON has no number for) their names as text. */
 const numberValue = (v: number, text: (v: number) => string): LosslessValue => (Number.isFinite(v) ? new RawNumber(text(v)) : String(v));
 
-/** The shortest decimal text that reads back (rounded to 32 bits) as the same float. */
-export function float32Text(v: number): string {
-  for (let p = 1; p < 9; p++) {
+/**
+ * The shortest decimal text that reads back, rounded to the narrower float (`round`), as the same value:
+ * `digits` significant digits always identify one (9 for 32 bits, 5 for 16).
+ */
+function shortestText(v: number, round: (x: number) => number, digits: number): string {
+  for (let p = 1; p < digits; p++) {
     const t = Number(v.toPrecision(p));
-    if (Math.fround(t) === v) return String(t);
+    if (round(t) === v) return String(t);
   }
-  return String(Number(v.toPrecision(9))); // 9 significant digits always identify a float32
+  return String(Number(v.toPrecision(digits)));
 }
 
+/** The shortest decimal text that reads back (rounded to 32 bits) as the same float. */
+export const float32Text = (v: number): string => shortestText(v, Math.fround, 9);
+
 /** The shortest decimal text that reads back (rounded to 16 bits) as the same half-precision float. */
-export function float16Text(v: number): string {
-  for (let p = 1; p < 5; p++) {
-    const t = Number(v.toPrecision(p));
-    if (f16round(t) === v) return String(t);
-  }
-  return String(Number(v.toPrecision(5))); // 5 significant digits always identify a float16
-}
+export const float16Text = (v: number): string => shortestText(v, f16round, 5);
 
 /** `x` rounded to the nearest IEEE 754 half-precision value, ties to even (Math.f16round is not in Node 20). */
 export function f16round(x: number): number {
