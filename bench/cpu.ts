@@ -30,16 +30,24 @@ function roleOf(pid: number, ppid: number, pids: Pids, cmdline: string): string 
   return 'other';
 }
 
+/** A process's parent and its CPU so far in ticks (utime + stime), from /proc/<pid>/stat. Throws if it is gone. */
+function procStat(pid: number): { ppid: number; ticks: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces and parentheses): state is [0], ppid [1].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** CPU seconds one process has used so far. */
+export const cpuSecondsOf = (pid: number): number => procStat(pid).ticks / TICKS_PER_SECOND;
+
 export function cpuSnapshot(pids: Pids): CpuSnapshot {
   const snap: CpuSnapshot = new Map();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-      const ppid = Number(fields[1]);
+      const { ppid, ticks } = procStat(pid);
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       snap.set(pid, { role: roleOf(pid, ppid, pids, cmdline), ticks });
     } catch {

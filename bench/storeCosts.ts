@@ -12,7 +12,7 @@
  * - the staging COPY of those keys.
  * Its last line: `store-costs: events_copy_us=… merge_us=… stage_us=… one_backend_ceiling_rows_per_s=…`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import { migrate } from '../connectors/store/migrate';
 import { eventLoader } from '../connectors/store/loaders/events';
 import { parseImportSpec } from '../spec/importSpec';
 import { freePort } from '../temporal/devServer';
+import { cpuSecondsOf } from './cpu';
 import { PG_SETTINGS } from './pgSettings';
 import { eventsScenario } from './scenarios';
 
@@ -57,11 +58,7 @@ async function main(): Promise<void> {
     await client.connect();
     const q = (sql: string, params: unknown[] = []) => client.query(sql, params);
     const pid = (await q('SELECT pg_backend_pid() AS p')).rows[0].p as number;
-    const cpu = (): number => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100;
-    };
+    const cpu = (): number => cpuSecondsOf(pid);
     const wal = async (): Promise<string> => (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
 
     log(`storing ${STORED.toLocaleString('en-US')} events and their dedup keys (indexes of a realistic size)`);
