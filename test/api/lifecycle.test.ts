@@ -111,6 +111,8 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   expect(lines).toHaveLength(4);
   expect(lines[1]).toMatch(/^\d+,1000,"?2026-01-01 00:16:40\+00"?,email,test,/);
 
+  // The run record ends a moment before its workflow closes (see idle): wait for that, then list.
+  await idle(id);
   const listed = (await t.req('GET', '/imports')).body.items.find((x: any) => x.id === id);
   expect(listed).toMatchObject({ state: 'active', running: false, lastRun: { runId: first.runId, created: 2997, rejected: 3 } });
   expect(listed.lastSuccessfulSyncAt).toBe(first.endedAt);
