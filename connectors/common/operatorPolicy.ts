@@ -1,0 +1,33 @@
+/**
+ * What the operator allows sources to reach. It comes only from the process's environment (or a test's
+ * explicit value), never from an import spec or a stored connection: an API key holder names hosts, paths
+ * and SQL, but the bounds on them are the operator's.
+ *
+ *   TRIBUTARY_FILE_ROOTS              local folders file sources may read, separated by ':' (default: the
+ *                                     data folder's `drop` folder only)
+ *   TRIBUTARY_ALLOW_PRIVATE_HOSTS     addresses network sources may connect to although they are loopback,
+ *                                     private or link-local: a comma-separated list of IPs or CIDRs, or `*`
+ *                                     (default: none)
+ *   TRIBUTARY_ALLOW_SUPERUSER_SOURCES `1` lets a database source connect with a superuser role (default: no)
+ */
+import path from 'node:path';
+
+export interface OperatorPolicy {
+  /** Absolute, resolved folders under which local file sources may read. */
+  fileRoots: string[];
+  /** IPs or CIDRs of loopback, private or link-local addresses that network sources may still reach; '*' for all. */
+  allowPrivateHosts: string[];
+  /** Whether a database source may connect as a superuser. */
+  allowSuperuserSources: boolean;
+}
+
+export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
+
+export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorPolicy {
+  const roots = env.TRIBUTARY_FILE_ROOTS?.split(':').filter((r) => r.trim() !== '');
+  return {
+    fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
+    allowPrivateHosts: (env.TRIBUTARY_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
+    allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
+  };
+}
