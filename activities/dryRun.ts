@@ -1,20 +1,19 @@
 /**
- * Dry run (brief §5): read a sample from the import's position (or the start), map and validate it, and
- * merge it into the store inside a transaction that is always rolled back. The loaders' own counts then
- * say exactly what a real run would do (profiles created, updated, unchanged; events new and duplicate),
- * and nothing is written: no rows, no position, no run record.
+ * Dry run: read a sample from the import's position (or the start) through the same batch path a run
+ * takes (engine/loadBatch.ts), inside a store transaction that is always rolled back. The loaders' own
+ * counts then say exactly what a real run would do (profiles created, updated, unchanged; events new and
+ * duplicate; rows the source could not read; a snapshot's removals), and nothing is written: no rows, no
+ * position, no run record.
  */
-import { once } from 'node:events';
-import { from as copyFrom } from 'pg-copy-streams';
-import { loaders, zeroCounts } from '../connectors/store/loaders';
+import { zeroCounts } from '../connectors/store/loaders';
 import type { Counts } from '../connectors/store/loaders/types';
 import type { Position } from '../connectors/source';
-import { type ImportSpec, jsonColumns } from '../spec/importSpec';
-import { BatchDedup } from './dedup';
+import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { isStoreFailure, loadBatch } from '../engine/loadBatch';
+import { removeUnseen } from '../engine/snapshotRemoval';
+import { BatchUsers } from './dedup';
 import { type ActivityDeps, openSource } from './deps';
 import { checkColumns, relationOf } from './extract';
-import { compileMapping, copyField } from './mapValidate';
-import { copyLinesExcept, RowLineBuffer } from './chunkBuffers';
 
 export interface DryRunRowError {
   /** 1-based position of the row in the sample. */
@@ -35,77 +34,66 @@ export interface DryRunResult {
   from: Position | null;
   upperBound: string | null;
   rowErrors: DryRunRowError[];
+  /** A snapshot import: what its run would remove, or why it would remove nothing (null otherwise). */
+  snapshotRemoval: string | null;
 }
+
+/** A run id no real run has: the dry run's rows are marked with it inside its rolled-back transaction. */
+const DRY_RUN_ID = 2_147_483_647;
+const MAX_ROW_ERRORS = 1000;
 
 export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sampleSize: number; fromPosition: boolean }): Promise<DryRunResult> {
   const { session } = await openSource(deps, spec.source.connection);
   const relation = relationOf(spec);
   const client = await deps.store.connect();
-  let copyOpen = false;
+  let discard = false;
   try {
     const cursor = await checkColumns(session, spec);
     const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
     const nullCursor = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
     let from: Position | null = null;
-    if (options.fromPosition) {
+    if (options.fromPosition && !isSnapshot(spec)) {
       const pos = await deps.store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id]);
       if (pos.rows[0]?.cursor_value != null) from = { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
     }
     const result: DryRunResult = {
       sampleSize: options.sampleSize, rowsRead: 0, counts: { ...zeroCounts(), rejected: 0 }, nullCursor, from, upperBound, rowErrors: [],
+      snapshotRemoval: null,
     };
     if (upperBound === null) return result;
 
-    const mapping = compileMapping(spec);
-    const loader = loaders[spec.dataType];
-    const dedup = spec.dataType === 'activity' ? new BatchDedup() : null;
     await client.query('BEGIN');
-    await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
-    const copy = client.query(copyFrom('COPY stage FROM STDIN'));
-    copyOpen = true;
-    const done = once(copy, 'finish');
-    done.catch(() => undefined);
-    let buffer = '';
-    let loadable = 0;
-    // Loaders that COPY rows straight into their table (events): the rows' lines, as a real batch has them.
-    const lines = loader.copyRowsInto ? new RowLineBuffer(64 * 1024, `${copyField(spec.id)}\t0\t`) : null;
-    const rows = session.read(relation, mapping.columns, {
-      cursor: spec.cursor.column, key: spec.cursor.key, after: from, upperBound, limit: options.sampleSize,
-    }, { json: jsonColumns(spec) });
-    for await (const row of rows) {
-      result.rowsRead++;
-      const r = mapping.map(row, result.rowsRead);
-      if (!r.ok) {
-        result.counts.rejected++;
-        if (result.rowErrors.length < 1000) {
-          result.rowErrors.push({
-            row: result.rowsRead, sourceKey: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null,
-            column: r.column, value: r.value, reason: r.reason,
-          });
-        }
-      } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
-        // a duplicate within the sample, counted below
-      } else {
-        loadable++;
-        buffer += r.text;
-        if (r.row && lines) lines.append(result.rowsRead, r.row);
-      }
+    const users = new BatchUsers();
+    let batch;
+    try {
+      batch = await loadBatch({
+        client, session, spec, importId: spec.id, runId: DRY_RUN_ID, after: from, upperBound, limit: options.sampleSize,
+        firstUse: (user) => users.firstUse(user),
+        onRowErrors: async (_client, errors) => {
+          for (const e of errors) {
+            if (result.rowErrors.length >= MAX_ROW_ERRORS) break;
+            result.rowErrors.push({ row: e.row, sourceKey: e.key, cursor: e.cursor, column: e.column, value: e.value, reason: e.reason });
+          }
+        },
+      });
+    } catch (err) {
+      discard = isStoreFailure(err);
+      throw err;
     }
-    copy.end(buffer);
-    await done;
-    copyOpen = false;
-    if (loadable > 0) {
-      const { skip, ...counts } = await loader.merge({ client, spec, importId: spec.id, runId: 0 });
-      if (loader.copyRowsInto && lines) {
-        counts.created += await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines.take(), skip ?? []);
-      }
-      Object.assign(result.counts, counts);
+    result.rowsRead = batch.rows;
+    result.counts = { ...batch.counts, rejected: batch.rejected };
+    if (isSnapshot(spec)) {
+      // A snapshot run removes only once it has read the whole source: a sample that stops short says so.
+      const removal = batch.rows < options.sampleSize
+        ? await removeUnseen(client, { importId: spec.id, runId: DRY_RUN_ID, rejected: batch.rejected, nullCursor, rowsRead: batch.rows })
+        : { removal: `not predicted: the sample of ${options.sampleSize} rows did not read the whole source`, removed: 0, incomplete: true };
+      result.counts.removed += removal.removed;
+      result.snapshotRemoval = removal.removal;
     }
-    result.counts.duplicates += dedup?.duplicates ?? 0;
     return result;
   } finally {
-    // Always rolled back: a dry run writes nothing. A connection left mid-COPY is discarded instead.
-    if (copyOpen) client.release(true);
+    // Always rolled back: a dry run writes nothing. A connection whose state is unknown is discarded.
+    if (discard) client.release(true);
     else {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();

@@ -3,10 +3,10 @@
  * A snapshot segments run that completed also removes, in the same transaction that ends it, the memberships
  * it did not see (see removeUnseen): a retry finds the run ended and removes nothing again.
  */
-import type pg from 'pg';
 import { type ActivityDeps } from './deps';
 import { type ImportSpec, isSnapshot } from '../spec/importSpec';
 import { inTransaction } from '../connectors/store/transaction';
+import { removeUnseen } from '../engine/snapshotRemoval';
 
 export type RunStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 
@@ -82,7 +82,10 @@ export function finishRunActivity(deps: ActivityDeps) {
       let snapshot: { removal: string; removed: number; incomplete: boolean } | null = null;
       if (snapshotRun) {
         snapshot = outcome === 'completed'
-          ? await removeUnseen(client, run)
+          ? await removeUnseen(client, {
+            importId: run.import_id, runId: Number(run.id), rejected: Number(run.rejected),
+            nullCursor: Number(run.null_cursor), rowsRead: Number(run.rows_read),
+          })
           : { removal: `nothing removed: the run was ${outcome === 'failed' ? 'failed' : 'stopped'} before it read everything`, removed: 0, incomplete: false };
         // The snapshot stream's position served this run only; the next run reads from the start again. A
         // stopped run's batch may still hold it (cancellation reaches it at its next heartbeat): then it
@@ -111,30 +114,4 @@ export function finishRunActivity(deps: ActivityDeps) {
       return runRecordOf(res.rows[0]);
     });
   };
-}
-
-/**
- * The snapshot removal of a run that read everything up to its upper bound: this import's members whose
- * last sighting is older than this run are no longer members. Refused (nothing removed, the run partially
- * succeeded, the reason kept in snapshot_removal) when the run did not see the whole source:
- * - a rejected row: its user's memberships are unknown (the row may have been the only one naming them), and
- *   a bad row must never cost anyone their memberships; the rows that loaded were loaded, and the next clean
- *   run removes;
- * - rows with a NULL cursor: the run cannot read them, so their users would lose their memberships;
- * - no row at all: a source that suddenly returns nothing is far more often a broken export than a real
- *   "nobody is in any segment"; rows with an empty segment array say that explicitly, and are honoured.
- */
-async function removeUnseen(client: pg.PoolClient, run: Record<string, unknown>): Promise<{ removal: string; removed: number; incomplete: boolean }> {
-  const skip = (why: string) => ({ removal: `nothing removed: ${why}`, removed: 0, incomplete: true });
-  const rejected = Number(run.rejected);
-  if (rejected > 0) return skip(`${rejected} row${rejected === 1 ? ' was' : 's were'} rejected (see the error report); fix them and the next run removes`);
-  const nullCursor = Number(run.null_cursor);
-  if (nullCursor > 0) return skip(`${nullCursor} row${nullCursor === 1 ? ' has' : 's have'} a NULL cursor and could not be read`);
-  if (Number(run.rows_read) === 0) return skip('the source returned no rows (refused as suspicious; rows with an empty segment array remove a user from every segment)');
-  const res = await client.query(
-    `UPDATE segment_memberships SET member = false, removed_at = clock_timestamp(), updated_at = clock_timestamp()
-     WHERE import_id = $1 AND member AND (last_seen_run IS NULL OR last_seen_run < $2)`,
-    [run.import_id, run.id],
-  );
-  return { removal: 'removed', removed: res.rowCount ?? 0, incomplete: false };
 }

@@ -32,6 +32,7 @@ const dryRunResult = z
       row: z.number(), sourceKey: z.string().nullable(), cursor: z.string().nullable(), column: z.string().nullable(),
       value: z.string().nullable(), reason: z.string(),
     })),
+    snapshotRemoval: z.string().nullable().describe('A snapshot segments import: what its run would remove, or why nothing'),
   })
   .meta({ id: 'DryRun', description: 'What a run would do with the sample; nothing was written' });
 

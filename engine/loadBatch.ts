@@ -1,0 +1,210 @@
+/**
+ * The one batch path, free of Temporal: read the source after a position up to the run's upper bound,
+ * map and validate each row, drop in-batch duplicates, and load the rest into the store, inside the
+ * caller's transaction. importBatch commits it with the position and the run's counters; the dry run
+ * rolls it back. Both run exactly this code, so what a dry run predicts is what a run does.
+ *
+ * The batch is loaded in chunks, pipelined: while the store stages and merges one chunk, the worker reads
+ * and maps the next. At most one chunk is in the store's hands and one is being built, so memory stays
+ * bounded whatever the batch size. Applying a batch chunk by chunk is the same as applying smaller batches
+ * in cursor order, inside one transaction.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type pg from 'pg';
+import { type ImportSpec, jsonColumns } from '../spec/importSpec';
+import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
+import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
+import { relationOf } from '../activities/extract';
+import { compileMapping, copyField, type MapResult, type RowError } from '../activities/mapValidate';
+import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from '../activities/chunkBuffers';
+import { BatchDedup } from '../activities/dedup';
+
+/**
+ * A chunk goes to the store when it holds this many source rows or this many bytes of COPY text. The
+ * first chunks of a batch are smaller, so the store starts working early; then they double. The two
+ * chunks in hand (one being built, one being sent) are what is resident in the worker.
+ */
+const FIRST_CHUNK_ROWS = 2_500;
+const CHUNK_ROWS = 20_000;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const STAGE_BUFFER_BYTES = CHUNK_BYTES + 64 * 1024;
+const HEARTBEAT_EVERY_ROWS = 2000;
+
+type Row = (string | null)[];
+
+/** A rejected row, with where it stands: its 1-based place in the batch, its source key and cursor. */
+export type BatchRowError = RowError & { row: number; key: string | null; cursor: string | null };
+
+export interface LoadBatchInput {
+  /** A store connection inside the caller's open transaction. */
+  client: pg.PoolClient;
+  session: SourceSession;
+  spec: ImportSpec;
+  importId: string;
+  runId: number;
+  after: Position | null;
+  upperBound: string;
+  limit: number;
+  /** Whether an event's user is seen for the first time (and so staged for creation); default: always. */
+  firstUse?: (user: string) => boolean;
+  /** Rejected rows of one chunk, handed over on the store's queue (importBatch records them). */
+  onRowErrors(client: pg.PoolClient, errors: BatchRowError[]): Promise<void>;
+  /** Called while reading and loading (the activity heartbeats). */
+  onProgress?(stage: 'reading' | 'loading', rows: number): void;
+}
+
+export interface LoadBatchResult {
+  rows: number;
+  rejected: number;
+  counts: Counts;
+  /** The (cursor, key) of the last row read, null when none was. */
+  last: Position | null;
+}
+
+/** A source's rows in arrays when it offers them (one await per chunk), else one at a time. */
+async function* rowChunks(rows: AsyncIterable<Row>): AsyncIterable<Row[]> {
+  const chunked = rows as AsyncIterable<Row> & { chunks?: () => AsyncIterable<Row[]> };
+  if (typeof chunked.chunks === 'function') {
+    yield* chunked.chunks();
+    return;
+  }
+  let chunk: Row[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length >= 500) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export function addCounts(into: Counts, c: Counts): void {
+  into.created += c.created;
+  into.updated += c.updated;
+  into.unchanged += c.unchanged;
+  into.duplicates += c.duplicates;
+  into.skipped += c.skipped;
+  into.removed += c.removed;
+  into.profilesCreated += c.profilesCreated;
+}
+
+/**
+ * Load one batch into the caller's transaction. Throws what the source or the store throws; an error from
+ * a statement on the store is marked (isStoreFailure): that connection's state is unknown, so the caller
+ * discards it rather than reuse it.
+ */
+export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult> {
+  const { client, session, spec, importId, runId, after, upperBound, limit } = input;
+  const mapping = compileMapping(spec, input.firstUse ? { firstUse: input.firstUse } : {});
+  const loader = loaders[spec.dataType];
+  // The merges sort and hash a chunk at a time: keep that in memory.
+  await client.query("SET LOCAL work_mem = '64MB'");
+  await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
+
+  const totals = zeroCounts();
+  let rejected = 0;
+  let chunksLoaded = 0;
+  // The store's queue of work: chunks are staged and merged one after the other on this connection.
+  let loading: Promise<void> = Promise.resolve();
+  let storeFailed = false;
+  // Stage one chunk and merge it, after whatever the store is doing now.
+  const load = (data: Buffer, lines: RowLines | null, errors: BatchRowError[]): void => {
+    loading = loading.then(async () => {
+      try {
+        if (data.length > 0) {
+          if (chunksLoaded++ > 0) await client.query('TRUNCATE stage');
+          await copyIn(client, 'COPY stage FROM STDIN', data);
+          const merged = await loader.merge({ client, spec, importId, runId });
+          addCounts(totals, merged);
+          if (loader.copyRowsInto && lines) {
+            totals.created += await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
+          }
+        }
+        if (errors.length > 0) await input.onRowErrors(client, errors);
+      } catch (err) {
+        storeFailed = true;
+        throw err;
+      }
+    });
+    loading.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  };
+
+  const dedup = spec.dataType === 'activity' ? new BatchDedup() : null;
+  let rows = 0;
+  let last: Position | null = null;
+  // Two buffers in turn: one being sent to the store while the other is filled.
+  const buffers = [new ChunkBuffer(STAGE_BUFFER_BYTES), new ChunkBuffer(STAGE_BUFFER_BYTES)];
+  // Loaders that COPY rows straight into their table: the rows' lines, beside the stage's.
+  const linePrefix = `${copyField(importId)}\t${runId}\t`;
+  const lineBuffers = loader.copyRowsInto
+    ? [new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix), new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix)]
+    : null;
+  let filling = 0;
+  const chunkBytes = (): number => buffers[filling]!.length + (lineBuffers?.[filling]!.length ?? 0);
+  let chunkRows = 0;
+  let chunkLimit = FIRST_CHUNK_ROWS;
+  let errors: BatchRowError[] = [];
+  // Hand the chunk built so far to the store, once the store has finished the one before it.
+  const flush = async (): Promise<void> => {
+    await loading;
+    load(buffers[filling]!.take(), lineBuffers?.[filling]!.take() ?? null, errors);
+    filling = 1 - filling;
+    chunkRows = 0;
+    chunkLimit = Math.min(chunkLimit * 2, CHUNK_ROWS);
+    errors = [];
+    // Keys are unique within a chunk; across chunks the store's dedup memory sees the earlier ones.
+    dedup?.reset();
+    input.onProgress?.('loading', rows);
+  };
+  try {
+    const source = session.read(relationOf(spec), mapping.columns, { cursor: spec.cursor.column, key: spec.cursor.key, after, upperBound, limit }, { json: jsonColumns(spec) });
+    for await (const chunk of rowChunks(source)) {
+      for (const row of chunk) {
+        rows++;
+        chunkRows++;
+        // A row the source could not read (a malformed CSV record) is a row error as it stands.
+        const unreadable = sourceRowError(row);
+        const r: MapResult = unreadable ? { ok: false, ...unreadable } : mapping.map(row, rows);
+        if (!r.ok) {
+          rejected++;
+          errors.push({ row: rows, column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
+        } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
+          // counted as a duplicate with the totals
+        } else if (!r.text && !r.row) {
+          // Nothing to stage (a segments row with an empty array): a row that changes nothing.
+          totals.unchanged++;
+        } else {
+          if (r.text) buffers[filling]!.append(r.text);
+          if (r.row && lineBuffers) lineBuffers[filling]!.append(rows, r.row);
+        }
+        if (rows % HEARTBEAT_EVERY_ROWS === 0) input.onProgress?.('reading', rows);
+      }
+      const end = chunk[chunk.length - 1];
+      if (end) last = { cursor: end[mapping.cursorIndex]!, key: end[mapping.keyIndex]! };
+      if (chunkRows >= chunkLimit || chunkBytes() >= CHUNK_BYTES) await flush();
+      // Rows arrive faster than they are mapped, so without this the loop would run on microtasks alone:
+      // give the event loop a turn, to send the store its COPY data and notice when a merge is done.
+      else await nextTurn();
+    }
+    if (rows > 0 && (chunkBytes() > 0 || errors.length > 0)) await flush();
+    await loading;
+  } catch (err) {
+    // Whatever the store is still doing ends first (its COPY data is always complete, so it does end).
+    await loading.catch(() => undefined);
+    throw storeFailed ? markStoreFailure(err) : err;
+  }
+  totals.duplicates += dedup?.duplicates ?? 0;
+  return { rows, rejected, counts: totals, last };
+}
+
+const STORE_FAILED = Symbol('tributary.storeFailed');
+
+function markStoreFailure(err: unknown): unknown {
+  if (err !== null && typeof err === 'object') (err as Record<symbol, boolean>)[STORE_FAILED] = true;
+  return err;
+}
+
+/** Whether loadBatch threw because a statement on the store failed (the connection must be discarded). */
+export const isStoreFailure = (err: unknown): boolean =>
+  err !== null && typeof err === 'object' && (err as Record<symbol, boolean>)[STORE_FAILED] === true;
