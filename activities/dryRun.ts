@@ -68,6 +68,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     try {
       batch = await loadBatch({
         client, session, spec, importId: spec.id, runId: DRY_RUN_ID, after: from, upperBound, limit: options.sampleSize,
+        cursorKind: cursor.cursorKind,
         firstUse: (user) => users.firstUse(user),
         onRowErrors: async (_client, errors) => {
           for (const e of errors) {

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { ImportSpec } from '../spec/importSpec';
 import type { Position } from '../connectors/source';
 import { type BatchRowError, isStoreFailure, loadBatch, type LoadBatchResult } from '../engine/loadBatch';
+import type { CursorKind } from '../engine/sourceOrder';
 import { type ActivityDeps, openSource } from './deps';
 import { userScopeOf } from './mapValidate';
 import { BatchUsers } from './dedup';
@@ -91,6 +92,7 @@ export function importBatchActivity(deps: ActivityDeps) {
       try {
         batch = await loadBatch({
           client, session, spec, importId, runId, after, upperBound, limit,
+          cursorKind: (runRow.rows[0].cursor_kind as CursorKind | null) ?? null,
           firstUse: (user) => !knownUsers.has(scope, user) && users.firstUse(user),
           onRowErrors: (c, errors) => insertErrors(c, runId, importId, errors),
           onProgress: (stage, rows) => heartbeat({ stage, rows }),

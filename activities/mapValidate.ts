@@ -115,6 +115,11 @@ export interface MappingHooks {
    * `user` is unique within the scope of userScopeOf(spec).
    */
   firstUse?(user: string): boolean;
+  /**
+   * Profiles, segments and groups: the COPY field of a row's source order (engine/sourceOrder.ts), staged
+   * last on each of its lines so the store never lets an older row overwrite a newer one. Default: \N.
+   */
+  sourceOrder?(cursor: string | null): string;
 }
 
 export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): CompiledMapping {
@@ -123,6 +128,8 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
   const idx = (c: string) => columns.indexOf(c);
   const ident = identifierNormaliser(spec.identifiers);
   const tz = spec.timeZone;
+  const cursorIndex = idx(spec.cursor.column);
+  const orderOf = hooks.sourceOrder ?? (() => '\\N');
 
   /** A column-or-constant that must be a non-empty identifier-like string (id type, event type…). */
   const ref = (c: ColumnOrConstant, what: string): ((row: (string | null)[]) => Step<string>) => {
@@ -230,7 +237,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         if (!a.ok) return a.err;
         const b = p(row);
         if (!b.ok) return b.err;
-        return { ok: true, text: `${seq}\t${a.value}\t${copyField(b.value)}\n` };
+        return { ok: true, text: `${seq}\t${a.value}\t${copyField(b.value)}\t${orderOf(row[cursorIndex] ?? null)}\n` };
       };
       break;
     }
@@ -291,8 +298,9 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
           const bad = unstorable(n);
           if (bad) return fail(m.segment.column, raw, `segment name contains ${bad}`);
         }
+        const order = orderOf(row[cursorIndex] ?? null);
         let text = '';
-        for (const n of names) text += `${seq}\t${a.value}\t${copyField(n)}\t${r.value ? 't' : 'f'}\n`;
+        for (const n of names) text += `${seq}\t${a.value}\t${copyField(n)}\t${r.value ? 't' : 'f'}\t${order}\n`;
         return { ok: true, text };
       };
       break;
@@ -332,13 +340,13 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         if (badRole && m.role) return fail(m.role.column, role, `role contains ${badRole}`);
         return {
           ok: true,
-          text: `${seq}\t${a.value}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}\n`,
+          text: `${seq}\t${a.value}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}\t${orderOf(row[cursorIndex] ?? null)}\n`,
         };
       };
       break;
     }
   }
-  return { columns, cursorIndex: idx(spec.cursor.column), keyIndex: idx(spec.cursor.key), map };
+  return { columns, cursorIndex, keyIndex: idx(spec.cursor.key), map };
 }
 
 /** The scope (userScopeOf) of mappings whose id type comes from a column: their users' keys carry the type. */

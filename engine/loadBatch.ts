@@ -18,6 +18,7 @@ import { relationOf } from '../activities/extract';
 import { compileMapping, copyField, type MapResult, type RowError } from '../activities/mapValidate';
 import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from '../activities/chunkBuffers';
 import { BatchDedup } from '../activities/dedup';
+import { type CursorKind, sourceOrderOf } from './sourceOrder';
 
 /**
  * A chunk goes to the store when it holds this many source rows or this many bytes of COPY text. The
@@ -45,6 +46,8 @@ export interface LoadBatchInput {
   after: Position | null;
   upperBound: string;
   limit: number;
+  /** The kind of the cursor column, which says how rows are ordered across streams (null: unknown). */
+  cursorKind: CursorKind | null;
   /** Whether an event's user is seen for the first time (and so staged for creation); default: always. */
   firstUse?: (user: string) => boolean;
   /** Rejected rows of one chunk, handed over on the store's queue (importBatch records them). */
@@ -96,7 +99,10 @@ export function addCounts(into: Counts, c: Counts): void {
  */
 export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult> {
   const { client, session, spec, importId, runId, after, upperBound, limit } = input;
-  const mapping = compileMapping(spec, input.firstUse ? { firstUse: input.firstUse } : {});
+  const mapping = compileMapping(spec, {
+    ...(input.firstUse ? { firstUse: input.firstUse } : {}),
+    sourceOrder: sourceOrderOf(input.cursorKind, spec.timeZone),
+  });
   const loader = loaders[spec.dataType];
   // The merges sort and hash a chunk at a time: keep that in memory.
   await client.query("SET LOCAL work_mem = '64MB'");

@@ -1,6 +1,9 @@
 /**
  * Segment and group memberships: added, re-added, removed; rows that change nothing are unchanged.
  * A key's current membership is looked up by index (LATERAL), so a chunk costs the same however large the store is.
+ * A membership remembers the source order of the row that wrote it: an older row, committed later by another
+ * stream, changes nothing. A removal of a membership the store does not hold is written too (member false)
+ * when it has a source order, so that an older add arriving later finds it.
  */
 import { isSnapshot } from '../../../spec/importSpec';
 import { ENSURE_IDENTITIES, type Loader, num, OUTCOME_COUNTS } from './types';
@@ -26,35 +29,40 @@ const SNAPSHOT_SEEN = `
          RETURNING 1),`;
 
 export const segmentLoader: Loader = {
-  stageColumns: 'id_type text, id_value text, segment text, removed boolean',
+  stageColumns: 'id_type text, id_value text, segment text, removed boolean, source_order numeric',
   async merge({ client, importId, runId, spec }) {
     const res = await client.query(
       `WITH latest AS (
-         SELECT DISTINCT ON (segment, id_type, id_value) segment, id_type, id_value, removed,
+         SELECT DISTINCT ON (segment, id_type, id_value) segment, id_type, id_value, removed, source_order,
                 count(*) OVER (PARTITION BY segment, id_type, id_value) AS n
          FROM stage ORDER BY segment, id_type, id_value, seq DESC),
        act AS (
          SELECT l.*, CASE
+           -- Older in the source than the row that wrote the membership (committed earlier by another stream).
+           WHEN l.source_order < m.source_order THEN 'unchanged'
            WHEN l.removed THEN CASE WHEN m.member THEN 'removed' ELSE 'unchanged' END
            WHEN m.member IS NULL THEN 'created'
            WHEN m.member THEN 'unchanged'
-           ELSE 'updated' END AS outcome
+           ELSE 'updated' END AS outcome, m.member IS NULL AS absent
          FROM latest l
          LEFT JOIN LATERAL (
-           SELECT m.member FROM segment_memberships m
+           SELECT m.member, m.source_order FROM segment_memberships m
            WHERE m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value
            LIMIT 1) m ON true),
        ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),${isSnapshot(spec) ? SNAPSHOT_SEEN : ''}
        written AS (
-         INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at, last_seen_run)
+         INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at, last_seen_run, source_order)
          SELECT $1, segment, id_type, id_value, NOT removed, clock_timestamp(),
-                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp(), $2::bigint
-         FROM act WHERE outcome IN ('created', 'updated', 'removed')
+                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp(), $2::bigint, source_order
+         FROM act WHERE outcome IN ('created', 'updated', 'removed') OR (absent AND removed AND source_order IS NOT NULL)
          ON CONFLICT (import_id, segment, id_type, id_value) DO UPDATE
            SET member = EXCLUDED.member,
                added_at = CASE WHEN EXCLUDED.member THEN EXCLUDED.added_at ELSE m.added_at END,
                removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at,
-               last_seen_run = GREATEST(m.last_seen_run, EXCLUDED.last_seen_run)
+               last_seen_run = GREATEST(m.last_seen_run, EXCLUDED.last_seen_run),
+               source_order = coalesce(EXCLUDED.source_order, m.source_order)
+           -- Checked again on the row as it is now: another stream may have written it since this statement began.
+           WHERE NOT coalesce(EXCLUDED.source_order < m.source_order, false)
          RETURNING 1)
        SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written${isSnapshot(spec) ? ', (SELECT count(*) FROM seen) AS seen' : ''}
        FROM act`,
@@ -65,36 +73,41 @@ export const segmentLoader: Loader = {
 };
 
 export const groupLoader: Loader = {
-  stageColumns: 'id_type text, id_value text, group_type text, group_id text, role text, removed boolean',
+  stageColumns: 'id_type text, id_value text, group_type text, group_id text, role text, removed boolean, source_order numeric',
   async merge({ client, importId }) {
     const res = await client.query(
       `WITH latest AS (
-         SELECT DISTINCT ON (group_type, group_id, id_type, id_value) group_type, group_id, id_type, id_value, role, removed,
+         SELECT DISTINCT ON (group_type, group_id, id_type, id_value) group_type, group_id, id_type, id_value, role, removed, source_order,
                 count(*) OVER (PARTITION BY group_type, group_id, id_type, id_value) AS n
          FROM stage ORDER BY group_type, group_id, id_type, id_value, seq DESC),
        act AS (
          SELECT l.*, CASE
+           -- Older in the source than the row that wrote the membership (committed earlier by another stream).
+           WHEN l.source_order < m.source_order THEN 'unchanged'
            WHEN l.removed THEN CASE WHEN m.member THEN 'removed' ELSE 'unchanged' END
            WHEN m.member IS NULL THEN 'created'
            WHEN m.member AND m.role IS NOT DISTINCT FROM l.role THEN 'unchanged'
-           ELSE 'updated' END AS outcome
+           ELSE 'updated' END AS outcome, m.member IS NULL AS absent
          FROM latest l
          LEFT JOIN LATERAL (
-           SELECT m.member, m.role FROM group_memberships m
+           SELECT m.member, m.role, m.source_order FROM group_memberships m
            WHERE m.import_id = $1 AND m.group_type = l.group_type AND m.group_id = l.group_id
              AND m.id_type = l.id_type AND m.id_value = l.id_value
            LIMIT 1) m ON true),
        ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
        written AS (
-         INSERT INTO group_memberships AS m (import_id, group_type, group_id, id_type, id_value, role, member, added_at, removed_at, updated_at)
+         INSERT INTO group_memberships AS m (import_id, group_type, group_id, id_type, id_value, role, member, added_at, removed_at, updated_at, source_order)
          SELECT $1, group_type, group_id, id_type, id_value, role, NOT removed, clock_timestamp(),
-                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp()
-         FROM act WHERE outcome IN ('created', 'updated', 'removed')
+                CASE WHEN removed THEN clock_timestamp() END, clock_timestamp(), source_order
+         FROM act WHERE outcome IN ('created', 'updated', 'removed') OR (absent AND removed AND source_order IS NOT NULL)
          ON CONFLICT (import_id, group_type, group_id, id_type, id_value) DO UPDATE
            SET member = EXCLUDED.member,
                role = CASE WHEN EXCLUDED.member THEN EXCLUDED.role ELSE m.role END,
                added_at = CASE WHEN EXCLUDED.member AND NOT m.member THEN EXCLUDED.added_at ELSE m.added_at END,
-               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at
+               removed_at = EXCLUDED.removed_at, updated_at = EXCLUDED.updated_at,
+               source_order = coalesce(EXCLUDED.source_order, m.source_order)
+           -- Checked again on the row as it is now: another stream may have written it since this statement began.
+           WHERE NOT coalesce(EXCLUDED.source_order < m.source_order, false)
          RETURNING 1)
        SELECT ${OUTCOME_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written
        FROM act`,

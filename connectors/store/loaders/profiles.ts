@@ -6,32 +6,34 @@
 import { type Loader, num, ROW_COUNTS } from './types';
 
 export const profileLoader: Loader = {
-  stageColumns: 'id_type text, id_value text, attributes jsonb',
+  stageColumns: 'id_type text, id_value text, attributes jsonb, source_order numeric',
   async merge({ client, spec, importId, runId }) {
     const mode = spec.dataType === 'profile' ? spec.mode : 'upsert';
     const res = await client.query(
       `WITH rows AS (
-         SELECT seq, id_type, id_value, attributes,
+         SELECT seq, id_type, id_value, attributes, source_order,
                 lag(attributes) OVER w AS prev, row_number() OVER w AS k,
                 count(*) OVER (PARTITION BY id_type, id_value) AS n
          FROM stage WINDOW w AS (PARTITION BY id_type, id_value ORDER BY seq)),
        -- The row applied per user: the last (brief §3); insert-only applies the first, as the rows after it
        -- would touch a user that exists by then (as they would in a later chunk).
        latest AS (
-         SELECT id_type, id_value, attributes, n FROM rows WHERE k = CASE WHEN $3 = 'insert-only' THEN 1 ELSE n END),
+         SELECT id_type, id_value, attributes, source_order, n FROM rows WHERE k = CASE WHEN $3 = 'insert-only' THEN 1 ELSE n END),
        cls AS (
-         SELECT l.*, i.person_id IS NULL AS new_user, p.attributes AS old
+         SELECT l.*, i.person_id IS NULL AS new_user, p.attributes AS old, l.source_order < p.source_order AS stale
          FROM latest l
          LEFT JOIN LATERAL (
            SELECT i.person_id FROM identities i WHERE i.id_type = l.id_type AND i.id_value = l.id_value LIMIT 1) i ON true
          LEFT JOIN LATERAL (
-           SELECT p.attributes FROM profile_attributes p
+           SELECT p.attributes, p.source_order FROM profile_attributes p
            WHERE p.id_type = l.id_type AND p.id_value = l.id_value AND p.import_id = $1 LIMIT 1) p ON true),
        act AS (
          SELECT *, CASE
            WHEN $3 = 'insert-only' AND NOT new_user THEN 'skipped'
            WHEN $3 = 'update-only' AND new_user THEN 'skipped'
            WHEN new_user THEN 'created'
+           -- Older in the source than the row that wrote the profile (committed earlier by another stream).
+           WHEN stale THEN 'unchanged'
            WHEN old IS NOT NULL AND old || attributes = old THEN 'unchanged'
            ELSE 'updated' END AS outcome
          FROM cls),
@@ -60,12 +62,15 @@ export const profileLoader: Loader = {
          SELECT id_type, id_value, nextval('person_ids'), $1 FROM act WHERE outcome = 'created'
          ON CONFLICT (id_type, id_value) DO NOTHING RETURNING id_type, id_value),
        written AS (
-         INSERT INTO profile_attributes AS p (id_type, id_value, import_id, attributes, run_id, updated_at)
-         SELECT id_type, id_value, $1, attributes, $2, clock_timestamp() FROM act a
+         INSERT INTO profile_attributes AS p (id_type, id_value, import_id, attributes, run_id, updated_at, source_order)
+         SELECT id_type, id_value, $1, attributes, $2, clock_timestamp(), source_order FROM act a
          WHERE outcome = 'updated' OR (outcome = 'created' AND ($3 <> 'insert-only'
            OR EXISTS (SELECT 1 FROM ids i WHERE i.id_type = a.id_type AND i.id_value = a.id_value)))
          ON CONFLICT (id_type, id_value, import_id) DO UPDATE
-           SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+           SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at,
+               source_order = coalesce(EXCLUDED.source_order, p.source_order)
+           -- Checked again on the row as it is now: another stream may have written it since this statement began.
+           WHERE NOT coalesce(EXCLUDED.source_order < p.source_order, false)
          RETURNING 1)
        SELECT ${ROW_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written,
               (SELECT count(*) FROM act WHERE outcome = 'created') AS to_create
