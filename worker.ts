@@ -1,7 +1,8 @@
 /**
  * The worker: wires the real dependencies (store, connectors, connection resolver) into
  * createActivities and runs the import workflows. Configuration from the environment:
- *   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TRIBUTARY_TASK_QUEUE, DATABASE_URL (else embedded Postgres),
+ *   Temporal as its own tools read it (temporal/connection.ts: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ *   TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a TEMPORAL_PROFILE of the config file), TRIBUTARY_TASK_QUEUE, DATABASE_URL (else embedded Postgres),
  *   TRIBUTARY_CONNECTION_<NAME>=<url> for each source connection, and TRIBUTARY_SECRET_KEY to open the
  *   connections stored by the API (looked up by id first; the environment's are the fallback).
  */
@@ -19,6 +20,7 @@ import { createFileConnectors } from './connectors/files/connectors';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
+import { connectWorker, DEFAULT_TEMPORAL_ADDRESS, type TemporalConnectSettings } from './temporal/connection';
 import { WORKFLOWS_PATH, workflowBundleInChildProcess } from './temporal/workflowBundle';
 
 export { WORKFLOWS_PATH };
@@ -31,7 +33,9 @@ export { WORKFLOWS_PATH };
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 
 export interface WorkerOptions {
-  temporalAddress: string;
+  /** Where Temporal is: an address (the local dev server, tests), or full settings (TLS, API key). */
+  temporalAddress?: string;
+  temporal?: TemporalConnectSettings;
   namespace: string;
   taskQueue: string;
   store: pg.Pool;
@@ -53,7 +57,9 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
     secretKey: options.secretKey,
   });
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const connection = options.temporal
+    ? await connectWorker(options.temporal)
+    : await NativeConnection.connect({ address: options.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
   const opened = await openStore({ log: (m) => console.log(m) });
   const store = opened.pool;
   const { worker, close } = await createWorker({
-    temporalAddress: settings.address,
+    temporal: settings,
     namespace: settings.namespace,
     taskQueue: IMPORT_TASK_QUEUE,
     store,

@@ -37,7 +37,8 @@ import { envConnections, redactUrl, staticConnections } from '../connectors/conn
 import { ensureDatabase } from '../connectors/store/embeddedPostgres';
 import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../connectors/store/store';
 import type { ImportSpecInput } from '../spec/importSpec';
-import { ensureSearchAttributes, temporalSettings } from '../temporal/client';
+import { ensureSearchAttributes, type TemporalSettings, temporalSettings } from '../temporal/client';
+import { connectClient } from '../temporal/connection';
 import { type LocalTemporal, logFile, onStopSignal, portIsFree, shownPath, startLocalTemporal } from '../temporal/devServerMain';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { createWorker } from '../worker';
@@ -289,8 +290,11 @@ async function main(): Promise<number> {
     let address: string;
     let namespace: string;
     let uiUrl: string | null;
-    if (process.env.TEMPORAL_ADDRESS) {
-      ({ address, namespace } = temporalSettings());
+    // A server of the user's (TEMPORAL_ADDRESS or a TEMPORAL_PROFILE), with its TLS and API key.
+    let remote: TemporalSettings | null = null;
+    if (process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE) {
+      remote = temporalSettings();
+      ({ address, namespace } = remote);
       uiUrl = process.env.TEMPORAL_UI_URL ?? null;
       say(`  temporal: using the server at ${address}, namespace ${namespace} (TEMPORAL_ADDRESS)`);
     } else {
@@ -351,13 +355,13 @@ async function main(): Promise<number> {
     // under the data folder when none is set, so stored connections survive a restart.
     process.env.TRIBUTARY_SECRET_KEY ??= localSecretKey();
     const stored = storedConnections(store.pool, secretKeyFrom());
-    const connection = await Connection.connect({ address });
+    const connection = remote ? await connectClient(remote) : await Connection.connect({ address });
     cleanups.push({ what: 'client connection', run: () => connection.close(), gone: temporalGone });
     const client = new Client({ connection, namespace });
     if (!local) await ensureSearchAttributes(client, namespace);
     say('  worker: bundling the workflows…');
     const created = await createWorker({
-      temporalAddress: address,
+      ...(remote ? { temporal: remote } : { temporalAddress: address }),
       namespace,
       taskQueue: IMPORT_TASK_QUEUE,
       store: store.pool,

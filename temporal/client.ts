@@ -1,19 +1,14 @@
-/** A Temporal client configured from TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE. */
-import { Client, Connection } from '@temporalio/client';
+/** A Temporal client configured as Temporal's own tools are (temporal/connection.ts). */
+import { Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { connectClient, type TemporalConnectSettings, temporalConnectSettings } from './connection';
 
-export interface TemporalSettings {
-  address: string;
-  namespace: string;
-}
+export type TemporalSettings = TemporalConnectSettings;
 
-export const temporalSettings = (env: NodeJS.ProcessEnv = process.env): TemporalSettings => ({
-  address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-  namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-});
+export const temporalSettings = (env: NodeJS.ProcessEnv = process.env): TemporalSettings => temporalConnectSettings(env);
 
 export async function createClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await connectClient(settings);
   return new Client({ connection, namespace: settings.namespace });
 }
 
