@@ -358,7 +358,13 @@ async function main(): Promise<number> {
     const connection = remote ? await connectClient(remote) : await Connection.connect({ address });
     cleanups.push({ what: 'client connection', run: () => connection.close(), gone: temporalGone });
     const client = new Client({ connection, namespace });
-    if (!local) await ensureSearchAttributes(client, namespace);
+    if (!local) {
+      const setup = await ensureSearchAttributes(client, namespace);
+      if (setup.status === 'not-allowed') {
+        throw new Error(`the search attributes ${setup.missing.join(', ')} are missing in namespace ${namespace}, and this key may not add them ` +
+          `(${setup.reason}). Run, with an account that may:\n  ${setup.commands.join('\n  ')}`);
+      }
+    }
     say('  worker: bundling the workflows…');
     const created = await createWorker({
       ...(remote ? { temporal: remote } : { temporalAddress: address }),

@@ -12,17 +12,42 @@ export async function createClient(settings: TemporalSettings = temporalSettings
   return new Client({ connection, namespace: settings.namespace });
 }
 
+export type SearchAttributeSetup =
+  | { status: 'registered' | 'present'; added: string[] }
+  | { status: 'not-allowed'; missing: string[]; commands: string[]; reason: string };
+
+/** The CLI commands an operator with the rights runs instead (the namespace's own admin, or Temporal Cloud's tcld). */
+export const searchAttributeCommands = (namespace: string, names: string[]): string[] =>
+  names.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`);
+
+const isDenied = (err: unknown): boolean => {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 7 || code === 16 || code === 12) return true; // PERMISSION_DENIED, UNAUTHENTICATED, UNIMPLEMENTED
+  }
+  return false;
+};
+
 /**
- * Register the project's search attributes on a server that lacks them (a production cluster, or the
- * docker-compose one). The dev server gets them on its command line.
+ * Register the project's search attributes where they are missing, idempotently. A caller the server does
+ * not let list or add them (a restricted API key; Temporal Cloud, where an account admin adds them) gets
+ * the reason and the exact commands to run instead, not an exception.
  */
-export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
-  const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
-  const missing = Object.values(SEARCH_ATTRIBUTES).filter((k) => !(k.name in (existing.customAttributes ?? {})));
-  if (missing.length === 0) return;
-  await client.connection.operatorService.addSearchAttributes({
-    namespace,
-    // 2 = INDEXED_VALUE_TYPE_KEYWORD
-    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, 2])),
-  });
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<SearchAttributeSetup> {
+  const all = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+  let missing = all;
+  try {
+    const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
+    missing = all.filter((name) => !(name in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return { status: 'present', added: [] };
+    await client.connection.operatorService.addSearchAttributes({
+      namespace,
+      // 2 = INDEXED_VALUE_TYPE_KEYWORD
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, 2])),
+    });
+    return { status: 'registered', added: missing };
+  } catch (err) {
+    if (!isDenied(err)) throw err;
+    return { status: 'not-allowed', missing, commands: searchAttributeCommands(namespace, missing), reason: (err as Error).message };
+  }
 }

@@ -52,7 +52,9 @@ export interface GrpcGateway {
 }
 
 /** nginx proxying gRPC to `upstream`, requiring `apiKey` (as `Bearer <key>`) or a client certificate. */
-export async function startGrpcGateway(upstream: string, certs: Certificates, auth: { apiKey: string } | { mtls: true }): Promise<GrpcGateway> {
+export async function startGrpcGateway(
+  upstream: string, certs: Certificates, auth: { apiKey: string } | { mtls: true }, options: { denyOperatorService?: boolean } = {},
+): Promise<GrpcGateway> {
   const nginx = findBinary(['nginx'], 'nginx');
   const dir = tempDir('nginx');
   const port = await freePort();
@@ -82,6 +84,12 @@ http {
     ssl_certificate ${path.join(certs.dir, 'server.crt')};
     ssl_certificate_key ${path.join(certs.dir, 'server.key')};
     ${mtls}
+    ${options.denyOperatorService ? `location /temporal.api.operatorservice.v1.OperatorService/ {
+      default_type application/grpc;
+      add_header grpc-status 7 always;
+      add_header grpc-message "this key may not manage the namespace" always;
+      return 200;
+    }` : ''}
     location / {
       default_type application/grpc;
       ${check}
