@@ -26,7 +26,7 @@ import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
 import { openParquet } from './formats/parquet';
 import { XmlRecords, type XmlRecord } from './formats/xml';
-import { openTransport } from './transports/open';
+import { type FileReach, openTransport } from './transports/open';
 import type { FileInfo, Transport } from './transports/transport';
 
 type Row = (string | null)[] & { sourceError?: SourceRowError };
@@ -39,8 +39,8 @@ const PARQUET_SLICE = 10_000;
 const LINE = -2;
 const KEY = -3;
 
-export function createFileConnector(kind: string): SourceConnector {
-  return { kind, open: async (config: ConnectionConfig) => fileSession(await openTransport(config)) };
+export function createFileConnector(kind: string, reach: FileReach): SourceConnector {
+  return { kind, open: async (config: ConnectionConfig) => fileSession(await openTransport(config, reach)) };
 }
 
 export function fileSession(transport: Transport): SourceSession {

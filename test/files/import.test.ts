@@ -22,6 +22,8 @@ import { DROP_FOLDER_WORKFLOW_TYPE, type DropFolderSummary, dropFolderWorkflowId
 import { count, createHarness, type Harness, uniqueId } from '../helpers/harness';
 import { startS3 } from './fileServers';
 import { tempDir } from './readFile';
+import { fileReach } from '../../connectors/files/transports/open';
+import { testPolicy } from '../helpers/testPolicy';
 
 let h: Harness;
 let dir: string;
@@ -94,7 +96,7 @@ describe('a file import', () => {
       ],
       rowGroupSize: 1000,
     }));
-    await s3Transport(s3.url).client.send(new PutObjectCommand({ Bucket: 'lake', Key: 'events/day1.parquet', Body: body }));
+    await s3Transport(s3.url, fileReach(testPolicy()).network).client.send(new PutObjectCommand({ Bucket: 'lake', Key: 'events/day1.parquet', Body: body }));
     const spec = {
       id: uniqueId('pq'), name: 'events', dataType: 'activity' as const, batchSize: 1200,
       source: { connection: 'lake', file: { path: 'events/day1.parquet', format: 'parquet' as const } },
@@ -281,7 +283,7 @@ describe('a drop folder', () => {
   });
 
   it('reads a drop folder in an S3 bucket, the ETag being the identity', async () => {
-    const client = s3Transport(s3.url).client;
+    const client = s3Transport(s3.url, fileReach(testPolicy()).network).client;
     const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: 'lake', Key, Body }));
     const spec = {
       id: uniqueId('s3drop'), name: 's3 drop', dataType: 'profile' as const,
