@@ -176,7 +176,7 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
         try {
           checkHost(host);
         } catch (err) {
-          reject(err as Error);
+          reject(err);
           return;
         }
         const socket = net.connect({ host: unbracket(host), port, lookup, timeout: timeoutMs });

@@ -53,7 +53,7 @@ export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTi
       try {
         reach.checkHost(u.hostname);
       } catch (err) {
-        reject(err as Error);
+        reject(err);
         return;
       }
       const lib = u.protocol === 'https:' ? https : http;
