@@ -28,6 +28,12 @@ export interface HttpTimeouts {
 
 export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS }): Transport {
   const base = new URL(url);
+  // An IP literal is judged now, so the connection is refused before any request; names at connect time.
+  try {
+    reach.checkHost(base.hostname);
+  } catch (err) {
+    throw new ConfigurationError(`http: ${(err as Error).message}`);
+  }
   const auth = base.username ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : null;
   base.username = '';
   base.password = '';

@@ -20,7 +20,11 @@ export function s3Transport(url: string, reach: NetworkReach): Transport & { cli
   const [bucket = '', ...prefixParts] = u.pathname.replace(/^\/+/, '').split('/');
   if (!bucket) throw new ConfigurationError('s3: the connection URL must name a bucket: s3://key:secret@host/bucket/prefix');
   const prefix = prefixParts.filter(Boolean).join('/');
-  reach.checkHost(u.hostname);
+  try {
+    reach.checkHost(u.hostname);
+  } catch (err) {
+    throw new ConfigurationError(`s3: ${(err as Error).message}`);
+  }
   const client = new S3Client({
     endpoint: `${tls ? 'https' : 'http'}://${u.host}`,
     region: u.searchParams.get('region') ?? 'us-east-1',
