@@ -57,9 +57,9 @@ export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTi
   const request = (u: URL, method: string, headers: Record<string, string>, hops = 0): Promise<http.IncomingMessage> =>
     new Promise((resolve, reject) => {
       try {
-        reach.checkHost(u.hostname);
+        reach.checkHost(u.hostname); // a redirect's host, too
       } catch (err) {
-        reject(err);
+        reject(new ConfigurationError(`http: ${(err as Error).message}`));
         return;
       }
       const lib = u.protocol === 'https:' ? https : http;
