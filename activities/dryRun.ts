@@ -8,12 +8,12 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loaders, zeroCounts } from '../connectors/store/loaders';
 import type { Counts } from '../connectors/store/loaders/types';
-import type { Position } from '../connectors/source';
+import { type Position, sourceRowError } from '../connectors/source';
 import { type ImportSpec, jsonColumns } from '../spec/importSpec';
 import { BatchDedup } from './dedup';
 import { type ActivityDeps, openSource } from './deps';
 import { checkColumns, relationOf } from './extract';
-import { compileMapping, copyField } from './mapValidate';
+import { compileMapping, copyField, type MapResult } from './mapValidate';
 import { copyLinesExcept, RowLineBuffer } from './chunkBuffers';
 
 export interface DryRunRowError {
@@ -74,7 +74,9 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     }, { json: jsonColumns(spec) });
     for await (const row of rows) {
       result.rowsRead++;
-      const r = mapping.map(row, result.rowsRead);
+      // A row the source could not read (a malformed record) is a row error as it stands, as in a run.
+      const unreadable = sourceRowError(row);
+      const r: MapResult = unreadable ? { ok: false, ...unreadable } : mapping.map(row, result.rowsRead);
       if (!r.ok) {
         result.counts.rejected++;
         if (result.rowErrors.length < 1000) {

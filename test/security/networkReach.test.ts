@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { LookupAddress } from 'node:dns';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkReach, restrictedKind, type Resolver } from '../../connectors/common/networkReach';
@@ -84,7 +83,7 @@ describe('HTTP', () => {
     const asked: string[] = [];
     const resolver: Resolver = (hostname, callback) => {
       asked.push(hostname);
-      if (hostname === 'files.example.test') callback(null, [{ address: '127.0.0.1', family: 4 } as LookupAddress]);
+      if (hostname === 'files.example.test') callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
     };
     const url = web.url.replace('127.0.0.1', 'files.example.test');
