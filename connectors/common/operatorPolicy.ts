@@ -21,14 +21,14 @@ export interface OperatorPolicy {
   allowSuperuserSources: boolean;
   /**
    * Paths no file source may read even under a root: the data folder's secrets (the master key, the
-   * store's password) and the store's and Temporal's own files. Default: those of the data folder.
+   * store's password) and the store's, Temporal's and the logs' own folders. Default: those of the data folder.
    */
   protectedPaths?: string[];
 }
 
 /** The data folder's files that hold secrets or another component's state. */
 export const dataDirSecrets = (dir: string): string[] =>
-  ['secret-key', 'store-password', 'store-password.new', 'postgres', 'temporal'].map((f) => path.join(dir, f));
+  ['secret-key', 'store-password', 'store-password.new', 'postgres', 'temporal', 'logs'].map((f) => path.join(dir, f));
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 

@@ -15,6 +15,10 @@ import { readAll } from '../../connectors/files/transports/transport';
 import { localSecretKey } from '../../connectors/store/localSecrets';
 import { fileSource } from '../../spec/importSpec';
 import { readWith, tempDir } from '../files/readFile';
+import { listDropFolderActivity } from '../../activities/dropFolder';
+import { staticConnections } from '../../connectors/connections';
+import { FILE_CURSOR } from '../../spec/importSpec';
+import type pg from 'pg';
 
 const CANARY = 'CANARY-7f3a9c-not-for-your-eyes';
 let top: string;
@@ -94,5 +98,24 @@ describe('local file sources and the file roots', () => {
     expect((await t.list('')).map((f) => f.path)).not.toContain('secret-key');
     // The drop folder under it is still readable.
     expect((await readAll(t, 'drop/in/ok.csv')).toString()).toBe('id,name\n1,Ann\n');
+  });
+
+  it('a drop folder lists only under the roots', async () => {
+    const list = (connection: string) =>
+      listDropFolderActivity({
+        // The listing is refused before the store is asked what was imported.
+        store: null as unknown as pg.Pool,
+        connectors: {},
+        resolveConnection: staticConnections({ outside: pathToFileURL(outside).toString(), drop: pathToFileURL(drop).toString() }),
+        policy,
+      })({
+        spec: {
+          id: 'drop-reach', name: 'drop', dataType: 'profile', cursor: FILE_CURSOR,
+          source: { connection, folder: { path: '', pattern: '*.csv', requireManifest: false, format: 'csv' } },
+          mapping: { userId: { column: 'id' }, idType: { value: 'email' } },
+        },
+      });
+    await expect(list('outside')).rejects.toThrow(/is outside the folders file sources may read/);
+    await expect(list('drop')).rejects.not.toThrow(/outside/); // listed; then the (absent) store is asked
   });
 });
