@@ -17,6 +17,7 @@ import { composeResolvers, storedConnections } from './connectors/storedConnecti
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
 import { createWarehouseConnectors } from './connectors/warehouses';
 import { createFileConnectors } from './connectors/files/connectors';
+import { type OperatorPolicy, operatorPolicyFromEnv } from './connectors/common/operatorPolicy';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
@@ -43,6 +44,8 @@ export interface WorkerOptions {
   /** Opens webhook secrets (default: TRIBUTARY_SECRET_KEY). */
   secretKey?: Buffer | null;
   maxConcurrentActivityTaskExecutions?: number;
+  /** What sources may reach (default: the operator's, from the environment). */
+  policy?: OperatorPolicy;
   /** A prebuilt workflow bundle (the worker process); without one the workflows are bundled in-process (tests). */
   workflowBundlePath?: string;
 }
@@ -51,11 +54,13 @@ export interface WorkerOptions {
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   const postgres = createPostgresConnector();
   const warehouses = createWarehouseConnectors();
+  const policy = options.policy ?? operatorPolicyFromEnv();
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy }) },
     secretKey: options.secretKey,
+    policy,
   });
   const connection = options.temporal
     ? await connectWorker(options.temporal)

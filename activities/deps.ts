@@ -1,5 +1,6 @@
 /** What activities are built from: the store's pool and a way to open a source by connection name. */
 import type pg from 'pg';
+import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
 import type { ConnectionResolver, SourceConnector, SourceSession } from '../connectors/source';
 import { ConfigurationError } from '../connectors/source';
 import type { KnownUsers } from './knownUsers';
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   knownUsers?: KnownUsers;
   /** Opens webhook secrets; defaults to TRIBUTARY_SECRET_KEY from the environment. */
   secretKey?: Buffer | null;
+  /** What sources may reach (drop folders list through it); default: the operator's, from the environment. */
+  policy?: OperatorPolicy;
 }
 
 export async function openSource(deps: ActivityDeps, connection: string): Promise<{ session: SourceSession; kind: string }> {

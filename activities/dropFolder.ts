@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { FILE_CURSOR, type FolderSource, type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import { manifestSchema } from '../spec/manifest';
 import { columnName } from '../connectors/files/columnNames';
-import { openTransport } from '../connectors/files/transports/open';
+import { fileReach, openTransport } from '../connectors/files/transports/open';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { readAll, type FileInfo, type Transport } from '../connectors/files/transports/transport';
 import { ConfigurationError } from '../connectors/source';
 import { type ActivityDeps } from './deps';
@@ -108,12 +109,13 @@ export function fileSpec(folderSpec: ImportSpec, folder: FolderSource, path: str
 }
 
 export function listDropFolderActivity(deps: ActivityDeps) {
+  const reach = fileReach(deps.policy ?? operatorPolicyFromEnv());
   return async function listDropFolder({ spec: input }: ListDropFolderInput): Promise<DropFolderListing> {
     const spec = parseImportSpec(input);
     const folder = spec.source.folder;
     if (!folder) throw new ConfigurationError('a drop folder import needs source.folder');
     const config = await deps.resolveConnection(spec.source.connection);
-    const transport = await openTransport(config);
+    const transport = await openTransport(config, reach);
     try {
       const files = await transport.list(folder.path);
       const byName = new Map(files.map((f) => [baseName(f.path), f]));

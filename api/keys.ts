@@ -6,9 +6,10 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import net from 'node:net';
+import path from 'node:path';
 import { embeddedUrl } from '../connectors/store/embeddedPostgres';
 import { migrate } from '../connectors/store/migrate';
-import { createPool, EMBEDDED_PORT, openStore, type Store } from '../connectors/store/store';
+import { createPool, DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore, type Store } from '../connectors/store/store';
 import { createApiKey, listApiKeys, revokeApiKey } from './auth';
 
 const USAGE = `usage:
@@ -72,7 +73,7 @@ async function openKeyStore(): Promise<Pick<Store, 'pool' | 'close'>> {
     s.once('error', () => resolve(false));
   });
   if (process.env.DATABASE_URL || !listening) return openStore();
-  const pool = createPool(embeddedUrl(EMBEDDED_PORT, 'tributary'), 2);
+  const pool = createPool(embeddedUrl(EMBEDDED_PORT, 'tributary', path.join(DEFAULT_DATA_DIR, 'postgres')), 2);
   await migrate(pool);
   return { pool, close: () => pool.end() };
 }

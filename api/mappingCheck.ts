@@ -48,7 +48,14 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   }
   const connector = deps.connectors[config.kind];
   if (!connector) throw fieldError('source.connection', `is of kind ${config.kind}, which this API has no connector for`);
-  const session = await connector.open(config);
+  let session;
+  try {
+    session = await connector.open(config);
+  } catch (err) {
+    // A connection the operator's policy refuses (a folder outside the file roots, a private host) or cannot open.
+    if (err instanceof ConfigurationError) throw fieldError('source.connection', err.message);
+    throw err;
+  }
   let columns: SourceColumn[];
   try {
     columns = await session.columns(relationOf(spec));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { envConnections } from '../connectors/connections';
+import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
 import { createApiConnectors } from '../connectors/registry';
 import { secretKeyFrom } from '../connectors/secrets';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
@@ -33,6 +34,8 @@ export interface StartApiOptions extends ApiOptions {
   defaultRetentionMs?: number;
   /** How long views and lifecycle actions wait for Temporal; tests shorten them. */
   deadlines?: Partial<TemporalDeadlines>;
+  /** What sources may reach (default: the operator's, from the environment). */
+  policy?: OperatorPolicy;
 }
 
 export interface RunningApi {
@@ -43,7 +46,7 @@ export interface RunningApi {
 
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const secretKey = options.secretKey === undefined ? secretKeyFrom() : options.secretKey;
-  const parts = createApiConnectors();
+  const parts = createApiConnectors({ policy: options.policy });
   const app = await buildApp(
     {
       store: options.store,

@@ -67,6 +67,7 @@ export const csvScenario: Scenario = {
         await store.end();
       }
     },
-    connections: (dir) => ({ TRIBUTARY_CONNECTION_FILES: pathToFileURL(dir).toString() }),
+    // The worker reads local files only under its file roots: the bench's folder is one.
+    connections: (dir) => ({ TRIBUTARY_CONNECTION_FILES: pathToFileURL(dir).toString(), TRIBUTARY_FILE_ROOTS: dir }),
   },
 };

@@ -8,9 +8,9 @@ import { createPostgresConnector } from './postgres/postgresSource';
 import type { SourceConnector } from './source';
 import { explorerDiscovery } from './explorerDiscovery';
 import { createWarehouseConnectors } from './warehouses';
-import { createFileConnectors } from './files/connectors';
+import { createFileConnectors, type FileConnectorOptions } from './files/connectors';
 
-export function createApiConnectors(): {
+export function createApiConnectors(files: FileConnectorOptions = {}): {
   connectors: Record<string, SourceConnector>;
   discovery: Record<string, DiscoveryConnector>;
   closeAll(): Promise<void>;
@@ -18,7 +18,7 @@ export function createApiConnectors(): {
   const postgres = createPostgresConnector();
   const warehouses = createWarehouseConnectors();
   return {
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors(files) },
     discovery: {
       postgres: createPostgresDiscovery(),
       ...Object.fromEntries(Object.values(warehouses.connectors).map((c) => [c.kind, explorerDiscovery(c)])),

@@ -18,8 +18,7 @@
  *                      TRIBUTARY_API_PORT (8080) beside the worker
  *   --exit-after-demo  stop everything once the demo imports are done (exit code 1 if one failed)
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
@@ -34,7 +33,8 @@ import {
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { RunRecord } from '../activities';
 import { envConnections, redactUrl, staticConnections } from '../connectors/connections';
-import { ensureDatabase } from '../connectors/store/embeddedPostgres';
+import { ensureDatabase, storePasswordFile } from '../connectors/store/embeddedPostgres';
+import { localSecretKey } from '../connectors/store/localSecrets';
 import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../connectors/store/store';
 import type { ImportSpecInput } from '../spec/importSpec';
 import { ensureSearchAttributes, type TemporalSettings, temporalSettings } from '../temporal/client';
@@ -98,14 +98,10 @@ async function bounded(what: string, step: () => Promise<unknown>, gone: () => P
   if (!settled && !quiet) say(`  ${what}: gave up after 15 s`);
 }
 
-/** A secret key for local use, created once under the data folder (only this user can read it). */
-function localSecretKey(): string {
-  const file = path.join(DEFAULT_DATA_DIR, 'secret-key');
-  if (!existsSync(file)) {
-    mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
-  }
-  return readFileSync(file, 'utf8').trim();
+/** The embedded store's URL for a shell: its password read from its file there, never printed. */
+function embeddedPsqlUrl(): string {
+  const file = shownPath(storePasswordFile(path.join(DEFAULT_DATA_DIR, 'postgres')));
+  return `"postgres://postgres:$(cat ${file})@127.0.0.1:${EMBEDDED_PORT}/tributary"`;
 }
 
 /** The first `name` on PATH, if any. */
@@ -328,7 +324,8 @@ async function main(): Promise<number> {
       throw new Error(`the store did not start: ${err ? messageOf(err) : 'Postgres exited'} (see ${shownPath(pgLog.path)})`);
     });
     cleanups.push({ what: 'store', run: () => store.close(), gone: storeGone });
-    const shownUrl = (url: string) => (embedded ? url : redactUrl(url)); // the embedded password is a local constant
+    // URLs are shown without their password; the embedded store's is in the data folder's store-password file.
+    const shownUrl = (url: string) => redactUrl(url);
     say(`  store: ${shownUrl(store.url)}${embedded ? '' : ' (DATABASE_URL)'}, migrations applied`);
     checkpoint();
 
@@ -353,7 +350,7 @@ async function main(): Promise<number> {
     const fromEnv = envConnections();
     // Connections stored through the API are opened with TRIBUTARY_SECRET_KEY; a local key is kept
     // under the data folder when none is set, so stored connections survive a restart.
-    process.env.TRIBUTARY_SECRET_KEY ??= localSecretKey();
+    process.env.TRIBUTARY_SECRET_KEY ??= localSecretKey(DEFAULT_DATA_DIR);
     const stored = storedConnections(store.pool, secretKeyFrom());
     const connection = remote ? await connectClient(remote) : await Connection.connect({ address });
     cleanups.push({ what: 'client connection', run: () => connection.close(), gone: temporalGone });
@@ -417,7 +414,7 @@ async function main(): Promise<number> {
     say('──────────────────────────────────────────────────────────────────────────────');
     if (uiUrl) say(`  Temporal Web UI:  ${uiUrl}/namespaces/${namespace}/workflows`);
     say(`  Temporal server:  ${address} (namespace ${namespace}), task queue ${IMPORT_TASK_QUEUE}`);
-    say(`  Store:            ${embedded ? `psql ${store.url}` : '$DATABASE_URL'}`);
+    say(`  Store:            ${embedded ? `psql ${embeddedPsqlUrl()}` : '$DATABASE_URL'}`);
     say('  The Temporal CLI (see README.md for starting your own imports):');
     say(`    ${cli} workflow list --query 'TributaryImportId="demo-events"'`);
     say(`    ${cli} workflow query --workflow-id import:demo-events --type progress`);
@@ -444,7 +441,7 @@ async function main(): Promise<number> {
         say();
         say(failed.length === 0 ? 'Demo done: every import completed.' : `Demo done: ${failed.map((o) => o.id).join(', ')} did not complete.`);
         say('  Runs and row errors in the store:');
-        const psql = `psql ${embedded ? store.url : '"$DATABASE_URL"'}`;
+        const psql = `psql ${embedded ? embeddedPsqlUrl() : '"$DATABASE_URL"'}`;
         say(`    ${psql} -c 'SELECT id, import_id, status, rows_read, created, updated, unchanged, duplicates, rejected, removed FROM runs ORDER BY id'`);
         say(`    ${psql} -c 'SELECT import_id, source_key, column_name, value, reason FROM row_errors ORDER BY id DESC LIMIT 10'`);
         if (failed.length > 0) exitCode = 1;

@@ -19,7 +19,16 @@ export interface OperatorPolicy {
   allowPrivateHosts: string[];
   /** Whether a database source may connect as a superuser. */
   allowSuperuserSources: boolean;
+  /**
+   * Paths no file source may read even under a root: the data folder's secrets (the master key, the
+   * store's password) and the store's, Temporal's and the logs' own folders. Default: those of the data folder.
+   */
+  protectedPaths?: string[];
 }
+
+/** The data folder's files that hold secrets or another component's state. */
+export const dataDirSecrets = (dir: string): string[] =>
+  ['secret-key', 'store-password', 'store-password.new', 'postgres', 'temporal', 'logs'].map((f) => path.join(dir, f));
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 
@@ -29,5 +38,6 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
     fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
     allowPrivateHosts: (env.TRIBUTARY_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
     allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
+    protectedPaths: dataDirSecrets(dataDir(env)),
   };
 }

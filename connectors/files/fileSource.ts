@@ -7,6 +7,15 @@
  *           position is the exact place in the file: a crash mid-file resumes at the next record.
  * A run's upper bound pins the file (`<size>|<version>`): if the file changes between batches, the run
  * fails with a message instead of mixing two versions.
+ *
+ * ROW ERRORS never quote a file that is not of its declared format. A record the reader cannot take as
+ * one (a CSV record of the wrong width or with a broken quote, an NDJSON line that is not a JSON object,
+ * XML that is not well-formed, bytes that are not text in the encoding) is reported by file, line and
+ * reason, with no value: otherwise any text file a connection names could be read back, line by line,
+ * through a dry run's errors. Values appear only once a record has been read as the declared format,
+ * where the mapping names a column whose value it cannot take (mapValidate). A missing column lists the
+ * file's columns by their names (each header cell reduced to letters, digits and _, at most 63
+ * characters), and only from a header that parsed as a record.
  */
 import type { Readable } from 'node:stream';
 import { DELIMITERS, FILE_CURSOR, type FileSource } from '../../spec/importSpec';
@@ -26,7 +35,7 @@ import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
 import { openParquet } from './formats/parquet';
 import { XmlRecords, type XmlRecord } from './formats/xml';
-import { openTransport } from './transports/open';
+import { type FileReach, openTransport } from './transports/open';
 import type { FileInfo, Transport } from './transports/transport';
 
 type Row = (string | null)[] & { sourceError?: SourceRowError };
@@ -39,8 +48,8 @@ const PARQUET_SLICE = 10_000;
 const LINE = -2;
 const KEY = -3;
 
-export function createFileConnector(kind: string): SourceConnector {
-  return { kind, open: async (config: ConnectionConfig) => fileSession(await openTransport(config)) };
+export function createFileConnector(kind: string, reach: FileReach): SourceConnector {
+  return { kind, open: async (config: ConnectionConfig) => fileSession(await openTransport(config, reach)) };
 }
 
 export function fileSession(transport: Transport): SourceSession {
@@ -244,9 +253,10 @@ export function fileSession(transport: Transport): SourceSession {
           );
           if (rec.error) row.sourceError = { column: null, value: null, reason: `${file.path} line ${rec.line}: ${rec.error}` };
           else if (rec.fields.length !== header.length) {
+            // A record that does not fit the file's shape is not quoted (see ROW ERRORS above).
             row.sourceError = {
               column: null,
-              value: clip(rec.fields.map((f) => f ?? '').join(DELIMITERS[file.delimiter] ?? file.delimiter)),
+              value: null,
               reason: `${file.path} line ${rec.line}: ${rec.fields.length} field${rec.fields.length === 1 ? '' : 's'} where the header has ${header.length}`,
             };
           }
@@ -312,5 +322,3 @@ function recordColumns(members: MemberNames, values: Map<string, string | null>)
   if (unseen.length > 0) for (const [k, name] of members.unseen(unseen)) byName.set(name, values.get(k)!);
   return byName;
 }
-
-const clip = (s: string): string => (s.length > 500 ? `${s.slice(0, 497)}...` : s);

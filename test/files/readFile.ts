@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fileSession } from '../../connectors/files/fileSource';
 import { localTransport } from '../../connectors/files/transports/local';
+import { testPolicy } from '../helpers/testPolicy';
 import type { Position, SourceSession } from '../../connectors/source';
 import { fileSource, type FileSource } from '../../spec/importSpec';
 
@@ -28,7 +29,7 @@ export async function readFileRows(
   const dir = await tempDir();
   const name = read.name ?? `data.${options.format ?? 'csv'}`;
   await writeFile(path.join(dir, name), content);
-  const session = fileSession(localTransport(pathToFileURL(dir).toString()));
+  const session = fileSession(localTransport(pathToFileURL(dir).toString(), testPolicy()));
   try {
     return await readWith(session, fileSource.parse({ format: 'csv', ...options, path: name }), read);
   } finally {

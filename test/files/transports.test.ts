@@ -12,7 +12,8 @@ import { createFileConnector } from '../../connectors/files/fileSource';
 import http from 'node:http';
 import { HTTP_CONNECT_TIMEOUT_MS, HTTP_READ_TIMEOUT_MS, httpTransport } from '../../connectors/files/transports/http';
 import { s3Transport } from '../../connectors/files/transports/s3';
-import { openTransport } from '../../connectors/files/transports/open';
+import { fileReach, openTransport } from '../../connectors/files/transports/open';
+import { testPolicy } from '../helpers/testPolicy';
 import { connectionFromUrl } from '../../connectors/connections';
 import { fileSource } from '../../spec/importSpec';
 import { type Running, startHttp, startS3, startSftp } from './fileServers';
@@ -32,6 +33,7 @@ interface Target {
 }
 
 const targets: Target[] = [];
+const reach = fileReach(testPolicy());
 beforeAll(async () => {
   const local = await tempDir();
   targets.push({
@@ -55,7 +57,7 @@ beforeAll(async () => {
     put: async (rel, body) => { await mkdir(path.dirname(path.join(sftp.root, rel)), { recursive: true }); await writeFile(path.join(sftp.root, rel), body); },
   });
   const s3 = await startS3('drops');
-  const s3t = s3Transport(s3.url);
+  const s3t = s3Transport(s3.url, reach.network);
   targets.push({
     name: 's3', url: s3.url, server: s3, badCredentials: s3.url.replace(s3.secretKey, 'not-the-secret'),
     put: async (rel, body) => { await s3t.client.send(new PutObjectCommand({ Bucket: 'drops', Key: rel, Body: body })); },
@@ -67,7 +69,7 @@ afterAll(async () => {
 
 describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
   const target = () => targets.find((t) => t.name === name)!;
-  const open = (url = target().url) => createFileConnector(connectionFromUrl(url).kind).open(connectionFromUrl(url));
+  const open = (url = target().url) => createFileConnector(connectionFromUrl(url).kind, reach).open(connectionFromUrl(url));
 
   it('reads a CSV whole, then resumes from a mid-file position with a ranged read', async () => {
     await target().put('in/people.csv', csv);
@@ -89,7 +91,7 @@ describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
   it('lists a folder (or says it cannot), and names a missing file', async () => {
     await target().put('list/a.csv', 'x\n1\n');
     await target().put('list/b.csv', 'x\n2\n');
-    const transport = await openTransport(connectionFromUrl(target().url));
+    const transport = await openTransport(connectionFromUrl(target().url), reach);
     try {
       if (name.startsWith('http')) {
         await expect(transport.list('list')).rejects.toThrow('http: an HTTP connection reads files by path; it cannot list a folder');
@@ -122,7 +124,7 @@ describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
 it('https: a certificate no trusted CA signed is refused, naming the server and the reason', async () => {
   const secure = targets.find((t) => t.name === 'https')!;
   const untrusted = secure.url.replace(/\?ca=.*$/, '');
-  await expect(httpTransport(untrusted).stat('in/people.csv')).rejects.toThrow(/^http: https:\/\/127\.0\.0\.1:\d+\/files\/in\/people\.csv: self[- ]signed certificate/);
+  await expect(httpTransport(untrusted, reach.network).stat('in/people.csv')).rejects.toThrow(/^http: https:\/\/127\.0\.0\.1:\d+\/files\/in\/people\.csv: self[- ]signed certificate/);
 });
 
 it('http: times out a server that stops sending (read timeout; 1 h by default, 30 s to connect)', async () => {
@@ -135,7 +137,7 @@ it('http: times out a server that stops sending (read timeout; 1 h by default, 3
   stall.on('connection', (s) => sockets.add(s));
   await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
   try {
-    const t = httpTransport(`http://127.0.0.1:${(stall.address() as { port: number }).port}/`, { connectMs: 30_000, readMs: 300 });
+    const t = httpTransport(`http://127.0.0.1:${(stall.address() as { port: number }).port}/`, reach.network, { connectMs: 30_000, readMs: 300 });
     const body = await t.read('slow.csv', 0);
     const err = await (async () => { for await (const _ of body) { /* drain */ } })().then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/^http: http:\/\/127\.0\.0\.1:\d+\/slow\.csv sent nothing for 0\.3 s$/);
@@ -150,7 +152,7 @@ it('http: a server that ignores Range is read from the start and the bytes befor
   try {
     await writeFile(path.join(web.root, 'p.csv'), csv);
     const conn = connectionFromUrl(web.url);
-    const session = await createFileConnector(conn.kind).open(conn);
+    const session = await createFileConnector(conn.kind, reach).open(conn);
     const file = fileSource.parse({ path: 'p.csv', format: 'csv' });
     const all = await readWith(session, file, { limit: 100 });
     const rest = await readWith(session, file, { after: all.positions[99], limit: 5 });

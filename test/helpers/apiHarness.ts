@@ -8,11 +8,13 @@ import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { createApiKey } from '../../api/auth';
 import type { ApiOptions } from '../../api/deps';
+import type { OperatorPolicy } from '../../connectors/common/operatorPolicy';
 import { type RunningApi, startApi } from '../../api/server';
 import { staticConnections } from '../../connectors/connections';
 import { composeResolvers, storedConnections } from '../../connectors/storedConnections';
 import { createWorker } from '../../worker';
 import { createHarness, type Harness } from './harness';
+import { testPolicy } from './testPolicy';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -36,7 +38,8 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(prefix: string, options: ApiOptions & { defaultRetentionMs?: number } = {}): Promise<ApiHarness> {
+export async function createApiHarness(prefix: string, options: ApiOptions & { defaultRetentionMs?: number; policy?: OperatorPolicy } = {}): Promise<ApiHarness> {
+  const policy = options.policy ?? testPolicy();
   const h = await createHarness(prefix, { inProcessWorker: false });
   const secretKey = randomBytes(32);
   const logs: string[] = [];
@@ -55,6 +58,7 @@ export async function createApiHarness(prefix: string, options: ApiOptions & { d
     store: h.store,
     secretKey,
     resolveConnection: composeResolvers(storedConnections(h.store, secretKey), staticConnections({ warehouse: h.sourceUrl })),
+    policy,
   });
   const workerDone = worker.run();
   const api = await startApi({
@@ -66,6 +70,7 @@ export async function createApiHarness(prefix: string, options: ApiOptions & { d
     logger: { level: 'info', stream: logStream },
     rateLimit: false,
     ...options,
+    policy,
   });
   const write = await createApiKey(h.store, 'test-writer', 'write');
   const read = await createApiKey(h.store, 'test-reader', 'read');

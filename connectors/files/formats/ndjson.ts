@@ -2,7 +2,8 @@
  * NDJSON: one JSON object per line. A record's values are its top-level members: strings as they are,
  * numbers as their exact source text (no rounding through a double), booleans as true/false, null as
  * NULL, and objects or arrays as JSON text (for json-typed mappings). Blank lines are skipped; a line
- * that is not a JSON object is a row error naming its line.
+ * that is not a JSON object is a row error naming its line, never quoting it: a file that is not NDJSON
+ * (any text file a connection names) must not come back through its errors.
  */
 import { parseLossless, RawNumber, stringifyLossless, type LosslessValue } from '../../common/losslessJson';
 
@@ -49,7 +50,8 @@ export class NdjsonParser {
     try {
       parsed = parseLossless(text);
     } catch (err) {
-      out.push({ values: new Map(), line, offset, error: `line ${line}: not JSON (${(err as Error).message})` });
+      // The parser's message quotes the text around the fault: only where it is is told (see notJson).
+      out.push({ values: new Map(), line, offset, error: notJson(line, err) });
       return;
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || parsed instanceof RawNumber) {
@@ -60,6 +62,12 @@ export class NdjsonParser {
     for (const [k, v] of Object.entries(parsed)) values.set(k, jsonValueText(v));
     out.push({ values, line, offset, error: null });
   }
+}
+
+/** `line N: not JSON (at character K)`: where the parser stopped, none of the line's text. */
+function notJson(line: number, err: unknown): string {
+  const at = /\bat (?:position )?(\d+)/.exec((err as Error).message)?.[1];
+  return `line ${line}: not JSON${at !== undefined ? ` (at character ${Number(at) + 1})` : ''}`;
 }
 
 export function jsonValueText(v: LosslessValue): string | null {

@@ -5,6 +5,7 @@
  * Values come out as exact text (parquetValues.ts).
  */
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
+import { ConfigurationError } from '../../source';
 import type { Transport } from '../transports/transport';
 import { columnText, PARSERS, rawMetadata } from './parquetValues';
 
@@ -27,7 +28,9 @@ export async function openParquet(transport: Transport, path: string, size: numb
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
     },
   };
-  const metadata = await parquetMetadataAsync(file);
+  const metadata = await parquetMetadataAsync(file).catch((err: unknown) => {
+    throw notParquet(path, err);
+  });
   const tree = parquetSchema(metadata);
   const columns = tree.children.map((c) => c.element.name);
   const texts = new Map(tree.children.map((c) => [c.element.name, columnText(c)]));
@@ -48,4 +51,15 @@ export async function openParquet(transport: Transport, path: string, size: numb
       return objects.map((o) => Object.fromEntries(render.map(([c, text]) => [c, text(o[c])])));
     },
   };
+}
+
+/**
+ * A file whose footer does not parse is not Parquet. hyparquet's fixed messages are kept; others carry
+ * numbers decoded from the file's bytes, so the file is only said not to be Parquet.
+ */
+function notParquet(path: string, err: unknown): Error {
+  if (err instanceof ConfigurationError) return err;
+  const message = (err as Error).message;
+  const fixed = message === 'parquet file invalid (footer != PAR1)' || message === 'parquet file is too short';
+  return new ConfigurationError(`file ${path} is not a Parquet file${fixed ? ` (${message.replace(/^parquet /, '')})` : ' (its footer does not parse)'}`);
 }

@@ -10,7 +10,8 @@
  * own besides whitespace (mixed content): then its whole text content, its children's text included,
  * in document order (`<bio>Hello <b>big</b> world</bio>` gives bio "Hello big world", and bio_b "big").
  * Whitespace-only text between child elements is indentation and is dropped. The record element's own
- * text gives no column.
+ * text gives no column. A file that is not well-formed XML fails with the position of the fault only,
+ * never its text: any file a connection names must not come back through its errors.
  */
 import { SaxesParser } from 'saxes';
 
@@ -38,7 +39,8 @@ export class XmlRecords {
   constructor(recordPath: string) {
     this.target = recordPath.split('/');
     const p = this.parser;
-    p.on('error', (err) => { this.failure ??= err; });
+    // Saxes' messages name the tags and entities it met: only the position is kept (see push).
+    p.on('error', () => { this.failure ??= new Error(`line ${p.line}, column ${p.column}`); });
     p.on('opentag', (tag) => {
       this.stack.push(tag.name);
       if (!this.rec && this.atTarget()) {
@@ -94,13 +96,13 @@ export class XmlRecords {
   push(text: string, out: XmlRecord[]): void {
     this.out = out;
     this.parser.write(text);
-    if (this.failure) throw new Error(`XML is not well-formed: ${this.failure.message}`);
+    if (this.failure) throw new Error(`XML is not well-formed (${this.failure.message})`);
   }
 
   end(out: XmlRecord[]): void {
     this.out = out;
     this.parser.close();
-    if (this.failure) throw new Error(`XML is not well-formed: ${this.failure.message}`);
+    if (this.failure) throw new Error(`XML is not well-formed (${this.failure.message})`);
   }
 }
 

@@ -4,6 +4,8 @@
  * goes an hour without a byte. Ranges resume reads; a server that ignores them is read from the start
  * and the bytes before the position are skipped. A server whose certificate a private CA signed is
  * trusted with `?ca=/path/on/the/worker/ca.pem` (the query is the connection's, never sent to the server).
+ * Hosts are checked against the operator's policy at connect time (networkReach.ts); redirects are
+ * followed (up to 5) through the same check, and credentials go only to the connection's own origin.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,18 +13,27 @@ import https from 'node:https';
 import { Transform } from 'node:stream';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
+import type { NetworkReach } from '../../common/networkReach';
 import type { FileInfo, Transport } from './transport';
 
 export const HTTP_CONNECT_TIMEOUT_MS = 30_000;
 export const HTTP_READ_TIMEOUT_MS = 60 * 60 * 1000;
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface HttpTimeouts {
   connectMs: number;
   readMs: number;
 }
 
-export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS }): Transport {
+export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS }): Transport {
   const base = new URL(url);
+  // An IP literal is judged now, so the connection is refused before any request; names at connect time.
+  try {
+    reach.checkHost(base.hostname);
+  } catch (err) {
+    throw new ConfigurationError(`http: ${(err as Error).message}`);
+  }
   const auth = base.username ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : null;
   base.username = '';
   base.password = '';
@@ -43,10 +54,18 @@ export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs:
   };
   const shown = (u: URL) => `${u.origin}${u.pathname}`;
 
-  const request = (u: URL, method: string, headers: Record<string, string>): Promise<http.IncomingMessage> =>
+  const request = (u: URL, method: string, headers: Record<string, string>, hops = 0): Promise<http.IncomingMessage> =>
     new Promise((resolve, reject) => {
+      try {
+        reach.checkHost(u.hostname); // a redirect's host, too
+      } catch (err) {
+        reject(new ConfigurationError(`http: ${(err as Error).message}`));
+        return;
+      }
       const lib = u.protocol === 'https:' ? https : http;
-      const req = lib.request(u, { method, ...(ca ? { ca } : {}), headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
+      // The connection's credentials go to its own origin only, never to where a redirect points.
+      const credentials = auth && u.origin === base.origin ? { authorization: auth } : {};
+      const req = lib.request(u, { method, lookup: reach.lookup, ...(ca ? { ca } : {}), headers: { ...headers, ...credentials } });
       const connectTimer = setTimeout(
         () => req.destroy(new SourceUnavailableError(`http: no connection to ${u.host} within ${timeouts.connectMs / 1000} s`)),
         timeouts.connectMs,
@@ -66,13 +85,20 @@ export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs:
       });
       req.on('error', (err) => {
         clearTimeout(connectTimer);
-        reject(err instanceof SourceUnavailableError ? err : new SourceUnavailableError(`http: ${shown(u)}: ${err.message}`));
+        if (err instanceof ConfigurationError) reject(new ConfigurationError(`http: ${err.message}`));
+        else reject(err instanceof SourceUnavailableError ? err : new SourceUnavailableError(`http: ${shown(u)}: ${err.message}`));
       });
       req.on('response', (res) => {
         clearTimeout(connectTimer);
         response = res;
         const status = res.statusCode ?? 0;
-        if (status === 401 || status === 403) {
+        if (REDIRECTS.has(status)) {
+          res.resume();
+          const next = redirectTarget(u, res.headers.location);
+          if (typeof next === 'string') reject(new ConfigurationError(`http: ${shown(u)} redirects (${status}) ${next}`));
+          else if (hops >= MAX_REDIRECTS) reject(new ConfigurationError(`http: ${shown(u)} redirects more than ${MAX_REDIRECTS} times`));
+          else request(next, method, headers, hops + 1).then(resolve, reject);
+        } else if (status === 401 || status === 403) {
           res.resume();
           reject(new ConfigurationError(`http: ${shown(u)} refused the credentials (${status})`));
         } else if (status === 404) {
@@ -115,6 +141,19 @@ export function httpTransport(url: string, timeouts: HttpTimeouts = { connectMs:
     },
     close: async () => undefined,
   };
+}
+
+/** Where a redirect leads, or why it cannot be followed. */
+function redirectTarget(from: URL, location: string | undefined): URL | string {
+  if (!location) return 'without a Location';
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    return 'to a Location that is not a URL';
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') return `to a ${next.protocol} URL, which is not HTTP(S)`;
+  return next;
 }
 
 /** Drop the first `n` bytes (a server that ignored the Range header), and stop at `end`. */

@@ -1,32 +1,37 @@
-/** Local files: `file:///absolute/base/dir`. The version is the modification time. */
+/**
+ * Local files: `file:///absolute/base/dir`, a folder under the operator's file roots. The version is the
+ * modification time. Every file is opened by its real path, checked against the roots (fileRoots.ts).
+ */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../../source';
+import { fileRoots, type FileRootsPolicy, outsideRoots } from './fileRoots';
 import type { FileInfo, Transport } from './transport';
 
-export function localTransport(url: string): Transport {
-  const base = fileURLToPath(url);
+export function localTransport(url: string, policy: FileRootsPolicy): Transport {
+  const base = path.resolve(fileURLToPath(url));
+  if (base === path.parse(base).root) {
+    throw new ConfigurationError(`file: the connection ${url} is the whole file system; name a folder under the operator's TRIBUTARY_FILE_ROOTS`);
+  }
+  const roots = fileRoots(policy);
+  if (!roots.allows(base)) throw outsideRoots(`file: the connection's folder ${base}`);
   const full = (rel: string) => path.join(base, rel);
   const info = async (rel: string): Promise<FileInfo> => {
-    try {
-      const s = await stat(full(rel));
-      if (!s.isFile()) throw new ConfigurationError(`file ${rel} is not a regular file`);
-      return { path: rel, size: s.size, version: String(Math.trunc(s.mtimeMs)) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`file ${rel} does not exist`);
-      throw err;
-    }
+    const s = await stat(await roots.resolve(full(rel), `file ${rel}`));
+    if (!s.isFile()) throw new ConfigurationError(`file ${rel} is not a regular file`);
+    return { path: rel, size: s.size, version: String(Math.trunc(s.mtimeMs)) };
   };
   return {
     stat: info,
     read: async (rel, start, end) =>
-      createReadStream(full(rel), { start, ...(end !== undefined ? { end: end - 1 } : {}), highWaterMark: 256 * 1024 }),
+      createReadStream(await roots.resolve(full(rel), `file ${rel}`), { start, ...(end !== undefined ? { end: end - 1 } : {}), highWaterMark: 256 * 1024 }),
     list: async (folder) => {
       let names: string[];
+      const real = await roots.resolve(full(folder), `folder ${folder || '/'}`);
       try {
-        names = await readdir(full(folder));
+        names = await readdir(real);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`folder ${folder || '/'} does not exist`);
         throw err;
@@ -34,7 +39,9 @@ export function localTransport(url: string): Transport {
       const out: FileInfo[] = [];
       for (const name of names) {
         const rel = folder ? `${folder.replace(/\/+$/, '')}/${name}` : name;
-        const s = await stat(full(rel)).catch(() => null);
+        // A link out of the roots is not listed (it could not be read).
+        const target = await roots.resolve(path.join(real, name), `file ${rel}`).catch(() => null);
+        const s = target ? await stat(target).catch(() => null) : null;
         if (s?.isFile()) out.push({ path: rel, size: s.size, version: String(Math.trunc(s.mtimeMs)) });
       }
       return out;

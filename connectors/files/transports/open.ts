@@ -1,5 +1,8 @@
 /** A file connection's transport, by its kind (the URL scheme: file, http(s), sftp, s3). */
+import type { OperatorPolicy } from '../../common/operatorPolicy';
+import { type NetworkReach, networkReach, type Resolver } from '../../common/networkReach';
 import { ConfigurationError, type ConnectionConfig } from '../../source';
+import type { FileRootsPolicy } from './fileRoots';
 import { httpTransport } from './http';
 import { localTransport } from './local';
 import { s3Transport } from './s3';
@@ -8,16 +11,24 @@ import type { Transport } from './transport';
 
 export const FILE_KINDS = ['file', 'http', 'sftp', 's3'] as const;
 
-export async function openTransport(config: ConnectionConfig): Promise<Transport> {
+/** What file transports may reach: local folders under the roots, network hosts the policy allows. */
+export interface FileReach {
+  roots: FileRootsPolicy;
+  network: NetworkReach;
+}
+
+export const fileReach = (policy: OperatorPolicy, resolve?: Resolver): FileReach => ({ roots: policy, network: networkReach(policy, resolve) });
+
+export async function openTransport(config: ConnectionConfig, reach: FileReach): Promise<Transport> {
   switch (config.kind) {
     case 'file':
-      return localTransport(config.url);
+      return localTransport(config.url, reach.roots);
     case 'http':
-      return httpTransport(config.url);
+      return httpTransport(config.url, reach.network);
     case 'sftp':
-      return sftpTransport(config.url);
+      return sftpTransport(config.url, reach.network);
     case 's3':
-      return s3Transport(config.url);
+      return s3Transport(config.url, reach.network);
     default:
       throw new ConfigurationError(`connection kind ${config.kind} is not a file transport`);
   }

@@ -2,31 +2,46 @@
  * S3-compatible object stores: `s3://ACCESS_KEY:SECRET@host:port/bucket/prefix?region=us-east-1&tls=false`
  * (path-style addressing, so MinIO, versitygw, Ceph and AWS itself all work). The version is the ETag;
  * reads of a pinned version send If-Match, so an object replaced mid-import fails loudly instead of
- * mixing two files.
+ * mixing two files. The endpoint's address is checked against the operator's policy on every connection
+ * (the SDK's agents resolve names through networkReach's lookup).
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
+import type { NetworkReach } from '../../common/networkReach';
 import { joinPath, type FileInfo, type Transport } from './transport';
 
-export function s3Transport(url: string): Transport & { client: S3Client; bucket: string } {
+export function s3Transport(url: string, reach: NetworkReach): Transport & { client: S3Client; bucket: string } {
   const u = new URL(url);
   const tls = u.searchParams.get('tls') !== 'false';
   const [bucket = '', ...prefixParts] = u.pathname.replace(/^\/+/, '').split('/');
   if (!bucket) throw new ConfigurationError('s3: the connection URL must name a bucket: s3://key:secret@host/bucket/prefix');
   const prefix = prefixParts.filter(Boolean).join('/');
+  try {
+    reach.checkHost(u.hostname);
+  } catch (err) {
+    throw new ConfigurationError(`s3: ${(err as Error).message}`);
+  }
   const client = new S3Client({
     endpoint: `${tls ? 'https' : 'http'}://${u.host}`,
     region: u.searchParams.get('region') ?? 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: decodeURIComponent(u.username), secretAccessKey: decodeURIComponent(u.password) },
-    requestHandler: { connectionTimeout: 30_000, requestTimeout: 60 * 60 * 1000 },
+    requestHandler: {
+      connectionTimeout: 30_000,
+      requestTimeout: 60 * 60 * 1000,
+      httpAgent: new http.Agent({ keepAlive: true, lookup: reach.lookup }),
+      httpsAgent: new https.Agent({ keepAlive: true, lookup: reach.lookup }),
+    },
   });
   const key = (rel: string) => (prefix ? joinPath(prefix, rel) : rel);
   const rel = (k: string) => (prefix ? k.slice(prefix.length + 1) : k);
 
   const explain = (err: unknown, what: string): Error => {
+    if (err instanceof ConfigurationError) return new ConfigurationError(`s3: ${err.message}`);
     if (err instanceof S3ServiceException) {
       const status = err.$metadata.httpStatusCode ?? 0;
       if (err.name === 'NoSuchKey' || err.name === 'NotFound' || status === 404) return new ConfigurationError(`s3: ${what} does not exist`);

@@ -2,29 +2,42 @@
  * SFTP: `sftp://user:password@host:22/base/dir`, or `?privateKey=/path/on/the/worker` for key login (the
  * key file stays on the worker). The version is the modification time (SFTP has no ETag; a drop
  * folder adds a checksum to a file's identity). One SSH connection per session; reads are ranged streams.
+ * The TCP connection is opened here, through the operator's policy on addresses (networkReach.ts), and
+ * handed to the SSH client.
  */
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import SftpClient from 'ssh2-sftp-client';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
+import type { NetworkReach } from '../../common/networkReach';
 import { joinPath, type FileInfo, type Transport } from './transport';
 
-export async function sftpTransport(url: string): Promise<Transport> {
+const CONNECT_TIMEOUT_MS = 30_000;
+
+export async function sftpTransport(url: string, reach: NetworkReach): Promise<Transport> {
   const u = new URL(url);
   const base = decodeURIComponent(u.pathname) || '/';
   const keyPath = u.searchParams.get('privateKey');
   // Errors reach us through the calls' promises; the library's default listeners would only print.
   const client = new SftpClient('tributary', { error: () => undefined, end: () => undefined, close: () => undefined });
+  const port = Number(u.port || 22);
+  const privateKey = keyPath ? await readKey(keyPath) : undefined;
+  let sock: Socket | undefined;
   try {
+    sock = await reach.connect(u.hostname, port, CONNECT_TIMEOUT_MS);
     await client.connect({
+      sock,
       host: u.hostname,
-      port: Number(u.port || 22),
+      port,
       username: decodeURIComponent(u.username),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(keyPath ? { privateKey: await readFile(keyPath) } : {}),
-      readyTimeout: 30_000,
+      ...(privateKey ? { privateKey } : {}),
+      readyTimeout: CONNECT_TIMEOUT_MS,
     });
   } catch (err) {
+    sock?.destroy();
+    if (err instanceof ConfigurationError) throw new ConfigurationError(`sftp: ${err.message}`);
     const message = (err as Error).message;
     if (/authentication|auth/i.test(message)) throw new ConfigurationError(`sftp: login to ${u.host} as ${decodeURIComponent(u.username)} failed: ${message}`);
     throw new SourceUnavailableError(`sftp: cannot reach ${u.host} (${message}); will retry`);
@@ -68,4 +81,13 @@ export async function sftpTransport(url: string): Promise<Transport> {
       await client.end().catch(() => undefined);
     },
   };
+}
+
+/** The worker's key file a connection names (`?privateKey=`): its content is never quoted in an error. */
+async function readKey(keyPath: string): Promise<Buffer> {
+  try {
+    return await readFile(keyPath);
+  } catch (err) {
+    throw new ConfigurationError(`sftp: the private key file ${keyPath} of the connection cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
