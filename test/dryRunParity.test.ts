@@ -14,6 +14,7 @@ import { staticConnections } from '../connectors/connections';
 import { createFileConnectors } from '../connectors/files/connectors';
 import { importSpec } from '../spec/importSpec';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
+import { testPolicy } from './helpers/testPolicy';
 
 let h: Harness;
 let dir: string;
@@ -21,7 +22,7 @@ let deps: ActivityDeps;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tributary-dryparity-'));
   h = await createHarness('dryparity', { connections: { files: pathToFileURL(dir).toString() } });
-  deps = { store: h.store, resolveConnection: staticConnections({ files: pathToFileURL(dir).toString() }), connectors: createFileConnectors() };
+  deps = { store: h.store, resolveConnection: staticConnections({ files: pathToFileURL(dir).toString() }), connectors: createFileConnectors({ policy: testPolicy() }) };
 }, 120_000);
 afterAll(async () => {
   await h?.close();
