@@ -16,6 +16,7 @@ import { composeResolvers, storedConnections } from './connectors/storedConnecti
 import { createPostgresConnector } from './connectors/postgres/postgresSource';
 import { createWarehouseConnectors } from './connectors/warehouses';
 import { createFileConnectors } from './connectors/files/connectors';
+import type { OperatorPolicy } from './connectors/common/operatorPolicy';
 import { openStore } from './connectors/store/store';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
@@ -41,11 +42,13 @@ export interface WorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** A prebuilt workflow bundle (the worker process); without one the workflows are bundled in-process (tests). */
   workflowBundlePath?: string;
+  /** The operator's bounds on sources (default: read from the environment); tests hand in theirs. */
+  policy?: OperatorPolicy;
 }
 
 /** Build a worker from explicit parts (tests hand in theirs). */
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
-  const postgres = createPostgresConnector();
+  const postgres = createPostgresConnector({ policy: options.policy });
   const warehouses = createWarehouseConnectors();
   const activities = createActivities({
     store: options.store,

@@ -43,7 +43,7 @@ export interface RunningApi {
 
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const secretKey = options.secretKey === undefined ? secretKeyFrom() : options.secretKey;
-  const parts = createApiConnectors();
+  const parts = createApiConnectors({ policy: options.policy });
   const app = await buildApp(
     {
       store: options.store,

@@ -13,6 +13,7 @@ import { staticConnections } from '../../connectors/connections';
 import { composeResolvers, storedConnections } from '../../connectors/storedConnections';
 import { createWorker } from '../../worker';
 import { createHarness, type Harness } from './harness';
+import { harnessPolicy } from './policy';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -55,6 +56,7 @@ export async function createApiHarness(prefix: string, options: ApiOptions & { d
     store: h.store,
     secretKey,
     resolveConnection: composeResolvers(storedConnections(h.store, secretKey), staticConnections({ warehouse: h.sourceUrl })),
+    policy: options.policy ?? harnessPolicy(),
   });
   const workerDone = worker.run();
   const api = await startApi({
@@ -66,6 +68,7 @@ export async function createApiHarness(prefix: string, options: ApiOptions & { d
     logger: { level: 'info', stream: logStream },
     rateLimit: false,
     ...options,
+    policy: options.policy ?? harnessPolicy(),
   });
   const write = await createApiKey(h.store, 'test-writer', 'write');
   const read = await createApiKey(h.store, 'test-reader', 'read');

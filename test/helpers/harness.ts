@@ -12,6 +12,7 @@ import { ensureDatabase } from '../../connectors/store/embeddedPostgres';
 import type { ImportSpecInput } from '../../spec/importSpec';
 import type { RunRecord } from '../../activities';
 import { importWorkflowId, IMPORT_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { harnessPolicy } from './policy';
 
 // Quiet the SDK's INFO lines; warnings and errors still show.
 try {
@@ -76,6 +77,7 @@ export async function createHarness(prefix: string, options: HarnessOptions = {}
         taskQueue,
         store,
         resolveConnection: staticConnections({ warehouse: sourceUrl, ...options.connections }),
+        policy: harnessPolicy(),
       });
       running = { worker, done: worker.run(), close };
     },

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { HARNESS_POLICY_ENV } from './policy';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,6 +28,7 @@ export function workerEnv(h: { storeUrl: string; taskQueue: string }, extra: Rec
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: 'default',
     TRIBUTARY_TASK_QUEUE: h.taskQueue,
+    ...HARNESS_POLICY_ENV,
     ...extra,
   };
 }
