@@ -62,8 +62,9 @@ export function assertPostgresSelect(sql: string): string {
     stmts = (parseSync(sql) as { stmts?: RawStmt[] }).stmts ?? [];
   } catch (err) {
     const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
+    // The parser counts from 0; Postgres's own messages (and editors) count characters from 1.
     const at = e.sqlDetails?.cursorPosition;
-    throw new Error(`custom query is not valid SQL: ${e.message ?? String(err)}${at !== undefined ? ` (at character ${at})` : ''}`);
+    throw new Error(`custom query is not valid SQL: ${e.message ?? String(err)}${at !== undefined ? ` (at character ${at + 1})` : ''}`);
   }
   if (stmts.length === 0) throw new Error('custom query is empty');
   if (stmts.length > 1) throw new Error(`custom query must be a single statement (found ${stmts.length})`);
