@@ -67,6 +67,25 @@ async function typeNames(client: pg.Client, oids: number[]): Promise<Map<number,
   return new Map(res.rows.map((r) => [Number(r.oid), String(r.name)]));
 }
 
+/**
+ * A warning when the role can INSERT, UPDATE or DELETE in tables it can read: imports run read-only, but a
+ * role with SELECT only is what keeps a mistake (or a stolen key) from changing the source.
+ */
+async function writableWarnings(client: pg.Client): Promise<string[]> {
+  const res = await client.query(`
+    SELECT count(*) OVER ()::int AS n, c.oid::regclass::text AS t, current_user::text AS who
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      AND has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE')
+    ORDER BY 2 LIMIT 5`);
+  if (res.rows.length === 0) return [];
+  const n = Number(res.rows[0].n);
+  const names = res.rows.map((r) => String(r.t)).join(', ');
+  return [`the role "${res.rows[0].who}" can write (INSERT, UPDATE or DELETE) to ${n} table(s) it can read (${names}${n > res.rows.length ? ', …' : ''}); ` +
+    'imports only read, so a role with SELECT only is safer'];
+}
+
 export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {}): DiscoveryConnector {
   const allowSuperuser = (options.policy ?? operatorPolicyFromEnv()).allowSuperuserSources;
   return {
@@ -74,7 +93,7 @@ export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {
     test: (config) =>
       withClient(config, allowSuperuser, async (c) => {
         const res = await c.query("SELECT current_setting('server_version') AS v");
-        return { server: `PostgreSQL ${res.rows[0].v}` };
+        return { server: `PostgreSQL ${res.rows[0].v}`, warnings: await writableWarnings(c) };
       }),
     discover: (config) =>
       withClient(config, allowSuperuser, async (c) => {

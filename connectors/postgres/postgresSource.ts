@@ -18,6 +18,7 @@ import {
   type SourceConnector,
   type SourceExplorer,
   type SourceSession,
+  type SourceWarnings,
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
 import { PostgresExplorer } from './postgresExplorer';
@@ -25,7 +26,7 @@ import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
-import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
+import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
@@ -159,7 +160,7 @@ interface PoolEntry {
   role: Promise<SourceRole> | null;
 }
 
-class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
+class PostgresSession implements SourceSession, SourceExplorer, RangePlanner, SourceWarnings {
   constructor(
     private readonly entry: PoolEntry,
     private readonly allowSuperuser: boolean,
@@ -249,6 +250,28 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       }
       const res = await client.query<{ bound: string | null }>(extended(sql, params));
       return res.rows[0]?.bound ?? null;
+    }, relation);
+  }
+
+  /**
+   * A warning when the role may also INSERT, UPDATE or DELETE in what the import reads: the READ ONLY
+   * transaction stops the import writing, but a role that can only SELECT is what keeps a mistake small.
+   */
+  async warnings(relation: Relation): Promise<string[]> {
+    let names: string[] = [];
+    if ('table' in relation) names = [quoteTable(relation.table)];
+    else if ('query' in relation) {
+      names = relationsNamedBy(relation.query).map((r) => (r.schema ? `${pg.escapeIdentifier(r.schema)}.` : '') + pg.escapeIdentifier(r.name));
+    }
+    if (names.length === 0) return [];
+    return this.readOnly(async (client) => {
+      const res = await client.query<{ t: string; who: string }>(extended(
+        `SELECT DISTINCT c.oid::regclass::text AS t, current_user::text AS who
+         FROM unnest($1::text[]) AS n(name) CROSS JOIN LATERAL (SELECT to_regclass(n.name) AS oid) c
+         WHERE c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE') ORDER BY 1`, [names]));
+      if (res.rows.length === 0) return [];
+      return [`the source role "${res.rows[0]!.who}" can also write (INSERT, UPDATE or DELETE) to ${res.rows.map((r) => r.t).join(', ')}, ` +
+        'which this import reads; a role with SELECT only is safer'];
     }, relation);
   }
 

@@ -79,3 +79,25 @@ export function assertPostgresSelect(sql: string): string {
   const start = raw.stmt_location ?? 0;
   return (raw.stmt_len === undefined || raw.stmt_len === 0 ? sql.slice(start) : sql.slice(start, start + raw.stmt_len)).trim();
 }
+
+/** The tables and views a query names (CTE names too, which simply match no relation), schema-qualified as written. */
+export function relationsNamedBy(sql: string): { schema: string | null; name: string }[] {
+  if (!loaded) throw new Error('the Postgres SQL parser is not loaded (loadPostgresParser() must be awaited first)');
+  const out: { schema: string | null; name: string }[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'RangeVar' && value && typeof value === 'object') {
+        const v = value as { schemaname?: string; relname?: string };
+        if (v.relname) out.push({ schema: v.schemaname ?? null, name: v.relname });
+      }
+      walk(value);
+    }
+  };
+  walk(parseSync(sql));
+  return out;
+}

@@ -29,9 +29,11 @@ let t: ApiHarness;
 let dir: string;
 let readerUrl: string;
 let programReaderUrl: string;
+let writerUrl: string;
 const suffix = randomUUID().replace(/-/g, '').slice(0, 8);
 const reader = `sqlpg_reader_${suffix}`;
 const programReader = `sqlpg_program_${suffix}`;
+const writer = `sqlpg_writer_${suffix}`;
 /** The operator's default: no TRIBUTARY_ALLOW_SUPERUSER_SOURCES. */
 const strict = operatorPolicyFromEnv({});
 
@@ -52,6 +54,10 @@ beforeAll(async () => {
   await t.h.source.query(`GRANT SELECT ON t, kw TO ${reader}`);
   await t.h.source.query(`CREATE ROLE ${programReader} LOGIN PASSWORD 'program-pw' IN ROLE pg_execute_server_program`);
   await t.h.source.query(`GRANT SELECT ON t TO ${programReader}`);
+  await t.h.source.query(`CREATE ROLE ${writer} LOGIN PASSWORD 'writer-pw'`);
+  await t.h.source.query(`GRANT SELECT ON t, kw TO ${writer}`);
+  await t.h.source.query(`GRANT UPDATE ON t TO ${writer}`);
+  writerUrl = withUser(t.h.sourceUrl, writer, 'writer-pw');
   readerUrl = withUser(t.h.sourceUrl, reader, 'reader-pw');
   // The API resolves stored connections; the worker resolves this one to the same database.
   const c = await t.req('POST', '/connections', { body: { id: 'warehouse', name: 'warehouse', url: t.h.sourceUrl } });
@@ -69,7 +75,7 @@ afterAll(async () => {
   // The roles are the cluster's, shared by every test database: drop them once their grants are gone.
   const admin = new pg.Client({ connectionString: t.h.sourceUrl });
   await admin.connect().catch(() => undefined);
-  for (const role of [reader, programReader]) {
+  for (const role of [reader, programReader, writer]) {
     await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
     await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
   }
@@ -303,5 +309,36 @@ describe('the source role', () => {
     expect(err).toBeInstanceOf(ConfigurationError);
     expect(err.message).toMatch(/is a superuser/);
     expect((await discovery.test({ kind: 'postgres', url: readerUrl })).server).toMatch(/^PostgreSQL /);
+  });
+});
+
+describe('warnings about a role that can write', () => {
+  const profile = (id: string, connection: string, source: Record<string, string>) => ({
+    id, name: 'warned', dataType: 'profile' as const,
+    source: { connection, ...source },
+    cursor: { column: 'updated_at', key: 'id' },
+    mapping: { userId: { column: 'email' } },
+  });
+
+  it('the connection test and the run say so; a role that can only read gets none', async () => {
+    for (const [id, url] of [['writer', writerUrl], ['reader', readerUrl]] as const) {
+      const c = await t.req('POST', '/connections', { body: { id, name: id, url } });
+      expect(c.status, c.text).toBe(201);
+    }
+    const tested = await t.req('POST', '/connections/writer/test');
+    expect(tested.body).toMatchObject({ ok: true, warnings: [expect.stringMatching(new RegExp(`role "${writer}" can write .* to 1 table\\(s\\) it can read \\(t\\)`))] });
+    const clean = await t.req('POST', '/connections/reader/test');
+    expect(clean.body.ok).toBe(true);
+    expect(clean.body.warnings).toBeUndefined();
+
+    const byTable = await t.h.runImport(profile(uniqueId('warn'), 'writer', { table: 't' }));
+    expect(byTable.status).toBe('succeeded');
+    expect(byTable.warnings).toEqual([`the source role "${writer}" can also write (INSERT, UPDATE or DELETE) to t, which this import reads; a role with SELECT only is safer`]);
+    const byQuery = await t.h.runImport(profile(uniqueId('warnq'), 'writer', { query: 'SELECT k.id, k.email, k.updated_at FROM kw k UNION ALL SELECT id, email, updated_at FROM public.t' }));
+    expect(byQuery.warnings).toEqual([expect.stringContaining('can also write (INSERT, UPDATE or DELETE) to t,')]);
+    const runs = await t.req('GET', `/imports/${byTable.importId}/runs`);
+    expect(runs.body.items[0].warnings).toEqual(byTable.warnings);
+    const readOnly = await t.h.runImport(profile(uniqueId('nowarn'), 'reader', { table: 't' }));
+    expect(readOnly).toMatchObject({ status: 'succeeded', rowsRead: 10, warnings: [] });
   });
 });
