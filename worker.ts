@@ -52,9 +52,9 @@ export interface WorkerOptions {
 
 /** Build a worker from explicit parts (tests hand in theirs). */
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
-  const postgres = createPostgresConnector();
-  const warehouses = createWarehouseConnectors();
   const policy = options.policy ?? operatorPolicyFromEnv();
+  const postgres = createPostgresConnector({ policy });
+  const warehouses = createWarehouseConnectors();
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,

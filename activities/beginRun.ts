@@ -3,7 +3,7 @@
  * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
  */
 import { type ImportSpec, isSnapshot } from '../spec/importSpec';
-import { ConfigurationError, type Position } from '../connectors/source';
+import { ConfigurationError, hasWarnings, type Position } from '../connectors/source';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
@@ -64,6 +64,8 @@ export function beginRunActivity(deps: ActivityDeps) {
       // earlier run, still committing somewhere, can never move this run's position); finishRun drops it.
       const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
+      // Advice for the operator, never a reason to fail the run.
+      const warnings = hasWarnings(session) ? await session.warnings(relation).catch(() => []) : [];
       const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query(
@@ -71,11 +73,11 @@ export function beginRunActivity(deps: ActivityDeps) {
           [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],
         );
         return client.query(
-          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key, cursor_kind)
-           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value, $9 FROM positions p WHERE p.import_id = $1 AND p.stream = $8
+          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key, cursor_kind, warnings)
+           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value, $9, $10 FROM positions p WHERE p.import_id = $1 AND p.stream = $8
            ON CONFLICT (workflow_run_id) DO NOTHING
            RETURNING id`,
-          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream, cursor.cursorKind],
+          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream, cursor.cursorKind, warnings],
         );
       });
       const runId = inserted.rows[0]

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { DiscoveryConnector } from '../connectors/discovery';
 import type { ConnectionResolver, SourceConnector } from '../connectors/source';
 import type { TemporalDeadlines } from './temporalDeadline';
+import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
 
 export interface ApiDeps {
   store: pg.Pool;
@@ -31,4 +32,6 @@ export interface ApiOptions {
   logger?: boolean | { level?: string; stream?: { write(line: string): unknown } };
   /** Whether /docs and /openapi.json need a key too (default: public, so a browser can open them). */
   protectDocs?: boolean;
+  /** The operator's bounds on sources (default: read from the environment); tests hand in theirs. */
+  policy?: OperatorPolicy;
 }

@@ -97,6 +97,8 @@ export const runSchema = z
      * else why it removed nothing (rows rejected, NULL cursors, no rows, stopped); null for other imports.
      */
     snapshotRemoval: z.string().nullable().optional(),
+    /** What the source warned about when the run began, e.g. a source role that can also write to the tables it reads. */
+    warnings: z.array(z.string()).optional(),
     /**
      * File runs (CSV, NDJSON): progress in bytes, the byte offset of the last record loaded out of the
      * file's size (rows are rowsRead); null for other sources.

@@ -19,8 +19,11 @@ export interface Preview {
 
 export interface DiscoveryConnector {
   kind: string;
-  /** Connect and run a trivial query; resolves to a short description of the server. */
-  test(config: ConnectionConfig): Promise<{ server: string }>;
+  /**
+   * Connect and run a trivial query; resolves to a short description of the server, and what the operator
+   * should know about the connection (e.g. its role can write to tables it can read).
+   */
+  test(config: ConnectionConfig): Promise<{ server: string; warnings?: string[] }>;
   discover(config: ConnectionConfig): Promise<DiscoveredTable[]>;
   /** The first `limit` rows, every value as the source's own text, read-only. */
   preview(config: ConnectionConfig, relation: Relation, limit: number): Promise<Preview>;

@@ -9,18 +9,20 @@ import type { SourceConnector } from './source';
 import { explorerDiscovery } from './explorerDiscovery';
 import { createWarehouseConnectors } from './warehouses';
 import { createFileConnectors, type FileConnectorOptions } from './files/connectors';
+import type { OperatorPolicy } from './common/operatorPolicy';
 
-export function createApiConnectors(files: FileConnectorOptions = {}): {
+/** `policy`: the operator's bounds on sources (default: the environment's); `files`: the file connectors' options. */
+export function createApiConnectors(options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {}): {
   connectors: Record<string, SourceConnector>;
   discovery: Record<string, DiscoveryConnector>;
   closeAll(): Promise<void>;
 } {
-  const postgres = createPostgresConnector();
+  const postgres = createPostgresConnector({ policy: options.policy });
   const warehouses = createWarehouseConnectors();
   return {
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors(files) },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy: options.policy, ...options.files }) },
     discovery: {
-      postgres: createPostgresDiscovery(),
+      postgres: createPostgresDiscovery({ policy: options.policy }),
       ...Object.fromEntries(Object.values(warehouses.connectors).map((c) => [c.kind, explorerDiscovery(c)])),
     },
     closeAll: async () => {

@@ -127,3 +127,15 @@ export function isExplorable(session: SourceSession): session is SourceSession &
   const s = session as Partial<SourceExplorer>;
   return typeof s.test === 'function' && typeof s.discover === 'function' && typeof s.preview === 'function';
 }
+
+/**
+ * What a session can tell the operator about how it reads, without refusing to (e.g. its role could also
+ * write to the tables it reads). beginRun records them on the run.
+ */
+export interface SourceWarnings {
+  warnings(relation: Relation): Promise<string[]>;
+}
+
+export function hasWarnings(session: SourceSession): session is SourceSession & SourceWarnings {
+  return typeof (session as Partial<SourceWarnings>).warnings === 'function';
+}

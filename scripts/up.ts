@@ -47,6 +47,7 @@ import { secretKeyFrom } from '../connectors/secrets';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
 import { DEMO_CONNECTION, DEMO_DATABASE, DEMO_SPECS, ensureDemoData } from './demo-data';
+import { ensureDemoReader } from './demoReader';
 
 const USAGE = `usage: npm run up [-- --no-demo] [-- --no-api] [-- --exit-after-demo]
   --no-demo          start Temporal, the store and the worker only: no demo source, no demo imports
@@ -331,6 +332,8 @@ async function main(): Promise<number> {
 
     // 3. The demo source: a database next to the store's.
     const demoUrl = withDatabase(store.url, DEMO_DATABASE);
+    // The worker reads the demo as a role that can only SELECT it (scripts/demoReader.ts).
+    let demoSourceUrl = demoUrl;
     if (runDemo) {
       await ensureDatabase(store.url, DEMO_DATABASE);
       const demo = await ensureDemoData(demoUrl);
@@ -342,11 +345,15 @@ async function main(): Promise<number> {
           `${fmt(demo.touched.events)} events with a new updated_at (content unchanged)`);
         say('               as a warehouse rewriting rows would: expect unchanged profiles and duplicate events');
       }
+      const reader = await ensureDemoReader(demoUrl);
+      demoSourceUrl = reader.url;
+      if (reader.role !== null) say(`  demo source: read as role ${reader.role} (SELECT on ${DEMO_DATABASE} only)`);
+      else say(`  demo source: read as the store's role (it may not create a read-only role: ${reader.reason})`);
       checkpoint();
     }
 
     // 4. The worker, in this process.
-    const demoConnection = staticConnections({ [DEMO_CONNECTION]: demoUrl });
+    const demoConnection = staticConnections({ [DEMO_CONNECTION]: demoSourceUrl });
     const fromEnv = envConnections();
     // Connections stored through the API are opened with TRIBUTARY_SECRET_KEY; a local key is kept
     // under the data folder when none is set, so stored connections survive a restart.

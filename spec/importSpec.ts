@@ -4,7 +4,7 @@
  * It never holds a secret: a source names a connection, which the worker resolves itself.
  */
 import { z } from 'zod';
-import { assertSingleSelect } from './sqlGuard';
+import { checkQueryShape } from './sqlGuard';
 
 /** A SQL identifier as users may name it: letters, digits, underscore, dollar; optionally schema-qualified. */
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -159,14 +159,17 @@ export const sourceSpec = z
     /** The name of a connection configured on the worker (or stored by the API). Never credentials. */
     connection: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a connection name (letters, digits, _ and -)'),
     table: tableName.optional(),
-    /** A single SELECT, run read-only; the cursor bounds are applied around it as parameters. */
+    /**
+     * A single SELECT, run read-only; the cursor bounds are applied around it as parameters. Only its
+     * shape is checked here; the connector checks it in its own dialect.
+     */
     query: z
       .string()
       .min(1)
       .max(100_000)
       .superRefine((sql, ctx) => {
         try {
-          assertSingleSelect(sql);
+          checkQueryShape(sql);
         } catch (err) {
           ctx.addIssue({ code: 'custom', message: (err as Error).message });
         }

@@ -16,9 +16,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ApiHarness, createApiHarness } from './helpers/apiHarness';
 import { createHarness, uniqueId } from './helpers/harness';
+import { harnessPolicy } from './helpers/policy';
 
 let t: ApiHarness;
-const postgres = createPostgresConnector();
+const postgres = createPostgresConnector({ policy: harnessPolicy() });
 let activities: ReturnType<typeof createActivities>;
 beforeAll(async () => {
   t = await createApiHarness('snap');

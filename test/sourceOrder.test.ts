@@ -11,10 +11,11 @@ import { staticConnections } from '../connectors/connections';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
 import { parseImportSpec, type ImportSpecInput } from '../spec/importSpec';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
+import { testPolicy } from './helpers/testPolicy';
 
 let h: Harness;
 let activities: ReturnType<typeof createActivities>;
-const postgres = createPostgresConnector();
+const postgres = createPostgresConnector({ policy: testPolicy() });
 beforeAll(async () => {
   h = await createHarness('srcorder', { inProcessWorker: false });
   activities = createActivities({ store: h.store, resolveConnection: staticConnections({ warehouse: h.sourceUrl }), connectors: { postgres } });

@@ -22,6 +22,7 @@ import { importMetadata } from '../workflows/userMetadata';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, progressQuery } from '../workflows/definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { count, freshDatabase, uniqueId } from './helpers/harness';
+import { harnessPolicy } from './helpers/policy';
 import { createEventSource, eventSpec, sleep, waitFor } from './helpers/backfill';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +53,7 @@ beforeAll(async () => {
   const { worker, close } = await createWorker({
     temporalAddress: server.address, namespace: 'default', taskQueue, store,
     resolveConnection: staticConnections({ warehouse: sourceUrl }),
+    policy: harnessPolicy(),
   });
   running = { worker, done: worker.run(), close };
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });

@@ -145,13 +145,16 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
   app.post('/connections/:id/test', {
     schema: {
       tags: ['connections'], summary: 'Connect and run a trivial query', params: connectionParams,
-      response: { 200: z.object({ ok: z.boolean(), server: z.string().optional(), error: z.string().optional(), latencyMs: z.number() }), ...errors },
+      response: {
+        200: z.object({ ok: z.boolean(), server: z.string().optional(), warnings: z.array(z.string()).optional(), error: z.string().optional(), latencyMs: z.number() }),
+        ...errors,
+      },
     },
   }, async (req) => {
     const started = Date.now();
     try {
-      const { server } = await withSource(req.params.id, (config, d) => d.test(config));
-      return { ok: true, server, latencyMs: Date.now() - started };
+      const { server, warnings } = await withSource(req.params.id, (config, d) => d.test(config));
+      return { ok: true, server, ...(warnings?.length ? { warnings } : {}), latencyMs: Date.now() - started };
     } catch (err) {
       if (!(err instanceof ConfigurationError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };

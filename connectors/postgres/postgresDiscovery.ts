@@ -1,12 +1,16 @@
 /**
  * Postgres discovery for the API: test, catalogue and preview. Each call opens one short-lived client in a
- * READ ONLY transaction with a statement timeout, so a preview can neither write nor hang the API.
+ * READ ONLY transaction with a statement timeout, so a preview can neither write nor hang the API. A
+ * preview's custom query is checked by Postgres's parser and sent with the extended protocol, and a role
+ * the operator does not allow (a superuser) is refused, as on the run path.
  */
 import pg from 'pg';
 import type { DiscoveredTable, DiscoveryConnector, Preview } from '../discovery';
 import { ConfigurationError, type ConnectionConfig, type Relation, type SourceColumn } from '../source';
-import { assertSingleSelect } from '../../spec/sqlGuard';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { importTypeOf, quoteTable } from './postgresSource';
+import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
+import { assertRoleAllowed, extended, sourceRole } from './postgresSessionGuard';
 
 const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
@@ -33,18 +37,19 @@ function explain(err: unknown): never {
   throw err;
 }
 
-async function withClient<T>(config: ConnectionConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withClient<T>(config: ConnectionConfig, allowSuperuser: boolean, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     connectionString: config.url,
     types: rawTypes,
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,
-    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
     application_name: 'tributary-api',
   });
   client.on('error', () => undefined);
   try {
     await client.connect();
+    assertRoleAllowed(await sourceRole(client), allowSuperuser);
     await client.query('BEGIN READ ONLY');
     return await fn(client);
   } catch (err) {
@@ -62,16 +67,36 @@ async function typeNames(client: pg.Client, oids: number[]): Promise<Map<number,
   return new Map(res.rows.map((r) => [Number(r.oid), String(r.name)]));
 }
 
-export function createPostgresDiscovery(): DiscoveryConnector {
+/**
+ * A warning when the role can INSERT, UPDATE or DELETE in tables it can read: imports run read-only, but a
+ * role with SELECT only is what keeps a mistake (or a stolen key) from changing the source.
+ */
+async function writableWarnings(client: pg.Client): Promise<string[]> {
+  const res = await client.query(`
+    SELECT count(*) OVER ()::int AS n, c.oid::regclass::text AS t, current_user::text AS who
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      AND has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE')
+    ORDER BY 2 LIMIT 5`);
+  if (res.rows.length === 0) return [];
+  const n = Number(res.rows[0].n);
+  const names = res.rows.map((r) => String(r.t)).join(', ');
+  return [`the role "${res.rows[0].who}" can write (INSERT, UPDATE or DELETE) to ${n} table(s) it can read (${names}${n > res.rows.length ? ', …' : ''}); ` +
+    'imports only read, so a role with SELECT only is safer'];
+}
+
+export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {}): DiscoveryConnector {
+  const allowSuperuser = (options.policy ?? operatorPolicyFromEnv()).allowSuperuserSources;
   return {
     kind: 'postgres',
     test: (config) =>
-      withClient(config, async (c) => {
+      withClient(config, allowSuperuser, async (c) => {
         const res = await c.query("SELECT current_setting('server_version') AS v");
-        return { server: `PostgreSQL ${res.rows[0].v}` };
+        return { server: `PostgreSQL ${res.rows[0].v}`, warnings: await writableWarnings(c) };
       }),
     discover: (config) =>
-      withClient(config, async (c) => {
+      withClient(config, allowSuperuser, async (c) => {
         const res = await c.query(`
           SELECT n.nspname AS schema, cl.relname AS name, cl.relkind AS relkind, a.attname AS column,
                  format_type(a.atttypid, NULL) AS type, NOT a.attnotnull AS nullable
@@ -94,16 +119,26 @@ export function createPostgresDiscovery(): DiscoveryConnector {
         }
         return [...tables.values()];
       }),
-    preview: (config, relation: Relation, limit) =>
-      withClient(config, async (c): Promise<Preview> => {
-        if ('file' in relation) throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
-        const from = 'table' in relation ? quoteTable(relation.table) : `(\n${assertSingleSelect(relation.query)}\n) AS src`;
-        const res = await c.query({ text: `SELECT * FROM ${from} LIMIT $1`, values: [limit], rowMode: 'array' });
+    preview: async (config, relation: Relation, limit) => {
+      if ('file' in relation) throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
+      let from: string;
+      if ('table' in relation) from = quoteTable(relation.table);
+      else {
+        await loadPostgresParser();
+        try {
+          from = `(\n${assertPostgresSelect(relation.query)}\n) AS src`;
+        } catch (err) {
+          throw new ConfigurationError((err as Error).message);
+        }
+      }
+      return withClient(config, allowSuperuser, async (c): Promise<Preview> => {
+        const res = await c.query(extended(`SELECT * FROM ${from} LIMIT $1`, [limit], { rowMode: 'array' }));
         const names = await typeNames(c, [...new Set(res.fields.map((f) => f.dataTypeID))]);
         return {
           columns: res.fields.map((f) => describeColumn(f.name, names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`)),
           rows: res.rows as (string | null)[][],
         };
-      }),
+      });
+    },
   };
 }

@@ -1,7 +1,11 @@
-/** Postgres discovery, preview and counts, run through the session's read-only transaction helper. */
+/**
+ * Postgres discovery, preview and counts, run through the session's read-only transaction helper; SQL that
+ * embeds a custom query goes through the extended protocol (postgresSessionGuard.ts).
+ */
 import pg from 'pg';
 import type { DiscoveredTable, PreviewResult, Relation, SourceColumn, SourceExplorer } from '../source';
 import { columnOf, fromClause, rawTypes } from './postgresSource';
+import { extended } from './postgresSessionGuard';
 
 type ReadOnly = <T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation) => Promise<T>;
 
@@ -42,7 +46,7 @@ export class PostgresExplorer implements SourceExplorer {
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
     const rows = await this.readOnly(async (client) => {
-      const r = await client.query({ text: `SELECT * FROM ${fromClause(relation)} LIMIT $1`, values: [limit], rowMode: 'array', types: rawTypes });
+      const r = await client.query(extended(`SELECT * FROM ${fromClause(relation)} LIMIT $1`, [limit], { rowMode: 'array', types: rawTypes }));
       return r.rows as (string | null)[][];
     }, relation);
     return { columns, rows };
@@ -54,7 +58,7 @@ export class PostgresExplorer implements SourceExplorer {
         ? ` WHERE src.${pg.escapeIdentifier(range.cursor)} IS NOT NULL AND src.${pg.escapeIdentifier(range.key)} IS NOT NULL
             AND src.${pg.escapeIdentifier(range.cursor)} <= $1`
         : '';
-      const r = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${fromClause(relation)}${where}`, range ? [range.upperBound] : []);
+      const r = await client.query<{ n: string }>(extended(`SELECT count(*)::text AS n FROM ${fromClause(relation)}${where}`, range ? [range.upperBound] : []));
       return Number(r.rows[0]?.n ?? 0);
     }, relation);
   }

@@ -1,6 +1,8 @@
 /**
  * Postgres source: streamed keyset reads on (cursor, key) under the run's upper bound, in a READ ONLY
- * transaction, with every value kept as Postgres's own text (no Date or float conversion).
+ * transaction, with every value kept as Postgres's own text (no Date or float conversion). Custom queries
+ * are checked by Postgres's parser and sent only with the extended protocol; connections go back to the
+ * pool with a clean session (postgresSessionGuard.ts).
  */
 import type { Readable } from 'node:stream';
 import pg from 'pg';
@@ -16,12 +18,16 @@ import {
   type SourceConnector,
   type SourceExplorer,
   type SourceSession,
+  type SourceWarnings,
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
+import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
 export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -70,7 +76,7 @@ export function quoteTable(table: string): string {
   return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
 }
 
-export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable);
+export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable, 'src', assertPostgresSelect);
 
 /** Turn driver errors into configuration errors where retrying cannot help. */
 export function classify(err: unknown, relation?: Relation): never {
@@ -148,8 +154,34 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
   }
 }
 
-class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
-  constructor(private readonly pool: pg.Pool) {}
+/** A pool per connection URL, and its role's check (made on the first connection it hands out). */
+interface PoolEntry {
+  pool: pg.Pool;
+  role: Promise<SourceRole> | null;
+}
+
+class PostgresSession implements SourceSession, SourceExplorer, RangePlanner, SourceWarnings {
+  constructor(
+    private readonly entry: PoolEntry,
+    private readonly allowSuperuser: boolean,
+  ) {}
+
+  /** A pooled client whose role the operator allows. */
+  private async connect(): Promise<pg.PoolClient> {
+    const client = await this.entry.pool.connect().catch((e) => classify(e));
+    try {
+      const check = (this.entry.role ??= sourceRole(client));
+      const role = await check.catch((err: unknown) => {
+        if (this.entry.role === check) this.entry.role = null;
+        throw err;
+      });
+      assertRoleAllowed(role, this.allowSuperuser);
+      return client;
+    } catch (err) {
+      await releaseClean(client, true);
+      return classify(err);
+    }
+  }
 
   // Discovery, preview and counts live in postgresExplorer.ts.
   private readonly explorer = new PostgresExplorer((fn, relation) => this.readOnly(fn, relation), (r) => this.columns(r));
@@ -161,23 +193,25 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   planRange: RangePlanner['planRange'] = (relation, input) => planPostgresRange((fn, r) => this.readOnly(fn, r), relation, input);
 
   private async readOnly<T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation): Promise<T> {
-    const client = await this.pool.connect().catch((e) => classify(e));
+    const client = await this.connect();
+    let reusable = false;
     try {
       await client.query('BEGIN READ ONLY');
       const result = await fn(client);
       await client.query('COMMIT');
+      reusable = true;
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      reusable = await client.query('ROLLBACK').then(() => true, () => false);
       return classify(err, relation);
     } finally {
-      client.release();
+      await releaseClean(client, reusable);
     }
   }
 
   async columns(relation: Relation): Promise<SourceColumn[]> {
     return this.readOnly(async (client) => {
-      const res = await client.query({ text: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, rowMode: 'array' });
+      const res = await client.query(extended(`SELECT * FROM ${fromClause(relation)} LIMIT 0`, [], { rowMode: 'array' }));
       const oids = [...new Set(res.fields.map((f) => f.dataTypeID))];
       const names = await client.query<{ oid: number; name: string }>(
         'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
@@ -214,17 +248,39 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       } else {
         sql = `SELECT max(${c})::text AS bound FROM ${fromClause(relation)}`;
       }
-      const res = await client.query<{ bound: string | null }>(sql, params);
+      const res = await client.query<{ bound: string | null }>(extended(sql, params));
       return res.rows[0]?.bound ?? null;
+    }, relation);
+  }
+
+  /**
+   * A warning when the role may also INSERT, UPDATE or DELETE in what the import reads: the READ ONLY
+   * transaction stops the import writing, but a role that can only SELECT is what keeps a mistake small.
+   */
+  async warnings(relation: Relation): Promise<string[]> {
+    let names: string[] = [];
+    if ('table' in relation) names = [quoteTable(relation.table)];
+    else if ('query' in relation) {
+      names = relationsNamedBy(relation.query).map((r) => (r.schema ? `${pg.escapeIdentifier(r.schema)}.` : '') + pg.escapeIdentifier(r.name));
+    }
+    if (names.length === 0) return [];
+    return this.readOnly(async (client) => {
+      const res = await client.query<{ t: string; who: string }>(extended(
+        `SELECT DISTINCT c.oid::regclass::text AS t, current_user::text AS who
+         FROM unnest($1::text[]) AS n(name) CROSS JOIN LATERAL (SELECT to_regclass(n.name) AS oid) c
+         WHERE c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE') ORDER BY 1`, [names]));
+      if (res.rows.length === 0) return [];
+      return [`the source role "${res.rows[0]!.who}" can also write (INSERT, UPDATE or DELETE) to ${res.rows.map((r) => r.t).join(', ')}, ` +
+        'which this import reads; a role with SELECT only is safer'];
     }, relation);
   }
 
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     return this.readOnly(async (client) => {
-      const res = await client.query<{ n: string }>(
+      const res = await client.query<{ n: string }>(extended(
         `SELECT count(*)::text AS n FROM ${fromClause(relation)}
          WHERE src.${pg.escapeIdentifier(cursor)} IS NULL OR src.${pg.escapeIdentifier(key)} IS NULL`,
-      );
+      ));
       return Number(res.rows[0]?.n ?? 0);
     }, relation);
   }
@@ -257,7 +313,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     const select = await this.selectList(relation, columns, range, options);
     const sql = `SELECT ${select}
       FROM ${fromClause(relation)} WHERE ${where} ORDER BY ${c}, ${k} LIMIT $2`;
-    const client = await this.pool.connect().catch((e) => classify(e));
+    const client = await this.connect();
     let ok = false;
     try {
       await client.query('BEGIN READ ONLY');
@@ -271,7 +327,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       ok = true;
     } finally {
       if (!ok) await client.query('ROLLBACK').catch(() => undefined);
-      client.release(!ok);
+      await releaseClean(client, ok);
     }
   }
 
@@ -296,28 +352,43 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   }
 }
 
-/** Pools are kept per connection URL for the worker's lifetime. */
-export function createPostgresConnector(): SourceConnector & { closeAll(): Promise<void> } {
-  const pools = new Map<string, pg.Pool>();
+/**
+ * The longest one statement on a source may run. A read streams in fetches of FETCH_ROWS rows, each its
+ * own execution, so this bounds one fetch, a count or a bound, not a whole run; it ends a custom query
+ * that would otherwise hold a connection (and its locks) indefinitely.
+ */
+export const SOURCE_STATEMENT_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Pools are kept per connection URL for the worker's lifetime. `policy` (default: the environment's) says
+ * whether a superuser role may be used.
+ */
+export function createPostgresConnector(options: { policy?: OperatorPolicy } = {}): SourceConnector & { closeAll(): Promise<void> } {
+  const policy = options.policy ?? operatorPolicyFromEnv();
+  const pools = new Map<string, PoolEntry>();
   return {
     kind: 'postgres',
     async open(config: ConnectionConfig) {
-      let pool = pools.get(config.url);
-      if (!pool) {
-        pool = new pg.Pool({
+      await loadPostgresParser();
+      let entry = pools.get(config.url);
+      if (!entry) {
+        const pool = new pg.Pool({
           connectionString: config.url,
           max: 4,
           types: rawTypes,
-          options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
+          // standard_conforming_strings as the parser that checks custom queries reads them.
+          options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
+          statement_timeout: SOURCE_STATEMENT_TIMEOUT_MS,
           application_name: 'tributary-source',
         });
         pool.on('error', () => undefined); // idle client errors surface on the next query instead
-        pools.set(config.url, pool);
+        entry = { pool, role: null };
+        pools.set(config.url, entry);
       }
-      return new PostgresSession(pool);
+      return new PostgresSession(entry, policy.allowSuperuserSources);
     },
     async closeAll() {
-      await Promise.all([...pools.values()].map((p) => p.end()));
+      await Promise.all([...pools.values()].map((e) => e.pool.end()));
       pools.clear();
     },
   };

@@ -4,6 +4,7 @@ import { createPostgresConnector } from '../../connectors/postgres/postgresSourc
 import { isExplorable, type SourceExplorer, type SourceSession } from '../../connectors/source';
 import { freshDatabase } from '../helpers/harness';
 import { freePort } from '../helpers/servers';
+import { harnessPolicy } from '../helpers/policy';
 import type { Kind, TargetSetup, Value } from './target';
 
 const TYPES: Record<Kind, string> = { id: 'bigint', int: 'bigint', text: 'text', ts: 'timestamptz', decimal: 'numeric(30,4)', array: 'text[]' };
@@ -25,7 +26,7 @@ export const postgresTarget: TargetSetup = {
   async start() {
     const url = await freshDatabase('conf');
     const admin = new pg.Pool({ connectionString: url, max: 2 });
-    const connector = createPostgresConnector();
+    const connector = createPostgresConnector({ policy: harnessPolicy() });
     const withUrl = async (u: string) => explorable(await connector.open({ kind: 'postgres', url: u }));
     await admin.query(`CREATE ROLE conf_outsider LOGIN PASSWORD 'secret'`).catch(() => undefined);
     return {

@@ -1,6 +1,6 @@
 /**
- * What the tests' sources may reach: their temp folders (under the OS temp folder) and the servers they
- * start on loopback. The operator's default (no private hosts, the data folder's drop folder only) would
+ * What the tests' sources may reach: their temp folders (under the OS temp folder), the servers they
+ * start on loopback, and the embedded Postgres as its superuser. The operator's default (no private hosts, the data folder's drop folder only) would
  * refuse both; test/security checks that default on its own.
  */
 import os from 'node:os';
@@ -9,10 +9,13 @@ import { type OperatorPolicy, operatorPolicyFromEnv } from '../../connectors/com
 export const TEST_FILE_ROOTS = [os.tmpdir()];
 export const TEST_PRIVATE_HOSTS = ['127.0.0.1/32', '::1/128'];
 
-export const testPolicy = (): OperatorPolicy => ({ ...operatorPolicyFromEnv(), fileRoots: TEST_FILE_ROOTS, allowPrivateHosts: TEST_PRIVATE_HOSTS });
+export const testPolicy = (): OperatorPolicy => ({
+  ...operatorPolicyFromEnv(), fileRoots: TEST_FILE_ROOTS, allowPrivateHosts: TEST_PRIVATE_HOSTS, allowSuperuserSources: true,
+});
 
 /** The same, as the environment of a worker process. */
 export const testPolicyEnv = (): Record<string, string> => ({
   TRIBUTARY_FILE_ROOTS: TEST_FILE_ROOTS.join(':'),
   TRIBUTARY_ALLOW_PRIVATE_HOSTS: TEST_PRIVATE_HOSTS.join(','),
+  TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '1',
 });
