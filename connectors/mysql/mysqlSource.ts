@@ -85,12 +85,28 @@ class MysqlSession implements SourceSession, SourceExplorer {
     return this.pool.promise();
   }
 
-  /** The server's sql_mode and flavour, read once per endpoint from a fresh session (the pool resets sessions). */
+  /**
+   * The server's sql_mode and flavour, read once per endpoint from a fresh session (the pool resets sessions),
+   * and the user's global SUPER and FILE privileges: with them a query can read the server's files
+   * (LOAD_FILE) or bypass read_only, so such a user is refused unless the operator allows it.
+   */
   private async facts(conn: PromiseConnection): Promise<ServerFacts> {
     if (!this.ep.facts) {
       this.ep.facts = (async () => {
-        const [rows] = await conn.query({ sql: 'SELECT @@SESSION.sql_mode, VERSION()', rowsAsArray: true });
-        const [mode, version] = (rows as string[][])[0]!;
+        const [rows] = await conn.query({
+          sql: `SELECT @@SESSION.sql_mode, VERSION(),
+                  (SELECT GROUP_CONCAT(DISTINCT PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ', ')
+                   FROM information_schema.USER_PRIVILEGES
+                   WHERE PRIVILEGE_TYPE IN ('SUPER', 'FILE') AND GRANTEE = CONCAT('''',
+                     LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) - CHAR_LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1),
+                     '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), ''''))`,
+          rowsAsArray: true,
+        });
+        const [mode, version, privileges] = (rows as (string | null)[][])[0]!;
+        if (privileges && !this.ep.policy.allowSuperuserSources) {
+          throw new ConfigurationError(`mysql: the connection's user has the ${privileges} privilege, which lets a query reach beyond `
+            + 'the tables it reads; connect as a user with SELECT only (or the operator sets TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1)');
+        }
         const seconds = this.ep.policy.sourceStatementTimeoutSeconds;
         return {
           mode: sqlModeOf(String(mode)),

@@ -26,7 +26,7 @@ async function session(over: Partial<OperatorPolicy> = {}): Promise<SourceSessio
 
 async function rowCount(): Promise<number> {
   const rs = await admin.query({ query: 'SELECT count() AS n FROM t', format: 'JSONEachRow' });
-  return Number(((await rs.json()) as { n: string }[])[0]!.n);
+  return Number((await rs.json<{ n: string }>())[0]!.n);
 }
 
 const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);

@@ -157,3 +157,25 @@ it('multiple statements are never enabled on the pool, whatever the URL says', (
   expect(mysqlOptions('mysql://u:p@127.0.0.1:3306/shop?multipleStatements=true').multipleStatements).toBe(false);
   expect(mysqlOptions('mysql://u:p@127.0.0.1:3306/shop').resetOnRelease).toBe(true);
 });
+
+describe('a user with SUPER or FILE is refused unless the operator allows it', () => {
+  it('root (SUPER and FILE)', async () => {
+    const err = await (await session({}, 'root', '')).preview({ table: 't' }, 1).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ConfigurationError');
+    expect((err as Error).message).toMatch(/^mysql: the connection's user has the FILE, SUPER privilege/);
+    expect((err as Error).message).toMatch(/TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1/);
+  });
+
+  it('a user granted FILE (LOAD_FILE reads the server\'s files)', async () => {
+    await db.exec("CREATE USER 'filer'@'%' IDENTIFIED BY 'secret'");
+    await db.exec("GRANT SELECT ON shop.* TO 'filer'@'%'");
+    await db.exec("GRANT FILE ON *.* TO 'filer'@'%'");
+    const err = await (await session({}, 'filer', 'secret')).preview({ query: "SELECT LOAD_FILE('/etc/hostname') AS f" }, 1).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/has the FILE privilege/);
+  });
+
+  it('allowed by the operator, root reads', async () => {
+    const r = await (await session({ allowSuperuserSources: true }, 'root', '')).preview({ query: 'SELECT id FROM t ORDER BY id' }, 10);
+    expect(r.rows).toEqual([['1'], ['2'], ['3']]);
+  });
+});
