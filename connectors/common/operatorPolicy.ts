@@ -20,10 +20,10 @@ export interface OperatorPolicy {
   fileRoots: string[];
   /** IPs or CIDRs of loopback, private or link-local addresses that network sources may still reach; '*' for all. */
   allowPrivateHosts: string[];
-  /** Whether a database source may connect as a superuser. */
-  allowSuperuserSources: boolean;
   /** The longest one statement may run on a source, in whole seconds (custom SQL can be arbitrarily slow). */
   sourceStatementTimeoutSeconds: number;
+  /** Whether a database source may connect as a superuser. */
+  allowSuperuserSources: boolean;
 }
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
@@ -33,8 +33,8 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
   return {
     fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
     allowPrivateHosts: (env.TRIBUTARY_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
-    allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
     sourceStatementTimeoutSeconds: positiveSeconds(env.TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS, 1800),
+    allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
   };
 }
 
