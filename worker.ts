@@ -54,7 +54,7 @@ export interface WorkerOptions {
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   const policy = options.policy ?? operatorPolicyFromEnv();
   const postgres = createPostgresConnector({ policy });
-  const warehouses = createWarehouseConnectors();
+  const warehouses = createWarehouseConnectors(policy);
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,

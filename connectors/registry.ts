@@ -18,7 +18,7 @@ export function createApiConnectors(options: { policy?: OperatorPolicy; files?: 
   closeAll(): Promise<void>;
 } {
   const postgres = createPostgresConnector({ policy: options.policy });
-  const warehouses = createWarehouseConnectors();
+  const warehouses = createWarehouseConnectors(options.policy);
   return {
     connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy: options.policy, ...options.files }) },
     discovery: {

@@ -5,6 +5,7 @@
  * AWS SDK under it), which keeps start-up time, memory and warnings down.
  */
 import type { SourceConnector } from './source';
+import { type OperatorPolicy, operatorPolicyFromEnv } from './common/operatorPolicy';
 
 type Closable = SourceConnector & { closeAll(): Promise<void> };
 
@@ -19,11 +20,15 @@ function lazy(kind: string, load: () => Promise<Closable>): Closable {
   };
 }
 
-export function createWarehouseConnectors(): { connectors: Record<string, SourceConnector>; closeAll(): Promise<void> } {
+/** `policy`: the operator's bounds (superuser roles, statement time limit); the environment's by default. */
+export function createWarehouseConnectors(policy: OperatorPolicy = operatorPolicyFromEnv()): {
+  connectors: Record<string, SourceConnector>;
+  closeAll(): Promise<void>;
+} {
   const list = [
-    lazy('mysql', async () => (await import('./mysql/mysqlSource')).createMysqlConnector()),
-    lazy('clickhouse', async () => (await import('./clickhouse/clickhouseSource')).createClickHouseConnector()),
-    lazy('snowflake', async () => (await import('./snowflake/snowflakeSource')).createSnowflakeConnector()),
+    lazy('mysql', async () => (await import('./mysql/mysqlSource')).createMysqlConnector(policy)),
+    lazy('clickhouse', async () => (await import('./clickhouse/clickhouseSource')).createClickHouseConnector(policy)),
+    lazy('snowflake', async () => (await import('./snowflake/snowflakeSource')).createSnowflakeConnector(policy)),
     lazy('bigquery', async () => (await import('./bigquery/bigquerySource')).createBigQueryConnector()),
   ];
   return {

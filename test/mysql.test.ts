@@ -13,9 +13,13 @@ let laterPort: number;
 beforeAll(async () => {
   db = await startMariaDb();
   await db.createDatabase('shop');
+  // The worker reads as a user with SELECT only (a root connection is refused unless the operator allows it).
+  await db.exec("CREATE USER 'tributary'@'%' IDENTIFIED BY 'pw'");
+  await db.exec("GRANT SELECT ON shop.* TO 'tributary'@'%'");
+  const shop = db.url('shop', 'tributary', 'pw');
   laterPort = await freePort();
-  const later = db.url('shop').replace(`:${db.port}/`, `:${laterPort}/`);
-  h = await createHarness('mysql', { connections: { shop: db.url('shop'), badpw: db.url('shop', 'root', 'wrong'), later } });
+  const later = shop.replace(`:${db.port}/`, `:${laterPort}/`);
+  h = await createHarness('mysql', { connections: { shop, badpw: db.url('shop', 'tributary', 'wrong'), later } });
 });
 afterAll(async () => {
   await h?.close();

@@ -3,7 +3,8 @@
  * as parameterised query jobs (named STRING parameters cast to the column's type), results read a page at a
  * time (getQueryResults with a page token, raw rows, never the whole result in memory), and dry runs that
  * report the bytes a query would scan (what BigQuery bills), shown in preview and by estimateScan().
- * A BigQuery SELECT cannot write; custom SQL must also pass the SELECT guard.
+ * Custom SQL is dry-run on its own first, and read only if BigQuery itself reports it as one SELECT
+ * (statementType): a DML or DDL statement, or a script, never runs. A BigQuery SELECT cannot write.
  */
 import { readFileSync } from 'node:fs';
 import { BigQuery, type Job, type Query } from '@google-cloud/bigquery';
@@ -24,7 +25,8 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { minusLag } from '../common/timeText';
 import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
-import { fromClause as sharedFromClause } from '../common/fromClause';
+import { subqueryFrom } from '../common/subqueryFrom';
+import { notReadOnly } from '../common/errors';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -38,8 +40,13 @@ interface Endpoint {
   target: string;
 }
 
+/** The trailing `;` a single statement may end with, which would break the subquery it is wrapped in. */
+const withoutTrailingSemicolon = (sql: string): string => sql.trim().replace(/;\s*$/, '');
+
 class BigQuerySession implements SourceSession, SourceExplorer {
   private readonly columnCache = new Map<string, Promise<SourceColumn[]>>();
+  /** Custom queries BigQuery has reported as a single SELECT (or the refusal), by query text. */
+  private readonly verdicts = new Map<string, Promise<void>>();
 
   constructor(private readonly ep: Endpoint) {}
 
@@ -51,7 +58,35 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 
   private fromClause(relation: Relation): string {
-    return sharedFromClause('bigquery', relation, (t) => this.tableRef(t));
+    return subqueryFrom('bigquery', relation, (t) => this.tableRef(t), withoutTrailingSemicolon);
+  }
+
+  /**
+   * Before any job carries a custom query, a dry run of the query alone: BigQuery parses it and says what
+   * it is. Only SELECT is read; INSERT, DELETE, MERGE, DDL and SCRIPT (several statements, BEGIN … END) are
+   * refused before anything runs. Dry runs are free and the verdict is kept for the session.
+   */
+  private onlySelect(relation?: Relation): Promise<void> {
+    if (!relation || !('query' in relation)) return Promise.resolve();
+    const sql = relation.query;
+    let verdict = this.verdicts.get(sql);
+    if (!verdict) {
+      verdict = (async () => {
+        let type: string | undefined;
+        try {
+          const [, response] = await this.job(sql, {}, true);
+          type = (response as { statistics?: { query?: { statementType?: string } } }).statistics?.query?.statementType;
+        } catch (err) {
+          classifyBigQuery(err, this.ep.target, relation);
+        }
+        if (type !== 'SELECT') {
+          throw notReadOnly('bigquery', new Error(`BigQuery reads it as ${type ?? 'an unknown kind of'} statement; give one SELECT`));
+        }
+      })();
+      verdict.catch(() => this.verdicts.delete(sql));
+      this.verdicts.set(sql, verdict);
+    }
+    return verdict;
   }
 
   private job(query: string, params: Record<string, string>, dryRun = false) {
@@ -64,6 +99,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
 
   /** A dry run: the result's schema and the bytes the query would scan, without running it. */
   private async dryRun(query: string, relation?: Relation, params: Record<string, string> = {}): Promise<{ fields: BqField[]; bytes: string }> {
+    await this.onlySelect(relation);
     try {
       const [, response] = await this.job(query, params, true);
       const stats = (response as { statistics?: { totalBytesProcessed?: string; query?: { schema?: { fields?: BqField[] } } } }).statistics;
@@ -75,6 +111,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
 
   /** Run a query and yield its pages of raw rows with the schema, one page in memory at a time. */
   private async *pages(query: string, params: Record<string, string>, relation?: Relation): AsyncIterable<{ fields: BqField[]; rows: RawRow[] }> {
+    await this.onlySelect(relation);
     let job: Job;
     try {
       [job] = await this.job(query, params);

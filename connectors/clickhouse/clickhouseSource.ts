@@ -1,8 +1,10 @@
 /**
  * ClickHouse source (@clickhouse/client over HTTP): keyset reads streamed as JSONEachRow, with each column
  * rendered as exact text by the server (see clickhouseTypes.ts) and read back exactly (clickhouseValues.ts).
- * Writes are refused by running every query with `readonly=2`, unless the connection's user is already
- * read-only (which forbids setting it).
+ * Writes are refused by running every query with `readonly=1`, unless the connection's user is already
+ * read-only (which forbids setting anything). readonly=1, not 2: it also refuses table functions (url, file,
+ * remote, …) that would let a custom query reach other hosts or the server's files, and settings a query
+ * could use to lift its limits. Each query is bounded by the operator's statement time limit.
  * ClickHouse has no transactions: a run's upper bound, not a snapshot, keeps batches consistent.
  */
 import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from '@clickhouse/client';
@@ -23,11 +25,13 @@ import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
 import { columnReader } from './clickhouseValues';
-import { fromClause as sharedFromClause } from '../common/fromClause';
+import { subqueryFrom } from '../common/subqueryFrom';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { checkClickHouseQuery } from './clickhouseSqlGuard';
 
 type Row = (string | null)[];
 
-const fromClause = (relation: Relation): string => sharedFromClause('clickhouse', relation, quoteTable);
+const fromClause = (relation: Relation): string => subqueryFrom('clickhouse', relation, quoteTable, checkClickHouseQuery);
 
 /** Output aliases that cannot shadow a source column in WHERE (ClickHouse lets aliases do that). */
 const alias = (i: number) => `__tributary_${i}`;
@@ -35,8 +39,21 @@ const alias = (i: number) => `__tributary_${i}`;
 interface Endpoint {
   client: ClickHouseClient;
   target: string;
-  /** Per-query settings: readonly=2 unless the user is read-only already; resolved on first use. */
+  /** The operator's time limit for one statement, in seconds. */
+  timeLimit: number;
+  /** Per-query settings: readonly=1 unless the user is read-only already; resolved on first use. */
   settings?: Promise<ClickHouseSettings>;
+}
+
+/**
+ * The settings that make the server refuse writes, given the user's own `readonly` value. The time limit comes
+ * first: once readonly=1 is applied, the server refuses any further setting in the same request. A user whose
+ * profile is read-only already may change no setting at all, so nothing is sent for it.
+ */
+export function readOnlySettings(userReadonly: string, timeLimitSeconds: number): ClickHouseSettings {
+  if (userReadonly === '0') return { max_execution_time: timeLimitSeconds, readonly: '1' };
+  if (userReadonly === '2') return { max_execution_time: timeLimitSeconds };
+  return {};
 }
 
 class ClickHouseSession implements SourceSession, SourceExplorer {
@@ -49,7 +66,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       this.ep.settings = this.ep.client
         .query({ query: "SELECT value FROM system.settings WHERE name = 'readonly'", format: 'TabSeparated' })
         .then((r) => r.text())
-        .then((v): ClickHouseSettings => (v.trim() === '0' ? { readonly: '2' } : {}));
+        .then((v) => readOnlySettings(v.trim(), this.ep.timeLimit));
       this.ep.settings.catch(() => { this.ep.settings = undefined; });
     }
     return this.ep.settings.catch((e) => classifyClickHouse(e, this.ep.target));
@@ -214,7 +231,7 @@ export function clickhouseOptions(url: string): { url: string; username: string;
 }
 
 /** Clients are kept per connection URL for the worker's lifetime. */
-export function createClickHouseConnector(): SourceConnector & { closeAll(): Promise<void> } {
+export function createClickHouseConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   return {
     kind: 'clickhouse',
@@ -229,7 +246,7 @@ export function createClickHouseConnector(): SourceConnector & { closeAll(): Pro
           // Errors are classified and thrown to the activity; the client's own logging would only duplicate them.
           log: { level: ClickHouseLogLevel.OFF },
         });
-        ep = { client, target };
+        ep = { client, target, timeLimit: policy.sourceStatementTimeoutSeconds };
         endpoints.set(config.url, ep);
       }
       return new ClickHouseSession(ep);

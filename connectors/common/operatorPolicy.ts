@@ -9,6 +9,9 @@
  *                                     private or link-local: a comma-separated list of IPs or CIDRs, or `*`
  *                                     (default: none)
  *   TRIBUTARY_ALLOW_SUPERUSER_SOURCES `1` lets a database source connect with a superuser role (default: no)
+ *   TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS
+ *                                     the longest one statement may run on a source that can bound it
+ *                                     (default: 1800)
  */
 import path from 'node:path';
 
@@ -17,6 +20,8 @@ export interface OperatorPolicy {
   fileRoots: string[];
   /** IPs or CIDRs of loopback, private or link-local addresses that network sources may still reach; '*' for all. */
   allowPrivateHosts: string[];
+  /** The longest one statement may run on a source, in whole seconds (custom SQL can be arbitrarily slow). */
+  sourceStatementTimeoutSeconds: number;
   /** Whether a database source may connect as a superuser. */
   allowSuperuserSources: boolean;
   /**
@@ -37,7 +42,15 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
   return {
     fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
     allowPrivateHosts: (env.TRIBUTARY_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
+    sourceStatementTimeoutSeconds: positiveSeconds(env.TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS, 1800),
     allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
     protectedPaths: dataDirSecrets(dataDir(env)),
   };
+}
+
+function positiveSeconds(text: string | undefined, fallback: number): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS must be a whole number of seconds above 0, not "${text}"`);
+  return n;
 }

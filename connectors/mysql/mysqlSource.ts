@@ -22,14 +22,29 @@ import {
 import { keysetSql, subtractLag } from '../common/keyset';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
-import { fromClause as sharedFromClause } from '../common/fromClause';
+import { subqueryFrom } from '../common/subqueryFrom';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 
 type Row = (string | null)[];
 
 export const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 export const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
 
-const fromClause = (relation: Relation): string => sharedFromClause('mysql', relation, quoteTable);
+/** What a session learns about its server once, on first use. */
+interface ServerFacts {
+  /** The sql_mode flags that decide how custom SQL is tokenized. */
+  mode: MysqlSqlMode;
+  /** The statement that bounds each statement's run time (MariaDB and MySQL name it differently). */
+  timeLimit: string;
+}
+
+interface Endpoint {
+  pool: Pool;
+  target: string;
+  policy: OperatorPolicy;
+  facts?: Promise<ServerFacts>;
+}
 
 /** Text for every type; TIMESTAMP marked as UTC (the session's zone). */
 function typeCast(field: TypeCastField): string | null {
@@ -38,31 +53,94 @@ function typeCast(field: TypeCastField): string | null {
   return s;
 }
 
-/** A bound value compared with a column of this type, kept exact (numbers as DECIMAL, not double). */
-function literal(column: SourceColumn, value: string, params: unknown[]): string {
+/**
+ * A value compared with a column of this type, kept exact (numbers as DECIMAL, not double), written into the
+ * SQL as a literal whose reading does not depend on the server's sql_mode: digits, or utf8mb4 text in hex.
+ * Statements that carry custom SQL are sent without driver placeholders, because the driver's placeholder
+ * scan does not know the server's sql_mode and would read the user's quotes (and so place values)
+ * differently from the server.
+ */
+function literal(column: SourceColumn, value: string): string {
   if (column.cursorKind === 'number' && /^-?\d+(\.\d+)?$/.test(value)) {
-    params.push(value);
-    return column.sourceType === 'float' || column.sourceType === 'double' ? 'CAST(? AS DOUBLE)' : 'CAST(? AS DECIMAL(65,30))';
+    return column.sourceType === 'float' || column.sourceType === 'double' ? `CAST(${value} AS DOUBLE)` : `CAST(${value} AS DECIMAL(65,30))`;
   }
-  params.push(column.sourceType === 'timestamp' ? value.replace(/Z$/, '') : value);
-  return '?';
+  const text = column.sourceType === 'timestamp' ? value.replace(/Z$/, '') : value;
+  return text === '' ? "_utf8mb4''" : `_utf8mb4 X'${Buffer.from(text, 'utf8').toString('hex')}'`;
 }
 
 class MysqlSession implements SourceSession, SourceExplorer {
   private readonly columnCache = new Map<string, Promise<SourceColumn[]>>();
 
-  constructor(private readonly pool: Pool, private readonly target: string) {}
+  private readonly pool: Pool;
+  private readonly target: string;
+  /** Set by `prepare` before any SQL naming the relation is built. */
+  private mode: MysqlSqlMode | undefined;
+
+  constructor(private readonly ep: Endpoint) {
+    this.pool = ep.pool;
+    this.target = ep.target;
+  }
 
   private get promisePool(): PromisePool {
     return this.pool.promise();
+  }
+
+  /**
+   * The server's sql_mode and flavour, read once per endpoint from a fresh session (the pool resets sessions),
+   * and the user's global SUPER and FILE privileges: with them a query can read the server's files
+   * (LOAD_FILE) or bypass read_only, so such a user is refused unless the operator allows it.
+   */
+  private async facts(conn: PromiseConnection): Promise<ServerFacts> {
+    if (!this.ep.facts) {
+      this.ep.facts = (async () => {
+        const [rows] = await conn.query({
+          sql: `SELECT @@SESSION.sql_mode, VERSION(),
+                  (SELECT GROUP_CONCAT(DISTINCT PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ', ')
+                   FROM information_schema.USER_PRIVILEGES
+                   WHERE PRIVILEGE_TYPE IN ('SUPER', 'FILE') AND GRANTEE = CONCAT('''',
+                     LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) - CHAR_LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1),
+                     '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), ''''))`,
+          rowsAsArray: true,
+        });
+        const [mode, version, privileges] = (rows as (string | null)[][])[0]!;
+        if (privileges && !this.ep.policy.allowSuperuserSources) {
+          throw new ConfigurationError(`mysql: the connection's user has the ${privileges} privilege, which lets a query reach beyond `
+            + 'the tables it reads; connect as a user with SELECT only (or the operator sets TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1)');
+        }
+        const seconds = this.ep.policy.sourceStatementTimeoutSeconds;
+        return {
+          mode: sqlModeOf(String(mode)),
+          timeLimit: /mariadb/i.test(String(version))
+            ? `SET SESSION max_statement_time = ${seconds}`
+            : `SET SESSION max_execution_time = ${seconds * 1000}`,
+        };
+      })();
+      this.ep.facts.catch(() => { this.ep.facts = undefined; });
+    }
+    return this.ep.facts;
+  }
+
+  /** The FROM clause of a relation; custom SQL is checked with the server's own quoting rules. */
+  private fromClause(relation: Relation): string {
+    const mode = this.mode;
+    if (!mode) throw new Error('mysql: the session has not read the server\'s sql_mode yet');
+    return subqueryFrom('mysql', relation, quoteTable, (sql) => checkMysqlQuery(sql, mode));
+  }
+
+  /** UTC, a bounded statement time, READ ONLY: every connection is set up so before user SQL reaches it. */
+  private async prepare(conn: PromiseConnection): Promise<void> {
+    const facts = await this.facts(conn);
+    this.mode = facts.mode;
+    await conn.query("SET time_zone = '+00:00'");
+    await conn.query(facts.timeLimit);
+    await conn.query('START TRANSACTION READ ONLY');
   }
 
   /** A connection in UTC inside a READ ONLY transaction: writes hidden in a custom query fail. */
   private async readOnly<T>(fn: (conn: PromiseConnection) => Promise<T>, relation?: Relation): Promise<T> {
     const conn = await this.promisePool.getConnection().catch((e) => classifyMysql(e, this.target));
     try {
-      await conn.query("SET time_zone = '+00:00'");
-      await conn.query('START TRANSACTION READ ONLY');
+      await this.prepare(conn);
       const result = await fn(conn);
       await conn.query('COMMIT');
       return result;
@@ -86,7 +164,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
     let cached = this.columnCache.get(key);
     if (!cached) {
       cached = this.readOnly(async (conn) => {
-        const [, fields] = await conn.query({ sql: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, rowsAsArray: true });
+        const [, fields] = await conn.query({ sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT 0`, rowsAsArray: true });
         return fields.map((f) => columnOf(f.name, dataTypeOfField(f)));
       }, relation);
       cached.catch(() => this.columnCache.delete(key));
@@ -124,22 +202,21 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
     const rows = await this.readOnly(async (conn) => {
-      const [r] = await conn.query({ sql: `SELECT * FROM ${fromClause(relation)} LIMIT ?`, values: [limit], rowsAsArray: true, typeCast });
+      const [r] = await conn.query({ sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT ${Math.trunc(limit)}`, rowsAsArray: true, typeCast });
       return r as Row[];
     }, relation);
     return { columns, rows };
   }
 
   async count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number> {
-    const params: unknown[] = [];
     let where = '';
     if (range) {
       const c = await this.column(relation, range.cursor);
       where = ` WHERE src.${quoteIdent(range.cursor)} IS NOT NULL AND src.${quoteIdent(range.key)} IS NOT NULL
-        AND src.${quoteIdent(range.cursor)} <= ${literal(c, range.upperBound, params)}`;
+        AND src.${quoteIdent(range.cursor)} <= ${literal(c, range.upperBound)}`;
     }
     return this.readOnly(async (conn) => {
-      const [rows] = await conn.query({ sql: `SELECT COUNT(*) FROM ${fromClause(relation)}${where}`, values: params, rowsAsArray: true });
+      const [rows] = await conn.query({ sql: `SELECT COUNT(*) FROM ${this.fromClause(relation)}${where}`, rowsAsArray: true });
       return Number((rows as unknown[][])[0]![0]);
     }, relation);
   }
@@ -156,7 +233,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
         const bound = String((rows as unknown[][])[0]![0]);
         return cursor.sourceType === 'timestamp' ? `${bound}Z` : bound;
       }
-      const [rows] = await conn.query({ sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${fromClause(relation)}`, rowsAsArray: true });
+      const [rows] = await conn.query({ sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${this.fromClause(relation)}`, rowsAsArray: true });
       const max = (rows as unknown[][])[0]![0] as string | null;
       if (max === null) return null;
       return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
@@ -166,7 +243,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     return this.readOnly(async (conn) => {
       const [rows] = await conn.query({
-        sql: `SELECT COUNT(*) FROM ${fromClause(relation)} WHERE src.${quoteIdent(cursor)} IS NULL OR src.${quoteIdent(key)} IS NULL`,
+        sql: `SELECT COUNT(*) FROM ${this.fromClause(relation)} WHERE src.${quoteIdent(cursor)} IS NULL OR src.${quoteIdent(key)} IS NULL`,
         rowsAsArray: true,
       });
       return Number((rows as unknown[][])[0]![0]);
@@ -176,21 +253,19 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<Row> {
     const cursorCol = await this.column(relation, range.cursor);
     const keyCol = await this.column(relation, range.key);
-    const params: unknown[] = [];
     const ks = keysetSql(`src.${quoteIdent(range.cursor)}`, `src.${quoteIdent(range.key)}`, range.after, range.upperBound,
-      (which, v) => literal(which === 'cursor' ? cursorCol : keyCol, v, params));
-    const sql = `SELECT ${columns.map((col) => `src.${quoteIdent(col)}`).join(', ')}
-      FROM ${fromClause(relation)} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
+      (which, v) => literal(which === 'cursor' ? cursorCol : keyCol, v));
 
     const conn = await new Promise<PoolConnection>((resolve, reject) =>
       this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c)))).catch((e) => classifyMysql(e, this.target));
     const p = conn.promise();
     let finished = false;
     try {
-      await p.query("SET time_zone = '+00:00'");
-      await p.query('START TRANSACTION READ ONLY');
+      await this.prepare(p);
+      const sql = `SELECT ${columns.map((col) => `src.${quoteIdent(col)}`).join(', ')}
+        FROM ${this.fromClause(relation)} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
       // Rows arrive as the socket delivers them; the stream pauses the socket when the consumer is slow.
-      const stream = conn.query({ sql, values: params, rowsAsArray: true, typeCast }).stream({ highWaterMark: 2000 });
+      const stream = conn.query({ sql, rowsAsArray: true, typeCast }).stream({ highWaterMark: 2000 });
       try {
         for await (const row of stream as AsyncIterable<Row>) yield row;
       } catch (err) {
@@ -225,6 +300,11 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
     password: decodeURIComponent(u.password),
     database,
     connectionLimit: 4,
+    // Custom SQL is checked as one statement: the driver must never let a second one through.
+    multipleStatements: false,
+    // A custom query can leave session state behind (user variables, GET_LOCK locks): each connection is
+    // reset when it goes back to the pool, so the next query starts clean.
+    resetOnRelease: true,
     connectTimeout: 10_000,
     supportBigNumbers: true,
     bigNumberStrings: true,
@@ -235,8 +315,8 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
 }
 
 /** Pools are kept per connection URL for the worker's lifetime. */
-export function createMysqlConnector(): SourceConnector & { closeAll(): Promise<void> } {
-  const pools = new Map<string, { pool: Pool; target: string }>();
+export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+  const pools = new Map<string, Endpoint>();
   return {
     kind: 'mysql',
     async open(config: ConnectionConfig) {
@@ -245,10 +325,10 @@ export function createMysqlConnector(): SourceConnector & { closeAll(): Promise<
         const { target, ...options } = mysqlOptions(config.url);
         const pool = mysql.createPool(options);
         pool.on('error', () => undefined); // idle connection errors surface on the next query instead
-        entry = { pool, target };
+        entry = { pool, target, policy };
         pools.set(config.url, entry);
       }
-      return new MysqlSession(entry.pool, entry.target);
+      return new MysqlSession(entry);
     },
     async closeAll() {
       await Promise.all([...pools.values()].map((e) => e.pool.promise().end()));

@@ -352,12 +352,6 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner, So
   }
 }
 
-/**
- * The longest one statement on a source may run. A read streams in fetches of FETCH_ROWS rows, each its
- * own execution, so this bounds one fetch, a count or a bound, not a whole run; it ends a custom query
- * that would otherwise hold a connection (and its locks) indefinitely.
- */
-export const SOURCE_STATEMENT_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * Pools are kept per connection URL for the worker's lifetime. `policy` (default: the environment's) says
@@ -378,7 +372,10 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
           types: rawTypes,
           // standard_conforming_strings as the parser that checks custom queries reads them.
           options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
-          statement_timeout: SOURCE_STATEMENT_TIMEOUT_MS,
+          // The operator's bound on one statement. A read streams in fetches of FETCH_ROWS rows, each its own
+          // execution, so this bounds one fetch, a count or a bound, not a whole run; it ends a custom query
+          // that would otherwise hold a connection (and its locks) indefinitely.
+          statement_timeout: policy.sourceStatementTimeoutSeconds * 1000,
           application_name: 'tributary-source',
         });
         pool.on('error', () => undefined); // idle client errors surface on the next query instead

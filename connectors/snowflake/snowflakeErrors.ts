@@ -24,6 +24,7 @@ export function classifySnowflake(err: unknown, target: string, relation?: Relat
   if (code === '000904') throw new ConfigurationError(`${KIND}: ${what}: ${messageOf(err)} (missing column)`);
   if (code === '000606') throw new ConfigurationError(`${KIND}: no warehouse to run the query: ${messageOf(err)} (set ?warehouse= in the connection)`);
   if (code === '001003' || code === '002140') throw new ConfigurationError(`${KIND}: ${what}: ${messageOf(err)}`);
-  if (code === '090105' || code === '000002') throw notReadOnly(KIND, err);
+  // 000008: more statements than MULTI_STATEMENT_COUNT allows (the connector sends 1).
+  if (code === '090105' || code === '000002' || code === '000008') throw notReadOnly(KIND, err);
   throw err;
 }

@@ -3,7 +3,8 @@
  * database and schema; keyset reads streamed row by row from the result chunks (the SDK fetches chunks as
  * the stream is read, so a large batch never sits in memory whole); every value as exact text: numbers
  * as the server's digits (fetchAsString), timestamps formatted by the server (see snowflakeTypes.ts).
- * Snowflake has no read-only session: custom SQL must pass the SELECT guard, and a SELECT cannot write.
+ * Snowflake has no read-only session: custom SQL is checked with Snowflake's quoting rules, sent as a
+ * subquery with MULTI_STATEMENT_COUNT=1 (the server refuses a second statement), and a SELECT cannot write.
  */
 import snowflake from 'snowflake-sdk';
 import {
@@ -22,7 +23,9 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { minusLag } from '../common/timeText';
 import { classifySnowflake } from './snowflakeErrors';
 import { bindText, columnOf, NTZ_FORMAT, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
-import { fromClause as sharedFromClause } from '../common/fromClause';
+import { subqueryFrom } from '../common/subqueryFrom';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
 
 type Row = (string | null)[];
 
@@ -32,11 +35,13 @@ snowflake.configure({ logLevel: 'OFF' });
 /** Everything the SDK could convert comes back as text: numbers keep every digit. */
 const AS_STRING: snowflake.DataType[] = ['Number', 'Boolean', 'Date', 'JSON', 'Buffer'];
 
-const fromClause = (relation: Relation): string => sharedFromClause('snowflake', relation, quoteTable, 'SRC');
+const fromClause = (relation: Relation): string => subqueryFrom('snowflake', relation, quoteTable, checkSnowflakeQuery, 'SRC');
 
 interface Endpoint {
   options: snowflake.ConnectionOptions;
   target: string;
+  /** Sent with every statement (see snowflakeSqlGuard.ts). */
+  parameters: Record<string, number>;
   connection?: Promise<snowflake.Connection>;
 }
 
@@ -66,7 +71,7 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
     const conn = await connect(this.ep);
     return new Promise<{ rows: Row[]; stmt: snowflake.RowStatement }>((resolve, reject) => {
       conn.execute({
-        sqlText, binds, fetchAsString: AS_STRING, rowMode: 'array',
+        sqlText, binds, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, stmt, rows) => (err ? reject(err) : resolve({ rows: ((rows ?? []) as unknown[][]).map((r) => r.map(asText)), stmt })),
       });
     }).catch((e) => classifySnowflake(e, this.ep.target, relation));
@@ -176,7 +181,7 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
     const conn = await connect(this.ep);
     const stmt = await new Promise<snowflake.RowStatement>((resolve, reject) => {
       conn.execute({
-        sqlText, binds, streamResult: true, fetchAsString: AS_STRING, rowMode: 'array',
+        sqlText, binds, streamResult: true, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, s) => (err ? reject(err) : resolve(s)),
       });
     }).catch((e) => classifySnowflake(e, this.ep.target, relation));
@@ -230,14 +235,14 @@ export function snowflakeOptions(url: string): { options: snowflake.ConnectionOp
   return { options, target: q.get('access_url') ?? `${account}.snowflakecomputing.com` };
 }
 
-export function createSnowflakeConnector(): SourceConnector & { closeAll(): Promise<void> } {
+export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   return {
     kind: 'snowflake',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = snowflakeOptions(config.url);
+        ep = { ...snowflakeOptions(config.url), parameters: statementParameters(policy.sourceStatementTimeoutSeconds) };
         endpoints.set(config.url, ep);
       }
       return new SnowflakeSession(ep);

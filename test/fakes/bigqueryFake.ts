@@ -10,6 +10,7 @@ import { createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { parseTimestamp } from '../../spec/timestamps';
 import { type FakeRequest, type FakeResponse, startFakeServer } from './http';
+import { bigqueryStatements } from './bigqueryStatements';
 
 export interface BigQueryFakeAccount {
   publicKey: string;
@@ -122,7 +123,16 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       configuration: { dryRun?: boolean; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
     };
     const q = body.configuration.query;
-    const { text, names } = translate(q.query);
+    let shape: ReturnType<typeof bigqueryStatements>;
+    try {
+      shape = bigqueryStatements(q.query);
+    } catch (err) {
+      return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', (err as Error).message);
+    }
+    // Anything but one SELECT: a dry run reports its statement type; a real run executes it, writes
+    // included, as BigQuery would (so a test sees a write the connector let through).
+    if (shape.statementType !== 'SELECT') return runStatements(body, shape);
+    const { text, names } = translate(shape.statements[0]!);
     const values = names.map((n) => q.queryParameters?.find((p) => p.name === n)?.parameterValue.value ?? null);
     const client = await pool.connect();
     let result: pg.QueryResult;
@@ -158,6 +168,39 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
         kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
         status: { state: 'DONE' },
         statistics: { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes, schema: { fields }, statementType: 'SELECT' } },
+      },
+    };
+  }
+
+  async function runStatements(
+    body: { jobReference?: { jobId?: string; location?: string }; configuration: { dryRun?: boolean } },
+    shape: ReturnType<typeof bigqueryStatements>,
+  ): Promise<FakeResponse> {
+    const jobId = body.jobReference?.jobId ?? randomUUID();
+    const jobReference = { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' };
+    if (!body.configuration.dryRun) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const schemas = await client.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'");
+        await client.query(`SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`);
+        for (const statement of shape.statements) {
+          if (/^(BEGIN|END)$/i.test(statement)) continue;
+          await client.query(translate(statement.replace(/^BEGIN\s+/i, '').replace(/\s+END$/i, '')).text);
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Query error: ${(err as Error).message}`);
+      } finally {
+        client.release();
+      }
+      results.set(jobId, { fields: [], bytes: '0', rows: [] });
+    }
+    return {
+      json: {
+        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
+        status: { state: 'DONE' }, statistics: { totalBytesProcessed: '0', query: { totalBytesProcessed: '0', statementType: shape.statementType } },
       },
     };
   }

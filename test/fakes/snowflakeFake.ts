@@ -9,6 +9,7 @@ import { createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { parseTimestamp } from '../../spec/timestamps';
 import { startFakeServer, type FakeRequest, type FakeResponse } from './http';
+import { snowflakeStatements } from './snowflakeStatements';
 
 export interface SnowflakeFakeUser {
   password?: string;
@@ -126,7 +127,11 @@ function verifyJwt(token: string, publicKeyPem: string): Record<string, unknown>
   return ok ? (JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>) : null;
 }
 
-export async function startSnowflakeFake(options: { postgresUrl: string; schema: string; users: Record<string, SnowflakeFakeUser> }): Promise<SnowflakeFake> {
+export async function startSnowflakeFake(options: {
+  postgresUrl: string; schema: string; users: Record<string, SnowflakeFakeUser>;
+  /** The account's MULTI_STATEMENT_COUNT (Snowflake's default is 1; an administrator may set 0, "any number"). */
+  multiStatementCount?: number;
+}): Promise<SnowflakeFake> {
   const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 4, options: `-c TimeZone=UTC -c search_path="${options.schema}"` });
   const sessions = new Map<string, { user: string }>();
   const chunks = new Map<string, string>();
@@ -168,17 +173,36 @@ export async function startSnowflakeFake(options: { postgresUrl: string; schema:
   async function query(req: FakeRequest): Promise<FakeResponse> {
     const token = /Snowflake Token="([^"]+)"/.exec(String(req.headers.authorization ?? ''))?.[1];
     if (!token || !sessions.has(token)) return { status: 401, json: { code: '390104', message: 'Session token invalid' } };
-    const body = req.body as { sqlText: string; bindings?: Record<string, { type: string; value: string }> };
+    const body = req.body as { sqlText: string; bindings?: Record<string, { type: string; value: string }>; parameters?: Record<string, unknown> };
     const binds = Object.entries(body.bindings ?? {}).sort(([a], [b]) => Number(a) - Number(b)).map(([, b]) => b.value);
+    let statements: string[];
+    try {
+      statements = snowflakeStatements(body.sqlText);
+    } catch (err) {
+      return sfError('001003', (err as Error).message, '42000');
+    }
+    // The statement's parameter wins over the account's; 0 takes any number of statements.
+    const desired = Number(body.parameters?.MULTI_STATEMENT_COUNT ?? options.multiStatementCount ?? 1);
+    if (desired !== 0 && statements.length !== desired) {
+      return sfError('000008', `Actual statement count ${statements.length} did not match the desired statement count ${desired}.`, '0A000');
+    }
     const client = await pool.connect();
     let result: pg.QueryResult;
     try {
-      await client.query('BEGIN READ ONLY');
       const known = await client.query<{ n: string }>(
         `SELECT table_name AS n FROM information_schema.tables WHERE table_schema = $1
          UNION SELECT column_name FROM information_schema.columns WHERE table_schema = $1`, [options.schema]);
       const names = new Set(known.rows.map((r) => r.n).filter((x) => /^[A-Z_][A-Z0-9_$]*$/.test(x)));
-      result = await client.query({ text: translate(body.sqlText, names), values: binds, rowMode: 'array', types: parsers });
+      if (statements.length > 1) {
+        // Snowflake runs every statement of an allowed multi-statement request, writes included (autocommit);
+        // the fake answers with the first statement's result.
+        const results: pg.QueryResult[] = [];
+        for (const statement of statements) results.push(await client.query({ text: translate(statement, names), rowMode: 'array', types: parsers }));
+        result = results[0]!;
+        return resultResponse(body.sqlText, result);
+      }
+      await client.query('BEGIN READ ONLY');
+      result = await client.query({ text: translate(statements[0]!, names), values: binds, rowMode: 'array', types: parsers });
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -190,8 +214,12 @@ export async function startSnowflakeFake(options: { postgresUrl: string; schema:
     } finally {
       client.release();
     }
+    return resultResponse(body.sqlText, result);
+  }
+
+  function resultResponse(sqlText: string, result: pg.QueryResult): FakeResponse {
     const rowtype = result.fields.map(rowtypeOf);
-    if (/information_schema\.columns/i.test(body.sqlText)) {
+    if (/information_schema\.columns/i.test(sqlText)) {
       const i = rowtype.findIndex((c) => c.name === 'DATA_TYPE');
       for (const r of result.rows as unknown[][]) r[i] = PG_TO_SF_TYPE[String(r[i])] ?? 'TEXT';
     }

@@ -266,7 +266,7 @@ describe('pooled sessions', () => {
       for (let i = 0; i < 6; i++) {
         const settings = await s.preview({ query: `SELECT current_setting('TimeZone') AS tz, current_setting('statement_timeout') AS st,
           current_setting('application_name') AS app, current_setting('standard_conforming_strings') AS scs` }, 1);
-        expect(settings.rows).toEqual([['UTC', '15min', 'tributary-source', 'on']]);
+        expect(settings.rows).toEqual([['UTC', '30min', 'tributary-source', 'on']]);
       }
       await s.close();
     } finally {
