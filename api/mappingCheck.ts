@@ -7,6 +7,7 @@ import { relationOf } from '../activities/extract';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
 import { type ImportSpec, mappedColumns, type ValueType } from '../spec/importSpec';
 import type { ApiDeps } from './deps';
+import { openScrubbed } from '../connectors/common/secretScrub';
 import { badRequest, type FieldError, fieldError } from './problems';
 
 /** Which source types a declared mapping type can be read from (text can hold anything). */
@@ -48,7 +49,7 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   }
   const connector = deps.connectors[config.kind];
   if (!connector) throw fieldError('source.connection', `is of kind ${config.kind}, which this API has no connector for`);
-  const session = await connector.open(config);
+  const session = await openScrubbed(connector, config);
   let columns: SourceColumn[];
   try {
     columns = await session.columns(relationOf(spec));
