@@ -5,7 +5,7 @@
  */
 import { relationOf } from '../activities/extract';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
-import { type ImportSpec, mappedColumns, type ValueType } from '../spec/importSpec';
+import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../spec/importSpec';
 import type { ApiDeps } from './deps';
 import { openScrubbed } from '../connectors/common/secretScrub';
 import { badRequest, type FieldError, fieldError } from './problems';
@@ -88,6 +88,8 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   if (cursor && cursor.cursorKind === 'other' && cursor.importType !== 'string') {
     errors.push({ field: 'cursor.column', message: `column "${cursor.name}" (${cursor.sourceType}) cannot order a cursor` });
   }
+  const lag = cursor ? lagProblem(spec.cursor.lag, cursor.cursorKind) : null;
+  if (lag) errors.push({ field: 'cursor.lag', message: lag });
   if (errors.length > 0) throw badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   return columns;
 }

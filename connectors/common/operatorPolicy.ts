@@ -9,6 +9,9 @@
  *                                     private or link-local: a comma-separated list of IPs or CIDRs, or `*`
  *                                     (default: none)
  *   TRIBUTARY_ALLOW_SUPERUSER_SOURCES `1` lets a database source connect with a superuser role (default: no)
+ *   TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS  attempts an activity gets for an error known neither as transient nor
+ *                                     as a configuration error, before its run fails (default 8: about two
+ *                                     minutes of backoff)
  */
 import path from 'node:path';
 
@@ -19,7 +22,11 @@ export interface OperatorPolicy {
   allowPrivateHosts: string[];
   /** Whether a database source may connect as a superuser. */
   allowSuperuserSources: boolean;
+  /** Attempts an activity gets for an unclassified error before the run fails with it (default 8). */
+  unknownErrorAttempts?: number;
 }
+
+const DEFAULT_UNKNOWN_ERROR_ATTEMPTS = 8;
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 
@@ -29,5 +36,12 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
     fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
     allowPrivateHosts: (env.TRIBUTARY_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
     allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
+    unknownErrorAttempts: positiveInt(env.TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS) ?? DEFAULT_UNKNOWN_ERROR_ATTEMPTS,
   };
+}
+
+/** A whole number from 1 up, or undefined (unset or not one: the default holds). */
+function positiveInt(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isInteger(n) && n >= 1 ? n : undefined;
 }
