@@ -39,6 +39,8 @@ export interface WorkerOptions {
   /** Opens webhook secrets (default: TRIBUTARY_SECRET_KEY). */
   secretKey?: Buffer | null;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Connectors beside (or instead of) the built-in ones, by kind: tests add ones that fail on purpose. */
+  connectors?: ActivityDeps['connectors'];
   /** A prebuilt workflow bundle (the worker process); without one the workflows are bundled in-process (tests). */
   workflowBundlePath?: string;
 }
@@ -50,7 +52,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors() },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors(), ...options.connectors },
     secretKey: options.secretKey,
   });
   const connection = await NativeConnection.connect({ address: options.temporalAddress });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { DiscoveryConnector } from '../../connectors/discovery';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
 import { scrubberFor, scrubbing } from '../../connectors/common/secretScrub';
+import { SourceUnavailableError } from '../../connectors/common/errors';
 import { checkUrl, DuplicateError, insertConnection } from '../connectionsStore';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
@@ -149,7 +150,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       const { server } = await withSource(req.params.id, (config, d) => d.test(config));
       return { ok: true, server, latencyMs: Date.now() - started };
     } catch (err) {
-      if (!(err instanceof ConfigurationError)) throw err;
+      // A wrong setting or an unreachable host is the answer to "does this connection work", not a server error.
+      if (!(err instanceof ConfigurationError) && !(err instanceof SourceUnavailableError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };
     }
   });

@@ -11,7 +11,7 @@ const REDACTED = '[redacted]';
 
 /** Query parameters that hold a secret. Paths to a key file are not secret; the file's content is never read into a message. */
 const SECRET_PARAM = /pass|secret|token|key|cred|sig|auth|session|private/i;
-const PATH_PARAM = /(_|^)(file|path)$|File$|Path$/;
+const PATH_PARAM = /(_|^)(file|path)$|File$|Path$|^privateKey$/; // sftp's privateKey= is a path on the worker
 
 /** Shorter values are not scrubbed: replacing every "ab" in a message would destroy it without hiding much. */
 const MIN_SECRET = 3;
@@ -81,7 +81,8 @@ export function secretValuesOf(url: string): string[] {
   if (u.password) {
     values.push(u.password, tryDecode(u.password));
     // HTTP Basic auth sends base64("user:password"): a library echoing its headers must not show it either.
-    values.push(`${tryDecode(u.username)}:${tryDecode(u.password)}`);
+    // Only its encoded form: the pair's text would be cut into pieces, and the user name is no secret.
+    values.push(Buffer.from(`${tryDecode(u.username)}:${tryDecode(u.password)}`, 'utf8').toString('base64'));
   }
   // The raw query, so the percent-encoded forms as they stand in the URL are covered as well as the decoded ones.
   for (const part of u.search.replace(/^\?/, '').split('&')) {

@@ -15,13 +15,19 @@ export async function sftpTransport(url: string): Promise<Transport> {
   const keyPath = u.searchParams.get('privateKey');
   // Errors reach us through the calls' promises; the library's default listeners would only print.
   const client = new SftpClient('tributary', { error: () => undefined, end: () => undefined, close: () => undefined });
+  // A key file that is not there is the connection's setting to fix, not a host to wait for.
+  const privateKey = keyPath
+    ? await readFile(keyPath).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigurationError(`sftp: privateKey: cannot read the key file (${err.code ?? 'unreadable'})`);
+    })
+    : undefined;
   try {
     await client.connect({
       host: u.hostname,
       port: Number(u.port || 22),
       username: decodeURIComponent(u.username),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(keyPath ? { privateKey: await readFile(keyPath) } : {}),
+      ...(privateKey ? { privateKey } : {}),
       readyTimeout: 30_000,
     });
   } catch (err) {
