@@ -47,7 +47,9 @@ export function failureKind(err: unknown): FailureKind {
 const describe = (err: unknown): string => {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return `${err.name}${typeof code === 'string' || typeof code === 'number' ? ` ${code}` : ''}: ${err.message}`;
+    // node-postgres names its errors 'error'; the class says what it is.
+    const name = err.name === 'error' ? err.constructor.name : err.name;
+    return `${name}${typeof code === 'string' || typeof code === 'number' ? ` ${code}` : ''}: ${err.message}`;
   }
   return typeof err === 'string' ? err : JSON.stringify(err);
 };
