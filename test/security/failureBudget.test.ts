@@ -58,7 +58,6 @@ const echoConnector: SourceConnector = {
       ],
       upperBound: async () => '10',
       countNullCursor: async () => 0,
-      // eslint-disable-next-line require-yield
       async *read() {
         const err = new TypeError(`Cannot read properties of undefined (reading 'rows') at ${config.url} with ${decodeURIComponent(u.password)}`);
         Object.assign(err, {
