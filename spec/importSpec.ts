@@ -199,6 +199,16 @@ export const sourceSpec = z
     path: ['table'],
   });
 
+/** A zone the runtime knows: an unknown one would fail every timestamp of every run instead of the spec once. */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const common = {
   id: importId,
   name: z.string().min(1).max(200),
@@ -206,7 +216,7 @@ const common = {
   cursor: cursorSpec,
   identifiers: identifierOptions.default({ trim: true, lowerCase: false, reserved: ['null', 'undefined', 'none', 'nan', 'test'], maxLength: 1024 }),
   /** Zone-less timestamps are read in this IANA time zone. */
-  timeZone: z.string().min(1).max(64).default('UTC'),
+  timeZone: z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').default('UTC'),
   // Large by default: per-batch overhead dominates below ~50k rows (bench: 24k rows/s at 10k, 38k at 200k);
   // memory is bounded by the load chunk, not the batch.
   batchSize: z.number().int().min(1).max(200_000).default(100_000),

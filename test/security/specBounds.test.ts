@@ -79,6 +79,11 @@ describe('import spec bounds, through POST /imports', () => {
     expectRefused(await create(profile({}, { column: 'seq', lag: MAX_NUMBER_LAG + 1 })), 'cursor.lag');
   });
 
+  it('timeZone: an IANA zone accepted, an unknown one refused', async () => {
+    expect((await create(profile({ timeZone: 'Europe/Paris' }))).status).toBe(201);
+    expectRefused(await create(profile({ timeZone: 'Mars/Olympus_Mons' })), 'timeZone');
+  });
+
   it('batchSize: 200,000 accepted, 200,001 refused', async () => {
     expect((await create(profile({ batchSize: 200_000 }))).status).toBe(201);
     expectRefused(await create(profile({ batchSize: 200_001 })), 'batchSize');
