@@ -133,6 +133,12 @@ export function scrubberFor(config: Pick<ConnectionConfig, 'url'>): Scrubber {
   return { text, error };
 }
 
+/**
+ * Fields that hold a credential whatever its value: an HTTP client's error keeps the request it sent, whose
+ * Authorization header carries a token derived from the key (a signed JWT), which no value list can predict.
+ */
+const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|set-cookie|password|passphrase|secret|token|access_token|refresh_token|id_token|private_?key|api[-_]?key|x-goog-api-key)$/i;
+
 /** Scrub an error in place: message, stack, every string field, its cause and its aggregated errors. */
 function scrubObject(obj: object, text: (s: string) => string, seen: WeakSet<object>, depth: number): void {
   if (seen.has(obj) || depth > 4) return;
@@ -147,7 +153,7 @@ function scrubObject(obj: object, text: (s: string) => string, seen: WeakSet<obj
     }
     try {
       if (typeof v === 'string') {
-        const clean = text(v);
+        const clean = SECRET_FIELD.test(key) ? REDACTED : text(v);
         if (clean !== v) Object.defineProperty(o, key, { value: clean, writable: true, configurable: true, enumerable: Object.prototype.propertyIsEnumerable.call(o, key) });
       } else if (v && typeof v === 'object' && (key === 'cause' || key === 'errors' || v instanceof Error || Array.isArray(v) || depth < 2)) {
         scrubObject(v, text, seen, depth + 1);

@@ -126,4 +126,12 @@ describe('scrubberFor', () => {
       expect(text).not.toContain(key.split('\n')[1]!);
     }
   });
+
+  it('hides credential fields whatever their value (a signed token in a request an HTTP client kept)', () => {
+    const jwt = `eyJ${randomUUID()}`;
+    const err = Object.assign(new Error('request failed'), { config: { url: 'https://x', headers: { Authorization: `Bearer ${jwt}`, accept: 'json' } } });
+    const out = s.error(err) as Error & { config: { url: string; headers: Record<string, string> } };
+    expect(out.config.headers).toEqual({ Authorization: '[redacted]', accept: 'json' });
+    expect(out.config.url).toBe('https://x');
+  });
 });
