@@ -124,7 +124,6 @@ export function scrubberFor(config: Pick<ConnectionConfig, 'url'>): Scrubber {
     return out;
   };
   const error = (err: unknown): unknown => {
-    if (ordered.length === 0) return err;
     if (typeof err === 'string') return text(err);
     if (!err || typeof err !== 'object') return err;
     scrubObject(err, text, new WeakSet(), 0);
