@@ -208,11 +208,6 @@ describe('a canary secret in every connection kind', () => {
       histories.push(seen.text, JSON.stringify(await handle.fetchHistory()));
       // The run failed (or its activity did and is being retried): it did not pass silently.
       expect(seen.failed).toBe(true);
-      if (process.env.CANARY_DEBUG) {
-        const { appendFileSync } = await import('node:fs');
-        const msgs = [...(seen.text + histories.at(-1)).matchAll(/"message":"([^"]{0,300})/g)].map((m) => m[1]).filter((m) => !/^(seen its|Activity task failed)/.test(m!));
-        appendFileSync('/tmp/canary-debug.txt', `${c.name}\n  create: ${create.text.slice(0, 300)}\n  run: ${[...new Set(msgs)].slice(0, 3).join(' | ')}\n`);
-      }
       expectClean(everything(), c.forbidden);
     });
   }
