@@ -27,6 +27,8 @@ import { captureOutput } from './capture';
 const CORE = randomUUID().replace(/-/g, '');
 const CANARY = `Cn4ry${CORE}/+=&?`;
 const FORMS = [
+  // Its first ten characters: JSON.parse quotes about that much of text it cannot parse.
+  CANARY.slice(0, 10),
   CORE.slice(0, 16),
   CANARY,
   encodeURIComponent(CANARY),
