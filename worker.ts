@@ -46,6 +46,8 @@ export interface WorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** What sources may reach (default: the operator's, from the environment). */
   policy?: OperatorPolicy;
+  /** Connectors beside (or instead of) the built-in ones, by kind: tests add ones that fail on purpose. */
+  connectors?: ActivityDeps['connectors'];
   /** A prebuilt workflow bundle (the worker process); without one the workflows are bundled in-process (tests). */
   workflowBundlePath?: string;
 }
@@ -58,7 +60,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy }) },
+    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy }), ...options.connectors },
     secretKey: options.secretKey,
     policy,
   });

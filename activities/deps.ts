@@ -4,6 +4,7 @@ import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
 import type { ConnectionResolver, SourceConnector, SourceSession } from '../connectors/source';
 import { ConfigurationError } from '../connectors/source';
 import type { KnownUsers } from './knownUsers';
+import { openScrubbed } from '../connectors/common/secretScrub';
 
 export interface ActivityDeps {
   store: pg.Pool;
@@ -25,5 +26,7 @@ export async function openSource(deps: ActivityDeps, connection: string): Promis
       `connection "${connection}" is of kind "${config.kind}", which this worker has no connector for (has: ${Object.keys(deps.connectors).join(', ')})`,
     );
   }
-  return { session: await connector.open(config), kind: config.kind };
+  // Every error of the session, from the connect on, is scrubbed of the connection's secrets here, once for
+  // all connectors: it then travels to the worker's log, the run record and Temporal's history clean.
+  return { session: await openScrubbed(connector, config), kind: config.kind };
 }

@@ -12,7 +12,8 @@ import { columnName } from '../connectors/files/columnNames';
 import { fileReach, openTransport } from '../connectors/files/transports/open';
 import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { readAll, type FileInfo, type Transport } from '../connectors/files/transports/transport';
-import { ConfigurationError } from '../connectors/source';
+import { ConfigurationError, type ConnectionConfig } from '../connectors/source';
+import { scrubberFor, scrubbing } from '../connectors/common/secretScrub';
 import { type ActivityDeps } from './deps';
 import { heartbeat } from './keepAlive';
 
@@ -115,6 +116,11 @@ export function listDropFolderActivity(deps: ActivityDeps) {
     const folder = spec.source.folder;
     if (!folder) throw new ConfigurationError('a drop folder import needs source.folder');
     const config = await deps.resolveConnection(spec.source.connection);
+    // The transport's errors (a wrong password, an unreachable host) leave here scrubbed of the connection's secrets.
+    return scrubbing(scrubberFor(config), () => list(spec, folder, config));
+  };
+
+  async function list(spec: ImportSpec, folder: NonNullable<ImportSpec['source']['folder']>, config: ConnectionConfig): Promise<DropFolderListing> {
     const transport = await openTransport(config, reach);
     try {
       const files = await transport.list(folder.path);
@@ -148,5 +154,5 @@ export function listDropFolderActivity(deps: ActivityDeps) {
     } finally {
       await transport.close();
     }
-  };
+  }
 }

@@ -1,6 +1,6 @@
 /** Extraction: the run's relation, its checked columns, and the streamed read from a position. */
 import type { ImportSpec } from '../spec/importSpec';
-import { mappedColumns } from '../spec/importSpec';
+import { lagProblem, mappedColumns } from '../spec/importSpec';
 import { ConfigurationError, type Relation, type SourceColumn, type SourceSession } from '../connectors/source';
 
 export const relationOf = (spec: ImportSpec): Relation => {
@@ -37,5 +37,8 @@ export async function checkColumns(session: SourceSession, spec: ImportSpec): Pr
       );
     }
   }
-  return byName.get(spec.cursor.column)!;
+  const cursor = byName.get(spec.cursor.column)!;
+  const lag = lagProblem(spec.cursor.lag, cursor.cursorKind);
+  if (lag) throw new ConfigurationError(`cursor.lag: ${lag}`);
+  return cursor;
 }

@@ -10,16 +10,20 @@ import { importBatchActivity } from './importBatch';
 import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
 import { listDropFolderActivity } from './dropFolder';
+import { classified } from './failures';
 
 export function createActivities(deps: ActivityDeps) {
+  const backfill = backfillActivities(deps);
   return {
-    beginRun: beginRunActivity(deps),
-    importBatch: importBatchActivity(deps),
-    finishRun: finishRunActivity(deps),
+    // The import's own activities classify their failures (see failures.ts): an unknown one fails the run
+    // after a bounded number of attempts. Purges and webhook deliveries keep their own retry policies.
+    beginRun: classified(beginRunActivity(deps)),
+    importBatch: classified(importBatchActivity(deps)),
+    finishRun: classified(finishRunActivity(deps)),
     purgeImport: purgeImportActivity(deps),
     deliverWebhooks: deliverWebhooksActivity(deps),
-    ...backfillActivities(deps),
-    listDropFolder: listDropFolderActivity(deps),
+    ...(Object.fromEntries(Object.entries(backfill).map(([name, fn]) => [name, classified(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof backfill),
+    listDropFolder: classified(listDropFolderActivity(deps)),
   };
 }
 

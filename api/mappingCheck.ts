@@ -5,8 +5,9 @@
  */
 import { relationOf } from '../activities/extract';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
-import { type ImportSpec, mappedColumns, type ValueType } from '../spec/importSpec';
+import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../spec/importSpec';
 import type { ApiDeps } from './deps';
+import { openScrubbed } from '../connectors/common/secretScrub';
 import { badRequest, type FieldError, fieldError } from './problems';
 
 /** Which source types a declared mapping type can be read from (text can hold anything). */
@@ -50,7 +51,7 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   if (!connector) throw fieldError('source.connection', `is of kind ${config.kind}, which this API has no connector for`);
   let session;
   try {
-    session = await connector.open(config);
+    session = await openScrubbed(connector, config);
   } catch (err) {
     // A connection the operator's policy refuses (a folder outside the file roots, a private host) or cannot open.
     if (err instanceof ConfigurationError) throw fieldError('source.connection', err.message);
@@ -94,6 +95,8 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   if (cursor && cursor.cursorKind === 'other' && cursor.importType !== 'string') {
     errors.push({ field: 'cursor.column', message: `column "${cursor.name}" (${cursor.sourceType}) cannot order a cursor` });
   }
+  const lag = cursor ? lagProblem(spec.cursor.lag, cursor.cursorKind) : null;
+  if (lag) errors.push({ field: 'cursor.lag', message: lag });
   if (errors.length > 0) throw badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   return columns;
 }

@@ -42,7 +42,13 @@ export function envConnections(env: NodeJS.ProcessEnv = process.env): Connection
     const direct = env[`TRIBUTARY_CONNECTION_${name.toUpperCase().replace(/-/g, '_')}`];
     if (direct) return connectionFromUrl(direct);
     if (env.TRIBUTARY_CONNECTIONS) {
-      const map = JSON.parse(env.TRIBUTARY_CONNECTIONS) as Record<string, string>;
+      let map: Record<string, string>;
+      try {
+        map = JSON.parse(env.TRIBUTARY_CONNECTIONS) as Record<string, string>;
+      } catch {
+        // JSON.parse quotes the text around the fault, which is full of connection URLs and their passwords.
+        throw new ConfigurationError('TRIBUTARY_CONNECTIONS is not a valid JSON object of connection name to URL');
+      }
       if (map[name]) return connectionFromUrl(map[name]);
     }
     throw new ConfigurationError(

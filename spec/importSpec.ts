@@ -54,6 +54,23 @@ const timestampColumn = z
   .object({ column: columnName, format: z.string().min(1).max(64).optional() })
   .strict();
 
+/**
+ * The longest lag: 30 days. A time cursor's lag is in seconds (MAX_TIME_LAG_SECONDS, checked once the
+ * cursor's kind is known, against the source's columns); a number cursor's is in its own units, and the
+ * finest clock a number cursor commonly holds is epoch microseconds, so the schema allows 30 days of those.
+ * Beyond, the source's own arithmetic fails (`interval out of range`, `timestamp out of range`) on every run.
+ */
+export const MAX_TIME_LAG_SECONDS = 30 * 86_400;
+export const MAX_LAG = MAX_TIME_LAG_SECONDS * 1_000_000;
+
+/** The problem with a lag for a cursor of this kind, or null. */
+export function lagProblem(lag: number, cursorKind: 'time' | 'number' | 'other'): string | null {
+  if (cursorKind === 'time' && lag > MAX_TIME_LAG_SECONDS) {
+    return `is ${lag} seconds behind a time cursor; at most ${MAX_TIME_LAG_SECONDS} (30 days)`;
+  }
+  return null;
+}
+
 /** The cursor: a growing column, a unique tie-breaker key, and a lag behind the source's clock. */
 export const cursorSpec = z
   .object({
@@ -64,7 +81,7 @@ export const cursorSpec = z
      * How far behind the source's clock (timestamp cursors, in seconds) or its maximum
      * (sequence cursors, in units) each run stops. Rows committed late within the lag are not lost.
      */
-    lag: z.number().nonnegative().default(0),
+    lag: z.number().nonnegative().max(MAX_LAG).default(0),
   })
   .strict();
 
@@ -73,7 +90,8 @@ export const identifierOptions = z
     trim: z.boolean().default(true),
     lowerCase: z.boolean().default(false),
     reserved: z
-      .array(z.string())
+      .array(z.string().max(1024))
+      .max(1000)
       .default(['null', 'undefined', 'none', 'nan', 'test']),
     maxLength: z.number().int().min(1).max(1024).default(1024),
   })
@@ -112,8 +130,8 @@ export const fileFormat = {
   recordPath: z.string().regex(/^[A-Za-z_][\w.:-]*(\/[A-Za-z_][\w.:-]*)*$/, 'must be element names separated by /').optional(),
   limits: z
     .object({
-      /** Largest file accepted, in bytes (default 10 GiB). */
-      maxBytes: z.number().int().min(1).default(10 * 1024 ** 3),
+      /** Largest file accepted, in bytes (default 10 GiB, at most 1 TiB). */
+      maxBytes: z.number().int().min(1).max(1024 ** 4).default(10 * 1024 ** 3),
       /** Most columns a file may have (default 1,000). */
       maxColumns: z.number().int().min(1).max(10_000).default(1000),
     })
@@ -184,6 +202,16 @@ export const sourceSpec = z
     path: ['table'],
   });
 
+/** A zone the runtime knows: an unknown one would fail every timestamp of every run instead of the spec once. */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const common = {
   id: importId,
   name: z.string().min(1).max(200),
@@ -191,7 +219,7 @@ const common = {
   cursor: cursorSpec,
   identifiers: identifierOptions.default({ trim: true, lowerCase: false, reserved: ['null', 'undefined', 'none', 'nan', 'test'], maxLength: 1024 }),
   /** Zone-less timestamps are read in this IANA time zone. */
-  timeZone: z.string().min(1).max(64).default('UTC'),
+  timeZone: z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').default('UTC'),
   // Large by default: per-batch overhead dominates below ~50k rows (bench: 24k rows/s at 10k, 38k at 200k);
   // memory is bounded by the load chunk, not the batch.
   batchSize: z.number().int().min(1).max(200_000).default(100_000),

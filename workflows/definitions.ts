@@ -75,10 +75,15 @@ export function throttledBatchRows(rowsPerSecond: number | null | undefined, bat
 }
 
 /** A throttle change checked the same way by the update's validator, the API and the signal handler. */
+/** The fastest throttle a backfill or run may be given: above it a throttle no longer limits anything. */
+export const MAX_ROWS_PER_SECOND = 10_000_000;
+
 export function throttleProblem(change: ThrottleChange): string | null {
   if (change === null || typeof change !== 'object') return 'the throttle must be an object such as {"rowsPerSecond": 500}';
   const r = change.rowsPerSecond;
-  if (r !== undefined && r !== null && !(typeof r === 'number' && Number.isFinite(r) && r >= 1)) return 'rowsPerSecond must be a number >= 1, or null';
+  if (r !== undefined && r !== null && !(typeof r === 'number' && Number.isFinite(r) && r >= 1 && r <= MAX_ROWS_PER_SECOND)) {
+    return `rowsPerSecond must be a number from 1 to ${MAX_ROWS_PER_SECOND}, or null`;
+  }
   const c = change.concurrency;
   if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= 64)) return 'concurrency must be an integer from 1 to 64';
   return null;

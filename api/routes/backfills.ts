@@ -18,12 +18,12 @@ import { scheduleIdOf } from '../lifecycle';
 import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
 import { isoTime } from '../schemas';
 import { backfillProgressQuery, backfillWorkflowId, setThrottleUpdate } from '../../workflows/backfillDefinitions';
-import { pauseSignal, resumeSignal } from '../../workflows/definitions';
+import { MAX_ROWS_PER_SECOND, pauseSignal, resumeSignal } from '../../workflows/definitions';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const backfillIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ and -');
 const params = z.object({ id: importId, backfillId: backfillIdSchema });
-const rowsPerSecond = z.number().min(1).max(10_000_000).nullable();
+const rowsPerSecond = z.number().min(1).max(MAX_ROWS_PER_SECOND).nullable();
 const concurrency = z.number().int().min(1).max(64);
 
 const backfillBody = z

@@ -7,6 +7,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DiscoveryConnector } from '../../connectors/discovery';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
+import { scrubberFor, scrubbing } from '../../connectors/common/secretScrub';
+import { SourceUnavailableError } from '../../connectors/common/errors';
 import { checkUrl, DuplicateError, insertConnection } from '../connectionsStore';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
@@ -84,19 +86,14 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
     };
   };
 
-  /** Resolve exactly as the worker does; driver messages are scrubbed of the password, just in case. */
+  /** Resolve exactly as the worker does; every error is scrubbed of the connection's secrets before it is shown or logged. */
   const withSource = async <T>(id: string, fn: (config: ConnectionConfig, d: DiscoveryConnector) => Promise<T>): Promise<T> => {
     const exists = await deps.store.query('SELECT 1 FROM connections WHERE id = $1', [id]);
     if (!exists.rowCount) throw notFound(`connection ${id}`);
     const config = await deps.resolveConnection(id);
     const d = deps.discovery[config.kind];
     if (!d) throw badRequest(`connection ${id} is of kind ${config.kind}, which this API cannot open`);
-    try {
-      return await fn(config, d);
-    } catch (err) {
-      if (err instanceof ConfigurationError) throw new ConfigurationError(scrub(err.message, config.url));
-      throw err;
-    }
+    return scrubbing(scrubberFor(config), () => fn(config, d));
   };
 
   app.post('/connections', {
@@ -156,7 +153,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       const { server, warnings } = await withSource(req.params.id, (config, d) => d.test(config));
       return { ok: true, server, ...(warnings?.length ? { warnings } : {}), latencyMs: Date.now() - started };
     } catch (err) {
-      if (!(err instanceof ConfigurationError)) throw err;
+      // A wrong setting or an unreachable host is the answer to "does this connection work", not a server error.
+      if (!(err instanceof ConfigurationError) && !(err instanceof SourceUnavailableError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };
     }
   });
@@ -202,15 +200,3 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
     }
   });
 };
-
-/** Remove the URL and its password from a message, should a driver ever echo them. */
-export function scrub(message: string, url: string): string {
-  let out = message.split(url).join('<connection url>');
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password) out = out.split(password).join('***');
-  } catch {
-    // not a URL: nothing more to remove
-  }
-  return out;
-}

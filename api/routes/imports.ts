@@ -33,13 +33,20 @@ import { inTransaction } from '../../connectors/store/transaction';
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const runStarted = z.object({ importId: z.string(), workflowId: z.string().nullable() }).meta({ id: 'RunStarted' });
 
+/** The longest a deleted import's data may be kept before its purge. */
+const MAX_RETENTION_MS = 3650 * 86_400_000;
+
 const deleteQuery = z.object({
   /** Stop a running run first; without it, deleting a running import is refused (409). */
   stop: z.stringbool().default(false),
   /** Remove the data at once instead of after the retention period. */
   immediately: z.stringbool().default(false),
   /** Keep the data this long before the purge (e.g. 30d, 12h, 10s); defaults to the server's setting. */
-  retention: z.string().regex(DURATION, 'must be a duration such as 30d, 12h, 15m or 10s').optional(),
+  retention: z
+    .string()
+    .regex(DURATION, 'must be a duration such as 30d, 12h, 15m or 10s')
+    .refine((r) => !DURATION.test(r) || parseDuration(r) <= MAX_RETENTION_MS, 'must be at most 3650d (10 years)')
+    .optional(),
 });
 
 export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {

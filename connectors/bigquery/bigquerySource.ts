@@ -267,6 +267,44 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 }
 
+type ServiceAccountKey = { client_email: string; private_key: string; private_key_id?: string };
+
+/**
+ * The service-account key of `key_file=` (a path) or `credentials=` (base64 JSON). A key that does not parse
+ * is named by its field with the reason only: the parser's own message quotes the text around the fault,
+ * which is the secret (or, for a key_file pointing anywhere, the start of any file the worker can read).
+ */
+function serviceAccountKey(q: URLSearchParams): ServiceAccountKey | undefined {
+  const keyFile = q.get('key_file');
+  const inline = q.get('credentials');
+  let field: 'key_file' | 'credentials';
+  let text: string;
+  if (keyFile) {
+    field = 'key_file';
+    try {
+      text = readFileSync(keyFile, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigurationError(`bigquery: key_file: cannot read the service-account key file (${code ?? 'unreadable'})`);
+    }
+  } else if (inline) {
+    field = 'credentials';
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(inline.replace(/\s/g, ''))) throw new ConfigurationError('bigquery: credentials: is not base64');
+    text = Buffer.from(inline, 'base64').toString('utf8');
+  } else return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new ConfigurationError(`bigquery: ${field}: is not a service-account key (not JSON)`);
+  }
+  const k = (doc && typeof doc === 'object' ? doc : {}) as Record<string, unknown>;
+  if (typeof k.client_email !== 'string' || typeof k.private_key !== 'string' || !k.client_email || !k.private_key) {
+    throw new ConfigurationError(`bigquery: ${field}: the service-account key needs client_email and private_key`);
+  }
+  return { client_email: k.client_email, private_key: k.private_key, private_key_id: typeof k.private_key_id === 'string' ? k.private_key_id : undefined };
+}
+
 /**
  * bigquery://project/dataset?location=US&key_file=/path/service-account.json (or credentials=<base64 JSON>);
  * without either, Application Default Credentials. `api_endpoint=` points at another endpoint (the local fake).
@@ -277,18 +315,9 @@ export function bigqueryEndpoint(url: string): Endpoint {
   const project = decodeURIComponent(u.hostname);
   const dataset = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!project || !dataset) throw new ConfigurationError('bigquery: the connection URL must be bigquery://project/dataset?key_file=…');
-  let key: { client_email?: string; private_key?: string; private_key_id?: string } | undefined;
-  try {
-    const keyFile = q.get('key_file');
-    const inline = q.get('credentials');
-    if (keyFile) key = JSON.parse(readFileSync(keyFile, 'utf8')) as typeof key;
-    else if (inline) key = JSON.parse(Buffer.from(inline, 'base64').toString('utf8')) as typeof key;
-  } catch (err) {
-    throw new ConfigurationError(`bigquery: cannot read the service-account key: ${(err as Error).message}`);
-  }
+  const key = serviceAccountKey(q);
   let authClient: JWT | undefined;
   if (key) {
-    if (!key.client_email || !key.private_key) throw new ConfigurationError('bigquery: the service-account key needs client_email and private_key');
     // A self-signed JWT per request (as Google's own client libraries do for service accounts): no token
     // exchange round trip, and the same path whichever endpoint answers.
     authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: ['https://www.googleapis.com/auth/bigquery'] });

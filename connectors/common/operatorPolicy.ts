@@ -12,6 +12,9 @@
  *   TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS
  *                                     the longest one statement may run on a source that can bound it
  *                                     (default: 1800)
+ *   TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS  attempts an activity gets for an error known neither as transient nor
+ *                                     as a configuration error, before its run fails (default 8: about two
+ *                                     minutes of backoff)
  */
 import path from 'node:path';
 
@@ -29,11 +32,15 @@ export interface OperatorPolicy {
    * store's password) and the store's, Temporal's and the logs' own folders. Default: those of the data folder.
    */
   protectedPaths?: string[];
+  /** Attempts an activity gets for an unclassified error before the run fails with it (default 8). */
+  unknownErrorAttempts?: number;
 }
 
 /** The data folder's files that hold secrets or another component's state. */
 export const dataDirSecrets = (dir: string): string[] =>
   ['secret-key', 'store-password', 'store-password.new', 'postgres', 'temporal', 'logs'].map((f) => path.join(dir, f));
+
+const DEFAULT_UNKNOWN_ERROR_ATTEMPTS = 8;
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 
@@ -45,6 +52,7 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
     sourceStatementTimeoutSeconds: positiveSeconds(env.TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS, 1800),
     allowSuperuserSources: env.TRIBUTARY_ALLOW_SUPERUSER_SOURCES === '1',
     protectedPaths: dataDirSecrets(dataDir(env)),
+    unknownErrorAttempts: positiveInt(env.TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS) ?? DEFAULT_UNKNOWN_ERROR_ATTEMPTS,
   };
 }
 
@@ -53,4 +61,10 @@ function positiveSeconds(text: string | undefined, fallback: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS must be a whole number of seconds above 0, not "${text}"`);
   return n;
+}
+
+/** A whole number from 1 up, or undefined (unset or not one: the default holds). */
+function positiveInt(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isInteger(n) && n >= 1 ? n : undefined;
 }

@@ -14,6 +14,13 @@ export function classifySnowflake(err: unknown, target: string, relation?: Relat
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   const e = err as { code?: unknown; name?: string; response?: { statusCode?: number } };
   const code = e.code === undefined || e.code === null ? '' : String(e.code);
+  // The key of a key-pair login: a file that cannot be read, or text that is no private key. Named by its
+  // field; OpenSSL's reason says what is wrong without quoting the key.
+  const sys = err as { code?: unknown; syscall?: unknown };
+  if (sys.syscall === 'open' && typeof sys.code === 'string') throw new ConfigurationError(`${KIND}: private_key_path: cannot read the key file (${sys.code})`);
+  if (typeof sys.code === 'string' && sys.code.startsWith('ERR_OSSL') || /DECODER routines|bad decrypt|PEM routines/i.test(messageOf(err))) {
+    throw new ConfigurationError(`${KIND}: private_key: cannot be read as a private key (${messageOf(err)})`);
+  }
   if (networkCode(err) || e.name === 'NetworkError') throw unreachable(KIND, target, err);
   // Incorrect user or password, bad or expired JWT, user locked or disabled, MFA required.
   if (/^3901(00|01|02|44|45|57|38)$/.test(code) || code === '394304' || e.response?.statusCode === 401) throw authFailed(KIND, err);

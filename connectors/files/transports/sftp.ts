@@ -22,6 +22,7 @@ export async function sftpTransport(url: string, reach: NetworkReach): Promise<T
   // Errors reach us through the calls' promises; the library's default listeners would only print.
   const client = new SftpClient('tributary', { error: () => undefined, end: () => undefined, close: () => undefined });
   const port = Number(u.port || 22);
+  // A key file that is not there is the connection's setting to fix, not a host to wait for.
   const privateKey = keyPath ? await readKey(keyPath) : undefined;
   let sock: Socket | undefined;
   try {
