@@ -13,6 +13,7 @@ import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWorker } from '../../worker';
+import { testPolicy } from '../helpers/testPolicy';
 import { staticConnections } from '../../connectors/connections';
 import { encryptSecret } from '../../connectors/secrets';
 import type { ConnectionConfig, SourceConnector, SourceSession } from '../../connectors/source';
@@ -81,7 +82,7 @@ beforeAll(async () => {
   const sourceOf = staticConnections({ warehouse: h.sourceUrl });
   ({ worker, close: closeWorker } = await createWorker({
     temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue: h.taskQueue, store: h.store, secretKey,
-    connectors: { echo: echoConnector },
+    connectors: { echo: echoConnector }, policy: testPolicy(),
     resolveConnection: async (name) => (name === 'echo' ? { kind: 'echo', url: ECHO_URL } : sourceOf(name)),
   }));
   workerDone = worker.run();
