@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SourceUnavailableError } from '../../connectors/common/errors';
 import type { DiscoveryConnector } from '../../connectors/discovery';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
 import { checkUrl, DuplicateError, insertConnection } from '../connectionsStore';
@@ -95,6 +96,7 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       return await fn(config, d);
     } catch (err) {
       if (err instanceof ConfigurationError) throw new ConfigurationError(scrub(err.message, config.url));
+      if (err instanceof SourceUnavailableError) throw new SourceUnavailableError(scrub(err.message, config.url));
       throw err;
     }
   };
@@ -153,7 +155,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       const { server } = await withSource(req.params.id, (config, d) => d.test(config));
       return { ok: true, server, latencyMs: Date.now() - started };
     } catch (err) {
-      if (!(err instanceof ConfigurationError)) throw err;
+      // Finding out whether the source answers is this route's job: its answer is ok: false, not an error.
+      if (!(err instanceof ConfigurationError || err instanceof SourceUnavailableError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };
     }
   });
