@@ -1,7 +1,8 @@
 /**
  * The OpenAPI document promises every status a route can answer. Routes declare their successes and the
  * problems of their own making (404, 409); the ones every route shares are added here from what the
- * route is, so no route can forget one: 400 for a route that takes input, 401 and 403 from its scope,
+ * route is, so no route can forget one: 400 for a route that takes input, 404 for one with a path
+ * parameter, 401 and 403 from its scope,
  * 413 and 415 where a body is read, 429 under the rate limit, 500, and 503 (the store, Temporal or the
  * source out of reach). Every problem is declared under application/problem+json, as it is sent.
  */
@@ -31,6 +32,8 @@ export class OpenApiContract {
     const statuses = new Set<number>();
     for (const [code, s] of Object.entries(declared)) if (Number(code) >= 400 && s === problemSchema) statuses.add(Number(code));
     if (schema.params || schema.querystring || readsBody) statuses.add(400);
+    // Every path parameter names something looked up: an import, run, connection, backfill or webhook.
+    if (schema.params) statuses.add(404);
     if (scope !== 'none') statuses.add(401);
     if (scope === 'write') statuses.add(403);
     if (readsBody) statuses.add(413).add(415);

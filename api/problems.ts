@@ -88,6 +88,10 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, status
   return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(problem));
 }
 
+/** A source's "cannot reach" for an API caller: the connector's "will retry" is the worker's promise, not the API's. */
+export const unavailableDetail = (err: SourceUnavailableError): string =>
+  `${err.message.replace(/; will retry$/, '')}; try again when the source answers`;
+
 const PART: Record<string, string> = { body: '', querystring: 'query.', params: 'path.', headers: 'header.' };
 
 export function registerProblemHandlers(app: FastifyInstance, routes: { allowedMethods(path: string): string[] }): void {
@@ -119,10 +123,7 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
     }
     if (err instanceof ConfigurationError) return sendProblem(reply, request, 400, err.message, {}, 'configuration');
     // The source did not answer (refused, unreachable, timed out): the request was fine, try again later.
-    if (err instanceof SourceUnavailableError) {
-      // The connector's own "will retry" is the worker's promise; an API caller retries itself.
-      return sendProblem(reply, request, 503, `${err.message.replace(/; will retry$/, '')}; try again when the source answers`, {}, 'source-unavailable');
-    }
+    if (err instanceof SourceUnavailableError) return sendProblem(reply, request, 503, unavailableDetail(err), {}, 'source-unavailable');
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, request, 413, err.message, {}, 'too-large');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, request, 415, err.message);
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { SourceUnavailableError } from '../../connectors/common/errors';
 import type { DiscoveryConnector } from '../../connectors/discovery';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
-import { checkUrl, DuplicateError, insertConnection } from '../connectionsStore';
+import { checkUrl, DuplicateError, insertConnection, urlOf, urlParamProblem } from '../connectionsStore';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
+import { badRequest, conflict, fieldError, notFound, problemSchema, unavailableDetail } from '../problems';
 import { columnSchema, connectionId, connectionParams, isoTime, previewBody } from '../schemas';
 
 const createBody = z
@@ -112,6 +112,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
         throw fieldError('url', (err as Error).message.replace(/^url: /, ''));
       }
     }
+    const param = urlParamProblem(urlOf(b));
+    if (param) throw fieldError(b.url ? 'url' : `params.${param.param}`, b.url ? `parameter ${param.message}` : param.message);
     if (!deps.secretKey) throw new ConfigurationError('the API has no TRIBUTARY_SECRET_KEY, so it cannot store connection secrets');
     let id: string;
     try {
@@ -156,7 +158,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       return { ok: true, server, latencyMs: Date.now() - started };
     } catch (err) {
       // Finding out whether the source answers is this route's job: its answer is ok: false, not an error.
-      if (!(err instanceof ConfigurationError || err instanceof SourceUnavailableError)) throw err;
+      if (err instanceof SourceUnavailableError) return { ok: false, error: unavailableDetail(err), latencyMs: Date.now() - started };
+      if (!(err instanceof ConfigurationError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };
     }
   });

@@ -50,7 +50,7 @@ export function installLoopbackOnly(): LoopbackGuard {
       net.Socket.prototype.connect = original;
     },
   };
-  net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args: ConnectArgs) {
+  const guarded = function guardedConnect(this: net.Socket, ...args: ConnectArgs) {
     const target = hostOf(args);
     if ('host' in target && !isLoopbackHost(target.host)) {
       guard.refused.push(target.host);
@@ -61,6 +61,7 @@ export function installLoopbackOnly(): LoopbackGuard {
       return this;
     }
     return (original as (...a: ConnectArgs) => net.Socket).apply(this, args);
-  } as typeof original;
+  };
+  net.Socket.prototype.connect = guarded;
   return guard;
 }
