@@ -1,0 +1,150 @@
+/**
+ * Schemathesis fuzzes the API from its own OpenAPI document (/openapi.json), against the real API with a
+ * real store, Temporal and worker: no response may be a server error, and every response must have a
+ * status, media type and body the document declares for its operation. Bounded: the coverage phase's
+ * valid boundary cases, then a few random (valid and invalid) requests per operation, a fixed seed.
+ *
+ * The fuzzer stores connections to hosts of its own invention and asks the API to reach them: the process
+ * lets sockets reach loopback only (helpers/loopbackOnly.ts), so nothing leaves the machine and an
+ * invented host is refused at once. Operations that read a source answer 503 for those, by contract.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ApiHarness, createApiHarness, waitFor } from '../helpers/apiHarness';
+import { installLoopbackOnly, type LoopbackGuard } from '../helpers/loopbackOnly';
+import { runSchemathesis, schemathesisBin } from '../helpers/schemathesis';
+
+/** Operations that read a source, which answer 503 when it is out of reach. */
+const SOURCE_READERS = [
+  'POST /imports', 'POST /imports/dry-run', 'POST /imports/{id}/dry-run',
+  'GET /connections/{id}/schema', 'POST /connections/{id}/discover', 'POST /connections/{id}/preview',
+];
+/** Operations that read the fixtures (connection and import `fx`, its first run) rather than random ids. */
+const ON_FIXTURES: [string, Record<string, string | number>][] = [
+  ['GET /connections/{id}', { id: 'fx' }], ['GET /connections/{id}/schema', { id: 'fx' }], ['POST /connections/{id}/preview', { id: 'fx' }],
+  ['POST /connections/{id}/test', { id: 'fx' }], ['GET /imports/{id}', { id: 'fx' }], ['GET /imports/{id}/runs', { id: 'fx' }],
+  ['GET /imports/{id}/runs/{runId}', { id: 'fx' }], ['GET /imports/{id}/runs/{runId}/errors', { id: 'fx' }],
+  ['GET /imports/{id}/runs/{runId}/errors.csv', { id: 'fx' }], ['POST /imports/{id}/dry-run', { id: 'fx' }],
+  ['GET /imports/{id}/backfills', { id: 'fx' }],
+];
+
+let guard: LoopbackGuard;
+let t: ApiHarness;
+let dir: string;
+let runId: number;
+
+beforeAll(async () => {
+  guard = installLoopbackOnly();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-schemathesis-'));
+  t = await createApiHarness('fuzz');
+  await t.h.source.query(`CREATE TABLE people AS SELECT g AS id, 'p' || g AS email, CASE WHEN g = 3 THEN '' ELSE 'name ' || g END AS name,
+    timestamptz '2026-01-01' + g * interval '1 second' AS updated_at FROM generate_series(1, 20) g`);
+  expect((await t.req('POST', '/connections', { body: { id: 'fx', name: 'fixture', url: t.h.sourceUrl } })).status).toBe(201);
+  const create = await t.req('POST', '/imports', {
+    body: {
+      id: 'fx', name: 'fixture', dataType: 'profile', source: { connection: 'fx', table: 'people' }, cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, attributes: [{ column: 'name' }] }, identifiers: { trim: true }, runNow: true,
+    },
+  });
+  expect(create.status, create.text).toBe(201);
+  const runs = await waitFor('the fixture run', async () => (await t.req('GET', '/imports/fx/runs')).body.items as { runId: number; status: string }[],
+    (items) => items.length === 1 && items[0]!.status !== 'running', 120_000);
+  runId = runs[0]!.runId;
+}, 600_000);
+
+afterAll(async () => {
+  await t?.close();
+  guard?.uninstall();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** schemathesis.toml: 503 allowed where a source is read; fixture ids where an operation reads one. */
+function config(): string {
+  const lines: string[] = [];
+  // Only valid boundary values in the coverage phase (thousands of cases otherwise); fuzzing sends invalid ones too.
+  lines.push('[phases.coverage.generation]', 'mode = "positive"', '');
+  for (const op of SOURCE_READERS) {
+    lines.push('[[operations]]', `include-name = "${op}"`, 'checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]', '');
+  }
+  for (const [op, params] of ON_FIXTURES) {
+    const values = { ...params, ...(op.includes('{runId}') ? { runId } : {}) };
+    lines.push('[[operations]]', `include-name = "${op}"`, `parameters = { ${Object.entries(values).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')} }`, '');
+  }
+  return lines.join('\n');
+}
+
+interface Completed { method: string; url: string; status: number }
+
+/** Every request the API completed, from its log: method and URL ("incoming request"), status ("request completed"). */
+function completedRequests(logs: string[]): Completed[] {
+  const started = new Map<string, { method: string; url: string }>();
+  const out: Completed[] = [];
+  for (const line of logs.join('').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { reqId?: string; msg?: string; req?: { method: string; url: string }; res?: { statusCode: number } };
+    if (!entry.reqId) continue;
+    if (entry.msg === 'incoming request' && entry.req) started.set(entry.reqId, entry.req);
+    if (entry.msg === 'request completed' && entry.res) {
+      const req = started.get(entry.reqId);
+      if (req) out.push({ method: req.method, url: req.url, status: entry.res.statusCode });
+    }
+  }
+  return out;
+}
+
+it('Schemathesis finds no server error and no response the OpenAPI document does not declare', async () => {
+  const st = schemathesisBin();
+  const doc = (await t.req('GET', '/openapi.json', { token: null })).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  writeFileSync(path.join(dir, 'schemathesis.toml'), config());
+  const logsBefore = t.logs.length;
+  const started = Date.now();
+  const run = await runSchemathesis(st, [
+    '--config-file', path.join(dir, 'schemathesis.toml'),
+    'run', `${t.url}/openapi.json`,
+    '-H', `Authorization: Bearer ${t.writeToken}`,
+    '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+    '--phases', 'coverage,fuzzing',
+    '--max-examples', '20',
+    '--seed', '20261205',
+    '--workers', '2',
+    '--request-timeout', '30',
+    '--generation-database', 'none',
+    '--no-color',
+  ], { cwd: dir, timeoutMs: 480_000 });
+  const seconds = Math.round((Date.now() - started) / 1000);
+
+  // The requests the API answered during the run, by status, and each against the document.
+  const requests = completedRequests(t.logs.slice(logsBefore));
+  const byStatus = new Map<number, number>();
+  for (const r of requests) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+  const operations = Object.entries(doc.paths).map(([p, item]) => ({
+    pattern: new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{\w+\\?\}/g, '[^/]+')}$`), item,
+  }));
+  const undeclared: string[] = [];
+  for (const r of requests) {
+    const urlPath = r.url.split('?')[0]!;
+    // As the router does: a static path without the method falls through to a parameterized one with it.
+    const op = operations.filter((o) => o.pattern.test(urlPath)).map((o) => o.item[r.method.toLowerCase()]).find(Boolean);
+    // A method the path does not have is 405 (an unknown path 404), which no operation declares.
+    if (!op) {
+      if (r.status !== 405 && r.status !== 404) undeclared.push(`${r.method} ${urlPath} → ${r.status} (no such operation)`);
+    } else if (!(String(r.status) in op.responses)) undeclared.push(`${r.method} ${urlPath} → ${r.status}`);
+  }
+  const summary = run.output.split('\n').filter((l) => /generated|passed|failures?|errors?|Seed|Phases|Coverage|Fuzzing/.test(l)).join('\n');
+  console.log(
+    `schemathesis: exit ${run.code} in ${seconds} s, ${requests.length} requests; by status: ` +
+      [...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s} ×${n}`).join(', ') +
+      `\nsockets refused (not loopback): ${guard.refused.length}\n${summary}`,
+  );
+
+  expect(run.code, run.output.slice(-8000)).toBe(0);
+  expect(run.output).toMatch(/\d+ generated, \d+ passed/);
+  expect(undeclared, undeclared.slice(0, 20).join('\n')).toEqual([]);
+  expect(byStatus.get(500) ?? 0).toBe(0);
+  expect(requests.length).toBeGreaterThan(1000);
+  // The fixtures were reached: successes and the documented failures both appear.
+  expect(byStatus.get(200) ?? 0).toBeGreaterThan(0);
+  expect(byStatus.get(400) ?? 0).toBeGreaterThan(0);
+}, 600_000);
