@@ -125,6 +125,7 @@ it('Schemathesis finds no server error and no response the OpenAPI document does
   const undeclared: string[] = [];
   for (const r of requests) {
     const urlPath = r.url.split('?')[0]!;
+    if (urlPath === '/openapi.json') continue; // the fuzzer reading the document
     // As the router does: a static path without the method falls through to a parameterized one with it.
     const op = operations.filter((o) => o.pattern.test(urlPath)).map((o) => o.item[r.method.toLowerCase()]).find(Boolean);
     // A method the path does not have is 405 (an unknown path 404), which no operation declares.
