@@ -1,7 +1,8 @@
 /**
  * Schemathesis fuzzes the API from its own OpenAPI document (/openapi.json), against the real API with a
  * real store, Temporal and worker: no response may be a server error, and every response must have a
- * status, media type and body the document declares for its operation. Bounded: the coverage phase's
+ * status, media type and body the document declares for its operation, and a method a path lacks must be
+ * a 405 whose Allow header lists the methods the document has for it. Bounded: the coverage phase's
  * valid boundary cases, then a few random (valid and invalid) requests per operation, a fixed seed.
  *
  * The fuzzer stores connections to hosts of its own invention and asks the API to reach them: the process
@@ -104,7 +105,7 @@ it('Schemathesis finds no server error and no response the OpenAPI document does
     '--config-file', path.join(dir, 'schemathesis.toml'),
     'run', `${t.url}/openapi.json`,
     '-H', `Authorization: Bearer ${t.writeToken}`,
-    '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
+    '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method,allow_header_conformance',
     '--phases', 'coverage,fuzzing',
     '--max-examples', '20',
     '--seed', '20261205',
