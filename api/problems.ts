@@ -95,7 +95,7 @@ export const unavailableDetail = (err: SourceUnavailableError): string =>
 const PART: Record<string, string> = { body: '', querystring: 'query.', params: 'path.', headers: 'header.' };
 
 export function registerProblemHandlers(app: FastifyInstance, routes: { allowedMethods(path: string): string[] }): void {
-  app.setNotFoundHandler((request, reply) => {
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = routes.allowedMethods(path);
     if (allowed.length > 0) {
@@ -103,9 +103,13 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
       return sendProblem(reply, request, 405, `${path} answers ${allowed.join(', ')}, not ${request.method}`, {}, 'method-not-allowed');
     }
     return sendProblem(reply, request, 404, `no route ${request.method} ${path}`, {}, 'not-found');
-  });
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A body refused on the way to no route at all (QUERY without a Content-Type, say): the route's absence
+    // is the answer, whatever the body.
+    if (request.is404) return noRoute(request, reply);
     if (err instanceof HttpProblem) {
       return sendProblem(reply, request, err.status, err.message, err.errors ? { errors: err.errors } : {}, err.slug);
     }
