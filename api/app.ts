@@ -3,11 +3,11 @@
  * OpenAPI document at /openapi.json with a browsable page at /docs, problem+json errors, bearer-key auth,
  * a body size limit and a rate limit.
  */
-import { createHash } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -17,7 +17,10 @@ import {
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth';
 import type { ApiDeps, ApiOptions } from './deps';
+import { OpenApiContract } from './openapiContract';
 import { registerProblemHandlers } from './problems';
+import { RouteTable } from './routeTable';
+import { registerStorableText } from './storableText';
 import { backfillRoutes } from './routes/backfills';
 import { connectionRoutes } from './routes/connections';
 import { dryRunRoutes } from './routes/dryRun';
@@ -37,7 +40,15 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerProblemHandlers(app);
+  const routes = new RouteTable();
+  const contract = new OpenApiContract({ rateLimited: options.rateLimit !== false });
+  // Before the swagger plugin and the routes: every route is completed before it is compiled or documented.
+  app.addHook('onRoute', (route) => {
+    routes.add(route.url, route.method);
+    contract.complete(route);
+  });
+  registerProblemHandlers(app, { allowedMethods: (path) => routes.allowed(path) });
+  registerStorableText(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -53,7 +64,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (doc) => contract.finish(jsonSchemaTransformObject(doc) as OpenAPIV3_1.Document),
   });
   const docsScope = options.protectDocs ? 'read' : 'none';
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
@@ -63,11 +74,9 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
     await app.register(fastifyRateLimit, {
       max: options.rateLimit?.max ?? 600,
       timeWindow: options.rateLimit?.timeWindow ?? '1 minute',
-      // Per key when one is sent (hashed: the limiter's memory holds no tokens), else per address.
-      keyGenerator: (req) => {
-        const auth = req.headers.authorization;
-        return auth ? `k:${createHash('sha256').update(auth).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
-      },
+      // Per API key, as the auth hook verified it (it runs first: the limiter's hook is the route's own), so
+      // no spelling of the Authorization header gets a fresh allowance; per address where no key is needed.
+      keyGenerator: (req) => (req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`),
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded` }),
     });
   }

@@ -79,3 +79,27 @@ export function checkUrl(url: string): void {
   }
   connectionFromUrl(url);
 }
+
+/** sslmode values node-postgres understands (libpq's, and its own no-verify). */
+const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/** Parameters node-postgres reads as file paths while it connects: on the API's and the worker's machine, not the caller's. */
+const FILE_PARAMS = ['sslcert', 'sslkey', 'sslrootcert', 'sslcrl'];
+
+/** A parameter of a Postgres connection URL the API refuses to store, and why; null when there is none. */
+export function urlParamProblem(url: string): { param: string; message: string } | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null; // checkUrl names an unparsable URL
+  }
+  if (!/^postgres(ql)?:$/i.test(u.protocol)) return null;
+  for (const param of FILE_PARAMS) {
+    if (u.searchParams.has(param)) {
+      return { param, message: `${param} names a file on the server, which a stored connection may not; verify-full checks the server against the system's CA certificates` };
+    }
+  }
+  const mode = u.searchParams.get('sslmode');
+  if (mode !== null && !SSLMODES.includes(mode)) return { param: 'sslmode', message: `sslmode "${mode}" is not one of ${SSLMODES.join(', ')}` };
+  return null;
+}

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SourceUnavailableError } from '../connectors/common/errors';
 import { ConfigurationError } from '../connectors/source';
 
 export interface FieldError {
@@ -37,14 +38,25 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
+
+/** The media type of every error body. */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** How the OpenAPI document declares an error status: a problem body, under its own media type. */
+export const problemResponse = (status: number) => ({
+  description: TITLES[status] ?? 'Error',
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: problemSchema } },
+});
 
 /** A problem a route throws on purpose; the error handler renders it. */
 export class HttpProblem extends Error {
@@ -73,15 +85,31 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, status
     instance: request.url.split('?')[0],
     ...extra,
   };
-  return reply.code(status).type('application/problem+json').send(JSON.stringify(problem));
+  return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(problem));
 }
+
+/** A source's "cannot reach" for an API caller: the connector's "will retry" is the worker's promise, not the API's. */
+export const unavailableDetail = (err: SourceUnavailableError): string =>
+  `${err.message.replace(/; will retry$/, '')}; try again when the source answers`;
 
 const PART: Record<string, string> = { body: '', querystring: 'query.', params: 'path.', headers: 'header.' };
 
-export function registerProblemHandlers(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`, {}, 'not-found'));
+export function registerProblemHandlers(app: FastifyInstance, routes: { allowedMethods(path: string): string[] }): void {
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.allowedMethods(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, request, 405, `${path} answers ${allowed.join(', ')}, not ${request.method}`, {}, 'method-not-allowed');
+    }
+    return sendProblem(reply, request, 404, `no route ${request.method} ${path}`, {}, 'not-found');
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A body refused on the way to no route at all (QUERY without a Content-Type, say): the route's absence
+    // is the answer, whatever the body.
+    if (request.is404) return noRoute(request, reply);
     if (err instanceof HttpProblem) {
       return sendProblem(reply, request, err.status, err.message, err.errors ? { errors: err.errors } : {}, err.slug);
     }
@@ -98,6 +126,8 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, request, 400, errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors }, 'invalid-request');
     }
     if (err instanceof ConfigurationError) return sendProblem(reply, request, 400, err.message, {}, 'configuration');
+    // The source did not answer (refused, unreachable, timed out): the request was fine, try again later.
+    if (err instanceof SourceUnavailableError) return sendProblem(reply, request, 503, unavailableDetail(err), {}, 'source-unavailable');
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, request, 413, err.message, {}, 'too-large');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, request, 415, err.message);
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {

@@ -54,6 +54,14 @@ export const importUpdateBody = z
 
 export const isoTime = z.string().meta({ format: 'date-time' });
 
+/**
+ * A yes/no query parameter. z.stringbool's own JSON Schema is any string; the document lists the spellings
+ * it takes (in any case), so a client (or a fuzzer) knows which strings are not an error.
+ */
+export const queryFlag = z
+  .stringbool()
+  .meta({ enum: ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'y', 'n', 'enabled', 'disabled'] });
+
 export const positionSchema = z.object({ cursor: z.string().nullable(), key: z.string().nullable() });
 
 export const progressSchema = z.object({

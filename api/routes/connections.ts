@@ -5,13 +5,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SourceUnavailableError } from '../../connectors/common/errors';
 import type { DiscoveryConnector } from '../../connectors/discovery';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
 import { scrubberFor, scrubbing } from '../../connectors/common/secretScrub';
-import { SourceUnavailableError } from '../../connectors/common/errors';
-import { checkUrl, DuplicateError, insertConnection } from '../connectionsStore';
+import { checkUrl, DuplicateError, insertConnection, urlOf, urlParamProblem } from '../connectionsStore';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
+import { badRequest, conflict, fieldError, notFound, problemSchema, unavailableDetail } from '../problems';
 import { columnSchema, connectionId, connectionParams, isoTime, previewBody } from '../schemas';
 
 const createBody = z
@@ -107,6 +107,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
         throw fieldError('url', (err as Error).message.replace(/^url: /, ''));
       }
     }
+    const param = urlParamProblem(urlOf(b));
+    if (param) throw fieldError(b.url ? 'url' : `params.${param.param}`, b.url ? `parameter ${param.message}` : param.message);
     if (!deps.secretKey) throw new ConfigurationError('the API has no TRIBUTARY_SECRET_KEY, so it cannot store connection secrets');
     let id: string;
     try {
@@ -153,8 +155,9 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       const { server, warnings } = await withSource(req.params.id, (config, d) => d.test(config));
       return { ok: true, server, ...(warnings?.length ? { warnings } : {}), latencyMs: Date.now() - started };
     } catch (err) {
-      // A wrong setting or an unreachable host is the answer to "does this connection work", not a server error.
-      if (!(err instanceof ConfigurationError) && !(err instanceof SourceUnavailableError)) throw err;
+      // Finding out whether the source answers is this route's job: its answer is ok: false, not an error.
+      if (err instanceof SourceUnavailableError) return { ok: false, error: unavailableDetail(err), latencyMs: Date.now() - started };
+      if (!(err instanceof ConfigurationError)) throw err;
       return { ok: false, error: err.message, latencyMs: Date.now() - started };
     }
   });

@@ -24,7 +24,7 @@ import {
 import { checkAgainstSource } from '../mappingCheck';
 import { conflict, fieldError, notFound, problemSchema } from '../problems';
 import type { Schedule } from '../schedules';
-import { importCreateBody, importParams, importUpdateBody, importViewSchema } from '../schemas';
+import { importCreateBody, importParams, importUpdateBody, importViewSchema, queryFlag } from '../schemas';
 import { mapBounded } from '../mapBounded';
 import { readForAction } from '../temporalDeadline';
 import { importView, type ViewOptions } from '../views';
@@ -38,9 +38,9 @@ const MAX_RETENTION_MS = 3650 * 86_400_000;
 
 const deleteQuery = z.object({
   /** Stop a running run first; without it, deleting a running import is refused (409). */
-  stop: z.stringbool().default(false),
+  stop: queryFlag.default(false),
   /** Remove the data at once instead of after the retention period. */
-  immediately: z.stringbool().default(false),
+  immediately: queryFlag.default(false),
   /** Keep the data this long before the purge (e.g. 30d, 12h, 10s); defaults to the server's setting. */
   retention: z
     .string()
@@ -116,7 +116,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     schema: {
       tags: ['imports'],
       summary: 'List imports: state, last successful sync, next scheduled run, last run with its counts',
-      querystring: z.object({ includeDeleted: z.stringbool().default(false) }),
+      querystring: z.object({ includeDeleted: queryFlag.default(false) }),
       response: { 200: z.object({ items: z.array(importViewSchema) }), ...errors },
     },
   }, async (req) => {

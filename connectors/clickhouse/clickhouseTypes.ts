@@ -5,7 +5,7 @@
  * DateTime64, no query parameters) and on current servers (DateTime64 keeps its fraction).
  */
 import type { ValueType } from '../../spec/importSpec';
-import type { SourceColumn } from '../source';
+import { ConfigurationError, type SourceColumn } from '../source';
 import { type LosslessValue, RawNumber, stringifyLossless } from '../common/losslessJson';
 
 /** Nullable(T) and LowCardinality(T) are storage details: the value is a T. */
@@ -40,7 +40,12 @@ export function columnOf(name: string, type: string): SourceColumn {
 
 export const quoteIdent = (name: string): string => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 export const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-export const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
+export function quoteTable(table: string): string {
+  const parts = table.split('.');
+  // ClickHouse names a table by table or database.table: a third part is a syntax error it reports untyped.
+  if (parts.length > 2) throw new ConfigurationError(`clickhouse: table ${table} has ${parts.length} parts; ClickHouse names a table as table or database.table`);
+  return parts.map(quoteIdent).join('.');
+}
 
 /**
  * The expression that renders `expr` (a column of `type`) as exact text in JSONEachRow: date-times in UTC

@@ -8,6 +8,8 @@ import pg from 'pg';
 import type { DiscoveredTable, DiscoveryConnector, Preview } from '../discovery';
 import { ConfigurationError, type ConnectionConfig, type Relation, type SourceColumn } from '../source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { networkCode, unreachable } from '../common/errors';
+import { postgresConfigProblem } from './postgresConfigErrors';
 import { importTypeOf, quoteTable } from './postgresSource';
 import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, sourceRole } from './postgresSessionGuard';
@@ -31,9 +33,10 @@ function explain(err: unknown): never {
   if (e.code === '25006') throw new ConfigurationError(`the query tried to write: ${e.message}`);
   if (e.code === '57014') throw new ConfigurationError('the query took longer than the preview allows');
   if (e.code && /^(42|3D|3F|28)/.test(e.code)) throw new ConfigurationError(e.message ?? 'source error');
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT') {
-    throw new ConfigurationError(`cannot reach the source (${e.code})`);
-  }
+  const problem = postgresConfigProblem(err);
+  if (problem) throw new ConfigurationError(problem);
+  // Out of reach is not the request's fault: the API answers it 503, as for every other connector.
+  if (networkCode(err) || /timeout expired|connection timeout/i.test(e.message ?? '')) throw unreachable('postgres', 'the source', err);
   throw err;
 }
 

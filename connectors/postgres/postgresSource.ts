@@ -21,6 +21,7 @@ import {
   type SourceWarnings,
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
+import { postgresConfigProblem } from './postgresConfigErrors';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
@@ -92,6 +93,8 @@ export function classify(err: unknown, relation?: Relation): never {
   if (e.code === '28P01' || e.code === '28000') throw new ConfigurationError(`source: authentication failed: ${e.message}`);
   if (e.code === '3D000') throw new ConfigurationError(`source: ${e.message} (missing database)`);
   if (e.code?.startsWith('42')) throw new ConfigurationError(`${what}: ${e.message}`);
+  const problem = postgresConfigProblem(err);
+  if (problem) throw new ConfigurationError(`${what}: ${problem}`);
   throw err;
 }
 
