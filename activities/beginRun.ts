@@ -64,6 +64,7 @@ export function beginRunActivity(deps: ActivityDeps) {
       // earlier run, still committing somewhere, can never move this run's position); finishRun drops it.
       const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
+      const warnings = (await session.warnings?.(relation)) ?? [];
       const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query(
@@ -71,11 +72,11 @@ export function beginRunActivity(deps: ActivityDeps) {
           [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],
         );
         return client.query(
-          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key)
-           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value FROM positions p WHERE p.import_id = $1 AND p.stream = $8
+          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key, warnings)
+           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value, $9 FROM positions p WHERE p.import_id = $1 AND p.stream = $8
            ON CONFLICT (workflow_run_id) DO NOTHING
            RETURNING id`,
-          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream],
+          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream, warnings],
         );
       });
       const runId = inserted.rows[0]

@@ -31,6 +31,8 @@ export interface RunRecord {
   error: string | null;
   /** Snapshot segments runs: 'removed' once it removed what it did not see, else why it removed nothing. */
   snapshotRemoval: string | null;
+  /** What the run noticed without failing anything, such as a repeated CSV header it renamed. */
+  warnings: string[];
 }
 
 export interface FinishRunInput {
@@ -59,6 +61,7 @@ export const runRecordOf = (r: Record<string, unknown>): RunRecord => ({
   upperBound: (r.upper_bound as string | null) ?? null,
   error: (r.error as string | null) ?? null,
   snapshotRemoval: (r.snapshot_removal as string | null) ?? null,
+  warnings: (r.warnings as string[] | null | undefined) ?? [],
 });
 
 export function finishRunActivity(deps: ActivityDeps) {

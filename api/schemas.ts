@@ -97,6 +97,8 @@ export const runSchema = z
      * else why it removed nothing (rows rejected, NULL cursors, no rows, stopped); null for other imports.
      */
     snapshotRemoval: z.string().nullable().optional(),
+    /** What the run noticed without failing a row or the run: a repeated CSV header, renamed (name_2), naming header and file. */
+    warnings: z.array(z.string()),
     /**
      * File runs (CSV, NDJSON): progress in bytes, the byte offset of the last record loaded out of the
      * file's size (rows are rowsRead); null for other sources.

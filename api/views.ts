@@ -38,6 +38,7 @@ export function runView(r: Record<string, any>): RunView {
     },
     error: rec.error,
     snapshotRemoval: rec.snapshotRemoval,
+    warnings: rec.warnings,
     file: fileBytes(r.to_key ?? null, rec.upperBound, rec.status),
   };
 }

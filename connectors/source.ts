@@ -51,6 +51,11 @@ export interface SourceSession {
    * `lag` for number cursors, the maximum for others. Null when there is nothing to read.
    */
   upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null>;
+  /**
+   * What the run should tell its operator about the relation, though nothing is wrong enough to stop it
+   * (a repeated CSV header, renamed): recorded on the run. Sources with nothing to say leave it out.
+   */
+  warnings?(relation: Relation): Promise<string[]>;
   /** Rows whose cursor or key is NULL: they can never be read by position, so they are reported. */
   countNullCursor(relation: Relation, cursor: string, key: string): Promise<number>;
   /** Stream rows in (cursor, key) order within the range, never holding the whole range in memory. */
