@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz -- --cases N` runs N random cases of the model-based test (test/model) from a random base
- * seed (`--base B` fixes it); `npm run fuzz -- --seed S` replays the one case of seed S. A failing case's
+ * seed (`--base B` fixes it); `npm run fuzz -- --seed S` replays the one case of seed S (`--seed 2,8`: those cases). A failing case's
  * name starts with its seed. Other flags are passed to vitest.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,8 +12,8 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   const value = () => {
     const v = args[++i];
-    if (v === undefined || !/^\d+$/.test(v)) {
-      console.error(`${a} takes a whole number`);
+    if (v === undefined || !/^\d+(,\d+)*$/.test(v)) {
+      console.error(`${a} takes a whole number (--seed: or several, comma-separated)`);
       process.exit(2);
     }
     return v;
