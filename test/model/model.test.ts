@@ -22,7 +22,7 @@ import { createHarness, type Harness, uniqueId } from '../helpers/harness';
 import { spawnWorker, type WorkerProcess, workerEnv } from '../helpers/workerProcess';
 import { sleep } from '../helpers/wait';
 import { type DataType, type History, historyForSeed } from './histories';
-import { eventCounts, events, memberships, type Position, profiles, type ReadRow, runOver } from './reference';
+import { byCursorKey, eventCounts, events, memberships, type Position, profiles, type ReadRow, runOver } from './reference';
 import { RealSource, specOf } from './realSource';
 
 /**
@@ -166,6 +166,24 @@ async function compareStore(hist: History, importId: string, reads: ReadRow[], a
     expect(got, `${at}: events`).toEqual([...events(reads)].sort());
   } else {
     const r = await h.store.query('SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2', [importId]);
-    expect(r.rows.map((m) => JSON.stringify([m.id_value, m.segment])).sort(), `${at}: segment members`).toEqual([...memberships(reads)].sort());
+    const got = r.rows.map((m) => JSON.stringify([m.id_value, m.segment])).sort();
+    const expected = [...memberships(reads)].sort();
+    expect(got, `${at}: segment members${await explainMemberships(importId, reads, got, expected)}`).toEqual(expected);
   }
+}
+
+/** For a failure message: each disputed membership's rows read, in cursor order, and the run (stream) the store last took it from. */
+async function explainMemberships(importId: string, reads: ReadRow[], got: string[], expected: string[]): Promise<string> {
+  const disputed = [...got.filter((k) => !expected.includes(k)), ...expected.filter((k) => !got.includes(k))];
+  if (disputed.length === 0) return '';
+  const lines: string[] = [];
+  for (const k of disputed) {
+    const [uid, seg] = JSON.parse(k) as [string, string];
+    const rows = reads.filter((r) => r.uid === uid && r.seg === seg).sort(byCursorKey)
+      .map((r) => `id ${r.id} cursor ${r.cursor} ${r.removed ? 'removed' : 'added'}`);
+    const stored = await h.store.query(`SELECT m.member, r.stream FROM segment_memberships m LEFT JOIN runs r ON r.id = m.last_seen_run
+      WHERE m.import_id = $1 AND m.id_value = $2 AND m.segment = $3`, [importId, uid, seg]);
+    lines.push(`${uid} ${seg}: read ${rows.join('; ')}; store: ${JSON.stringify(stored.rows[0] ?? null)}`);
+  }
+  return `\n${lines.join('\n')}\n`;
 }
