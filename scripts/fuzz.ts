@@ -1,7 +1,10 @@
 /**
  * `npm run fuzz -- --cases N` runs N random cases of the model-based test (test/model) from a random base
- * seed (`--base B` fixes it); `npm run fuzz -- --seed S` replays the one case of seed S (`--seed 2,8`: those cases). A failing case's
- * name starts with its seed. Other flags are passed to vitest.
+ * seed (`--base B` fixes it); `npm run fuzz -- --seed S` replays the one case of seed S (`--seed 2,8`:
+ * those cases). A failing case's name starts with its seed. Other flags are passed to vitest.
+ * A seed's history also depends on which features are on, so replay in the same environment:
+ * MODEL_KILLS=0 generates no worker kills, MODEL_BACKFILL_CHANGE_LOGS=1 also runs backfills beside
+ * profile and segments imports (see BACKFILL_BESIDE_CHANGE_LOGS in the test).
  */
 import { spawnSync } from 'node:child_process';
 
