@@ -110,6 +110,10 @@ async function runCase(hist: History): Promise<void> {
         position = out.position;
         reads.push(...out.read);
 
+        const stored = (await h.store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id])).rows[0];
+        const storedPosition = stored?.cursor_value == null ? null : { cursor: await src.micros(stored.cursor_value), id: Number(stored.key_value) };
+        expect(storedPosition, `${at}: the committed position`).toEqual(position);
+
         const rowsRead = runs.reduce((a, r) => a + Number(r.rows_read), 0);
         expect(rowsRead, `${at}: rows read by the run${runs.length > 1 ? ' and its backfill' : ''}`).toBe(out.read.length);
         expect(Number(incremental[0].null_cursor), `${at}: NULL cursors counted`).toBe(out.nullCursor);
