@@ -3,7 +3,7 @@
  * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
  */
 import { type ImportSpec, isSnapshot } from '../spec/importSpec';
-import { ConfigurationError, hasWarnings, type Position } from '../connectors/source';
+import { ConfigurationError, type Position } from '../connectors/source';
 import { checkColumns, relationOf } from './extract';
 import { type ActivityDeps, openSource } from './deps';
 import { keepAlive } from './keepAlive';
@@ -65,7 +65,7 @@ export function beginRunActivity(deps: ActivityDeps) {
       const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
       const nullCursorRows = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
       // Advice for the operator, never a reason to fail the run.
-      const warnings = hasWarnings(session) ? await session.warnings(relation).catch(() => []) : [];
+      const warnings = (await session.warnings?.(relation).catch(() => [])) ?? [];
       const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query(

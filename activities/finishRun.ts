@@ -31,7 +31,8 @@ export interface RunRecord {
   error: string | null;
   /** Snapshot segments runs: 'removed' once it removed what it did not see, else why it removed nothing. */
   snapshotRemoval: string | null;
-  /** What the source warned about at the start (e.g. a role that can write to what it reads). */
+  /** What the run noticed without failing anything: the source's advice at the start (a role that can write to
+   * what it reads), a repeated CSV header it renamed. */
   warnings: string[];
 }
 

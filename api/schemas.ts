@@ -105,8 +105,8 @@ export const runSchema = z
      * else why it removed nothing (rows rejected, NULL cursors, no rows, stopped); null for other imports.
      */
     snapshotRemoval: z.string().nullable().optional(),
-    /** What the source warned about when the run began, e.g. a source role that can also write to the tables it reads. */
-    warnings: z.array(z.string()).optional(),
+    /** What the run noticed without failing a row or the run: the source's advice at the start (a role that can also write to the tables it reads), a repeated CSV header it renamed (name_2). */
+    warnings: z.array(z.string()),
     /**
      * File runs (CSV, NDJSON): progress in bytes, the byte offset of the last record loaded out of the
      * file's size (rows are rowsRead); null for other sources.

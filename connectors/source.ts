@@ -51,6 +51,12 @@ export interface SourceSession {
    * `lag` for number cursors, the maximum for others. Null when there is nothing to read.
    */
   upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null>;
+  /**
+   * What the run should tell its operator about the relation, though nothing is wrong enough to stop it
+   * (a repeated CSV header, renamed; a role that could also write to the tables it reads): recorded on
+   * the run. Sources with nothing to say leave it out.
+   */
+  warnings?(relation: Relation): Promise<string[]>;
   /** Rows whose cursor or key is NULL: they can never be read by position, so they are reported. */
   countNullCursor(relation: Relation, cursor: string, key: string): Promise<number>;
   /** Stream rows in (cursor, key) order within the range, never holding the whole range in memory. */
@@ -126,16 +132,4 @@ export interface PreviewResult {
 export function isExplorable(session: SourceSession): session is SourceSession & SourceExplorer {
   const s = session as Partial<SourceExplorer>;
   return typeof s.test === 'function' && typeof s.discover === 'function' && typeof s.preview === 'function';
-}
-
-/**
- * What a session can tell the operator about how it reads, without refusing to (e.g. its role could also
- * write to the tables it reads). beginRun records them on the run.
- */
-export interface SourceWarnings {
-  warnings(relation: Relation): Promise<string[]>;
-}
-
-export function hasWarnings(session: SourceSession): session is SourceSession & SourceWarnings {
-  return typeof (session as Partial<SourceWarnings>).warnings === 'function';
 }

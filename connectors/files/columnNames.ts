@@ -19,11 +19,23 @@ function distinctName(base: string, taken: Set<string>): string {
   return name;
 }
 
-/** Header cells → distinct column names, in order. */
-export function headerNames(cells: (string | null)[], reserved: readonly string[] = []): string[] {
+/**
+ * Header cells → distinct column names, in order. `renamed` hears of each cell whose name was taken already
+ * (a repeated header, or a virtual column's name), so the run can say which column it became.
+ */
+export function headerNames(
+  cells: (string | null)[],
+  reserved: readonly string[] = [],
+  renamed?: (cell: string, name: string) => void,
+): string[] {
   // The file's virtual columns (_line, _source) keep their names: a header cell of the same name is renamed.
   const seen = new Set<string>(reserved);
-  return cells.map((cell, i) => distinctName(columnName(cell ?? '') || `col_${i + 1}`, seen));
+  return cells.map((cell, i) => {
+    const base = columnName(cell ?? '') || `col_${i + 1}`;
+    const name = distinctName(base, seen);
+    if (name !== base) renamed?.(cell ?? '', name);
+    return name;
+  });
 }
 
 /**

@@ -117,15 +117,23 @@ export function fileSession(transport: Transport): SourceSession {
   const csvParser = (file: FileSource, decoding: TextDecoding, start: { line: number; offset: number }) =>
     new CsvParser({ delimiter: DELIMITERS[file.delimiter] ?? file.delimiter, quote: file.quote, bytesOf: decoding.bytesOf }, start);
 
-  /** The CSV header (or col_1… from the first record's width when there is none). */
-  const csvHeader = async (file: FileSource, decoding: TextDecoding): Promise<string[]> => {
+  /**
+   * The CSV header (or col_1… from the first record's width when there is none), and a warning for each
+   * header cell renamed because its name was taken (a repeated header): its values land in the new name.
+   */
+  const csvHeader = async (file: FileSource, decoding: TextDecoding): Promise<{ names: string[]; warnings: string[] }> => {
     for await (const records of textRecords<CsvRecord>(file, decoding, { line: 1, offset: decoding.bomBytes }, csvParser(file, decoding, { line: 1, offset: decoding.bomBytes }))) {
       const first = records[0]!;
       if (first.error) throw new ConfigurationError(`file ${file.path}: the header cannot be read: ${first.error}`);
       checkColumnCount(file, first.fields.length);
-      return file.header ? headerNames(first.fields, VIRTUAL) : first.fields.map((_, i) => `col_${i + 1}`);
+      if (!file.header) return { names: first.fields.map((_, i) => `col_${i + 1}`), warnings: [] };
+      const warnings: string[] = [];
+      const names = headerNames(first.fields, VIRTUAL, (cell, name) => {
+        warnings.push(`file ${file.path}: header "${cell}" repeats a column name; that column is imported as ${name}`);
+      });
+      return { names, warnings };
     }
-    return [];
+    return { names: [], warnings: [] };
   };
 
   /** NDJSON and XML: the union of members over the first records, named in first-seen order. */
@@ -156,14 +164,15 @@ export function fileSession(transport: Transport): SourceSession {
     return lastScan.members;
   };
 
-  const namesOf = async (file: FileSource, info: FileInfo): Promise<{ names: string[] }> => {
+  const namesOf = async (file: FileSource, info: FileInfo): Promise<{ names: string[]; warnings: string[] }> => {
     if (file.format === 'parquet') {
       const pq = await openParquet(transport, file.path, info.size, info.version);
       checkColumnCount(file, pq.columns.length);
-      return { names: pq.columns };
+      return { names: pq.columns, warnings: [] };
     }
     const decoding = await decodingOf(file);
-    return { names: file.format === 'csv' ? await csvHeader(file, decoding) : (await membersOf(file, decoding, info)).names };
+    if (file.format === 'csv') return csvHeader(file, decoding);
+    return { names: (await membersOf(file, decoding, info)).names, warnings: [] };
   };
 
   const session: SourceSession = {
@@ -175,6 +184,11 @@ export function fileSession(transport: Transport): SourceSession {
       cols.push({ name: FILE_CURSOR.column, sourceType: 'line number', importType: 'number', cursorKind: 'number' });
       cols.push({ name: FILE_CURSOR.key, sourceType: 'file position', importType: 'string', cursorKind: 'other' });
       return cols;
+    },
+
+    async warnings(relation) {
+      const file = fileOf(relation);
+      return (await namesOf(file, await statChecked(file))).warnings;
     },
 
     async upperBound(relation) {
@@ -233,7 +247,7 @@ export function fileSession(transport: Transport): SourceSession {
 
     const decoding = await decodingOf(file);
     if (file.format === 'csv') {
-      const header = await csvHeader(file, decoding);
+      const header = (await csvHeader(file, decoding)).names;
       // Where each requested column comes from: a field of the record, or LINE / KEY (the virtual columns).
       const slot = columns.map((c) => (c === FILE_CURSOR.column ? LINE : c === FILE_CURSOR.key ? KEY : header.indexOf(c)));
       const absent = columns.filter((_, i) => slot[i] === -1);

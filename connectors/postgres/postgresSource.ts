@@ -18,7 +18,6 @@ import {
   type SourceConnector,
   type SourceExplorer,
   type SourceSession,
-  type SourceWarnings,
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
@@ -163,7 +162,7 @@ interface PoolEntry {
   role: Promise<SourceRole> | null;
 }
 
-class PostgresSession implements SourceSession, SourceExplorer, RangePlanner, SourceWarnings {
+class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   constructor(
     private readonly entry: PoolEntry,
     private readonly allowSuperuser: boolean,

@@ -1,3 +1,3 @@
--- What the source told the operator at the start of a run without refusing it (e.g. its role can also
--- write to the tables the import reads): shown with the run.
+-- What a run tells its operator without failing a row or the run: what the source said at the start
+-- (its role can also write to the tables the import reads), a repeated CSV header it renamed.
 ALTER TABLE runs ADD COLUMN warnings text[] NOT NULL DEFAULT '{}';
