@@ -63,6 +63,25 @@ describe('rows committed out of source order by two streams', () => {
     expect(r.rows).toEqual([{ id_value: 'ann@x.io', attributes: { plan: 'pro' } }, { id_value: 'bob@x.io', attributes: { plan: 'free' } }]);
   });
 
+  it('insert-only profiles: the first row in source order wins, though a newer one created the user first', async () => {
+    await h.source.query(`CREATE TABLE pi_log (id int PRIMARY KEY, email text, plan text, updated_at timestamptz)`);
+    await h.source.query(`INSERT INTO pi_log VALUES (1, 'ina@x.io', 'free', '2026-01-01 10:00+00'), (2, 'ina@x.io', 'pro', '2026-01-03 10:00+00')`);
+    const spec: ImportSpecInput = {
+      id: uniqueId('order-ins'), name: 'insert-only log', dataType: 'profile', mode: 'insert-only',
+      source: { connection: 'warehouse', table: 'pi_log' }, cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'plan' }] },
+    };
+    const { newer, older } = await outOfOrder(spec);
+    expect(newer).toMatchObject({ rowsRead: 1, created: 1 });
+    expect(older).toMatchObject({ rowsRead: 1, created: 0, updated: 1 });
+    const r = await h.store.query('SELECT attributes FROM profile_attributes WHERE import_id = $1', [spec.id]);
+    expect(r.rows).toEqual([{ attributes: { plan: 'free' } }]);
+    // Read again in order, nothing changes: the stored row is the first one.
+    const again = await runStream(spec, 'backfill:order:2', null, '2026-01-09 00:00:00+00');
+    expect(again).toMatchObject({ rowsRead: 2, skipped: 2 });
+    expect((await h.store.query('SELECT attributes FROM profile_attributes WHERE import_id = $1', [spec.id])).rows).toEqual([{ attributes: { plan: 'free' } }]);
+  });
+
   it('segments: a removal newer in the source is not undone by the older add (a numeric cursor too)', async () => {
     await h.source.query(`CREATE TABLE s_log (id int PRIMARY KEY, uid text, seg text, gone boolean, seqno bigint)`);
     await h.source.query(`INSERT INTO s_log VALUES (1, 'u1', 'vip', false, 10), (2, 'u1', 'vip', true, 30), (3, 'u2', 'vip', false, 11)`);

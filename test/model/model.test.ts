@@ -33,7 +33,7 @@ import { RealSource, specOf } from './realSource';
  * The model holds the right rule for all of them; MODEL_BACKFILL_CHANGE_LOGS=1 runs them anyway. Events do
  * not depend on order and always run backfills.
  */
-const BACKFILL_KNOWN_OUT_OF_ORDER: readonly DataType[] = ['profile', 'segments', 'profile-insert-only'];
+const BACKFILL_KNOWN_OUT_OF_ORDER: readonly DataType[] = [];
 const BACKFILL_BESIDE_CHANGE_LOGS = process.env.MODEL_BACKFILL_CHANGE_LOGS === '1';
 
 const DEFAULT_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9];

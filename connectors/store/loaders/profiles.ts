@@ -29,7 +29,9 @@ export const profileLoader: Loader = {
            WHERE p.id_type = l.id_type AND p.id_value = l.id_value AND p.import_id = $1 LIMIT 1) p ON true),
        act AS (
          SELECT *, CASE
-           WHEN $3 = 'insert-only' AND NOT new_user THEN 'skipped'
+           -- Insert-only: the first row in source order wins. A user this import created from a row that is
+           -- newer in the source (another stream committed it first) takes this older row instead.
+           WHEN $3 = 'insert-only' AND NOT new_user THEN CASE WHEN stale THEN 'updated' ELSE 'skipped' END
            WHEN $3 = 'update-only' AND new_user THEN 'skipped'
            WHEN new_user THEN 'created'
            -- Older in the source than the row that wrote the profile (committed earlier by another stream).
@@ -48,7 +50,7 @@ export const profileLoader: Loader = {
          UNION ALL
          SELECT CASE
            WHEN a.outcome IN ('skipped', 'unchanged') THEN a.outcome
-           WHEN $3 = 'insert-only' THEN CASE WHEN r.k = 1 THEN 'created' ELSE 'skipped' END
+           WHEN $3 = 'insert-only' THEN CASE WHEN r.k = 1 THEN a.outcome ELSE 'skipped' END
            WHEN r.k = 1 AND a.outcome = 'updated' AND a.old || r.attributes = a.old THEN 'unchanged'
            WHEN r.k = 1 THEN a.outcome
            WHEN r.prev || r.attributes = r.prev THEN 'unchanged'
@@ -69,8 +71,10 @@ export const profileLoader: Loader = {
          ON CONFLICT (id_type, id_value, import_id) DO UPDATE
            SET attributes = p.attributes || EXCLUDED.attributes, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at,
                source_order = coalesce(EXCLUDED.source_order, p.source_order)
-           -- Checked again on the row as it is now: another stream may have written it since this statement began.
-           WHERE NOT coalesce(EXCLUDED.source_order < p.source_order, false)
+           -- Checked again on the row as it is now: another stream may have written it since this statement
+           -- began. Upserts keep the newest row in source order, insert-only the oldest.
+           WHERE CASE WHEN $3 = 'insert-only' THEN coalesce(EXCLUDED.source_order < p.source_order, false)
+                      ELSE NOT coalesce(EXCLUDED.source_order < p.source_order, false) END
          RETURNING 1)
        SELECT ${ROW_COUNTS}, (SELECT count(*) FROM ids) AS profiles_created, (SELECT count(*) FROM written) AS written,
               (SELECT count(*) FROM act WHERE outcome = 'created') AS to_create
