@@ -81,12 +81,16 @@ async function checkedBound(t: LateTarget, zone: string): Promise<string> {
 async function lateCommit(t: LateTarget, zone: string): Promise<void> {
   const held = await t.holdInsert(1, await localNow(zone));
   const heldAt = Date.now();
-  await sleep(300);
-  await t.insert(2, await localNow(zone));
-  const first = await runTo(t.session, t.relation, null, await checkedBound(t, zone));
-  expect(first.ids).toEqual([]); // both rows are within the lag
-  await sleep(Math.max(0, HOLD_MS - (Date.now() - heldAt)));
-  await held.commit();
+  let first: Awaited<ReturnType<typeof runTo>>;
+  try {
+    await sleep(300);
+    await t.insert(2, await localNow(zone));
+    first = await runTo(t.session, t.relation, null, await checkedBound(t, zone));
+    expect(first.ids).toEqual([]); // both rows are within the lag
+    await sleep(Math.max(0, HOLD_MS - (Date.now() - heldAt)));
+  } finally {
+    await held.commit(); // a failure above must not leave the transaction (and the pool) held
+  }
   await sleep(Math.max(0, (LAG + 1.5) * 1000 - (Date.now() - heldAt)));
   const second = await runTo(t.session, t.relation, first.position, await checkedBound(t, zone));
   expect(second.ids).toEqual(['1', '2']);
