@@ -75,7 +75,7 @@ export function backfillActivities(deps: ActivityDeps) {
       }
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
-      const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
+      const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone);
       await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
         await client.query("INSERT INTO positions (import_id, stream) VALUES ($1, '') ON CONFLICT DO NOTHING", [spec.id]);

@@ -59,7 +59,7 @@ export function beginRunActivity(deps: ActivityDeps) {
     try {
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
-      const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag));
+      const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone));
       // A snapshot run reads the whole source from its start, over a stream of its own (so a batch of an
       // earlier run, still committing somewhere, can never move this run's position); finishRun drops it.
       const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');

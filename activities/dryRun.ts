@@ -49,7 +49,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
   let discard = false;
   try {
     const cursor = await checkColumns(session, spec);
-    const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag);
+    const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone);
     const nullCursor = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
     let from: Position | null = null;
     if (options.fromPosition && !isSnapshot(spec)) {

@@ -48,9 +48,11 @@ export interface SourceSession {
   columns(relation: Relation): Promise<SourceColumn[]>;
   /**
    * The run's upper bound: the source's clock minus `lag` seconds for time cursors, the maximum minus
-   * `lag` for number cursors, the maximum for others. Null when there is nothing to read.
+   * `lag` for number cursors, the maximum for others. Null when there is nothing to read. A cursor type
+   * without a zone gets the wall clock of the import's `timeZone` (its values are written in that zone's
+   * local time), a date cursor the date there; see clockBound.
    */
-  upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null>;
+  upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null>;
   /**
    * What the run should tell its operator about the relation, though nothing is wrong enough to stop it
    * (a repeated CSV header, renamed; a role that could also write to the tables it reads): recorded on

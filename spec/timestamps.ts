@@ -81,44 +81,141 @@ function wallFields(dtf: Intl.DateTimeFormat, at: Date): Fields {
   return [yearOf(p.year!, p.era!), +p.month!, +p.day!, +p.hour!, +p.minute!, +p.second!];
 }
 
-/** Offset in minutes of `zone` at the given UTC instant, asked of Intl (no cache). */
-function exactOffsetMinutes(zone: string, utcMs: number): number {
+/**
+ * Offset in milliseconds of `zone` at the given UTC instant, asked of Intl (no cache). Whole seconds, as
+ * the zone database has them: local mean times such as New York's -4:56:02 or Monrovia's -0:44:30 (until
+ * 1972) are not whole minutes.
+ */
+function exactOffsetMs(zone: string, utcMs: number): number {
   const [y, mo, d, h, mi, s] = wallFields(zoneFormat(zone), new Date(utcMs));
-  const asUtc = utcMsOf(y, mo, d, h, mi, s, 0);
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  return utcMsOf(y, mo, d, h, mi, s, 0) - Math.floor(utcMs / 1000) * 1000;
 }
 
 /**
- * Offset in minutes of `zone` at the given UTC instant, cached per zone and UTC hour, but only for an hour
- * whose offset is the same at its first and last second. Zones change clocks at any minute (America/St_Johns
- * at 05:30 UTC, Australia/Lord_Howe at 15:30 UTC, local mean times at odd seconds), so the offset found at one
+ * Offset of `zone` at the given UTC instant, cached per zone and UTC hour, but only for an hour whose
+ * offset is the same at its first and last second. Zones change clocks at any minute (America/St_Johns at
+ * 05:30 UTC, Australia/Lord_Howe at 15:30 UTC, local mean times at odd seconds), so the offset found at one
  * instant of an hour may not hold for the rest of it; an hour that holds a change is asked of Intl at each
  * instant. Either way an answer never depends on which values were read before. (No zone changes its clocks
  * twice within one hour, so equal ends mean one offset throughout.)
  */
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const CHANGES_WITHIN = NaN;
 const offsetCache = new Map<string, number>();
-function zoneOffsetMinutes(zone: string, utcMs: number): number {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+function zoneOffsetMs(zone: string, utcMs: number): number {
   const hour = Math.floor(utcMs / HOUR_MS);
   const key = `${zone}|${hour}`;
   let offset = offsetCache.get(key);
   if (offset === undefined) {
-    const first = exactOffsetMinutes(zone, hour * HOUR_MS);
-    const last = exactOffsetMinutes(zone, (hour + 1) * HOUR_MS - 1000);
+    const first = exactOffsetMs(zone, hour * HOUR_MS);
+    const last = exactOffsetMs(zone, (hour + 1) * HOUR_MS - 1000);
     offset = first === last ? first : CHANGES_WITHIN;
     if (offsetCache.size > 10_000) offsetCache.clear();
     offsetCache.set(key, offset);
   }
-  return Number.isNaN(offset) ? exactOffsetMinutes(zone, utcMs) : offset;
+  return Number.isNaN(offset) ? exactOffsetMs(zone, utcMs) : offset;
 }
 
-/** Wall-clock fields in a zone → epoch ms (two passes settle DST edges). */
-function wallToUtc(fields: number, zone: string): number {
-  let guess = fields - zoneOffsetMinutes(zone, fields) * 60_000;
-  guess = fields - zoneOffsetMinutes(zone, guess) * 60_000;
-  return guess;
+/** The first instant in (lo, hi] whose offset is not `before` (there is one at hi), to the second. */
+function changeWithin(zone: string, lo: number, hi: number, before: number): Change {
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (exactOffsetMs(zone, mid) === before) lo = mid;
+    else hi = mid;
+  }
+  return { at: hi, after: exactOffsetMs(zone, hi) };
+}
+
+interface Change {
+  at: number;
+  after: number;
+}
+
+/**
+ * The clock changes of `zone` within the UTC day (day, day + 1], found by sampling the offset hourly (no zone
+ * changes twice within an hour) and narrowing each change to the second; cached per zone and day.
+ */
+const changeCache = new Map<string, Change[]>();
+function changesOfDay(zone: string, day: number): Change[] {
+  const key = `${zone}|${day}`;
+  let list = changeCache.get(key);
+  if (list === undefined) {
+    list = [];
+    let t0 = day * DAY_MS;
+    let o0 = exactOffsetMs(zone, t0);
+    for (let k = 0; k < 24; k++) {
+      const t1 = t0 + HOUR_MS;
+      const o1 = exactOffsetMs(zone, t1);
+      if (o1 !== o0) list.push(changeWithin(zone, t0, t1, o0));
+      t0 = t1;
+      o0 = o1;
+    }
+    if (changeCache.size > 10_000) changeCache.clear();
+    changeCache.set(key, list);
+  }
+  return list;
+}
+
+/** The first clock change of `zone` in (from, from + 2 days], or null. */
+function nextChange(zone: string, from: number): Change | null {
+  const day = Math.floor(from / DAY_MS);
+  for (let d = day; d <= day + 2; d++) {
+    for (const c of changesOfDay(zone, d)) {
+      if (c.at > from) return c.at <= from + 2 * DAY_MS ? c : null;
+    }
+  }
+  return null;
+}
+
+/**
+ * The instant a wall-clock time of `zone` means (wall fields given as if UTC), as Postgres reads
+ * `timestamp AT TIME ZONE zone`: take the first clock change after the wall time less a day (no offset
+ * reaches a day) and the offsets before and after it. If both readings of the wall time fall on the same
+ * side of the change, that side's reading; otherwise the wall time is skipped (a gap, clocks went forward)
+ * or happens twice (an overlap, clocks went back), and the later reading wins: in a gap the offset from
+ * before the change (02:30 in New York on the day clocks go forward is 07:30Z, as 02:30 EST), in an
+ * overlap the offset after it (01:30 on the day they go back is 06:30Z, the second 01:30). So the store and
+ * Postgres agree on what a wall time means.
+ */
+function exactWallToUtc(wall: number, zone: string): number {
+  const from = wall - DAY_MS;
+  const before = zoneOffsetMs(zone, from);
+  const change = nextChange(zone, from);
+  if (!change) return wall - before;
+  const early = wall - before;
+  const late = wall - change.after;
+  if (early < change.at && late < change.at) return early;
+  if (early >= change.at && late >= change.at) return late;
+  return Math.max(early, late);
+}
+
+/**
+ * The offset to subtract from the wall times of a zone, cached per zone and local hour when it is the same
+ * at the hour's first and last second (no zone changes clocks twice within an hour, so then it is the same
+ * throughout); an hour that holds a gap or an overlap is worked out for each value. A hit is one lookup.
+ */
+const wallCache = new Map<string, number>();
+function wallToUtc(wall: number, zone: string): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return wall;
+  const hour = Math.floor(wall / HOUR_MS);
+  const key = `${zone}|${hour}`;
+  let offset = wallCache.get(key);
+  if (offset === undefined) {
+    const start = hour * HOUR_MS;
+    const end = start + HOUR_MS - 1000;
+    const first = start - exactWallToUtc(start, zone);
+    offset = first === end - exactWallToUtc(end, zone) ? first : CHANGES_WITHIN;
+    if (wallCache.size > 10_000) wallCache.clear();
+    wallCache.set(key, offset);
+  }
+  return Number.isNaN(offset) ? exactWallToUtc(wall, zone) : wall - offset;
+}
+
+/** The wall clock of `zone` at an instant, as epoch ms whose UTC fields are the wall-clock fields. */
+export function wallClockMs(utcMs: number, zone: string): number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return utcMs;
+  return utcMs + zoneOffsetMs(zone, utcMs);
 }
 
 function validDate(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {

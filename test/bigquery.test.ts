@@ -55,7 +55,7 @@ describe('bigquery (protocol fake)', () => {
     expect(cols.map((c) => [c.name, c.sourceType, c.importType])).toEqual([
       ['id', 'INTEGER', 'number'], ['civil', 'DATETIME', 'timestamp'], ['instant', 'TIMESTAMP', 'timestamp'],
     ]);
-    const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0);
+    const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0, 'UTC');
     expect(Math.abs(Date.parse(`${bound!.replace(' ', 'T')}Z`) - Date.now())).toBeLessThan(60_000);
     const rows: (string | null)[][] = [];
     for await (const r of s.read({ table: 'stamps' }, ['civil', 'id', 'instant'], { cursor: 'civil', key: 'id', after: null, upperBound: bound!, limit: 10 })) rows.push(r);

@@ -58,7 +58,7 @@ describe('snowflake (protocol fake)', () => {
     expect(cols.map((c) => [c.name, c.sourceType, c.cursorKind])).toEqual([
       ['id', 'NUMBER(38,0)', 'number'], ['ntz', 'TIMESTAMP_NTZ', 'time'], ['tz', 'TIMESTAMP_TZ', 'time'],
     ]);
-    const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0);
+    const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0, 'UTC');
     expect(bound).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
     expect(Math.abs(Date.parse(`${bound!.replace(' ', 'T')}Z`) - Date.now())).toBeLessThan(60_000);
     const rows: (string | null)[][] = [];

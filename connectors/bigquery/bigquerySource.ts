@@ -22,7 +22,7 @@ import {
   type SourceSession,
 } from '../source';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { minusLag } from '../common/timeText';
+import { clockBound } from '../common/timeText';
 import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
 import { subqueryFrom } from '../common/subqueryFrom';
@@ -222,19 +222,13 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     return Number(rows[0]?.[0] ?? 0);
   }
 
-  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null> {
     if (cursor.cursorKind === 'time') {
       // BigQuery's clock, so a skewed worker clock cannot move the bound; the lag is subtracted exactly here.
-      if (cursor.sourceType === 'DATE') {
-        const [[today]] = (await this.all('SELECT CURRENT_DATE()')) as [Row];
-        return minusLag(`${today} 00:00:00`, Math.ceil(lag / 86400) * 86400, false).slice(0, 10);
-      }
-      if (cursor.sourceType === 'DATETIME') {
-        const [[now]] = (await this.all("SELECT CURRENT_DATETIME('UTC')")) as [Row];
-        return minusLag(now!, lag, false);
-      }
+      // DATETIME and DATE have no zone: their bound is the import's wall clock (see clockBound).
       const [[now]] = (await this.all('SELECT CURRENT_TIMESTAMP()')) as [Row];
-      return minusLag(now!, lag, true);
+      const kind = cursor.sourceType === 'DATE' ? 'date' : cursor.sourceType === 'DATETIME' ? 'wall' : 'instant';
+      return clockBound(now!, lag, kind, timeZone);
     }
     const rows = await this.all(`SELECT MAX(src.${quoteIdent(cursor.name)}) FROM ${this.fromClause(relation)}`, {}, relation);
     const max = rows[0]?.[0] ?? null;

@@ -21,6 +21,7 @@ import {
   type SourceSession,
 } from '../source';
 import { keysetSql, subtractLag } from '../common/keyset';
+import { clockBound } from '../common/timeText';
 import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
@@ -157,16 +158,20 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     return Number(toText(row?.n) ?? 0);
   }
 
-  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null> {
     const c = quoteIdent(cursor.name);
     if (cursor.cursorKind === 'time') {
       // The server's clock, so a skewed worker clock cannot move the bound. DateTime has whole seconds.
+      // DateTime and DateTime64 are instants (a zone in the type only changes how they print), so their
+      // bound is an instant whatever the import's zone; Date has no zone: the date in the import's zone.
+      if (cursor.importType === 'date') {
+        const [now] = await this.rows(`SELECT concat(toString(now(), 'UTC'), 'Z') AS b`);
+        return clockBound(toText(now?.b) ?? '', lag, 'date', timeZone);
+      }
       const p64 = /DateTime64\((\d+)/.exec(cursor.sourceType);
-      const expr = cursor.importType === 'date'
-        ? `toString(today() - ${Math.ceil(lag / 86400)})`
-        : p64
-          ? `concat(toString(now64(${p64[1]}) - toIntervalMicrosecond(${Math.round(lag * 1e6)}), 'UTC'), 'Z')`
-          : `concat(toString(now() - ${Math.ceil(lag)}, 'UTC'), 'Z')`;
+      const expr = p64
+        ? `concat(toString(now64(${p64[1]}) - toIntervalMicrosecond(${Math.round(lag * 1e6)}), 'UTC'), 'Z')`
+        : `concat(toString(now() - ${Math.ceil(lag)}, 'UTC'), 'Z')`;
       const [row] = await this.rows(`SELECT ${expr} AS b`);
       return toText(row?.b);
     }

@@ -20,6 +20,7 @@ import {
   type SourceSession,
 } from '../source';
 import { keysetSql, subtractLag } from '../common/keyset';
+import { clockBound } from '../common/timeText';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
 import { subqueryFrom } from '../common/subqueryFrom';
@@ -221,17 +222,16 @@ class MysqlSession implements SourceSession, SourceExplorer {
     }, relation);
   }
 
-  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null> {
     const c = `src.${quoteIdent(cursor.name)}`;
     return this.readOnly(async (conn) => {
       if (cursor.cursorKind === 'time') {
         // The source's clock, in UTC (the session's zone), so a skewed worker clock cannot move the bound.
-        const sql = cursor.sourceType === 'date'
-          ? 'SELECT CAST(UTC_DATE() - INTERVAL CEIL(? / 86400) DAY AS CHAR)'
-          : 'SELECT CAST(UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND AS CHAR)';
-        const [rows] = await conn.query({ sql, values: [cursor.sourceType === 'date' ? lag : Math.round(lag * 1e6)], rowsAsArray: true });
-        const bound = String((rows as unknown[][])[0]![0]);
-        return cursor.sourceType === 'timestamp' ? `${bound}Z` : bound;
+        // TIMESTAMP is an instant; DATETIME and DATE have no zone, so they get the import's wall clock.
+        const [rows] = await conn.query({ sql: 'SELECT CAST(UTC_TIMESTAMP(6) AS CHAR)', rowsAsArray: true });
+        const clock = String((rows as unknown[][])[0]![0]);
+        if (cursor.sourceType === 'timestamp') return `${clockBound(clock, lag, 'instant', timeZone).slice(0, -6)}Z`;
+        return clockBound(clock, lag, cursor.sourceType === 'date' ? 'date' : 'wall', timeZone);
       }
       const [rows] = await conn.query({ sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${this.fromClause(relation)}`, rowsAsArray: true });
       const max = (rows as unknown[][])[0]![0] as string | null;

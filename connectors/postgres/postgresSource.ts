@@ -28,6 +28,7 @@ import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
+import { clockBound } from '../common/timeText';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
 export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -226,25 +227,18 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     }, relation);
   }
 
-  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null> {
     const c = `src.${pg.escapeIdentifier(cursor.name)}`;
     return this.readOnly(async (client) => {
       let sql: string;
       let params: unknown[] = [];
       if (cursor.cursorKind === 'time') {
-        // The source's own clock, so a skewed worker clock cannot move the bound.
-        const clock =
-          cursor.sourceType === 'timestamp with time zone'
-            ? 'clock_timestamp()'
-            : cursor.sourceType === 'date'
-              ? 'clock_timestamp()::date'
-              : "(clock_timestamp() AT TIME ZONE 'UTC')";
-        sql =
-          cursor.sourceType === 'date'
-            ? `SELECT (${clock} - ceil($1::float8 / 86400)::int)::text AS bound`
-            : `SELECT (${clock} - make_interval(secs => $1::float8))::text AS bound`;
-        params = [lag];
-      } else if (cursor.cursorKind === 'number') {
+        // The source's own clock (printed in UTC, the session's zone), so a skewed worker clock cannot move the bound.
+        const res = await client.query<{ now: string }>('SELECT clock_timestamp()::text AS now');
+        const kind = cursor.sourceType === 'timestamp with time zone' ? 'instant' : cursor.sourceType === 'date' ? 'date' : 'wall';
+        return clockBound(res.rows[0]!.now, lag, kind, timeZone);
+      }
+      if (cursor.cursorKind === 'number') {
         sql = `SELECT (max(${c}) - $1::numeric)::text AS bound FROM ${fromClause(relation)}`;
         params = [lag];
       } else {

@@ -20,9 +20,9 @@ import {
   type SourceSession,
 } from '../source';
 import { keysetSql, subtractLag } from '../common/keyset';
-import { minusLag } from '../common/timeText';
+import { clockBound } from '../common/timeText';
 import { classifySnowflake } from './snowflakeErrors';
-import { bindText, columnOf, NTZ_FORMAT, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
+import { bindText, columnOf, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
 import { subqueryFrom } from '../common/subqueryFrom';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
@@ -143,17 +143,13 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
     return Number(rows[0]?.[0] ?? 0);
   }
 
-  async upperBound(relation: Relation, cursor: SourceColumn, lag: number): Promise<string | null> {
+  async upperBound(relation: Relation, cursor: SourceColumn, lag: number, timeZone: string): Promise<string | null> {
     if (cursor.cursorKind === 'time') {
       // The warehouse's clock, so a skewed worker clock cannot move the bound; the lag is subtracted exactly here.
-      if (cursor.sourceType === 'DATE') {
-        const { rows } = await this.query("SELECT TO_VARCHAR(CURRENT_DATE(), 'YYYY-MM-DD')");
-        return minusLag(`${rows[0]![0]!} 00:00:00`, Math.ceil(lag / 86400) * 86400, false).slice(0, 10);
-      }
-      const ntz = cursor.sourceType === 'TIMESTAMP_NTZ';
-      // SYSDATE() is the current UTC wall clock, the NTZ reading that matches UTC-written NTZ values.
-      const { rows } = await this.query(ntz ? `SELECT TO_VARCHAR(SYSDATE(), '${NTZ_FORMAT}')` : `SELECT TO_VARCHAR(CURRENT_TIMESTAMP(), '${TZ_FORMAT}')`);
-      return minusLag(rows[0]![0]!, lag, !ntz);
+      // TIMESTAMP_NTZ and DATE have no zone: their bound is the import's wall clock (see clockBound).
+      const { rows } = await this.query(`SELECT TO_VARCHAR(CURRENT_TIMESTAMP(), '${TZ_FORMAT}')`);
+      const kind = cursor.sourceType === 'DATE' ? 'date' : cursor.sourceType === 'TIMESTAMP_NTZ' ? 'wall' : 'instant';
+      return clockBound(rows[0]![0]!, lag, kind, timeZone);
     }
     const { rows } = await this.query(`SELECT MAX(SRC.${quoteIdent(cursor.name)}) FROM ${fromClause(relation)}`, [], relation);
     const max = rows[0]?.[0] ?? null;

@@ -98,13 +98,13 @@ export function conformance(setup: TargetSetup): void {
       const cols = await s.columns({ table: 'bounded' });
       const seq = col(cols, 'seq');
       expect(seq.cursorKind).toBe('number');
-      expect(await s.upperBound({ table: 'bounded' }, seq, 3)).toBe('10');
+      expect(await s.upperBound({ table: 'bounded' }, seq, 3, 'UTC')).toBe('10');
       const bySeq = await readAll(s, { table: 'bounded' }, ['seq', 'id'], 'seq', 'id', '10', 4);
       expect(bySeq.map((r) => r[1])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
 
       const at = col(cols, 'at');
       expect(at.cursorKind).toBe('time');
-      const bound = await s.upperBound({ table: 'bounded' }, at, 60);
+      const bound = await s.upperBound({ table: 'bounded' }, at, 60, 'UTC');
       const t0 = parseTimestamp(bound!, undefined, 'UTC');
       expect(t0).not.toBeNull();
       expect(Math.abs(t0!.ms - (Date.now() - 60_000))).toBeLessThan(120_000);

@@ -41,7 +41,7 @@ export async function readWith(session: SourceSession, file: FileSource, read: {
   const relation = { file };
   const cols = (await session.columns(relation)).map((c) => c.name);
   const data = cols.filter((c) => c !== '_line' && c !== '_source');
-  const upper = await session.upperBound(relation, { name: '_line', sourceType: '', importType: 'number', cursorKind: 'number' }, 0);
+  const upper = await session.upperBound(relation, { name: '_line', sourceType: '', importType: 'number', cursorKind: 'number' }, 0, 'UTC');
   const out: ReadOut = { columns: data, rows: [], positions: [] };
   if (upper === null) return out;
   const requested = ['_line', '_source', ...data];

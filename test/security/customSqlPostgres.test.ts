@@ -130,8 +130,8 @@ describe('hidden statements through the connector', () => {
       const textCursor = { name: 'email', sourceType: 'text', importType: 'string' as const, cursorKind: 'other' as const };
       const attempts: [string, () => Promise<unknown>][] = [
         ['columns', () => s.columns(relation)],
-        ['upperBound (number)', () => s.upperBound(relation, numberCursor, 0)],
-        ['upperBound (other)', () => s.upperBound(relation, textCursor, 0)],
+        ['upperBound (number)', () => s.upperBound(relation, numberCursor, 0, 'UTC')],
+        ['upperBound (other)', () => s.upperBound(relation, textCursor, 0, 'UTC')],
         ['countNullCursor', () => s.countNullCursor(relation, 'id', 'id')],
         ['read', () => drain(s.read(relation, ['id'], { cursor: 'id', key: 'id', after: null, upperBound: '100', limit: 10 }))],
         ['preview', () => s.preview(relation, 5)],
