@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { ConnectionResolver, SourceConnector, SourceSession } from '../connectors/source';
 import { ConfigurationError } from '../connectors/source';
 import type { KnownUsers } from './knownUsers';
+import { watchCustomQueries } from './ownTermination';
 
 export interface ActivityDeps {
   store: pg.Pool;
@@ -22,5 +23,5 @@ export async function openSource(deps: ActivityDeps, connection: string): Promis
       `connection "${connection}" is of kind "${config.kind}", which this worker has no connector for (has: ${Object.keys(deps.connectors).join(', ')})`,
     );
   }
-  return { session: await connector.open(config), kind: config.kind };
+  return { session: watchCustomQueries(await connector.open(config)), kind: config.kind };
 }

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
+import { guardStream } from '../connectors/common/droppedConnection';
 import { loaders, zeroCounts } from '../connectors/store/loaders';
 import type { Counts } from '../connectors/store/loaders/types';
 import type { Position } from '../connectors/source';
@@ -61,7 +62,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     const dedup = spec.dataType === 'activity' ? new BatchDedup() : null;
     await client.query('BEGIN');
     await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
-    const copy = client.query(copyFrom('COPY stage FROM STDIN'));
+    const copy = guardStream(client.query(copyFrom('COPY stage FROM STDIN')));
     copyOpen = true;
     const done = once(copy, 'finish');
     done.catch(() => undefined);

@@ -10,9 +10,18 @@ import { importBatchActivity } from './importBatch';
 import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
 import { listDropFolderActivity } from './dropFolder';
+import { retryOnceIfOwnTermination } from './ownTermination';
+
+/** Every activity, run once more at once when a custom query's connection was terminated (ownTermination.ts). */
+function tellOwnTermination<A extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: A): A {
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [
+    name,
+    (...args: never[]) => retryOnceIfOwnTermination(() => fn(...args)),
+  ])) as A;
+}
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return tellOwnTermination({
     beginRun: beginRunActivity(deps),
     importBatch: importBatchActivity(deps),
     finishRun: finishRunActivity(deps),
@@ -20,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     deliverWebhooks: deliverWebhooksActivity(deps),
     ...backfillActivities(deps),
     listDropFolder: listDropFolderActivity(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

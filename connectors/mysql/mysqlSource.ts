@@ -23,6 +23,7 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { logDropped } from '../common/droppedConnection';
 
 type Row = (string | null)[];
 
@@ -244,7 +245,11 @@ export function createMysqlConnector(): SourceConnector & { closeAll(): Promise<
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
         const pool = mysql.createPool(options);
-        pool.on('error', () => undefined); // idle connection errors surface on the next query instead
+        // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
+        // 'error' only; a second (a write after the socket died) would be thrown without this listener.
+        const onError = logDropped('source');
+        pool.on('error', onError);
+        pool.on('connection', (conn) => { conn.on('error', onError); });
         entry = { pool, target };
         pools.set(config.url, entry);
       }

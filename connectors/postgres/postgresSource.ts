@@ -18,6 +18,7 @@ import {
   type SourceSession,
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
+import { guardPool, guardStream } from '../common/droppedConnection';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
@@ -261,7 +262,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     let ok = false;
     try {
       await client.query('BEGIN READ ONLY');
-      const stream = client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes }));
+      const stream = guardStream(client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes })));
       try {
         yield* drain(stream);
       } catch (err) {
@@ -311,7 +312,7 @@ export function createPostgresConnector(): SourceConnector & { closeAll(): Promi
           options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
           application_name: 'tributary-source',
         });
-        pool.on('error', () => undefined); // idle client errors surface on the next query instead
+        guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
         pools.set(config.url, pool);
       }
       return new PostgresSession(pool);
