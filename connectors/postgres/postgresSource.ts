@@ -2,6 +2,7 @@
  * Postgres source: streamed keyset reads on (cursor, key) under the run's upper bound, in a READ ONLY
  * transaction, with every value kept as Postgres's own text (no Date or float conversion).
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
@@ -110,8 +111,10 @@ export interface ChunkedRows extends AsyncIterable<Row> {
 /**
  * The rows of an object-mode stream in arrays, read synchronously while it has them buffered: one
  * promise per chunk, not per row (each promise costs more than mapping a row under async hooks).
+ * `failsWith` are emitters whose 'error' also ends the read: a query stream whose connection died never
+ * emits its own (pg-cursor waits for the server's answer to closing the portal before the stream may).
  */
-async function* drain(stream: Readable): AsyncGenerator<Row[]> {
+async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGenerator<Row[]> {
   const failure: { error: Error | null } = { error: null };
   let ended = false;
   let signalled = false;
@@ -123,10 +126,11 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
     w?.();
   };
   const onEnd = () => { ended = true; notify(); };
-  const onError = (e: Error) => { failure.error = e; notify(); };
+  const onError = (e: Error) => { failure.error ??= e; notify(); };
   stream.on('readable', notify);
   stream.on('end', onEnd);
   stream.on('error', onError);
+  for (const e of failsWith) e.on('error', onError);
   try {
     for (;;) {
       if (failure.error) throw failure.error;
@@ -145,6 +149,7 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
     stream.off('readable', notify);
     stream.off('end', onEnd);
     stream.off('error', onError);
+    for (const e of failsWith) e.off('error', onError);
     if (!ended && !stream.destroyed) stream.destroy();
   }
 }
@@ -264,7 +269,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       await client.query('BEGIN READ ONLY');
       const stream = guardStream(client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes })));
       try {
-        yield* drain(stream);
+        yield* drain(stream, [stream.cursor as EventEmitter, client]);
       } catch (err) {
         classify(err, relation);
       }
