@@ -64,6 +64,10 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
     const copy = guardStream(client.query(copyFrom('COPY stage FROM STDIN')));
     copyOpen = true;
+    // The COPY stays open while the sample is read: a store connection lost meanwhile fails it, and
+    // writing to it then would throw a TypeError from the driver instead of the reason.
+    const copyFailure: { error: Error | null } = { error: null };
+    copy.on('error', (err: Error) => { copyFailure.error ??= err; });
     const done = once(copy, 'finish');
     done.catch(() => undefined);
     let buffer = '';
@@ -92,6 +96,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
         if (r.row && lines) lines.append(result.rowsRead, r.row);
       }
     }
+    if (copyFailure.error) throw copyFailure.error;
     copy.end(buffer);
     await done;
     copyOpen = false;

@@ -34,6 +34,14 @@ const STORE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' O
          to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS line
   FROM events WHERE import_id = $1) t`;
 
+/** A copy of the source table with its own event types, so imports in one store do not see each other's as duplicates. */
+async function sourceTable(name: string): Promise<string> {
+  await h.source.query(`CREATE TABLE ${name} AS SELECT id, user_id, '${name}-' || kind AS kind, at, updated_at FROM events_src`);
+  await h.source.query(`ALTER TABLE ${name} ADD PRIMARY KEY (id)`);
+  await h.source.query(`CREATE INDEX ON ${name} (updated_at, id)`);
+  return name;
+}
+
 const specOf = (id: string, source: { table: string } | { query: string }) => ({
   id, name: 'dropped source', dataType: 'activity' as const,
   source: { connection: 'warehouse', ...source },
@@ -58,11 +66,12 @@ async function terminateBusySourceBackend(): Promise<number | null> {
 }
 
 for (const [label, source] of [
-  ['table', { table: 'events_src' }],
-  ['custom query', { query: 'SELECT id, user_id, kind, at, updated_at FROM events_src' }],
+  ['table', (table: string) => ({ table })],
+  ['custom query', (table: string) => ({ query: `SELECT id, user_id, kind, at, updated_at FROM ${table}` })],
 ] as const) {
   it(`a source session of a ${label} terminated from outside mid-batch ${TERMINATIONS} times: retried, every row loaded exactly once`, async () => {
-    const spec = specOf(uniqueId('dropsrc'), source);
+    const table = await sourceTable(label === 'table' ? 'src_table' : 'src_query');
+    const spec = specOf(uniqueId('dropsrc'), source(table));
     const handle = await h.startImport(spec);
     const result = handle.result() as Promise<RunRecord>;
     let finished = false;
@@ -86,7 +95,7 @@ for (const [label, source] of [
 
     const run = await result;
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, duplicates: 0, rejected: 0 });
-    const expected = (await h.source.query(SOURCE_CHECKSUM)).rows[0];
+    const expected = (await h.source.query(SOURCE_CHECKSUM.replace('FROM events_src', `FROM ${table}`))).rows[0];
     expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual(expected);
     // The terminations did fail batches (the sessions were busy), which Temporal retried.
     const { events } = await handle.fetchHistory();

@@ -7,18 +7,27 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { uniqueId } from '../helpers/harness';
 
+const ROLE = 'apidrop_reader';
 let t: ApiHarness;
 beforeAll(async () => {
   t = await createApiHarness('apidrop');
   await t.h.source.query(`CREATE TABLE clicks AS SELECT g AS id, 'u' || g AS uid, 'click' AS kind,
     timestamptz '2026-01-01' + g * interval '1 minute' AS at, timestamptz '2026-01-01' + g * interval '1 minute' AS updated_at
     FROM generate_series(1, 50) g`);
+  // A role of its own: a session may terminate itself without any privilege.
+  await t.h.source.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${ROLE}-pw'`);
+  await t.h.source.query(`GRANT SELECT ON clicks TO ${ROLE}`);
+  const src = new URL(t.h.sourceUrl);
+  const created = await t.req('POST', '/connections', {
+    body: { id: 'drop-db', name: 'drop', kind: 'postgres', host: src.hostname, port: Number(src.port), database: src.pathname.slice(1), user: ROLE, password: `${ROLE}-pw` },
+  });
+  expect(created.status, created.text).toBe(201);
 });
 afterAll(async () => { await t?.close(); });
 
 const spec = (query: string) => ({
   id: uniqueId('drop'), name: 'dropped', dataType: 'activity',
-  source: { connection: 'warehouse', query },
+  source: { connection: 'drop-db', query },
   cursor: { column: 'updated_at', key: 'id' },
   mapping: { userId: { column: 'uid' }, eventType: { column: 'kind' }, timestamp: { column: 'at' } },
 });
@@ -52,7 +61,7 @@ it('a store connection terminated while a request holds it: a 503 problem, and t
   }
   expect(killed).toBeGreaterThan(0);
   const r = await pending;
-  expect(r.status, r.text).toBe(503);
+  expect(r.status, `${r.text}\n${t.logs.filter((l) => l.includes('unhandled')).join('\n')}`).toBe(503);
   expect(r.body).toMatchObject({ status: 503, title: 'Service Unavailable', detail: expect.stringMatching(/connection was lost.*try the request again/) });
   const next = await t.req('GET', '/imports');
   expect(next.status, next.text).toBe(200);
