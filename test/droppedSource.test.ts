@@ -97,10 +97,13 @@ for (const [label, source] of [
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, duplicates: 0, rejected: 0 });
     const expected = (await h.source.query(SOURCE_CHECKSUM.replace('FROM events_src', `FROM ${table}`))).rows[0];
     expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual(expected);
-    // The terminations did fail batches (the sessions were busy), which Temporal retried.
-    const { events } = await handle.fetchHistory();
-    expect(events!.filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1).length)
-      .toBeGreaterThan(0);
+    if (label === 'table') {
+      // The terminations failed batches (the sessions were busy), which Temporal retried. (A custom
+      // query's activity tries once more on its own first, to tell an outside termination from its own.)
+      const { events } = await handle.fetchHistory();
+      expect(events!.filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1).length)
+        .toBeGreaterThan(0);
+    }
   });
 }
 
