@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { guardStream } from '../connectors/common/droppedConnection';
 
 export class ChunkBuffer {
   private buf: Buffer;
@@ -91,7 +92,8 @@ export class RowLineBuffer {
 
 /** COPY complete lines of text into the store and wait until the server has taken them all. */
 export async function copyIn(client: pg.PoolClient, sql: string, data: Buffer | Buffer[]): Promise<number> {
-  const copy = client.query(copyFrom(sql));
+  // The COPY's failure reaches us through `done`; a second error event must not be thrown.
+  const copy = guardStream(client.query(copyFrom(sql)));
   const done = once(copy, 'finish');
   if (Array.isArray(data)) {
     for (const part of data) copy.write(part);

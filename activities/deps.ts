@@ -5,6 +5,7 @@ import type { ConnectionResolver, SourceConnector, SourceSession } from '../conn
 import { ConfigurationError } from '../connectors/source';
 import type { KnownUsers } from './knownUsers';
 import { openScrubbed } from '../connectors/common/secretScrub';
+import { watchCustomQueries } from './ownTermination';
 
 export interface ActivityDeps {
   store: pg.Pool;
@@ -27,6 +28,7 @@ export async function openSource(deps: ActivityDeps, connection: string): Promis
     );
   }
   // Every error of the session, from the connect on, is scrubbed of the connection's secrets here, once for
-  // all connectors: it then travels to the worker's log, the run record and Temporal's history clean.
-  return { session: await openScrubbed(connector, config), kind: config.kind };
+  // all connectors: it then travels to the worker's log, the run record and Temporal's history clean. A
+  // custom query's terminated connection is told apart (ownTermination.ts).
+  return { session: watchCustomQueries(await openScrubbed(connector, config)), kind: config.kind };
 }

@@ -11,19 +11,25 @@ import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
 import { listDropFolderActivity } from './dropFolder';
 import { classified } from './failures';
+import { retryOnceIfOwnTermination } from './ownTermination';
+
+/** Run once more at once when a custom query's connection was terminated (ownTermination.ts). */
+const ownTerminationChecked = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F =>
+  ((...args: Parameters<F>) => retryOnceIfOwnTermination(() => fn(...args))) as F;
 
 export function createActivities(deps: ActivityDeps) {
   const backfill = backfillActivities(deps);
+  // The import's own activities classify their failures (see failures.ts): an unknown one fails the run
+  // after a bounded number of attempts. Purges and webhook deliveries keep their own retry policies.
+  const guarded = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F => classified(ownTerminationChecked(fn)) as F;
   return {
-    // The import's own activities classify their failures (see failures.ts): an unknown one fails the run
-    // after a bounded number of attempts. Purges and webhook deliveries keep their own retry policies.
-    beginRun: classified(beginRunActivity(deps)),
-    importBatch: classified(importBatchActivity(deps)),
-    finishRun: classified(finishRunActivity(deps)),
-    purgeImport: purgeImportActivity(deps),
+    beginRun: guarded(beginRunActivity(deps)),
+    importBatch: guarded(importBatchActivity(deps)),
+    finishRun: guarded(finishRunActivity(deps)),
+    purgeImport: ownTerminationChecked(purgeImportActivity(deps)),
     deliverWebhooks: deliverWebhooksActivity(deps),
-    ...(Object.fromEntries(Object.entries(backfill).map(([name, fn]) => [name, classified(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof backfill),
-    listDropFolder: classified(listDropFolderActivity(deps)),
+    ...(Object.fromEntries(Object.entries(backfill).map(([name, fn]) => [name, guarded(fn as (...a: never[]) => Promise<unknown>)])) as typeof backfill),
+    listDropFolder: guarded(listDropFolderActivity(deps)),
   };
 }
 

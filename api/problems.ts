@@ -5,8 +5,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SourceUnavailableError } from '../connectors/common/errors';
 import { ConfigurationError } from '../connectors/source';
+import { CustomQueryTerminatedError, isDroppedConnection } from '../connectors/common/droppedConnection';
+import { networkCode, SourceUnavailableError } from '../connectors/common/errors';
+
+/** A lost or refused store or source connection: the request failed, the API did not; it may be retried. */
+function droppedDetail(err: unknown): string | null {
+  if (!(err instanceof SourceUnavailableError || err instanceof CustomQueryTerminatedError || isDroppedConnection(err))) return null;
+  const code = networkCode(err) ?? (err as { code?: unknown }).code;
+  // The driver's code only: its message can name hosts, which a client need not learn.
+  return `a database connection was lost or refused${typeof code === 'string' ? ` (${code})` : ''}; try the request again`;
+}
 
 export interface FieldError {
   field: string;
@@ -132,6 +141,11 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, request, 415, err.message);
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
       return sendProblem(reply, request, 400, `the body is not valid JSON: ${err.message}`, { errors: [{ field: '(body)', message: err.message }] }, 'invalid-json');
+    }
+    const unavailable = droppedDetail(err);
+    if (unavailable) {
+      request.log.warn({ code: (err as { code?: unknown }).code }, 'database connection lost during the request');
+      return sendProblem(reply, request, 503, unavailable, {}, 'unavailable');
     }
     if (err.statusCode === 429) return sendProblem(reply, request, 429, err.message, {}, 'rate-limited');
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendProblem(reply, request, err.statusCode, err.message);

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { dryRun } from '../../activities/dryRun';
+import { retryOnceIfOwnTermination } from '../../activities/ownTermination';
 import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, problemSchema } from '../problems';
@@ -48,7 +49,7 @@ export const dryRunRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }, async (req) => {
     const spec = parseImportSpec(req.body);
     await checkAgainstSource(deps, spec);
-    return dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: false });
+    return retryOnceIfOwnTermination(() => dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: false }));
   });
 
   app.post('/imports/:id/dry-run', {
@@ -60,6 +61,7 @@ export const dryRunRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const res = await deps.store.query('SELECT spec, deleted_at FROM imports WHERE id = $1', [req.params.id]);
     if (!res.rows[0]) throw notFound(`import ${req.params.id}`);
     if (res.rows[0].deleted_at) throw conflict(`import ${req.params.id} is deleted`);
-    return dryRun(deps, res.rows[0].spec as ImportSpec, { sampleSize: req.query.sampleSize, fromPosition: true });
+    const spec = res.rows[0].spec as ImportSpec;
+    return retryOnceIfOwnTermination(() => dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: true }));
   });
 };

