@@ -18,7 +18,7 @@ import {
 import { registerAuth } from './auth';
 import type { ApiDeps, ApiOptions } from './deps';
 import { OpenApiContract } from './openapiContract';
-import { registerProblemHandlers } from './problems';
+import { registerProblemHandlers, sendProblem } from './problems';
 import { RouteTable } from './routeTable';
 import { registerStorableText } from './storableText';
 import { backfillRoutes } from './routes/backfills';
@@ -37,6 +37,12 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
     logger: options.logger ?? { level: 'info' },
     // Fastify logs method, URL and status per request, never bodies or headers: a body may hold a
     // connection's password and a header the API key.
+    // A path the router cannot take apart (a parameter longer than it keeps, a broken escape) is the
+    // request's fault: a 400 problem naming the path, as every other bad input, not the router's own body.
+    frameworkErrors: (err, request, reply) => {
+      void sendProblem(reply, request, 400, `the path is not valid: ${err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'it is not a valid URL component'}`,
+        { errors: [{ field: 'path', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a parameter is too long' : 'is not a valid URL component' }] }, 'invalid-request');
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

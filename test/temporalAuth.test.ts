@@ -15,6 +15,7 @@ import { connectWorker, temporalConnectSettings } from '../temporal/connection';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
 import type { RunRecord } from '../activities';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
+import { testPolicy } from './helpers/testPolicy';
 import { type Certificates, type GrpcGateway, makeCertificates, startGrpcGateway } from './helpers/grpcGateway';
 
 const API_KEY = 'tributary-test-key-7f3a9c';
@@ -48,7 +49,7 @@ async function importThrough(env: NodeJS.ProcessEnv): Promise<{ run: RunRecord; 
   const taskQueue = `tauth-${uniqueId('q')}`;
   const { worker, close } = await createWorker({
     temporal: settings, namespace: settings.namespace, taskQueue, store: h.store,
-    resolveConnection: staticConnections({ warehouse: h.sourceUrl }),
+    resolveConnection: staticConnections({ warehouse: h.sourceUrl }), policy: testPolicy(),
   });
   const running = worker.run();
   const client: Client = await createClient(settings);

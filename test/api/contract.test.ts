@@ -112,6 +112,10 @@ describe('text the store cannot hold is a 400 naming its field', () => {
     expectField(await t.req('PATCH', `/imports/${body.id}`, { body: { name: '\u0000' } }), 'name', /NUL/);
     expect((await t.req('GET', `/imports/${body.id}`)).body.name).toBe('people');
   });
+  it('a path parameter longer than the router keeps, or a broken escape: a 400 problem naming the path', async () => {
+    expectField(await t.req('DELETE', `/webhooks/${'w'.repeat(300)}`), 'path', /too long/);
+    expectField(await t.req('GET', '/imports/%E0%A4%A'), 'path', /not a valid URL component/);
+  });
 });
 
 describe('a three-part table name', () => {
