@@ -1,6 +1,6 @@
 /**
  * Every failure ends somewhere visible. A run whose batch throws a TypeError (a connector that fails on
- * purpose, its message full of the connection's secrets) or whose source raises SQLSTATE 0A000 (a real
+ * purpose, its message full of the connection's secrets) or whose source raises SQLSTATE P0001 (a real
  * Postgres function) is retried a bounded number of times, then ends failed: the error, scrubbed, on its
  * run record, and a run.failed webhook at a local receiver. A configuration error fails at once, naming
  * its field. Real Temporal, real Postgres.
@@ -104,9 +104,10 @@ beforeAll(async () => {
 
   await h.source.query(`CREATE TABLE users AS SELECT g AS id, 'u' || g || '@x.io' AS email, timestamptz '2026-01-01' + g * interval '1 minute' AS updated_at
     FROM generate_series(1, 20) g`);
-  // A source that raises a SQLSTATE nobody classified (0A000 feature_not_supported) once rows are read.
+  // A source that raises a SQLSTATE nobody classified (P0001, a function's own exception) once rows are read.
+  // (0A000, feature_not_supported, is a configuration error: the server will never support it.)
   await h.source.query(`CREATE FUNCTION unsupported(v text) RETURNS text LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'this source cannot do that' USING ERRCODE = '0A000'; END $$`);
+    BEGIN RAISE EXCEPTION 'this source cannot do that' USING ERRCODE = 'P0001'; END $$`);
   await h.source.query('CREATE VIEW unsupported_users AS SELECT id, unsupported(email) AS email, updated_at FROM users');
 });
 
@@ -165,13 +166,13 @@ it(`fails a run whose batch throws a TypeError after ${ATTEMPTS} attempts: error
   expect(run.error).toContain('[redacted]');
 });
 
-it(`fails a run whose source raises SQLSTATE 0A000 after ${ATTEMPTS} attempts, with the error on its record`, async () => {
+it(`fails a run whose source raises SQLSTATE P0001 after ${ATTEMPTS} attempts, with the error on its record`, async () => {
   const id = uniqueId('sqlstate');
   const { attempts } = await runToFailure(spec(id, 'warehouse', 'unsupported_users', { column: 'updated_at', key: 'id' }));
   expect(Math.max(...attempts)).toBe(ATTEMPTS);
   const run = await runOf(id);
   expect(run.status).toBe('failed');
-  expect(run.error).toMatch(/0A000: this source cannot do that/);
+  expect(run.error).toMatch(/P0001: this source cannot do that/);
   await waitFor('run.failed webhook', async () => received.some((r) => r.event === 'run.failed' && r.body.import.id === id), (v) => v);
 });
 
