@@ -155,3 +155,28 @@ it('a refused custom query fails the run visibly, naming source.query\'s fault',
   expect(error).toMatch(/custom query is not valid SQL/);
   await expectVisibleFailure(id, workflowRunId, /custom query is not valid SQL/);
 });
+
+it('an import is found by its id from its first moment, while its run is still beginning', async () => {
+  const id = uniqueId('early');
+  // The source's table held locked: beginRun waits on it, so the run has not begun while visibility is asked.
+  const locker = await h.source.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE people IN ACCESS EXCLUSIVE MODE');
+    const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+      taskQueue: h.taskQueue, workflowId: importWorkflowId(id), args: [specOf(id, { connection: 'warehouse', table: 'people' })],
+    });
+    const query = `TributaryImportId="${id}" AND TributaryDataType="profile" AND ExecutionStatus="Running"`;
+    await waitFor(`visibility: ${query}`, async () => {
+      const ids: string[] = [];
+      for await (const wf of h.client.workflow.list({ query })) ids.push(wf.runId);
+      return ids;
+    }, (ids) => ids.includes(handle.firstExecutionRunId), 30_000, 250);
+    expect((await h.store.query('SELECT count(*)::int AS n FROM runs WHERE import_id = $1', [id])).rows[0].n).toBe(0);
+    await locker.query('ROLLBACK');
+    expect(await handle.result()).toMatchObject({ status: 'succeeded', rowsRead: 30 });
+  } finally {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    locker.release();
+  }
+});
