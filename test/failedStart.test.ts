@@ -12,6 +12,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createWorker } from '../worker';
+import { createActivities } from '../activities';
+import { createPostgresConnector } from '../connectors/postgres/postgresSource';
+import { parseImportSpec } from '../spec/importSpec';
+import { harnessPolicy } from './helpers/policy';
 import { staticConnections } from '../connectors/connections';
 import { encryptSecret } from '../connectors/secrets';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
@@ -178,5 +182,27 @@ it('an import is found by its id from its first moment, while its run is still b
   } finally {
     await locker.query('ROLLBACK').catch(() => undefined);
     locker.release();
+  }
+});
+
+it('recording a failed start is idempotent by workflow run id, and leaves a run beginRun recorded as it stands', async () => {
+  const postgres = createPostgresConnector({ policy: harnessPolicy() });
+  try {
+    const activities = createActivities({ store: h.store, resolveConnection: staticConnections({ warehouse: h.sourceUrl }), connectors: { postgres } });
+    const spec = parseImportSpec(specOf(uniqueId('twice'), { connection: 'warehouse', table: 'people' }));
+    const input = { spec, workflowId: `import:${spec.id}`, workflowRunId: `wr-${spec.id}`, outcome: 'failed' as const, error: 'first' };
+    const first = await activities.recordFailedStart(input);
+    const again = await activities.recordFailedStart({ ...input, error: 'second' });
+    expect(again).toEqual(first);
+    expect(first.sourceKind).toBe('postgres');
+    expect((await h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [spec.id])).rows).toEqual([{ status: 'failed', error: 'first' }]);
+
+    // beginRun recorded the run, then its answer was lost: the record is the same run, still running, for finishRun to end.
+    const begun = await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `wr2-${spec.id}` });
+    const recorded = await activities.recordFailedStart({ ...input, workflowRunId: `wr2-${spec.id}` });
+    expect(recorded.runId).toBe(begun.runId);
+    expect((await h.store.query('SELECT status FROM runs WHERE id = $1', [begun.runId])).rows).toEqual([{ status: 'running' }]);
+  } finally {
+    await postgres.closeAll();
   }
 });
