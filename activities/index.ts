@@ -6,6 +6,7 @@ import { type ActivityDeps } from './deps';
 import { backfillActivities } from './backfill';
 import { beginRunActivity } from './beginRun';
 import { finishRunActivity } from './finishRun';
+import { recordFailedStartActivity } from './failedStart';
 import { importBatchActivity } from './importBatch';
 import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     beginRun: guarded(beginRunActivity(deps)),
     importBatch: guarded(importBatchActivity(deps)),
     finishRun: guarded(finishRunActivity(deps)),
+    recordFailedStart: guarded(recordFailedStartActivity(deps)),
     purgeImport: ownTerminationChecked(purgeImportActivity(deps)),
     deliverWebhooks: deliverWebhooksActivity(deps),
     ...(Object.fromEntries(Object.entries(backfill).map(([name, fn]) => [name, guarded(fn as (...a: never[]) => Promise<unknown>)])) as typeof backfill),
@@ -38,6 +40,7 @@ export type { ActivityDeps } from './deps';
 export type { BeginRunInput, BeginRunResult, RunScope } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
+export type { FailedStart, RecordFailedStartInput } from './failedStart';
 export type { PurgeImportInput, PurgeResult } from './purge';
 export type { BackfillPlan, PlanBackfillInput, PlannedBackfillPartition } from './backfill';
 export type { BackfillStatus, BackfillTotals } from '../connectors/store/backfills';

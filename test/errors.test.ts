@@ -100,8 +100,9 @@ it('a mapped column missing from the source fails the run at once, without retri
   const beginAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
   expect(failures).toHaveLength(1);
   expect(beginAttempts[0]).toBe(1);
-  const run = await h.store.query('SELECT status FROM runs WHERE import_id = $1', [spec.id]);
-  expect(run.rows).toEqual([]); // nothing was recorded: the run never began
+  // Recorded all the same, as failed with its error (test/failedStart.test.ts covers the rest).
+  const run = await h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [spec.id]);
+  expect(run.rows).toEqual([{ status: 'failed', error: expect.stringContaining('mapped column "loyalty_tier"') }]);
 });
 
 it('a missing table fails at once naming the table', async () => {

@@ -84,7 +84,8 @@ it('bad credentials fail the run at once, without retries, saying so', async () 
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/mysql: authentication failed/);
   const history = await handle.fetchHistory();
-  expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+  // No activity was tried twice (beginRun, then the record of the failed run and its end).
+  expect(Math.max(...history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1))).toBe(1);
 });
 
 it('an unreachable source is retried: the run succeeds once the host answers', async () => {

@@ -22,7 +22,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, RunRecord, RunScope } from '../activities';
+import type { Activities, BeginRunInput, RunRecord, RunScope } from '../activities';
 import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import {
   type ImportProgress,
@@ -119,16 +119,29 @@ export async function importWorkflow(
     showDetails();
   }, { description: 'Change the throttle between batches: {"rowsPerSecond": 500}; {"rowsPerSecond": null} lifts it' });
   const batchesPerExecution = control?.batchesPerExecution ?? MAX_BATCHES_PER_EXECUTION;
+  // Findable from its first moment, however it was started (a plain `temporal workflow start` gives none).
+  if (patched(FAILED_START_PATCH)) {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.importId, value: spec.id },
+      { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType },
+      ...(carry?.sourceKind ? [{ key: SEARCH_ATTRIBUTES.sourceKind, value: carry.sourceKind }] : []),
+    ]);
+  }
 
   let runId = carry?.runId;
   try {
     let sourceKind = carry?.sourceKind;
     if (runId === undefined) {
-      const begun = await setup.beginRun({
+      const begin = {
         spec,
         workflowId: workflowInfo().workflowId,
         workflowRunId: workflowInfo().firstExecutionRunId,
         ...(scope ? { scope } : {}),
+      };
+      const begun = await setup.beginRun(begin).catch(async (err: unknown) => {
+        // Recorded as a run all the same, so the catch below ends it as it ends any run.
+        runId = await recordFailedStart(begin, err);
+        throw err;
       });
       runId = begun.runId;
       sourceKind = begun.sourceKind;
@@ -197,7 +210,7 @@ export async function importWorkflow(
     if (runId !== undefined && !(err instanceof ContinueAsNew)) {
       const cancelled = isCancellation(err);
       progress.stage = cancelled ? 'cancelled' : 'failed';
-      const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const message = failureMessage(err);
       // Record the outcome even when the workflow itself is being cancelled.
       await CancellationScope.nonCancellable(() =>
         bookkeeping.finishRun({ runId: runId!, outcome: cancelled ? 'cancelled' : 'failed', error: message }),
@@ -212,6 +225,32 @@ export async function importWorkflow(
       await CancellationScope.nonCancellable(() => report(control, isCancellation(err) ? 'cancelled' : 'failed', 0));
     }
     throw err;
+  }
+}
+
+/** Versions the search attributes set at the start and the record of a run that failed before it began. */
+const FAILED_START_PATCH = 'tributary-failed-start-v1';
+
+/** What a failure says: an activity's own error rather than Temporal's wrapper around it. */
+const failureMessage = (err: unknown): string =>
+  err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+
+/**
+ * A run whose beginRun failed is recorded as ended, with its error and without a position, so it is listed,
+ * found by its outcome and announced like a run that fails later. Returns its run id, or undefined when it
+ * could not be recorded (the workflow still fails with beginRun's error) or the history predates this.
+ */
+async function recordFailedStart(begin: BeginRunInput, err: unknown): Promise<number | undefined> {
+  if (!patched(FAILED_START_PATCH)) return undefined;
+  try {
+    const recorded = await CancellationScope.nonCancellable(() =>
+      bookkeeping.recordFailedStart({ ...begin, outcome: isCancellation(err) ? 'cancelled' : 'failed', error: failureMessage(err) }),
+    );
+    if (recorded.sourceKind) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.sourceKind, value: recorded.sourceKind }]);
+    return recorded.runId;
+  } catch (recordErr) {
+    log.warn('run that failed to begin not recorded', { importId: begin.spec.id, error: failureMessage(recordErr) });
+    return undefined;
   }
 }
 

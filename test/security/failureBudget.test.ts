@@ -180,7 +180,8 @@ it('fails at once on a configuration error, naming the field', async () => {
   const id = uniqueId('lag');
   // 30 days and one second behind a time cursor: the spec parses (the unit depends on the cursor), the run's check refuses it.
   const { failure, attempts } = await runToFailure(spec(id, 'warehouse', 'users', { column: 'updated_at', key: 'id', lag: 30 * 86_400 + 1 }));
-  expect(attempts).toEqual([1]);
+  // No activity was tried twice (beginRun, then the record of the failed run and its end).
+  expect(Math.max(...attempts)).toBe(1);
   const cause = failure.cause as (Error & { cause?: Error }) | undefined;
   expect(cause?.cause?.message ?? cause?.message).toMatch(/^cursor\.lag: is 2592001 seconds behind a time cursor; at most 2592000/);
 });
