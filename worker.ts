@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { createActivities } from './activities';
+import { createActivities, registeredActivities } from './activities';
 import type { ActivityDeps } from './activities';
 import { envConnections } from './connectors/connections';
 import { secretKeyFrom } from './connectors/secrets';
@@ -72,7 +72,8 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities,
+    // The bare names too: runs started before the prefix may still schedule them.
+    activities: registeredActivities(activities, { legacyNames: true }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
   });
   return {

@@ -36,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export { registeredActivities } from './registration';
 export type { ActivityDeps } from './deps';
 export type { BeginRunInput, BeginRunResult, RunScope } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';

@@ -37,8 +37,8 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   const relationField =
     spec.source.table !== undefined ? 'source.table' : spec.source.file !== undefined ? 'source.file' : spec.source.folder !== undefined ? 'source.folder' : 'source.query';
   if (spec.source.folder !== undefined) {
-    // Its files are checked one by one as they arrive, against their manifests, by dropFolderWorkflow.
-    throw fieldError('source.folder', 'a drop folder is watched by dropFolderWorkflow (see the README, Drop folders), not run as a scheduled import');
+    // Its files are checked one by one as they arrive, against their manifests, by the tributaryDropFolder workflow.
+    throw fieldError('source.folder', 'a drop folder is watched by the tributaryDropFolder workflow (see the README, Drop folders), not run as a scheduled import');
   }
   let config;
   try {

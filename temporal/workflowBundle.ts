@@ -18,7 +18,12 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 const THIS_FILE = fileURLToPath(import.meta.url);
 /** The temp folder's bundles start with this (tests count them). */
 export const BUNDLE_PREFIX = 'tributary-workflows-';
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** .ts when run from the sources, .js from the build (dist/): the workflow entries are beside this file's. */
+const EXT = path.extname(THIS_FILE);
+/** A dedicated worker's workflows: the prefixed types and the bare names of runs started before them. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/withLegacyNames${EXT}`, import.meta.url));
+/** Tributary's workflows under their prefixed types only: what a user's worker merges with its own. */
+export const TRIBUTARY_WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${EXT}`, import.meta.url));
 
 export async function writeWorkflowBundle(outFile: string): Promise<void> {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });

@@ -5,10 +5,11 @@
  * the same thing to either from the Web UI.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { WORKFLOW_TYPES } from './names';
 import type { ImportSpecInput } from '../spec/importSpec';
 import type { ThrottleChange } from './definitions';
 
-export const BACKFILL_WORKFLOW_TYPE = 'backfillWorkflow';
+export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;
 
 /** Ids are pure functions of the import id, the backfill id and the partition number. */
 export const backfillWorkflowId = (importId: string, backfillId: string): string => `backfill:${importId}:${backfillId}`;

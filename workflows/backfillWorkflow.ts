@@ -16,7 +16,6 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -25,7 +24,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities, BackfillPlan, BackfillStatus, BackfillTotals, PlannedBackfillPartition, RunScope } from '../activities';
+import type { BackfillPlan, BackfillStatus, BackfillTotals, PlannedBackfillPartition, RunScope } from '../activities';
+import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
 import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { backfillCurrentDetails, importMetadata } from './userMetadata';
@@ -39,7 +39,6 @@ import {
   type Throttle,
 } from './backfillDefinitions';
 import {
-  IMPORT_WORKFLOW_TYPE,
   type PartitionDone,
   partitionDoneSignal,
   pauseSignal,
@@ -52,8 +51,8 @@ import {
 import { ACTIVITY_RETRY } from './activityRetry';
 
 /** Planning counts and ranks the source's rows: it heartbeats, so a dead worker is noticed in seconds. */
-const planning = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
+const planning = proxyTributaryActivities({ startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const bookkeeping = proxyTributaryActivities({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** How often the committed counts are read for progress, rate and time left. */
 const POLL_MS = 5_000;
@@ -300,7 +299,7 @@ export async function backfillWorkflow(input: BackfillInput, carry?: BackfillCar
     };
     const range = `(${p.after ? `${p.after.cursor} / ${p.after.key}` : 'start'}, ${p.upperBound}], ${p.rows.toLocaleString('en-US')} rows planned`;
     try {
-      const child = await startChild(IMPORT_WORKFLOW_TYPE, {
+      const child = await startChild(childWorkflowType('import'), {
         workflowId: partitionWorkflowId(spec.id, input.backfillId, p.n),
         args: [input.spec, null, scope, control],
         parentClosePolicy: ParentClosePolicy.ABANDON,

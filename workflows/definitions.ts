@@ -3,8 +3,9 @@
  * the API and tests. Deterministic code only: this file is bundled into the workflow sandbox.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { WORKFLOW_TYPES } from './names';
 
-export const IMPORT_WORKFLOW_TYPE = 'importWorkflow';
+export const IMPORT_WORKFLOW_TYPE = WORKFLOW_TYPES.import;
 
 /** One run per import at a time: the workflow id is a pure function of the import id. */
 export const importWorkflowId = (importId: string): string => `import:${importId}`;

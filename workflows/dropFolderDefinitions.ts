@@ -1,8 +1,9 @@
 /** Ids, inputs and the query of the drop-folder workflow, defined once. Deterministic code only. */
 import { defineQuery } from '@temporalio/workflow';
+import { WORKFLOW_TYPES } from './names';
 import type { ImportSpecInput } from '../spec/importSpec';
 
-export const DROP_FOLDER_WORKFLOW_TYPE = 'dropFolderWorkflow';
+export const DROP_FOLDER_WORKFLOW_TYPE = WORKFLOW_TYPES.dropFolder;
 
 /** One watcher per import. */
 export const dropFolderWorkflowId = (importId: string): string => `drop:${importId}`;

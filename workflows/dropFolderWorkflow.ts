@@ -6,9 +6,9 @@
  * transaction (migration 030), so an unchanged file is never imported again and a changed one is; and
  * because each file has its own committed position, a retried or restarted child resumes mid-file.
  */
-import { ApplicationFailure, continueAsNew, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Activities, RunRecord } from '../activities';
-import { IMPORT_WORKFLOW_TYPE } from './definitions';
+import { ApplicationFailure, continueAsNew, executeChild, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { RunRecord } from '../activities';
+import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
 import {
   type DropFolderInput,
   type DropFolderSummary,
@@ -20,7 +20,7 @@ import type { importWorkflow } from './importWorkflow';
 import { ACTIVITY_RETRY } from './activityRetry';
 
 /** Listing hashes new files (streamed): it heartbeats, so a dead worker is noticed in seconds. */
-const listing = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds', retry: ACTIVITY_RETRY });
+const listing = proxyTributaryActivities({ startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 const PASSES_PER_EXECUTION = 100;
 
@@ -37,7 +37,7 @@ export async function dropFolderWorkflow(input: DropFolderInput, carried?: DropF
     summary.alreadyImported = list.alreadyImported;
     for (const file of list.ready) {
       try {
-        const run = await executeChild<typeof importWorkflow>(IMPORT_WORKFLOW_TYPE, {
+        const run = await executeChild<typeof importWorkflow>(childWorkflowType('import'), {
           workflowId: fileImportWorkflowId(importId, file.identity),
           args: [file.spec, undefined, { stream: fileStream(file.identity), after: null, upperBound: file.pin }],
         });

@@ -14,7 +14,6 @@ import {
   log,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -22,7 +21,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, BeginRunInput, RunRecord, RunScope } from '../activities';
+import type { BeginRunInput, RunRecord, RunScope } from '../activities';
+import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
 import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
 import {
   type ImportProgress,
@@ -38,20 +38,20 @@ import {
 } from './definitions';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { importCurrentDetails } from './userMetadata';
-import { WEBHOOK_WORKFLOW_TYPE, type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
+import { type WebhookEvent, webhookWorkflowId } from './lifecycleDefinitions';
 import { ACTIVITY_RETRY } from './activityRetry';
 
 /**
  * Setting up a run reads the source's metadata and counts NULL cursors, which can take long on a big
  * table: it heartbeats, so a worker killed meanwhile is noticed in seconds, not at a long timeout.
  */
-const setup = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const setup = proxyTributaryActivities({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
 
 /** Short bookkeeping against the store. */
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
+const bookkeeping = proxyTributaryActivities({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
-const batches = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const batches = proxyTributaryActivities({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
 
 /** State carried across continue-as-new. */
 export interface ImportCarry {
@@ -263,7 +263,7 @@ async function announce(importId: string, runId: number, event: WebhookEvent): P
   try {
     // Non-cancellable: a stop that lands just as a run ends must not swallow the run's last event.
     await CancellationScope.nonCancellable(() =>
-      startChild(WEBHOOK_WORKFLOW_TYPE, {
+      startChild(childWorkflowType('webhook'), {
         workflowId: webhookWorkflowId(importId, runId, event),
         args: [{ runId, event }],
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -3,9 +3,10 @@
  * defined once and imported by the workflows, the API and tests. Deterministic code only.
  */
 import { defineSignal } from '@temporalio/workflow';
+import { WORKFLOW_TYPES } from './names';
 
-export const PURGE_WORKFLOW_TYPE = 'purgeWorkflow';
-export const WEBHOOK_WORKFLOW_TYPE = 'webhookWorkflow';
+export const PURGE_WORKFLOW_TYPE = WORKFLOW_TYPES.purge;
+export const WEBHOOK_WORKFLOW_TYPE = WORKFLOW_TYPES.webhook;
 
 /** One purge per import id: deleting twice finds the first purge still waiting. */
 export const purgeWorkflowId = (importId: string): string => `purge:${importId}`;

@@ -2,11 +2,12 @@
  * purgeWorkflow: removes a deleted import's data after its retention period. A durable timer holds the
  * wait, so a purge 30 days out survives worker and server restarts; the purgeNow signal cuts it short.
  */
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, PurgeResult } from '../activities';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { PurgeResult } from '../activities';
+import { proxyTributaryActivities } from './versionedNames';
 import { type PurgeInput, purgeNowSignal } from './lifecycleDefinitions';
 
-const { purgeImport } = proxyActivities<Activities>({
+const { purgeImport } = proxyTributaryActivities({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },

@@ -3,11 +3,11 @@
  * (started as an abandoned child), so a receiver that is down delays nobody's next run; the activity
  * retries with backoff for about a day and remembers which endpoints already have the event.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities, DeliveryResult } from '../activities';
+import type { DeliveryResult } from '../activities';
+import { proxyTributaryActivities } from './versionedNames';
 import type { WebhookInput } from './lifecycleDefinitions';
 
-const { deliverWebhooks } = proxyActivities<Activities>({
+const { deliverWebhooks } = proxyTributaryActivities({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: 60 },
 });

@@ -230,7 +230,7 @@ it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume wit
   const cli = (...args: string[]) =>
     promisify(execFile)(findTemporalCli(), [...args, '--address', inject('temporalAddress')], { encoding: 'utf8' });
   await cli('schedule', 'create', '--schedule-id', `import:${id}`, '--workflow-id', `import:${id}`, '--task-queue', t.h.taskQueue,
-    '--type', 'importWorkflow', '--input-file', specFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
+    '--type', 'tributaryImport', '--input-file', specFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
   await cli('schedule', 'trigger', '--schedule-id', `import:${id}`, '--overlap-policy', 'Skip');
   // The run records the import in the store, so the API knows it from then on.
   const [run] = await waitFor('the triggered run', () => t.h.store.query('SELECT status FROM runs WHERE import_id = $1', [id]).then((r) => r.rows),
