@@ -10,7 +10,7 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { networkCode } from '../connectors/common/errors';
-import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
+import { DEFAULT_UNKNOWN_ERROR_ATTEMPTS } from '../connectors/common/operatorPolicy';
 
 export type FailureKind = 'configuration' | 'transient' | 'unknown';
 
@@ -60,17 +60,17 @@ const describe = (err: unknown): string => {
  * The budget counts the activity's attempts (Temporal's own count): with ACTIVITY_RETRY's backoff, the
  * default of 8 attempts spans about two minutes.
  */
-export function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>, budget = DEFAULT_UNKNOWN_ERROR_ATTEMPTS): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     try {
       return await fn(...args);
     } catch (err) {
-      throw classify(err);
+      throw classify(err, budget);
     }
   };
 }
 
-function classify(err: unknown): unknown {
+function classify(err: unknown, budget: number): unknown {
   // Temporal's own failures (a cancellation, one already classified) pass as they are.
   if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
   const kind = failureKind(err);
@@ -87,7 +87,6 @@ function classify(err: unknown): unknown {
     // called outside an activity (a test): no budget to count
     return err;
   }
-  const budget = operatorPolicyFromEnv().unknownErrorAttempts ?? 8;
   if (attempt < budget) return err;
   return ApplicationFailure.create({
     message: `${describe(err)} (an unexpected error, failed after ${attempt} attempts)`,

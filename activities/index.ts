@@ -12,6 +12,7 @@ import { purgeImportActivity } from './purge';
 import { deliverWebhooksActivity } from './webhooks';
 import { listDropFolderActivity } from './dropFolder';
 import { classified } from './failures';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { retryOnceIfOwnTermination } from './ownTermination';
 
 /** Run once more at once when a custom query's connection was terminated (ownTermination.ts). */
@@ -22,7 +23,9 @@ export function createActivities(deps: ActivityDeps) {
   const backfill = backfillActivities(deps);
   // The import's own activities classify their failures (see failures.ts): an unknown one fails the run
   // after a bounded number of attempts. Purges and webhook deliveries keep their own retry policies.
-  const guarded = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F => classified(ownTerminationChecked(fn)) as F;
+  // The operator's budget for unknown failures, read once with the rest of the policy.
+  const budget = (deps.policy ?? operatorPolicyFromEnv()).unknownErrorAttempts;
+  const guarded = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F => classified(ownTerminationChecked(fn), budget) as F;
   return {
     beginRun: guarded(beginRunActivity(deps)),
     importBatch: guarded(importBatchActivity(deps)),

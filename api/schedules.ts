@@ -5,21 +5,11 @@
  */
 import type { CalendarSpec, DayOfWeek, ScheduleSpec } from '@temporalio/client';
 import { z } from 'zod';
+import { timeZoneName } from '../spec/importSpec';
 
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day, HH:MM (24-hour)');
-
-export const timeZoneName = z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris');
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A cron expression of five fields (minute hour day-of-month month day-of-week) or an @-macro. */
 const cronExpression = z

@@ -65,25 +65,28 @@ export function explainConnectError(err: unknown, settings: TemporalConnectSetti
   return new Error(`could not connect to ${where}: ${message}`, { cause: err });
 }
 
-/** A worker's connection, with an operator-readable error when it is refused. */
-export async function connectWorker(settings: TemporalConnectSettings = temporalConnectSettings()): Promise<NativeConnection> {
+/**
+ * Connect, and make one call: a refused key or certificate shows only on the first call, so it is found
+ * now, not at the first poll. A connection that fails the call is closed, and the error says what to check.
+ */
+async function verified<C extends { workflowService: { getSystemInfo(req: object): Promise<unknown> }; close(): Promise<void> }>(
+  connect: () => Promise<C>, settings: TemporalConnectSettings,
+): Promise<C> {
+  let connection: C | undefined;
   try {
-    const connection = await NativeConnection.connect(settings.connectionOptions);
-    // A refused key or certificate shows only on the first call: make one now, not at the first poll.
+    connection = await connect();
     await connection.workflowService.getSystemInfo({});
     return connection;
   } catch (err) {
+    await connection?.close().catch(() => undefined);
     throw explainConnectError(err, settings);
   }
 }
 
+/** A worker's connection, with an operator-readable error when it is refused. */
+export const connectWorker = (settings: TemporalConnectSettings = temporalConnectSettings()): Promise<NativeConnection> =>
+  verified(() => NativeConnection.connect(settings.connectionOptions), settings);
+
 /** A client connection, with an operator-readable error when it is refused. */
-export async function connectClient(settings: TemporalConnectSettings = temporalConnectSettings()): Promise<Connection> {
-  try {
-    const connection = await Connection.connect(settings.connectionOptions);
-    await connection.workflowService.getSystemInfo({});
-    return connection;
-  } catch (err) {
-    throw explainConnectError(err, settings);
-  }
-}
+export const connectClient = (settings: TemporalConnectSettings = temporalConnectSettings()): Promise<Connection> =>
+  verified(() => Connection.connect(settings.connectionOptions), settings);

@@ -25,7 +25,7 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { clockBound } from '../common/timeText';
 import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
-import { subqueryFrom } from '../common/subqueryFrom';
+import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
 
 type Row = (string | null)[];
@@ -58,7 +58,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 
   private fromClause(relation: Relation): string {
-    return subqueryFrom('bigquery', relation, (t) => this.tableRef(t), withoutTrailingSemicolon);
+    return fromClause('bigquery', relation, (t) => this.tableRef(t), 'src', withoutTrailingSemicolon);
   }
 
   /**

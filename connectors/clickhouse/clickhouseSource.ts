@@ -26,13 +26,13 @@ import { type LosslessValue, parseLossless } from '../common/losslessJson';
 import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
 import { columnReader } from './clickhouseValues';
-import { subqueryFrom } from '../common/subqueryFrom';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkClickHouseQuery } from './clickhouseSqlGuard';
 
 type Row = (string | null)[];
 
-const fromClause = (relation: Relation): string => subqueryFrom('clickhouse', relation, quoteTable, checkClickHouseQuery);
+const fromClause = (relation: Relation): string => sharedFromClause('clickhouse', relation, quoteTable, 'src', checkClickHouseQuery);
 
 /** Output aliases that cannot shadow a source column in WHERE (ClickHouse lets aliases do that). */
 const alias = (i: number) => `__tributary_${i}`;

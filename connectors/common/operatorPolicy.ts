@@ -40,7 +40,7 @@ export interface OperatorPolicy {
 export const dataDirSecrets = (dir: string): string[] =>
   ['secret-key', 'store-password', 'store-password.new', 'postgres', 'temporal', 'logs'].map((f) => path.join(dir, f));
 
-const DEFAULT_UNKNOWN_ERROR_ATTEMPTS = 8;
+export const DEFAULT_UNKNOWN_ERROR_ATTEMPTS = 8;
 
 export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 

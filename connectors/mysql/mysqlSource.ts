@@ -23,7 +23,7 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { clockBound } from '../common/timeText';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
-import { subqueryFrom } from '../common/subqueryFrom';
+import { fromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 import { logDropped } from '../common/droppedConnection';
@@ -126,7 +126,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
   private fromClause(relation: Relation): string {
     const mode = this.mode;
     if (!mode) throw new Error('mysql: the session has not read the server\'s sql_mode yet');
-    return subqueryFrom('mysql', relation, quoteTable, (sql) => checkMysqlQuery(sql, mode));
+    return fromClause('mysql', relation, quoteTable, 'src', (sql) => checkMysqlQuery(sql, mode));
   }
 
   /** UTC, a bounded statement time, READ ONLY: every connection is set up so before user SQL reaches it. */

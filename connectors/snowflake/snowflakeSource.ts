@@ -23,7 +23,7 @@ import { keysetSql, subtractLag } from '../common/keyset';
 import { clockBound } from '../common/timeText';
 import { classifySnowflake } from './snowflakeErrors';
 import { bindText, columnOf, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
-import { subqueryFrom } from '../common/subqueryFrom';
+import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
 
@@ -35,7 +35,7 @@ snowflake.configure({ logLevel: 'OFF' });
 /** Everything the SDK could convert comes back as text: numbers keep every digit. */
 const AS_STRING: snowflake.DataType[] = ['Number', 'Boolean', 'Date', 'JSON', 'Buffer'];
 
-const fromClause = (relation: Relation): string => subqueryFrom('snowflake', relation, quoteTable, checkSnowflakeQuery, 'SRC');
+const fromClause = (relation: Relation): string => sharedFromClause('snowflake', relation, quoteTable, 'SRC', checkSnowflakeQuery);
 
 interface Endpoint {
   options: snowflake.ConnectionOptions;
