@@ -78,18 +78,19 @@ for (const [label, source] of [
     void result.then(() => { finished = true; }, () => { finished = true; });
 
     const terminated: number[] = [];
-    let last = 0;
     while (terminated.length < TERMINATIONS && !finished) {
       const pid = await terminateBusySourceBackend();
       if (pid === null) { await sleep(20); continue; }
       terminated.push(pid);
-      // The next one only once a batch has committed since: each termination hits a different attempt.
+      // The next one only once a batch has committed after this termination (the terminated batch's
+      // retry, or a later one): each termination hits a different activity. Counted from after the
+      // termination, since batches committed before it say nothing about its retry.
+      const last = await committedRows(spec.id);
       const deadline = Date.now() + 120_000;
       while (!finished && (await committedRows(spec.id)) <= last) {
         if (Date.now() > deadline) throw new Error('no progress after the source session was terminated');
         await sleep(50);
       }
-      last = await committedRows(spec.id);
     }
     expect(terminated.length, 'the import finished before every termination; slow it down').toBe(TERMINATIONS);
 
