@@ -260,7 +260,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
         if (at === null) return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
         const b = p(row);
         if (!b.ok) return b.err;
-        // Same user, event type, microsecond timestamp and typed properties: the same event (brief §3).
+        // Same user, event type, microsecond timestamp and typed properties: the same event.
         // The key's input must never change: the store remembers keys across runs and versions.
         const key = hash('md5', `${e.value}\u001f${at}\u001f${b.key ?? b.value}`, 'hex');
         const memoryKey = userEventKey(a.raw, key, at);

@@ -25,6 +25,7 @@ import { openStore } from '../connectors/store/store';
 import { createFileConnectors } from '../connectors/files/connectors';
 import { createWarehouseConnectors } from '../connectors/warehouses';
 import { TRIBUTARY_WORKFLOWS_PATH, WORKFLOWS_PATH } from '../temporal/workflowBundle';
+import { ensureSearchAttributes } from '../temporal/client';
 import { mergedWorkflowsModule } from './mergedWorkflows';
 
 export interface TributaryPluginOptions {
@@ -48,6 +49,12 @@ export interface TributaryPluginOptions {
    * task queue of Tributary's own that replaces an older Tributary worker. Never on a shared worker.
    */
   legacyNames?: boolean;
+  /**
+   * Register Tributary's search attributes in the worker's namespace when the worker starts, where they are
+   * missing (through the operator service; idempotent). A connection that may not gets a warning in `log`
+   * with the exact commands to run; the worker starts anyway, since they may exist but be unlistable.
+   */
+  registerSearchAttributes?: boolean;
   /** A prebuilt workflowBundle given to the worker already contains Tributary's workflows entry. */
   workflowBundleIncludesTributary?: boolean;
   log?: (message: string) => void;
@@ -104,6 +111,7 @@ export class TributaryPlugin extends SimplePlugin {
 
   override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
     if (this.store) throw new Error('TributaryPlugin: this plugin already runs a worker; give each worker its own');
+    if (this.settings.registerSearchAttributes) await this.registerSearchAttributes(worker);
     let close = async (): Promise<void> => {};
     if (this.settings.store) {
       await migrate(this.settings.store);
@@ -123,6 +131,18 @@ export class TributaryPlugin extends SimplePlugin {
       await this.postgres.closeAll();
       await this.warehouses.closeAll();
       await close();
+    }
+  }
+
+  private async registerSearchAttributes(worker: Worker): Promise<void> {
+    const log = this.settings.log ?? ((line: string) => console.warn(line));
+    const connection = worker.connection;
+    if (!connection) throw new Error('TributaryPlugin: registerSearchAttributes needs a worker with a connection');
+    const namespace = worker.options.namespace;
+    const result = await ensureSearchAttributes({ connection }, namespace);
+    if (result.status === 'registered') log(`tributary: registered search attributes ${result.added.join(', ')} in namespace ${namespace}`);
+    if (result.status === 'not-allowed') {
+      log(`tributary: namespace ${namespace} may lack search attributes ${result.missing.join(', ')}, and this worker's connection may not add them (${result.reason}). Imports fail at their first update until they exist. Run, with an account that may:\n${result.commands.map((c) => `  ${c}`).join('\n')}`);
     }
   }
 

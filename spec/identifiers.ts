@@ -1,4 +1,4 @@
-/** Identifier normalisation and the reserved-value rules of brief §2. Pure functions. */
+/** Identifier normalisation and the rules for reserved values. Pure functions. */
 import type { IdentifierOptions } from './importSpec';
 
 export type IdentifierResult = { ok: true; value: string } | { ok: false; reason: string };

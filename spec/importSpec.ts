@@ -98,7 +98,7 @@ export const identifierOptions = z
   .strict();
 export type IdentifierOptions = z.infer<typeof identifierOptions>;
 
-/** Text encodings a CSV, NDJSON or XML file may be in (brief §6). */
+/** Text encodings a CSV, NDJSON or XML file may be in. */
 export const fileEncodings = [
   'utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'latin1', 'iso-8859-1', 'iso-8859-2', 'iso-8859-15',
   'windows-1250', 'windows-1251', 'windows-1252', 'windows-1253', 'windows-1254', 'windows-1255',

@@ -1,5 +1,5 @@
 /**
- * Timestamp parsing to the microsecond (brief §2). JavaScript's Date holds milliseconds only, so a
+ * Timestamp parsing to the microsecond. JavaScript's Date holds milliseconds only, so a
  * parsed instant is kept as epoch milliseconds plus the extra microseconds, and written out as an
  * ISO 8601 UTC string with six fractional digits, which Postgres reads back exactly.
  *
@@ -358,8 +358,8 @@ function fromEpoch(s: string, shift: number): Instant | null {
 /**
  * The date forms read without a format: `yyyy-MM-dd`, and a date-time at exactly midnight with no offset
  * or a zero one (how databases print a date cast to a timestamp: `2026-01-02 00:00:00+00`,
- * `02/01/2026 00:00:00`). A time of day, another offset or an epoch number is not a date (brief §2:
- * a value of the wrong type is a row error, never a silent coercion); it would lose the time or shift the day.
+ * `02/01/2026 00:00:00`). A time of day, another offset or an epoch number is not a date (a
+ * value of the wrong type is a row error, never a silent coercion); it would lose the time or shift the day.
  */
 const DATE_FORM = /^\d{4}-\d{2}-\d{2}(?:[T ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
 

@@ -1,5 +1,5 @@
 /**
- * Typed values (brief §2): each mapped column declares a type, and a value of the wrong type is a row
+ * Typed values: each mapped column declares a type, and a value of the wrong type is a row
  * error, never a silent coercion. Values are rendered straight to canonical JSON text, so numbers keep
  * every digit (Postgres jsonb stores them as numeric; inside JSON documents too: canonicalJson.ts) and `1` and
  * `"1"` stay different.

@@ -33,7 +33,12 @@ const isDenied = (err: unknown): boolean => {
  * not let list or add them (a restricted API key; Temporal Cloud, where an account admin adds them) gets
  * the reason and the exact commands to run instead, not an exception.
  */
-export async function ensureSearchAttributes(client: Client, namespace: string): Promise<SearchAttributeSetup> {
+/** What registering needs: a Client's connection or a worker's NativeConnection both have the operator service. */
+export interface OperatorServiceHolder {
+  connection: { operatorService: Pick<Client['connection']['operatorService'], 'listSearchAttributes' | 'addSearchAttributes'> };
+}
+
+export async function ensureSearchAttributes(client: OperatorServiceHolder, namespace: string): Promise<SearchAttributeSetup> {
   const all = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
   let missing = all;
   try {

@@ -1,4 +1,4 @@
-/** The cursor (brief §4): ties, late commits within the lag, future values and NULL cursors. */
+/** The cursor: ties, late commits within the lag, future values and NULL cursors. */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';

@@ -3,9 +3,12 @@
  * workflow, whose activity is called `importBatch` like Tributary's used to be, run side by side; then the
  * plugin alone on a task queue of its own, sharing the user's connection.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import Long from 'long';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { TributaryPlugin } from '../index';
 import type { RunRecord } from '../activities';
@@ -14,6 +17,7 @@ import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { createEventSource, eventSpec, sourceChecksum, STORE_CHECKSUM } from './helpers/backfill';
 import { testPolicy } from './helpers/testPolicy';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 
 const USER_WORKFLOWS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'userWorkflows.ts');
 const ROWS = 5000;
@@ -80,3 +84,32 @@ it('refuses a prebuilt workflow bundle it cannot add its workflows to, saying wh
   await expect(Worker.create({ connection, taskQueue: `${h.taskQueue}-bundle`, workflowBundle: { code: '' }, plugins: [tributary()] }))
     .rejects.toThrow(/prebuilt workflowBundle.*export \* from '.*workflows\/index\.ts'.*workflowBundleIncludesTributary/s);
 });
+
+it('registers its search attributes in the worker\'s namespace at start when asked, once', async () => {
+  const namespace = `plugin-sa-${randomUUID().slice(0, 8)}`;
+  const client = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+    const names = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+    for (const round of [1, 2]) {
+      const lines: string[] = [];
+      const plugin = new TributaryPlugin({
+        databaseUrl: h.storeUrl, resolveConnection: staticConnections({ warehouse: h.sourceUrl }), policy: testPolicy(),
+        registerSearchAttributes: true, log: (line) => lines.push(line),
+      });
+      const worker = await Worker.create({ connection, namespace, taskQueue: `${h.taskQueue}-sa`, plugins: [plugin] });
+      // Until the worker polls: the plugin registers before it does.
+      await worker.runUntil(async () => {
+        while (worker.getState() !== 'RUNNING') await new Promise((r) => setTimeout(r, 100));
+      });
+      // Registered by the first start; the second finds them there and says nothing.
+      expect(lines.filter((l) => l.includes('registered search attributes'))).toEqual(
+        round === 1 ? [`tributary: registered search attributes ${names.join(', ')} in namespace ${namespace}`] : [],
+      );
+    }
+    const listed = await client.operatorService.listSearchAttributes({ namespace });
+    for (const name of names) expect(listed.customAttributes?.[name]).toBe(2); // KEYWORD
+  } finally {
+    await client.close();
+  }
+}, 300_000);

@@ -1,5 +1,5 @@
 /**
- * Dry runs (brief §5): a sample is read and mapped, merged inside a transaction that is rolled back, and
+ * Dry runs: a sample is read and mapped, merged inside a transaction that is rolled back, and
  * the would-be counts and row errors are returned. Nothing is written. For a new spec (before creating
  * it) the sample starts at the beginning; for an existing import, at its committed position.
  */

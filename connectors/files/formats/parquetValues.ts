@@ -1,5 +1,5 @@
 /**
- * Parquet values as exact text (brief §2: every value reaches the store as it was written).
+ * Parquet values as exact text (every value reaches the store as it was written).
  * hyparquet's own conversions are lossy: a DECIMAL goes through a double, timestamps become a Date
  * (milliseconds only) and a local timestamp is read as UTC. So parquet.ts reads DECIMALs unscaled
  * and timestamps and dates as raw counts (PARSERS, rawMetadata), and a renderer built here from

@@ -4,7 +4,7 @@
  * with _: `<order id="7"><customer><email>…` gives `id` and `customer_email`; an attribute of a
  * descendant is `<path>_<attribute>`. An element that repeats gives a JSON array of its texts.
  *
- * Text is kept as written (brief §2: no silent change): not trimmed, CDATA included, entities decoded.
+ * Text is kept as written (no value is silently changed): not trimmed, CDATA included, entities decoded.
  * An element without child elements gives its text (`<nick> </nick>` is " "); one with no text at all
  * gives no value (NULL). An element with child elements gives a value only when it has text of its
  * own besides whitespace (mixed content): then its whole text content, its children's text included,

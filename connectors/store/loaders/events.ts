@@ -1,6 +1,6 @@
 /**
  * Events: appended to the user's history unless the same event (user, type, µs timestamp, typed
- * properties) was seen within the dedup window; each sighting renews the window (brief §3).
+ * properties) was seen within the dedup window; each sighting renews the window.
  * Duplicates within a chunk are removed before staging, so each key appears once in the stage; a batch
  * is merged chunk by chunk in one transaction, so a key can be in the dedup memory from an earlier chunk.
  *

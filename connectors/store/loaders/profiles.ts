@@ -15,7 +15,7 @@ export const profileLoader: Loader = {
                 lag(attributes) OVER w AS prev, row_number() OVER w AS k,
                 count(*) OVER (PARTITION BY id_type, id_value) AS n
          FROM stage WINDOW w AS (PARTITION BY id_type, id_value ORDER BY seq)),
-       -- The row applied per user: the last (brief §3); insert-only applies the first, as the rows after it
+       -- The row applied per user: the last; insert-only applies the first, as the rows after it
        -- would touch a user that exists by then (as they would in a later chunk).
        latest AS (
          SELECT id_type, id_value, attributes, source_order, n FROM rows WHERE k = CASE WHEN $3 = 'insert-only' THEN 1 ELSE n END),

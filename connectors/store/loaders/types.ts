@@ -46,7 +46,7 @@ export interface MergeResult extends Counts {
 export const num = (v: unknown): number => Number(v ?? 0);
 
 /**
- * Per key, the last row in (cursor, key) order wins (brief §3). Each source row is counted with its
+ * Per key, the last row in (cursor, key) order wins. Each source row is counted with its
  * key's outcome, in order: the first row takes the outcome, the rows after it are updates of it.
  */
 export const OUTCOME_COUNTS = `
