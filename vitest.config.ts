@@ -18,13 +18,15 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'unit', include: unitTests } },
+      // groupOrder: the projects run one after the other, never side by side.
+      { extends: true, test: { name: 'unit', include: unitTests, sequence: { groupOrder: 0 } } },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: unitTests,
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/helpers/globalSetup.ts'],
         },
       },

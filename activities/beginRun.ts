@@ -4,8 +4,8 @@
  */
 import { type ImportSpec, isSnapshot } from '../spec/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
-import { checkColumns, relationOf } from './extract';
-import { type ActivityDeps, openSource } from './deps';
+import { checkColumns, relationOf } from '../engine/extract';
+import { type ActivityDeps, openSource } from '../engine/deps';
 import { keepAlive } from './keepAlive';
 import { upsertImport } from '../connectors/store/imports';
 import { inTransaction } from '../connectors/store/transaction';

@@ -14,7 +14,7 @@ import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { readAll, type FileInfo, type Transport } from '../connectors/files/transports/transport';
 import { ConfigurationError, type ConnectionConfig } from '../connectors/source';
 import { scrubberFor, scrubbing } from '../connectors/common/secretScrub';
-import { type ActivityDeps } from './deps';
+import { type ActivityDeps } from '../engine/deps';
 import { heartbeat } from './keepAlive';
 
 export interface ListDropFolderInput {

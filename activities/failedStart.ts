@@ -6,7 +6,7 @@
  * (and then failed to report) is returned as it stands, for finishRun to end.
  */
 import { isSnapshot } from '../spec/importSpec';
-import { type ActivityDeps } from './deps';
+import { type ActivityDeps } from '../engine/deps';
 import { type BeginRunInput, snapshotStream } from './beginRun';
 import { inTransaction } from '../connectors/store/transaction';
 

@@ -3,7 +3,7 @@
  * A snapshot segments run that completed also removes, in the same transaction that ends it, the memberships
  * it did not see (see removeUnseen): a retry finds the run ended and removes nothing again.
  */
-import { type ActivityDeps } from './deps';
+import { type ActivityDeps } from '../engine/deps';
 import { type ImportSpec, isSnapshot } from '../spec/importSpec';
 import { inTransaction } from '../connectors/store/transaction';
 import { removeUnseen } from '../engine/snapshotRemoval';

@@ -12,10 +12,10 @@ import type { ImportSpec } from '../spec/importSpec';
 import type { Position } from '../connectors/source';
 import { type BatchRowError, isStoreFailure, loadBatch, type LoadBatchResult } from '../engine/loadBatch';
 import type { CursorKind } from '../engine/sourceOrder';
-import { type ActivityDeps, openSource } from './deps';
-import { userScopeOf } from './mapValidate';
-import { BatchUsers } from './dedup';
-import { KnownUsers } from './knownUsers';
+import { type ActivityDeps, openSource } from '../engine/deps';
+import { userScopeOf } from '../engine/mapValidate';
+import { BatchUsers } from '../engine/dedup';
+import { KnownUsers } from '../engine/knownUsers';
 import { type RunRecord, runRecordOf } from './finishRun';
 
 export interface ImportBatchInput {

@@ -2,7 +2,7 @@
  * Activities are built by a factory from their dependencies, so tests hand in real or fake parts.
  * Workflows import only the type of what this returns.
  */
-import { type ActivityDeps } from './deps';
+import { type ActivityDeps } from '../engine/deps';
 import { backfillActivities } from './backfill';
 import { beginRunActivity } from './beginRun';
 import { finishRunActivity } from './finishRun';
@@ -13,7 +13,7 @@ import { deliverWebhooksActivity } from './webhooks';
 import { listDropFolderActivity } from './dropFolder';
 import { classified } from './failures';
 import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
-import { retryOnceIfOwnTermination } from './ownTermination';
+import { retryOnceIfOwnTermination } from '../engine/ownTermination';
 
 /** Run once more at once when a custom query's connection was terminated (ownTermination.ts). */
 const ownTerminationChecked = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F =>
@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export { registeredActivities } from './registration';
-export type { ActivityDeps } from './deps';
+export type { ActivityDeps } from '../engine/deps';
 export type { BeginRunInput, BeginRunResult, RunScope } from './beginRun';
 export type { BatchResult, ImportBatchInput } from './importBatch';
 export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';

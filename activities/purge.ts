@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { IDENTITY_GRAPH_LOCK } from '../connectors/store/loaders/identities';
 import { type SplitCounts, splitPersons, zeroSplit } from '../connectors/store/personSplit';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../engine/deps';
 
 export interface PurgeImportInput {
   importId: string;

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { decryptSecret, requireSecretKey, secretKeyFrom } from '../connectors/secrets';
 import type { WebhookInput } from '../workflows/lifecycleDefinitions';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../engine/deps';
 import { runRecordOf } from './finishRun';
 
 export interface DeliveryResult {

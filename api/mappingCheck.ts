@@ -3,7 +3,7 @@
  * connection must resolve, the table or query must be readable, and every mapped column must exist with
  * a type the mapping can take. Each problem names the spec field it comes from.
  */
-import { relationOf } from '../activities/extract';
+import { relationOf } from '../engine';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
 import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../spec/importSpec';
 import type { ApiDeps } from './deps';

@@ -14,10 +14,10 @@ import type pg from 'pg';
 import { type ImportSpec, jsonColumns } from '../spec/importSpec';
 import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
-import { relationOf } from '../activities/extract';
-import { compileMapping, copyField, type MapResult, type RowError } from '../activities/mapValidate';
-import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from '../activities/chunkBuffers';
-import { BatchDedup } from '../activities/dedup';
+import { relationOf } from './extract';
+import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';
+import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from './chunkBuffers';
+import { BatchDedup } from './dedup';
 import { type CursorKind, sourceOrderOf } from './sourceOrder';
 
 /**

@@ -1,7 +1,7 @@
-/** In-chunk dedup of events (activities/dedup.ts): exact on all 128 bits of a key, emptied per chunk. */
+/** In-chunk dedup of events (engine/dedup.ts): exact on all 128 bits of a key, emptied per chunk. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BatchDedup } from '../activities/dedup';
+import { BatchDedup } from '../engine/dedup';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 

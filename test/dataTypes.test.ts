@@ -1,9 +1,9 @@
 /** Each data type imported end to end through the workflow; counts and contents checked in the store. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
-import type { ActivityDeps } from '../activities/deps';
+import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
-import { userEventKey } from '../activities/mapValidate';
+import { userEventKey } from '../engine/mapValidate';
 import { createHash } from 'node:crypto';
 import { legacyCanonicalJson } from '../spec/canonicalJson';
 import type pg from 'pg';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dryRun } from '../activities/dryRun';
+import { dryRun } from '../engine/dryRun';
 import type { ActivityDeps } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createFileConnectors } from '../connectors/files/connectors';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
-import type { ActivityDeps } from '../activities/deps';
+import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
 import { loaders } from '../connectors/store/loaders';
 import { repairPersons } from '../connectors/store/personSplit';

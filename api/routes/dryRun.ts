@@ -6,8 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { dryRun } from '../../activities/dryRun';
-import { retryOnceIfOwnTermination } from '../../activities/ownTermination';
+import { dryRun, retryOnceIfOwnTermination } from '../../engine';
 import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, problemSchema } from '../problems';

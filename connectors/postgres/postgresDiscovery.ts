@@ -10,7 +10,7 @@ import { ConfigurationError, type ConnectionConfig, type Relation, type SourceCo
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
-import { importTypeOf, quoteTable } from './postgresSource';
+import { importTypeOf, quoteTable } from './postgresSql';
 import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, sourceRole } from './postgresSessionGuard';
 

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import type { DiscoveredTable, PreviewResult, Relation, SourceColumn, SourceExplorer } from '../source';
-import { columnOf, fromClause, rawTypes } from './postgresSource';
+import { columnOf, fromClause, rawTypes } from './postgresSql';
 import { extended } from './postgresSessionGuard';
 
 type ReadOnly = <T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation) => Promise<T>;

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { type PlanRangeInput, type RangePlan, partitionCount } from '../rangePlanner';
 import type { Position, Relation } from '../source';
-import { fromClause } from './postgresSource';
+import { fromClause } from './postgresSql';
 import { extended } from './postgresSessionGuard';
 
 type ReadOnly = <T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation) => Promise<T>;

@@ -8,7 +8,6 @@ import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import QueryStream from 'pg-query-stream';
-import type { ValueType } from '../../spec/importSpec';
 import {
   ConfigurationError,
   type ConnectionConfig,
@@ -26,60 +25,11 @@ import { guardPool, guardStream } from '../common/droppedConnection';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
-import { fromClause as sharedFromClause } from '../common/fromClause';
+import { columnOf, fromClause, quoteTable, rawTypes, selectExpr } from './postgresSql';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
-import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
+import { loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 import { clockBound } from '../common/timeText';
-
-/** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
-export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-
-const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
-const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
-
-export function importTypeOf(sourceType: string): ValueType | null {
-  if (sourceType.startsWith('timestamp')) return 'timestamp';
-  if (sourceType === 'date') return 'date';
-  if (NUMBER_TYPES.has(sourceType) || sourceType.startsWith('numeric')) return 'number';
-  if (sourceType === 'boolean') return 'boolean';
-  if (sourceType === 'json' || sourceType === 'jsonb' || sourceType.endsWith('[]')) return 'json';
-  if (/^(text|character|character varying|uuid|citext|name|inet|cidr)/.test(sourceType)) return 'string';
-  if (sourceType === 'bytea' || sourceType.startsWith('time ') || sourceType === 'interval') return null;
-  return 'string';
-}
-
-export function columnOf(name: string, sourceType: string): SourceColumn {
-  return {
-    name,
-    sourceType,
-    importType: importTypeOf(sourceType),
-    cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
-  };
-}
-
-/** Array types whose items may be NaN or ±Infinity, which to_json would quote into strings. */
-const FLOAT_ARRAYS = new Set(['real[]', 'double precision[]', 'numeric[]']);
-
-/**
- * The select expression of a column, as the mapping will type it. An array mapped as json is read as JSON
- * (Postgres prints it as {a,b}, which is not JSON: '{}' would have been an empty object). Elsewhere it keeps
- * Postgres's text, which segment arrays read. A float array holding NaN or Infinity keeps its text too:
- * JSON cannot write them (to_json quotes them, a silent change to strings), so the row is rejected instead.
- */
-export function selectExpr(column: SourceColumn, asJson: boolean): string {
-  const c = `src.${pg.escapeIdentifier(column.name)}`;
-  if (!asJson || !column.sourceType.endsWith('[]')) return c;
-  if (!FLOAT_ARRAYS.has(column.sourceType)) return `to_json(${c})::text`;
-  return `CASE WHEN ${c}::text ~ '[{,]-?(NaN|Infinity)[,}]' THEN ${c}::text ELSE to_json(${c})::text END`;
-}
-
-/** Quote a possibly schema-qualified table name. */
-export function quoteTable(table: string): string {
-  return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
-}
-
-export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable, 'src', assertPostgresSelect);
 
 /** Turn driver errors into configuration errors where retrying cannot help. */
 export function classify(err: unknown, relation?: Relation): never {

@@ -1,7 +1,7 @@
 /** The worker's memory of identifiers the store holds: forgotten when the store's identities epoch moves. */
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { KnownUsers } from '../../activities/knownUsers';
+import { KnownUsers } from '../../engine/knownUsers';
 
 /** A stand-in for the batch's store connection: answers the epoch query with the current epoch. */
 const storeAt = (state: { epoch: number }) =>

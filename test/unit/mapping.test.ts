@@ -1,6 +1,6 @@
 /** compileMapping on single rows: what the store cannot hold is a row error naming the column and value. */
 import { describe, expect, it } from 'vitest';
-import { compileMapping, parseArray } from '../../activities/mapValidate';
+import { compileMapping, parseArray } from '../../engine/mapValidate';
 import { parseImportSpec } from '../../spec/importSpec';
 
 const base = { id: 'x', name: 'x', source: { connection: 'w', table: 't' }, cursor: { column: 'updated_at', key: 'id' } };
