@@ -11,6 +11,7 @@ import type { ValueType } from '../spec/importSpec';
 import { castCorpus } from './oracles/castCorpus';
 import { compare, ourEventTime, ourJson, SETUP_SQL, type Compared, type OracleKind } from './oracles/castOracle';
 import { classify, DIFFERENCES, type Difference } from './oracles/castDifferences';
+import { compareIdentifiers, everyCodePoint, IDENTIFIER_DIFFERENCES, IDENTIFIER_WORDS } from './oracles/identifierOracle';
 
 const SEED = 20261205;
 const GENERATED = 1500;
@@ -87,5 +88,25 @@ describe('type conversions against Postgres casts', () => {
       `${DIFFERENCES.length} documented differences (${documented} values), ${undocumented.length} disagree, in ${Date.now() - started} ms`);
     expect(undocumented).toEqual([]);
     expect(DIFFERENCES.filter((d) => !used.has(d)).map((d) => d.id)).toEqual([]);
+  });
+
+  it('identifiers are trimmed and lower-cased as Postgres does, or differ only as documented', async () => {
+    const started = Date.now();
+    const rows = await compareIdentifiers(db, [...IDENTIFIER_WORDS, ...everyCodePoint()]);
+    const undocumented: string[] = [];
+    const used = new Map<string, string[]>();
+    for (const c of rows) {
+      if (c.ours === c.postgres) continue;
+      const rule = IDENTIFIER_DIFFERENCES.find((d) => d.applies(c));
+      const hex = [...c.raw].map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
+      if (!rule) undocumented.push(`${JSON.stringify(c.raw)} (${hex}): ours ${JSON.stringify(c.ours)}, Postgres ${JSON.stringify(c.postgres)}`);
+      else used.set(rule.id, [...(used.get(rule.id) ?? []), hex]);
+    }
+    for (const d of IDENTIFIER_DIFFERENCES) console.log(`  ${d.id} (${used.get(d.id)?.length ?? 0}×): ${d.reason}\n    ${used.get(d.id)?.slice(0, 8).join(', ')}`);
+    for (const u of undocumented.slice(0, 40)) console.log(`UNDOCUMENTED ${u}`);
+    console.log(`identifier differential: ${rows.length} values, ${IDENTIFIER_DIFFERENCES.length} documented differences ` +
+      `(${[...used.values()].reduce((n, l) => n + l.length, 0)} values), ${undocumented.length} disagree, in ${Date.now() - started} ms`);
+    expect(undocumented).toEqual([]);
+    expect(IDENTIFIER_DIFFERENCES.filter((d) => !used.has(d.id)).map((d) => d.id)).toEqual([]);
   });
 });
