@@ -297,7 +297,9 @@ const EPOCH = /^-?\d+(\.\d+)?$/;
  * count of microseconds of 1970–1977 is small enough to pass as seconds or milliseconds. An 8-digit
  * number that is also a calendar date (`20260102`) is refused as ambiguous: as seconds it is a moment of
  * 1970–1973, which such a column almost never means, and Postgres reads it as the date; declare `epoch_s`
- * or `yyyyMMdd`. A 6-digit one (`260102`, `yyMMdd`) likewise.
+ * or `yyyyMMdd`. A 6-digit one (`260102`, `yyMMdd`) likewise, and a 14-digit date and time
+ * (`20260102123456`, `yyyyMMddHHmmss`): as milliseconds it is a moment after 2286; declare `epoch_ms` or
+ * the pattern.
  */
 function bareEpochUnit(s: string): 'epoch_s' | 'epoch_ms' | null {
   if (isCompactDate(s)) return null;
@@ -307,13 +309,16 @@ function bareEpochUnit(s: string): 'epoch_s' | 'epoch_ms' | null {
 /**
  * `yyyyMMdd`, or `yyMMdd`, with a real month and day: Postgres reads both as dates (a two-digit year below
  * 70 in the 2000s, else the 1900s). As epoch seconds a `yyMMdd` is a moment of the first twelve days of 1970.
+ * Also `yyyyMMddHHmmss` with a real date and time, which as epoch milliseconds is a moment after 2286.
  */
 function isCompactDate(s: string): boolean {
-  if ((s.length !== 8 && s.length !== 6) || !/^\d+$/.test(s)) return false;
-  const yy = Number(s.slice(0, s.length - 4));
-  const y = s.length === 8 ? yy : yy < 70 ? 2000 + yy : 1900 + yy;
-  const mo = Number(s.slice(-4, -2));
-  const d = Number(s.slice(-2));
+  if ((s.length !== 8 && s.length !== 6 && s.length !== 14) || !/^\d+$/.test(s)) return false;
+  const date = s.length === 14 ? s.slice(0, 8) : s;
+  if (s.length === 14 && !(Number(s.slice(8, 10)) <= 23 && Number(s.slice(10, 12)) <= 59 && Number(s.slice(12)) <= 59)) return false;
+  const yy = Number(date.slice(0, date.length - 4));
+  const y = date.length === 8 ? yy : yy < 70 ? 2000 + yy : 1900 + yy;
+  const mo = Number(date.slice(-4, -2));
+  const d = Number(date.slice(-2));
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
