@@ -23,6 +23,7 @@ import { CsvParser, type CsvRecord } from '../connectors/files/formats/csv';
 import { chunkDecoder, detectDecoding } from '../connectors/files/decoding';
 import { csvCase, type CsvCase } from './oracles/csvCorpus';
 import { rng, type Rng } from './oracles/random';
+import { readFileRows } from './files/readFile';
 
 const SEED = 4181;
 const FILES = 300;
@@ -154,5 +155,32 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
     expect(disagree).toEqual([]);
     expect(copied).toBeGreaterThan(50);
     expect(broken).toBeGreaterThan(10);
+  });
+
+  it('give an import of a file (header, then rows) Python\'s records, through the real file session', async () => {
+    const r = rng(SEED + 1);
+    const cases = Array.from({ length: 60 }, (_, n) => csvCase(r, n)).filter((c) => c.brokenAt === null && c.records.length > 1);
+    const py = python(cases.map((c) => {
+      writeFileSync(path.join(dir, `s${c.name}`), c.text);
+      return { path: path.join(dir, `s${c.name}`), delimiter: c.delimiter, quote: c.quote };
+    }));
+    const disagree: string[] = [];
+    let rows = 0;
+    for (const [i, c] of cases.entries()) {
+      const out = await readFileRows(c.text, { delimiter: c.delimiter, quote: c.quote }, { name: c.name });
+      const [header, ...records] = py[i]!.records;
+      const got = out.rows.map((row) => ('error' in row ? { error: row.error } : Object.values(row).map((v) => v ?? '')));
+      // A record of another width than the header is a row error naming its line and widths.
+      const want = records.map((rec) => (rec.length === header!.length ? rec : { error: expect.stringMatching(new RegExp(`^${c.name} line \\d+: ${rec.length} fields? where the header has ${header!.length}$`)) }));
+      try {
+        expect(out.columns.length).toBe(header!.length);
+        expect(got).toEqual(want);
+      } catch (err) {
+        disagree.push(`${c.name}: ${(err as Error).message.slice(0, 400)}`);
+      }
+      rows += got.length;
+    }
+    console.log(`csv differential through the file session: ${cases.length} files, ${rows} rows, ${disagree.length} disagree`);
+    expect(disagree).toEqual([]);
   });
 });
