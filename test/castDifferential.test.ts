@@ -18,13 +18,14 @@ const GENERATED = 1500;
 /** Zones timestamps are read in: UTC, west and east of it, a half-hour offset, a half-hour DST (Lord Howe). */
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Europe/London'];
 
-interface Check { type: ValueType; kind: OracleKind; zone: string }
+interface Check { type: ValueType; kind: OracleKind; zone: string; format?: string; corpus?: 'formattedDate' }
 const CHECKS: Check[] = [
   { type: 'number', kind: 'numeric', zone: 'UTC' },
   { type: 'number', kind: 'float8', zone: 'UTC' },
   { type: 'boolean', kind: 'boolean', zone: 'UTC' },
   ...ZONES.map((zone): Check => ({ type: 'timestamp', kind: 'timestamptz', zone })),
   { type: 'date', kind: 'date', zone: 'UTC' },
+  { type: 'date', kind: 'date', zone: 'UTC', format: "yyyy-MM-dd'T'HH:mm:ssXXX", corpus: 'formattedDate' },
   { type: 'string', kind: 'text', zone: 'UTC' },
   { type: 'json', kind: 'jsonb', zone: 'UTC' },
 ];
@@ -54,9 +55,9 @@ describe('type conversions against Postgres casts', () => {
       // Each value's Postgres-readable twin is compared too, and must read as the value does: the value
       // trimmed of Unicode white space, and a comma fraction written with a point.
       const twins = (v: string) => [v.trim(), v.trim().replace(/(:\d\d),(\d)/, '$1.$2')];
-      const raws = [...new Set(corpus[check.type].flatMap((v) => (check.type === 'string' || check.type === 'json' ? [v] : [v, ...twins(v)])))];
+      const raws = [...new Set(corpus[check.corpus ?? check.type].flatMap((v) => (check.type === 'string' || check.type === 'json' ? [v] : [v, ...twins(v)])))];
       await db.query(`SET TimeZone = '${check.zone}'`);
-      const ours = raws.map((v) => ourJson(v, check.type, check.zone));
+      const ours = raws.map((v) => ourJson(v, check.type, check.zone, check.format));
       if (check.type === 'timestamp') {
         // An event's timestamp is read as a timestamp attribute is.
         const events = raws.map((v) => ourEventTime(v, check.zone));
@@ -72,9 +73,9 @@ describe('type conversions against Postgres casts', () => {
       for (const c of rows) {
         const outcome = classify(c);
         if (outcome === 'agree') continue;
-        const rule = DIFFERENCES.find((d) => d.checks.includes(check.kind) && d.outcome === outcome && d.applies(c.raw, c));
+        const rule = DIFFERENCES.find((d) => d.checks.includes(check.kind) && d.outcome === outcome && (d.format ?? null) === (check.format ?? null) && d.applies(c.raw, c));
         if (!rule) {
-          undocumented.push(`${check.kind} in ${check.zone}, ${outcome}: ${show(c)}`);
+          undocumented.push(`${check.kind} in ${check.zone}${check.format ? ` with format ${check.format}` : ''}, ${outcome}: ${show(c)}`);
           continue;
         }
         documented++;

@@ -125,6 +125,13 @@ function genDate(r: Rng): string {
   return r.chance(0.5) ? t.trim().slice(0, 10) : t;
 }
 
+/** ISO date-times with an offset, for a date read with the format yyyy-MM-dd'T'HH:mm:ssXXX. */
+function genOffsetDateTime(r: Rng): string {
+  const hh = pad(r.int(0, 14), 2);
+  return `${pad(r.int(1, 9999), 4)}-${pad(r.int(1, 12), 2)}-${pad(r.int(1, 28), 2)}T${pad(r.pick([0, 0, 1, 12, 22, 23]), 2)}:` +
+    `${pad(r.int(0, 59), 2)}:${pad(r.int(0, 59), 2)}${r.pick(['+', '-'])}${hh}:${pad(r.pick([0, 30, 45]), 2)}`;
+}
+
 /** Every corpus, each hand-picked list followed by `n` generated values (seeded). */
 export function castCorpus(seed: number, n: number) {
   const r = rng(seed);
@@ -134,6 +141,7 @@ export function castCorpus(seed: number, n: number) {
     boolean: [...BOOLEANS, ...gen(genBoolean)],
     timestamp: [...TIMESTAMPS, ...ZONE_WALLS, ...gen(genTimestamp)],
     date: [...DATES, ...gen(genDate)],
+    formattedDate: ['2026-01-02T00:30:00+02:00', '2026-01-02T23:30:00-05:00', '2026-01-02T12:00:00+00:00', ...gen(genOffsetDateTime).slice(0, 400)],
     string: STRINGS,
     json: JSONS,
   };

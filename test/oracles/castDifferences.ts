@@ -12,6 +12,8 @@ export interface Difference {
   id: string;
   checks: OracleKind[];
   outcome: Exclude<Outcome, 'agree' | 'store fails'>;
+  /** Only for values read with this format (none: only without a format). */
+  format?: string;
   reason: string;
   applies(raw: string, c: Compared): boolean;
 }
@@ -192,6 +194,15 @@ export const DIFFERENCES: Difference[] = [
     reason: 'a date is yyyy-MM-dd, or a date-time at midnight (ISO 8601, or dd/MM/yyyy 00:00:00), or what a declared format reads; Postgres also reads yyyyMMdd, ' +
       'dd/MM/yyyy alone, month names, BC, five-digit years and the words infinity, epoch and today',
     applies: (raw) => !ISO_FORM.test(raw.trim()) && !DATE_FORM.test(raw.trim()),
+  },
+  {
+    id: 'formatted-date-in-utc',
+    checks: ['date'],
+    format: "yyyy-MM-dd'T'HH:mm:ssXXX",
+    outcome: 'different value',
+    reason: 'a date read with a format that has an offset is the UTC date of that instant (2026-01-02T00:30:00+02:00 is 2026-01-01); Postgres keeps the written ' +
+      'date. Pinned since the first versions: a date in an event\'s properties is part of its dedup key',
+    applies: (raw, c) => c.ours === `=${new Date(raw).toISOString().slice(0, 10)}`,
   },
   {
     id: 'json-number-notation',

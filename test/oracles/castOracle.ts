@@ -53,8 +53,8 @@ const base = { id: 'x', name: 'x', source: { connection: 'w', table: 't' }, curs
 const unCopy = (f: string): string => f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 
 /** What our mapping sends the store for `raw` as an attribute of `type`: its JSON text, or null (a row error). */
-export function ourJson(raw: string, type: ValueType, timeZone: string): string | null {
-  const spec = parseImportSpec({ ...base, timeZone, dataType: 'profile', mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type }] } });
+export function ourJson(raw: string, type: ValueType, timeZone: string, format?: string): string | null {
+  const spec = parseImportSpec({ ...base, timeZone, dataType: 'profile', mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type, format }] } });
   const m = compileMapping(spec);
   const r = m.map(m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')), 1);
   if (!r.ok) return null;
