@@ -6,7 +6,7 @@
  * sides are compared in Postgres's own terms.
  */
 import type pg from 'pg';
-import { compileMapping } from '../../activities/mapValidate';
+import { compileMapping, type CompiledMapping } from '../../activities/mapValidate';
 import { parseImportSpec, type ValueType } from '../../spec/importSpec';
 
 /** A value read: `=` and the value in the oracle's terms, or `!` and why not; null: we refused it. */
@@ -53,9 +53,16 @@ const base = { id: 'x', name: 'x', source: { connection: 'w', table: 't' }, curs
 const unCopy = (f: string): string => f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 
 /** What our mapping sends the store for `raw` as an attribute of `type`: its JSON text, or null (a row error). */
+const compiled = new Map<string, CompiledMapping>();
+function once(key: string, spec: () => unknown): CompiledMapping {
+  let m = compiled.get(key);
+  if (!m) compiled.set(key, (m = compileMapping(parseImportSpec(spec()))));
+  return m;
+}
+
 export function ourJson(raw: string, type: ValueType, timeZone: string, format?: string): string | null {
-  const spec = parseImportSpec({ ...base, timeZone, dataType: 'profile', mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type, format }] } });
-  const m = compileMapping(spec);
+  const m = once(`attr|${type}|${timeZone}|${format ?? ''}`, () => ({
+    ...base, timeZone, dataType: 'profile', mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type, format }] } }));
   const r = m.map(m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')), 1);
   if (!r.ok) return null;
   return jsonMember(unCopy(r.text.split('\t')[3]!));
@@ -69,9 +76,8 @@ function jsonMember(obj: string): string {
 
 /** An event's timestamp as our mapping stages it for the events table (COPY into timestamptz), or null. */
 export function ourEventTime(raw: string, timeZone: string): string | null {
-  const spec = parseImportSpec({ ...base, timeZone, dataType: 'activity', mapping: {
-    userId: { column: 'u' }, eventType: { value: 'e' }, timestamp: { column: 'v' }, properties: [] } });
-  const m = compileMapping(spec);
+  const m = once(`event|${timeZone}`, () => ({ ...base, timeZone, dataType: 'activity', mapping: {
+    userId: { column: 'u' }, eventType: { value: 'e' }, timestamp: { column: 'v' }, properties: [] } }));
   const r = m.map(m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')), 1);
   return r.ok ? `"${unCopy(r.row!.split('\t')[3]!)}"` : null;
 }
