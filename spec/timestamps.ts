@@ -15,8 +15,9 @@ export interface Instant {
   us: number;
 }
 
+// The date and time may be separated by `T`, `t` (RFC 3339 allows either case) or a space.
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * The canonical text has a four-digit year, so instants are kept within 0001-01-01 and 9999-12-31 (UTC);
@@ -295,19 +296,29 @@ const EPOCH = /^-?\d+(\.\d+)?$/;
  * milliseconds, lands past the year 9999 and is refused by the range check (declare `epoch_us`); only a
  * count of microseconds of 1970–1977 is small enough to pass as seconds or milliseconds. An 8-digit
  * number that is also a calendar date (`20260102`) is refused as ambiguous: as seconds it is a moment of
- * 1970–1973, which such a column almost never means; declare `epoch_s` or `yyyyMMdd`.
+ * 1970–1973, which such a column almost never means, and Postgres reads it as the date; declare `epoch_s`
+ * or `yyyyMMdd`. A 6-digit one (`260102`, `yyMMdd`) likewise, and a 14-digit date and time
+ * (`20260102123456`, `yyyyMMddHHmmss`): as milliseconds it is a moment after 2286; declare `epoch_ms` or
+ * the pattern.
  */
 function bareEpochUnit(s: string): 'epoch_s' | 'epoch_ms' | null {
   if (isCompactDate(s)) return null;
   return Math.abs(Number(s)) < 1e11 ? 'epoch_s' : 'epoch_ms';
 }
 
-/** `yyyyMMdd` with a real month and day. */
+/**
+ * `yyyyMMdd`, or `yyMMdd`, with a real month and day: Postgres reads both as dates (a two-digit year below
+ * 70 in the 2000s, else the 1900s). As epoch seconds a `yyMMdd` is a moment of the first twelve days of 1970.
+ * Also `yyyyMMddHHmmss` with a real date and time, which as epoch milliseconds is a moment after 2286.
+ */
 function isCompactDate(s: string): boolean {
-  if (s.length !== 8 || !/^\d{8}$/.test(s)) return false;
-  const y = Number(s.slice(0, 4));
-  const mo = Number(s.slice(4, 6));
-  const d = Number(s.slice(6, 8));
+  if ((s.length !== 8 && s.length !== 6 && s.length !== 14) || !/^\d+$/.test(s)) return false;
+  const date = s.length === 14 ? s.slice(0, 8) : s;
+  if (s.length === 14 && !(Number(s.slice(8, 10)) <= 23 && Number(s.slice(10, 12)) <= 59 && Number(s.slice(12)) <= 59)) return false;
+  const yy = Number(date.slice(0, date.length - 4));
+  const y = date.length === 8 ? yy : yy < 70 ? 2000 + yy : 1900 + yy;
+  const mo = Number(date.slice(-4, -2));
+  const d = Number(date.slice(-2));
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
@@ -361,7 +372,7 @@ function fromEpoch(s: string, shift: number): Instant | null {
  * `02/01/2026 00:00:00`). A time of day, another offset or an epoch number is not a date (a
  * value of the wrong type is a row error, never a silent coercion); it would lose the time or shift the day.
  */
-const DATE_FORM = /^\d{4}-\d{2}-\d{2}(?:[T ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
+const DATE_FORM = /^\d{4}-\d{2}-\d{2}(?:[Tt ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
 
 /**
  * Parse a date: a date form above, or with a format what the format reads (the UTC date of that
@@ -402,7 +413,7 @@ function utcIsoText(s: string, timeZone: string): string | undefined {
   let i = 10;
   if (i < n) {
     const sep = s.charCodeAt(i);
-    if (sep !== 84 /* T */ && sep !== 32 /* space */) return undefined;
+    if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return undefined;
     if (n < i + 6 || s.charCodeAt(i + 3) !== 58 /* : */) return undefined;
     const h = twoDigits(s, i + 1);
     const mi = twoDigits(s, i + 4);

@@ -16,8 +16,9 @@ import { fitsStoreNumeric, NUMERIC_LIMITS } from './decimalText';
 export type JsonResult = { ok: true; json: string; key?: string } | { ok: false; reason: string };
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
-const TRUE = new Set(['true', 't', '1', 'yes', 'y']);
-const FALSE = new Set(['false', 'f', '0', 'no', 'n']);
+// The words Postgres's boolean input reads, whole (its prefixes such as `tr` or `fals` are not: a cut-off value).
+const TRUE = new Set(['true', 't', '1', 'yes', 'y', 'on']);
+const FALSE = new Set(['false', 'f', '0', 'no', 'n', 'off']);
 const TRUE_JSON: JsonResult = Object.freeze({ ok: true, json: 'true' });
 const FALSE_JSON: JsonResult = Object.freeze({ ok: true, json: 'false' });
 

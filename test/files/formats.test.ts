@@ -36,14 +36,22 @@ describe('CSV (RFC 4180)', () => {
     expect(lf.positions.map((p) => p.cursor)).toEqual(['2', '4']); // the blank line 3 is no record
   });
 
-  it('ends the last record at a CR that ends the file, quoted or not; a CR anywhere else stays data', async () => {
+  it('ends a record at a CR alone, as at LF or CRLF (mixed or not, last line or not); inside quotes a CR is data', async () => {
     expect((await readFileRows('id,name\r\n1,Ann\r\n2,Bo\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }, { id: '2', name: 'Bo' }]);
     expect((await readFileRows('id,name\r\n1,"Ann"\r', {})).rows).toEqual([{ id: '1', name: 'Ann' }]);
     expect((await readFileRows('id,name\r\n1,\r', {})).rows).toEqual([{ id: '1', name: null }]);
     const header = await readFileRows('id,name\r', {});
     expect(header.columns).toEqual(['id', 'name']);
     expect(header.rows).toEqual([]);
-    expect((await readFileRows('id,name\n1,x\ry\n2,"a\r"\n', {})).rows).toEqual([{ id: '1', name: 'x\ry' }, { id: '2', name: 'a\r' }]);
+    // Python's csv and spreadsheets read a CR alone as a line end (Postgres's COPY refuses it unquoted in a
+    // file whose lines end otherwise): 'y' is a record of its own, one field short.
+    expect((await readFileRows('id,name\n1,x\ry\n2,"a\r"\n', {}, { name: 'mixed.csv' })).rows).toEqual([
+      { id: '1', name: 'x' }, { error: 'mixed.csv line 3: 1 field where the header has 2' }, { id: '2', name: 'a\r' }]);
+    // A file saved with CR line ends: one record per line, numbered by line.
+    const mac = await readFileRows('id,name\r1,Ann\r2,"B\ro"\r3,Cy', {});
+    expect(mac.columns).toEqual(['id', 'name']);
+    expect(mac.rows).toEqual([{ id: '1', name: 'Ann' }, { id: '2', name: 'B\ro' }, { id: '3', name: 'Cy' }]);
+    expect(mac.positions.map((p) => p.cursor)).toEqual(['2', '3', '4']);
   });
 
   it('keeps an empty field (NULL) apart from an empty quoted string', async () => {

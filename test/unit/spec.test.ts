@@ -64,6 +64,10 @@ describe('typed values', () => {
     expect(toJson('ten', 'number', undefined, 'UTC')).toEqual({ ok: false, reason: 'expected a number, got "ten"' });
     expect(toJson('Yes', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'true' });
     expect(toJson('maybe', 'boolean', undefined, 'UTC').ok).toBe(false);
+    // on/off as Postgres reads them; its prefixes (tr, of) are not read.
+    expect(toJson(' On', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'true' });
+    expect(toJson('OFF', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'false' });
+    expect(toJson('of', 'boolean', undefined, 'UTC').ok).toBe(false);
     expect(toJson('{"b":1,"a":[2,{"d":1,"c":2}]}', 'json', undefined, 'UTC')).toEqual({ ok: true, json: '{"a":[2,{"c":2,"d":1}],"b":1}' });
     expect(toJson('1', 'string', undefined, 'UTC')).toEqual({ ok: true, json: '"1"' });
     expect(toJson(null, 'number', undefined, 'UTC')).toEqual({ ok: true, json: 'null' });

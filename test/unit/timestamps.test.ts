@@ -173,6 +173,24 @@ describe('epoch numbers and the years 0001–9999', () => {
     expect(ts('20260102', 'yyyyMMdd')).toBe('2026-01-02T00:00:00.000000Z');
   });
 
+  it('refuse a 6-digit yyMMdd and a 14-digit yyyyMMddHHmmss number too (Postgres reads the first as its date), and read them with a format', () => {
+    expect(ts('260102')).toBeNull(); // was 1970-01-04T00:15:02Z; Postgres: 2026-01-02
+    expect(ts('991231')).toBeNull();
+    expect(ts('20260102123456')).toBeNull(); // was 2612-01-07T22:08:43.456Z, as milliseconds
+    expect(ts('260102', 'epoch_s')).toBe('1970-01-04T00:15:02.000000Z');
+    expect(ts('20260102123456', 'yyyyMMddHHmmss')).toBe('2026-01-02T12:34:56.000000Z');
+    expect(ts('20260102123456', 'epoch_ms')).toBe('2612-01-07T22:08:43.456000Z');
+    // Not a date: still epoch counts.
+    expect(ts('261302')).toBe('1970-01-04T00:35:02.000000Z');
+    expect(ts('20260102126056')).toBe('2612-01-07T22:08:46.056000Z');
+  });
+
+  it('read a lowercase t between date and time (RFC 3339), on both paths', () => {
+    expect(ts('2026-01-02t03:04:05Z')).toBe('2026-01-02T03:04:05.000000Z');
+    expect(ts('2026-01-02t03:04:05', undefined, 'America/New_York')).toBe('2026-01-02T08:04:05.000000Z');
+    expect(parseDate('2026-01-02t00:00:00z', undefined)).toBe('2026-01-02');
+  });
+
   it('refuse counts that fall outside the years 0001–9999 instead of printing six-digit years', () => {
     expect(ts('1767225600000000')).toBeNull(); // microseconds, read as milliseconds: year 57971
     expect(ts('1767225600000000000')).toBeNull();

@@ -1,7 +1,8 @@
 /**
  * A streaming RFC 4180 CSV parser over decoded text. Fields may be quoted; a quoted field holds
- * delimiters, newlines and doubled quotes. Records end at LF or CRLF, and the last one also at a CR that
- * ends the file (a CR elsewhere, or inside a quoted field, is data).
+ * delimiters, newlines and doubled quotes. Records end at LF, CRLF or a CR alone, mixed or not, as
+ * spreadsheets and Python's csv read them (a file saved with CR line ends is one record per line, not one
+ * record holding the whole file); inside a quoted field any of them is data.
  * An empty unquoted field is NULL, an empty quoted one ("") is the empty string, so the two stay apart.
  *
  * Each record comes with the line it starts on and the byte offset of its start in the file, counted
@@ -114,47 +115,48 @@ export class CsvParser {
         newlines += countLf(value);
         // After the closing quote: a delimiter, the end of the record, or (malformed) more text.
         let c = buf.charCodeAt(p);
-        if (p < len && c !== d && c !== LF && !(c === CR && (buf.charCodeAt(p + 1) === LF || (final && p + 1 === len)))) {
-          if (c === CR && p + 1 >= len && !final) return null;
+        if (p < len && c !== d && c !== LF && c !== CR) {
           const stop = nextStop(buf, p, d);
           if (stop < 0 && !final) return null;
           const end = stop < 0 ? len : stop;
           error ??= `line ${this.line + newlines}: text after the closing quote of field ${fields.length + 1}`;
-          value += stripCr(buf, p, end, buf.charCodeAt(end) === LF);
+          value += buf.slice(p, end);
           p = end;
           c = buf.charCodeAt(p);
         }
-        fields.push(value);
         if (p >= len) {
           if (!final) return null;
+          fields.push(value);
           break;
         }
+        // A CR just before the chunk's end may be the first half of a CR LF.
+        if (c === CR && p + 1 >= len && !final) return null;
+        fields.push(value);
         if (c === d) {
           p++;
           continue;
         }
-        // CR LF, LF, or a CR that ends the file
-        p = Math.min(p + (c === CR ? 2 : 1), len);
+        p += lineEnd(buf, p);
         newlines++;
         break;
       }
-      // An unquoted field: up to the next delimiter or newline.
+      // An unquoted field: up to the next delimiter or line end.
       const stop = nextStop(buf, p, d);
       if (stop < 0) {
         if (!final) return null;
-        // The file's end ends the record as a newline would: a CR just before it is a line end (the
-        // last line of a CRLF file cut after its CR, or ended CR-style), not data.
-        fields.push(emptyIsNull(stripCr(buf, p, len, true)));
+        fields.push(emptyIsNull(buf.slice(p, len)));
         p = len;
         break;
       }
-      const atLf = buf.charCodeAt(stop) === LF;
-      fields.push(emptyIsNull(stripCr(buf, p, stop, atLf)));
-      p = stop + 1;
-      if (atLf) {
+      const c = buf.charCodeAt(stop);
+      if (c === CR && stop + 1 >= len && !final) return null; // the first half of a CR LF, perhaps
+      fields.push(emptyIsNull(buf.slice(p, stop)));
+      if (c !== d) {
+        p = stop + lineEnd(buf, stop);
         newlines++;
         break;
       }
+      p = stop + 1;
       if (p >= len && !final) return null; // a delimiter just before the chunk's end: one more field follows
       if (p >= len) {
         fields.push(null);
@@ -166,7 +168,7 @@ export class CsvParser {
     this.pos = p;
     this.line += newlines;
     this.offset += this.options.bytesOf(p - start === len ? buf : buf.slice(start, p));
-    // A blank line (LF or CRLF alone) is no record.
+    // A blank line (a line end alone) is no record.
     if (fields.length === 1 && fields[0] === null && error === null) return SKIP;
     return { fields, line, offset, error };
   }
@@ -180,19 +182,16 @@ function countLf(s: string): number {
   return n;
 }
 
-/** The index of the next delimiter or LF at or after `from`, or -1. */
+/** The index of the next delimiter, LF or CR at or after `from`, or -1. */
 function nextStop(buf: string, from: number, delim: number): number {
   for (let i = from; i < buf.length; i++) {
     const c = buf.charCodeAt(i);
-    if (c === delim || c === LF) return i;
+    if (c === delim || c === LF || c === CR) return i;
   }
   return -1;
 }
 
-/** The text [from, to), without the CR of a CRLF (or of the file's end) that ends the record. */
-function stripCr(buf: string, from: number, to: number, atLineEnd: boolean): string {
-  if (atLineEnd && to > from && buf.charCodeAt(to - 1) === CR) return buf.slice(from, to - 1);
-  return buf.slice(from, to);
-}
+/** The length of the line end at `at` (an LF or a CR): 2 for CR LF, else 1. */
+const lineEnd = (buf: string, at: number): number => (buf.charCodeAt(at) === CR && buf.charCodeAt(at + 1) === LF ? 2 : 1);
 
 const emptyIsNull = (s: string): string | null => (s === '' ? null : s);
