@@ -6,7 +6,7 @@
  * sides are compared in Postgres's own terms.
  */
 import type pg from 'pg';
-import { compileMapping, type CompiledMapping } from '../../activities/mapValidate';
+import { compileMapping, type CompiledMapping } from '../../engine/mapValidate';
 import { parseImportSpec, type ValueType } from '../../spec/importSpec';
 
 /** A value read: `=` and the value in the oracle's terms, or `!` and why not; null: we refused it. */
