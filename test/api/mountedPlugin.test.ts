@@ -52,7 +52,8 @@ const call = async (method: string, path: string, o: { body?: unknown; headers?:
   if (o.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${base}${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: text ? JSON.parse(text) : undefined };
+  const type = res.headers.get('content-type') ?? '';
+  return { status: res.status, type, text, body: text && /json/.test(type) ? JSON.parse(text) : undefined };
 };
 
 it('creates, lists and pauses an import through the API mounted under a prefix, beside the user route', async () => {
