@@ -2,14 +2,16 @@
  * Warehouse, file-transport and Parquet SDKs are optional. A child Node process runs with a resolution
  * hook that makes them missing exactly as an uninstalled package is (the shared node_modules keeps them):
  * the library's entry points still load, and a connection that needs one fails with a configuration
- * error (never retried) naming the connection and the npm package to add.
+ * error (never retried) naming the connection and the npm package to add, on a real worker too.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { expect, inject, it } from 'vitest';
 import { OPTIONAL_PACKAGES } from '../connectors/common/optionalPackages';
+import { createHarness, uniqueId } from './helpers/harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIR = path.join(ROOT, 'test', 'helpers', 'missingPackages');
@@ -76,5 +78,48 @@ it('declares the optional SDKs as optional peers and Temporal as a required peer
     expect(pkg.dependencies![name], name).toBeUndefined();
     expect(pkg.peerDependenciesMeta![name], name).toBeUndefined();
     expect(pkg.devDependencies![name], name).toBe(pkg.peerDependencies![name]);
+  }
+});
+
+it('fails a run on a real worker at once, without retries, naming the package, when the SDK is missing', async () => {
+  const h = await createHarness('nosdk', { inProcessWorker: false });
+  const worker = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(DIR, 'hide.mjs'), path.join(DIR, 'worker.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, TRIBUTARY_TEST_HIDE: 'snowflake-sdk', TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.storeUrl, TASK_QUEUE: h.taskQueue },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  worker.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+  worker.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+  try {
+    const spec = {
+      id: uniqueId('nosdk'), name: 'no sdk', dataType: 'profile' as const,
+      source: { connection: 'wh', table: 'people' },
+      cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' } },
+    };
+    const handle = await h.startImport(spec);
+    let timer: NodeJS.Timeout | undefined;
+    const err = await Promise.race([
+      handle.result().catch((e: unknown) => e),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no result in 180 s; worker output:\n${output}`)), 180_000); }),
+    ]).finally(() => clearTimeout(timer));
+    expect(err, output).toBeInstanceOf(WorkflowFailedError);
+    const expected = `connection "wh" is of kind "snowflake": ${npm('snowflake-sdk')}`;
+    expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toBe(expected);
+    const history = await handle.fetchHistory();
+    const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo?.type).toBe('ConfigurationError');
+    // Every activity ran once: the failing one, then those recording the failed run.
+    expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).every((e) => e.activityTaskStartedEventAttributes!.attempt === 1)).toBe(true);
+    const run = await h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [spec.id]);
+    expect(run.rows).toEqual([{ status: 'failed', error: expect.stringContaining(expected) }]);
+    expect(output).not.toContain('s3cret-sf');
+  } finally {
+    worker.kill('SIGTERM');
+    await exited;
+    await h.close();
   }
 });
