@@ -135,3 +135,20 @@ it('with the built-in API keys on, needs a key of its own besides the user hook'
   // The docs under the prefix stay public (the user hook aside).
   expect((await call('GET', '/keyed-api/docs')).status).toBeLessThan(400);
 });
+
+it("mounts without a prefix in an app that has its own 404 handler, which keeps answering unknown paths", async () => {
+  const other = Fastify({ logger: false });
+  other.setNotFoundHandler((_req, reply) => reply.code(404).send({ mine: true }));
+  await other.register(tributaryApi, { store: h.store, temporal: h.client, taskQueue: h.taskQueue, auth: 'none', openapi: false, rateLimit: false });
+  try {
+    const health = await other.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode, health.body).toBe(200);
+    expect((await other.inject({ method: 'GET', url: '/nowhere' })).json()).toEqual({ mine: true });
+    // The API's own error handler still renders its problems.
+    const invalid = await other.inject({ method: 'POST', url: '/imports', payload: { id: 'x' } });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.headers['content-type']).toMatch(/application\/problem\+json/);
+  } finally {
+    await other.close();
+  }
+});
