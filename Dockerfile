@@ -7,8 +7,10 @@ FROM node:22-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm install, not npm ci: package-lock.json lacks other platforms' optional packages, which npm ci
-# insists on. npm install still installs the locked versions.
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+# insists on. npm install still installs the locked versions. Dev dependencies included: the Temporal
+# SDK and the warehouse and file SDKs are peer dependencies of the published package, which the
+# repository keeps among its devDependencies, and this image runs every kind of connection.
+RUN npm install --no-audit --no-fund && npm cache clean --force
 COPY . .
 # The workflow bundle is built once, here, rather than by every worker start.
 RUN node --import tsx temporal/workflowBundle.ts /app/workflows.js

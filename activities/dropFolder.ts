@@ -16,6 +16,7 @@ import { ConfigurationError, type ConnectionConfig } from '../connectors/source'
 import { scrubberFor, scrubbing } from '../connectors/common/secretScrub';
 import { type ActivityDeps } from '../engine/deps';
 import { heartbeat } from './keepAlive';
+import { namedForConnection } from '../connectors/common/optionalPackages';
 
 export interface ListDropFolderInput {
   spec: ImportSpecInput;
@@ -117,7 +118,9 @@ export function listDropFolderActivity(deps: ActivityDeps) {
     if (!folder) throw new ConfigurationError('a drop folder import needs source.folder');
     const config = await deps.resolveConnection(spec.source.connection);
     // The transport's errors (a wrong password, an unreachable host) leave here scrubbed of the connection's secrets.
-    return scrubbing(scrubberFor(config), () => list(spec, folder, config));
+    return scrubbing(scrubberFor(config), () => list(spec, folder, config)).catch((err: unknown) => {
+      throw namedForConnection(err, spec.source.connection);
+    });
   };
 
   async function list(spec: ImportSpec, folder: NonNullable<ImportSpec['source']['folder']>, config: ConnectionConfig): Promise<DropFolderListing> {

@@ -75,8 +75,10 @@ function classify(err: unknown, budget: number): unknown {
   if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
   const kind = failureKind(err);
   if (kind === 'configuration') {
-    // ConfigurationError is non-retryable by the retry policy already; other names are made so here.
-    if ((err as Error).name === 'ConfigurationError') return err;
+    // ConfigurationError is non-retryable by the retry policy already; other names are made so here. The
+    // SDK records an error's type as its class's name, so a subclass (MissingPackageError, named
+    // 'ConfigurationError' for failureKind) is not one to the retry policy and is made so here too.
+    if ((err as Error).constructor?.name === 'ConfigurationError') return err;
     return ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'ConfigurationError');
   }
   if (kind === 'transient') return err;

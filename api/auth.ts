@@ -72,9 +72,9 @@ async function verify(store: pg.Pool, token: string): Promise<{ id: string; name
 }
 
 /** Reads need read or write; writes need write. Unless a route says otherwise, GET is a read. */
-function requiredScope(request: FastifyRequest, publicDocs: boolean): RouteScope {
+function requiredScope(request: FastifyRequest, publicDocs: boolean, docsPath: string): RouteScope {
   // The docs page's own routes come from @fastify/swagger-ui, which knows nothing of our scopes.
-  if (request.routeOptions.url?.startsWith('/docs')) return publicDocs ? 'none' : 'read';
+  if (request.routeOptions.url?.startsWith(docsPath)) return publicDocs ? 'none' : 'read';
   return request.routeOptions.config?.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
 }
 
@@ -83,10 +83,11 @@ function unauthorized(reply: FastifyReply, request: FastifyRequest, detail: stri
   return sendProblem(reply, request, 401, detail, {}, 'unauthorized');
 }
 
-export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { publicDocs: boolean }): void {
+/** `docsPath`: where the docs page is mounted (`/docs` under the API's prefix). */
+export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { publicDocs: boolean; docsPath: string }): void {
   // onRequest: before the body is read, so unauthenticated clients cannot make us parse megabytes.
   app.addHook('onRequest', async (request, reply) => {
-    const needed = requiredScope(request, options.publicDocs);
+    const needed = requiredScope(request, options.publicDocs, options.docsPath);
     if (needed === 'none' || !request.routeOptions.url) return; // public, or a 404 (which reveals nothing)
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

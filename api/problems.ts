@@ -113,8 +113,6 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
     }
     return sendProblem(reply, request, 404, `no route ${request.method} ${path}`, {}, 'not-found');
   };
-  app.setNotFoundHandler(noRoute);
-
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // A body refused on the way to no route at all (QUERY without a Content-Type, say): the route's absence
     // is the answer, whatever the body.
@@ -154,4 +152,6 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
     // Internal messages can carry driver details; clients get a generic one and the log has the rest.
     return sendProblem(reply, request, 500, 'internal error; see the API log');
   });
+  // Last: it throws where the app already has a 404 handler for this prefix, and the error handler above stands.
+  app.setNotFoundHandler(noRoute);
 }

@@ -8,34 +8,14 @@
  * The one-command bring-up (`npm run up`) starts it beside the worker through startApi().
  */
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
-import type pg from 'pg';
-import { envConnections } from '../connectors/connections';
-import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
-import { createApiConnectors } from '../connectors/registry';
-import { secretKeyFrom } from '../connectors/secrets';
-import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { openStore } from '../connectors/store/store';
 import { createClient, temporalSettings } from '../temporal/client';
-import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
-import { type App, buildApp } from './app';
-import type { ApiOptions } from './deps';
-import { parseDuration } from './durations';
-import { DEFAULT_DEADLINES, type TemporalDeadlines } from './temporalDeadline';
+import { type App, type AppOptions, buildApp } from './app';
 
-export interface StartApiOptions extends ApiOptions {
-  store: pg.Pool;
-  temporal: Client;
-  taskQueue?: string;
+export interface StartApiOptions extends AppOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  secretKey?: Buffer | null;
-  defaultRetentionMs?: number;
-  /** How long views and lifecycle actions wait for Temporal; tests shorten them. */
-  deadlines?: Partial<TemporalDeadlines>;
-  /** What sources may reach (default: the operator's, from the environment). */
-  policy?: OperatorPolicy;
 }
 
 export interface RunningApi {
@@ -45,31 +25,11 @@ export interface RunningApi {
 }
 
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
-  const secretKey = options.secretKey === undefined ? secretKeyFrom() : options.secretKey;
-  const parts = createApiConnectors({ policy: options.policy });
-  const app = await buildApp(
-    {
-      store: options.store,
-      temporal: options.temporal,
-      taskQueue: options.taskQueue ?? IMPORT_TASK_QUEUE,
-      secretKey,
-      resolveConnection: composeResolvers(storedConnections(options.store, secretKey), envConnections()),
-      connectors: parts.connectors,
-      discovery: parts.discovery,
-      defaultRetentionMs: options.defaultRetentionMs ?? parseDuration(process.env.TRIBUTARY_PURGE_RETENTION ?? '30d'),
-      deadlines: { ...DEFAULT_DEADLINES, ...options.deadlines },
-    },
-    options,
-  );
-  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
-  return {
-    app,
-    url,
-    close: async () => {
-      await app.close();
-      await parts.closeAll();
-    },
-  };
+  const { host, port, ...rest } = options;
+  const app = await buildApp(rest);
+  const url = await app.listen({ host: host ?? '127.0.0.1', port: port ?? 8080 });
+  // Closing the app closes the plugin's source connectors too (its onClose hook).
+  return { app, url, close: () => app.close() };
 }
 
 async function main(): Promise<void> {

@@ -6,16 +6,26 @@
  */
 import type { SourceConnector } from './source';
 import { type OperatorPolicy, operatorPolicyFromEnv } from './common/operatorPolicy';
+import { loadOptional, type OptionalKind } from './common/optionalPackages';
 
 type Closable = SourceConnector & { closeAll(): Promise<void> };
 
-function lazy(kind: string, load: () => Promise<Closable>): Closable {
+/** A driver's SDK is an optional package: a missing one fails the open naming it (optionalPackages.ts). */
+function lazy(kind: OptionalKind, load: () => Promise<Closable>): Closable {
   let loaded: Promise<Closable> | undefined;
+  const connector = (): Promise<Closable> => {
+    loaded ??= loadOptional(kind, load).catch((err: unknown) => {
+      // Not kept: nothing was opened, so nothing is to close, and the next open tries again.
+      loaded = undefined;
+      throw err;
+    });
+    return loaded;
+  };
   return {
     kind,
-    open: async (config) => (await (loaded ??= load())).open(config),
+    open: async (config) => (await connector()).open(config),
     closeAll: async () => {
-      if (loaded) await (await loaded).closeAll();
+      if (loaded) await (await loaded.catch(() => null))?.closeAll();
     },
   };
 }

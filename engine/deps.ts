@@ -6,6 +6,7 @@ import { ConfigurationError } from '../connectors/source';
 import type { KnownUsers } from './knownUsers';
 import { openScrubbed } from '../connectors/common/secretScrub';
 import { watchCustomQueries } from './ownTermination';
+import { namedForConnection } from '../connectors/common/optionalPackages';
 
 export interface ActivityDeps {
   store: pg.Pool;
@@ -30,5 +31,12 @@ export async function openSource(deps: ActivityDeps, connection: string): Promis
   // Every error of the session, from the connect on, is scrubbed of the connection's secrets here, once for
   // all connectors: it then travels to the worker's log, the run record and Temporal's history clean. A
   // custom query's terminated connection is told apart (ownTermination.ts).
-  return { session: watchCustomQueries(await openScrubbed(connector, config)), kind: config.kind };
+  let session: SourceSession;
+  try {
+    session = await openScrubbed(connector, config);
+  } catch (err) {
+    // A driver's missing SDK: the operator is told which connection needs which package.
+    throw namedForConnection(err, connection);
+  }
+  return { session: watchCustomQueries(session), kind: config.kind };
 }

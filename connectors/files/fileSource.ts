@@ -33,10 +33,15 @@ import { headerNames, MemberNames } from './columnNames';
 import { chunkDecoder, detectDecoding, InvalidTextError, type TextDecoding } from './decoding';
 import { CsvParser, type CsvRecord } from './formats/csv';
 import { NdjsonParser, type NdjsonRecord } from './formats/ndjson';
-import { openParquet } from './formats/parquet';
+import { loadOptional } from '../common/optionalPackages';
 import { XmlRecords, type XmlRecord } from './formats/xml';
 import { type FileReach, openTransport } from './transports/open';
 import type { FileInfo, Transport } from './transports/transport';
+import type { ParquetFile } from './formats/parquet';
+
+/** Parquet's reader (hyparquet) is an optional package, loaded by the first Parquet file read. */
+const openParquet = async (transport: Transport, path: string, size: number, version: string): Promise<ParquetFile> =>
+  (await loadOptional('parquet', () => import('./formats/parquet'))).openParquet(transport, path, size, version);
 
 type Row = (string | null)[] & { sourceError?: SourceRowError };
 

@@ -5,8 +5,7 @@ import { ConfigurationError, type ConnectionConfig } from '../../source';
 import type { FileRootsPolicy } from './fileRoots';
 import { httpTransport } from './http';
 import { localTransport } from './local';
-import { s3Transport } from './s3';
-import { sftpTransport } from './sftp';
+import { loadOptional } from '../../common/optionalPackages';
 import type { Transport } from './transport';
 
 export const FILE_KINDS = ['file', 'http', 'sftp', 's3'] as const;
@@ -25,10 +24,11 @@ export async function openTransport(config: ConnectionConfig, reach: FileReach):
       return localTransport(config.url, reach.roots);
     case 'http':
       return httpTransport(config.url, reach.network);
+    // Their SDKs are optional packages, loaded by the first connection of their kind.
     case 'sftp':
-      return sftpTransport(config.url, reach.network);
+      return (await loadOptional('sftp', () => import('./sftp'))).sftpTransport(config.url, reach.network);
     case 's3':
-      return s3Transport(config.url, reach.network);
+      return (await loadOptional('s3', () => import('./s3'))).s3Transport(config.url, reach.network);
     default:
       throw new ConfigurationError(`connection kind ${config.kind} is not a file transport`);
   }
