@@ -6,11 +6,14 @@
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
 import { authFailed, messageOf, missingObject, networkCode, permissionDenied, unreachable } from '../common/errors';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'bigquery';
 
-export function classifyBigQuery(err: unknown, target: string, relation?: Relation): never {
+/** `timeLimitSeconds`: the jobTimeoutMs sent with each query job, named when a job runs into it. */
+export function classifyBigQuery(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
+  if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   const e = err as { code?: unknown; errors?: { reason?: string }[]; response?: { status?: number } };
   const status = typeof e.code === 'number' ? e.code : e.response?.status;

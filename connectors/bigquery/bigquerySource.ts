@@ -27,6 +27,7 @@ import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
 import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -38,6 +39,8 @@ interface Endpoint {
   location?: string;
   pageSize: number;
   target: string;
+  /** The operator's time limit for one query job, in seconds (jobTimeoutMs). */
+  timeLimit: number;
 }
 
 /** The trailing `;` a single statement may end with, which would break the subquery it is wrapped in. */
@@ -77,7 +80,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
           const [, response] = await this.job(sql, {}, true);
           type = (response as { statistics?: { query?: { statementType?: string } } }).statistics?.query?.statementType;
         } catch (err) {
-          classifyBigQuery(err, this.ep.target, relation);
+          classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
         }
         if (type !== 'SELECT') {
           throw notReadOnly('bigquery', new Error(`BigQuery reads it as ${type ?? 'an unknown kind of'} statement; give one SELECT`));
@@ -93,6 +96,8 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     const options: Query = {
       query, useLegacySql: false, location: this.ep.location, dryRun,
       params, types: Object.fromEntries(Object.keys(params).map((k) => [k, 'STRING'])),
+      // BigQuery stops a job that runs past it (a dry run runs nothing).
+      ...(dryRun ? {} : { jobTimeoutMs: this.ep.timeLimit * 1000 }),
     };
     return this.ep.bq.createQueryJob(options);
   }
@@ -105,7 +110,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       const stats = (response as { statistics?: { totalBytesProcessed?: string; query?: { schema?: { fields?: BqField[] } } } }).statistics;
       return { fields: stats?.query?.schema?.fields ?? [], bytes: String(stats?.totalBytesProcessed ?? '0') };
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target, relation);
+      return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
     }
   }
 
@@ -116,7 +121,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     try {
       [job] = await this.job(query, params);
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target, relation);
+      return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
     }
     let pageToken: string | undefined;
     for (;;) {
@@ -127,7 +132,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
         rows = (result[0] ?? []) as RawRow[];
         response = (result[2] ?? {}) as typeof response;
       } catch (err) {
-        return classifyBigQuery(err, this.ep.target, relation);
+        return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
       }
       if (response.jobComplete === false) {
         await new Promise((r) => setTimeout(r, 200)); // still running: ask again
@@ -192,7 +197,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       }
       return out;
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target);
+      return classifyBigQuery(err, this.ep.target, undefined, this.ep.timeLimit);
     }
   }
 
@@ -303,7 +308,7 @@ function serviceAccountKey(q: URLSearchParams): ServiceAccountKey | undefined {
  * bigquery://project/dataset?location=US&key_file=/path/service-account.json (or credentials=<base64 JSON>);
  * without either, Application Default Credentials. `api_endpoint=` points at another endpoint (the local fake).
  */
-export function bigqueryEndpoint(url: string): Endpoint {
+export function bigqueryEndpoint(url: string, timeLimitSeconds = operatorPolicyFromEnv().sourceStatementTimeoutSeconds): Endpoint {
   const u = new URL(url);
   const q = u.searchParams;
   const project = decodeURIComponent(u.hostname);
@@ -327,17 +332,18 @@ export function bigqueryEndpoint(url: string): Endpoint {
     bq, project, dataset, location: q.get('location') ?? undefined,
     pageSize: Number(q.get('page_size') ?? 10_000),
     target: apiEndpoint ?? 'bigquery.googleapis.com',
+    timeLimit: timeLimitSeconds,
   };
 }
 
-export function createBigQueryConnector(): SourceConnector & { closeAll(): Promise<void> } {
+export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   return {
     kind: 'bigquery',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = bigqueryEndpoint(config.url);
+        ep = bigqueryEndpoint(config.url, policy.sourceStatementTimeoutSeconds);
         endpoints.set(config.url, ep);
       }
       return new BigQuerySession(ep);

@@ -81,7 +81,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       const text = await rs.text();
       return text.split('\n').filter((l) => l.trim() !== '').map((l) => parseLossless(l) as Record<string, LosslessValue>);
     } catch (err) {
-      return classifyClickHouse(err, this.ep.target, relation);
+      return classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
     }
   }
 
@@ -106,7 +106,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
           const t = types.split('\t');
           return n.map((name, i) => columnOf(name, t[i] ?? ''));
         } catch (err) {
-          return classifyClickHouse(err, this.ep.target, relation);
+          return classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
         }
       })();
       cached.catch(() => this.columnCache.delete(key));
@@ -209,7 +209,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       }
       completed = true;
     } catch (err) {
-      classifyClickHouse(err, this.ep.target, relation);
+      classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
     } finally {
       // A consumer that stops early leaves the response open: abort it so the socket is freed.
       if (!completed) abort.abort();

@@ -148,7 +148,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
       return result;
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
-      return classifyMysql(err, this.target, relation);
+      return classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
     } finally {
       conn.release();
     }
@@ -270,12 +270,12 @@ class MysqlSession implements SourceSession, SourceExplorer {
       try {
         for await (const row of stream as AsyncIterable<Row>) yield row;
       } catch (err) {
-        classifyMysql(err, this.target, relation);
+        classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
       }
       await p.query('COMMIT');
       finished = true;
     } catch (err) {
-      classifyMysql(err, this.target, relation);
+      classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
     } finally {
       // A read abandoned mid-stream leaves rows in flight on the socket: drop the connection instead of reusing it.
       if (finished) conn.release();

@@ -31,6 +31,7 @@ import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPo
 import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 import { clockBound } from '../common/timeText';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 /** Every value as the server's text: timestamps keep microseconds, numerics keep every digit. */
 export const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -81,10 +82,14 @@ export function quoteTable(table: string): string {
 
 export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable, 'src', assertPostgresSelect);
 
-/** Turn driver errors into configuration errors where retrying cannot help. */
-export function classify(err: unknown, relation?: Relation): never {
+/**
+ * Turn driver errors into configuration errors where retrying cannot help. `timeLimitSeconds`: the
+ * statement_timeout the pool sets, named when a statement runs into it.
+ */
+export function classify(err: unknown, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
   if (networkCode(err)) throw unreachable('postgres', 'the source', err);
+  if (isStatementTimeout(err)) throw statementTimedOut('postgres', err, timeLimitSeconds);
   const e = err as { code?: string; message?: string };
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'custom query') : 'source';
   if (e.code === '42P01') throw new ConfigurationError(`${what}: ${e.message} (missing table)`);
@@ -167,6 +172,8 @@ async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGe
 interface PoolEntry {
   pool: pg.Pool;
   role: Promise<SourceRole> | null;
+  /** The pool's statement_timeout, in seconds. */
+  timeLimit: number;
 }
 
 class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
@@ -212,7 +219,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       return result;
     } catch (err) {
       reusable = await client.query('ROLLBACK').then(() => true, () => false);
-      return classify(err, relation);
+      return classify(err, relation, this.entry.timeLimit);
     } finally {
       await releaseClean(client, reusable);
     }
@@ -323,7 +330,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       try {
         yield* drain(stream, [stream.cursor as EventEmitter, client]);
       } catch (err) {
-        classify(err, relation);
+        classify(err, relation, this.entry.timeLimit);
       }
       await client.query('COMMIT');
       ok = true;
@@ -381,7 +388,7 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
           application_name: 'tributary-source',
         });
         guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
-        entry = { pool, role: null };
+        entry = { pool, role: null, timeLimit: policy.sourceStatementTimeoutSeconds };
         pools.set(config.url, entry);
       }
       return new PostgresSession(entry, policy.allowSuperuserSources);

@@ -74,7 +74,7 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
         sqlText, binds, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, stmt, rows) => (err ? reject(err) : resolve({ rows: ((rows ?? []) as unknown[][]).map((r) => r.map(asText)), stmt })),
       });
-    }).catch((e) => classifySnowflake(e, this.ep.target, relation));
+    }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
   }
 
   async test(): Promise<{ serverVersion: string }> {
@@ -180,12 +180,12 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
         sqlText, binds, streamResult: true, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, s) => (err ? reject(err) : resolve(s)),
       });
-    }).catch((e) => classifySnowflake(e, this.ep.target, relation));
+    }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
     const stream = stmt.streamRows();
     try {
       for await (const row of stream as AsyncIterable<unknown[]>) yield row.map(asText);
     } catch (err) {
-      classifySnowflake(err, this.ep.target, relation);
+      classifySnowflake(err, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS);
     } finally {
       stream.destroy();
     }

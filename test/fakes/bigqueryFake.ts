@@ -120,7 +120,7 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
   async function insertJob(req: FakeRequest): Promise<FakeResponse> {
     const body = req.body as {
       jobReference?: { jobId?: string; location?: string };
-      configuration: { dryRun?: boolean; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
+      configuration: { dryRun?: boolean; jobTimeoutMs?: string; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
     };
     const q = body.configuration.query;
     let shape: ReturnType<typeof bigqueryStatements>;
@@ -141,6 +141,9 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       await client.query('BEGIN READ ONLY');
       const schemas = await client.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'");
       await client.query(`SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`);
+      // jobTimeoutMs: BigQuery stops a job that runs past it; the job fails with reason `timeout`.
+      const timeoutMs = Number(body.configuration.jobTimeoutMs ?? 0);
+      if (timeoutMs > 0 && !body.configuration.dryRun) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`);
       result = await client.query({ text: body.configuration.dryRun ? `SELECT * FROM (${text}) AS dry LIMIT 0` : text, values, rowMode: 'array', types: parsers });
       // What a scan would read: the size of every table the query names.
       const size = await client.query<{ n: string }>(
@@ -153,6 +156,7 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       const e = err as { code?: string; message: string };
       if (e.code === '42P01') return apiError(404, 'NOT_FOUND', 'notFound', `Not found: Table ${options.project}:${e.message} was not found in location US`);
       if (e.code === '42703') return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Unrecognized name: ${e.message}`);
+      if (e.code === '57014') return failedJob(body, { reason: 'timeout', message: `Job execution was cancelled: Job timed out after ${Number(body.configuration.jobTimeoutMs) / 1000} sec` });
       return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Syntax error: ${e.message}`);
     } finally {
       client.release();
@@ -168,6 +172,21 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
         kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
         status: { state: 'DONE' },
         statistics: { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes, schema: { fields }, statementType: 'SELECT' } },
+      },
+    };
+  }
+
+  /**
+   * A job that failed while running: jobs.insert answers the job, DONE, with its errorResult and errors
+   * (the client library turns `status.errors` into an ApiError carrying them).
+   */
+  function failedJob(body: { jobReference?: { jobId?: string; location?: string }; configuration: unknown }, error: { reason: string; message: string }): FakeResponse {
+    const jobId = body.jobReference?.jobId ?? randomUUID();
+    return {
+      json: {
+        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`,
+        jobReference: { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' }, configuration: body.configuration,
+        status: { state: 'DONE', errorResult: error, errors: [error] },
       },
     };
   }

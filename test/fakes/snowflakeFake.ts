@@ -202,6 +202,9 @@ export async function startSnowflakeFake(options: {
         return resultResponse(body.sqlText, result);
       }
       await client.query('BEGIN READ ONLY');
+      // STATEMENT_TIMEOUT_IN_SECONDS (0: none): Snowflake cancels a statement that runs past it.
+      const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
+      if (limit > 0) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(limit * 1000)}`);
       result = await client.query({ text: translate(statements[0]!, names), values: binds, rowMode: 'array', types: parsers });
       await client.query('COMMIT');
     } catch (err) {
@@ -210,6 +213,10 @@ export async function startSnowflakeFake(options: {
       if (e.code === '42P01') return sfError('002003', `SQL compilation error:\nObject does not exist or not authorized. (${e.message})`);
       if (e.code === '42703') return sfError('000904', `SQL compilation error: invalid identifier (${e.message})`);
       if (e.code === '42601') return sfError('001003', `SQL compilation error: syntax error (${e.message})`);
+      if (e.code === '57014') {
+        const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
+        return sfError('000630', `Statement reached its statement or warehouse timeout of ${limit} second(s) and was canceled.`, '57014');
+      }
       return sfError('000603', `fake: ${e.message}`);
     } finally {
       client.release();
