@@ -27,6 +27,7 @@ import { fromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 import { logDropped } from '../common/droppedConnection';
+import { connectionWarnings, runWarnings, writeGrants } from './mysqlWriteGrants';
 
 type Row = (string | null)[];
 
@@ -154,11 +155,16 @@ class MysqlSession implements SourceSession, SourceExplorer {
     }
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     return this.readOnly(async (conn) => {
       const [rows] = await conn.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
-      return { serverVersion: String((rows as unknown[][])[0]![0]) };
+      return { serverVersion: String((rows as unknown[][])[0]![0]), warnings: connectionWarnings(await writeGrants(conn)) };
     });
+  }
+
+  /** Advice on the run when the user can also write to what the import reads (mysqlWriteGrants.ts). */
+  async warnings(relation: Relation): Promise<string[]> {
+    return this.readOnly(async (conn) => runWarnings(await writeGrants(conn), relation), relation);
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
