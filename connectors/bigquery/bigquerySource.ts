@@ -28,6 +28,7 @@ import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './b
 import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -41,7 +42,14 @@ interface Endpoint {
   target: string;
   /** The operator's time limit for one query job, in seconds (jobTimeoutMs). */
   timeLimit: number;
+  /** Who the connection acts as, for warnings: the service account's email. */
+  who: string;
 }
+
+/** The IAM permission to change a table's rows (INSERT, UPDATE, DELETE, MERGE, loads, streaming). */
+const WRITE_PERMISSION = 'bigquery.tables.updateData';
+/** Tables of the connection's dataset a connection test asks about, at most (one request each). */
+const TESTED_TABLES = 20;
 
 /** The trailing `;` a single statement may end with, which would break the subquery it is wrapped in. */
 const withoutTrailingSemicolon = (sql: string): string => sql.trim().replace(/;\s*$/, '');
@@ -156,9 +164,43 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     return out;
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     await this.all('SELECT 1');
-    return { serverVersion: `BigQuery API v2, project ${this.ep.project}` };
+    let names: string[];
+    try {
+      const [tables] = await this.ep.bq.dataset(this.ep.dataset, { projectId: this.ep.project }).getTables({ maxResults: TESTED_TABLES, autoPaginate: false });
+      names = tables.map((t) => t.id!).filter(Boolean);
+    } catch (err) {
+      return classifyBigQuery(err, this.ep.target, undefined, this.ep.timeLimit);
+    }
+    const writable = await this.writable(names.map((t) => [this.ep.project, this.ep.dataset, t] as const));
+    return { serverVersion: `BigQuery API v2, project ${this.ep.project}`, warnings: canWriteWarning('bigquery', this.ep.who, writable) };
+  }
+
+  /**
+   * The tables among `tables` whose rows the connection may change, as BigQuery's IAM answers for each
+   * (tables.testIamPermissions returns the subset of the asked permissions the caller holds).
+   */
+  private async writable(tables: (readonly [string, string, string])[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const [project, dataset, table] of tables) {
+      try {
+        const [granted] = await this.ep.bq.dataset(dataset, { projectId: project }).table(table).testIamPermissions([WRITE_PERMISSION]);
+        if ((granted.permissions ?? []).includes(WRITE_PERMISSION)) out.push(`${dataset}.${table}`);
+      } catch (err) {
+        classifyBigQuery(err, this.ep.target, { table: `${dataset}.${table}` }, this.ep.timeLimit);
+      }
+    }
+    return out;
+  }
+
+  /** Advice on the run when the connection may also change the rows of the table it reads. */
+  async warnings(relation: Relation): Promise<string[]> {
+    if (!('table' in relation)) return [];
+    const parts = relation.table.split('.');
+    const [project, dataset, table] = parts.length === 1 ? [this.ep.project, this.ep.dataset, parts[0]!]
+      : parts.length === 2 ? [this.ep.project, parts[0]!, parts[1]!] : [parts[0]!, parts[1]!, parts[2]!];
+    return writesWhatItReadsWarning('bigquery', this.ep.who, await this.writable([[project, dataset, table]]));
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -333,6 +375,7 @@ export function bigqueryEndpoint(url: string, timeLimitSeconds = operatorPolicyF
     pageSize: Number(q.get('page_size') ?? 10_000),
     target: apiEndpoint ?? 'bigquery.googleapis.com',
     timeLimit: timeLimitSeconds,
+    who: key ? `"${key.client_email}"` : '(application default credentials)',
   };
 }
 

@@ -16,6 +16,8 @@ export interface BigQueryFakeAccount {
   publicKey: string;
   /** False: every query and listing is denied (403 accessDenied). */
   canQuery: boolean;
+  /** IAM permissions the account holds on every table, as tables.testIamPermissions reports them (default: none). */
+  tablePermissions?: string[];
 }
 
 export interface BigQueryFake {
@@ -270,6 +272,14 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     }
     const rest = (m[2] ?? '').split('/').filter(Boolean);
     if (req.method === 'POST' && rest[0] === 'jobs' && rest.length === 1) return insertJob(req);
+    // tables.testIamPermissions: the subset of the asked permissions the caller holds on the table.
+    const iam = /^\/datasets\/([^/]+)\/tables\/([^/:]+)\/?:testIamPermissions$/.exec(m[2] ?? '');
+    if (req.method === 'POST' && iam) {
+      const asked = ((req.body as { permissions?: string[] })?.permissions ?? []);
+      const held = (who as BigQueryFakeAccount).tablePermissions ?? [];
+      const granted = asked.filter((p) => held.includes(p));
+      return { json: granted.length ? { permissions: granted } : {} };
+    }
     if (req.method === 'GET' && rest[0] === 'queries' && rest[1]) return queryResults(req, rest[1]);
     if (req.method === 'GET' && rest[0] === 'datasets') return listing(rest.slice(1));
     return apiError(404, 'NOT_FOUND', 'notFound', `fake: no route ${req.method} ${req.url.pathname}`);
