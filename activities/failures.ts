@@ -1,6 +1,7 @@
 /**
  * Every failure an activity ends with is one of three kinds, and each is treated its own way:
- * - configuration (ConfigurationError, an invalid spec): never retried; it names the field to fix;
+ * - configuration (ConfigurationError, an invalid spec, a source statement stopped by the operator's time
+ *   limit): never retried; it names the field or the setting to fix;
  * - transient (a source or the store unreachable, a dropped connection, a serialization failure or a
  *   deadlock, an administrator's shutdown, a server short of resources): retried with backoff as long as it
  *   lasts, since it ends by itself;
@@ -11,6 +12,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { networkCode } from '../connectors/common/errors';
 import { DEFAULT_UNKNOWN_ERROR_ATTEMPTS } from '../connectors/common/operatorPolicy';
+import { isStatementTimeout, statementTimedOut } from '../connectors/common/statementTimeout';
 
 export type FailureKind = 'configuration' | 'transient' | 'unknown';
 
@@ -34,6 +36,8 @@ export function failureKind(err: unknown): FailureKind {
   const e = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown; status?: unknown; response?: { status?: unknown } };
   const name = typeof e.name === 'string' ? e.name : '';
   if (CONFIGURATION_NAMES.has(name)) return 'configuration';
+  // The same statement over the same rows runs as long again: a retry only repeats the wait.
+  if (isStatementTimeout(err)) return 'configuration';
   if (TRANSIENT_NAMES.has(name) || networkCode(err)) return 'transient';
   if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && TRANSIENT_SQLSTATE.test(e.code)) return 'transient';
   if (typeof e.code === 'string' && TRANSIENT_MYSQL.has(e.code)) return 'transient';
@@ -79,6 +83,8 @@ function classify(err: unknown, budget: number): unknown {
     // SDK records an error's type as its class's name, so a subclass (MissingPackageError, named
     // 'ConfigurationError' for failureKind) is not one to the retry policy and is made so here too.
     if ((err as Error).constructor?.name === 'ConfigurationError') return err;
+    // A time limit a connector did not already explain: named, with the setting that raises it.
+    if (isStatementTimeout(err)) return ApplicationFailure.nonRetryable(statementTimedOut('source', err).message, 'ConfigurationError');
     return ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'ConfigurationError');
   }
   if (kind === 'transient') return err;

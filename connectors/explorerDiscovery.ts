@@ -19,7 +19,10 @@ async function withExplorer<T>(connector: SourceConnector, config: Parameters<So
 export function explorerDiscovery(connector: SourceConnector): DiscoveryConnector {
   return {
     kind: connector.kind,
-    test: (config) => withExplorer(connector, config, async (s) => ({ server: (await s.test()).serverVersion })),
+    test: (config) => withExplorer(connector, config, async (s) => {
+      const { serverVersion, warnings } = await s.test();
+      return { server: serverVersion, ...(warnings?.length ? { warnings } : {}) };
+    }),
     discover: (config) =>
       withExplorer(connector, config, async (s) =>
         (await s.discover()).map((t) => {

@@ -105,8 +105,11 @@ export class ConfigurationError extends Error {
  * implement it are recognised with `isExplorable`.
  */
 export interface SourceExplorer {
-  /** Connects and runs a trivial query: resolves with the server's version, or throws a classified error. */
-  test(): Promise<{ serverVersion: string }>;
+  /**
+   * Connects and runs a trivial query: resolves with the server's version, and warnings for the operator
+   * (the connection's user can write), or throws a classified error.
+   */
+  test(): Promise<{ serverVersion: string; warnings?: string[] }>;
   /** Tables (and views) with their columns; a column the import cannot take has importType null here. */
   discover(): Promise<DiscoveredTable[]>;
   /** The first `limit` rows of a table or custom SELECT, read-only, with the bytes it would scan where the source bills by them. */

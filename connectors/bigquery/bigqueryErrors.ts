@@ -6,17 +6,24 @@
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
 import { authFailed, messageOf, missingObject, networkCode, permissionDenied, unreachable } from '../common/errors';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'bigquery';
 
-export function classifyBigQuery(err: unknown, target: string, relation?: Relation): never {
+/** `timeLimitSeconds`: the jobTimeoutMs sent with each query job, named when a job runs into it. */
+export function classifyBigQuery(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
+  if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   const e = err as { code?: unknown; errors?: { reason?: string }[]; response?: { status?: number } };
   const status = typeof e.code === 'number' ? e.code : e.response?.status;
   const reason = e.errors?.[0]?.reason ?? '';
   const msg = messageOf(err);
   if (networkCode(err)) throw unreachable(KIND, target, err);
+  // A response whose connection closed before its body ended (node-fetch's FetchError): the connection was lost.
+  if ((err as { name?: unknown }).name === 'FetchError' && (err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    throw unreachable(KIND, target, new Error('the connection closed before the response ended (ERR_STREAM_PREMATURE_CLOSE)'));
+  }
   if (status === 401 || reason === 'authError' || /invalid_grant|DECODER routines|PEM|private key/i.test(msg)) throw authFailed(KIND, err);
   if (status === 403 && !/rateLimitExceeded|quotaExceeded/.test(reason)) throw permissionDenied(KIND, what, err);
   if (status === 404 || reason === 'notFound') throw missingObject(KIND, what, err);

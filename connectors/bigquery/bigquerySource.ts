@@ -27,6 +27,8 @@ import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
 import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -38,7 +40,16 @@ interface Endpoint {
   location?: string;
   pageSize: number;
   target: string;
+  /** The operator's time limit for one query job, in seconds (jobTimeoutMs). */
+  timeLimit: number;
+  /** Who the connection acts as, for warnings: the service account's email. */
+  who: string;
 }
+
+/** The IAM permission to change a table's rows (INSERT, UPDATE, DELETE, MERGE, loads, streaming). */
+const WRITE_PERMISSION = 'bigquery.tables.updateData';
+/** Tables of the connection's dataset a connection test asks about, at most (one request each). */
+const TESTED_TABLES = 20;
 
 /** The trailing `;` a single statement may end with, which would break the subquery it is wrapped in. */
 const withoutTrailingSemicolon = (sql: string): string => sql.trim().replace(/;\s*$/, '');
@@ -77,7 +88,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
           const [, response] = await this.job(sql, {}, true);
           type = (response as { statistics?: { query?: { statementType?: string } } }).statistics?.query?.statementType;
         } catch (err) {
-          classifyBigQuery(err, this.ep.target, relation);
+          classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
         }
         if (type !== 'SELECT') {
           throw notReadOnly('bigquery', new Error(`BigQuery reads it as ${type ?? 'an unknown kind of'} statement; give one SELECT`));
@@ -93,6 +104,8 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     const options: Query = {
       query, useLegacySql: false, location: this.ep.location, dryRun,
       params, types: Object.fromEntries(Object.keys(params).map((k) => [k, 'STRING'])),
+      // BigQuery stops a job that runs past it (a dry run runs nothing).
+      ...(dryRun ? {} : { jobTimeoutMs: this.ep.timeLimit * 1000 }),
     };
     return this.ep.bq.createQueryJob(options);
   }
@@ -105,7 +118,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       const stats = (response as { statistics?: { totalBytesProcessed?: string; query?: { schema?: { fields?: BqField[] } } } }).statistics;
       return { fields: stats?.query?.schema?.fields ?? [], bytes: String(stats?.totalBytesProcessed ?? '0') };
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target, relation);
+      return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
     }
   }
 
@@ -116,7 +129,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     try {
       [job] = await this.job(query, params);
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target, relation);
+      return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
     }
     let pageToken: string | undefined;
     for (;;) {
@@ -127,7 +140,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
         rows = (result[0] ?? []) as RawRow[];
         response = (result[2] ?? {}) as typeof response;
       } catch (err) {
-        return classifyBigQuery(err, this.ep.target, relation);
+        return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
       }
       if (response.jobComplete === false) {
         await new Promise((r) => setTimeout(r, 200)); // still running: ask again
@@ -151,9 +164,43 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     return out;
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     await this.all('SELECT 1');
-    return { serverVersion: `BigQuery API v2, project ${this.ep.project}` };
+    let names: string[];
+    try {
+      const [tables] = await this.ep.bq.dataset(this.ep.dataset, { projectId: this.ep.project }).getTables({ maxResults: TESTED_TABLES, autoPaginate: false });
+      names = tables.map((t) => t.id!).filter(Boolean);
+    } catch (err) {
+      return classifyBigQuery(err, this.ep.target, undefined, this.ep.timeLimit);
+    }
+    const writable = await this.writable(names.map((t) => [this.ep.project, this.ep.dataset, t] as const));
+    return { serverVersion: `BigQuery API v2, project ${this.ep.project}`, warnings: canWriteWarning('bigquery', this.ep.who, writable) };
+  }
+
+  /**
+   * The tables among `tables` whose rows the connection may change, as BigQuery's IAM answers for each
+   * (tables.testIamPermissions returns the subset of the asked permissions the caller holds).
+   */
+  private async writable(tables: (readonly [string, string, string])[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const [project, dataset, table] of tables) {
+      try {
+        const [granted] = await this.ep.bq.dataset(dataset, { projectId: project }).table(table).testIamPermissions([WRITE_PERMISSION]);
+        if ((granted.permissions ?? []).includes(WRITE_PERMISSION)) out.push(`${dataset}.${table}`);
+      } catch (err) {
+        classifyBigQuery(err, this.ep.target, { table: `${dataset}.${table}` }, this.ep.timeLimit);
+      }
+    }
+    return out;
+  }
+
+  /** Advice on the run when the connection may also change the rows of the table it reads. */
+  async warnings(relation: Relation): Promise<string[]> {
+    if (!('table' in relation)) return [];
+    const parts = relation.table.split('.');
+    const [project, dataset, table] = parts.length === 1 ? [this.ep.project, this.ep.dataset, parts[0]!]
+      : parts.length === 2 ? [this.ep.project, parts[0]!, parts[1]!] : [parts[0]!, parts[1]!, parts[2]!];
+    return writesWhatItReadsWarning('bigquery', this.ep.who, await this.writable([[project, dataset, table]]));
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -192,7 +239,7 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       }
       return out;
     } catch (err) {
-      return classifyBigQuery(err, this.ep.target);
+      return classifyBigQuery(err, this.ep.target, undefined, this.ep.timeLimit);
     }
   }
 
@@ -303,7 +350,7 @@ function serviceAccountKey(q: URLSearchParams): ServiceAccountKey | undefined {
  * bigquery://project/dataset?location=US&key_file=/path/service-account.json (or credentials=<base64 JSON>);
  * without either, Application Default Credentials. `api_endpoint=` points at another endpoint (the local fake).
  */
-export function bigqueryEndpoint(url: string): Endpoint {
+export function bigqueryEndpoint(url: string, timeLimitSeconds = operatorPolicyFromEnv().sourceStatementTimeoutSeconds): Endpoint {
   const u = new URL(url);
   const q = u.searchParams;
   const project = decodeURIComponent(u.hostname);
@@ -327,17 +374,19 @@ export function bigqueryEndpoint(url: string): Endpoint {
     bq, project, dataset, location: q.get('location') ?? undefined,
     pageSize: Number(q.get('page_size') ?? 10_000),
     target: apiEndpoint ?? 'bigquery.googleapis.com',
+    timeLimit: timeLimitSeconds,
+    who: key ? `"${key.client_email}"` : '(application default credentials)',
   };
 }
 
-export function createBigQueryConnector(): SourceConnector & { closeAll(): Promise<void> } {
+export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   return {
     kind: 'bigquery',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = bigqueryEndpoint(config.url);
+        ep = bigqueryEndpoint(config.url, policy.sourceStatementTimeoutSeconds);
         endpoints.set(config.url, ep);
       }
       return new BigQuerySession(ep);

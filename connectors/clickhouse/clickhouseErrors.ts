@@ -5,6 +5,7 @@
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
 import { authFailed, messageOf, missingObject, networkCode, notReadOnly, permissionDenied, unreachable } from '../common/errors';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'clickhouse';
 const AUTH = new Set([192, 193, 194, 195, 516]); // unknown user, wrong password, required password, IP not allowed, auth failed
@@ -18,8 +19,10 @@ export function codeOf(err: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export function classifyClickHouse(err: unknown, target: string, relation?: Relation): never {
+/** `timeLimitSeconds`: the max_execution_time sent with each query, named when a query runs into it. */
+export function classifyClickHouse(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
+  if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   if (networkCode(err) || /socket hang up|Timeout error/i.test(messageOf(err))) throw unreachable(KIND, target, err);
   const code = codeOf(err);

@@ -29,6 +29,7 @@ import { columnReader } from './clickhouseValues';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkClickHouseQuery } from './clickhouseSqlGuard';
+import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
 type Row = (string | null)[];
 
@@ -40,6 +41,8 @@ const alias = (i: number) => `__tributary_${i}`;
 interface Endpoint {
   client: ClickHouseClient;
   target: string;
+  /** The connection's user, as named in its URL. */
+  user: string;
   /** The operator's time limit for one statement, in seconds. */
   timeLimit: number;
   /** Per-query settings: readonly=1 unless the user is read-only already; resolved on first use. */
@@ -81,13 +84,49 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       const text = await rs.text();
       return text.split('\n').filter((l) => l.trim() !== '').map((l) => parseLossless(l) as Record<string, LosslessValue>);
     } catch (err) {
-      return classifyClickHouse(err, this.ep.target, relation);
+      return classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
     }
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     const [row] = await this.rows('SELECT version() AS v');
-    return { serverVersion: toText(row?.v) ?? '' };
+    return { serverVersion: toText(row?.v) ?? '', warnings: await this.writeWarnings(null) };
+  }
+
+  /**
+   * Whether the user may write, by its own `readonly` setting (0: it may; 1 and 2: it may not). Servers with
+   * SQL-driven access control (system.grants, 20.x on) decide by grants instead, which are not read here:
+   * they get no warning rather than a wrong one.
+   */
+  private async userCanWrite(): Promise<boolean> {
+    try {
+      const rs = await this.ep.client.query({
+        query: `SELECT (SELECT value FROM system.settings WHERE name = 'readonly') AS readonly,
+                       (SELECT count() FROM system.tables WHERE database = 'system' AND name = 'grants') AS rbac`,
+        format: 'JSONEachRow',
+      });
+      const [row] = await rs.json<{ readonly: string; rbac: string | number }>();
+      return row?.readonly === '0' && Number(row.rbac) === 0;
+    } catch (err) {
+      return classifyClickHouse(err, this.ep.target);
+    }
+  }
+
+  /** The warning for a user that can write: on the connection test (relation null) and on each run. */
+  private async writeWarnings(relation: Relation | null): Promise<string[]> {
+    if (!(await this.userCanWrite())) return [];
+    const user = `"${this.ep.user}" (its profile has readonly=0)`;
+    if (relation === null) return canWriteWarning('clickhouse', user, [`every table it can read`]);
+    if ('table' in relation) return writesWhatItReadsWarning('clickhouse', user, [relation.table]);
+    if ('query' in relation) {
+      return writesWhatItReadsWarning('clickhouse', user, [`every table it can read`], 'which includes what the custom query reads');
+    }
+    return [];
+  }
+
+  /** Advice on the run; each query still runs with readonly=1, so the import itself cannot write. */
+  warnings(relation: Relation): Promise<string[]> {
+    return this.writeWarnings(relation);
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -106,7 +145,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
           const t = types.split('\t');
           return n.map((name, i) => columnOf(name, t[i] ?? ''));
         } catch (err) {
-          return classifyClickHouse(err, this.ep.target, relation);
+          return classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
         }
       })();
       cached.catch(() => this.columnCache.delete(key));
@@ -209,7 +248,7 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       }
       completed = true;
     } catch (err) {
-      classifyClickHouse(err, this.ep.target, relation);
+      classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
     } finally {
       // A consumer that stops early leaves the response open: abort it so the socket is freed.
       if (!completed) abort.abort();
@@ -251,7 +290,7 @@ export function createClickHouseConnector(policy: OperatorPolicy = operatorPolic
           // Errors are classified and thrown to the activity; the client's own logging would only duplicate them.
           log: { level: ClickHouseLogLevel.OFF },
         });
-        ep = { client, target, timeLimit: policy.sourceStatementTimeoutSeconds };
+        ep = { client, target, user: options.username, timeLimit: policy.sourceStatementTimeoutSeconds };
         endpoints.set(config.url, ep);
       }
       return new ClickHouseSession(ep);

@@ -2,11 +2,14 @@
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
 import { authFailed, messageOf, missingObject, networkCode, notReadOnly, permissionDenied, unreachable } from '../common/errors';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'mysql';
 
-export function classifyMysql(err: unknown, target: string, relation?: Relation): never {
+/** `timeLimitSeconds`: the session's statement time limit, named when a statement runs into it. */
+export function classifyMysql(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
+  if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const e = err as { code?: string; errno?: number; fatal?: boolean };
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   if (networkCode(err)) throw unreachable(KIND, target, err);

@@ -27,6 +27,7 @@ import { fromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 import { logDropped } from '../common/droppedConnection';
+import { connectionWarnings, runWarnings, writeGrants } from './mysqlWriteGrants';
 
 type Row = (string | null)[];
 
@@ -148,17 +149,22 @@ class MysqlSession implements SourceSession, SourceExplorer {
       return result;
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
-      return classifyMysql(err, this.target, relation);
+      return classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
     } finally {
       conn.release();
     }
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     return this.readOnly(async (conn) => {
       const [rows] = await conn.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
-      return { serverVersion: String((rows as unknown[][])[0]![0]) };
+      return { serverVersion: String((rows as unknown[][])[0]![0]), warnings: connectionWarnings(await writeGrants(conn)) };
     });
+  }
+
+  /** Advice on the run when the user can also write to what the import reads (mysqlWriteGrants.ts). */
+  async warnings(relation: Relation): Promise<string[]> {
+    return this.readOnly(async (conn) => runWarnings(await writeGrants(conn), relation), relation);
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -270,12 +276,12 @@ class MysqlSession implements SourceSession, SourceExplorer {
       try {
         for await (const row of stream as AsyncIterable<Row>) yield row;
       } catch (err) {
-        classifyMysql(err, this.target, relation);
+        classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
       }
       await p.query('COMMIT');
       finished = true;
     } catch (err) {
-      classifyMysql(err, this.target, relation);
+      classifyMysql(err, this.target, relation, this.ep.policy.sourceStatementTimeoutSeconds);
     } finally {
       // A read abandoned mid-stream leaves rows in flight on the socket: drop the connection instead of reusing it.
       if (finished) conn.release();

@@ -30,11 +30,16 @@ import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPo
 import { loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 import { clockBound } from '../common/timeText';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
-/** Turn driver errors into configuration errors where retrying cannot help. */
-export function classify(err: unknown, relation?: Relation): never {
+/**
+ * Turn driver errors into configuration errors where retrying cannot help. `timeLimitSeconds`: the
+ * statement_timeout the pool sets, named when a statement runs into it.
+ */
+export function classify(err: unknown, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
   if (networkCode(err)) throw unreachable('postgres', 'the source', err);
+  if (isStatementTimeout(err)) throw statementTimedOut('postgres', err, timeLimitSeconds);
   const e = err as { code?: string; message?: string };
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'custom query') : 'source';
   if (e.code === '42P01') throw new ConfigurationError(`${what}: ${e.message} (missing table)`);
@@ -117,6 +122,8 @@ async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGe
 interface PoolEntry {
   pool: pg.Pool;
   role: Promise<SourceRole> | null;
+  /** The pool's statement_timeout, in seconds. */
+  timeLimit: number;
 }
 
 class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
@@ -162,7 +169,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       return result;
     } catch (err) {
       reusable = await client.query('ROLLBACK').then(() => true, () => false);
-      return classify(err, relation);
+      return classify(err, relation, this.entry.timeLimit);
     } finally {
       await releaseClean(client, reusable);
     }
@@ -273,7 +280,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       try {
         yield* drain(stream, [stream.cursor as EventEmitter, client]);
       } catch (err) {
-        classify(err, relation);
+        classify(err, relation, this.entry.timeLimit);
       }
       await client.query('COMMIT');
       ok = true;
@@ -331,7 +338,7 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
           application_name: 'tributary-source',
         });
         guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
-        entry = { pool, role: null };
+        entry = { pool, role: null, timeLimit: policy.sourceStatementTimeoutSeconds };
         pools.set(config.url, entry);
       }
       return new PostgresSession(entry, policy.allowSuperuserSources);

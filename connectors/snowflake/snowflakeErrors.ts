@@ -6,11 +6,14 @@
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
 import { authFailed, messageOf, missingObject, networkCode, notReadOnly, permissionDenied, unreachable } from '../common/errors';
+import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'snowflake';
 
-export function classifySnowflake(err: unknown, target: string, relation?: Relation): never {
+/** `timeLimitSeconds`: the STATEMENT_TIMEOUT_IN_SECONDS sent with each statement, named when one runs into it. */
+export function classifySnowflake(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
   if (err instanceof ConfigurationError) throw err;
+  if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   const e = err as { code?: unknown; name?: string; response?: { statusCode?: number } };
   const code = e.code === undefined || e.code === null ? '' : String(e.code);

@@ -26,6 +26,7 @@ import { bindText, columnOf, quoteIdent, quoteTable, textExpr, typedBind, TZ_FOR
 import { fromClause as sharedFromClause } from '../common/fromClause';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
+import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
 type Row = (string | null)[];
 
@@ -74,12 +75,46 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
         sqlText, binds, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, stmt, rows) => (err ? reject(err) : resolve({ rows: ((rows ?? []) as unknown[][]).map((r) => r.map(asText)), stmt })),
       });
-    }).catch((e) => classifySnowflake(e, this.ep.target, relation));
+    }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
   }
 
-  async test(): Promise<{ serverVersion: string }> {
+  async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     const { rows } = await this.query('SELECT CURRENT_VERSION()');
-    return { serverVersion: rows[0]?.[0] ?? '' };
+    const writable = await this.writableTables();
+    return { serverVersion: rows[0]?.[0] ?? '', warnings: canWriteWarning('snowflake', this.role(writable), writable.map((w) => w.name)) };
+  }
+
+  /**
+   * Tables of the connection's database whose rows the session's roles may change: INSERT, UPDATE, DELETE,
+   * TRUNCATE or OWNERSHIP granted to the current role or a role it inherits (INFORMATION_SCHEMA
+   * TABLE_PRIVILEGES, against ENABLED_ROLES).
+   */
+  private async writableTables(): Promise<{ schema: string; table: string; name: string; role: string; current: boolean }[]> {
+    const { rows } = await this.query(
+      `SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME, CURRENT_ROLE(), CURRENT_SCHEMA() FROM INFORMATION_SCHEMA.TABLE_PRIVILEGES
+       WHERE PRIVILEGE_TYPE IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'OWNERSHIP')
+         AND (GRANTEE = CURRENT_ROLE() OR GRANTEE IN (SELECT ROLE_NAME FROM INFORMATION_SCHEMA.ENABLED_ROLES))
+       ORDER BY 1, 2`);
+    return rows.map(([schema, table, role, current]) =>
+      ({ schema: schema!, table: table!, name: `${schema}.${table}`, role: role ?? '', current: schema === current }));
+  }
+
+  /** The user and the role the warning is about. */
+  private role(writable: { role: string }[]): string {
+    return `"${this.ep.options.username ?? ''}" (role ${writable[0]?.role ?? ''})`;
+  }
+
+  /** Advice on the run when the session's roles may also change the rows of the table it reads. */
+  async warnings(relation: Relation): Promise<string[]> {
+    if (!('table' in relation)) return [];
+    const parts = relation.table.split('.');
+    const table = parts[parts.length - 1]!;
+    const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
+    // Unquoted names are stored upper-cased (quoteIdent follows the same rule).
+    const stored = (n: string) => (/^[a-z_][a-z0-9_$]*$/.test(n) ? n.toUpperCase() : n);
+    const writable = await this.writableTables();
+    const hit = writable.filter((w) => w.table === stored(table) && (schema === undefined ? w.current : w.schema === stored(schema)));
+    return writesWhatItReadsWarning('snowflake', this.role(writable), hit.map((w) => w.name));
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -180,12 +215,12 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
         sqlText, binds, streamResult: true, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
         complete: (err, s) => (err ? reject(err) : resolve(s)),
       });
-    }).catch((e) => classifySnowflake(e, this.ep.target, relation));
+    }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
     const stream = stmt.streamRows();
     try {
       for await (const row of stream as AsyncIterable<unknown[]>) yield row.map(asText);
     } catch (err) {
-      classifySnowflake(err, this.ep.target, relation);
+      classifySnowflake(err, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS);
     } finally {
       stream.destroy();
     }

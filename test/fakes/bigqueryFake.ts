@@ -16,6 +16,8 @@ export interface BigQueryFakeAccount {
   publicKey: string;
   /** False: every query and listing is denied (403 accessDenied). */
   canQuery: boolean;
+  /** IAM permissions the account holds on every table, as tables.testIamPermissions reports them (default: none). */
+  tablePermissions?: string[];
 }
 
 export interface BigQueryFake {
@@ -120,7 +122,7 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
   async function insertJob(req: FakeRequest): Promise<FakeResponse> {
     const body = req.body as {
       jobReference?: { jobId?: string; location?: string };
-      configuration: { dryRun?: boolean; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
+      configuration: { dryRun?: boolean; jobTimeoutMs?: string; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
     };
     const q = body.configuration.query;
     let shape: ReturnType<typeof bigqueryStatements>;
@@ -141,6 +143,9 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       await client.query('BEGIN READ ONLY');
       const schemas = await client.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'");
       await client.query(`SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`);
+      // jobTimeoutMs: BigQuery stops a job that runs past it; the job fails with reason `timeout`.
+      const timeoutMs = Number(body.configuration.jobTimeoutMs ?? 0);
+      if (timeoutMs > 0 && !body.configuration.dryRun) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`);
       result = await client.query({ text: body.configuration.dryRun ? `SELECT * FROM (${text}) AS dry LIMIT 0` : text, values, rowMode: 'array', types: parsers });
       // What a scan would read: the size of every table the query names.
       const size = await client.query<{ n: string }>(
@@ -153,6 +158,7 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       const e = err as { code?: string; message: string };
       if (e.code === '42P01') return apiError(404, 'NOT_FOUND', 'notFound', `Not found: Table ${options.project}:${e.message} was not found in location US`);
       if (e.code === '42703') return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Unrecognized name: ${e.message}`);
+      if (e.code === '57014') return failedJob(body, { reason: 'timeout', message: `Job execution was cancelled: Job timed out after ${Number(body.configuration.jobTimeoutMs) / 1000} sec` });
       return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Syntax error: ${e.message}`);
     } finally {
       client.release();
@@ -168,6 +174,21 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
         kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
         status: { state: 'DONE' },
         statistics: { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes, schema: { fields }, statementType: 'SELECT' } },
+      },
+    };
+  }
+
+  /**
+   * A job that failed while running: jobs.insert answers the job, DONE, with its errorResult and errors
+   * (the client library turns `status.errors` into an ApiError carrying them).
+   */
+  function failedJob(body: { jobReference?: { jobId?: string; location?: string }; configuration: unknown }, error: { reason: string; message: string }): FakeResponse {
+    const jobId = body.jobReference?.jobId ?? randomUUID();
+    return {
+      json: {
+        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`,
+        jobReference: { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' }, configuration: body.configuration,
+        status: { state: 'DONE', errorResult: error, errors: [error] },
       },
     };
   }
@@ -251,6 +272,14 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     }
     const rest = (m[2] ?? '').split('/').filter(Boolean);
     if (req.method === 'POST' && rest[0] === 'jobs' && rest.length === 1) return insertJob(req);
+    // tables.testIamPermissions: the subset of the asked permissions the caller holds on the table.
+    const iam = /^\/datasets\/([^/]+)\/tables\/([^/:]+)\/?:testIamPermissions$/.exec(m[2] ?? '');
+    if (req.method === 'POST' && iam) {
+      const asked = ((req.body as { permissions?: string[] })?.permissions ?? []);
+      const held = (who as BigQueryFakeAccount).tablePermissions ?? [];
+      const granted = asked.filter((p) => held.includes(p));
+      return { json: granted.length ? { permissions: granted } : {} };
+    }
     if (req.method === 'GET' && rest[0] === 'queries' && rest[1]) return queryResults(req, rest[1]);
     if (req.method === 'GET' && rest[0] === 'datasets') return listing(rest.slice(1));
     return apiError(404, 'NOT_FOUND', 'notFound', `fake: no route ${req.method} ${req.url.pathname}`);

@@ -65,7 +65,8 @@ export function translate(sql: string, names: Set<string>): string {
     .replace(/SYSDATE\(\)/g, "(clock_timestamp() AT TIME ZONE 'UTC')")
     .replace(/CURRENT_TIMESTAMP\(\)/g, 'clock_timestamp()')
     .replace(/CURRENT_DATE\(\)/g, 'current_date')
-    .replace(/CURRENT_VERSION\(\)/g, "'8.99.0-fake'");
+    .replace(/CURRENT_VERSION\(\)/g, "'8.99.0-fake'")
+    .replace(/CURRENT_ROLE\(\)/g, 'current_role');
 }
 
 interface SfColumn { name: string; type: string; scale: number | null; precision: number | null; nullable: boolean }
@@ -133,7 +134,7 @@ export async function startSnowflakeFake(options: {
   multiStatementCount?: number;
 }): Promise<SnowflakeFake> {
   const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 4, options: `-c TimeZone=UTC -c search_path="${options.schema}"` });
-  const sessions = new Map<string, { user: string }>();
+  const sessions = new Map<string, { user: string; role: string | null }>();
   const chunks = new Map<string, string>();
   let served = 0;
   let base = '';
@@ -158,7 +159,7 @@ export async function startSnowflakeFake(options: {
       return sfError('390189', `Role '${role.toUpperCase()}' specified in the connect string is not granted to this user.`, '08004');
     }
     const token = `fake-session-${randomUUID()}`;
-    sessions.set(token, { user: userName });
+    sessions.set(token, { user: userName, role: role ? role.toUpperCase() : null });
     return {
       json: {
         success: true, code: null, message: null,
@@ -202,6 +203,15 @@ export async function startSnowflakeFake(options: {
         return resultResponse(body.sqlText, result);
       }
       await client.query('BEGIN READ ONLY');
+      // The session's role, when the backing database has a Postgres role of that name: its grants then
+      // decide what the statement may see, and INFORMATION_SCHEMA answers for it, as Snowflake's does.
+      const role = sessions.get(token)!.role;
+      if (role && (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount) {
+        await client.query(`SET LOCAL ROLE ${pg.escapeIdentifier(role)}`);
+      }
+      // STATEMENT_TIMEOUT_IN_SECONDS (0: none): Snowflake cancels a statement that runs past it.
+      const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
+      if (limit > 0) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(limit * 1000)}`);
       result = await client.query({ text: translate(statements[0]!, names), values: binds, rowMode: 'array', types: parsers });
       await client.query('COMMIT');
     } catch (err) {
@@ -210,6 +220,10 @@ export async function startSnowflakeFake(options: {
       if (e.code === '42P01') return sfError('002003', `SQL compilation error:\nObject does not exist or not authorized. (${e.message})`);
       if (e.code === '42703') return sfError('000904', `SQL compilation error: invalid identifier (${e.message})`);
       if (e.code === '42601') return sfError('001003', `SQL compilation error: syntax error (${e.message})`);
+      if (e.code === '57014') {
+        const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
+        return sfError('000630', `Statement reached its statement or warehouse timeout of ${limit} second(s) and was canceled.`, '57014');
+      }
       return sfError('000603', `fake: ${e.message}`);
     } finally {
       client.release();
