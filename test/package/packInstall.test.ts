@@ -67,8 +67,8 @@ async function startWorker(node: string, script: string, env: NodeJS.ProcessEnv)
       out += b.toString();
       if (out.includes('worker: polling')) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before polling:\n${out}`)));
   });
   return { child, output: () => out };
