@@ -20,6 +20,6 @@ const tributary = await Worker.create({
   plugins: [new TributaryPlugin()], // store: DATABASE_URL; sources: TRIBUTARY_CONNECTION_<NAME>
 });
 console.log(`worker: polling ${TASK_QUEUE} (your workflows) and ${TRIBUTARY_TASK_QUEUE} (Tributary's)`);
-// Ctrl-C or SIGTERM stops both; if either fails, the other is stopped too.
-await yours.runUntil(tributary.run());
+// Until Ctrl-C or SIGTERM, which stop both (each drains; the plugin then closes the store).
+await Promise.all([yours.run(), tributary.run()]);
 await connection.close();

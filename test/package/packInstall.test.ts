@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createHarness, type Harness, uniqueId } from '../helpers/harness';
 import { createEventSource, eventSpec, sourceChecksum, STORE_CHECKSUM } from '../helpers/backfill';
 import { testPolicyEnv } from '../helpers/testPolicy';
@@ -88,8 +88,10 @@ const modes = [
   { name: 'runs on a task queue of its own beside the user\'s worker, on the user\'s connection', script: 'dedicated-worker.js', dedicated: true },
 ];
 
-describe.each(cases)('the packed package on $node', ({ bin, version }) => {
-  it.each(modes)('$name', async ({ script, dedicated }) => {
+// Side by side: each case has its own source table, import id and task queues; they wait mostly on
+// their worker's start (bundling) and on Temporal.
+for (const { node, bin, version } of cases) {
+  for (const { name, script, dedicated } of modes) it.concurrent(`on ${node}, the packed package ${name}`, async ({ expect }) => {
     expect((await runCommand(bin(), ['-v'], { cwd: project.dir })).startsWith(version())).toBe(true);
     const table = `src_${uniqueId('t').replace(/-/g, '_')}`;
     await createEventSource(h.source, ROWS, table);
@@ -125,4 +127,4 @@ describe.each(cases)('the packed package on $node', ({ bin, version }) => {
     expect(await activityTypes(h.client, importId)).toEqual(TRIBUTARY_ACTIVITIES);
     expect((await h.client.workflow.getHandle(importId).describe()).taskQueue).toBe(dedicated ? tributaryQueue : userQueue);
   }, 240_000);
-});
+}
