@@ -54,13 +54,23 @@ export async function packedProject(exampleDir: string): Promise<PackedProject> 
     writeFileSync(path.join(building, INSTALLED), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(building, dir);
-    // Projects of older builds: half a gigabyte each.
+    // Projects of older builds (half a gigabyte each), and installs a killed run left half done.
     for (const other of readdirSync(CACHE)) {
-      if (other !== key && !other.includes('.partial-')) rmSync(path.join(CACHE, other), { recursive: true, force: true });
+      const installer = /\.partial-(\d+)$/.exec(other)?.[1];
+      if (other !== key && (!installer || !alive(Number(installer)))) rmSync(path.join(CACHE, other), { recursive: true, force: true });
     }
     return { dir, tarball, reused: false };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

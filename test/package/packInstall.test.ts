@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -35,12 +35,17 @@ afterAll(async () => {
   await h?.close();
 });
 
-it('the example is a plain JavaScript project: no TypeScript, no tsx or ts-node', () => {
+it('the example is a plain JavaScript project (no TypeScript, no tsx or ts-node), and the README shows its code', () => {
   const files = readdirSync(EXAMPLE).filter((f) => !['node_modules', 'package-lock.json'].includes(f) && !f.endsWith('.tgz'));
   expect(files.filter((f) => /\.(ts|mts|cts)$/.test(f))).toEqual([]);
   const pkg = JSON.parse(readFileSync(path.join(EXAMPLE, 'package.json'), 'utf8')) as Record<string, unknown>;
   expect(pkg.type).toBe('module');
   expect(JSON.stringify(pkg)).not.toMatch(/tsx|ts-node/);
+  // The README's code for both ways is these files, whole.
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const file of ['connection.js', 'dedicated-worker.js', 'worker.js']) {
+    expect(readme, `README.md shows ${file} as it is`).toContain(`\`\`\`js\n${readFileSync(path.join(EXAMPLE, file), 'utf8')}\`\`\``);
+  }
   // Installed from the tarball, not linked to this repository.
   expect(readFileSync(path.join(project.dir, 'node_modules', 'tributary', 'package.json'), 'utf8')).toContain('"name": "tributary"');
   expect(readdirSync(path.join(project.dir, 'node_modules', 'tributary'))).not.toContain('index.ts');
@@ -108,6 +113,7 @@ for (const { node, bin, version } of cases) {
       const out = await runCommand(bin(), ['start.js', specFile, ...(dedicated ? ['--dedicated'] : [])], { cwd: project.dir, env });
       lines = Object.assign({}, ...out.trim().split('\n').map((l) => JSON.parse(l) as object));
     } finally {
+      rmSync(specFile, { force: true });
       // SIGTERM: the worker shuts down and the plugin closes the store and the source pools.
       const exited = once(worker.child, 'exit');
       worker.child.kill('SIGTERM');
