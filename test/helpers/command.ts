@@ -15,7 +15,8 @@ export function runCommand(command: string, args: string[], options: CommandOpti
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); all += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { all += b.toString(); });
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the process may have exited before its output has all been read.
+    child.once('close', (code, signal) => {
       if (code === 0) resolve(stdout);
       else reject(new Error(`${command} ${args.join(' ')} (in ${options.cwd}) exited ${code ?? signal}:\n${all}`));
     });

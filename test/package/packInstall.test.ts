@@ -97,7 +97,8 @@ const modes = [
 // their worker's start (bundling) and on Temporal.
 for (const { node, bin, version } of cases) {
   for (const { name, script, dedicated } of modes) it.concurrent(`on ${node}, the packed package ${name}`, async ({ expect }) => {
-    expect((await runCommand(bin(), ['-v'], { cwd: project.dir })).startsWith(version())).toBe(true);
+    const running = (await runCommand(bin(), ['-v'], { cwd: project.dir })).trim();
+    expect(running.startsWith(version()), `${bin()} -v printed ${JSON.stringify(running)}`).toBe(true);
     const table = `src_${uniqueId('t').replace(/-/g, '_')}`;
     await createEventSource(h.source, ROWS, table);
     const spec = eventSpec(uniqueId('pack'), table, 1000);
