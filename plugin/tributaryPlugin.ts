@@ -22,6 +22,7 @@ import type { ConnectionResolver, SourceConnector } from '../connectors/source';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { migrate } from '../connectors/store/migrate';
 import { openStore } from '../connectors/store/store';
+import { dropEmbeddedPostgresSignalHooks } from '../connectors/store/embeddedPostgres';
 import { createFileConnectors } from '../connectors/files/connectors';
 import { createWarehouseConnectors } from '../connectors/warehouses';
 import { TRIBUTARY_WORKFLOWS_PATH, WORKFLOWS_PATH } from '../temporal/workflowBundle';
@@ -120,6 +121,9 @@ export class TributaryPlugin extends SimplePlugin {
       const opened = await openStore({ databaseUrl: this.settings.databaseUrl, dataDir: this.settings.dataDir, log: this.settings.log });
       this.store = opened.pool;
       close = opened.close;
+      // An embedded store is stopped by close() below once the worker has drained on a signal; the
+      // library's own signal hooks would exit the user's process at once instead.
+      dropEmbeddedPostgresSignalHooks();
     }
     this.resolver = this.settings.resolveConnection
       ?? composeResolvers(storedConnections(this.store, this.settings.secretKey === undefined ? secretKeyFrom() : this.settings.secretKey), envConnections());
