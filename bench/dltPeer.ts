@@ -102,6 +102,8 @@ export interface PeerResult {
   peakRssMb: number;
   cpu: CpuSplit;
   rowsInDestination: number;
+  /** Formats of the files dlt loaded (parquet, as configured; anything else means it fell back). */
+  loadedFormats: string[];
   versions: Record<string, string>;
   substitutions: string[];
 }
@@ -129,7 +131,8 @@ export async function runDltPeer(ctx: {
     u.pathname = `/${database}`;
     return u.toString().replace(/^postgres:/, 'postgresql:');
   };
-  const sourceUrl = new URL(ctx.sourceUrl).toString().replace(/^postgres:/, 'postgresql:');
+  // SQLAlchemy (which dlt reflects the table with) takes a plain postgresql:// to mean psycopg 3; the pins have psycopg2.
+  const sourceUrl = new URL(ctx.sourceUrl).toString().replace(/^postgres:/, 'postgresql+psycopg2:');
   const pipelinesDir = path.join(ctx.dataDir, 'dlt-pipelines');
   mkdirSync(pipelinesDir, { recursive: true });
 
@@ -151,7 +154,7 @@ export async function runDltPeer(ctx: {
   const cpu = meter.stop();
   if (code !== 0) throw new Error(`[dlt] peer.py exited with ${code}:\n${err.slice(-4000)}`);
   const last = out.trim().split('\n').pop() ?? '';
-  const report = JSON.parse(last) as { seconds: number; cpu_self_s: number; cpu_children_s: number; peak_rss_mb: number };
+  const report = JSON.parse(last) as { seconds: number; cpu_self_s: number; cpu_children_s: number; peak_rss_mb: number; loaded_formats: string[] };
   cpu.peer = report.cpu_self_s + report.cpu_children_s;
 
   const dest = new pg.Client({ connectionString: toDb(DLT_DB) });
@@ -162,5 +165,5 @@ export async function runDltPeer(ctx: {
   } finally {
     await dest.end();
   }
-  return { seconds: report.seconds, peakRssMb: report.peak_rss_mb, cpu, rowsInDestination, versions: venv.versions, substitutions: venv.substitutions };
+  return { seconds: report.seconds, loadedFormats: report.loaded_formats, peakRssMb: report.peak_rss_mb, cpu, rowsInDestination, versions: venv.versions, substitutions: venv.substitutions };
 }

@@ -286,6 +286,7 @@ async function main(): Promise<number> {
     /** Store floor of the events rows, by number of backends. */
     const storeFloors = new Map<number, number>();
     for (const name of opts.names) {
+      let peerOutcome: Outcome | undefined;
       const outcome = await runScenario({
         scenario: name === 'csv' ? csvScenario : scenarios[name],
         rows: opts.rows,
@@ -329,19 +330,21 @@ async function main(): Promise<number> {
           if (!ok) process.stderr.write(`[events-dlt] BENCH RESULT IS WRONG: bench_dlt holds ${peer.rowsInDestination} rows, expected ${opts.rows}\n`);
           log(`[events-dlt] cpu seconds: ${Object.entries(peer.cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
           const versions = Object.entries(peer.versions).map(([n, v]) => `${n}==${v}`).join(',');
-          outcomes.push({
+          peerOutcome = {
             ok,
             line: `bench: scenario=events-dlt rows=${opts.rows} seconds=${peer.seconds.toFixed(2)} rows_per_s=${Math.round(peerRate)}` +
               ` floor_rows_per_s=${Math.round(outcome.floorRate!)} ratio=${(peerRate / outcome.floorRate!).toFixed(3)}` +
               ` worker_peak_rss_mb=${Math.round(peer.peakRssMb)} ${per.fields} versions=${versions}` +
-              (peer.substitutions.length > 0 ? ` NOT_AS_PINNED="${peer.substitutions.join('; ')}"` : ''),
-          });
+              (peer.substitutions.length > 0 ? ` NOT_AS_PINNED="${peer.substitutions.join('; ')}"` : '') +
+              ` loaded_files=${peer.loadedFormats.join(',')}`,
+          };
           outcome.line += ` peer_ratio=${(outcome.rate! / peerRate).toFixed(3)}`;
         }
       } else if (name === 'csv' && storeFloors.has(1)) {
         outcome.line += ` store_floor_rows_per_s=${Math.round(storeFloors.get(1)!)} store_ratio=${(outcome.rate! / storeFloors.get(1)!).toFixed(3)}`;
       }
       outcomes.push(outcome);
+      if (peerOutcome) outcomes.push(peerOutcome);
     }
     if (opts.backfill) {
       if (eventsFloor === undefined) {

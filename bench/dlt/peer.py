@@ -49,6 +49,12 @@ def main() -> None:
         "cpu_children_s": cpu(after[1], before[1]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "dlt_version": dlt.__version__,
+        "loaded_formats": sorted({
+            job.job_file_info.file_format
+            for package in info.load_packages
+            for job in package.jobs["completed_jobs"]
+            if job.job_file_info.table_name == table
+        }),
     }), flush=True)
 
 
