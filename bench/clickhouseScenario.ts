@@ -12,7 +12,7 @@ import { migrate } from '../connectors/store/migrate';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
 import { startClickHouse } from '../test/helpers/clickhouse';
 import { measureClickHouseFloor } from './clickhouse/floor';
-import { CpuMeter, cpuPerRow } from './cpu';
+import { childProcessMatching, CpuMeter, cpuPerRow } from './cpu';
 import { spawnBenchWorker } from './workerProcess';
 
 const CH_STORE_DB = 'bench_ch';
@@ -83,7 +83,11 @@ export async function runClickHouseScenario(ctx: {
     };
     // The worker's peak before any import (startup bundles the workflows), to read the import's share against.
     log(`${tag} importing with batch size ${ctx.batchSize}; worker pid ${worker.pid}, peak rss before the import ${Math.round(worker.memory().peakMb)} MB`);
-    const meter = new CpuMeter({ worker: worker.pid, postmaster: ctx.postmasterPid, ...(ctx.temporalPid ? { temporal: ctx.temporalPid } : {}) }).start();
+    const chPid = childProcessMatching('clickhouse-server');
+    const meter = new CpuMeter({
+      worker: worker.pid, postmaster: ctx.postmasterPid,
+      ...(ctx.temporalPid ? { temporal: ctx.temporalPid } : {}), ...(chPid ? { source: chPid } : {}),
+    }).start();
     const started = process.hrtime.bigint();
     const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(importId), args: [spec] });
     const run = (await handle.result()) as RunRecord;
@@ -97,7 +101,7 @@ export async function runClickHouseScenario(ctx: {
     if (inStore !== rows) problems.push(`the store holds ${inStore} events, expected ${rows}`);
     if (problems.length) process.stderr.write(`${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     const rate = rows / seconds;
-    // The source here is clickhouse-server, not a Postgres database: its CPU is in "other".
+    // The source here is clickhouse-server (role "source"), not a Postgres database.
     const per = cpuPerRow(cpu, rows, { store: CH_STORE_DB, source: '(clickhouse)' });
     log(`${tag} cpu seconds: ${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
     const line = `bench: scenario=clickhouse rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +

@@ -58,7 +58,7 @@ function machineBusyTicks(): number {
   return v[0]! + v[1]! + v[2]! + v[5]! + v[6]! + v[7]!;
 }
 
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
@@ -84,6 +84,8 @@ export interface Pids {
   /** The loader under test (the worker, or a peer's process); omitted when it reports its own CPU. */
   worker?: number;
   temporal?: number;
+  /** A source server that is not this cluster's Postgres (clickhouse-server). */
+  source?: number;
   /** This bench's Postgres server (its backends are its children). */
   postmaster: number;
 }
@@ -101,7 +103,7 @@ export type CpuSplit = Record<string, number>;
 export class CpuMeter {
   private readonly children = new Map<number, Child>();
   private timer: NodeJS.Timeout | undefined;
-  private base = { postmaster: 0, reaped: 0, worker: 0, temporal: 0, machine: 0, bench: process.cpuUsage() };
+  private base = { postmaster: 0, reaped: 0, worker: 0, temporal: 0, source: 0, machine: 0, bench: process.cpuUsage() };
 
   constructor(private readonly pids: Pids) {}
 
@@ -112,6 +114,7 @@ export class CpuMeter {
       reaped: pm.childTicks,
       worker: this.pids.worker ? ownAndReaped(this.pids.worker) : 0,
       temporal: this.pids.temporal ? ownAndReaped(this.pids.temporal) : 0,
+      source: this.pids.source ? ownAndReaped(this.pids.source) : 0,
       machine: machineBusyTicks(),
       bench: process.cpuUsage(),
     };
@@ -157,6 +160,7 @@ export class CpuMeter {
     add('pg:background', pm.ticks - this.base.postmaster);
     if (this.pids.worker) add('worker', ownAndReaped(this.pids.worker) - this.base.worker);
     if (this.pids.temporal) add('temporal', ownAndReaped(this.pids.temporal) - this.base.temporal);
+    if (this.pids.source) add('source', ownAndReaped(this.pids.source) - this.base.source);
     const bench = process.cpuUsage(this.base.bench);
     add('bench', ((bench.user + bench.system) / 1e6) * TICKS_PER_SECOND);
     const ours = Object.values(out).reduce((t, v) => t + v, 0) * TICKS_PER_SECOND;
@@ -172,7 +176,7 @@ export function cpuPerRow(split: CpuSplit, rows: number, dbs: { store: string; s
 } {
   const us = (s: number) => (s * 1e6) / rows;
   const store = split[`pg:${dbs.store}`] ?? 0;
-  const source = split[`pg:${dbs.source}`] ?? 0;
+  const source = split[`pg:${dbs.source}`] ?? split.source ?? 0;
   const loaderCpu = split[loader] ?? 0;
   const temporal = split.temporal ?? 0;
   let pgOther = 0;
@@ -186,4 +190,16 @@ export function cpuPerRow(split: CpuSplit, rows: number, dbs: { store: string; s
       `cpu_us_per_row=${us(total).toFixed(1)} cpu_loader_us=${us(loaderCpu).toFixed(1)} cpu_store_us=${us(store).toFixed(1)}` +
       ` cpu_source_us=${us(source).toFixed(1)} cpu_temporal_us=${us(temporal).toFixed(1)} cpu_pg_other_us=${us(pgOther).toFixed(1)}`,
   };
+}
+
+/** This process's child whose command line contains `text` (a server it started), if any. */
+export function childProcessMatching(text: string): number | undefined {
+  for (const pid of childrenOf(process.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
