@@ -182,7 +182,9 @@ export async function measureEventsStoreFloor(ctx: {
               const line = chunk.lines[k];
               if (line && !skip.has(s)) send.push(line);
             });
-            if (send.length > 0) created += await copyIn(client, `COPY ${eventLoader.copyRowsInto} FROM STDIN`, send);
+            // Read `created` only after the await: the backends' loops run interleaved.
+            const copied = send.length > 0 ? await copyIn(client, `COPY ${eventLoader.copyRowsInto} FROM STDIN`, send) : 0;
+            created += copied;
           }
           await client.query('COMMIT');
         }
