@@ -320,6 +320,11 @@ async function main(): Promise<number> {
           });
           const cpu = meter.stop();
           const sfRate = sf.rows / sf.seconds;
+          const want = scenarios.events.expected(opts.rows).storeRows;
+          if (sf.created !== want) {
+            outcome.ok = false;
+            process.stderr.write(`[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`);
+          }
           storeFloors.set(backends, sfRate);
           log(`[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
             ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`);
