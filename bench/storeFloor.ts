@@ -15,11 +15,11 @@
  * contiguous slices of the batches at the same time, as a backfill's partitions do.
  */
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { once } from 'node:events';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { eventLoader } from '../connectors/store/loaders/events';
 import { migrate } from '../connectors/store/migrate';
 import { ensureDatabase } from '../connectors/store/embeddedPostgres';
-import { copyIn } from '../activities/chunkBuffers';
 import { parseImportSpec } from '../spec/importSpec';
 import { eventsScenario, farDuplicateOf, isNearDuplicate } from './scenarios';
 
@@ -35,6 +35,16 @@ interface Chunk {
   /** Each staged key's seq and the event line it stands for (null: a far duplicate, expected to be skipped). */
   seqs: number[];
   lines: (Buffer | null)[];
+}
+
+/** COPY `data` in with `sql`; the rows the store took. */
+async function copyIn(client: pg.ClientBase, sql: string, data: Buffer | Buffer[]): Promise<number> {
+  const copy = client.query(copyFrom(sql));
+  const done = Promise.race([once(copy, 'finish'), once(copy, 'error').then(([e]) => { throw e as Error; })]);
+  for (const part of Array.isArray(data) ? data : [data]) copy.write(part);
+  copy.end();
+  await done;
+  return Number(copy.rowCount ?? 0);
 }
 
 const TAB = 9;
