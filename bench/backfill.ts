@@ -14,6 +14,7 @@ import { parseImportSpec } from '../spec/importSpec';
 import { type BackfillProgress, backfillProgressQuery } from '../workflows/backfillDefinitions';
 import { eventsScenario } from './scenarios';
 import { spawnBenchWorker } from './workerProcess';
+import { CpuMeter, cpuPerRow } from './cpu';
 
 export const BACKFILL_PARTITIONS = 8;
 
@@ -33,6 +34,10 @@ export interface BackfillBenchContext {
   workerNodeArgs: string[];
   workerEntry: string | undefined;
   log(line: string): void;
+  postmasterPid: number;
+  temporalPid: number;
+  /** Store floor of the events rows on as many backends as this backfill uses at once, when measured. */
+  storeFloorRowsPerSecond?: number;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -65,6 +70,7 @@ export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ 
     const spec = parseImportSpec(eventsScenario.spec(importId, ctx.batchSize));
     ctx.log(`${tag} backfill of ${fmt(rows)} rows: ${BACKFILL_PARTITIONS} partitions, ${ctx.concurrency} at a time, batch size ${fmt(ctx.batchSize)}; load average ${load()}`);
     const t = Date.now();
+    const meter = new CpuMeter({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }).start();
     const started = process.hrtime.bigint();
     const handle = await startBackfill(ctx.temporal, taskQueue, {
       backfillId: 'bench', spec, from: null, to: null, partitions: BACKFILL_PARTITIONS,
@@ -82,6 +88,7 @@ export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ 
     }
     const outcome = await result;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = meter.stop();
     const mem = worker.memory();
     await worker.stop();
     stopped = true;
@@ -108,9 +115,14 @@ export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ 
     } else {
       ctx.log(`${tag} verified: ${fmt(inStore)} rows in the store, partition counts as expected`);
     }
+    const dbOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+    const perRow = cpuPerRow(cpu, rows, { store: dbOf(ctx.storeUrl), source: dbOf(ctx.sourceUrl) });
+    ctx.log(`${tag} cpu seconds: ${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    const sf = ctx.storeFloorRowsPerSecond;
     const line =
       `bench: scenario=${name} rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +
-      ` floor_rows_per_s=${Math.round(ctx.floorRowsPerSecond)} ratio=${(rate / ctx.floorRowsPerSecond).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}`;
+      ` floor_rows_per_s=${Math.round(ctx.floorRowsPerSecond)} ratio=${(rate / ctx.floorRowsPerSecond).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}` +
+      ` ${perRow.fields}${sf ? ` store_floor_rows_per_s=${Math.round(sf)} store_ratio=${(rate / sf).toFixed(3)}` : ''}`;
     ctx.log(`${tag} ${line}${problems.length > 0 ? ' (WRONG RESULT)' : ''}`);
     return { line, ok: problems.length === 0 };
   } catch (err) {

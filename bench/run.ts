@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rows N] [-- --scenario events|profiles|csv|backfill|all]`
+ * `npm run bench [-- --rows N] [-- --scenario events|profiles|csv|backfill|clickhouse|all] [-- --peer dlt]`
  *
  * Starts an embedded Postgres cluster and an in-memory Temporal dev server, generates a source table of
  * N rows in one database (bench_source), and imports it through the real workflow, run by the real worker
@@ -8,6 +8,14 @@
  *
  * Progress goes to stderr. The last lines on stdout are one per scenario:
  *   bench: scenario=events rows=<N> seconds=<s> rows_per_s=<r> floor_rows_per_s=<f> ratio=<r/f> worker_peak_rss_mb=<m>
+ *          cpu_us_per_row=<all of this bench's processes> cpu_loader_us=… cpu_store_us=… cpu_source_us=… cpu_temporal_us=… cpu_pg_other_us=…
+ *          [store_floor_rows_per_s=<s> store_ratio=<r/s>] [peer_ratio=<r/dlt>]
+ * The store floor (bench/storeFloor.ts, events scenario) is the rows already mapped, written into the real
+ * store tables the way the import writes them, on as many backends as the import uses.
+ * `--peer dlt` (bench/dltPeer.ts) also loads the events scenario's rows with a tuned dlt pipeline into
+ * another database of the same cluster, printed as scenario=events-dlt in the same form; peer_ratio on
+ * our events line is our rows/s over dlt's.
+ * `--scenario all` runs events, profiles, csv, the backfills and ClickHouse (bench/clickhouseScenario.ts).
  * A store that does not end with the expected rows is reported loudly and the exit code is 1.
  * The backfill scenarios (bench/backfill.ts) load the events table again through a backfill of 8 partitions,
  * 1 and then 4 at a time: scenario=backfill-c1 and scenario=backfill-c4.
@@ -19,7 +27,8 @@
  *   --worker-node-args="<flags>" node flags for the worker (default: the worker's own, WORKER_NODE_FLAGS), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   --worker-entry <file>       another worker entry than worker.ts, to compare worker configurations
  * Each scenario also reports on stderr the CPU seconds used per process (worker, store and source
- * backends, Temporal, everything else on the machine) during the import.
+ * backends, Temporal, everything else on the machine) during the import (bench/cpu.ts, which counts
+ * backends that exit during the run).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -34,13 +43,17 @@ import { migrate } from '../connectors/store/migrate';
 import { createPool } from '../connectors/store/store';
 import { freePort, startDevServer } from '../temporal/devServer';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
-import { cpuDelta, cpuSnapshot } from './cpu';
+import { CpuMeter, cpuPerRow } from './cpu';
+import { measureEventsStoreFloor } from './storeFloor';
+import { runDltPeer } from './dltPeer';
+import { runClickHouseScenario } from './clickhouseScenario';
 import { measureFloor } from './floor';
 import { type Scenario, type ScenarioName, scenarios } from './scenarios';
 import { csvScenario } from './csvScenario';
 import { spawnBenchWorker } from './workerProcess';
 import { runBackfillScenario } from './backfill';
 import { WORKER_NODE_FLAGS } from '../worker';
+import { STORE_FLOOR_DB } from './storeFloor';
 
 const DEFAULT_ROWS = 1_000_000;
 const DEFAULT_BATCH_SIZE = 200_000;
@@ -68,6 +81,7 @@ function options() {
       verbose: { type: 'boolean', default: false },
       'worker-node-args': { type: 'string' },
       'worker-entry': { type: 'string' },
+      peer: { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -82,10 +96,13 @@ function options() {
         ? ['events', 'profiles', 'csv']
         : values.scenario === 'events' || values.scenario === 'profiles' || values.scenario === 'csv'
           ? [values.scenario]
-          : values.scenario === 'backfill'
+          : values.scenario === 'backfill' || values.scenario === 'clickhouse'
             ? []
-            : (() => { throw new Error(`--scenario must be events, profiles, csv, backfill or all, got ${values.scenario}`); })();
+            : (() => { throw new Error(`--scenario must be events, profiles, csv, backfill, clickhouse or all, got ${values.scenario}`); })();
+  if (values.peer !== undefined && values.peer !== 'dlt') throw new Error(`--peer must be dlt, got ${values.peer}`);
   return {
+    peer: values.peer === 'dlt' ? ('dlt' as const) : null,
+    clickhouse: values.scenario === 'all' || values.scenario === 'clickhouse',
     rows,
     batchSize,
     names,
@@ -101,6 +118,8 @@ interface Outcome {
   line: string;
   ok: boolean;
   floorRate?: number;
+  importId?: string;
+  rate?: number;
 }
 
 async function runScenario(ctx: {
@@ -141,6 +160,11 @@ async function runScenario(ctx: {
   if (floor.rows !== rows) throw new Error(`floor copied ${floor.rows} rows, expected ${rows}`);
   const floorRate = floor.rows / floor.seconds;
   log(`${tag} floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(floorRate)} rows/s`);
+  if (scenario.spec('probe', ctx.batchSize).dataType === 'activity') {
+    // Event dedup is per user across imports: an earlier scenario's events (csv after events carries the
+    // very same events) would turn these into duplicates. Each events scenario starts from an empty event store.
+    await store.query('TRUNCATE events, event_dedup, identities CASCADE');
+  }
   await store.query('CHECKPOINT');
 
   const taskQueue = `bench-${scenario.name}-${process.pid}-${Date.now().toString(36)}`;
@@ -166,7 +190,7 @@ async function runScenario(ctx: {
     const spec = scenario.spec(importId, ctx.batchSize);
     log(`${tag} importing through the workflow (batch size ${fmt(ctx.batchSize)})`);
     t = Date.now();
-    const cpuBefore = cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid });
+    const meter = new CpuMeter({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }).start();
     const started = process.hrtime.bigint();
     const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, {
       taskQueue,
@@ -188,7 +212,7 @@ async function runScenario(ctx: {
     const run = await result;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const mem = worker.memory();
-    const cpu = cpuDelta(cpuBefore, cpuSnapshot({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }));
+    const cpu = meter.stop();
     await worker.stop();
     stopped = true;
 
@@ -196,9 +220,10 @@ async function runScenario(ctx: {
     log(`${tag} imported ${fmt(run.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; ${run.batches} batches; status ${run.status}`);
     const byCpu = Object.entries(cpu).sort((a, b) => b[1] - a[1]);
     log(`${tag} cpu seconds: ${byCpu.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
+    const perRow = cpuPerRow(cpu, rows, { store: STORE_DB, source: SOURCE_DB });
     log(`${tag} cpu µs per row: ${byCpu.filter(([k]) => k !== 'other').map(([k, v]) => `${k} ${((v * 1e6) / rows).toFixed(1)}`).join(', ')}` +
-      `; this bench's total ${((byCpu.filter(([k]) => k !== 'other').reduce((t, [, v]) => t + v, 0) * 1e6) / rows).toFixed(1)}` +
-      ` (other processes on the machine: ${(cpu.other ?? 0).toFixed(1)} CPU s)`);
+      `; worker + Postgres + Temporal ${perRow.totalUs.toFixed(1)}` +
+      ` (other processes on the machine: ${(cpu.other ?? 0).toFixed(1)} CPU s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
     log(`${tag} run: created ${fmt(run.created)}, updated ${fmt(run.updated)}, unchanged ${fmt(run.unchanged)}, duplicates ${fmt(run.duplicates)}, rejected ${fmt(run.rejected)}, profiles created ${fmt(run.profilesCreated)}`);
 
     // The store must hold exactly what the rows mean.
@@ -219,9 +244,10 @@ async function runScenario(ctx: {
     }
     const line =
       `bench: scenario=${scenario.name} rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +
-      ` floor_rows_per_s=${Math.round(floorRate)} ratio=${(rate / floorRate).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}`;
+      ` floor_rows_per_s=${Math.round(floorRate)} ratio=${(rate / floorRate).toFixed(3)} worker_peak_rss_mb=${Math.round(mem.peakMb)}` +
+      ` ${perRow.fields}`;
     log(`${tag} ${line}${problems.length > 0 ? ' (WRONG RESULT)' : ''}`);
-    return { line, ok: problems.length === 0, floorRate };
+    return { line, ok: problems.length === 0, floorRate, importId, rate };
   } catch (err) {
     process.stderr.write(`${tag} worker output (last lines):\n${worker.tail()}\n`);
     throw err;
@@ -262,7 +288,10 @@ async function main(): Promise<number> {
     const client = new Client({ connection, namespace: 'default' });
 
     let eventsFloor: number | undefined;
+    /** Store floor of the events rows, by number of backends. */
+    const storeFloors = new Map<number, number>();
     for (const name of opts.names) {
+      let peerOutcome: Outcome | undefined;
       const outcome = await runScenario({
         scenario: name === 'csv' ? csvScenario : scenarios[name],
         rows: opts.rows,
@@ -280,8 +309,52 @@ async function main(): Promise<number> {
         workerEntry: opts.workerEntry,
         dataDir: dir,
       });
-      if (name === 'events') eventsFloor = outcome.floorRate;
+      if (name === 'events') {
+        eventsFloor = outcome.floorRate;
+        // The import's store work runs on one backend (one transaction per batch); a backfill's on up to four.
+        for (const backends of opts.backfill ? [1, 4] : [1]) {
+          log(`[store-floor] the events' mapped rows into the store's tables (${STORE_FLOOR_DB}) on ${backends} backend(s)`);
+          const meter = new CpuMeter({ postmaster: postmasterPid }).start();
+          const sf = await measureEventsStoreFloor({
+            adminUrl: admin, storeUrl, importId: outcome.importId!, rows: opts.rows, batchSize: opts.batchSize, backends,
+          });
+          const cpu = meter.stop();
+          const sfRate = sf.rows / sf.seconds;
+          const want = scenarios.events.expected(opts.rows).storeRows;
+          if (sf.created !== want) {
+            outcome.ok = false;
+            process.stderr.write(`[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`);
+          }
+          storeFloors.set(backends, sfRate);
+          log(`[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
+            ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`);
+        }
+        const sf1 = storeFloors.get(1)!;
+        outcome.line += ` store_floor_rows_per_s=${Math.round(sf1)} store_ratio=${(outcome.rate! / sf1).toFixed(3)}`;
+        if (opts.peer === 'dlt') {
+          log('[events-dlt] the same source rows through a tuned dlt pipeline into bench_dlt');
+          const peer = await runDltPeer({ adminUrl: admin, sourceUrl, table: scenarios.events.table, dataDir: dir, postmasterPid, log });
+          const peerRate = opts.rows / peer.seconds;
+          const per = cpuPerRow(peer.cpu, opts.rows, { store: 'bench_dlt', source: SOURCE_DB }, 'peer');
+          const ok = peer.rowsInDestination === opts.rows;
+          if (!ok) process.stderr.write(`[events-dlt] BENCH RESULT IS WRONG: bench_dlt holds ${peer.rowsInDestination} rows, expected ${opts.rows}\n`);
+          log(`[events-dlt] cpu seconds: ${Object.entries(peer.cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+          const versions = Object.entries(peer.versions).map(([n, v]) => `${n}==${v}`).join(',');
+          peerOutcome = {
+            ok,
+            line: `bench: scenario=events-dlt rows=${opts.rows} seconds=${peer.seconds.toFixed(2)} rows_per_s=${Math.round(peerRate)}` +
+              ` floor_rows_per_s=${Math.round(outcome.floorRate!)} ratio=${(peerRate / outcome.floorRate!).toFixed(3)}` +
+              ` worker_peak_rss_mb=${Math.round(peer.peakRssMb)} ${per.fields} versions=${versions}` +
+              (peer.substitutions.length > 0 ? ` NOT_AS_PINNED="${peer.substitutions.join('; ')}"` : '') +
+              ` loaded_files=${peer.loadedFormats.join(',')}`,
+          };
+          outcome.line += ` peer_ratio=${(outcome.rate! / peerRate).toFixed(3)}`;
+        }
+      } else if (name === 'csv' && storeFloors.has(1)) {
+        outcome.line += ` store_floor_rows_per_s=${Math.round(storeFloors.get(1)!)} store_ratio=${(outcome.rate! / storeFloors.get(1)!).toFixed(3)}`;
+      }
       outcomes.push(outcome);
+      if (peerOutcome) outcomes.push(peerOutcome);
     }
     if (opts.backfill) {
       if (eventsFloor === undefined) {
@@ -298,8 +371,17 @@ async function main(): Promise<number> {
           concurrency, rows: opts.rows, batchSize: opts.batchSize, sourceUrl, storeUrl, source, store, temporal: client,
           temporalAddress: temporal.address, floorRowsPerSecond: eventsFloor, verbose: opts.verbose,
           workerNodeArgs: opts.workerNodeArgs, workerEntry: opts.workerEntry, log,
+          postmasterPid, temporalPid: temporal.process.pid ?? -1,
+          ...(storeFloors.has(Math.min(concurrency, 4)) ? { storeFloorRowsPerSecond: storeFloors.get(Math.min(concurrency, 4))! } : {}),
         }));
       }
+    }
+    if (opts.clickhouse) {
+      outcomes.push(await runClickHouseScenario({
+        rows: opts.rows, batchSize: opts.batchSize, adminUrl: admin, temporal: client, temporalAddress: temporal.address,
+        temporalPid: temporal.process.pid ?? -1, postmasterPid, workerNodeArgs: opts.workerNodeArgs,
+        ...(opts.workerEntry ? { workerEntry: opts.workerEntry } : {}), verbose: opts.verbose, log,
+      }));
     }
   } finally {
     for (const c of cleanups) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));

@@ -47,6 +47,10 @@ const DUP_NEAR = 1;
 const DUP_FAR = 24_989;
 const dupOffset = (g: number): number => (g % 40 === 0 ? DUP_NEAR : DUP_FAR);
 const isDuplicate = (g: number): boolean => g % 20 === 0 && g - dupOffset(g) >= 1;
+/** Whether source row g repeats the row just before it (the worker drops it within the chunk). */
+export const isNearDuplicate = (g: number): boolean => isDuplicate(g) && dupOffset(g) === DUP_NEAR;
+/** The source row whose event row g repeats from far back (an earlier batch, as a rule), or null. */
+export const farDuplicateOf = (g: number): number | null => (isDuplicate(g) && dupOffset(g) === DUP_FAR ? g - DUP_FAR : null);
 
 export const eventsScenario: Scenario = {
   name: 'events',

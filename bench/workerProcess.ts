@@ -10,6 +10,15 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The bench's sources are its own servers on loopback, and its Postgres source connects as the embedded
+ * cluster's superuser: the operator policy refuses both by default, so the bench's worker allows them.
+ */
+const BENCH_POLICY_ENV = {
+  TRIBUTARY_ALLOW_PRIVATE_HOSTS: '127.0.0.1/32,::1/128',
+  TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '1',
+};
+
 export interface BenchWorker {
   pid: number;
   /** Current and peak resident set of the worker, in MiB (from /proc/<pid>/status). */
@@ -36,7 +45,7 @@ export async function spawnBenchWorker(options: {
 }): Promise<BenchWorker> {
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? 'worker.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...BENCH_POLICY_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
