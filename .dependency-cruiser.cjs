@@ -2,12 +2,12 @@
  * The architecture's import rules, checked by `npm run check`:
  * - workflows run in Temporal's sandbox: of the rest of the code they import only types;
  * - the engine is free of Temporal and of the shell around it (activities, workflows, API, plugin);
- * - connectors (sources and the store) import nothing from the engine or the Temporal shell, and the store
- *   imports no source;
+ * - sources (connectors/) and the store (store/) import nothing from the engine or the Temporal shell,
+ *   and the store imports no source;
  * - the API reaches the engine only through engine/index.ts;
  * - no cycles.
  */
-const SHELL = '^(activities|workflows|api|plugin|worker\\.ts|index\\.ts)';
+const SHELL = '^(activities|workflows|api|plugin|client|bin|worker\\.ts|index\\.ts)';
 const SOURCES = '^connectors/(postgres|mysql|clickhouse|snowflake|bigquery|files|warehouses|registry)';
 
 module.exports = {
@@ -24,7 +24,7 @@ module.exports = {
       comment: 'Workflow code runs in the deterministic sandbox; activities are called through proxyActivities.',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(activities|engine|connectors|api|plugin|scripts|worker\\.ts|index\\.ts)', dependencyTypesNot: ['type-only'] },
+      to: { path: '^(activities|engine|connectors|store|api|plugin|client|bin|scripts|worker\\.ts|index\\.ts)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'engine-is-temporal-free',
@@ -37,14 +37,14 @@ module.exports = {
       name: 'connectors-below-the-engine',
       comment: 'Sources and the store are used by the engine and the shell, never the other way round.',
       severity: 'error',
-      from: { path: '^connectors/' },
+      from: { path: '^(connectors|store)/' },
       to: { path: `${SHELL}|^engine/` },
     },
     {
       name: 'store-imports-no-source',
       comment: 'The store is the destination: it knows nothing of the sources.',
       severity: 'error',
-      from: { path: '^connectors/store/' },
+      from: { path: '^store/' },
       to: { path: SOURCES },
     },
     {

@@ -19,7 +19,7 @@ export {
   type SegmentsImport,
   type IdentityImport,
   type GroupImport,
-} from './spec/importSpec';
+} from './domain/importSpec';
 export { WORKFLOW_TYPES, LEGACY_WORKFLOW_TYPES, prefixedActivityName } from './workflows/names';
 export { importWorkflowId, pauseSignal, resumeSignal, progressQuery, throttleSignal, type ImportProgress } from './workflows/definitions';
 export { TRIBUTARY_WORKFLOWS_PATH } from './temporal/workflowBundle';

@@ -5,15 +5,15 @@
  * backfill's end, so the incremental import continues after the backfill and no row is read by both.
  * backfillTotals reads progress from the store; finishBackfill records the outcome.
  */
-import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
 import { canPlanRanges } from '../connectors/rangePlanner';
-import { type BackfillStatus, type BackfillTotals, loadBackfill, partitionStates, type StoredBackfill, totalsOf } from '../connectors/store/backfills';
+import { type BackfillStatus, type BackfillTotals, loadBackfill, partitionStates, type StoredBackfill, totalsOf } from '../store/backfills';
 import { checkColumns, relationOf } from '../engine/extract';
 import { type ActivityDeps, openSource } from '../engine/deps';
 import { keepAlive } from './keepAlive';
-import { upsertImport } from '../connectors/store/imports';
-import { inTransaction } from '../connectors/store/transaction';
+import { upsertImport } from '../store/imports';
+import { inTransaction } from '../store/transaction';
 
 export interface PlanBackfillInput {
   spec: ImportSpec;

@@ -2,13 +2,13 @@
  * beginRun: checks the mapping against the source, fixes the run's upper bound, counts NULL cursors and
  * records the run. Idempotent per workflow chain: a retry after a commit returns the same run.
  */
-import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
 import { checkColumns, relationOf } from '../engine/extract';
 import { type ActivityDeps, openSource } from '../engine/deps';
 import { keepAlive } from './keepAlive';
-import { upsertImport } from '../connectors/store/imports';
-import { inTransaction } from '../connectors/store/transaction';
+import { upsertImport } from '../store/imports';
+import { inTransaction } from '../store/transaction';
 
 export interface BeginRunInput {
   spec: ImportSpec;

@@ -6,8 +6,8 @@
  * manifest, so the workflow starts one import per file. Manifests are small and hold no secrets.
  */
 import { createHash } from 'node:crypto';
-import { FILE_CURSOR, type FolderSource, type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
-import { manifestSchema } from '../spec/manifest';
+import { FILE_CURSOR, type FolderSource, type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
+import { manifestSchema } from '../domain/manifest';
 import { columnName } from '../connectors/files/columnNames';
 import { fileReach, openTransport } from '../connectors/files/transports/open';
 import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';

@@ -5,10 +5,10 @@
  * as if the run had never been. Idempotent by workflow run id, like beginRun: a run beginRun did record
  * (and then failed to report) is returned as it stands, for finishRun to end.
  */
-import { isSnapshot } from '../spec/importSpec';
+import { isSnapshot } from '../domain/importSpec';
 import { type ActivityDeps } from '../engine/deps';
 import { type BeginRunInput, snapshotStream } from './beginRun';
-import { inTransaction } from '../connectors/store/transaction';
+import { inTransaction } from '../store/transaction';
 
 export interface RecordFailedStartInput extends BeginRunInput {
   outcome: 'failed' | 'cancelled';

@@ -4,8 +4,8 @@
  * it did not see (see removeUnseen): a retry finds the run ended and removes nothing again.
  */
 import { type ActivityDeps } from '../engine/deps';
-import { type ImportSpec, isSnapshot } from '../spec/importSpec';
-import { inTransaction } from '../connectors/store/transaction';
+import { type ImportSpec, isSnapshot } from '../domain/importSpec';
+import { inTransaction } from '../store/transaction';
 import { removeUnseen } from '../engine/snapshotRemoval';
 
 export type RunStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';

@@ -8,7 +8,7 @@
  */
 import { heartbeat } from './keepAlive';
 import type pg from 'pg';
-import type { ImportSpec } from '../spec/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
 import type { Position } from '../connectors/source';
 import { type BatchRowError, isStoreFailure, loadBatch, type LoadBatchResult } from '../engine/loadBatch';
 import type { CursorKind } from '../engine/sourceOrder';

@@ -47,6 +47,6 @@ export type { FinishRunInput, RunRecord, RunStatus } from './finishRun';
 export type { FailedStart, RecordFailedStartInput } from './failedStart';
 export type { PurgeImportInput, PurgeResult } from './purge';
 export type { BackfillPlan, PlanBackfillInput, PlannedBackfillPartition } from './backfill';
-export type { BackfillStatus, BackfillTotals } from '../connectors/store/backfills';
+export type { BackfillStatus, BackfillTotals } from '../store/backfills';
 export type { DeliveryResult } from './webhooks';
 export type { DropFolderListing, ListDropFolderInput, ReadyFile } from './dropFolder';

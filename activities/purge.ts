@@ -2,12 +2,12 @@
  * purgeImport: removes a deleted import's data, runs and position in one transaction. Only imports marked
  * deleted are purged, so a late or repeated purge can never remove a live import's data; a second purge
  * finds nothing and reports zeros. Persons its identity links joined are split again
- * (connectors/store/personSplit.ts) in the same transaction, so a retry after a failure starts over from
+ * (store/personSplit.ts) in the same transaction, so a retry after a failure starts over from
  * the untouched store.
  */
 import { Context } from '@temporalio/activity';
-import { IDENTITY_GRAPH_LOCK } from '../connectors/store/loaders/identities';
-import { type SplitCounts, splitPersons, zeroSplit } from '../connectors/store/personSplit';
+import { IDENTITY_GRAPH_LOCK } from '../store/loaders/identities';
+import { type SplitCounts, splitPersons, zeroSplit } from '../store/personSplit';
 import type { ActivityDeps } from '../engine/deps';
 
 export interface PurgeImportInput {

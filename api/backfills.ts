@@ -3,7 +3,7 @@
  * explains it), and steer it: pause, resume, throttle, cancel. Used by the API routes, tests and the bench.
  */
 import { type Client, type WorkflowHandle, WorkflowIdConflictPolicy } from '@temporalio/client';
-import type { ImportSpec } from '../spec/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { BACKFILL_WORKFLOW_TYPE, type BackfillInput, backfillWorkflowId } from '../workflows/backfillDefinitions';
 import { importMetadata } from '../workflows/userMetadata';

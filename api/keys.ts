@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import net from 'node:net';
 import path from 'node:path';
-import { embeddedUrl } from '../connectors/store/embeddedPostgres';
-import { migrate } from '../connectors/store/migrate';
-import { createPool, DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore, type Store } from '../connectors/store/store';
+import { embeddedUrl } from '../store/embeddedPostgres';
+import { migrate } from '../store/migrate';
+import { createPool, DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore, type Store } from '../store/store';
 import { createApiKey, listApiKeys, revokeApiKey } from './auth';
 
 const USAGE = `usage:

@@ -13,7 +13,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import type pg from 'pg';
-import type { ImportSpec } from '../spec/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, resumeSignal } from '../workflows/definitions';
 import { PURGE_WORKFLOW_TYPE, type PurgeInput, purgeNowSignal, purgeWorkflowId } from '../workflows/lifecycleDefinitions';
 import type { PurgeResult } from '../activities';

@@ -5,7 +5,7 @@
  */
 import { relationOf } from '../engine';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
-import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../spec/importSpec';
+import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../domain/importSpec';
 import type { ApiDeps } from './deps';
 import { openScrubbed } from '../connectors/common/secretScrub';
 import { badRequest, type FieldError, fieldError } from './problems';

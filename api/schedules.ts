@@ -5,7 +5,7 @@
  */
 import type { CalendarSpec, DayOfWeek, ScheduleSpec } from '@temporalio/client';
 import { z } from 'zod';
-import { timeZoneName } from '../spec/importSpec';
+import { timeZoneName } from '../domain/importSpec';
 
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 

@@ -1,5 +1,5 @@
 /**
- * Request and response schemas. Import bodies are the import spec's own zod variants (spec/importSpec.ts)
+ * Request and response schemas. Import bodies are the import spec's own zod variants (domain/importSpec.ts)
  * extended with the API's fields, so the API accepts exactly what the engine runs and names the same
  * fields in its errors; the OpenAPI document is generated from these.
  */
@@ -13,7 +13,7 @@ import {
   profileImport,
   segmentsImport,
   tableName,
-} from '../spec/importSpec';
+} from '../domain/importSpec';
 import { scheduleSchema } from './schedules';
 
 /** A connection id is what `source.connection` names, so it obeys the same rule. */

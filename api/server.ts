@@ -8,7 +8,7 @@
  * The one-command bring-up (`npm run up`) starts it beside the worker through startApi().
  */
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../connectors/store/store';
+import { openStore } from '../store/store';
 import { createClient, temporalSettings } from '../temporal/client';
 import { type App, type AppOptions, buildApp } from './app';
 

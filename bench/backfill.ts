@@ -10,7 +10,7 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { startBackfill } from '../api/backfills';
-import { parseImportSpec } from '../spec/importSpec';
+import { parseImportSpec } from '../domain/importSpec';
 import { type BackfillProgress, backfillProgressQuery } from '../workflows/backfillDefinitions';
 import { eventsScenario } from './scenarios';
 import { spawnBenchWorker } from './workerProcess';

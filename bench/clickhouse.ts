@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startEmbeddedPostgres } from '../connectors/store/embeddedPostgres';
-import { freePort, startDevServer } from '../temporal/devServer';
+import { startEmbeddedPostgres } from '../store/embeddedPostgres';
+import { freePort, startDevServer } from '../dev/devServer';
 import { runClickHouseScenario } from './clickhouseScenario';
 import { PG_SETTINGS } from './pgSettings';
 

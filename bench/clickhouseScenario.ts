@@ -7,8 +7,8 @@
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import type { RunRecord } from '../activities';
-import { ensureDatabase } from '../connectors/store/embeddedPostgres';
-import { migrate } from '../connectors/store/migrate';
+import { ensureDatabase } from '../store/embeddedPostgres';
+import { migrate } from '../store/migrate';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
 import { startClickHouse } from '../test/helpers/clickhouse';
 import { measureClickHouseFloor } from './clickhouse/floor';

@@ -38,10 +38,10 @@ import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client
 import pg from 'pg';
 import type { RunRecord } from '../activities';
 import { PG_SETTINGS } from './pgSettings';
-import { ensureDatabase, startEmbeddedPostgres } from '../connectors/store/embeddedPostgres';
-import { migrate } from '../connectors/store/migrate';
-import { createPool } from '../connectors/store/store';
-import { freePort, startDevServer } from '../temporal/devServer';
+import { ensureDatabase, startEmbeddedPostgres } from '../store/embeddedPostgres';
+import { migrate } from '../store/migrate';
+import { createPool } from '../store/store';
+import { freePort, startDevServer } from '../dev/devServer';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
 import { CpuMeter, cpuPerRow } from './cpu';
 import { measureEventsStoreFloor } from './storeFloor';

@@ -3,7 +3,7 @@
  * generate_series), the import spec that reads it, and the counts a correct import must end with.
  */
 import type pg from 'pg';
-import type { ImportSpecInput } from '../spec/importSpec';
+import type { ImportSpecInput } from '../domain/importSpec';
 
 export type ScenarioName = 'events' | 'profiles' | 'csv';
 

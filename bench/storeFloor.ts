@@ -17,10 +17,10 @@
 import pg from 'pg';
 import { once } from 'node:events';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { eventLoader } from '../connectors/store/loaders/events';
-import { migrate } from '../connectors/store/migrate';
-import { ensureDatabase } from '../connectors/store/embeddedPostgres';
-import { parseImportSpec } from '../spec/importSpec';
+import { eventLoader } from '../store/loaders/events';
+import { migrate } from '../store/migrate';
+import { ensureDatabase } from '../store/embeddedPostgres';
+import { parseImportSpec } from '../domain/importSpec';
 import { eventsScenario, farDuplicateOf, isNearDuplicate } from './scenarios';
 
 export const STORE_FLOOR_DB = 'bench_storefloor';

@@ -13,7 +13,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { RunRecord } from '../activities/finishRun';
-import { parseImportSpec, type ImportSpecInput, importId as importIdSchema } from '../spec/importSpec';
+import { parseImportSpec, type ImportSpecInput, importId as importIdSchema } from '../domain/importSpec';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import {

@@ -46,4 +46,4 @@ export { WORKFLOW_TYPES, LEGACY_WORKFLOW_TYPES } from '../workflows/names';
 export { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 export { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 export type { RunRecord, RunStatus } from '../activities/finishRun';
-export { parseImportSpec, InvalidSpecError, type ImportSpec, type ImportSpecInput } from '../spec/importSpec';
+export { parseImportSpec, InvalidSpecError, type ImportSpec, type ImportSpecInput } from '../domain/importSpec';

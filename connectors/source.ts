@@ -3,7 +3,7 @@
  * (or null) in the order of the requested columns: each connector renders its native types as text
  * that keeps their full precision (microseconds, decimals beyond 2^53), and the mapping layer types them.
  */
-import type { FileSource, ValueType } from '../spec/importSpec';
+import type { FileSource, ValueType } from '../domain/importSpec';
 
 /** What a run reads: a table, a read-only custom SELECT, or one file (file connectors only). */
 export type Relation = { table: string } | { query: string } | { file: FileSource };

@@ -5,10 +5,10 @@
  * duplicate; rows the source could not read; a snapshot's removals), and nothing is written: no rows, no
  * position, no run record.
  */
-import { zeroCounts } from '../connectors/store/loaders';
-import type { Counts } from '../connectors/store/loaders/types';
+import { zeroCounts } from '../store/loaders';
+import type { Counts } from '../store/loaders/types';
 import type { Position } from '../connectors/source';
-import { type ImportSpec, isSnapshot } from '../spec/importSpec';
+import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { isStoreFailure, loadBatch } from './loadBatch';
 import { removeUnseen } from './snapshotRemoval';
 import { BatchUsers } from './dedup';

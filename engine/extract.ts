@@ -1,6 +1,6 @@
 /** Extraction: the run's relation, its checked columns, and the streamed read from a position. */
-import type { ImportSpec } from '../spec/importSpec';
-import { lagProblem, mappedColumns } from '../spec/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
+import { lagProblem, mappedColumns } from '../domain/importSpec';
 import { ConfigurationError, type Relation, type SourceColumn, type SourceSession } from '../connectors/source';
 
 export const relationOf = (spec: ImportSpec): Relation => {

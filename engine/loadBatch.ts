@@ -11,8 +11,8 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
-import { type ImportSpec, jsonColumns } from '../spec/importSpec';
-import { type Counts, loaders, zeroCounts } from '../connectors/store/loaders';
+import { type ImportSpec, jsonColumns } from '../domain/importSpec';
+import { type Counts, loaders, zeroCounts } from '../store/loaders';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
 import { relationOf } from './extract';
 import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';

@@ -5,12 +5,12 @@
  * code: one call per source row, so it avoids regular expressions and needless allocations.
  */
 import { hash } from 'node:crypto';
-import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../spec/importSpec';
-import { mappedColumns } from '../spec/importSpec';
-import { identifierNormaliser } from '../spec/identifiers';
-import { timestampText } from '../spec/timestamps';
-import { unstorable } from '../spec/storableText';
-import { clip, jsonString, toJson } from '../spec/values';
+import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../domain/importSpec';
+import { mappedColumns } from '../domain/importSpec';
+import { identifierNormaliser } from '../domain/identifiers';
+import { timestampText } from '../domain/timestamps';
+import { unstorable } from '../domain/storableText';
+import { clip, jsonString, toJson } from '../domain/values';
 
 export interface RowError {
   column: string | null;

@@ -5,7 +5,7 @@
  * order. A cursor of another kind (text) has no such number: its rows keep commit order.
  */
 import type { SourceColumn } from '../connectors/source';
-import { parseTimestamp } from '../spec/timestamps';
+import { parseTimestamp } from '../domain/timestamps';
 
 export type CursorKind = SourceColumn['cursorKind'];
 

@@ -38,5 +38,5 @@ for (const file of files(DIST)) {
   const out = text.replace(SPECIFIER, (_m, head: string, quote: string, spec: string) => `${head}${quote}${completed(file, spec)}${quote}`);
   if (out !== text) writeFileSync(file, out);
 }
-cpSync(path.join(ROOT, 'connectors', 'store', 'migrations'), path.join(DIST, 'connectors', 'store', 'migrations'), { recursive: true });
+cpSync(path.join(ROOT, 'store', 'migrations'), path.join(DIST, 'store', 'migrations'), { recursive: true });
 console.log(`build: dist/ written`);

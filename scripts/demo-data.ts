@@ -14,7 +14,7 @@
  *   household_members  3,000 users in 1,000 households with a role, then 30 later rows of members leaving
  */
 import pg from 'pg';
-import type { ImportSpecInput } from '../spec/importSpec';
+import type { ImportSpecInput } from '../domain/importSpec';
 
 export const DEMO_DATABASE = 'demo_source';
 /** The connection name the demo specs use; the `up` worker resolves it to the demo database. */

@@ -7,8 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { redactUrl } from '../connectors/connections';
-import { migrate } from '../connectors/store/migrate';
-import { createPool, openStore } from '../connectors/store/store';
+import { migrate } from '../store/migrate';
+import { createPool, openStore } from '../store/store';
 
 export async function runMigrations(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log): Promise<number> {
   let applied: string[] | null = null;

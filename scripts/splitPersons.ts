@@ -5,8 +5,8 @@
  *
  *   DATABASE_URL=postgres://… npm run split-persons
  */
-import { openStore } from '../connectors/store/store';
-import { repairPersons } from '../connectors/store/personSplit';
+import { openStore } from '../store/store';
+import { repairPersons } from '../store/personSplit';
 
 const store = await openStore({ log: (m) => console.log(m) });
 try {

@@ -1,7 +1,7 @@
 /**
  * `npm run up`: the whole stack on one machine, and demo imports to watch.
  *
- *   1. Temporal: the dev server with its Web UI (temporal/devServerMain.ts), its history kept in
+ *   1. Temporal: the dev server with its Web UI (dev/devServerMain.ts), its history kept in
  *      .data/temporal/temporal.db, on TEMPORAL_PORT (7233) and TEMPORAL_UI_PORT (8233); or, when
  *      TEMPORAL_ADDRESS is set, that server instead (TEMPORAL_UI_URL, if set, is printed as its UI);
  *   2. the store: DATABASE_URL, or an embedded Postgres under .data/postgres; migrations applied;
@@ -33,13 +33,13 @@ import {
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { RunRecord } from '../activities';
 import { envConnections, redactUrl, staticConnections } from '../connectors/connections';
-import { dropEmbeddedPostgresSignalHooks, ensureDatabase, storePasswordFile } from '../connectors/store/embeddedPostgres';
-import { localSecretKey } from '../connectors/store/localSecrets';
-import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../connectors/store/store';
-import type { ImportSpecInput } from '../spec/importSpec';
+import { dropEmbeddedPostgresSignalHooks, ensureDatabase, storePasswordFile } from '../store/embeddedPostgres';
+import { localSecretKey } from '../store/localSecrets';
+import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../store/store';
+import type { ImportSpecInput } from '../domain/importSpec';
 import { ensureSearchAttributes, type TemporalSettings, temporalSettings } from '../temporal/client';
 import { connectClient } from '../temporal/connection';
-import { type LocalTemporal, logFile, onStopSignal, portIsFree, shownPath, startLocalTemporal } from '../temporal/devServerMain';
+import { type LocalTemporal, logFile, onStopSignal, portIsFree, shownPath, startLocalTemporal } from '../dev/devServerMain';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { createWorker } from '../worker';
 import { startApi } from '../api/server';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { findTemporalCli } from '../temporal/cli';
+import { findTemporalCli } from '../dev/temporalCli';
 import { WORKFLOWS_PATH } from '../worker';
 import { backfillProgressQuery, partitionWorkflowId, setThrottleUpdate } from '../workflows/backfillDefinitions';
 import { pauseSignal, resumeSignal } from '../workflows/definitions';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createPool } from '../connectors/store/store';
+import { createPool } from '../store/store';
 import { freshDatabase } from './helpers/harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +52,7 @@ it('migrate applies every migration to an empty store, once', async () => {
   const url = await freshDatabase('binmigrate');
   const first = await run(BIN, ['migrate'], { DATABASE_URL: url });
   expect(first.code, first.stderr).toBe(0);
-  const files = readdirSync(path.join(ROOT, 'connectors', 'store', 'migrations')).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const files = readdirSync(path.join(ROOT, 'store', 'migrations')).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
   const pool = createPool(url, 1);
   try {
     const rows = (await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import type { ValueType } from '../spec/importSpec';
+import type { ValueType } from '../domain/importSpec';
 import { castCorpus } from './oracles/castCorpus';
 import { compare, ourEventTime, ourJson, SETUP_SQL, type Compared, type OracleKind } from './oracles/castOracle';
 import { classify, DIFFERENCES, type Difference } from './oracles/castDifferences';

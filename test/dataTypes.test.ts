@@ -5,10 +5,10 @@ import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
 import { userEventKey } from '../engine/mapValidate';
 import { createHash } from 'node:crypto';
-import { legacyCanonicalJson } from '../spec/canonicalJson';
+import { legacyCanonicalJson } from '../domain/canonicalJson';
 import type pg from 'pg';
-import { profileLoader } from '../connectors/store/loaders/profiles';
-import type { ImportSpec } from '../spec/importSpec';
+import { profileLoader } from '../store/loaders/profiles';
+import type { ImportSpec } from '../domain/importSpec';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('types'); });

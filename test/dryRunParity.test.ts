@@ -12,7 +12,7 @@ import { dryRun } from '../engine/dryRun';
 import type { ActivityDeps } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createFileConnectors } from '../connectors/files/connectors';
-import { importSpec } from '../spec/importSpec';
+import { importSpec } from '../domain/importSpec';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { testPolicy } from './helpers/testPolicy';
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createWorker } from '../worker';
 import { createActivities } from '../activities';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
-import { parseImportSpec } from '../spec/importSpec';
+import { parseImportSpec } from '../domain/importSpec';
 import { harnessPolicy } from './helpers/policy';
 import { staticConnections } from '../connectors/connections';
 import { encryptSecret } from '../connectors/secrets';

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
-import { loaders } from '../connectors/store/loaders';
-import { repairPersons } from '../connectors/store/personSplit';
-import type { ImportSpec } from '../spec/importSpec';
+import { loaders } from '../store/loaders';
+import { repairPersons } from '../store/personSplit';
+import type { ImportSpec } from '../domain/importSpec';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness('split'); });

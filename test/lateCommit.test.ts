@@ -23,7 +23,7 @@ import { createPostgresConnector } from '../connectors/postgres/postgresSource';
 import { testPolicy } from './helpers/testPolicy';
 import { createSnowflakeConnector } from '../connectors/snowflake/snowflakeSource';
 import type { Position, Relation, SourceSession } from '../connectors/source';
-import { parseTimestamp } from '../spec/timestamps';
+import { parseTimestamp } from '../domain/timestamps';
 import { bigqueryBackingDb, bqUrl, serviceAccount } from './conformance/bigqueryTarget';
 import { sfUrl, snowflakeBackingDb } from './conformance/snowflakeTarget';
 import { startBigQueryFake } from './fakes/bigqueryFake';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunRecord } from '../activities';
-import { findTemporalCli } from '../temporal/cli';
+import { findTemporalCli } from '../dev/temporalCli';
 import { WORKFLOWS_PATH } from '../worker';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 import { createHarness, type Harness } from './helpers/harness';

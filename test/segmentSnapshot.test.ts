@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
-import { parseImportSpec } from '../spec/importSpec';
+import { parseImportSpec } from '../domain/importSpec';
 import { pauseSignal, progressQuery } from '../workflows/definitions';
 import { waitFor } from './helpers/wait';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { staticConnections } from '../connectors/connections';
 import { createPostgresConnector } from '../connectors/postgres/postgresSource';
-import { parseImportSpec, type ImportSpecInput } from '../spec/importSpec';
+import { parseImportSpec, type ImportSpecInput } from '../domain/importSpec';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { testPolicy } from './helpers/testPolicy';
 

@@ -8,9 +8,9 @@ import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { RunRecord } from '../activities';
-import { ensureDatabase } from '../connectors/store/embeddedPostgres';
-import { migrate } from '../connectors/store/migrate';
-import { createPool } from '../connectors/store/store';
+import { ensureDatabase } from '../store/embeddedPostgres';
+import { migrate } from '../store/migrate';
+import { createPool } from '../store/store';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
 import { freshDatabase, uniqueId } from './helpers/harness';
 import { type KillablePostgres, startKillablePostgres } from './helpers/killablePostgres';

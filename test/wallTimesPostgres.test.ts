@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { timestampText } from '../spec/timestamps';
+import { timestampText } from '../domain/timestamps';
 import { TIMESTAMP_PINS } from './unit/timestampPins';
 
 const FROM = Date.UTC(1970, 0, 1);

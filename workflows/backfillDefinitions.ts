@@ -6,7 +6,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
-import type { ImportSpecInput } from '../spec/importSpec';
+import type { ImportSpecInput } from '../domain/importSpec';
 import type { ThrottleChange } from './definitions';
 
 export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;

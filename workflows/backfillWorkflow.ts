@@ -26,7 +26,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BackfillPlan, BackfillStatus, BackfillTotals, PlannedBackfillPartition, RunScope } from '../activities';
 import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
-import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
+import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { backfillCurrentDetails, importMetadata } from './userMetadata';
 import {

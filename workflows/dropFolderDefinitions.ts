@@ -1,7 +1,7 @@
 /** Ids, inputs and the query of the drop-folder workflow, defined once. Deterministic code only. */
 import { defineQuery } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
-import type { ImportSpecInput } from '../spec/importSpec';
+import type { ImportSpecInput } from '../domain/importSpec';
 
 export const DROP_FOLDER_WORKFLOW_TYPE = WORKFLOW_TYPES.dropFolder;
 

@@ -23,7 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { BeginRunInput, RunRecord, RunScope } from '../activities';
 import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
-import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../spec/importSpec';
+import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
 import {
   type ImportProgress,
   type PartitionDone,

@@ -4,7 +4,7 @@
  * current details the workflow keeps up to date with its progress. Pure functions of the spec, with no
  * Node built-ins, so the workflow sandbox uses them too. Only connection names appear, never a URL or secret.
  */
-import { type ImportSpec, mappedColumns } from '../spec/importSpec';
+import { type ImportSpec, mappedColumns } from '../domain/importSpec';
 
 const where = (spec: ImportSpec): string =>
   spec.source.table !== undefined ? `${spec.source.connection}.${spec.source.table}` : `${spec.source.connection} (custom SQL)`;

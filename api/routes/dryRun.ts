@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { dryRun, retryOnceIfOwnTermination } from '../../engine';
-import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
+import { type ImportSpec, parseImportSpec } from '../../domain/importSpec';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, problemSchema } from '../problems';
 import { checkAgainstSource } from '../mappingCheck';

@@ -6,7 +6,7 @@ import { ScheduleAlreadyRunning } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
+import { type ImportSpec, parseImportSpec } from '../../domain/importSpec';
 import type { ApiDeps } from '../deps';
 import { DURATION, parseDuration } from '../durations';
 import {
@@ -28,7 +28,7 @@ import { importCreateBody, importParams, importUpdateBody, importViewSchema, que
 import { mapBounded } from '../mapBounded';
 import { readForAction } from '../temporalDeadline';
 import { importView, type ViewOptions } from '../views';
-import { inTransaction } from '../../connectors/store/transaction';
+import { inTransaction } from '../../store/transaction';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const runStarted = z.object({ importId: z.string(), workflowId: z.string().nullable() }).meta({ id: 'RunStarted' });

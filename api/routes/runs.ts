@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { importId } from '../../spec/importSpec';
+import { importId } from '../../domain/importSpec';
 import type { ApiDeps } from '../deps';
 import { notFound, problemSchema } from '../problems';
 import { pageQuery, runSchema } from '../schemas';

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { encryptSecret, requireSecretKey } from '../../connectors/secrets';
-import { importId } from '../../spec/importSpec';
+import { importId } from '../../domain/importSpec';
 import { WEBHOOK_EVENTS, type WebhookEvent } from '../../workflows/lifecycleDefinitions';
 import type { ApiDeps } from '../deps';
 import { notFound, problemSchema } from '../problems';

@@ -7,7 +7,7 @@
  *   REPEATED:  a JSON array (so arrays map to segment arrays); RECORD: a JSON object. A NaN or infinite
  *              FLOAT64 inside either has no JSON form: it is written bare, so the value is a row error.
  */
-import type { ValueType } from '../../spec/importSpec';
+import type { ValueType } from '../../domain/importSpec';
 import type { SourceColumn } from '../source';
 
 export interface BqField {

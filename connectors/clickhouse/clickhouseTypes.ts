@@ -4,7 +4,7 @@
  * `Z`), and the typed literal a position is compared with. Works on 18.16 (DateTime in seconds, no
  * DateTime64, no query parameters) and on current servers (DateTime64 keeps its fraction).
  */
-import type { ValueType } from '../../spec/importSpec';
+import type { ValueType } from '../../domain/importSpec';
 import { ConfigurationError, type SourceColumn } from '../source';
 import { type LosslessValue, RawNumber, stringifyLossless } from '../common/losslessJson';
 

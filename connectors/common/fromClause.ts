@@ -5,7 +5,7 @@
  * server's parser); the lexical assertSingleSelect is the default for those without one. The newlines
  * keep a trailing -- comment in the query from swallowing the parenthesis.
  */
-import { assertSingleSelect } from '../../spec/sqlGuard';
+import { assertSingleSelect } from '../../domain/sqlGuard';
 import { ConfigurationError, type Relation } from '../source';
 import { notReadOnly } from './errors';
 

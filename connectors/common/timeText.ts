@@ -2,7 +2,7 @@
  * The upper bound of a time cursor from the source's own clock (so a skewed worker clock cannot move it),
  * less the lag, exactly to the microsecond.
  */
-import { parseTimestamp, wallClockMs } from '../../spec/timestamps';
+import { parseTimestamp, wallClockMs } from '../../domain/timestamps';
 
 /**
  * How a cursor column holds time: an instant (a type with a zone, or one the source keeps in UTC), a wall

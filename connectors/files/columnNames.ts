@@ -1,5 +1,5 @@
 /**
- * File headers become column names an import can map: letters, digits, _ and $ (what spec/importSpec.ts
+ * File headers become column names an import can map: letters, digits, _ and $ (what domain/importSpec.ts
  * takes). Each run of other characters becomes _, a name that starts with a digit gets a leading _, an
  * empty one is col_<n>, and a name seen before in the same header (or a virtual column's) gets _2, _3, … so none is lost.
  */

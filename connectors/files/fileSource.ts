@@ -18,7 +18,7 @@
  * characters), and only from a header that parsed as a record.
  */
 import type { Readable } from 'node:stream';
-import { DELIMITERS, FILE_CURSOR, type FileSource } from '../../spec/importSpec';
+import { DELIMITERS, FILE_CURSOR, type FileSource } from '../../domain/importSpec';
 import {
   ConfigurationError,
   type ConnectionConfig,

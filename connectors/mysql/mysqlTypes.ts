@@ -2,7 +2,7 @@
  * MySQL / MariaDB types → import types. Names are information_schema's DATA_TYPE (lower case); result-set
  * metadata (custom queries) is first turned into the same names, so both paths share one table.
  */
-import type { ValueType } from '../../spec/importSpec';
+import type { ValueType } from '../../domain/importSpec';
 import type { SourceColumn } from '../source';
 
 const NUMBER = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year']);

@@ -4,7 +4,7 @@
  * and its range planner all build their statements from these.
  */
 import pg from 'pg';
-import type { ValueType } from '../../spec/importSpec';
+import type { ValueType } from '../../domain/importSpec';
 import type { Relation, SourceColumn } from '../source';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 import { assertPostgresSelect } from './postgresSqlGuard';

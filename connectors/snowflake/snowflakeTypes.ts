@@ -6,7 +6,7 @@
  *   TIMESTAMP_LTZ and TIMESTAMP_TZ: instants, written with their offset (TZ keeps its own, LTZ the session's).
  * FF6 keeps microseconds (Snowflake holds nanoseconds; the import keeps microseconds).
  */
-import type { ValueType } from '../../spec/importSpec';
+import type { ValueType } from '../../domain/importSpec';
 import type { SourceColumn } from '../source';
 
 export const NTZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6';

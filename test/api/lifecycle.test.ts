@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { findTemporalCli } from '../../temporal/cli';
+import { findTemporalCli } from '../../dev/temporalCli';
 import { count } from '../helpers/harness';
 import { type ApiHarness, createApiHarness, sleep, waitFor } from '../helpers/apiHarness';
 import { uniqueId } from '../helpers/harness';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, type Position, type Relation, type SourceColumn, type SourceExplorer, type SourceSession } from '../../connectors/source';
 import { parseArray } from '../../engine/mapValidate';
-import { formatInstant, parseTimestamp } from '../../spec/timestamps';
+import { formatInstant, parseTimestamp } from '../../domain/timestamps';
 import type { Target, TargetSetup, Value } from './target';
 
 type Session = SourceSession & SourceExplorer;

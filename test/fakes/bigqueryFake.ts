@@ -8,7 +8,7 @@
  */
 import { createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { parseTimestamp } from '../../spec/timestamps';
+import { parseTimestamp } from '../../domain/timestamps';
 import { type FakeRequest, type FakeResponse, startFakeServer } from './http';
 import { bigqueryStatements } from './bigqueryStatements';
 

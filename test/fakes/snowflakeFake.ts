@@ -7,7 +7,7 @@
  */
 import { createPublicKey, createVerify, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { parseTimestamp } from '../../spec/timestamps';
+import { parseTimestamp } from '../../domain/timestamps';
 import { startFakeServer, type FakeRequest, type FakeResponse } from './http';
 import { snowflakeStatements } from './snowflakeStatements';
 

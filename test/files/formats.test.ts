@@ -7,8 +7,8 @@
 import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { parseImportSpec } from '../../spec/importSpec';
-import { toJson } from '../../spec/values';
+import { parseImportSpec } from '../../domain/importSpec';
+import { toJson } from '../../domain/values';
 import { readFileRows } from './readFile';
 
 describe('CSV (RFC 4180)', () => {

@@ -15,7 +15,7 @@ import { Worker } from '@temporalio/worker';
 import iconv from 'iconv-lite';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findTemporalCli } from '../../temporal/cli';
+import { findTemporalCli } from '../../dev/temporalCli';
 import { WORKFLOWS_PATH } from '../../worker';
 import { s3Transport } from '../../connectors/files/transports/s3';
 import { DROP_FOLDER_WORKFLOW_TYPE, type DropFolderSummary, dropFolderWorkflowId } from '../../workflows/dropFolderDefinitions';

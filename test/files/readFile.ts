@@ -7,7 +7,7 @@ import { fileSession } from '../../connectors/files/fileSource';
 import { localTransport } from '../../connectors/files/transports/local';
 import { testPolicy } from '../helpers/testPolicy';
 import type { Position, SourceSession } from '../../connectors/source';
-import { fileSource, type FileSource } from '../../spec/importSpec';
+import { fileSource, type FileSource } from '../../domain/importSpec';
 
 export interface ReadOut {
   columns: string[];

@@ -15,7 +15,7 @@ import { s3Transport } from '../../connectors/files/transports/s3';
 import { fileReach, openTransport } from '../../connectors/files/transports/open';
 import { testPolicy } from '../helpers/testPolicy';
 import { connectionFromUrl } from '../../connectors/connections';
-import { fileSource } from '../../spec/importSpec';
+import { fileSource } from '../../domain/importSpec';
 import { type Running, startHttp, startS3, startSftp } from './fileServers';
 import { readWith, tempDir } from './readFile';
 

@@ -1,7 +1,7 @@
 /** Shared pieces of the backfill tests: an event source with many cursor ties, checksums, and waits. */
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import { type ImportSpec, parseImportSpec } from '../../spec/importSpec';
+import { type ImportSpec, parseImportSpec } from '../../domain/importSpec';
 import { startBackfill } from '../../api/backfills';
 import type { BackfillInput } from '../../workflows/backfillDefinitions';
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../connectors/store/embeddedPostgres';
-import { freePort, startDevServer } from '../../temporal/devServer';
+import { startEmbeddedPostgres } from '../../store/embeddedPostgres';
+import { freePort, startDevServer } from '../../dev/devServer';
 
 declare module 'vitest' {
   export interface ProvidedContext {

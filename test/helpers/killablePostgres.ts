@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../connectors/store/embeddedPostgres';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../store/embeddedPostgres';
 import { freePort, tempDir } from './servers';
 import { sleep } from './wait';
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export { freePort } from '../../temporal/devServer';
+export { freePort } from '../../dev/devServer';
 
 /** The path of a server binary, or a loud error that says how to install it (tests must not skip in CI). */
 export function findBinary(names: string[], aptPackage: string): string {

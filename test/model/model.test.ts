@@ -15,7 +15,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunRecord } from '../../activities';
 import { startBackfill } from '../../api/backfills';
-import { parseImportSpec } from '../../spec/importSpec';
+import { parseImportSpec } from '../../domain/importSpec';
 import { writeWorkflowBundle } from '../../temporal/workflowBundle';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../../workflows/definitions';
 import { createHarness, type Harness, uniqueId } from '../helpers/harness';

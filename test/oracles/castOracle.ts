@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { compileMapping, type CompiledMapping } from '../../engine/mapValidate';
-import { parseImportSpec, type ValueType } from '../../spec/importSpec';
+import { parseImportSpec, type ValueType } from '../../domain/importSpec';
 
 /** A value read: `=` and the value in the oracle's terms, or `!` and why not; null: we refused it. */
 export type Outcome = string | null;

@@ -5,7 +5,7 @@
  * point alone, and words that need more than one character's mapping (final sigma, İ).
  */
 import type pg from 'pg';
-import { identifierNormaliser } from '../../spec/identifiers';
+import { identifierNormaliser } from '../../domain/identifiers';
 
 export const IDENTIFIER_WORDS = [
   ' Ana@Example.COM ', 'ΟΔΟΣ', 'ΣΑΣ Σ', 'ΑΣ.', 'İstanbul', 'I\u0307', 'STRASSE', 'ẞ', 'ǅǈ', 'ᾈ', '\u00a0Bob\u2003', '\ufeffid-1',

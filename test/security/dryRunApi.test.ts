@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
-import { FILE_CURSOR } from '../../spec/importSpec';
+import { FILE_CURSOR } from '../../domain/importSpec';
 import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { uniqueId } from '../helpers/harness';
 import { startHttp, type Running } from '../files/fileServers';

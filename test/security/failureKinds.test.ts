@@ -10,7 +10,7 @@ import { failureKind } from '../../activities/failures';
 import { scrubberFor } from '../../connectors/common/secretScrub';
 import { SourceUnavailableError } from '../../connectors/common/errors';
 import { ConfigurationError } from '../../connectors/source';
-import { parseImportSpec } from '../../spec/importSpec';
+import { parseImportSpec } from '../../domain/importSpec';
 import { freshDatabase } from '../helpers/harness';
 import { freePort } from '../helpers/servers';
 

@@ -12,12 +12,12 @@ import { connectionFromUrl } from '../../connectors/connections';
 import { createFileConnectors } from '../../connectors/files/connectors';
 import { fileReach, openTransport } from '../../connectors/files/transports/open';
 import { readAll } from '../../connectors/files/transports/transport';
-import { localSecretKey } from '../../connectors/store/localSecrets';
-import { fileSource } from '../../spec/importSpec';
+import { localSecretKey } from '../../store/localSecrets';
+import { fileSource } from '../../domain/importSpec';
 import { readWith, tempDir } from '../files/readFile';
 import { listDropFolderActivity } from '../../activities/dropFolder';
 import { staticConnections } from '../../connectors/connections';
-import { FILE_CURSOR } from '../../spec/importSpec';
+import { FILE_CURSOR } from '../../domain/importSpec';
 import type pg from 'pg';
 
 const CANARY = 'CANARY-7f3a9c-not-for-your-eyes';

@@ -9,9 +9,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LEGACY_PASSWORD, type EmbeddedPostgresHandle, embeddedUrl, startEmbeddedPostgres, storePasswordFile } from '../../connectors/store/embeddedPostgres';
-import { localSecretKey } from '../../connectors/store/localSecrets';
-import { freePort } from '../../temporal/devServer';
+import { LEGACY_PASSWORD, type EmbeddedPostgresHandle, embeddedUrl, startEmbeddedPostgres, storePasswordFile } from '../../store/embeddedPostgres';
+import { localSecretKey } from '../../store/localSecrets';
+import { freePort } from '../../dev/devServer';
 import { tempDir } from '../files/readFile';
 
 const running: EmbeddedPostgresHandle[] = [];

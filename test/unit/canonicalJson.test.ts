@@ -4,8 +4,8 @@
  * `json` the same text too whenever no number lost digits through a double.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalJsonText, legacyCanonicalJson, UnstorableJsonError } from '../../spec/canonicalJson';
-import { exactNumber, fitsStoreNumeric, sameNumber } from '../../spec/decimalText';
+import { canonicalJsonText, legacyCanonicalJson, UnstorableJsonError } from '../../domain/canonicalJson';
+import { exactNumber, fitsStoreNumeric, sameNumber } from '../../domain/decimalText';
 
 /** A small seeded generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertPostgresSelect, loadPostgresParser } from '../../connectors/postgres/postgresSqlGuard';
-import { checkQueryShape } from '../../spec/sqlGuard';
+import { checkQueryShape } from '../../domain/sqlGuard';
 
 beforeAll(async () => {
   await loadPostgresParser();

@@ -1,10 +1,10 @@
 /** Pure functions of the spec layer: timestamps, identifiers, typed values, the SQL guard and the schema. */
 import { describe, expect, it } from 'vitest';
-import { identifierNormaliser } from '../../spec/identifiers';
-import { importSpec, parseImportSpec } from '../../spec/importSpec';
-import { assertSingleSelect } from '../../spec/sqlGuard';
-import { formatInstant, parseDate, parseTimestamp } from '../../spec/timestamps';
-import { toJson } from '../../spec/values';
+import { identifierNormaliser } from '../../domain/identifiers';
+import { importSpec, parseImportSpec } from '../../domain/importSpec';
+import { assertSingleSelect } from '../../domain/sqlGuard';
+import { formatInstant, parseDate, parseTimestamp } from '../../domain/timestamps';
+import { toJson } from '../../domain/values';
 
 const ts = (raw: string, format?: string, zone = 'UTC') => {
   const t = parseTimestamp(raw, format, zone);

@@ -1,10 +1,10 @@
 /**
- * Timestamps and dates to canonical text (spec/timestamps.ts). The text is part of every event's dedup key,
+ * Timestamps and dates to canonical text (domain/timestamps.ts). The text is part of every event's dedup key,
  * so the first test pins what earlier versions gave; the rest cover values that were read wrongly before.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { formatInstant, parseDate, timestampText } from '../../spec/timestamps';
-import { toJson } from '../../spec/values';
+import { formatInstant, parseDate, timestampText } from '../../domain/timestamps';
+import { toJson } from '../../domain/values';
 import { DATE_PINS, TIMESTAMP_PINS } from './timestampPins';
 
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -67,14 +67,14 @@ describe('zone offsets', () => {
     for (const [zone, day] of days) {
       for (const w of wallTimes(day)) {
         vi.resetModules();
-        const fresh = await import('../../spec/timestamps');
+        const fresh = await import('../../domain/timestamps');
         alone.set(`${zone}|${w}`, fresh.timestampText(w, undefined, zone));
       }
     }
     const orders = { ascending: (l: string[]) => l, descending: (l: string[]) => [...l].reverse(), shuffled: (l: string[]) => shuffled(l, 20260308) };
     for (const [name, order] of Object.entries(orders)) {
       vi.resetModules();
-      const shared = await import('../../spec/timestamps'); // one cache for the whole pass, as in a run
+      const shared = await import('../../domain/timestamps'); // one cache for the whole pass, as in a run
       const wrong: string[] = [];
       for (const [zone, day] of days) {
         for (const w of order(wallTimes(day))) {

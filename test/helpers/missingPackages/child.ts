@@ -17,7 +17,7 @@ const { createApiConnectors } = await import('../../../connectors/registry');
 const { ConfigurationError } = await import('../../../connectors/source');
 const { failureKind } = await import('../../../activities/failures');
 const { testPolicy } = await import('../testPolicy');
-const { FILE_CURSOR, parseImportSpec } = await import('../../../spec/importSpec');
+const { FILE_CURSOR, parseImportSpec } = await import('../../../domain/importSpec');
 // The file source as a run sees it, its limits filled in by the spec's defaults.
 const parquet = parseImportSpec({
   id: 'missing-parquet', name: 'parquet', dataType: 'profile', source: { connection: 'files', file: { path: 'x.parquet', format: 'parquet' } },

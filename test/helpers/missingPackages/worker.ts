@@ -4,7 +4,7 @@
  * Env: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE.
  */
 import { staticConnections } from '../../../connectors/connections';
-import { createPool } from '../../../connectors/store/store';
+import { createPool } from '../../../store/store';
 import { createWorker } from '../../../worker';
 import { testPolicy } from '../testPolicy';
 

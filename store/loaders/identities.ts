@@ -6,7 +6,7 @@
  */
 import { type Counts, ENSURE_IDENTITIES, type Loader, num } from './types';
 
-/** Serialises every change of persons: merges here, splits by purge (connectors/store/personSplit.ts). */
+/** Serialises every change of persons: merges here, splits by purge (store/personSplit.ts). */
 export const IDENTITY_GRAPH_LOCK = 727273;
 
 export const identityLoader: Loader = {

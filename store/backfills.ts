@@ -1,6 +1,6 @@
 /** Backfill plans and their progress as the store holds them: read by the backfill activities and the API. */
 import type pg from 'pg';
-import type { Position } from '../source';
+import type { Position } from '../connectors/source';
 
 export type BackfillStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 

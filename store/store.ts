@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ensureDatabase, startEmbeddedPostgres } from './embeddedPostgres';
 import { migrate } from './migrate';
-import { guardPool } from '../common/droppedConnection';
+import { guardPool } from '../connectors/common/droppedConnection';
 
 export interface Store {
   pool: pg.Pool;

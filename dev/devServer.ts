@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { findTemporalCli } from './cli';
-import { devServerSearchAttributeArgs } from './searchAttributes';
+import { findTemporalCli } from './temporalCli';
+import { devServerSearchAttributeArgs } from '../temporal/searchAttributes';
 
 export interface DevServer {
   address: string;

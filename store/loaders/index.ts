@@ -1,4 +1,4 @@
-import type { DataType } from '../../../spec/importSpec';
+import type { DataType } from '../../domain/importSpec';
 import { eventLoader } from './events';
 import { identityLoader } from './identities';
 import { groupLoader, segmentLoader } from './memberships';

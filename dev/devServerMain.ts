@@ -13,10 +13,10 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DATA_DIR } from '../connectors/store/store';
-import { findTemporalCli } from './cli';
+import { DEFAULT_DATA_DIR } from '../store/store';
+import { findTemporalCli } from './temporalCli';
 import { type DevServer, startDevServer } from './devServer';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 
 export const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 export const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);

@@ -5,7 +5,7 @@
  * stream, changes nothing. A removal of a membership the store does not hold is written too (member false)
  * when it has a source order, so that an older add arriving later finds it.
  */
-import { isSnapshot } from '../../../spec/importSpec';
+import { isSnapshot } from '../../domain/importSpec';
 import { ENSURE_IDENTITIES, type Loader, num, OUTCOME_COUNTS } from './types';
 
 const countsOf = (r: Record<string, unknown>) => ({

@@ -3,7 +3,7 @@
  * backfill starts with (a deleted import comes back when it is started again).
  */
 import type pg from 'pg';
-import type { ImportSpec } from '../../spec/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
 
 export async function upsertImport(client: pg.ClientBase, spec: ImportSpec): Promise<void> {
   await client.query(
