@@ -14,9 +14,7 @@ import type { ActivityDeps } from './activities';
 import { envConnections } from './connectors/connections';
 import { secretKeyFrom } from './connectors/secrets';
 import { composeResolvers, storedConnections } from './connectors/storedConnections';
-import { createPostgresConnector } from './connectors/postgres/postgresSource';
-import { createWarehouseConnectors } from './connectors/warehouses';
-import { createFileConnectors } from './connectors/files/connectors';
+import { createSourceConnectors } from './connectors/registry';
 import { type OperatorPolicy, operatorPolicyFromEnv } from './connectors/common/operatorPolicy';
 import { openStore } from './store/store';
 import { dropEmbeddedPostgresSignalHooks } from './store/embeddedPostgres';
@@ -56,12 +54,11 @@ export interface WorkerOptions {
 /** Build a worker from explicit parts (tests hand in theirs). */
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   const policy = options.policy ?? operatorPolicyFromEnv();
-  const postgres = createPostgresConnector({ policy });
-  const warehouses = createWarehouseConnectors(policy);
+  const sources = createSourceConnectors({ policy });
   const activities = createActivities({
     store: options.store,
     resolveConnection: options.resolveConnection,
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy }), ...options.connectors },
+    connectors: { ...sources.connectors, ...options.connectors },
     secretKey: options.secretKey,
     policy,
   });
@@ -80,8 +77,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
   return {
     worker,
     close: async () => {
-      await postgres.closeAll();
-      await warehouses.closeAll();
+      await sources.closeAll();
       await connection.close();
     },
   };

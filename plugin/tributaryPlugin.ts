@@ -16,15 +16,13 @@ import type pg from 'pg';
 import { createActivities, registeredActivities, type ActivityDeps } from '../activities';
 import { type OperatorPolicy, operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { envConnections } from '../connectors/connections';
-import { createPostgresConnector } from '../connectors/postgres/postgresSource';
+import { createSourceConnectors, type SourceConnectors } from '../connectors/registry';
 import { secretKeyFrom } from '../connectors/secrets';
 import type { ConnectionResolver, SourceConnector } from '../connectors/source';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { migrate } from '../store/migrate';
 import { openStore } from '../store/store';
 import { dropEmbeddedPostgresSignalHooks } from '../store/embeddedPostgres';
-import { createFileConnectors } from '../connectors/files/connectors';
-import { createWarehouseConnectors } from '../connectors/warehouses';
 import { TRIBUTARY_WORKFLOWS_PATH, WORKFLOWS_PATH } from '../temporal/workflowBundle';
 import { ensureSearchAttributes } from '../temporal/client';
 import { mergedWorkflowsModule } from './mergedWorkflows';
@@ -64,8 +62,7 @@ export interface TributaryPluginOptions {
 export class TributaryPlugin extends SimplePlugin {
   private readonly settings: TributaryPluginOptions;
   private readonly policy: OperatorPolicy;
-  private readonly postgres: ReturnType<typeof createPostgresConnector>;
-  private readonly warehouses: ReturnType<typeof createWarehouseConnectors>;
+  private readonly sources: SourceConnectors;
   private store: pg.Pool | null = null;
   private resolver: ConnectionResolver | null = null;
   /** What the activities are built from; the store and resolver exist while the worker runs. */
@@ -75,8 +72,7 @@ export class TributaryPlugin extends SimplePlugin {
     super({ name: 'tributary' });
     this.settings = options;
     this.policy = options.policy ?? operatorPolicyFromEnv();
-    this.postgres = createPostgresConnector({ policy: this.policy });
-    this.warehouses = createWarehouseConnectors(this.policy);
+    this.sources = createSourceConnectors({ policy: this.policy });
     const running = <T>(value: T | null, what: string): T => {
       if (value === null) throw new Error(`TributaryPlugin: the ${what} is open only while the worker runs (worker.run())`);
       return value;
@@ -85,12 +81,7 @@ export class TributaryPlugin extends SimplePlugin {
     this.deps = {
       get store() { return openStorePool(); },
       resolveConnection: (name) => running(this.resolver, 'connection resolver')(name),
-      connectors: {
-        postgres: this.postgres,
-        ...this.warehouses.connectors,
-        ...createFileConnectors({ policy: this.policy }),
-        ...options.connectors,
-      },
+      connectors: { ...this.sources.connectors, ...options.connectors },
       secretKey: options.secretKey,
       policy: this.policy,
     };
@@ -132,8 +123,7 @@ export class TributaryPlugin extends SimplePlugin {
     } finally {
       this.resolver = null;
       this.store = null;
-      await this.postgres.closeAll();
-      await this.warehouses.closeAll();
+      await this.sources.closeAll();
       await close();
     }
   }
