@@ -12,7 +12,7 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import net from 'node:net';
 import { ConfigurationError } from '../source';
-import type { OperatorPolicy } from './operatorPolicy';
+import { type OperatorPolicy, parseCidr } from './operatorPolicy';
 
 /** A host the policy does not let sources reach: never retried (the answer would not change). */
 export class RefusedAddressError extends ConfigurationError {
@@ -107,13 +107,9 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
   const allowed = new net.BlockList();
   for (const entry of policy.allowPrivateHosts) {
     if (entry === '*') continue;
-    const [ip = '', prefix] = entry.split('/');
-    const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
-    const bits = prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix);
-    if (!family || !Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) {
-      throw new Error(`TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`);
-    }
-    allowed.addSubnet(ip, bits, family);
+    const cidr = parseCidr(entry);
+    if (!cidr) throw new Error(`TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`);
+    allowed.addSubnet(cidr.ip, cidr.bits, cidr.family);
   }
   const isAllowed = (address: string): boolean => {
     if (allowAll) return true;
