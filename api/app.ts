@@ -16,6 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { registerAuth } from './auth';
+import { authFailureLimit, windowMs } from './authFailures';
 import type { ApiDeps, ApiOptions } from './deps';
 import { OpenApiContract } from './openapiContract';
 import { registerProblemHandlers, sendProblem } from './problems';
@@ -30,6 +31,9 @@ import { runRoutes } from './routes/runs';
 import { webhookRoutes } from './routes/webhooks';
 
 export type App = FastifyInstance;
+
+/** Failed authentications per address per window, unless told: enough for a client with a stale key to notice. */
+const DEFAULT_FAILED_AUTH_MAX = 60;
 
 export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise<App> {
   const app = Fastify({
@@ -87,7 +91,10 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
     });
   }
 
-  registerAuth(app, deps.store, { publicDocs: !options.protectDocs });
+  const limit = options.rateLimit;
+  const failures = limit === false ? undefined
+    : authFailureLimit(limit?.failedAuthMax ?? Math.min(limit?.max ?? 600, DEFAULT_FAILED_AUTH_MAX), windowMs(limit?.timeWindow ?? '1 minute'));
+  registerAuth(app, deps.store, { publicDocs: !options.protectDocs, failures });
 
   await app.register(healthRoutes(deps));
   await app.register(connectionRoutes(deps));
