@@ -15,6 +15,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { registerAuth } from './auth';
 import { authFailureLimit, windowMs } from './authFailures';
 import type { ApiDeps, ApiOptions } from './deps';
@@ -103,6 +104,6 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(importRoutes(deps));
   await app.register(runRoutes(deps));
   await app.register(backfillRoutes(deps));
-  await app.register(webhookRoutes(deps));
+  await app.register(webhookRoutes(deps, options.policy ?? operatorPolicyFromEnv()));
   return app;
 }

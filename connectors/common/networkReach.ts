@@ -98,11 +98,17 @@ export interface NetworkReach {
   checkHost(host: string): void;
   /** A lookup for net.connect / http.request / http.Agent that refuses a name resolving to a refused address. */
   lookup: LookupFunction;
+  /**
+   * Throws RefusedAddressError if `host` is, or now resolves to, an address the policy refuses: for a check
+   * up front (a URL being registered). A name that does not resolve now passes; connecting decides later.
+   */
+  vet(host: string): Promise<void>;
   /** A TCP connection to host:port, refused before connecting if its address is not reachable by policy. */
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
 
-export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver): NetworkReach {
+/** `reacher`: who is refused, for the message (sources unless told, e.g. webhooks). */
+export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver, reacher = 'sources'): NetworkReach {
   const allowAll = policy.allowPrivateHosts.includes('*');
   const allowed = new net.BlockList();
   for (const entry of policy.allowPrivateHosts) {
@@ -121,7 +127,7 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
     if (kind === null || isAllowed(address)) return;
     const named = host === address ? address : `${host} (${address})`;
     throw new RefusedAddressError(
-      `${named} is a ${kind} address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS`,
+      `${named} is a ${kind} address, which ${reacher} may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS`,
     );
   };
   const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
@@ -164,9 +170,22 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
     if (net.isIP(literal)) check(literal, literal);
   };
 
+  const vet = (host: string): Promise<void> =>
+    new Promise((done, fail) => {
+      try {
+        checkHost(host);
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      if (net.isIP(unbracket(host))) return done();
+      lookup(host, { all: true }, (err) => (err instanceof RefusedAddressError ? fail(err) : done()));
+    });
+
   return {
     checkHost,
     lookup,
+    vet,
     connect: (host, port, timeoutMs) =>
       new Promise((resolve, reject) => {
         try {
