@@ -16,7 +16,7 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
     try {
       reach.checkHost(u.hostname); // an IP literal is never looked up
     } catch (err) {
-      reject(err as Error);
+      reject(err);
       return;
     }
     const lib = u.protocol === 'https:' ? https : http;

@@ -175,7 +175,7 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
       try {
         checkHost(host);
       } catch (err) {
-        fail(err as Error);
+        fail(err);
         return;
       }
       if (net.isIP(unbracket(host))) return done();
