@@ -29,7 +29,7 @@ export function createWarehouseConnectors(policy: OperatorPolicy = operatorPolic
     lazy('mysql', async () => (await import('./mysql/mysqlSource')).createMysqlConnector(policy)),
     lazy('clickhouse', async () => (await import('./clickhouse/clickhouseSource')).createClickHouseConnector(policy)),
     lazy('snowflake', async () => (await import('./snowflake/snowflakeSource')).createSnowflakeConnector(policy)),
-    lazy('bigquery', async () => (await import('./bigquery/bigquerySource')).createBigQueryConnector()),
+    lazy('bigquery', async () => (await import('./bigquery/bigquerySource')).createBigQueryConnector(policy)),
   ];
   return {
     connectors: Object.fromEntries(list.map((c) => [c.kind, c])),

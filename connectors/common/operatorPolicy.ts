@@ -5,6 +5,9 @@
  *
  *   TRIBUTARY_FILE_ROOTS              local folders file sources may read, separated by ':' (default: the
  *                                     data folder's `drop` folder only)
+ *   TRIBUTARY_KEY_FILE_ROOTS          local folders a connection's key files (SSH keys, CA certificates,
+ *                                     service-account and key-pair keys) may be read from, separated by ':'
+ *                                     (default: the data folder's `keys` folder only)
  *   TRIBUTARY_ALLOW_PRIVATE_HOSTS     addresses network sources may connect to although they are loopback,
  *                                     private or link-local: a comma-separated list of IPs or CIDRs, or `*`
  *                                     (default: none)
@@ -22,6 +25,8 @@ import path from 'node:path';
 export interface OperatorPolicy {
   /** Absolute, resolved folders under which local file sources may read. */
   fileRoots: string[];
+  /** Absolute, resolved folders under which a connection's key and certificate files may be read. */
+  keyFileRoots: string[];
   /** IPs or CIDRs of loopback, private or link-local addresses that network sources may still reach; '*' for all. */
   allowPrivateHosts: string[];
   /** The longest one statement may run on a source, in whole seconds (custom SQL can be arbitrarily slow). */
@@ -63,9 +68,9 @@ export const MAX_STATEMENT_TIMEOUT_SECONDS = 2_147_483;
 export const MAX_UNKNOWN_ERROR_ATTEMPTS = 1000;
 
 export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorPolicy {
-  const roots = setting(env, 'TRIBUTARY_FILE_ROOTS')?.split(':').filter((r) => r.trim() !== '');
   return {
-    fileRoots: (roots && roots.length > 0 ? roots : [path.join(dataDir(env), 'drop')]).map((r) => path.resolve(r)),
+    fileRoots: folders(env, 'TRIBUTARY_FILE_ROOTS', 'drop'),
+    keyFileRoots: folders(env, 'TRIBUTARY_KEY_FILE_ROOTS', 'keys'),
     allowPrivateHosts: privateHosts(env),
     sourceStatementTimeoutSeconds: wholeNumber(env, 'TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS', 1800, MAX_STATEMENT_TIMEOUT_SECONDS),
     allowSuperuserSources: flag(env, 'TRIBUTARY_ALLOW_SUPERUSER_SOURCES'),
@@ -78,6 +83,12 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
 function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** A ':'-separated list of folders, resolved; the data folder's `fallback` folder when unset. */
+function folders(env: NodeJS.ProcessEnv, name: string, fallback: string): string[] {
+  const list = setting(env, name)?.split(':').filter((r) => r.trim() !== '');
+  return (list && list.length > 0 ? list : [path.join(dataDir(env), fallback)]).map((r) => path.resolve(r));
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
