@@ -27,7 +27,8 @@ import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './b
 import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
 import { type KeyFilePolicy, readKeyFile } from '../common/keyFiles';
-import { operatorPolicyFromEnv } from '../common/operatorPolicy';
+import { endpointHost, networkReach } from '../common/networkReach';
+import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 
 type Row = (string | null)[];
 type RawRow = { f?: { v?: unknown }[] };
@@ -326,9 +327,10 @@ export function bigqueryEndpoint(url: string, keys: KeyFilePolicy = operatorPoli
   };
 }
 
-/** `keys`: where a connection's key_file may be (the operator's key folders; the environment's by default). */
-export function createBigQueryConnector(keys: KeyFilePolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+/** `keys`: where a connection's key_file may be, and what its endpoint may be (the environment's policy by default). */
+export function createBigQueryConnector(keys: KeyFilePolicy & Pick<OperatorPolicy, 'allowPrivateHosts'> = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(keys);
   return {
     kind: 'bigquery',
     async open(config: ConnectionConfig) {
@@ -337,6 +339,8 @@ export function createBigQueryConnector(keys: KeyFilePolicy = operatorPolicyFrom
         ep = bigqueryEndpoint(config.url, keys);
         endpoints.set(config.url, ep);
       }
+      // The client opens its own connections, so the endpoint's name is judged as it resolves now, at each open.
+      await reach.vet(endpointHost(ep.target));
       return new BigQuerySession(ep);
     },
     async closeAll() {

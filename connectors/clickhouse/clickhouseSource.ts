@@ -27,7 +27,9 @@ import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
 import { columnReader } from './clickhouseValues';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { reachingAgent } from '../common/reachingSockets';
 import { checkClickHouseQuery } from './clickhouseSqlGuard';
 
 type Row = (string | null)[];
@@ -238,14 +240,19 @@ export function clickhouseOptions(url: string): { url: string; username: string;
 /** Clients are kept per connection URL for the worker's lifetime. */
 export function createClickHouseConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'clickhouse',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
         const { target, ...options } = clickhouseOptions(config.url);
+        // The host is an API key holder's: an IP literal is judged now, a name at each new connection.
+        const host = new URL(options.url).hostname;
+        reach.checkHost(host);
         const client = createClient({
           ...options,
+          http_agent: reachingAgent(reach, options.url.startsWith('https:'), 4),
           max_open_connections: 4,
           request_timeout: 300_000,
           // Errors are classified and thrown to the activity; the client's own logging would only duplicate them.

@@ -103,6 +103,8 @@ export interface NetworkReach {
    * up front (a URL being registered). A name that does not resolve now passes; connecting decides later.
    */
   vet(host: string): Promise<void>;
+  /** Throws RefusedAddressError for a Unix socket (on this machine), unless the policy allows every address. */
+  checkSocketPath(socketPath: string): void;
   /** A TCP connection to host:port, refused before connecting if its address is not reachable by policy. */
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
@@ -182,10 +184,18 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
       lookup(host, { all: true }, (err) => (err instanceof RefusedAddressError ? fail(err) : done()));
     });
 
+  const checkSocketPath = (socketPath: string): void => {
+    if (allowAll) return;
+    throw new RefusedAddressError(
+      `the Unix socket ${socketPath} is on this machine, which ${reacher} may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS=*`,
+    );
+  };
+
   return {
     checkHost,
     lookup,
     vet,
+    checkSocketPath,
     connect: (host, port, timeoutMs) =>
       new Promise((resolve, reject) => {
         try {
@@ -215,4 +225,9 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
         });
       }),
   };
+}
+
+/** The host of an endpoint given as a URL (`http://127.0.0.1:9050`) or as a bare host[:port]. */
+export function endpointHost(endpoint: string): string {
+  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`).hostname;
 }

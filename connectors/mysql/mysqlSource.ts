@@ -24,7 +24,9 @@ import { clockBound } from '../common/timeText';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
 import { fromClause } from '../common/fromClause';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { tcpStream } from '../common/reachingSockets';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 import { logDropped } from '../common/droppedConnection';
 
@@ -318,13 +320,15 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
 /** Pools are kept per connection URL for the worker's lifetime. */
 export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const pools = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'mysql',
     async open(config: ConnectionConfig) {
       let entry = pools.get(config.url);
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
-        const pool = mysql.createPool(options);
+        // The host is an API key holder's: it connects only where the operator's policy allows.
+        const pool = mysql.createPool({ ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) });
         // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
         // 'error' only; a second (a write after the socket died) would be thrown without this listener.
         const onError = logDropped('source');

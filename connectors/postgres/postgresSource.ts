@@ -27,7 +27,9 @@ import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { pgStream } from '../common/reachingSockets';
 import { assertPostgresSelect, loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 import { clockBound } from '../common/timeText';
@@ -361,6 +363,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
  */
 export function createPostgresConnector(options: { policy?: OperatorPolicy } = {}): SourceConnector & { closeAll(): Promise<void> } {
   const policy = options.policy ?? operatorPolicyFromEnv();
+  const reach = networkReach(policy);
   const pools = new Map<string, PoolEntry>();
   return {
     kind: 'postgres',
@@ -370,6 +373,8 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
       if (!entry) {
         const pool = new pg.Pool({
           connectionString: config.url,
+          // The host (or socket) is an API key holder's: it connects only where the operator's policy allows.
+          stream: pgStream(reach),
           max: 4,
           types: rawTypes,
           // standard_conforming_strings as the parser that checks custom queries reads them.

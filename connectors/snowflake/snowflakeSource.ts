@@ -26,6 +26,7 @@ import { classifySnowflake } from './snowflakeErrors';
 import { bindText, columnOf, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
 import { fromClause as sharedFromClause } from '../common/fromClause';
 import { type KeyFilePolicy, readKeyFile } from '../common/keyFiles';
+import { endpointHost, networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
 
@@ -248,6 +249,7 @@ function keyPairKey(file: Buffer, passphrase: string | null): string {
 
 export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'snowflake',
     async open(config: ConnectionConfig) {
@@ -256,6 +258,8 @@ export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicy
         ep = { ...snowflakeOptions(config.url, policy), parameters: statementParameters(policy.sourceStatementTimeoutSeconds) };
         endpoints.set(config.url, ep);
       }
+      // The SDK opens its own connections, so the endpoint's name is judged as it resolves now, at each open.
+      await reach.vet(endpointHost(ep.target));
       return new SnowflakeSession(ep);
     },
     async closeAll() {
