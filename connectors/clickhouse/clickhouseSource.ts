@@ -244,22 +244,24 @@ export function createClickHouseConnector(policy: OperatorPolicy = operatorPolic
   return {
     kind: 'clickhouse',
     async open(config: ConnectionConfig) {
-      let ep = endpoints.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const key = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let ep = endpoints.get(key);
       if (!ep) {
         const { target, ...options } = clickhouseOptions(config.url);
         // The host is an API key holder's: an IP literal is judged now, a name at each new connection.
         const host = new URL(options.url).hostname;
-        reach.checkHost(host);
+        if (!config.operatorDefined) reach.checkHost(host);
         const client = createClient({
           ...options,
-          http_agent: reachingAgent(reach, options.url.startsWith('https:'), 4),
+          ...(config.operatorDefined ? {} : { http_agent: reachingAgent(reach, options.url.startsWith('https:'), 4) }),
           max_open_connections: 4,
           request_timeout: 300_000,
           // Errors are classified and thrown to the activity; the client's own logging would only duplicate them.
           log: { level: ClickHouseLogLevel.OFF },
         });
         ep = { client, target, timeLimit: policy.sourceStatementTimeoutSeconds };
-        endpoints.set(config.url, ep);
+        endpoints.set(key, ep);
       }
       return new ClickHouseSession(ep);
     },

@@ -324,18 +324,20 @@ export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFrom
   return {
     kind: 'mysql',
     async open(config: ConnectionConfig) {
-      let entry = pools.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const poolKey = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let entry = pools.get(poolKey);
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
         // The host is an API key holder's: it connects only where the operator's policy allows.
-        const pool = mysql.createPool({ ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) });
+        const pool = mysql.createPool(config.operatorDefined ? options : { ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) });
         // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
         // 'error' only; a second (a write after the socket died) would be thrown without this listener.
         const onError = logDropped('source');
         pool.on('error', onError);
         pool.on('connection', (conn) => { conn.on('error', onError); });
         entry = { pool, target, policy };
-        pools.set(config.url, entry);
+        pools.set(poolKey, entry);
       }
       return new MysqlSession(entry);
     },

@@ -51,7 +51,7 @@ async function withClient<T>(config: ConnectionConfig, bounds: Bounds, fn: (c: p
   const client = new pg.Client({
     connectionString: config.url,
     // The host (or socket) is an API key holder's: it connects only where the operator's policy allows.
-    stream: pgStream(bounds.reach),
+    ...(config.operatorDefined ? {} : { stream: pgStream(bounds.reach) }),
     types: rawTypes,
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,

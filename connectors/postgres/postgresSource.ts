@@ -369,12 +369,14 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
     kind: 'postgres',
     async open(config: ConnectionConfig) {
       await loadPostgresParser();
-      let entry = pools.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const poolKey = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let entry = pools.get(poolKey);
       if (!entry) {
         const pool = new pg.Pool({
           connectionString: config.url,
           // The host (or socket) is an API key holder's: it connects only where the operator's policy allows.
-          stream: pgStream(reach),
+          ...(config.operatorDefined ? {} : { stream: pgStream(reach) }),
           max: 4,
           types: rawTypes,
           // standard_conforming_strings as the parser that checks custom queries reads them.
@@ -387,7 +389,7 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
         });
         guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
         entry = { pool, role: null };
-        pools.set(config.url, entry);
+        pools.set(poolKey, entry);
       }
       return new PostgresSession(entry, policy.allowSuperuserSources);
     },

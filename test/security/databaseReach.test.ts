@@ -2,11 +2,13 @@
  * Database sources reach only what the operator allows, as file sources do: Postgres (source and
  * discovery), MySQL/MariaDB and ClickHouse connect through the policy's check on the address connected to
  * (so a name resolving to 127.0.0.1 is refused at connect time), a Postgres Unix socket is refused, and
- * Snowflake's and BigQuery's endpoints are judged as they resolve when a session opens. The same real
+ * Snowflake's and BigQuery's endpoints are judged as they resolve when a session opens. Connections the
+ * operator defined (the environment's) are the operator's choice of host and are not checked. The same real
  * servers on loopback answer under a policy that allows loopback (the control).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBigQueryConnector } from '../../connectors/bigquery/bigquerySource';
+import { envConnections } from '../../connectors/connections';
 import { createClickHouseConnector } from '../../connectors/clickhouse/clickhouseSource';
 import { createMysqlConnector } from '../../connectors/mysql/mysqlSource';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../../connectors/common/operatorPolicy';
@@ -83,6 +85,23 @@ describe('postgres, besides', () => {
   it('refuses the connection test of discovery too', async () => {
     await expect(createPostgresDiscovery({ policy: strict }).test({ kind: 'postgres', url: h.sourceUrl })).rejects.toThrow(LOOPBACK);
     await expect(createPostgresDiscovery({ policy: loopback }).test({ kind: 'postgres', url: h.sourceUrl })).resolves.toMatchObject({ server: expect.stringMatching(/PostgreSQL/) });
+  });
+});
+
+describe("the operator's own connections", () => {
+  it('reach their host under the default policy; the same URL from the API is still refused, on the same connector', async () => {
+    const own = await envConnections({ TRIBUTARY_CONNECTION_OPS_DB: h.sourceUrl })('ops-db');
+    expect(own.operatorDefined).toBe(true);
+    const connector = createPostgresConnector({ policy: strict });
+    const session = await connector.open(own);
+    try {
+      expect((await session.columns({ table: 'reach_t' })).map((c) => c.name)).toEqual(['id']);
+      // A stored connection's config: no operatorDefined. A pool of its own, through the check.
+      await expect(connector.open({ kind: 'postgres', url: h.sourceUrl }).then((s) => s.columns({ table: 'reach_t' }))).rejects.toThrow(LOOPBACK);
+    } finally {
+      await session.close();
+      await connector.closeAll();
+    }
   });
 });
 
