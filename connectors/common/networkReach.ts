@@ -100,7 +100,8 @@ export interface NetworkReach {
   lookup: LookupFunction;
   /**
    * Throws RefusedAddressError if `host` is, or now resolves to, an address the policy refuses: for a check
-   * up front (a URL being registered). A name that does not resolve now passes; connecting decides later.
+   * up front (a URL being registered). A name that does not resolve now (or within a few seconds) passes;
+   * connecting decides later.
    */
   vet(host: string): Promise<void>;
   /** Throws RefusedAddressError for a Unix socket (on this machine), unless the policy allows every address. */
@@ -108,6 +109,9 @@ export interface NetworkReach {
   /** A TCP connection to host:port, refused before connecting if its address is not reachable by policy. */
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
+
+/** How long a check up front waits for a name to resolve. */
+const VET_TIMEOUT_MS = 3000;
 
 /** `reacher`: who is refused, for the message (sources unless told, e.g. webhooks). */
 export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver, reacher = 'sources'): NetworkReach {
@@ -181,7 +185,13 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
         return;
       }
       if (net.isIP(unbracket(host))) return done();
-      lookup(host, { all: true }, (err) => (err instanceof RefusedAddressError ? fail(err) : done()));
+      // A resolver that does not answer soon is no answer: connecting decides later, through the same check.
+      const timer = setTimeout(done, VET_TIMEOUT_MS);
+      lookup(host, { all: true }, (err) => {
+        clearTimeout(timer);
+        if (err instanceof RefusedAddressError) fail(err);
+        else done();
+      });
     });
 
   const checkSocketPath = (socketPath: string): void => {
