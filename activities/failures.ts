@@ -29,7 +29,8 @@ const TRANSIENT_MYSQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER
 /** Messages of dropped connections that carry no code (node-postgres, HTTP clients). */
 const TRANSIENT_MESSAGE = /Connection terminated|terminating connection|socket hang up|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended unexpectedly/i;
 
-const CONFIGURATION_NAMES = new Set(['ConfigurationError', 'InvalidSpecError', 'InvalidSpec']);
+// RefusedAddressError: a host the operator's policy refuses (networkReach.ts); another attempt is refused alike.
+const CONFIGURATION_NAMES = new Set(['ConfigurationError', 'InvalidSpecError', 'InvalidSpec', 'RefusedAddressError']);
 const TRANSIENT_NAMES = new Set(['SourceUnavailableError', 'TimeoutError']);
 
 export function failureKind(err: unknown): FailureKind {

@@ -5,10 +5,14 @@
  * The body is built from the stored run only, so every attempt sends the same bytes.
  */
 import { createHmac } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { networkReach, RefusedAddressError } from '../connectors/common/networkReach';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { decryptSecret, requireSecretKey, secretKeyFrom } from '../connectors/secrets';
 import type { WebhookInput } from '../workflows/lifecycleDefinitions';
 import type { ActivityDeps } from '../engine/deps';
 import { runRecordOf } from './finishRun';
+import { postWebhook } from './webhookPost';
 
 export interface DeliveryResult {
   endpoints: number;
@@ -18,7 +22,11 @@ export interface DeliveryResult {
 export const signBody = (secret: string, body: string): string =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
+const DELIVERY_TIMEOUT_MS = 10_000;
+
 export function deliverWebhooksActivity(deps: ActivityDeps) {
+  // Webhook URLs are an API key holder's: they reach only what the operator lets sources reach.
+  const reach = networkReach(deps.policy ?? operatorPolicyFromEnv(), undefined, 'webhooks');
   return async function deliverWebhooks({ runId, event }: WebhookInput): Promise<DeliveryResult> {
     const runs = await deps.store.query(
       `SELECT r.*, i.spec #>> '{name}' AS import_name, r.started_at, r.ended_at
@@ -35,6 +43,8 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
     if (hooks.rows.length === 0) return { endpoints: 0, delivered: 0 };
     const key = requireSecretKey(deps.secretKey ?? secretKeyFrom());
     const failures: string[] = [];
+    /** Failures the operator's policy decided: another attempt would be refused the same way. */
+    const refused: string[] = [];
     let delivered = 0;
     for (const hook of hooks.rows) {
       const deliveryId = `${hook.id}.${runId}.${event}`;
@@ -57,23 +67,17 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
       });
       let error: string | null = null;
       try {
-        const res = await fetch(hook.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'tributary-webhooks/1',
-            'x-tributary-event': event,
-            'x-tributary-delivery': deliveryId,
-            'x-tributary-signature': signBody(decryptSecret(key, hook.sealed_secret), body),
-          },
-          body,
-          signal: AbortSignal.timeout(10_000),
-          redirect: 'manual',
-        });
-        await res.body?.cancel().catch(() => undefined);
-        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+        const status = await postWebhook(hook.url, {
+          'content-type': 'application/json',
+          'user-agent': 'tributary-webhooks/1',
+          'x-tributary-event': event,
+          'x-tributary-delivery': deliveryId,
+          'x-tributary-signature': signBody(decryptSecret(key, hook.sealed_secret), body),
+        }, body, reach, DELIVERY_TIMEOUT_MS);
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
       } catch (err) {
         error = (err as Error).message;
+        if (err instanceof RefusedAddressError) refused.push(`${hook.id}: ${error}`);
       }
       await deps.store.query(
         `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2,
@@ -84,6 +88,9 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
       );
       if (error) failures.push(`${hook.id}: ${error}`);
       else delivered++;
+    }
+    if (failures.length > 0 && refused.length === failures.length) {
+      throw ApplicationFailure.create({ type: 'RefusedAddressError', nonRetryable: true, message: `webhook delivery refused for ${refused.join('; ')}` });
     }
     // Throwing hands the retry (with backoff) to Temporal; the delivered endpoints are skipped next time.
     if (failures.length > 0) throw new Error(`webhook delivery failed for ${failures.join('; ')}`);

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import type { AuthFailureLimit } from './authFailures';
 import { sendProblem } from './problems';
 
 export type Scope = 'read' | 'write';
@@ -83,17 +84,29 @@ function unauthorized(reply: FastifyReply, request: FastifyRequest, detail: stri
   return sendProblem(reply, request, 401, detail, {}, 'unauthorized');
 }
 
-/** `docsPath`: where the docs page is mounted (`/docs` under the API's prefix). */
-export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { publicDocs: boolean; docsPath: string }): void {
+/** `docsPath`: where the docs page is mounted (`/docs` under the API's prefix); `failures`: the allowance of failed authentications per client address (none: unlimited). */
+export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { publicDocs: boolean; docsPath: string; failures?: AuthFailureLimit }): void {
+  const { failures } = options;
   // onRequest: before the body is read, so unauthenticated clients cannot make us parse megabytes.
   app.addHook('onRequest', async (request, reply) => {
     const needed = requiredScope(request, options.publicDocs, options.docsPath);
     if (needed === 'none' || !request.routeOptions.url) return; // public, or a 404 (which reveals nothing)
+    const wait = failures?.blockedFor(request.ip) ?? 0;
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      return sendProblem(reply, request, 429, `too many failed authentications from this address; try again in ${wait} s`, {}, 'too-many-requests');
+    }
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) return unauthorized(reply, request, 'this route needs an API key: send "Authorization: Bearer <token>"');
+    if (!m) {
+      failures?.fail(request.ip);
+      return unauthorized(reply, request, 'this route needs an API key: send "Authorization: Bearer <token>"');
+    }
     const key = await verify(store, m[1]!);
-    if (!key) return unauthorized(reply, request, 'the API key is unknown or revoked');
+    if (!key) {
+      failures?.fail(request.ip);
+      return unauthorized(reply, request, 'the API key is unknown or revoked');
+    }
     request.apiKey = key;
     if (needed === 'write' && key.scope !== 'write') {
       return sendProblem(reply, request, 403, `API key "${key.name}" has the read scope; this route needs write`, {}, 'forbidden');

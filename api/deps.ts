@@ -26,8 +26,11 @@ export interface ApiDeps {
 export interface ApiOptions {
   /** Largest accepted request body in bytes (default 1 MiB); larger is 413. */
   bodyLimit?: number;
-  /** Requests per key (or per address without one) per window; false turns the limit off. */
-  rateLimit?: { max: number; timeWindow: string | number } | false;
+  /**
+   * Requests per key (or per address without one) per window, and failed authentications per address per
+   * window (`failedAuthMax`, default the smaller of `max` and 60); false turns both limits off.
+   */
+  rateLimit?: { max: number; timeWindow: string | number; failedAuthMax?: number } | false;
   /** A Fastify logger option; tests pass a stream to capture log lines. */
   logger?: boolean | { level?: string; stream?: { write(line: string): unknown } };
   /** Whether /docs and /openapi.json need a key too (default: public, so a browser can open them). */

@@ -24,13 +24,14 @@ import {
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { envConnections } from '../connectors/connections';
-import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
+import { type OperatorPolicy, operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { createApiConnectors } from '../connectors/registry';
 import { secretKeyFrom } from '../connectors/secrets';
 import type { ConnectionResolver } from '../connectors/source';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { registerAuth } from './auth';
+import { authFailureLimit, windowMs } from './authFailures';
 import type { ApiDeps } from './deps';
 import { parseDuration } from './durations';
 import { OpenApiContract } from './openapiContract';
@@ -68,8 +69,12 @@ export interface TributaryApiOptions {
   auth?: 'api-key' | 'none';
   /** Largest accepted request body in bytes for the API's routes (default 1 MiB); larger is 413. */
   bodyLimit?: number;
-  /** Requests per key (or per address without one) per window (default 600 a minute); false turns the limit off. */
-  rateLimit?: { max: number; timeWindow: string | number } | false;
+  /**
+   * Requests per key (or per address without one) per window (default 600 a minute), and failed
+   * authentications per address per window (`failedAuthMax`, default the smaller of `max` and 60); false
+   * turns both limits off.
+   */
+  rateLimit?: { max: number; timeWindow: string | number; failedAuthMax?: number } | false;
   /**
    * Serve the OpenAPI document at <prefix>/openapi.json and its page at <prefix>/docs (default true). An app
    * that registers @fastify/swagger itself turns this off: the `swagger` decorator can exist once.
@@ -78,6 +83,9 @@ export interface TributaryApiOptions {
   /** Whether the docs need a read key too (default: public). */
   protectDocs?: boolean;
 }
+
+/** Failed authentications per address per window, unless told: enough for a client with a stale key to notice. */
+const DEFAULT_FAILED_AUTH_MAX = 60;
 
 export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (instance, options) => {
   const app = instance.withTypeProvider<ZodTypeProvider>();
@@ -153,7 +161,11 @@ export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (inst
     });
   }
 
-  if (options.auth !== 'none') registerAuth(app, deps.store, { publicDocs: !options.protectDocs, docsPath: `${prefix}/docs` });
+  if (options.auth !== 'none') {
+    const failures = rateLimit === false ? undefined
+      : authFailureLimit(rateLimit.failedAuthMax ?? Math.min(rateLimit.max, DEFAULT_FAILED_AUTH_MAX), windowMs(rateLimit.timeWindow));
+    registerAuth(app, deps.store, { publicDocs: !options.protectDocs, docsPath: `${prefix}/docs`, failures });
+  }
 
   await app.register(healthRoutes(deps));
   await app.register(connectionRoutes(deps));
@@ -162,5 +174,5 @@ export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (inst
   await app.register(importRoutes(deps));
   await app.register(runRoutes(deps));
   await app.register(backfillRoutes(deps));
-  await app.register(webhookRoutes(deps));
+  await app.register(webhookRoutes(deps, options.policy ?? operatorPolicyFromEnv()));
 };

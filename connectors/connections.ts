@@ -33,14 +33,14 @@ export function staticConnections(map: Record<string, string>): ConnectionResolv
   return async (name) => {
     const url = map[name];
     if (!url) throw new ConfigurationError(`connection "${name}" is not configured on this worker`);
-    return connectionFromUrl(url);
+    return { ...connectionFromUrl(url), operatorDefined: true };
   };
 }
 
 export function envConnections(env: NodeJS.ProcessEnv = process.env): ConnectionResolver {
   return async (name) => {
     const direct = env[`TRIBUTARY_CONNECTION_${name.toUpperCase().replace(/-/g, '_')}`];
-    if (direct) return connectionFromUrl(direct);
+    if (direct) return { ...connectionFromUrl(direct), operatorDefined: true };
     if (env.TRIBUTARY_CONNECTIONS) {
       let map: Record<string, string>;
       try {
@@ -49,7 +49,7 @@ export function envConnections(env: NodeJS.ProcessEnv = process.env): Connection
         // JSON.parse quotes the text around the fault, which is full of connection URLs and their passwords.
         throw new ConfigurationError('TRIBUTARY_CONNECTIONS is not a valid JSON object of connection name to URL');
       }
-      if (map[name]) return connectionFromUrl(map[name]);
+      if (map[name]) return { ...connectionFromUrl(map[name]), operatorDefined: true };
     }
     throw new ConfigurationError(
       `connection "${name}" is not configured on this worker: set TRIBUTARY_CONNECTION_${name.toUpperCase().replace(/-/g, '_')}`,

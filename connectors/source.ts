@@ -86,6 +86,12 @@ export interface SourceConnector {
 export interface ConnectionConfig {
   kind: string;
   url: string;
+  /**
+   * Set on connections the operator defined (the environment's, a script's own): their database host is
+   * the operator's choice, so the address policy, which bounds hosts an API key names, does not apply to it.
+   * Never set on a stored connection.
+   */
+  operatorDefined?: boolean;
 }
 
 /** Resolves a connection name to its configuration inside the worker (environment or stored). */

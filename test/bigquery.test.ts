@@ -10,8 +10,11 @@ import { isExplorable, type SourceExplorer, type SourceSession } from '../connec
 import { type BigQueryFake, startBigQueryFake } from './fakes/bigqueryFake';
 import { bigqueryBackingDb, bqUrl, serviceAccount } from './conformance/bigqueryTarget';
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
+import { reachingLoopback } from './helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 
-const connector = createBigQueryConnector();
+// The fake listens on loopback, which the operator's default policy refuses sources.
+const connector = createBigQueryConnector(reachingLoopback(operatorPolicyFromEnv()));
 const explorable = (s: SourceSession): SourceSession & SourceExplorer => {
   if (!isExplorable(s)) throw new Error('not explorable');
   return s;

@@ -194,7 +194,7 @@ describe('a late commit within the lag is loaded, with a cursor without a zone',
     const db = await bigqueryBackingDb();
     const sa = serviceAccount('reader@proj.iam.gserviceaccount.com');
     const fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } } });
-    const connector = createBigQueryConnector();
+    const connector = createBigQueryConnector(testPolicy());
     const writer = new pg.Pool({ connectionString: db.url, max: 4 });
     try {
       await Promise.all(ZONES.map(async (zone, i) => {

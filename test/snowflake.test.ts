@@ -10,13 +10,16 @@ import { createSnowflakeConnector } from '../connectors/snowflake/snowflakeSourc
 import { ConfigurationError, isExplorable, type SourceExplorer, type SourceSession } from '../connectors/source';
 import { type SnowflakeFake, startSnowflakeFake } from './fakes/snowflakeFake';
 import { sfUrl, snowflakeBackingDb } from './conformance/snowflakeTarget';
+import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
+import { reachingLoopback } from './helpers/testPolicy';
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const otherPrivatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-const connector = createSnowflakeConnector();
+// The fake listens on loopback, which the operator's default policy refuses sources.
+const connector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv()));
 let fake: SnowflakeFake;
 let admin: pg.Pool;
 const explorable = (s: SourceSession): SourceSession & SourceExplorer => {

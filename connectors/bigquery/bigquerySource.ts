@@ -6,7 +6,6 @@
  * Custom SQL is dry-run on its own first, and read only if BigQuery itself reports it as one SELECT
  * (statementType): a DML or DDL statement, or a script, never runs. A BigQuery SELECT cannot write.
  */
-import { readFileSync } from 'node:fs';
 import { BigQuery, type Job, type Query } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
 import {
@@ -27,6 +26,8 @@ import { classifyBigQuery } from './bigqueryErrors';
 import { type BqField, columnOf, quoteIdent, renderValue, typedParam } from './bigqueryTypes';
 import { fromClause } from '../common/fromClause';
 import { notReadOnly } from '../common/errors';
+import { type KeyFilePolicy, readKeyFile } from '../common/keyFiles';
+import { endpointHost, networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
@@ -315,19 +316,14 @@ type ServiceAccountKey = { client_email: string; private_key: string; private_ke
  * is named by its field with the reason only: the parser's own message quotes the text around the fault,
  * which is the secret (or, for a key_file pointing anywhere, the start of any file the worker can read).
  */
-function serviceAccountKey(q: URLSearchParams): ServiceAccountKey | undefined {
+function serviceAccountKey(q: URLSearchParams, keys: KeyFilePolicy): ServiceAccountKey | undefined {
   const keyFile = q.get('key_file');
   const inline = q.get('credentials');
   let field: 'key_file' | 'credentials';
   let text: string;
   if (keyFile) {
     field = 'key_file';
-    try {
-      text = readFileSync(keyFile, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigurationError(`bigquery: key_file: cannot read the service-account key file (${code ?? 'unreadable'})`);
-    }
+    text = readKeyFile(keyFile, 'bigquery: key_file', keys).toString('utf8');
   } else if (inline) {
     field = 'credentials';
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(inline.replace(/\s/g, ''))) throw new ConfigurationError('bigquery: credentials: is not base64');
@@ -350,13 +346,17 @@ function serviceAccountKey(q: URLSearchParams): ServiceAccountKey | undefined {
  * bigquery://project/dataset?location=US&key_file=/path/service-account.json (or credentials=<base64 JSON>);
  * without either, Application Default Credentials. `api_endpoint=` points at another endpoint (the local fake).
  */
-export function bigqueryEndpoint(url: string, timeLimitSeconds = operatorPolicyFromEnv().sourceStatementTimeoutSeconds): Endpoint {
+/** `policy`: where a key_file may be, and the statement time limit its query jobs carry. */
+export function bigqueryEndpoint(
+  url: string,
+  policy: KeyFilePolicy & Pick<OperatorPolicy, 'sourceStatementTimeoutSeconds'> = operatorPolicyFromEnv(),
+): Endpoint {
   const u = new URL(url);
   const q = u.searchParams;
   const project = decodeURIComponent(u.hostname);
   const dataset = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!project || !dataset) throw new ConfigurationError('bigquery: the connection URL must be bigquery://project/dataset?key_file=…');
-  const key = serviceAccountKey(q);
+  const key = serviceAccountKey(q, policy);
   let authClient: JWT | undefined;
   if (key) {
     // A self-signed JWT per request (as Google's own client libraries do for service accounts): no token
@@ -374,21 +374,25 @@ export function bigqueryEndpoint(url: string, timeLimitSeconds = operatorPolicyF
     bq, project, dataset, location: q.get('location') ?? undefined,
     pageSize: Number(q.get('page_size') ?? 10_000),
     target: apiEndpoint ?? 'bigquery.googleapis.com',
-    timeLimit: timeLimitSeconds,
+    timeLimit: policy.sourceStatementTimeoutSeconds,
     who: key ? `"${key.client_email}"` : '(application default credentials)',
   };
 }
 
+/** `policy`: where a connection's key_file may be, what its endpoint may be, and its time limit (the environment's by default). */
 export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'bigquery',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = bigqueryEndpoint(config.url, policy.sourceStatementTimeoutSeconds);
+        ep = bigqueryEndpoint(config.url, policy);
         endpoints.set(config.url, ep);
       }
+      // The client opens its own connections, so the endpoint's name is judged as it resolves now, at each open.
+      if (!config.operatorDefined) await reach.vet(endpointHost(ep.target));
       return new BigQuerySession(ep);
     },
     async closeAll() {

@@ -27,7 +27,9 @@ import { classifyClickHouse } from './clickhouseErrors';
 import { columnOf, quoteIdent, quoteTable, toText, typedLiteral } from './clickhouseTypes';
 import { columnReader } from './clickhouseValues';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { reachingAgent } from '../common/reachingSockets';
 import { checkClickHouseQuery } from './clickhouseSqlGuard';
 import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
 
@@ -277,21 +279,28 @@ export function clickhouseOptions(url: string): { url: string; username: string;
 /** Clients are kept per connection URL for the worker's lifetime. */
 export function createClickHouseConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'clickhouse',
     async open(config: ConnectionConfig) {
-      let ep = endpoints.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const key = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let ep = endpoints.get(key);
       if (!ep) {
         const { target, ...options } = clickhouseOptions(config.url);
+        // The host is an API key holder's: an IP literal is judged now, a name at each new connection.
+        const host = new URL(options.url).hostname;
+        if (!config.operatorDefined) reach.checkHost(host);
         const client = createClient({
           ...options,
+          ...(config.operatorDefined ? {} : { http_agent: reachingAgent(reach, options.url.startsWith('https:'), 4) }),
           max_open_connections: 4,
           request_timeout: 300_000,
           // Errors are classified and thrown to the activity; the client's own logging would only duplicate them.
           log: { level: ClickHouseLogLevel.OFF },
         });
         ep = { client, target, user: options.username, timeLimit: policy.sourceStatementTimeoutSeconds };
-        endpoints.set(config.url, ep);
+        endpoints.set(key, ep);
       }
       return new ClickHouseSession(ep);
     },

@@ -12,7 +12,7 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import net from 'node:net';
 import { ConfigurationError } from '../source';
-import type { OperatorPolicy } from './operatorPolicy';
+import { type OperatorPolicy, parseCidr } from './operatorPolicy';
 
 /** A host the policy does not let sources reach: never retried (the answer would not change). */
 export class RefusedAddressError extends ConfigurationError {
@@ -98,22 +98,30 @@ export interface NetworkReach {
   checkHost(host: string): void;
   /** A lookup for net.connect / http.request / http.Agent that refuses a name resolving to a refused address. */
   lookup: LookupFunction;
+  /**
+   * Throws RefusedAddressError if `host` is, or now resolves to, an address the policy refuses: for a check
+   * up front (a URL being registered). A name that does not resolve now (or within a few seconds) passes;
+   * connecting decides later.
+   */
+  vet(host: string): Promise<void>;
+  /** Throws RefusedAddressError for a Unix socket (on this machine), unless the policy allows every address. */
+  checkSocketPath(socketPath: string): void;
   /** A TCP connection to host:port, refused before connecting if its address is not reachable by policy. */
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
 
-export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver): NetworkReach {
+/** How long a check up front waits for a name to resolve. */
+const VET_TIMEOUT_MS = 3000;
+
+/** `reacher`: who is refused, for the message (sources unless told, e.g. webhooks). */
+export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver, reacher = 'sources'): NetworkReach {
   const allowAll = policy.allowPrivateHosts.includes('*');
   const allowed = new net.BlockList();
   for (const entry of policy.allowPrivateHosts) {
     if (entry === '*') continue;
-    const [ip = '', prefix] = entry.split('/');
-    const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
-    const bits = prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix);
-    if (!family || !Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) {
-      throw new Error(`TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`);
-    }
-    allowed.addSubnet(ip, bits, family);
+    const cidr = parseCidr(entry);
+    if (!cidr) throw new Error(`TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`);
+    allowed.addSubnet(cidr.ip, cidr.bits, cidr.family);
   }
   const isAllowed = (address: string): boolean => {
     if (allowAll) return true;
@@ -125,7 +133,7 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
     if (kind === null || isAllowed(address)) return;
     const named = host === address ? address : `${host} (${address})`;
     throw new RefusedAddressError(
-      `${named} is a ${kind} address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS`,
+      `${named} is a ${kind} address, which ${reacher} may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS`,
     );
   };
   const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
@@ -168,9 +176,36 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
     if (net.isIP(literal)) check(literal, literal);
   };
 
+  const vet = (host: string): Promise<void> =>
+    new Promise((done, fail) => {
+      try {
+        checkHost(host);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (net.isIP(unbracket(host))) return done();
+      // A resolver that does not answer soon is no answer: connecting decides later, through the same check.
+      const timer = setTimeout(done, VET_TIMEOUT_MS);
+      lookup(host, { all: true }, (err) => {
+        clearTimeout(timer);
+        if (err instanceof RefusedAddressError) fail(err);
+        else done();
+      });
+    });
+
+  const checkSocketPath = (socketPath: string): void => {
+    if (allowAll) return;
+    throw new RefusedAddressError(
+      `the Unix socket ${socketPath} is on this machine, which ${reacher} may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS=*`,
+    );
+  };
+
   return {
     checkHost,
     lookup,
+    vet,
+    checkSocketPath,
     connect: (host, port, timeoutMs) =>
       new Promise((resolve, reject) => {
         try {
@@ -200,4 +235,9 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
         });
       }),
   };
+}
+
+/** The host of an endpoint given as a URL (`http://127.0.0.1:9050`) or as a bare host[:port]. */
+export function endpointHost(endpoint: string): string {
+  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`).hostname;
 }

@@ -24,7 +24,9 @@ import { clockBound } from '../common/timeText';
 import { classifyMysql } from './mysqlErrors';
 import { columnOf, dataTypeOfField } from './mysqlTypes';
 import { fromClause } from '../common/fromClause';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { tcpStream } from '../common/reachingSockets';
 import { checkMysqlQuery, type MysqlSqlMode, sqlModeOf } from './mysqlSqlGuard';
 import { logDropped } from '../common/droppedConnection';
 import { connectionWarnings, runWarnings, writeGrants } from './mysqlWriteGrants';
@@ -324,20 +326,24 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
 /** Pools are kept per connection URL for the worker's lifetime. */
 export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const pools = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'mysql',
     async open(config: ConnectionConfig) {
-      let entry = pools.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const poolKey = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let entry = pools.get(poolKey);
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
-        const pool = mysql.createPool(options);
+        // The host is an API key holder's: it connects only where the operator's policy allows.
+        const pool = mysql.createPool(config.operatorDefined ? options : { ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) });
         // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
         // 'error' only; a second (a write after the socket died) would be thrown without this listener.
         const onError = logDropped('source');
         pool.on('error', onError);
         pool.on('connection', (conn) => { conn.on('error', onError); });
         entry = { pool, target, policy };
-        pools.set(config.url, entry);
+        pools.set(poolKey, entry);
       }
       return new MysqlSession(entry);
     },

@@ -5,6 +5,8 @@
  * the operator does not allow (a superuser) is refused, as on the run path.
  */
 import pg from 'pg';
+import { type NetworkReach, networkReach } from '../common/networkReach';
+import { pgStream } from '../common/reachingSockets';
 import type { DiscoveredTable, DiscoveryConnector, Preview } from '../discovery';
 import { ConfigurationError, type ConnectionConfig, type Relation, type SourceColumn } from '../source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
@@ -40,9 +42,16 @@ function explain(err: unknown): never {
   throw err;
 }
 
-async function withClient<T>(config: ConnectionConfig, allowSuperuser: boolean, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+interface Bounds {
+  allowSuperuser: boolean;
+  reach: NetworkReach;
+}
+
+async function withClient<T>(config: ConnectionConfig, bounds: Bounds, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     connectionString: config.url,
+    // The host (or socket) is an API key holder's: it connects only where the operator's policy allows.
+    ...(config.operatorDefined ? {} : { stream: pgStream(bounds.reach) }),
     types: rawTypes,
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,
@@ -52,7 +61,7 @@ async function withClient<T>(config: ConnectionConfig, allowSuperuser: boolean, 
   client.on('error', () => undefined);
   try {
     await client.connect();
-    assertRoleAllowed(await sourceRole(client), allowSuperuser);
+    assertRoleAllowed(await sourceRole(client), bounds.allowSuperuser);
     await client.query('BEGIN READ ONLY');
     return await fn(client);
   } catch (err) {
@@ -90,7 +99,8 @@ async function writableWarnings(client: pg.Client): Promise<string[]> {
 }
 
 export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {}): DiscoveryConnector {
-  const allowSuperuser = (options.policy ?? operatorPolicyFromEnv()).allowSuperuserSources;
+  const policy = options.policy ?? operatorPolicyFromEnv();
+  const allowSuperuser: Bounds = { allowSuperuser: policy.allowSuperuserSources, reach: networkReach(policy) };
   return {
     kind: 'postgres',
     test: (config) =>

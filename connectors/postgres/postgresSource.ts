@@ -26,7 +26,9 @@ import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
 import { columnOf, fromClause, quoteTable, rawTypes, selectExpr } from './postgresSql';
+import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
+import { pgStream } from '../common/reachingSockets';
 import { loadPostgresParser, relationsNamedBy } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, releaseClean, sourceRole, type SourceRole } from './postgresSessionGuard';
 import { clockBound } from '../common/timeText';
@@ -318,15 +320,20 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
  */
 export function createPostgresConnector(options: { policy?: OperatorPolicy } = {}): SourceConnector & { closeAll(): Promise<void> } {
   const policy = options.policy ?? operatorPolicyFromEnv();
+  const reach = networkReach(policy);
   const pools = new Map<string, PoolEntry>();
   return {
     kind: 'postgres',
     async open(config: ConnectionConfig) {
       await loadPostgresParser();
-      let entry = pools.get(config.url);
+      // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
+      const poolKey = `${config.operatorDefined ? 'operator' : 'api'} ${config.url}`;
+      let entry = pools.get(poolKey);
       if (!entry) {
         const pool = new pg.Pool({
           connectionString: config.url,
+          // The host (or socket) is an API key holder's: it connects only where the operator's policy allows.
+          ...(config.operatorDefined ? {} : { stream: pgStream(reach) }),
           max: 4,
           types: rawTypes,
           // standard_conforming_strings as the parser that checks custom queries reads them.
@@ -339,7 +346,7 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
         });
         guardPool(pool, 'source'); // a dropped connection fails the read using it, not the process
         entry = { pool, role: null, timeLimit: policy.sourceStatementTimeoutSeconds };
-        pools.set(config.url, entry);
+        pools.set(poolKey, entry);
       }
       return new PostgresSession(entry, policy.allowSuperuserSources);
     },

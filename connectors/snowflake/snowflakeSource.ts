@@ -6,6 +6,7 @@
  * Snowflake has no read-only session: custom SQL is checked with Snowflake's quoting rules, sent as a
  * subquery with MULTI_STATEMENT_COUNT=1 (the server refuses a second statement), and a SELECT cannot write.
  */
+import { createPrivateKey } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import {
   ConfigurationError,
@@ -24,6 +25,8 @@ import { clockBound } from '../common/timeText';
 import { classifySnowflake } from './snowflakeErrors';
 import { bindText, columnOf, quoteIdent, quoteTable, textExpr, typedBind, TZ_FORMAT } from './snowflakeTypes';
 import { fromClause as sharedFromClause } from '../common/fromClause';
+import { type KeyFilePolicy, readKeyFile } from '../common/keyFiles';
+import { endpointHost, networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { checkSnowflakeQuery, statementParameters } from './snowflakeSqlGuard';
 import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnings';
@@ -236,7 +239,7 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
  * Key-pair: snowflake://user@account/database/schema?private_key_path=/path/key.p8[&private_key_pass=…]
  * (or private_key=<PEM>). `access_url=` points at another endpoint (private link, or the local fake).
  */
-export function snowflakeOptions(url: string): { options: snowflake.ConnectionOptions; target: string } {
+export function snowflakeOptions(url: string, keys: KeyFilePolicy = operatorPolicyFromEnv()): { options: snowflake.ConnectionOptions; target: string } {
   const u = new URL(url);
   const q = u.searchParams;
   const [database, schema] = u.pathname.replace(/^\//, '').split('/').map(decodeURIComponent);
@@ -245,7 +248,8 @@ export function snowflakeOptions(url: string): { options: snowflake.ConnectionOp
     throw new ConfigurationError('snowflake: the connection URL must be snowflake://user:password@account/database/schema?warehouse=…');
   }
   const privateKeyPath = q.get('private_key_path');
-  const privateKey = q.get('private_key');
+  // Read here, within the operator's key folders, rather than by the SDK from wherever the path points.
+  const privateKey = privateKeyPath ? keyPairKey(readKeyFile(privateKeyPath, 'snowflake: private_key_path', keys), q.get('private_key_pass')) : q.get('private_key');
   const keyPair = Boolean(privateKeyPath || privateKey);
   const options: snowflake.ConnectionOptions = {
     account,
@@ -258,24 +262,39 @@ export function snowflakeOptions(url: string): { options: snowflake.ConnectionOp
     // One login attempt per activity attempt: Temporal's retry policy does the retrying, with backoff.
     sfRetryMaxLoginRetries: 1,
     ...(keyPair
-      ? { authenticator: 'SNOWFLAKE_JWT', privateKeyPath: privateKeyPath ?? undefined, privateKey: privateKey ?? undefined,
-        privateKeyPass: q.get('private_key_pass') ?? undefined }
+      ? { authenticator: 'SNOWFLAKE_JWT', privateKey: privateKey ?? undefined, privateKeyPass: privateKeyPath ? undefined : q.get('private_key_pass') ?? undefined }
       : { password: decodeURIComponent(u.password) }),
     ...(q.get('access_url') ? { accessUrl: q.get('access_url')! } : {}),
   };
   return { options, target: q.get('access_url') ?? `${account}.snowflakecomputing.com` };
 }
 
+/**
+ * A key file's key as the SDK takes it inline: PEM, decrypted with the passphrase when there is one (as the
+ * SDK does for a key it reads from a path). What OpenSSL says of a bad key names no byte of it.
+ */
+function keyPairKey(file: Buffer, passphrase: string | null): string {
+  try {
+    return createPrivateKey({ key: file, format: 'pem', ...(passphrase ? { passphrase } : {}) }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new ConfigurationError(`snowflake: private_key_path: cannot be read as a private key${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+}
+
 export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
+  const reach = networkReach(policy);
   return {
     kind: 'snowflake',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = { ...snowflakeOptions(config.url), parameters: statementParameters(policy.sourceStatementTimeoutSeconds) };
+        ep = { ...snowflakeOptions(config.url, policy), parameters: statementParameters(policy.sourceStatementTimeoutSeconds) };
         endpoints.set(config.url, ep);
       }
+      // The SDK opens its own connections, so the endpoint's name is judged as it resolves now, at each open.
+      if (!config.operatorDefined) await reach.vet(endpointHost(ep.target));
       return new SnowflakeSession(ep);
     },
     async closeAll() {

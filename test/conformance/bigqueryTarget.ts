@@ -7,6 +7,8 @@ import { freshDatabase } from '../helpers/harness';
 import { freePort } from '../helpers/servers';
 import { type BigQueryFake, startBigQueryFake } from '../fakes/bigqueryFake';
 import type { Kind, TargetSetup, Value } from './target';
+import { reachingLoopback } from '../helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const TYPES: Record<Kind, string> = { id: 'bigint', int: 'bigint', text: 'text', ts: 'timestamptz', decimal: 'numeric(30,4)', array: 'text[]' };
 
@@ -53,7 +55,7 @@ export const bigqueryTarget: TargetSetup = {
       postgresUrl: db.url, project: 'proj',
       accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true }, [outsider.email]: { publicKey: outsider.publicKey, canQuery: false } },
     });
-    const connector = createBigQueryConnector();
+    const connector = createBigQueryConnector(reachingLoopback(operatorPolicyFromEnv()));
     const open = async (url: string) => explorable(await connector.open({ kind: 'bigquery', url }));
     return {
       timestampDigits: 6,

@@ -5,6 +5,8 @@ import { isExplorable, type SourceExplorer, type SourceSession } from '../../con
 import { startClickHouse } from '../helpers/clickhouse';
 import { freePort } from '../helpers/servers';
 import type { Kind, TargetSetup, Value } from './target';
+import { reachingLoopback } from '../helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const TYPES: Record<Kind, string> = {
   id: 'Nullable(UInt64)', int: 'Nullable(Int64)', text: 'Nullable(String)', ts: 'Nullable(DateTime)',
@@ -29,7 +31,7 @@ export const clickhouseTarget: TargetSetup = {
   name: 'clickhouse',
   async start() {
     const ch = await startClickHouse();
-    const connector = createClickHouseConnector();
+    const connector = createClickHouseConnector(reachingLoopback(operatorPolicyFromEnv()));
     return {
       timestampDigits: 0,
       open: async () => explorable(await connector.open({ kind: 'clickhouse', url: ch.url() })),

@@ -6,6 +6,8 @@ import { freshDatabase } from '../helpers/harness';
 import { freePort } from '../helpers/servers';
 import { type SnowflakeFake, startSnowflakeFake } from '../fakes/snowflakeFake';
 import type { Kind, TargetSetup, Value } from './target';
+import { reachingLoopback } from '../helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const TYPES: Record<Kind, string> = {
   id: 'numeric(38,0)', int: 'numeric(38,0)', text: 'text', ts: 'timestamptz', decimal: 'numeric(30,4)', array: 'text[]',
@@ -43,7 +45,7 @@ export const snowflakeTarget: TargetSetup = {
       postgresUrl: db.url, schema: db.schema,
       users: { tributary: { password: 'pw', roles: ['READER'] }, outsider: { password: 'pw', roles: [] } },
     });
-    const connector = createSnowflakeConnector();
+    const connector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv()));
     const open = async (url: string) => explorable(await connector.open({ kind: 'snowflake', url }));
     return {
       timestampDigits: 6,

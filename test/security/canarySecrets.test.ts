@@ -6,7 +6,7 @@
  * MariaDB, ClickHouse, sshd, versitygw, HTTP); Snowflake and BigQuery through their protocol fakes.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,10 +218,17 @@ describe('a canary secret in every connection kind', () => {
     const id = `canary-${randomUUID().slice(0, 8)}`;
     await t.req('POST', '/connections', { body: { id, name: 'passwd', url: `${bqBase()}&key_file=/etc/passwd` } });
     const tested = await t.req('POST', `/connections/${id}/test`);
-    expect(tested.body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: is not a service-account key/) });
+    // Outside the operator's key folders: refused by name, before the file is opened.
+    expect(tested.body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: \/etc\/passwd is outside the folders connection key files may be read from/) });
     const missing = `canary-${randomUUID().slice(0, 8)}`;
-    await t.req('POST', '/connections', { body: { id: missing, name: 'missing', url: `${bqBase()}&key_file=/nonexistent/key.json` } });
+    const missingFile = path.join(tempDir('canary-missing'), 'key.json');
+    await t.req('POST', '/connections', { body: { id: missing, name: 'missing', url: `${bqBase()}&key_file=${enc(missingFile)}` } });
     expect((await t.req('POST', `/connections/${missing}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: cannot read .*ENOENT/) });
+    const notKey = `canary-${randomUUID().slice(0, 8)}`;
+    const notKeyFile = path.join(tempDir('canary-notkey'), 'key.json');
+    writeFileSync(notKeyFile, readFileSync('/etc/passwd'));
+    await t.req('POST', '/connections', { body: { id: notKey, name: 'not a key', url: `${bqBase()}&key_file=${enc(notKeyFile)}` } });
+    expect((await t.req('POST', `/connections/${notKey}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: is not a service-account key/) });
     const inline = `canary-${randomUUID().slice(0, 8)}`;
     await t.req('POST', '/connections', { body: { id: inline, name: 'inline', url: `${bqBase()}&credentials=${enc(Buffer.from(`{"private_key": "${CANARY}`).toString('base64'))}` } });
     expect((await t.req('POST', `/connections/${inline}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/credentials: is not a service-account key \(not JSON\)/) });

@@ -10,13 +10,14 @@ import { createClickHouseConnector, readOnlySettings } from '../../connectors/cl
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../../connectors/common/operatorPolicy';
 import { isExplorable, type SourceExplorer, type SourceSession } from '../../connectors/source';
 import { type ClickHouse, startClickHouse } from '../helpers/clickhouse';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 let ch: ClickHouse;
 let admin: ClickHouseClient;
 const connectors: ReturnType<typeof createClickHouseConnector>[] = [];
 
 async function session(over: Partial<OperatorPolicy> = {}): Promise<SourceSession & SourceExplorer> {
-  const connector = createClickHouseConnector({ ...operatorPolicyFromEnv({}), ...over });
+  const connector = createClickHouseConnector(reachingLoopback({ ...operatorPolicyFromEnv({}), ...over }));
   connectors.push(connector);
   // The default user may write: only the settings the connector sends stop it.
   const s = await connector.open({ kind: 'clickhouse', url: ch.url() });

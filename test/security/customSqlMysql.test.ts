@@ -9,9 +9,10 @@ import { createMysqlConnector, mysqlOptions } from '../../connectors/mysql/mysql
 import { isExplorable, type SourceExplorer, type SourceSession } from '../../connectors/source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../../connectors/common/operatorPolicy';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 let db: MariaDb;
-const policy = (over: Partial<OperatorPolicy> = {}): OperatorPolicy => ({ ...operatorPolicyFromEnv({}), ...over });
+const policy = (over: Partial<OperatorPolicy> = {}): OperatorPolicy => reachingLoopback({ ...operatorPolicyFromEnv({}), ...over });
 const connectors: ReturnType<typeof createMysqlConnector>[] = [];
 
 async function session(over: Partial<OperatorPolicy> = {}, user = 'reader', password = 'secret'): Promise<SourceSession & SourceExplorer> {

@@ -24,6 +24,7 @@ import { canPlanRanges } from '../../connectors/rangePlanner';
 import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { count, uniqueId } from '../helpers/harness';
 import { harnessPolicy } from '../helpers/policy';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 let t: ApiHarness;
 let dir: string;
@@ -35,7 +36,7 @@ const reader = `sqlpg_reader_${suffix}`;
 const programReader = `sqlpg_program_${suffix}`;
 const writer = `sqlpg_writer_${suffix}`;
 /** The operator's default: no TRIBUTARY_ALLOW_SUPERUSER_SOURCES. */
-const strict = operatorPolicyFromEnv({});
+const strict = reachingLoopback(operatorPolicyFromEnv({}));
 
 const withUser = (url: string, user: string, password: string): string => {
   const u = new URL(url);

@@ -16,6 +16,8 @@ import { type BigQueryFake, startBigQueryFake } from '../fakes/bigqueryFake';
 import { type SnowflakeFake, startSnowflakeFake } from '../fakes/snowflakeFake';
 import { bigqueryBackingDb, bqUrl, serviceAccount } from '../conformance/bigqueryTarget';
 import { sfUrl, snowflakeBackingDb } from '../conformance/snowflakeTarget';
+import { reachingLoopback } from '../helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);
 const explorable = (s: SourceSession): SourceSession & SourceExplorer => {
@@ -28,7 +30,7 @@ const EXPECTED = [['1', 'first', '10', '11', '12', '13', '14'], ['2', 'second', 
 describe('snowflake', () => {
   let db: { url: string; admin: pg.Pool; schema: string };
   let fake: SnowflakeFake;
-  const connector = createSnowflakeConnector();
+  const connector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv()));
   let s: SourceSession & SourceExplorer;
   const count = async (table: string) => Number((await db.admin.query(`SELECT count(*) AS n FROM "PUBLIC"."${table}"`)).rows[0].n);
 
@@ -95,7 +97,7 @@ describe('bigquery', () => {
   let db: { url: string; admin: pg.Pool };
   let fake: BigQueryFake;
   const reader = serviceAccount('reader@proj.iam.gserviceaccount.com');
-  const connector = createBigQueryConnector();
+  const connector = createBigQueryConnector(reachingLoopback(operatorPolicyFromEnv()));
   let s: SourceSession & SourceExplorer;
   let bq: BigQuery;
   const count = async (table: string) => Number((await db.admin.query(`SELECT count(*) AS n FROM conf.${table}`)).rows[0].n);

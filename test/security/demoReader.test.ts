@@ -10,9 +10,10 @@ import { createPostgresConnector } from '../../connectors/postgres/postgresSourc
 import { DEMO_SPECS, ensureDemoData } from '../../scripts/demo-data';
 import { DEMO_READER_ROLE, ensureDemoReader } from '../../scripts/demoReader';
 import { freshDatabase } from '../helpers/harness';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 let demoUrl: string;
-const connector = createPostgresConnector({ policy: operatorPolicyFromEnv({}) });
+const connector = createPostgresConnector({ policy: reachingLoopback(operatorPolicyFromEnv({})) });
 
 async function asRole<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });

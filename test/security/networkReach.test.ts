@@ -16,9 +16,11 @@ import { createFileConnectors } from '../../connectors/files/connectors';
 import { fileReach, openTransport } from '../../connectors/files/transports/open';
 import { readAll } from '../../connectors/files/transports/transport';
 import { startHttp, startS3, startSftp, type Running } from '../files/fileServers';
+import { TEST_FILE_ROOTS } from '../helpers/testPolicy';
 
 const CANARY = 'CANARY-51e0-loopback-body';
-const strict: OperatorPolicy = operatorPolicyFromEnv({});
+// The default policy, but the test sshd's client key (in a temp folder) is in the operator's key folders.
+const strict: OperatorPolicy = { ...operatorPolicyFromEnv({}), keyFileRoots: TEST_FILE_ROOTS };
 const allowing = (...hosts: string[]): OperatorPolicy => ({ ...strict, allowPrivateHosts: hosts });
 const open = (url: string, policy: OperatorPolicy, resolve?: Resolver) => openTransport(connectionFromUrl(url), fileReach(policy, resolve));
 const REFUSED = /is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;

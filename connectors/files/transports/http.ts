@@ -7,13 +7,14 @@
  * Hosts are checked against the operator's policy at connect time (networkReach.ts); redirects are
  * followed (up to 5) through the same check, and credentials go only to the connection's own origin.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Transform } from 'node:stream';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
+import { type KeyFilePolicy, readKeyFile } from '../../common/keyFiles';
 import type { NetworkReach } from '../../common/networkReach';
+import { operatorPolicyFromEnv } from '../../common/operatorPolicy';
 import type { FileInfo, Transport } from './transport';
 
 export const HTTP_CONNECT_TIMEOUT_MS = 30_000;
@@ -26,7 +27,10 @@ export interface HttpTimeouts {
   readMs: number;
 }
 
-export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS }): Transport {
+export function httpTransport(
+  url: string, reach: NetworkReach, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS },
+  keys: KeyFilePolicy = operatorPolicyFromEnv(),
+): Transport {
   const base = new URL(url);
   // An IP literal is judged now, so the connection is refused before any request; names at connect time.
   try {
@@ -39,14 +43,7 @@ export function httpTransport(url: string, reach: NetworkReach, timeouts: HttpTi
   base.password = '';
   const caPath = base.searchParams.get('ca');
   base.search = '';
-  let ca: Buffer | undefined;
-  if (caPath) {
-    try {
-      ca = readFileSync(caPath);
-    } catch (err) {
-      throw new ConfigurationError(`http: the CA file ${caPath} of the connection cannot be read: ${(err as Error).message}`);
-    }
-  }
+  const ca = caPath ? readKeyFile(caPath, 'http: ca', keys) : undefined;
   const target = (rel: string) => {
     const u = new URL(base.toString());
     u.pathname = `${u.pathname.replace(/\/+$/, '')}/${rel.split('/').map(encodeURIComponent).join('/')}`;

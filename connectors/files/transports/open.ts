@@ -1,4 +1,5 @@
 /** A file connection's transport, by its kind (the URL scheme: file, http(s), sftp, s3). */
+import type { KeyFilePolicy } from '../../common/keyFiles';
 import type { OperatorPolicy } from '../../common/operatorPolicy';
 import { type NetworkReach, networkReach, type Resolver } from '../../common/networkReach';
 import { ConfigurationError, type ConnectionConfig } from '../../source';
@@ -14,19 +15,21 @@ export const FILE_KINDS = ['file', 'http', 'sftp', 's3'] as const;
 export interface FileReach {
   roots: FileRootsPolicy;
   network: NetworkReach;
+  /** Where a connection's key and CA files may be read from. */
+  keys: KeyFilePolicy;
 }
 
-export const fileReach = (policy: OperatorPolicy, resolve?: Resolver): FileReach => ({ roots: policy, network: networkReach(policy, resolve) });
+export const fileReach = (policy: OperatorPolicy, resolve?: Resolver): FileReach => ({ roots: policy, network: networkReach(policy, resolve), keys: policy });
 
 export async function openTransport(config: ConnectionConfig, reach: FileReach): Promise<Transport> {
   switch (config.kind) {
     case 'file':
       return localTransport(config.url, reach.roots);
     case 'http':
-      return httpTransport(config.url, reach.network);
+      return httpTransport(config.url, reach.network, undefined, reach.keys);
     // Their SDKs are optional packages, loaded by the first connection of their kind.
     case 'sftp':
-      return (await loadOptional('sftp', () => import('./sftp'))).sftpTransport(config.url, reach.network);
+      return (await loadOptional('sftp', () => import('./sftp'))).sftpTransport(config.url, reach.network, reach.keys);
     case 's3':
       return (await loadOptional('s3', () => import('./s3'))).s3Transport(config.url, reach.network);
     default:

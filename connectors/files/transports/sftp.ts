@@ -5,17 +5,17 @@
  * The TCP connection is opened here, through the operator's policy on addresses (networkReach.ts), and
  * handed to the SSH client.
  */
-import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import SftpClient from 'ssh2-sftp-client';
 import { ConfigurationError } from '../../source';
 import { SourceUnavailableError } from '../../common/errors';
+import { type KeyFilePolicy, readKeyFile } from '../../common/keyFiles';
 import type { NetworkReach } from '../../common/networkReach';
 import { joinPath, type FileInfo, type Transport } from './transport';
 
 const CONNECT_TIMEOUT_MS = 30_000;
 
-export async function sftpTransport(url: string, reach: NetworkReach): Promise<Transport> {
+export async function sftpTransport(url: string, reach: NetworkReach, keys: KeyFilePolicy): Promise<Transport> {
   const u = new URL(url);
   const base = decodeURIComponent(u.pathname) || '/';
   const keyPath = u.searchParams.get('privateKey');
@@ -23,7 +23,7 @@ export async function sftpTransport(url: string, reach: NetworkReach): Promise<T
   const client = new SftpClient('tributary', { error: () => undefined, end: () => undefined, close: () => undefined });
   const port = Number(u.port || 22);
   // A key file that is not there is the connection's setting to fix, not a host to wait for.
-  const privateKey = keyPath ? await readKey(keyPath) : undefined;
+  const privateKey = keyPath ? readKeyFile(keyPath, 'sftp: privateKey', keys) : undefined;
   let sock: Socket | undefined;
   try {
     sock = await reach.connect(u.hostname, port, CONNECT_TIMEOUT_MS);
@@ -82,13 +82,4 @@ export async function sftpTransport(url: string, reach: NetworkReach): Promise<T
       await client.end().catch(() => undefined);
     },
   };
-}
-
-/** The worker's key file a connection names (`?privateKey=`): its content is never quoted in an error. */
-async function readKey(keyPath: string): Promise<Buffer> {
-  try {
-    return await readFile(keyPath);
-  } catch (err) {
-    throw new ConfigurationError(`sftp: the private key file ${keyPath} of the connection cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
 }
