@@ -24,9 +24,10 @@ import { type SnowflakeFake, startSnowflakeFake } from '../fakes/snowflakeFake';
 import { type ClickHouse, startClickHouse } from '../helpers/clickhouse';
 import { freshDatabase } from '../helpers/harness';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 const policy = (seconds: number, over: Partial<OperatorPolicy> = {}): OperatorPolicy =>
-  ({ ...operatorPolicyFromEnv({}), sourceStatementTimeoutSeconds: seconds, ...over });
+  reachingLoopback({ ...operatorPolicyFromEnv({}), sourceStatementTimeoutSeconds: seconds, ...over });
 const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

@@ -16,6 +16,8 @@ import { snowflakeBackingDb } from '../conformance/snowflakeTarget';
 import { type BigQueryFake, startBigQueryFake } from '../fakes/bigqueryFake';
 import { type SnowflakeFake, startSnowflakeFake } from '../fakes/snowflakeFake';
 import { createHarness, type Harness, uniqueId } from '../helpers/harness';
+import { reachingLoopback } from '../helpers/testPolicy';
+import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const suffix = randomUUID().replace(/-/g, '').slice(0, 8).toUpperCase();
 const READER = `SFREADER_${suffix}`;
@@ -28,8 +30,8 @@ let bq: BigQueryFake;
 let h: Harness;
 const reader = serviceAccount('reader@proj.iam.gserviceaccount.com');
 const writer = serviceAccount('writer@proj.iam.gserviceaccount.com');
-const snowflakeConnector = createSnowflakeConnector();
-const bigqueryConnector = createBigQueryConnector();
+const snowflakeConnector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv({})));
+const bigqueryConnector = createBigQueryConnector(reachingLoopback(operatorPolicyFromEnv({})));
 const sfRoleUrl = (role: string) =>
   `snowflake://tributary:pw@fakeaccount/FAKE/PUBLIC?warehouse=WH&role=${role}&access_url=${encodeURIComponent(sf.accessUrl)}`;
 

@@ -13,12 +13,13 @@ import type { SourceSession } from '../../connectors/source';
 import { type ClickHouse, startClickHouse } from '../helpers/clickhouse';
 import { createHarness, type Harness, uniqueId } from '../helpers/harness';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb';
+import { reachingLoopback } from '../helpers/testPolicy';
 
 let db: MariaDb;
 let ch: ClickHouse;
 let h: Harness;
-const mysqlConnector = createMysqlConnector(operatorPolicyFromEnv({}));
-const clickhouseConnector = createClickHouseConnector(operatorPolicyFromEnv({}));
+const mysqlConnector = createMysqlConnector(reachingLoopback(operatorPolicyFromEnv({})));
+const clickhouseConnector = createClickHouseConnector(reachingLoopback(operatorPolicyFromEnv({})));
 const my = (user: string) => db.url('shop', user, 'pw');
 
 beforeAll(async () => {
