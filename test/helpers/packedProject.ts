@@ -30,10 +30,11 @@ export interface PackedProject {
 const exampleFiles = (from: string): boolean => !/(^|\/)(node_modules|package-lock\.json|[^/]*\.tgz)$/.test(from);
 
 export async function packedProject(exampleDir: string): Promise<PackedProject> {
+  // Built here, so the pack skips its prepack build (whose output would precede the JSON).
   await runCommand('npm', ['run', 'build'], { cwd: ROOT });
   const staging = mkdtempSync(path.join(os.tmpdir(), 'tributary-pack-staging-'));
   try {
-    const packed = JSON.parse(await runCommand('npm', ['pack', '--json', '--pack-destination', staging], { cwd: ROOT })) as { filename: string }[];
+    const packed = JSON.parse(await runCommand('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: ROOT })) as { filename: string }[];
     const tarballName = packed[0]!.filename;
     const key = createHash('sha256')
       .update(readFileSync(path.join(staging, tarballName)))
