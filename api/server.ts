@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../store/store';
 import { createClient, temporalSettings } from '../temporal/client';
 import { type App, type AppOptions, buildApp } from './app';
+import { apiSettingsFromEnv } from './apiSettings';
 
 export interface StartApiOptions extends AppOptions {
   host?: string;
@@ -33,17 +34,11 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
 }
 
 async function main(): Promise<void> {
+  // Settings first: a typo in one stops the process before anything opens.
+  const settings = apiSettingsFromEnv();
   const opened = await openStore({ log: (m) => console.log(m) });
   const temporal = await createClient(temporalSettings());
-  const limit = Number(process.env.TRIBUTARY_API_RATE_LIMIT ?? 600);
-  const api = await startApi({
-    store: opened.pool,
-    temporal,
-    host: process.env.TRIBUTARY_API_HOST ?? '127.0.0.1',
-    port: Number(process.env.TRIBUTARY_API_PORT ?? 8080),
-    rateLimit: limit > 0 ? { max: limit, timeWindow: '1 minute' } : false,
-    protectDocs: process.env.TRIBUTARY_API_PROTECT_DOCS === '1',
-  });
+  const api = await startApi({ store: opened.pool, temporal, ...settings });
   console.log(`api: listening on ${api.url} (docs at ${api.url}/docs)`);
   const stop = async () => {
     await api.close();

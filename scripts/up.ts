@@ -43,6 +43,7 @@ import { type LocalTemporal, logFile, onStopSignal, portIsFree, shownPath, start
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { createWorker } from '../worker';
 import { startApi } from '../api/server';
+import { apiSettingsFromEnv } from '../api/apiSettings';
 import { secretKeyFrom } from '../connectors/secrets';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
@@ -401,8 +402,7 @@ async function main(): Promise<number> {
         const api = await startApi({
           store: store.pool,
           temporal: client,
-          host: process.env.TRIBUTARY_API_HOST ?? '127.0.0.1',
-          port: Number(process.env.TRIBUTARY_API_PORT ?? 8080),
+          ...apiSettingsFromEnv(),
           logger: { level: 'info', stream: { write: (line: string) => apiLog.write(line.trimEnd()) } },
         });
         cleanups.push({ what: 'api', run: api.close });

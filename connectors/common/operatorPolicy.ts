@@ -91,13 +91,17 @@ function folders(env: NodeJS.ProcessEnv, name: string, fallback: string): string
   return (list && list.length > 0 ? list : [path.join(dataDir(env), fallback)]).map((r) => path.resolve(r));
 }
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, min = 1): number {
   const text = setting(env, name);
   if (text === undefined) return fallback;
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new OperatorSettingError(name, text, `a whole number from 1 to ${max}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new OperatorSettingError(name, text, `a whole number from ${min} to ${max}`);
   return n;
 }
+
+/** The rest of the process's settings (the API's) are read by the same rules: unset or blank is the default, anything else must be valid. */
+export const wholeNumberSetting = wholeNumber;
+export const flagSetting = (env: NodeJS.ProcessEnv, name: string): boolean => flag(env, name);
 
 /** `1` or `0` (also `true`/`false`, `yes`/`no`): anything else may be a typo for either. */
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
