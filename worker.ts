@@ -27,8 +27,8 @@ export { WORKFLOWS_PATH };
 
 /**
  * Node flags the worker runs with (npm run worker, the Dockerfile, the bench): a small young generation
- * and a capped old one make V8 collect early, so RSS stays near the live heap (~70 MB) instead of
- * growing with garbage. Measured on 1M events: peak RSS 413 MB without them, 275 MB with, ~8% slower.
+ * and a capped old one make V8 collect early, so RSS stays near the live heap instead of growing with
+ * garbage, for a little throughput (docs/performance.md).
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 

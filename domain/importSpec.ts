@@ -223,8 +223,8 @@ const common = {
   identifiers: identifierOptions.default({ trim: true, lowerCase: false, reserved: ['null', 'undefined', 'none', 'nan', 'test'], maxLength: 1024 }),
   /** Zone-less timestamps are read in this IANA time zone. */
   timeZone: timeZoneName.default('UTC'),
-  // Large by default: per-batch overhead dominates below ~50k rows (bench: 24k rows/s at 10k, 38k at 200k);
-  // memory is bounded by the load chunk, not the batch.
+  // Large by default: per-batch overhead dominates small batches (docs/performance.md); memory is bounded
+  // by the load chunk, not the batch.
   batchSize: z.number().int().min(1).max(200_000).default(100_000),
 };
 

@@ -62,9 +62,8 @@ type Row = (string | null)[];
 /**
  * Rows per server fetch, and per chunk handed to the consumer. Small on purpose: the fetched rows are the
  * bulk of what is alive in the worker's young generation (8 MB semi-spaces, WORKER_NODE_FLAGS) at each
- * scavenge, and every live row is copied, often promoted. Bench (1M events), worker CPU per row: fetches
- * of 2,000 rows (chunks of 500) 15.3 µs, 500 13.1 µs, 250 (chunks of 250) 11.3 µs, 100 11.2 µs. 250
- * keeps round trips few enough for a distant source (250 rows per round trip).
+ * scavenge, and every live row is copied, often promoted: smaller fetches cost the worker less CPU per row
+ * (docs/performance.md), and 250 keeps round trips few enough for a distant source.
  */
 const FETCH_ROWS = 250;
 const READ_CHUNK_ROWS = 250;
