@@ -4,7 +4,6 @@ import type pg from 'pg';
 import type { DiscoveryConnector } from '../connectors/discovery';
 import type { ConnectionResolver, SourceConnector } from '../connectors/source';
 import type { TemporalDeadlines } from './temporalDeadline';
-import type { OperatorPolicy } from '../connectors/common/operatorPolicy';
 
 export interface ApiDeps {
   store: pg.Pool;
@@ -21,20 +20,4 @@ export interface ApiDeps {
   defaultRetentionMs: number;
   /** How long views and lifecycle actions wait for Temporal (startApi: DEFAULT_DEADLINES, 3 s and 10 s, unless told). */
   deadlines: TemporalDeadlines;
-}
-
-export interface ApiOptions {
-  /** Largest accepted request body in bytes (default 1 MiB); larger is 413. */
-  bodyLimit?: number;
-  /**
-   * Requests per key (or per address without one) per window, and failed authentications per address per
-   * window (`failedAuthMax`, default the smaller of `max` and 60); false turns both limits off.
-   */
-  rateLimit?: { max: number; timeWindow: string | number; failedAuthMax?: number } | false;
-  /** A Fastify logger option; tests pass a stream to capture log lines. */
-  logger?: boolean | { level?: string; stream?: { write(line: string): unknown } };
-  /** Whether /docs and /openapi.json need a key too (default: public, so a browser can open them). */
-  protectDocs?: boolean;
-  /** The operator's bounds on sources (default: read from the environment); tests hand in theirs. */
-  policy?: OperatorPolicy;
 }

@@ -72,10 +72,10 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
     fileRoots: folders(env, 'TRIBUTARY_FILE_ROOTS', 'drop'),
     keyFileRoots: folders(env, 'TRIBUTARY_KEY_FILE_ROOTS', 'keys'),
     allowPrivateHosts: privateHosts(env),
-    sourceStatementTimeoutSeconds: wholeNumber(env, 'TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS', 1800, MAX_STATEMENT_TIMEOUT_SECONDS),
-    allowSuperuserSources: flag(env, 'TRIBUTARY_ALLOW_SUPERUSER_SOURCES'),
+    sourceStatementTimeoutSeconds: wholeNumberSetting(env, 'TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS', 1800, MAX_STATEMENT_TIMEOUT_SECONDS),
+    allowSuperuserSources: flagSetting(env, 'TRIBUTARY_ALLOW_SUPERUSER_SOURCES'),
     protectedPaths: dataDirSecrets(dataDir(env)),
-    unknownErrorAttempts: wholeNumber(env, 'TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS', DEFAULT_UNKNOWN_ERROR_ATTEMPTS, MAX_UNKNOWN_ERROR_ATTEMPTS),
+    unknownErrorAttempts: wholeNumberSetting(env, 'TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS', DEFAULT_UNKNOWN_ERROR_ATTEMPTS, MAX_UNKNOWN_ERROR_ATTEMPTS),
   };
 }
 
@@ -91,7 +91,8 @@ function folders(env: NodeJS.ProcessEnv, name: string, fallback: string): string
   return (list && list.length > 0 ? list : [path.join(dataDir(env), fallback)]).map((r) => path.resolve(r));
 }
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, min = 1): number {
+/** A whole number setting; the API's settings are read by these same rules. */
+export function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, min = 1): number {
   const text = setting(env, name);
   if (text === undefined) return fallback;
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
@@ -99,12 +100,9 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max
   return n;
 }
 
-/** The rest of the process's settings (the API's) are read by the same rules: unset or blank is the default, anything else must be valid. */
-export const wholeNumberSetting = wholeNumber;
-export const flagSetting = (env: NodeJS.ProcessEnv, name: string): boolean => flag(env, name);
 
 /** `1` or `0` (also `true`/`false`, `yes`/`no`): anything else may be a typo for either. */
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+export function flagSetting(env: NodeJS.ProcessEnv, name: string): boolean {
   const text = setting(env, name);
   if (text === undefined) return false;
   const v = text.trim().toLowerCase();

@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { createApiKey } from '../../api/auth';
-import type { ApiOptions } from '../../api/deps';
-import type { OperatorPolicy } from '../../connectors/common/operatorPolicy';
+import type { AppOptions } from '../../api/app';
 import { type RunningApi, startApi } from '../../api/server';
 import { staticConnections } from '../../connectors/connections';
 import { composeResolvers, storedConnections } from '../../connectors/storedConnections';
@@ -38,7 +37,7 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(prefix: string, options: ApiOptions & { defaultRetentionMs?: number; policy?: OperatorPolicy } = {}): Promise<ApiHarness> {
+export async function createApiHarness(prefix: string, options: Partial<Pick<AppOptions, 'bodyLimit' | 'rateLimit' | 'logger' | 'protectDocs' | 'policy' | 'defaultRetentionMs'>> = {}): Promise<ApiHarness> {
   const policy = options.policy ?? testPolicy();
   const h = await createHarness(prefix, { inProcessWorker: false });
   const secretKey = randomBytes(32);
