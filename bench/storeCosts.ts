@@ -20,7 +20,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ensureDatabase, startEmbeddedPostgres } from '../store/embeddedPostgres';
 import { migrate } from '../store/migrate';
-import { eventLoader } from '../store/loaders/events';
+import { eventLoader } from '../dataTypes/activity/events';
 import { parseImportSpec } from '../domain/importSpec';
 import { freePort } from '../dev/devServer';
 import { cpuSecondsOf } from './cpu';

@@ -17,7 +17,7 @@
 import pg from 'pg';
 import { once } from 'node:events';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { eventLoader } from '../store/loaders/events';
+import { eventLoader } from '../dataTypes/activity/events';
 import { migrate } from '../store/migrate';
 import { ensureDatabase } from '../store/embeddedPostgres';
 import { parseImportSpec } from '../domain/importSpec';

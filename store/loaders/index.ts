@@ -1,5 +1,5 @@
 import type { DataType } from '../../domain/importSpec';
-import { eventLoader } from './events';
+import { eventLoader } from '../../dataTypes/activity/events';
 import { identityLoader } from './identities';
 import { groupLoader, segmentLoader } from './memberships';
 import { profileLoader } from './profiles';
