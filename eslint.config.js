@@ -80,10 +80,10 @@ export default defineConfig(
           patterns: [
             { group: ['node:*'], message: WORKFLOW_SANDBOX },
             {
-              group: ['**/activities', '**/activities/**', '**/engine/**', '**/connectors/**', '**/store/**', '**/api/**', '**/worker', '**/worker.ts'],
+              group: ['**/activities', '**/activities/**', '**/engine/**', '**/dataTypes', '**/dataTypes/**', '**/connectors/**', '**/store/**', '**/api/**', '**/worker', '**/worker.ts'],
               allowTypeImports: true,
               message:
-                'Workflows may import only types from activities/, engine/, connectors/, store/, api/ and worker.ts (`import type`); call activities through proxyActivities.',
+                'Workflows may import only types from activities/, engine/, dataTypes/, connectors/, store/, api/ and worker.ts (`import type`); call activities through proxyActivities.',
             },
             {
               group: ['**/temporal/*', '!**/temporal/searchAttributes'],

@@ -16,6 +16,7 @@ import { type ActivityDeps, openSource } from '../engine/deps';
 import { userScopeOf } from '../engine/mapValidate';
 import { BatchUsers } from '../engine/dedup';
 import { KnownUsers } from '../engine/knownUsers';
+import { dataTypes } from '../dataTypes';
 import { type RunRecord, runRecordOf } from './finishRun';
 
 export interface ImportBatchInput {
@@ -85,7 +86,7 @@ export function importBatchActivity(deps: ActivityDeps) {
       const after: Position | null =
         pos.rows[0].cursor_value === null ? null : { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
       const users = new BatchUsers();
-      const usersEpoch = spec.dataType === 'activity' ? await knownUsers.check(client) : null;
+      const usersEpoch = dataTypes[spec.dataType].stagesUsersOnce ? await knownUsers.check(client) : null;
       const scope = userScopeOf(spec);
       const { session } = await openSource(deps, spec.source.connection);
       let batch: LoadBatchResult;
@@ -127,7 +128,7 @@ export function importBatchActivity(deps: ActivityDeps) {
       await client.query('COMMIT');
       committed = true;
       // Committed: every user staged in this batch is in the store.
-      if (spec.dataType === 'activity') knownUsers.addAll(scope, users.staged(), usersEpoch);
+      if (dataTypes[spec.dataType].stagesUsersOnce) knownUsers.addAll(scope, users.staged(), usersEpoch);
       return { rows, done: rows < limit, position, run: runRecordOf(run.rows[0]) };
     } finally {
       if (storeFailed) {

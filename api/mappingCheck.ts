@@ -1,37 +1,15 @@
 /**
  * Before an import is saved, its mapping is checked against the source's real columns and types: the
  * connection must resolve, the table or query must be readable, and every mapped column must exist with
- * a type the mapping can take. Each problem names the spec field it comes from.
+ * a type the mapping can take (the engine's mapping check, which a run applies too). Each problem names
+ * the spec field it comes from.
  */
-import { relationOf } from '../engine';
+import { mappingProblems, problemText, relationOf } from '../engine';
 import { ConfigurationError, type SourceColumn } from '../connectors/source';
-import { type ImportSpec, lagProblem, mappedColumns, type ValueType } from '../domain/importSpec';
+import type { ImportSpec } from '../domain/importSpec';
 import type { ApiDeps } from './deps';
 import { openScrubbed } from '../connectors/common/secretScrub';
 import { badRequest, type FieldError, fieldError } from './problems';
-
-/** Which source types a declared mapping type can be read from (text can hold anything). */
-const ACCEPTS: Record<ValueType, (ValueType | null)[]> = {
-  string: ['string', 'number', 'boolean', 'timestamp', 'date', 'json'],
-  number: ['number', 'string'],
-  boolean: ['boolean', 'string', 'number'],
-  timestamp: ['timestamp', 'date', 'string', 'number'],
-  date: ['date', 'timestamp', 'string'],
-  json: ['json', 'string', 'number', 'boolean', 'timestamp', 'date'],
-};
-
-/** The spec field of a column reference, ending in `.column` (or cursor.column / cursor.key). */
-const columnField = (field: string): string => (field.startsWith('cursor.') ? field : `${field}.column`);
-
-function typedColumns(spec: ImportSpec): { column: string; type: ValueType; field: string }[] {
-  const out: { column: string; type: ValueType; field: string }[] = [];
-  if (spec.dataType === 'profile') spec.mapping.attributes.forEach((a, i) => out.push({ column: a.column, type: a.type, field: `mapping.attributes.${i}` }));
-  if (spec.dataType === 'activity') {
-    out.push({ column: spec.mapping.timestamp.column, type: 'timestamp', field: 'mapping.timestamp' });
-    spec.mapping.properties.forEach((a, i) => out.push({ column: a.column, type: a.type, field: `mapping.properties.${i}` }));
-  }
-  return out;
-}
 
 export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promise<SourceColumn[]> {
   const relationField =
@@ -66,37 +44,7 @@ export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promi
   } finally {
     await session.close();
   }
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const errors: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const { column, field } of mappedColumns(spec)) {
-    const f = columnField(field);
-    if (seen.has(f)) continue;
-    seen.add(f);
-    const c = byName.get(column);
-    if (!c) {
-      const near = columns.find((x) => x.name.toLowerCase() === column.toLowerCase());
-      errors.push({
-        field: f,
-        message: `column "${column}" does not exist in ${relationField === 'source.table' ? spec.source.table : relationField === 'source.file' ? spec.source.file!.path : 'the query'}` +
-          (near ? `; did you mean "${near.name}"?` : `; its columns are ${columns.map((x) => x.name).join(', ')}`),
-      });
-    } else if (c.importType === null) {
-      errors.push({ field: f, message: `column "${column}" has type ${c.sourceType}, which an import cannot read` });
-    }
-  }
-  for (const { column, type, field } of typedColumns(spec)) {
-    const c = byName.get(column);
-    if (c && c.importType !== null && !ACCEPTS[type].includes(c.importType)) {
-      errors.push({ field: `${field}.type`, message: `is ${type}, but column "${column}" is ${c.sourceType}` });
-    }
-  }
-  const cursor = byName.get(spec.cursor.column);
-  if (cursor && cursor.cursorKind === 'other' && cursor.importType !== 'string') {
-    errors.push({ field: 'cursor.column', message: `column "${cursor.name}" (${cursor.sourceType}) cannot order a cursor` });
-  }
-  const lag = cursor ? lagProblem(spec.cursor.lag, cursor.cursorKind) : null;
-  if (lag) errors.push({ field: 'cursor.lag', message: lag });
+  const errors: FieldError[] = mappingProblems(spec, columns).map((p) => ({ field: p.field, message: problemText(p) }));
   if (errors.length > 0) throw badRequest(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   return columns;
 }

@@ -4,16 +4,8 @@
  * fields in its errors; the OpenAPI document is generated from these.
  */
 import { z } from 'zod';
-import {
-  activityImport,
-  groupImport,
-  identityImport,
-  importId,
-  importSpec,
-  profileImport,
-  segmentsImport,
-  tableName,
-} from '../domain/importSpec';
+import { importId, importSpec, tableName } from '../domain/importSpec';
+import { specSchemas } from '../dataTypes/specs';
 import { scheduleSchema } from './schedules';
 
 /** A connection id is what `source.connection` names, so it obeys the same rule. */
@@ -30,14 +22,14 @@ const createExtras = {
   runNow: z.boolean().default(false),
 };
 
+type WithExtras<T extends readonly unknown[]> = {
+  -readonly [K in keyof T]: T[K] extends z.ZodObject<infer S, infer C> ? z.ZodObject<z.core.util.Extend<S, typeof createExtras>, C> : never;
+};
+/** Each data type's spec variant (the spec registry's), with the create fields. */
+const createVariants = specSchemas.map((s) => s.extend(createExtras)) as unknown as WithExtras<typeof specSchemas>;
+
 export const importCreateBody = z
-  .discriminatedUnion('dataType', [
-    profileImport.extend(createExtras),
-    activityImport.extend(createExtras),
-    segmentsImport.extend(createExtras),
-    identityImport.extend(createExtras),
-    groupImport.extend(createExtras),
-  ])
+  .discriminatedUnion('dataType', createVariants)
   .meta({ id: 'ImportCreate', description: 'An import spec, plus its schedule and whether to run it at once' });
 export type ImportCreateBody = z.infer<typeof importCreateBody>;
 

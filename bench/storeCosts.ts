@@ -20,7 +20,9 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ensureDatabase, startEmbeddedPostgres } from '../store/embeddedPostgres';
 import { migrate } from '../store/migrate';
-import { eventLoader } from '../store/loaders/events';
+import { eventLoader } from '../dataTypes/activity/events';
+import { activityType } from '../dataTypes/activity/activity';
+import { stageTableColumns } from '../dataTypes/dataType';
 import { parseImportSpec } from '../domain/importSpec';
 import { freePort } from '../dev/devServer';
 import { cpuSecondsOf } from './cpu';
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
 
     const spec = parseImportSpec(eventsScenario.spec('bench', 200_000));
     const stageAndMerge = (merge: boolean) => async () => {
-      await q(`CREATE TEMP TABLE stage (seq integer, ${eventLoader.stageColumns}) ON COMMIT DROP`);
+      await q(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(activityType.stage)}) ON COMMIT DROP`);
       for (const chunk of stageChunks) {
         await q('TRUNCATE stage');
         await copyIn('COPY stage FROM STDIN', chunk);

@@ -17,7 +17,9 @@
 import pg from 'pg';
 import { once } from 'node:events';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { eventLoader } from '../store/loaders/events';
+import { eventLoader } from '../dataTypes/activity/events';
+import { activityType } from '../dataTypes/activity/activity';
+import { stageTableColumns } from '../dataTypes/dataType';
 import { migrate } from '../store/migrate';
 import { ensureDatabase } from '../store/embeddedPostgres';
 import { parseImportSpec } from '../domain/importSpec';
@@ -178,7 +180,7 @@ export async function measureEventsStoreFloor(ctx: {
         for (const batch of batches.slice(i * per, (i + 1) * per)) {
           await client.query('BEGIN');
           await client.query("SET LOCAL work_mem = '64MB'");
-          await client.query(`CREATE TEMP TABLE stage (seq integer, ${eventLoader.stageColumns}) ON COMMIT DROP`);
+          await client.query(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(activityType.stage)}) ON COMMIT DROP`);
           let first = true;
           for (const chunk of batch) {
             if (!first) await client.query('TRUNCATE stage');

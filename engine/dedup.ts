@@ -2,7 +2,7 @@
  * In-chunk deduplication of events: the first sighting of an event's dedup-memory key in a chunk is
  * staged, the rest are counted as duplicates. The key has the user folded in (userEventKey), so the same
  * event for two users is two keys. Across chunks, batches and runs, the store's dedup memory decides
- * (loaders/events), so the memory here is emptied for each chunk and stays bounded.
+ * (dataTypes/activity/events.ts), so the memory here is emptied for each chunk and stays bounded.
  *
  * The keys (128 bits, as 32 hex digits) are kept as four 32-bit words in an open-addressing table of typed
  * arrays, not as strings in a Set: a chunk's 20,000 key strings would each outlive a scavenge and be

@@ -5,8 +5,7 @@
  * duplicate; rows the source could not read; a snapshot's removals), and nothing is written: no rows, no
  * position, no run record.
  */
-import { zeroCounts } from '../store/loaders';
-import type { Counts } from '../store/loaders/types';
+import { type Counts, zeroCounts } from '../store/loaders/types';
 import type { Position } from '../connectors/source';
 import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { isStoreFailure, loadBatch } from './loadBatch';

@@ -12,10 +12,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { type ImportSpec, jsonColumns } from '../domain/importSpec';
-import { type Counts, loaders, zeroCounts } from '../store/loaders';
+import { type Counts, zeroCounts } from '../store/loaders/types';
+import { dataTypes } from '../dataTypes';
+import { stageTableColumns } from '../dataTypes/dataType';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
 import { relationOf } from './extract';
-import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';
+import { copyField, type MapResult, type RowError } from './mapValidate';
+import { compileMapping } from './compileMapping';
 import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from './chunkBuffers';
 import { BatchDedup } from './dedup';
 import { type CursorKind, sourceOrderOf } from './sourceOrder';
@@ -103,10 +106,11 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
     ...(input.firstUse ? { firstUse: input.firstUse } : {}),
     sourceOrder: sourceOrderOf(input.cursorKind, spec.timeZone),
   });
-  const loader = loaders[spec.dataType];
+  const dataType = dataTypes[spec.dataType];
+  const loader = dataType.loader;
   // The merges sort and hash a chunk at a time: keep that in memory.
   await client.query("SET LOCAL work_mem = '64MB'");
-  await client.query(`CREATE TEMP TABLE stage (seq integer, ${loader.stageColumns}) ON COMMIT DROP`);
+  await client.query(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(dataType.stage)}) ON COMMIT DROP`);
 
   const totals = zeroCounts();
   let rejected = 0;
@@ -136,7 +140,7 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
     loading.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
   };
 
-  const dedup = spec.dataType === 'activity' ? new BatchDedup() : null;
+  const dedup = dataType.dedupInChunk ? new BatchDedup() : null;
   let rows = 0;
   let last: Position | null = null;
   // Two buffers in turn: one being sent to the store while the other is filled.

@@ -1,6 +1,7 @@
 /**
- * Mapping and validation: one source row (text values in select-list order) becomes zero or more
- * staged lines in COPY text format, or a row error naming the column, the value and the reason.
+ * Mapping and validation, the shared part: one source row (text values in select-list order) becomes zero
+ * or more staged lines in COPY text format, or a row error naming the column, the value and the reason.
+ * Each data type maps its rows (dataTypes/<type>/<type>.ts) with the steps compiled here (mappingKit).
  * Compiled once per batch, so the per-row path is plain array indexing. This is the import's hottest
  * code: one call per source row, so it avoids regular expressions and needless allocations.
  */
@@ -8,7 +9,6 @@ import { hash } from 'node:crypto';
 import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../domain/importSpec';
 import { mappedColumns } from '../domain/importSpec';
 import { identifierNormaliser } from '../domain/identifiers';
-import { timestampText } from '../domain/timestamps';
 import { unstorable } from '../domain/storableText';
 import { clip, jsonString, toJson } from '../domain/values';
 
@@ -35,8 +35,11 @@ export interface CompiledMapping {
   columns: string[];
   cursorIndex: number;
   keyIndex: number;
-  map(row: (string | null)[], seq: number): MapResult;
+  map: MapRow;
 }
+
+/** One source row (its place in the batch: seq) to its stage lines, or a row error. */
+export type MapRow = (row: (string | null)[], seq: number) => MapResult;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
@@ -48,19 +51,19 @@ export function copyField(v: string | null): string {
     : v;
 }
 
-const fail = (column: string | null, value: string | null, reason: string): MapResult => ({
+export const fail = (column: string | null, value: string | null, reason: string): MapResult => ({
   ok: false,
   column,
   value: value === null ? null : clip(value, 500),
   reason,
 });
 
-type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
+export type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
 /**
  * value: `id_type<TAB>id_value` escaped for COPY; raw: `id_type<US>id_value`; key: the user within the
  * scope of userScopeOf (the bare value when the id type is a constant: a flat string, cheap to hash).
  */
-type UserStep = { ok: true; value: string; raw: string; key: string } | { ok: false; err: MapResult };
+export type UserStep = { ok: true; value: string; raw: string; key: string } | { ok: false; err: MapResult };
 
 /**
  * The event's key in the dedup memory: the user folded into the event's dedup key, so the memory is one
@@ -122,7 +125,31 @@ export interface MappingHooks {
   sourceOrder?(cursor: string | null): string;
 }
 
-export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): CompiledMapping {
+/**
+ * What a data type's mapping is compiled from (dataTypes/<type>/<type>.ts): the batch's select list and the
+ * shared steps, each compiled once per batch for a column and run once per row.
+ */
+export interface MappingKit {
+  spec: ImportSpec;
+  /** The columns to select, cursor and key first. */
+  columns: string[];
+  /** A mapped column's place in a row. */
+  idx(column: string): number;
+  cursorIndex: number;
+  keyIndex: number;
+  /** The import's time zone, for zone-less timestamps. */
+  tz: string;
+  hooks: MappingHooks;
+  /** The COPY field of a row's source order (MappingHooks.sourceOrder). */
+  orderOf(cursor: string | null): string;
+  ref(c: ColumnOrConstant, what: string): (row: (string | null)[]) => Step<string>;
+  user(column: string, idType: ColumnOrConstant): (row: (string | null)[]) => UserStep;
+  props(list: PropertyMapping[]): (row: (string | null)[]) => Step<string> & { key?: string };
+  bool(column: string | undefined): (row: (string | null)[]) => Step<boolean>;
+}
+
+/** The shared steps of a mapping, compiled for this spec's columns; the data type's mapping uses them. */
+export function mappingKit(spec: ImportSpec, hooks: MappingHooks = {}): MappingKit {
   const columns: string[] = [];
   for (const { column } of mappedColumns(spec)) if (!columns.includes(column)) columns.push(column);
   const idx = (c: string) => columns.indexOf(c);
@@ -227,126 +254,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
     };
   };
 
-  let map: CompiledMapping['map'];
-  switch (spec.dataType) {
-    case 'profile': {
-      const u = user(spec.mapping.userId.column, spec.mapping.idType);
-      const p = props(spec.mapping.attributes);
-      map = (row, seq) => {
-        const a = u(row);
-        if (!a.ok) return a.err;
-        const b = p(row);
-        if (!b.ok) return b.err;
-        return { ok: true, text: `${seq}\t${a.value}\t${copyField(b.value)}\t${orderOf(row[cursorIndex] ?? null)}\n` };
-      };
-      break;
-    }
-    case 'activity': {
-      const m = spec.mapping;
-      const u = user(m.userId.column, m.idType);
-      const ev = ref(m.eventType, 'event type');
-      const p = props(m.properties);
-      const ti = idx(m.timestamp.column);
-      const tsFormat = m.timestamp.format;
-      const firstUse = hooks.firstUse ?? (() => true);
-      map = (row, seq) => {
-        const a = u(row);
-        if (!a.ok) return a.err;
-        const e = ev(row);
-        if (!e.ok) return e.err;
-        const rawTs = row[ti] ?? null;
-        if (rawTs === null) return fail(m.timestamp.column, null, 'timestamp is missing (NULL)');
-        const at = timestampText(rawTs, tsFormat, tz);
-        if (at === null) return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
-        const b = p(row);
-        if (!b.ok) return b.err;
-        // Same user, event type, microsecond timestamp and typed properties: the same event.
-        // The key's input must never change: the store remembers keys across runs and versions.
-        const key = hash('md5', `${e.value}\u001f${at}\u001f${b.key ?? b.value}`, 'hex');
-        const memoryKey = userEventKey(a.raw, key, at);
-        // The user is staged only on its first row (to create unseen identifiers); the rest stage NULLs.
-        return {
-          ok: true,
-          dedup: memoryKey,
-          text: `${seq}\t${firstUse(a.key) ? a.value : '\\N\t\\N'}\t${memoryKey}\n`,
-          row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
-        };
-      };
-      break;
-    }
-    case 'segments': {
-      const m = spec.mapping;
-      const u = user(m.userId.column, m.idType);
-      const si = idx(m.segment.column);
-      const removed = bool(m.removed?.column);
-      map = (row, seq) => {
-        const a = u(row);
-        if (!a.ok) return a.err;
-        const r = removed(row);
-        if (!r.ok) return r.err;
-        const raw = row[si] ?? null;
-        if (raw === null) return fail(m.segment.column, null, 'segment is missing (NULL)');
-        let names: string[];
-        if (m.segment.array) {
-          const parsed = parseArray(raw);
-          if (!parsed) return fail(m.segment.column, raw, 'expected an array of segment names');
-          names = parsed;
-        } else names = [raw];
-        names = [...new Set(names.map((n) => n.trim()))];
-        if (names.some((n) => n === '')) return fail(m.segment.column, raw, 'segment name is empty');
-        for (const n of names) {
-          const bad = unstorable(n);
-          if (bad) return fail(m.segment.column, raw, `segment name contains ${bad}`);
-        }
-        const order = orderOf(row[cursorIndex] ?? null);
-        let text = '';
-        for (const n of names) text += `${seq}\t${a.value}\t${copyField(n)}\t${r.value ? 't' : 'f'}\t${order}\n`;
-        return { ok: true, text };
-      };
-      break;
-    }
-    case 'identity': {
-      const m = spec.mapping;
-      const l = user(m.left.value.column, m.left.idType);
-      const r = user(m.right.value.column, m.right.idType);
-      map = (row, seq) => {
-        const a = l(row);
-        if (!a.ok) return a.err;
-        const b = r(row);
-        if (!b.ok) return b.err;
-        if (a.value === b.value) return fail(m.right.value.column, row[idx(m.right.value.column)] ?? null, 'a link joins an identifier to itself');
-        return { ok: true, text: `${seq}\t${a.value}\t${b.value}\n` };
-      };
-      break;
-    }
-    case 'group': {
-      const m = spec.mapping;
-      const u = user(m.userId.column, m.idType);
-      const gt = ref(m.groupType, 'group type');
-      const gi = ref({ column: m.groupId.column }, 'group id');
-      const ri = m.role ? idx(m.role.column) : -1;
-      const removed = bool(m.removed?.column);
-      map = (row, seq) => {
-        const a = u(row);
-        if (!a.ok) return a.err;
-        const t = gt(row);
-        if (!t.ok) return t.err;
-        const g = gi(row);
-        if (!g.ok) return g.err;
-        const r = removed(row);
-        if (!r.ok) return r.err;
-        const role = ri >= 0 ? (row[ri] ?? null) : null;
-        const badRole = role === null ? null : unstorable(role);
-        if (badRole && m.role) return fail(m.role.column, role, `role contains ${badRole}`);
-        return {
-          ok: true,
-          text: `${seq}\t${a.value}\t${copyField(t.value)}\t${copyField(g.value)}\t${copyField(role)}\t${r.value ? 't' : 'f'}\t${orderOf(row[cursorIndex] ?? null)}\n`,
-        };
-      };
-      break;
-    }
-  }
-  return { columns, cursorIndex, keyIndex: idx(spec.cursor.key), map };
+  return { spec, columns, idx, cursorIndex, keyIndex: idx(spec.cursor.key), tz, hooks, orderOf, ref, user, props, bool };
 }
 
 /** The scope (userScopeOf) of mappings whose id type comes from a column: their users' keys carry the type. */

@@ -1,6 +1,6 @@
 /**
  * Splitting persons again when identity links go (purge of an import). A person is a connected component
- * of the identity graph (loaders/identities.ts); once some of its links are removed, the identifiers of
+ * of the identity graph (dataTypes/identity/merge.ts); once some of its links are removed, the identifiers of
  * the persons they touched are regrouped by the links that remain, of every other import, and each
  * component becomes a person of its own. An identifier no link joins any more is a person by itself.
  *
@@ -13,8 +13,10 @@
  * removed until it commits: no merge can then join what is being split, nor split what a merge joined.
  */
 import type pg from 'pg';
-import { IDENTITY_GRAPH_LOCK } from './loaders/identities';
 import { inTransaction } from './transaction';
+
+/** Serialises every change of persons: merges (dataTypes/identity/merge.ts), splits here (a purge). */
+export const IDENTITY_GRAPH_LOCK = 727273;
 
 export interface SplitCounts {
   /** Persons that fell apart into more than one component. */

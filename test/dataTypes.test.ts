@@ -7,7 +7,9 @@ import { userEventKey } from '../engine/mapValidate';
 import { createHash } from 'node:crypto';
 import { legacyCanonicalJson } from '../domain/canonicalJson';
 import type pg from 'pg';
-import { profileLoader } from '../store/loaders/profiles';
+import { profileLoader } from '../dataTypes/profile/merge';
+import { profileType } from '../dataTypes/profile/profile';
+import { stageTableColumns } from '../dataTypes/dataType';
 import type { ImportSpec } from '../domain/importSpec';
 
 let h: Harness;
@@ -381,7 +383,7 @@ describe('repeated rows of one key in a batch', () => {
 describe('two imports creating the same user at once', () => {
   it('the one that loses the race does not count it created; insert-only leaves it alone', async () => {
     const merge = async (client: pg.PoolClient, importId: string, mode: 'upsert' | 'insert-only', name: string) => {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage (seq integer, ${profileLoader.stageColumns}) ON COMMIT DROP`);
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage (seq integer, ${stageTableColumns(profileType.stage)}) ON COMMIT DROP`);
       await client.query(`INSERT INTO stage VALUES (1, 'email', 'race@example.com', $1)`, [{ name }]);
       const spec = { dataType: 'profile', mode } as unknown as ImportSpec;
       return profileLoader.merge({ client, spec, importId, runId: 1 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
-import { loaders } from '../store/loaders';
+import { dataTypes } from '../dataTypes';
+import { stageTableColumns } from '../dataTypes/dataType';
 import { repairPersons } from '../store/personSplit';
 import type { ImportSpec } from '../domain/importSpec';
 
@@ -154,9 +155,9 @@ describe('purging an identity import splits the persons its links joined', () =>
     const batch = await h.store.connect();
     try {
       await batch.query('BEGIN');
-      await batch.query(`CREATE TEMP TABLE stage (seq integer, ${loaders.identity.stageColumns}) ON COMMIT DROP`);
+      await batch.query(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(dataTypes.identity.stage)}) ON COMMIT DROP`);
       await batch.query(`INSERT INTO stage VALUES (1, 'email', 'wd', 'email', 'we')`);
-      const merged = await loaders.identity.merge({ client: batch, spec: {} as ImportSpec, importId: 'concurrent', runId: 0 });
+      const merged = await dataTypes.identity.loader.merge({ client: batch, spec: {} as ImportSpec, importId: 'concurrent', runId: 0 });
       expect(merged).toMatchObject({ created: 1, profilesCreated: 1 });
       let done = false;
       const purging = purge(joining).finally(() => { done = true; });

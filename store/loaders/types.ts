@@ -23,9 +23,8 @@ export interface LoadContext {
   runId: number;
 }
 
+/** A data type's merge (dataTypes/<type>/): its stage layout is declared beside it. */
 export interface Loader {
-  /** Columns of the batch's staging table, after `seq integer`. */
-  stageColumns: string;
   /**
    * Set for a loader whose rows go straight into their table with COPY (multi-row inserts, one parse),
    * the stage holding only what the merge decides on: the table and its columns, import id and run id
@@ -44,6 +43,12 @@ export interface MergeResult extends Counts {
 
 /** Sum helper for the rows the merge statements return. */
 export const num = (v: unknown): number => Number(v ?? 0);
+
+/** The counts of a merge statement that selects OUTCOME_COUNTS and profiles_created. */
+export const countsOf = (r: Record<string, unknown>): Counts => ({
+  created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
+  removed: num(r.removed), duplicates: 0, profilesCreated: num(r.profiles_created),
+});
 
 /**
  * Per key, the last row in (cursor, key) order wins. Each source row is counted with its

@@ -6,7 +6,8 @@
  * sides are compared in Postgres's own terms.
  */
 import type pg from 'pg';
-import { compileMapping, type CompiledMapping } from '../../engine/mapValidate';
+import type { CompiledMapping } from '../../engine/mapValidate';
+import { compileMapping } from '../../engine/compileMapping';
 import { parseImportSpec, type ValueType } from '../../domain/importSpec';
 
 /** A value read: `=` and the value in the oracle's terms, or `!` and why not; null: we refused it. */

@@ -1,6 +1,7 @@
 /** compileMapping on single rows: what the store cannot hold is a row error naming the column and value. */
 import { describe, expect, it } from 'vitest';
-import { compileMapping, parseArray } from '../../engine/mapValidate';
+import { parseArray } from '../../engine/mapValidate';
+import { compileMapping } from '../../engine/compileMapping';
 import { parseImportSpec } from '../../domain/importSpec';
 
 const base = { id: 'x', name: 'x', source: { connection: 'w', table: 't' }, cursor: { column: 'updated_at', key: 'id' } };

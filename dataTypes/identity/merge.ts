@@ -4,13 +4,10 @@
  * merge is recorded. A global advisory lock serialises merges, so two imports never merge crosswise, and
  * a purge splitting persons takes it too. Deleting an import splits again what its links joined.
  */
-import { type Counts, ENSURE_IDENTITIES, type Loader, num } from './types';
-
-/** Serialises every change of persons: merges here, splits by purge (store/personSplit.ts). */
-export const IDENTITY_GRAPH_LOCK = 727273;
+import { IDENTITY_GRAPH_LOCK } from '../../store/personSplit';
+import { type Counts, ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
 
 export const identityLoader: Loader = {
-  stageColumns: 'left_type text, left_value text, right_type text, right_value text',
   async merge({ client, importId, runId }): Promise<Counts> {
     await client.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_GRAPH_LOCK]);
     const created = await client.query(

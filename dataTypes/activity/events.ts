@@ -17,11 +17,9 @@
  * inserts the key and loads the event. The worker stages each key at most once per chunk (BatchDedup), as
  * an upsert may not touch one row twice.
  */
-import { ENSURE_IDENTITIES, type Loader, num } from './types';
+import { ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
 
 export const eventLoader: Loader = {
-  // id_type and id_value: NULL but on the batch's first row for a user (only those are checked against identities).
-  stageColumns: 'id_type text, id_value text, memory_key uuid',
   copyRowsInto: 'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)',
   async merge({ client, spec, importId }) {
     const windowDays = spec.dataType === 'activity' ? spec.dedupWindowDays : 90;

@@ -3,10 +3,9 @@
  * Each user of the chunk is looked up by index (LATERAL probes, in key order), so a chunk costs the same
  * however large the store has grown.
  */
-import { type Loader, num, ROW_COUNTS } from './types';
+import { type Loader, num, ROW_COUNTS } from '../../store/loaders/types';
 
 export const profileLoader: Loader = {
-  stageColumns: 'id_type text, id_value text, attributes jsonb, source_order numeric',
   async merge({ client, spec, importId, runId }) {
     const mode = spec.dataType === 'profile' ? spec.mode : 'upsert';
     const res = await client.query(
