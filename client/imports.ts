@@ -25,6 +25,7 @@ import {
   resumeSignal,
   type RunControl,
 } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { LEGACY_WORKFLOW_TYPES } from '../workflows/names';
 import { importMetadata } from '../workflows/userMetadata';
 
@@ -46,7 +47,7 @@ export async function startImport(client: Client, input: ImportSpecInput, option
   return client.workflow.start(IMPORT_WORKFLOW_TYPE, {
     taskQueue: options.taskQueue ?? IMPORT_TASK_QUEUE,
     workflowId: importWorkflowId(spec.id),
-    args: [input, null, null, control],
+    args: [{ spec: input, control } satisfies ImportWorkflowInput],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.importId, value: spec.id },

@@ -44,7 +44,7 @@ const tributary = () => new TributaryPlugin({
 /** A Tributary import on `taskQueue`, checked against the source: every row once, in one run. */
 async function importAndCheck(taskQueue: string, table: string): Promise<string[]> {
   const spec = eventSpec(uniqueId('plugin'), table, 1000);
-  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [spec] });
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }] });
   expect(await handle.result() as RunRecord).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS });
   expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual((await h.source.query(sourceChecksum(table))).rows[0]);
   expect((await h.store.query('SELECT count(*)::int AS n FROM runs WHERE import_id = $1', [spec.id])).rows[0].n).toBe(1);

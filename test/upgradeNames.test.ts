@@ -55,7 +55,7 @@ it('an import started before the upgrade finishes on the upgraded worker, exactl
   });
   const oldRunning = oldWorker.run();
   const handle = await h.client.workflow.start(LEGACY_WORKFLOW_TYPES.import, {
-    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { rowsPerSecond: 2000 }],
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec, control: { rowsPerSecond: 2000 } }],
   });
   await waitFor('the first batches', () => handle.query(progressQuery), (p) => p.rowsRead >= 2000, 120_000);
   await handle.signal(pauseSignal);

@@ -7,7 +7,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
 import type { ImportSpecInput } from '../domain/importSpec';
-import type { ThrottleChange } from './definitions';
+import type { PartitionDone, ThrottleChange } from './definitions';
 
 export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;
 
@@ -39,6 +39,18 @@ export interface BackfillInput {
   batchesPerExecution?: number;
   /** Partitions this workflow starts per execution before it continues as new (default 100). */
   partitionsPerExecution?: number;
+  /** Set only by the workflow itself when it continues as new. */
+  carry?: BackfillCarry | null;
+}
+
+/** What one execution hands the next when it continues as new. */
+export interface BackfillCarry {
+  next: number;
+  running: number[];
+  done: PartitionDone[];
+  paused: boolean;
+  throttle: Throttle;
+  samples: [number, number][];
 }
 
 export type BackfillStage = 'planning' | 'running' | 'paused' | 'finishing' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelling' | 'cancelled';

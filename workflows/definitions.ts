@@ -38,7 +38,7 @@ export interface ThrottleChange {
 }
 
 /**
- * How a run is steered besides its spec (importWorkflow's fourth argument, carried across continue-as-new):
+ * How a run is steered besides its spec (importWorkflow's `control`, carried across continue-as-new):
  * a throttle, the history budget per execution, and for a backfill partition the parent to report to.
  */
 export interface RunControl {
