@@ -17,7 +17,7 @@ import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { createEventSource, eventSpec, sourceChecksum, STORE_CHECKSUM } from './helpers/backfill';
 import { testPolicy } from './helpers/testPolicy';
-import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../temporal/searchAttributes';
 
 const USER_WORKFLOWS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'userWorkflows.ts');
 const ROWS = 5000;
@@ -90,7 +90,7 @@ it('registers its search attributes in the worker\'s namespace at start when ask
   const client = await Connection.connect({ address: inject('temporalAddress') });
   try {
     await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
-    const names = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+    const names = SEARCH_ATTRIBUTE_NAMES;
     for (const round of [1, 2]) {
       const lines: string[] = [];
       const plugin = new TributaryPlugin({
