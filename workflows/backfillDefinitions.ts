@@ -7,7 +7,10 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
 import type { ImportSpecInput } from '../domain/importSpec';
-import type { PartitionDone, ThrottleChange } from './definitions';
+import type { PartitionDone } from './definitions';
+import type { Throttle, ThrottleChange } from '../domain/throttle';
+
+export type { Throttle } from '../domain/throttle';
 
 export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;
 
@@ -17,13 +20,6 @@ export const partitionWorkflowId = (importId: string, backfillId: string, n: num
 /** The position stream of partition n: `backfill:<backfill id>:<n>`. */
 export const partitionStreamPrefix = (backfillId: string): string => `backfill:${backfillId}:`;
 export const partitionStream = (backfillId: string, n: number): string => `${partitionStreamPrefix(backfillId)}${n}`;
-
-export interface Throttle {
-  /** Rows per second over the whole backfill, shared by the running partitions; null: no limit. */
-  rowsPerSecond: number | null;
-  /** Partitions running at once (the sliding window). */
-  concurrency: number;
-}
 
 export interface BackfillInput {
   backfillId: string;
