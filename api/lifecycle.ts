@@ -15,6 +15,7 @@ import {
 import type pg from 'pg';
 import type { ImportSpec } from '../domain/importSpec';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, resumeSignal } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { PURGE_WORKFLOW_TYPE, type PurgeInput, purgeNowSignal, purgeWorkflowId } from '../workflows/lifecycleDefinitions';
 import type { PurgeResult } from '../activities';
 import { catchupWindowMs, type Schedule, toScheduleSpec } from './schedules';
@@ -50,7 +51,7 @@ export async function createSchedule(temporal: Client, taskQueue: string, spec: 
       workflowType: IMPORT_WORKFLOW_TYPE,
       workflowId: importWorkflowId(spec.id),
       taskQueue,
-      args: [spec],
+      args: [{ spec } satisfies ImportWorkflowInput],
       ...startOptions(spec),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupWindowMs(schedule) },
@@ -64,7 +65,7 @@ export async function updateSchedule(temporal: Client, spec: ImportSpec, schedul
     ...prev,
     spec: toScheduleSpec(schedule),
     policies: { ...prev.policies, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: catchupWindowMs(schedule) },
-    action: { ...prev.action, args: [spec], ...startOptions(spec) },
+    action: { ...prev.action, args: [{ spec } satisfies ImportWorkflowInput], ...startOptions(spec) },
     state: { paused: prev.state.paused, note: prev.state.note },
   }));
 }

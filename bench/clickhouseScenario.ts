@@ -10,6 +10,7 @@ import type { RunRecord } from '../activities';
 import { ensureDatabase } from '../store/embeddedPostgres';
 import { migrate } from '../store/migrate';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { startClickHouse } from '../test/helpers/clickhouse';
 import { measureClickHouseFloor } from './clickhouse/floor';
 import { childProcessMatching, CpuMeter, cpuPerRow } from './cpu';
@@ -89,7 +90,7 @@ export async function runClickHouseScenario(ctx: {
       ...(ctx.temporalPid ? { temporal: ctx.temporalPid } : {}), ...(chPid ? { source: chPid } : {}),
     }).start();
     const started = process.hrtime.bigint();
-    const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(importId), args: [spec] });
+    const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(importId), args: [{ spec } satisfies ImportWorkflowInput] });
     const run = (await handle.result()) as RunRecord;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = meter.stop();

@@ -43,6 +43,7 @@ import { migrate } from '../store/migrate';
 import { createPool } from '../store/store';
 import { freePort, startDevServer } from '../dev/devServer';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { CpuMeter, cpuPerRow } from './cpu';
 import { measureEventsStoreFloor } from './storeFloor';
 import { runDltPeer } from './dltPeer';
@@ -195,7 +196,7 @@ async function runScenario(ctx: {
     const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: importWorkflowId(importId),
-      args: [spec],
+      args: [{ spec } satisfies ImportWorkflowInput],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
     let finished = false;

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import type { RunRecord } from '../activities/finishRun';
 import { parseImportSpec, type ImportSpecInput, importId as importIdSchema } from '../domain/importSpec';
+import { throttleProblem } from '../domain/throttle';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import {
@@ -25,6 +26,7 @@ import {
   resumeSignal,
   type RunControl,
 } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { LEGACY_WORKFLOW_TYPES } from '../workflows/names';
 import { importMetadata } from '../workflows/userMetadata';
 
@@ -37,16 +39,19 @@ export interface StartImportOptions {
 
 /**
  * Start one run of an import now, under the workflow id `import:<id>`. The spec is checked first, so a bad
- * one is an InvalidSpecError naming its field rather than a failed run; a run already going under that id
- * is a WorkflowExecutionAlreadyStartedError.
+ * one is an InvalidSpecError naming its field rather than a failed run, and so is a throttle the run's
+ * throttle signal would refuse (a TypeError); a run already going under that id is a
+ * WorkflowExecutionAlreadyStartedError.
  */
 export async function startImport(client: Client, input: ImportSpecInput, options: StartImportOptions = {}): Promise<WorkflowHandle> {
   const spec = parseImportSpec(input);
+  const problem = throttleProblem({ rowsPerSecond: options.rowsPerSecond });
+  if (problem) throw new TypeError(`startImport: ${problem} (got ${String(options.rowsPerSecond)})`);
   const control: RunControl | null = options.rowsPerSecond ? { rowsPerSecond: options.rowsPerSecond } : null;
   return client.workflow.start(IMPORT_WORKFLOW_TYPE, {
     taskQueue: options.taskQueue ?? IMPORT_TASK_QUEUE,
     workflowId: importWorkflowId(spec.id),
-    args: [input, null, null, control],
+    args: [{ spec: input, control } satisfies ImportWorkflowInput],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.importId, value: spec.id },

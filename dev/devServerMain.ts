@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATA_DIR } from '../store/store';
 import { findTemporalCli } from './temporalCli';
 import { type DevServer, startDevServer } from './devServer';
-import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../temporal/searchAttributes';
 
 export const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 export const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   let stopRequested = false;
   onStopSignal(() => { stopRequested = true; });
   const temporal = await startLocalTemporal();
-  const attributes = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name).join(', ');
+  const attributes = SEARCH_ATTRIBUTE_NAMES.join(', ');
   console.log(`Temporal dev server: ${temporal.address} (namespace default)`);
   console.log(`Web UI:              ${temporal.uiUrl}`);
   console.log(`History:             ${shownPath(temporal.dbFile)}`);

@@ -47,6 +47,7 @@ import { apiSettingsFromEnv } from '../api/apiSettings';
 import { secretKeyFrom } from '../connectors/secrets';
 import { composeResolvers, storedConnections } from '../connectors/storedConnections';
 import { IMPORT_WORKFLOW_TYPE, type ImportProgress, importWorkflowId, progressQuery } from '../workflows/definitions';
+import type { ImportWorkflowInput } from '../workflows/importInput';
 import { DEMO_CONNECTION, DEMO_DATABASE, DEMO_SPECS, ensureDemoData } from './demo-data';
 import { ensureDemoReader } from './demoReader';
 
@@ -178,7 +179,7 @@ async function startOrFollow(client: Client, spec: ImportSpecInput): Promise<{ h
     const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
       taskQueue: IMPORT_TASK_QUEUE,
       workflowId,
-      args: [spec],
+      args: [{ spec } satisfies ImportWorkflowInput],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
     return { handle, runId: handle.firstExecutionRunId };

@@ -1,6 +1,7 @@
 /** A Temporal client configured as Temporal's own tools are (temporal/connection.ts). */
 import { Client } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import type { SearchAttributeType } from '@temporalio/common';
+import { cliSearchAttributeType, SEARCH_ATTRIBUTE_KEYS } from './searchAttributes';
 import { connectClient, type TemporalConnectSettings, temporalConnectSettings } from './connection';
 
 export type TemporalSettings = TemporalConnectSettings;
@@ -18,7 +19,16 @@ export type SearchAttributeSetup =
 
 /** The CLI commands an operator with the rights runs instead (the namespace's own admin, or Temporal Cloud's tcld). */
 export const searchAttributeCommands = (namespace: string, names: string[]): string[] =>
-  names.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`);
+  names.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${cliSearchAttributeType(typeOf(name))}`);
+
+const typeOf = (name: string): SearchAttributeType => {
+  const key = SEARCH_ATTRIBUTE_KEYS.find((k) => k.name === name);
+  if (!key) throw new Error(`${name} is not one of Tributary's search attributes`);
+  return key.type;
+};
+
+/** The operator service's numbers for each type (temporal.api.enums.v1.IndexedValueType on the wire). */
+const INDEXED_VALUE_TYPES: Record<SearchAttributeType, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
 
 const isDenied = (err: unknown): boolean => {
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -39,7 +49,7 @@ export interface OperatorServiceHolder {
 }
 
 export async function ensureSearchAttributes(client: OperatorServiceHolder, namespace: string): Promise<SearchAttributeSetup> {
-  const all = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+  const all = SEARCH_ATTRIBUTE_KEYS.map((k) => k.name);
   let missing = all;
   try {
     const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
@@ -47,8 +57,7 @@ export async function ensureSearchAttributes(client: OperatorServiceHolder, name
     if (missing.length === 0) return { status: 'present', added: [] };
     await client.connection.operatorService.addSearchAttributes({
       namespace,
-      // 2 = INDEXED_VALUE_TYPE_KEYWORD
-      searchAttributes: Object.fromEntries(missing.map((name) => [name, 2])),
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, INDEXED_VALUE_TYPES[typeOf(name)]])),
     });
     return { status: 'registered', added: missing };
   } catch (err) {

@@ -24,7 +24,7 @@ it('runs beside the incremental import over an overlapping range and loads every
 
   // The incremental import, throttled so it is still running when the backfill starts.
   const incremental = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { rowsPerSecond: 4000 }],
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec, control: { rowsPerSecond: 4000 } }],
   });
   const reached = await waitFor('the incremental import under way', () => incremental.query(progressQuery), (p) => p.rowsRead >= 5000);
   expect(reached.stage).not.toBe('completed');

@@ -110,7 +110,7 @@ it('a run over its own position stream reads only its range and leaves the incre
   // Rows after (cursor of 100, key 100) up to the cursor of 200 inclusive: ids 101..200 (200's tie ends at 200: 201 = 67*3).
   const scope = { stream: 'range:1', after: { cursor: await cursorOf(100), key: '100' }, upperBound: await cursorOf(200) };
   const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue, workflowId: `${importWorkflowId(spec.id)}:range:1`, args: [spec, undefined, scope],
+    taskQueue: h.taskQueue, workflowId: `${importWorkflowId(spec.id)}:range:1`, args: [{ spec, scope }],
   });
   const ranged = (await handle.result()) as RunRecord;
   expect(ranged).toMatchObject({ status: 'succeeded', rowsRead: 100, created: 100 });

@@ -77,7 +77,7 @@ const specOf = (id: string, source: Record<string, unknown>) => ({
 
 /** Started as the CLI starts it: no search attributes, no memo; just the type, id, queue and spec. */
 async function startPlain(spec: ReturnType<typeof specOf>): Promise<{ error: string; workflowRunId: string }> {
-  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec] });
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }] });
   const err = await handle.result().then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause as (Error & { cause?: Error }) | undefined;
@@ -112,7 +112,7 @@ async function expectVisibleFailure(importId: string, workflowRunId: string, err
 it('a column dropped after a run fails the next run visibly, naming the column; the position stays', async () => {
   const id = uniqueId('dropped');
   const spec = specOf(id, { connection: 'warehouse', table: 'people' });
-  const first = await h.client.workflow.execute(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(id), args: [spec] });
+  const first = await h.client.workflow.execute(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec }] });
   expect(first).toMatchObject({ status: 'succeeded', rowsRead: 30 });
   const position = (await h.store.query('SELECT stream, cursor_value, key_value, updated_at FROM positions WHERE import_id = $1', [id])).rows;
   expect(position).toHaveLength(1);
@@ -168,7 +168,7 @@ it('an import is found by its id from its first moment, while its run is still b
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE people IN ACCESS EXCLUSIVE MODE');
     const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-      taskQueue: h.taskQueue, workflowId: importWorkflowId(id), args: [specOf(id, { connection: 'warehouse', table: 'people' })],
+      taskQueue: h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec: specOf(id, { connection: 'warehouse', table: 'people' }) }],
     });
     const query = `TributaryImportId="${id}" AND TributaryDataType="profile" AND ExecutionStatus="Running"`;
     await waitFor(`visibility: ${query}`, async () => {

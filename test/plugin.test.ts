@@ -17,7 +17,7 @@ import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions
 import { createHarness, type Harness, uniqueId } from './helpers/harness';
 import { createEventSource, eventSpec, sourceChecksum, STORE_CHECKSUM } from './helpers/backfill';
 import { testPolicy } from './helpers/testPolicy';
-import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../temporal/searchAttributes';
 
 const USER_WORKFLOWS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'userWorkflows.ts');
 const ROWS = 5000;
@@ -44,7 +44,7 @@ const tributary = () => new TributaryPlugin({
 /** A Tributary import on `taskQueue`, checked against the source: every row once, in one run. */
 async function importAndCheck(taskQueue: string, table: string): Promise<string[]> {
   const spec = eventSpec(uniqueId('plugin'), table, 1000);
-  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [spec] });
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }] });
   expect(await handle.result() as RunRecord).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS });
   expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual((await h.source.query(sourceChecksum(table))).rows[0]);
   expect((await h.store.query('SELECT count(*)::int AS n FROM runs WHERE import_id = $1', [spec.id])).rows[0].n).toBe(1);
@@ -90,7 +90,7 @@ it('registers its search attributes in the worker\'s namespace at start when ask
   const client = await Connection.connect({ address: inject('temporalAddress') });
   try {
     await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
-    const names = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+    const names = SEARCH_ATTRIBUTE_NAMES;
     for (const round of [1, 2]) {
       const lines: string[] = [];
       const plugin = new TributaryPlugin({

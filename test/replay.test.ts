@@ -46,7 +46,7 @@ it('a fresh run with pause, resume, several batches and a row error replays agai
   };
   // Paused from the start: the signal is in the history before any batch.
   const handle = await h.client.workflow.signalWithStart(IMPORT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec], signal: pauseSignal, signalArgs: [],
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }], signal: pauseSignal, signalArgs: [],
   });
   for (let i = 0; i < 200 && (await handle.query(progressQuery)).stage !== 'paused'; i++) await new Promise((r) => setTimeout(r, 50));
   expect((await handle.query(progressQuery)).stage).toBe('paused');
@@ -61,5 +61,40 @@ it('a fresh run with pause, resume, several batches and a row error replays agai
     const json = execFileSync(findTemporalCli(), ['workflow', 'show', '--workflow-id', handle.workflowId,
       '--address', inject('temporalAddress'), '--output', 'json']);
     writeFileSync(path.join(FIXTURES, 'import-activity-pause-resume.json'), json);
+  }
+});
+
+it('a run started with the positional arguments of older clients runs, continues as new in the one-object shape, and replays', async () => {
+  await h.source.query(`CREATE TABLE legacy_clicks AS SELECT g AS id, 'u' || (g % 4) AS uid,
+    timestamptz '2026-03-01' + g * interval '1 minute' AS at FROM generate_series(1, 30) g`);
+  const spec = {
+    id: 'replay-positional', name: 'positional start', dataType: 'activity' as const,
+    source: { connection: 'warehouse', table: 'legacy_clicks' },
+    cursor: { column: 'at', key: 'id' },
+    batchSize: 10,
+    // Its own event type: the store is shared with the test above, whose clicks would be duplicates.
+    mapping: { userId: { column: 'uid' }, eventType: { value: 'legacy-click' }, timestamp: { column: 'at' } },
+  };
+  // As schedules and clients started it before the input was one object: [spec, carry, scope, control].
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { batchesPerExecution: 1 }],
+  });
+  const run = (await handle.result()) as RunRecord;
+  expect(run).toMatchObject({ status: 'succeeded', rowsRead: 30, created: 30, rejected: 0 });
+
+  // The first execution had four arguments; the ones it continued as new into carry one object.
+  const inputs: unknown[][] = [];
+  for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+    const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    inputs.push(started.input!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8'))));
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: `positional ${wf.runId}` }, history, wf.workflowId);
+  }
+  expect(inputs.length).toBeGreaterThan(1);
+  expect(inputs).toContainEqual([spec, null, null, { batchesPerExecution: 1 }]);
+  const continued = inputs.filter((args) => args.length === 1);
+  expect(continued.length).toBe(inputs.length - 1);
+  for (const [input] of continued) {
+    expect(input).toMatchObject({ spec, scope: null, control: { batchesPerExecution: 1 }, carry: { runId: run.runId, paused: false } });
   }
 });

@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import Long from 'long';
 import { setup } from '../scripts/setup';
-import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../temporal/searchAttributes';
 import { type Certificates, type GrpcGateway, makeCertificates, startGrpcGateway } from './helpers/grpcGateway';
 
 const API_KEY = 'setup-test-key-2b7c';
@@ -27,7 +27,7 @@ afterAll(async () => {
   await connection?.close();
 });
 
-const names = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+const names = SEARCH_ATTRIBUTE_NAMES;
 
 it('registers the missing search attributes, then finds them present', async () => {
   const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: namespace };

@@ -98,7 +98,7 @@ it(`the worker survives ${CRASHES} SIGKILLs of the store's postmaster during a $
     },
   };
   const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue, workflowId: importWorkflowId(spec.id), args: [spec], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
   });
   const result = handle.result() as Promise<RunRecord>;
   let finished = false;

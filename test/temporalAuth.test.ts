@@ -59,7 +59,7 @@ async function importThrough(env: NodeJS.ProcessEnv): Promise<{ run: RunRecord; 
       source: { connection: 'warehouse', table: 'people' }, cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'email' }, idType: { value: 'email' } },
     };
-    const run = (await client.workflow.execute(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [spec] })) as RunRecord;
+    const run = (await client.workflow.execute(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }] })) as RunRecord;
     return { run, stored: await count(h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [spec.id]) };
   } finally {
     worker.shutdown();

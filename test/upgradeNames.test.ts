@@ -54,6 +54,7 @@ it('an import started before the upgrade finishes on the upgraded worker, exactl
     activities: createActivities({ store: h.store, resolveConnection: staticConnections({ warehouse: h.sourceUrl }), connectors: { postgres }, policy }),
   });
   const oldRunning = oldWorker.run();
+  // Started as clients started it then: positional arguments, which today's workflow still reads.
   const handle = await h.client.workflow.start(LEGACY_WORKFLOW_TYPES.import, {
     taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { rowsPerSecond: 2000 }],
   });

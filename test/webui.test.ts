@@ -107,7 +107,7 @@ it('finds a running import by its search attribute, pauses, resumes and complete
   const meta = importMetadata(spec);
   // Throttled to 1,500 rows/s, so it is still running while the browser works.
   const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { rowsPerSecond: 1500 }],
+    taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec, control: { rowsPerSecond: 1500 } }],
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.importId, value: spec.id }, { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType }],
     ...meta,
   });

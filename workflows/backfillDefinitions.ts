@@ -7,7 +7,10 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
 import type { ImportSpecInput } from '../domain/importSpec';
-import type { ThrottleChange } from './definitions';
+import type { PartitionDone } from './definitions';
+import type { Throttle, ThrottleChange } from '../domain/throttle';
+
+export type { Throttle } from '../domain/throttle';
 
 export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;
 
@@ -17,13 +20,6 @@ export const partitionWorkflowId = (importId: string, backfillId: string, n: num
 /** The position stream of partition n: `backfill:<backfill id>:<n>`. */
 export const partitionStreamPrefix = (backfillId: string): string => `backfill:${backfillId}:`;
 export const partitionStream = (backfillId: string, n: number): string => `${partitionStreamPrefix(backfillId)}${n}`;
-
-export interface Throttle {
-  /** Rows per second over the whole backfill, shared by the running partitions; null: no limit. */
-  rowsPerSecond: number | null;
-  /** Partitions running at once (the sliding window). */
-  concurrency: number;
-}
 
 export interface BackfillInput {
   backfillId: string;
@@ -39,6 +35,18 @@ export interface BackfillInput {
   batchesPerExecution?: number;
   /** Partitions this workflow starts per execution before it continues as new (default 100). */
   partitionsPerExecution?: number;
+  /** Set only by the workflow itself when it continues as new. */
+  carry?: BackfillCarry | null;
+}
+
+/** What one execution hands the next when it continues as new. */
+export interface BackfillCarry {
+  next: number;
+  running: number[];
+  done: PartitionDone[];
+  paused: boolean;
+  throttle: Throttle;
+  samples: [number, number][];
 }
 
 export type BackfillStage = 'planning' | 'running' | 'paused' | 'finishing' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelling' | 'cancelled';

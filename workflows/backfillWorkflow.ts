@@ -30,13 +30,13 @@ import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../domain/im
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { backfillCurrentDetails, importMetadata } from './userMetadata';
 import {
+  type BackfillCarry,
   type BackfillInput,
   type BackfillProgress,
   backfillProgressQuery,
   partitionStreamPrefix,
   partitionWorkflowId,
   setThrottleUpdate,
-  type Throttle,
 } from './backfillDefinitions';
 import {
   type PartitionDone,
@@ -70,16 +70,6 @@ const MAX_HISTORY_EVENTS = 5_000;
  */
 const PARTITION_BATCH_ROWS = 20_000;
 
-/** What one execution hands the next when it continues as new. */
-export interface BackfillCarry {
-  next: number;
-  running: number[];
-  done: PartitionDone[];
-  paused: boolean;
-  throttle: Throttle;
-  samples: [number, number][];
-}
-
 export interface BackfillResult {
   importId: string;
   backfillId: string;
@@ -89,7 +79,13 @@ export interface BackfillResult {
   skippedRows: number;
 }
 
-export async function backfillWorkflow(input: BackfillInput, carry?: BackfillCarry | null): Promise<BackfillResult> {
+/**
+ * Started with one input object; `input.carry` is set only by the workflow itself when it continues as new.
+ * Executions continued as new before the carry moved into the input have it as a second argument.
+ */
+export function backfillWorkflow(input: BackfillInput): Promise<BackfillResult>;
+export async function backfillWorkflow(input: BackfillInput, legacyCarry?: BackfillCarry | null): Promise<BackfillResult> {
+  const carry = input.carry ?? legacyCarry ?? null;
   let spec: ImportSpec;
   try {
     spec = parseImportSpec(input.spec);
@@ -248,8 +244,9 @@ export async function backfillWorkflow(input: BackfillInput, carry?: BackfillCar
       }
       if (startedHere >= perExecution || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof backfillWorkflow>(input, {
-          next, running: [...running], done: [...done.values()], paused: progress.paused, throttle: progress.throttle, samples,
+        await continueAsNew<typeof backfillWorkflow>({
+          ...input,
+          carry: { next, running: [...running], done: [...done.values()], paused: progress.paused, throttle: progress.throttle, samples },
         });
       }
       const seen = wake;
@@ -301,7 +298,7 @@ export async function backfillWorkflow(input: BackfillInput, carry?: BackfillCar
     try {
       const child = await startChild(childWorkflowType('import'), {
         workflowId: partitionWorkflowId(spec.id, input.backfillId, p.n),
-        args: [input.spec, null, scope, control],
+        args: [{ spec: input.spec, scope, control }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTES.importId, value: spec.id },

@@ -4,6 +4,10 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from './names';
+import type { ThrottleChange } from '../domain/throttle';
+
+// The throttle's rules live in domain/throttle.ts; re-exported here beside the signal that carries one.
+export { MAX_ROWS_PER_SECOND, throttledBatchRows, throttleProblem, type ThrottleChange } from '../domain/throttle';
 
 export const IMPORT_WORKFLOW_TYPE = WORKFLOW_TYPES.import;
 
@@ -31,14 +35,9 @@ export interface ImportProgress {
   rowsPerSecond: number | null;
 }
 
-/** A change of throttle: rows per second (null lifts it) and, for a backfill, partitions at once. */
-export interface ThrottleChange {
-  rowsPerSecond?: number | null;
-  concurrency?: number;
-}
 
 /**
- * How a run is steered besides its spec (importWorkflow's fourth argument, carried across continue-as-new):
+ * How a run is steered besides its spec (importWorkflow's `control`, carried across continue-as-new):
  * a throttle, the history budget per execution, and for a backfill partition the parent to report to.
  */
 export interface RunControl {
@@ -68,24 +67,3 @@ export const progressQuery = defineQuery<ImportProgress>('progress');
 export const throttleSignal = defineSignal<[ThrottleChange]>('throttle');
 /** A backfill partition's run has ended (sent by the partition to its backfill). */
 export const partitionDoneSignal = defineSignal<[PartitionDone]>('partitionDone');
-
-/** Rows per batch for a throttled run: about two seconds' worth, so a new throttle takes hold quickly. */
-export function throttledBatchRows(rowsPerSecond: number | null | undefined, batchSize: number): number {
-  if (!rowsPerSecond) return batchSize;
-  return Math.max(100, Math.min(batchSize, Math.round(rowsPerSecond * 2)));
-}
-
-/** A throttle change checked the same way by the update's validator, the API and the signal handler. */
-/** The fastest throttle a backfill or run may be given: above it a throttle no longer limits anything. */
-export const MAX_ROWS_PER_SECOND = 10_000_000;
-
-export function throttleProblem(change: ThrottleChange): string | null {
-  if (change === null || typeof change !== 'object') return 'the throttle must be an object such as {"rowsPerSecond": 500}';
-  const r = change.rowsPerSecond;
-  if (r !== undefined && r !== null && !(typeof r === 'number' && Number.isFinite(r) && r >= 1 && r <= MAX_ROWS_PER_SECOND)) {
-    return `rowsPerSecond must be a number from 1 to ${MAX_ROWS_PER_SECOND}, or null`;
-  }
-  const c = change.concurrency;
-  if (c !== undefined && !(Number.isInteger(c) && c >= 1 && c <= 64)) return 'concurrency must be an integer from 1 to 64';
-  return null;
-}

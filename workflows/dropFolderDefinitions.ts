@@ -18,6 +18,8 @@ export interface DropFolderInput {
   spec: ImportSpecInput;
   /** Look again every this many seconds; without it, one pass and the workflow ends with its summary. */
   pollSeconds?: number;
+  /** Set only by the workflow itself when it continues as new. */
+  carry?: DropFolderSummary | null;
 }
 
 export interface FileOutcome {

@@ -24,8 +24,13 @@ const listing = proxyTributaryActivities({ startToCloseTimeout: '2 hours', heart
 
 const PASSES_PER_EXECUTION = 100;
 
-export async function dropFolderWorkflow(input: DropFolderInput, carried?: DropFolderSummary): Promise<DropFolderSummary> {
-  const summary: DropFolderSummary = carried ?? { passes: 0, imported: [], waiting: [], invalid: [], alreadyImported: [] };
+/**
+ * Started with one input object; `input.carry` is set only by the workflow itself when it continues as new.
+ * Executions continued as new before the carry moved into the input have it as a second argument.
+ */
+export function dropFolderWorkflow(input: DropFolderInput): Promise<DropFolderSummary>;
+export async function dropFolderWorkflow(input: DropFolderInput, legacyCarry?: DropFolderSummary): Promise<DropFolderSummary> {
+  const summary: DropFolderSummary = input.carry ?? legacyCarry ?? { passes: 0, imported: [], waiting: [], invalid: [], alreadyImported: [] };
   setHandler(dropFolderQuery, () => summary, { description: 'Files imported, waiting for a manifest, invalid, already imported' });
   const importId = (input.spec as { id?: string }).id;
   if (!importId) throw ApplicationFailure.nonRetryable('the drop folder spec has no id', 'InvalidSpec');
@@ -39,7 +44,7 @@ export async function dropFolderWorkflow(input: DropFolderInput, carried?: DropF
       try {
         const run = await executeChild<typeof importWorkflow>(childWorkflowType('import'), {
           workflowId: fileImportWorkflowId(importId, file.identity),
-          args: [file.spec, undefined, { stream: fileStream(file.identity), after: null, upperBound: file.pin }],
+          args: [{ spec: file.spec, scope: { stream: fileStream(file.identity), after: null, upperBound: file.pin } }],
         });
         summary.imported.push(outcome(file.path, file.identity, run));
       } catch (err) {
@@ -52,7 +57,7 @@ export async function dropFolderWorkflow(input: DropFolderInput, carried?: DropF
     }
     if (input.pollSeconds === undefined) return summary;
     if (pass + 1 >= PASSES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof dropFolderWorkflow>(input, summary);
+      await continueAsNew<typeof dropFolderWorkflow>({ ...input, carry: summary });
     }
     await sleep(input.pollSeconds * 1000);
   }

@@ -1,5 +1,5 @@
 /**
- * importWorkflow(spec): one run of an import. Fixes the run's upper bound, loops over batches until
+ * importWorkflow({ spec }): one run of an import. Fixes the run's upper bound, loops over batches until
  * caught up, and records the outcome. Rows never cross Temporal: only ids, positions and counts do.
  * Long runs continue-as-new, carrying the run id and upper bound, so history stays small.
  */
@@ -21,9 +21,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BeginRunInput, RunRecord, RunScope } from '../activities';
+import type { BeginRunInput, RunRecord } from '../activities';
 import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
-import { type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
+import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
+import { importInputOf, type ImportWorkflowInput } from './importInput';
 import {
   type ImportProgress,
   type PartitionDone,
@@ -53,32 +54,21 @@ const bookkeeping = proxyTributaryActivities({ startToCloseTimeout: '30 seconds'
 /** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
 const batches = proxyTributaryActivities({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
 
-/** State carried across continue-as-new. */
-export interface ImportCarry {
-  runId: number;
-  upperBound: string | null;
-  nullCursorRows: number;
-  paused: boolean;
-  sourceKind: string;
-}
-
 /** Batches per workflow execution before continuing as new, whatever the server suggests. */
 const MAX_BATCHES_PER_EXECUTION = 500;
 
 /**
  * `scope` runs the import over its own position stream (a backfill partition, one file of a drop folder);
  * without it the run is the incremental import (stream ''). `control` steers it: a throttle, its history
- * budget, and for a backfill partition the backfill to report to when it ends.
+ * budget, and for a backfill partition the backfill to report to when it ends. Started with one input
+ * object; the positional arguments of runs started before that are read by importInputOf.
  */
-export async function importWorkflow(
-  input: ImportSpecInput,
-  carry?: ImportCarry | null,
-  scope?: RunScope | null,
-  control?: RunControl | null,
-): Promise<RunRecord> {
+export function importWorkflow(input: ImportWorkflowInput): Promise<RunRecord>;
+export async function importWorkflow(...args: unknown[]): Promise<RunRecord> {
+  const { spec: specInput, carry, scope, control } = importInputOf(args);
   let spec: ImportSpec;
   try {
-    spec = parseImportSpec(input);
+    spec = parseImportSpec(specInput);
   } catch (err) {
     // A bad spec never gets better by retrying: fail the workflow at once, naming every field.
     if (err instanceof InvalidSpecError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidSpec');
@@ -186,13 +176,18 @@ export async function importWorkflow(
       }
       if (executionBatches >= batchesPerExecution || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof importWorkflow>(input, {
-          runId,
-          upperBound: progress.upperBound,
-          nullCursorRows: progress.nullCursorRows,
-          paused: progress.paused,
-          sourceKind: sourceKind ?? 'unknown',
-        }, scope, control ? { ...control, rowsPerSecond: progress.rowsPerSecond } : progress.rowsPerSecond ? { rowsPerSecond: progress.rowsPerSecond } : null);
+        await continueAsNew<typeof importWorkflow>({
+          spec: specInput,
+          carry: {
+            runId,
+            upperBound: progress.upperBound,
+            nullCursorRows: progress.nullCursorRows,
+            paused: progress.paused,
+            sourceKind: sourceKind ?? 'unknown',
+          },
+          scope,
+          control: control ? { ...control, rowsPerSecond: progress.rowsPerSecond } : progress.rowsPerSecond ? { rowsPerSecond: progress.rowsPerSecond } : null,
+        });
       }
     }
     progress.stage = 'finishing';

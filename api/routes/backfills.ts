@@ -18,13 +18,12 @@ import { scheduleIdOf } from '../lifecycle';
 import { badRequest, conflict, fieldError, notFound, problemSchema } from '../problems';
 import { isoTime } from '../schemas';
 import { backfillProgressQuery, backfillWorkflowId, setThrottleUpdate } from '../../workflows/backfillDefinitions';
-import { MAX_ROWS_PER_SECOND, pauseSignal, resumeSignal } from '../../workflows/definitions';
+import { pauseSignal, resumeSignal } from '../../workflows/definitions';
+import { concurrencySchema as concurrency, rowsPerSecondSchema as rowsPerSecond, throttleChangeSchema } from '../../domain/throttle';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const backfillIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ and -');
 const params = z.object({ id: importId, backfillId: backfillIdSchema });
-const rowsPerSecond = z.number().min(1).max(MAX_ROWS_PER_SECOND).nullable();
-const concurrency = z.number().int().min(1).max(64);
 
 const backfillBody = z
   .object({
@@ -44,8 +43,7 @@ const backfillBody = z
   .strict()
   .meta({ id: 'BackfillCreate' });
 
-const throttleBody = z
-  .object({ rowsPerSecond: rowsPerSecond.optional(), concurrency: concurrency.optional() })
+const throttleBody = throttleChangeSchema
   .strict()
   .refine((b) => b.rowsPerSecond !== undefined || b.concurrency !== undefined, { message: 'give rowsPerSecond, concurrency or both', path: ['rowsPerSecond'] })
   .meta({ id: 'BackfillThrottle' });

@@ -23,7 +23,7 @@ try {
   const tributary = client.workflow.start(WORKFLOW_TYPES.import, {
     taskQueue: mode === '--dedicated' ? TRIBUTARY_TASK_QUEUE : TASK_QUEUE,
     workflowId: importWorkflowId(spec.id), // one run per import at a time
-    args: [spec],
+    args: [{ spec }], // one input object: { spec } (and optionally control: { rowsPerSecond })
   });
   const [yourHandle, importHandle] = await Promise.all([yours, tributary]);
   const [yourResult, run] = await Promise.all([yourHandle.result(), importHandle.result()]);

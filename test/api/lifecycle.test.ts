@@ -225,12 +225,12 @@ it('runs an interval schedule of a few seconds on its own', async () => {
 it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume with `temporal` alone, seen by the API', async () => {
   const id = uniqueId('cli');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-cli-'));
-  const specFile = path.join(dir, 'spec.json');
-  writeFileSync(specFile, JSON.stringify({ ...specFor(id), source: { connection: connectionId, table: 'tiny' } }));
+  const inputFile = path.join(dir, 'input.json');
+  writeFileSync(inputFile, JSON.stringify({ spec: { ...specFor(id), source: { connection: connectionId, table: 'tiny' } } }));
   const cli = (...args: string[]) =>
     promisify(execFile)(findTemporalCli(), [...args, '--address', inject('temporalAddress')], { encoding: 'utf8' });
   await cli('schedule', 'create', '--schedule-id', `import:${id}`, '--workflow-id', `import:${id}`, '--task-queue', t.h.taskQueue,
-    '--type', 'tributaryImport', '--input-file', specFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
+    '--type', 'tributaryImport', '--input-file', inputFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
   await cli('schedule', 'trigger', '--schedule-id', `import:${id}`, '--overlap-policy', 'Skip');
   // The run records the import in the store, so the API knows it from then on.
   const [run] = await waitFor('the triggered run', () => t.h.store.query('SELECT status FROM runs WHERE import_id = $1', [id]).then((r) => r.rows),

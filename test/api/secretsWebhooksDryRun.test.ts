@@ -161,7 +161,7 @@ it('never shows the password in a response, a log line or a Temporal history', a
   expect(created.status).toBe(400); // the mapping check cannot read the source
   expect(created.body.errors[0].field).toBe('source.table');
   // Started the CLI way instead, the worker resolves the stored connection itself and the run fails.
-  const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [body] });
+  const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec: body }] });
   await expect(handle.result()).rejects.toThrow();
   expect(flatten(await handle.fetchHistory())).toMatch(/password authentication failed/);
 

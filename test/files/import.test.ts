@@ -253,6 +253,23 @@ describe('a drop folder', () => {
     await rm(path.join(folder, 'bad.csv.manifest.json'));
   });
 
+  it('counts on from the summary it carries across continue-as-new, in its input or (older workers) as a second argument', async () => {
+    await mkdir(path.join(dir, 'carried'), { recursive: true });
+    const spec = {
+      id: uniqueId('carried'), name: 'carried', dataType: 'profile' as const,
+      source: { connection: 'files', folder: { path: 'carried', pattern: '*.csv', format: 'csv' as const } },
+      cursor: FILE_CURSOR,
+      mapping: { userId: { column: 'email' }, idType: { value: 'email' } },
+    };
+    const earlier = { path: 'carried/old.csv', identity: 'x', status: 'succeeded', runId: 1, rowsRead: 3, rejected: 0, error: null };
+    const carried: DropFolderSummary = { passes: 41, imported: [earlier], waiting: [], invalid: [], alreadyImported: [] };
+    const pass = async (args: unknown[]) => (await h.client.workflow.execute(DROP_FOLDER_WORKFLOW_TYPE, {
+      taskQueue: h.taskQueue, workflowId: `${dropFolderWorkflowId(spec.id)}:${args.length}`, args,
+    })) as DropFolderSummary;
+    expect(await pass([{ spec, carry: carried }])).toMatchObject({ passes: 42, imported: [earlier] });
+    expect(await pass([{ spec }, carried])).toMatchObject({ passes: 42, imported: [earlier] });
+  });
+
   it('imports every file matching a glob when manifests are not required (each once)', async () => {
     const folder = path.join(dir, 'glob');
     await mkdir(folder, { recursive: true });

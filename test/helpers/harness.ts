@@ -96,7 +96,7 @@ export async function createHarness(prefix: string, options: HarnessOptions = {}
       return client.workflow.start(IMPORT_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: importWorkflowId(spec.id),
-        args: [spec],
+        args: [{ spec }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       });
     },

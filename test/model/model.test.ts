@@ -138,7 +138,7 @@ async function runStep(spec: ReturnType<typeof parseImportSpec>, step: number, k
   // With a backfill, the run is throttled so the backfill's hand-over finds it under way.
   const control = backfillTo === null ? null : { rowsPerSecond: 3 };
   const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, control],
+    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec, control }],
   });
   const result = handle.result() as Promise<RunRecord>;
   const killing = killAfterMs === null ? Promise.resolve() : (async () => {

@@ -204,7 +204,7 @@ describe('a canary secret in every connection kind', () => {
       expect(dry.status, dry.text).toBeGreaterThanOrEqual(400);
       // The worker opens it as a run does: configuration errors end the run, transient ones are retried.
       const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-        taskQueue: t.h.taskQueue, workflowId: importWorkflowId(importId), args: [spec],
+        taskQueue: t.h.taskQueue, workflowId: importWorkflowId(importId), args: [{ spec }],
       });
       const seen = await failedOnce(handle);
       histories.push(seen.text, JSON.stringify(await handle.fetchHistory()));

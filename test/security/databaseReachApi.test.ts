@@ -38,7 +38,7 @@ it('refuses a loopback database in the connection test, the dry run and the work
   expect(dry.status).toBe(400);
   expect(dry.body.detail).toMatch(LOOPBACK);
 
-  await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [spec(id)] });
+  await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec: spec(id) }] });
   const run = await waitFor('the failed run', async () => (await t.h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [id])).rows,
     (rows) => rows.some((r) => r.status === 'failed'), 60_000);
   expect(run).toEqual([{ status: 'failed', error: expect.stringMatching(LOOPBACK) }]);

@@ -128,7 +128,7 @@ const spec = (id: string, connection: string, table: string, cursor: { column: s
 
 /** Run to the end; the failure (which must come) and the activity attempts Temporal recorded. */
 async function runToFailure(s: ReturnType<typeof spec>): Promise<{ failure: WorkflowFailedError; attempts: number[]; history: string }> {
-  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(s.id), args: [s] });
+  const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: importWorkflowId(s.id), args: [{ spec: s }] });
   // Bounded: without a budget the run would retry for ever, and this wait would time out instead.
   const result = await Promise.race([
     handle.result().then(() => null, (err: unknown) => err),
