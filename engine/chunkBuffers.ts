@@ -7,30 +7,60 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { guardStream } from '../connectors/common/droppedConnection';
 
+/**
+ * Rows' texts are joined into a pending string and written to the buffer a few kilobytes at a time: each
+ * Buffer.write costs about as much as the bytes of a short line, whatever its length.
+ */
+const PENDING_CHARS = 16 * 1024;
+
 export class ChunkBuffer {
   private buf: Buffer;
-  length = 0;
+  /** Bytes in buf. */
+  written = 0;
+  /** Text appended since the last flush, not yet in buf. */
+  pending = '';
 
   constructor(capacity: number) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
+  /** The bytes so far (the pending text counted as one byte a character: a lower bound). */
+  get length(): number {
+    return this.written + this.pending.length;
+  }
+
   append(text: string): void {
-    if (this.buf.length - this.length < text.length * 3) {
+    this.pending += text;
+    if (this.pending.length >= PENDING_CHARS) this.flush();
+  }
+
+  /** Write the pending text into the buffer. */
+  flush(): void {
+    const text = this.pending;
+    if (text === '') return;
+    this.pending = '';
+    const at = this.written;
+    if (this.buf.length - at < text.length * 3) {
       const bytes = Buffer.byteLength(text);
-      if (this.buf.length - this.length < bytes) {
-        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + bytes));
-        this.buf.copy(bigger, 0, 0, this.length);
+      if (this.buf.length - at < bytes) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, at + bytes));
+        this.buf.copy(bigger, 0, 0, at);
         this.buf = bigger;
       }
     }
-    this.length += this.buf.write(text, this.length);
+    this.written += this.buf.write(text, at);
+  }
+
+  /** The bytes from `from` to the end of what is written (a view: valid until the buffer is appended to). */
+  bytes(from: number): Buffer {
+    return this.buf.subarray(from, this.written);
   }
 
   /** The bytes so far; the buffer must not be appended to again until they have been sent. */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.length);
-    this.length = 0;
+    this.flush();
+    const out = this.buf.subarray(0, this.written);
+    this.written = 0;
     return out;
   }
 }
@@ -53,6 +83,8 @@ export class RowLineBuffer {
   private seqs = new Int32Array(4096);
   private ends = new Int32Array(4096);
   count = 0;
+  /** Lines from this index on are in the pending text, their ends counted in characters (settle()). */
+  private settled = 0;
 
   constructor(capacity: number, private readonly prefix = '') {
     this.text = new ChunkBuffer(capacity);
@@ -62,7 +94,10 @@ export class RowLineBuffer {
     return this.text.length;
   }
 
-  /** One line (ending with a newline); the buffer's prefix goes before it. */
+  /**
+   * One line, ending with a newline, its only one (COPY text escapes those within values); the buffer's
+   * prefix goes before it.
+   */
   append(seq: number, line: string): void {
     if (this.count === this.seqs.length) {
       const seqs = new Int32Array(this.count * 2);
@@ -72,20 +107,45 @@ export class RowLineBuffer {
       ends.set(this.ends);
       this.ends = ends;
     }
-    if (this.prefix) this.text.append(this.prefix);
-    this.text.append(line);
+    const text = this.text;
+    text.pending = this.prefix ? text.pending + this.prefix + line : text.pending + line;
     this.seqs[this.count] = seq;
-    this.ends[this.count] = this.text.length;
+    this.ends[this.count] = text.written + text.pending.length;
     this.count++;
+    if (text.pending.length >= PENDING_CHARS) this.settle();
+  }
+
+  /**
+   * Write the pending lines. Their ends were counted in characters from where the text is written: right
+   * when every character is one byte (ASCII); otherwise each line ends at its newline in the bytes written.
+   */
+  private settle(): void {
+    const text = this.text;
+    const at = text.written;
+    const chars = text.pending.length;
+    text.flush();
+    if (text.written - at !== chars) {
+      const bytes = text.bytes(at);
+      let from = 0;
+      for (let n = this.settled; n < this.count; n++) {
+        const nl = bytes.indexOf(10, from);
+        if (nl < 0) throw new Error('a COPY line without its newline');
+        from = nl + 1;
+        this.ends[n] = at + from;
+      }
+    }
+    this.settled = this.count;
   }
 
   /** The lines so far (views of this buffer: not to be appended to until they have been sent). */
   take(): RowLines {
+    this.settle();
     const out = { data: this.text.take(), seqs: this.seqs.subarray(0, this.count), ends: this.ends.subarray(0, this.count) };
     // The views above stay valid: the next chunk writes into fresh arrays.
     this.seqs = new Int32Array(this.seqs.length);
     this.ends = new Int32Array(this.ends.length);
     this.count = 0;
+    this.settled = 0;
     return out;
   }
 }

@@ -43,10 +43,17 @@ export type MapRow = (row: (string | null)[], seq: number) => MapResult;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
+/**
+ * Whether a value holds a character COPY text must escape. A long value (a JSON document) is searched for
+ * each character in turn: four native searches cost a fraction of one pass of the regular expression.
+ */
+const needsEscape = (v: string): boolean =>
+  v.length < 32 ? NEEDS_ESCAPE.test(v) : v.includes('\\') || v.includes('\t') || v.includes('\n') || v.includes('\r');
+
 /** COPY text-format field: \N for NULL; backslash, tab, newline and carriage return escaped. */
 export function copyField(v: string | null): string {
   if (v === null) return '\\N';
-  return NEEDS_ESCAPE.test(v)
+  return needsEscape(v)
     ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : v;
 }

@@ -181,6 +181,27 @@ async function* scrubbedIterable<T>(scrubber: Scrubber, source: AsyncIterable<T>
 }
 
 /**
+ * A read's rows scrubbed, and its chunks() too when the source offers them: without chunks() the batch
+ * would take the rows one at a time, a few promises per row instead of per chunk.
+ */
+function scrubbedRows(scrubber: Scrubber, rows: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  const chunked = rows as AsyncIterable<unknown> & { chunks?: () => AsyncIterable<unknown[]> };
+  const out: AsyncIterable<unknown> & { chunks?: () => AsyncIterable<unknown[]> } = {
+    [Symbol.asyncIterator]: () => scrubbedIterable(scrubber, rows)[Symbol.asyncIterator](),
+  };
+  if (typeof chunked.chunks === 'function') {
+    out.chunks = () => {
+      try {
+        return scrubbedIterable(scrubber, chunked.chunks!());
+      } catch (err) {
+        throw scrubber.error(err);
+      }
+    };
+  }
+  return out;
+}
+
+/**
  * The session with every method's failure scrubbed, including those of an async iteration (read) and the
  * explorer methods (test, discover, preview): a Proxy, so the session's own shape (isExplorable) is kept.
  */
@@ -197,7 +218,7 @@ export function scrubbedSession<S extends SourceSession>(session: S, scrubber: S
           throw scrubber.error(err);
         }
         if (out instanceof Promise) return out.catch((err: unknown) => { throw scrubber.error(err); });
-        if (out && typeof out === 'object' && Symbol.asyncIterator in out) return scrubbedIterable(scrubber, out as AsyncIterable<unknown>);
+        if (out && typeof out === 'object' && Symbol.asyncIterator in out) return scrubbedRows(scrubber, out as AsyncIterable<unknown>);
         return out;
       };
     },
