@@ -27,7 +27,8 @@ import { cpuSecondsOf } from './cpu';
 import { PG_SETTINGS } from './pgSettings';
 import { eventsScenario } from './scenarios';
 
-const STORED = 800_000;
+// STORE_COSTS_STORED: how many events the store holds before measuring (to see what grows with it).
+const STORED = Number(process.env.STORE_COSTS_STORED ?? 800_000);
 const COPIED = 200_000;
 const KEYS = 100_000;
 const CHUNK = 20_000;
@@ -62,15 +63,29 @@ async function main(): Promise<void> {
     const wal = async (): Promise<string> => (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
 
     log(`storing ${STORED.toLocaleString('en-US')} events and their dedup keys (indexes of a realistic size)`);
-    const cols = '(import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)';
-    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid FROM generate_series(1::bigint, ${STORED}) g`);
-    await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now() FROM generate_series(1::bigint, ${STORED}) g ON CONFLICT DO NOTHING`);
+    // As the events loader writes them: each event row carries its dedup memory key (migration 070).
+    const cols = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
+    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`);
+    // The sightings after the first (every 40th event seen again) are what event_dedup holds.
+    await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
+             FROM generate_series(1::bigint, ${STORED}) g WHERE g % 40 = 0 ON CONFLICT DO NOTHING`);
     await q(`INSERT INTO identities (id_type, id_value, person_id, import_id)
              SELECT 'external_id', 'user_' || lpad(u::text, 8, '0'), nextval('person_ids'), 'bench' FROM generate_series(0, 99999) u`);
-    for (const [name, change] of [['events_no_user_index', ''], ['events_json_no_user_index', 'ALTER TABLE events_json_no_user_index ALTER properties TYPE json']]) {
+    for (const [name, change] of [
+      // events without the user index (the memory key's unique index kept), and without either index
+      ['events_no_user_index', 'CREATE UNIQUE INDEX ON events_no_user_index (memory_key) WHERE memory_key IS NOT NULL'],
+      ['events_no_index', ''],
+      ['events_json_no_index', 'ALTER TABLE events_json_no_index ALTER properties TYPE json'],
+      // The same typed table as events_no_index without WAL: what logging the rows costs.
+      ['events_unlogged_no_index', 'ALTER TABLE events_unlogged_no_index SET UNLOGGED'],
+      // The COPY's parsing and heap writes alone: every column text, no index, no WAL.
+      ['events_text_unlogged', `ALTER TABLE events_text_unlogged SET UNLOGGED, ALTER run_id TYPE text, ALTER occurred_at TYPE text,
+         ALTER properties TYPE text, ALTER dedup_key TYPE text, ALTER memory_key TYPE text, ALTER loaded_at DROP DEFAULT,
+         ALTER loaded_at DROP NOT NULL, ALTER loaded_at TYPE text`],
+    ]) {
       await q(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS)`);
-      if (change) await q(change);
       await q(`INSERT INTO ${name} SELECT * FROM events`);
+      if (change) await q(change);
     }
     await q('VACUUM ANALYZE');
     await q('CHECKPOINT');
@@ -88,7 +103,7 @@ async function main(): Promise<void> {
       s.end(data);
       await done;
     };
-    const lines = await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid FROM generate_series(${STORED + 1}::bigint, ${STORED + COPIED}) g) TO STDOUT`);
+    const lines = await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + COPIED}) g) TO STDOUT`);
     // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
     const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g) TO STDOUT`);
     const stageChunks: Buffer[] = [];
@@ -119,22 +134,30 @@ async function main(): Promise<void> {
     };
 
     const copyInto = (table: string) => () => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines);
-    const eventsCopy = await measure('COPY into events (jsonb, hash index on the user)', COPIED, copyInto('events'));
+    const eventsCopy = await measure('COPY into events (jsonb, user hash index, memory key index)', COPIED, copyInto('events'));
     await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
-    await measure('COPY into events without the user index, json properties', COPIED, copyInto('events_json_no_user_index'));
+    await measure('COPY into events without either index', COPIED, copyInto('events_no_index'));
+    await measure('COPY into events without either index, json properties', COPIED, copyInto('events_json_no_index'));
+    await measure('COPY into events without either index, unlogged', COPIED, copyInto('events_unlogged_no_index'));
+    await measure('COPY into an unlogged all-text table (parse + heap only)', COPIED, copyInto('events_text_unlogged'));
 
     const spec = parseImportSpec(eventsScenario.spec('bench', 200_000));
-    const stageAndMerge = (merge: boolean) => async () => {
+    const stageAndMerge = (merge: boolean | string) => async () => {
       await q(`CREATE TEMP TABLE stage (seq integer, ${eventLoader.stageColumns}) ON COMMIT DROP`);
       for (const chunk of stageChunks) {
         await q('TRUNCATE stage');
         await copyIn('COPY stage FROM STDIN', chunk);
-        if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
+        if (typeof merge === 'string') await q(merge);
+        else if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
       }
     };
     const stageUs = await measure('stage COPY of the keys (chunks of 20,000)', KEYS, stageAndMerge(false));
     const mergeUs = (await measure('stage COPY + the events merge (dedup memory upsert)', KEYS, stageAndMerge(true))) - stageUs;
-    await measure('plain INSERT of the same keys (no conflict handling)', KEYS, async () => {
+    await measure('stage COPY + the upsert alone (no RETURNING, no identities)', KEYS, stageAndMerge(`
+      INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
+      SELECT memory_key, now(), now(), NULL FROM stage ORDER BY memory_key
+      ON CONFLICT (memory_key) DO UPDATE SET prev_seen_at = d.last_seen_at, last_seen_at = EXCLUDED.last_seen_at`));
+    await measure('plain INSERT of the same keys into event_dedup (the memory before 070)', KEYS, async () => {
       await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
                FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g ORDER BY 1`);
     });

@@ -49,6 +49,8 @@ async function copyIn(client: pg.ClientBase, sql: string, data: Buffer | Buffer[
 
 const TAB = 9;
 const NL = 10;
+const TAB_BUF = Buffer.from('\t');
+const NL_BUF = Buffer.from('\n');
 
 /** Read the import's events back as they were written, and cut them into batches of chunks. */
 async function prepare(storeUrl: string, importId: string, rows: number, batchSize: number): Promise<Chunk[][]> {
@@ -114,7 +116,8 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       const firstUse = !seenUsers.has(user);
       if (firstUse) seenUsers.add(user);
       stageParts.push(Buffer.from(`${seq}\t${firstUse ? user : '\\N\t\\N'}\t`), line.subarray(t2 + 1, t3), Buffer.from('\n'));
-      const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1)]);
+      // The event's line ends with its memory key, as the worker writes it (the row is the key's memory).
+      const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1, line.length - 1), TAB_BUF, line.subarray(t2 + 1, t3), NL_BUF]);
       chunk.seqs.push(seq);
       chunk.lines.push(event);
       chunkBytes += event.length + 60;

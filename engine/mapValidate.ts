@@ -269,7 +269,7 @@ export function compileMapping(spec: ImportSpec, hooks: MappingHooks = {}): Comp
           ok: true,
           dedup: memoryKey,
           text: `${seq}\t${firstUse(a.key) ? a.value : '\\N\t\\N'}\t${memoryKey}\n`,
-          row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
+          row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\t${memoryKey}\n`,
         };
       };
       break;

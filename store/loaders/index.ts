@@ -12,4 +12,4 @@ export const loaders: Record<DataType, Loader> = {
   identity: identityLoader,
   group: groupLoader,
 };
-export { type Counts, zeroCounts } from './types';
+export { type Counts, type LoadContext, type Loader, type MergeResult, zeroCounts } from './types';
