@@ -209,7 +209,7 @@ const UNIQUE_RETRIES = 5;
  * out (counted as created). A loader whose COPY can meet a concurrent transaction's keys runs both from a
  * savepoint, and again when the COPY fails on that index: the merge then sees the committed rows.
  */
-async function mergeChunk(client: pg.PoolClient, loader: Loader, ctx: LoadContext, lines: RowLines | null): Promise<MergeResult> {
+export async function mergeChunk(client: pg.PoolClient, loader: Loader, ctx: LoadContext, lines: RowLines | null): Promise<MergeResult> {
   const copy = async (merged: MergeResult): Promise<MergeResult> => {
     if (!loader.copyRowsInto || !lines) return merged;
     const created = await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
