@@ -4,11 +4,14 @@
  * Postgres backend, and that backend's CPU per event bounds the import's rate whatever the worker does.
  *
  * On a fresh cluster with the bench's settings, with 800,000 events already stored (indexes of a realistic
- * size), it measures, each three times in a transaction rolled back (median, backend CPU from /proc):
- * - COPY of 200,000 events into `events` as it is, and into copies of it without the per-user index and
- *   with `json` instead of `jsonb` properties (what each costs);
- * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, against a dedup
- *   memory of 800,000 keys, beside a plain INSERT of the same keys (what the upsert's exactness costs);
+ * size; STORE_COSTS_STORED=N for another size), it measures, each three times in a transaction rolled back
+ * and on other events each time (median, backend CPU from /proc):
+ * - COPY of 200,000 events into `events` as it is (each row carrying its dedup memory key under a unique
+ *   index), and into copies of it without the user index, without either index, with `json` properties,
+ *   unlogged, and with every column text and unlogged (what each part costs: user index, memory index,
+ *   jsonb, WAL, parsing and the heap);
+ * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, beside the
+ *   upsert of every key into event_dedup and a plain INSERT of them there (the memory as it was before);
  * - the staging COPY of those keys.
  * Its last line: `store-costs: events_copy_us=… merge_us=… stage_us=… one_backend_ceiling_rows_per_s=…`.
  */
@@ -103,25 +106,34 @@ async function main(): Promise<void> {
       s.end(data);
       await done;
     };
-    const lines = await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + COPIED}) g) TO STDOUT`);
-    // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
-    const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g) TO STDOUT`);
-    const stageChunks: Buffer[] = [];
-    for (let at = 0, n = 0; at < stage.length; n++) {
-      let end = at;
-      for (let k = 0; k < CHUNK && end < stage.length; k++) end = stage.indexOf(10, end) + 1;
-      stageChunks.push(stage.subarray(at, end));
-      at = end;
+    // Each of a measurement's three runs writes other events (and keys): a run rolled back leaves its index
+    // entries behind, and the next run's unique checks would otherwise meet them.
+    const RUNS = 3;
+    const lines: Buffer[] = [];
+    const stageChunks: Buffer[][] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const from = STORED + run * COPIED + 1;
+      lines.push(await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + COPIED - 1}) g) TO STDOUT`));
+      // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
+      const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g) TO STDOUT`);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stage.length;) {
+        let end = at;
+        for (let k = 0; k < CHUNK && end < stage.length; k++) end = stage.indexOf(10, end) + 1;
+        chunks.push(stage.subarray(at, end));
+        at = end;
+      }
+      stageChunks.push(chunks);
     }
 
     /** Median CPU µs and WAL bytes per row of `work`, run three times in a transaction rolled back. */
-    const measure = async (name: string, rows: number, work: () => Promise<void>): Promise<number> => {
+    const measure = async (name: string, rows: number, work: (run: number) => Promise<void>): Promise<number> => {
       const runs: { us: number; wal: number }[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < RUNS; i++) {
         await q('BEGIN');
         const w0 = await wal();
         const c0 = cpu();
-        await work();
+        await work(i);
         const us = ((cpu() - c0) * 1e6) / rows;
         const bytes = Number((await q('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS d', [w0])).rows[0].d);
         await q('ROLLBACK');
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
       return m.us;
     };
 
-    const copyInto = (table: string) => () => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines);
+    const copyInto = (table: string) => (run: number) => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines[run]!);
     const eventsCopy = await measure('COPY into events (jsonb, user hash index, memory key index)', COPIED, copyInto('events'));
     await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
     await measure('COPY into events without either index', COPIED, copyInto('events_no_index'));
@@ -142,9 +154,9 @@ async function main(): Promise<void> {
     await measure('COPY into an unlogged all-text table (parse + heap only)', COPIED, copyInto('events_text_unlogged'));
 
     const spec = parseImportSpec(eventsScenario.spec('bench', 200_000));
-    const stageAndMerge = (merge: boolean | string) => async () => {
+    const stageAndMerge = (merge: boolean | string) => async (run: number) => {
       await q(`CREATE TEMP TABLE stage (seq integer, ${eventLoader.stageColumns}) ON COMMIT DROP`);
-      for (const chunk of stageChunks) {
+      for (const chunk of stageChunks[run]!) {
         await q('TRUNCATE stage');
         await copyIn('COPY stage FROM STDIN', chunk);
         if (typeof merge === 'string') await q(merge);
@@ -157,9 +169,10 @@ async function main(): Promise<void> {
       INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
       SELECT memory_key, now(), now(), NULL FROM stage ORDER BY memory_key
       ON CONFLICT (memory_key) DO UPDATE SET prev_seen_at = d.last_seen_at, last_seen_at = EXCLUDED.last_seen_at`));
-    await measure('plain INSERT of the same keys into event_dedup (the memory before 070)', KEYS, async () => {
+    await measure('plain INSERT of the same keys into event_dedup (the memory before 070)', KEYS, async (run) => {
+      const from = STORED + run * COPIED + 1;
       await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
-               FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g ORDER BY 1`);
+               FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g ORDER BY 1`);
     });
     const perEvent = eventsCopy + mergeUs + stageUs;
     log(`one backend per batch: ${perEvent.toFixed(1)} µs of store CPU per new event`);
