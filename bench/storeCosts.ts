@@ -29,6 +29,7 @@ import { freePort } from '../dev/devServer';
 import { cpuSecondsOf } from './cpu';
 import { PG_SETTINGS } from './pgSettings';
 import { eventsScenario } from './scenarios';
+import { EVENT_ROW, MEMORY_KEY } from './syntheticEvents';
 
 // STORE_COSTS_STORED: how many events the store holds before measuring (to see what grows with it).
 const STORED = Number(process.env.STORE_COSTS_STORED ?? 800_000);
@@ -36,19 +37,6 @@ const COPIED = 200_000;
 const KEYS = 100_000;
 const CHUNK = 20_000;
 const log = (line: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`); };
-
-/** The n-th synthetic event as the worker sends it: the bench scenario's shape, canonical JSON properties. */
-const EVENT_ROW = (g: string) => `'bench', 1, 'external_id', 'user_' || lpad(((${g} * 7919) % 100000)::text, 8, '0'),
-  (ARRAY['page_view','click','add_to_cart','purchase'])[1 + ${g} % 4],
-  timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds',
-  ('{"amount":' || CASE WHEN ${g} % 5 = 0 THEN (${g} % 1000) || '.5' ELSE 'null' END
-    || ',"context":{"ab":{"exp":' || ${g} % 50 || ',"variant":"A"},"campaign":"spring_sale","items":' || ${g} % 7
-    || ',"referrer":"https://ref' || ${g} % 100 || '.example.org/"},"is_mobile":' || (${g} % 3 = 0)
-    || ',"page_url":"https://shop.example.com/products/' || substr(md5(${g}::text), 1, 14) || '?utm_source=google"'
-    || ',"session_id":"' || md5((${g} / 20)::text)::uuid || '"}')`;
-/** The dedup memory key of the n-th event: its UTC day first, as the worker's userEventKey. */
-const MEMORY_KEY = (g: string) => `(lpad(to_hex(floor(extract(epoch FROM timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds') / 86400)::bigint
-  + 2147483648), 8, '0') || substr(md5('k' || ${g}), 9))::uuid`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-costs-'));
