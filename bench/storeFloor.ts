@@ -18,6 +18,7 @@ import pg from 'pg';
 import { once } from 'node:events';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { eventLoader } from '../store/loaders/events';
+import { mergeChunk } from '../engine/loadBatch';
 import { migrate } from '../store/migrate';
 import { ensureDatabase } from '../store/embeddedPostgres';
 import { parseImportSpec } from '../domain/importSpec';
@@ -32,9 +33,9 @@ const FLOOR_IMPORT = 'bench-store-floor';
 
 interface Chunk {
   stage: Buffer;
-  /** Each staged key's seq and the event line it stands for (null: a far duplicate, expected to be skipped). */
+  /** Each staged key's seq and the event line it stands for (a far duplicate: the line of the event it repeats). */
   seqs: number[];
-  lines: (Buffer | null)[];
+  lines: Buffer[];
 }
 
 /** COPY `data` in with `sql`; the rows the store took. */
@@ -71,6 +72,7 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
   const prefix = Buffer.from(`${FLOOR_IMPORT}\t1\t`);
 
   const keys: Buffer[] = []; // memory key of the n-th stored event
+  const eventLines: Buffer[] = []; // event line of the n-th stored event
   const eventOf = new Int32Array(rows + 1).fill(-1); // source row g → stored event index
   const seenUsers = new Set<string>();
   const batches: Chunk[][] = [];
@@ -102,7 +104,7 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       const key = keys[eventOf[far]!]!;
       stageParts.push(Buffer.from(`${seq}\t\\N\t\\N\t`), key, Buffer.from('\n'));
       chunk.seqs.push(seq);
-      chunk.lines.push(null);
+      chunk.lines.push(eventLines[eventOf[far]!]!);
     } else if (!isNearDuplicate(g)) {
       const end = all.indexOf(NL, at);
       const line = all.subarray(at, end + 1);
@@ -118,6 +120,7 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       stageParts.push(Buffer.from(`${seq}\t${firstUse ? user : '\\N\t\\N'}\t`), line.subarray(t2 + 1, t3), Buffer.from('\n'));
       // The event's line ends with its memory key, as the worker writes it (the row is the key's memory).
       const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1, line.length - 1), TAB_BUF, line.subarray(t2 + 1, t3), NL_BUF]);
+      eventLines.push(event);
       chunk.seqs.push(seq);
       chunk.lines.push(event);
       chunkBytes += event.length + 60;
@@ -187,16 +190,15 @@ export async function measureEventsStoreFloor(ctx: {
             if (!first) await client.query('TRUNCATE stage');
             first = false;
             await copyIn(client, 'COPY stage FROM STDIN', chunk.stage);
-            const merged = await eventLoader.merge({ client, spec, importId: FLOOR_IMPORT, runId: 1 });
+            // The loader's own chunk step: the merge, then the COPY of the events it did not name as duplicates.
+            const ends = new Int32Array(chunk.lines.length);
+            let end = 0;
+            chunk.lines.forEach((line, k) => { end += line.length; ends[k] = end; });
+            const lines = { data: Buffer.concat(chunk.lines), seqs: Int32Array.from(chunk.seqs), ends };
+            const merged = await mergeChunk(client, eventLoader, { client, spec, importId: FLOOR_IMPORT, runId: 1 }, lines);
             duplicates += merged.duplicates;
-            const skip = new Set(merged.skip ?? []);
-            const send: Buffer[] = [];
-            chunk.seqs.forEach((s, k) => {
-              const line = chunk.lines[k];
-              if (line && !skip.has(s)) send.push(line);
-            });
             // Read `created` only after the await: the backends' loops run interleaved.
-            const copied = send.length > 0 ? await copyIn(client, `COPY ${eventLoader.copyRowsInto} FROM STDIN`, send) : 0;
+            const copied = merged.created;
             created += copied;
           }
           await client.query('COMMIT');

@@ -33,16 +33,18 @@ export const eventLoader: Loader = {
   retryOnUniqueViolation: 'events_memory',
   async merge({ client, spec, importId }) {
     const windowDays = spec.dataType === 'activity' ? spec.dedupWindowDays : 90;
-    // The lookups are LATERAL with LIMIT 1 so the plan stays one index probe per staged key, never a scan.
+    // The chunk's keys are looked up as one sorted array per index: the scan walks the index's leaf pages
+    // from key to key instead of descending from the root for each (one lookup per key, never a table scan).
     const res = await client.query(
       `WITH ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_value FROM stage WHERE id_type IS NOT NULL) f')}),
+       keys AS (SELECT ARRAY(SELECT memory_key FROM stage) AS k),
+       held AS (
+         SELECT e.memory_key, e.loaded_at FROM events e
+         WHERE e.memory_key IS NOT NULL AND e.memory_key = ANY ((SELECT k FROM keys)::uuid[])),
+       renewed AS (SELECT d.memory_key FROM event_dedup d WHERE d.memory_key = ANY ((SELECT k FROM keys)::uuid[])),
        found AS (
-         SELECT s.memory_key, e.loaded_at
-         FROM stage s
-         LEFT JOIN LATERAL (
-           SELECT e.loaded_at FROM events e WHERE e.memory_key = s.memory_key AND e.memory_key IS NOT NULL LIMIT 1) e ON true
-         LEFT JOIN LATERAL (SELECT true AS renewed FROM event_dedup d WHERE d.memory_key = s.memory_key LIMIT 1) d ON true
-         WHERE e.loaded_at IS NOT NULL OR d.renewed),
+         SELECT coalesce(h.memory_key, r.memory_key) AS memory_key, h.loaded_at
+         FROM held h FULL JOIN renewed r ON r.memory_key = h.memory_key),
        seen AS (
          INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
          SELECT memory_key, now(),
