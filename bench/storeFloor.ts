@@ -8,8 +8,9 @@
  * dedup memory keys from the store's own event_memory_key), so this runs after the events scenario, into a
  * fresh database with the store's schema (bench_storefloor). They are prepared in memory first, then sent
  * batch by batch like the loader sends them: per batch a transaction, a staging table, and per chunk a COPY
- * of the keys (a user on its first row only), the events loader's own merge statement, and a COPY of the
- * events the merge did not name as duplicates. The far duplicates of the scenario (a row repeating an event
+ * of the keys (a user on its first row only), then loadBatch's own chunk step (mergeChunk: the events
+ * loader's merge and a COPY of the events it did not name as duplicates, each row with its memory key,
+ * from a savepoint). The far duplicates of the scenario (a row repeating an event
  * of an earlier batch) are staged again with that event's key, as the worker stages them; the near ones
  * (the row just before) never reach the store, as the worker drops them. `backends` connections load
  * contiguous slices of the batches at the same time, as a backfill's partitions do.
