@@ -4,11 +4,14 @@
  * Postgres backend, and that backend's CPU per event bounds the import's rate whatever the worker does.
  *
  * On a fresh cluster with the bench's settings, with 800,000 events already stored (indexes of a realistic
- * size), it measures, each three times in a transaction rolled back (median, backend CPU from /proc):
- * - COPY of 200,000 events into `events` as it is, and into copies of it without the per-user index and
- *   with `json` instead of `jsonb` properties (what each costs);
- * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, against a dedup
- *   memory of 800,000 keys, beside a plain INSERT of the same keys (what the upsert's exactness costs);
+ * size; STORE_COSTS_STORED=N for another size), it measures, each three times in a transaction rolled back
+ * and on other events each time (median, backend CPU from /proc):
+ * - COPY of 200,000 events into `events` as it is (each row carrying its dedup memory key under a unique
+ *   index), and into copies of it without the user index, without either index, with `json` properties,
+ *   unlogged, and with every column text and unlogged (what each part costs: user index, memory index,
+ *   jsonb, WAL, parsing and the heap);
+ * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, beside the
+ *   upsert of every key into event_dedup and a plain INSERT of them there (the memory as it was before);
  * - the staging COPY of those keys.
  * Its last line: `store-costs: events_copy_us=… merge_us=… stage_us=… one_backend_ceiling_rows_per_s=…`.
  */
@@ -28,25 +31,14 @@ import { freePort } from '../dev/devServer';
 import { cpuSecondsOf } from './cpu';
 import { PG_SETTINGS } from './pgSettings';
 import { eventsScenario } from './scenarios';
+import { EVENT_ROW, MEMORY_KEY } from './syntheticEvents';
 
-const STORED = 800_000;
+// STORE_COSTS_STORED: how many events the store holds before measuring (to see what grows with it).
+const STORED = Number(process.env.STORE_COSTS_STORED ?? 800_000);
 const COPIED = 200_000;
 const KEYS = 100_000;
 const CHUNK = 20_000;
 const log = (line: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`); };
-
-/** The n-th synthetic event as the worker sends it: the bench scenario's shape, canonical JSON properties. */
-const EVENT_ROW = (g: string) => `'bench', 1, 'external_id', 'user_' || lpad(((${g} * 7919) % 100000)::text, 8, '0'),
-  (ARRAY['page_view','click','add_to_cart','purchase'])[1 + ${g} % 4],
-  timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds',
-  ('{"amount":' || CASE WHEN ${g} % 5 = 0 THEN (${g} % 1000) || '.5' ELSE 'null' END
-    || ',"context":{"ab":{"exp":' || ${g} % 50 || ',"variant":"A"},"campaign":"spring_sale","items":' || ${g} % 7
-    || ',"referrer":"https://ref' || ${g} % 100 || '.example.org/"},"is_mobile":' || (${g} % 3 = 0)
-    || ',"page_url":"https://shop.example.com/products/' || substr(md5(${g}::text), 1, 14) || '?utm_source=google"'
-    || ',"session_id":"' || md5((${g} / 20)::text)::uuid || '"}')`;
-/** The dedup memory key of the n-th event: its UTC day first, as the worker's userEventKey. */
-const MEMORY_KEY = (g: string) => `(lpad(to_hex(floor(extract(epoch FROM timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds') / 86400)::bigint
-  + 2147483648), 8, '0') || substr(md5('k' || ${g}), 9))::uuid`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-costs-'));
@@ -64,15 +56,29 @@ async function main(): Promise<void> {
     const wal = async (): Promise<string> => (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
 
     log(`storing ${STORED.toLocaleString('en-US')} events and their dedup keys (indexes of a realistic size)`);
-    const cols = '(import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)';
-    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid FROM generate_series(1::bigint, ${STORED}) g`);
-    await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now() FROM generate_series(1::bigint, ${STORED}) g ON CONFLICT DO NOTHING`);
+    // As the events loader writes them: each event row carries its dedup memory key (migration 070).
+    const cols = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
+    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`);
+    // The sightings after the first (every 40th event seen again) are what event_dedup holds.
+    await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
+             FROM generate_series(1::bigint, ${STORED}) g WHERE g % 40 = 0 ON CONFLICT DO NOTHING`);
     await q(`INSERT INTO identities (id_type, id_value, person_id, import_id)
              SELECT 'external_id', 'user_' || lpad(u::text, 8, '0'), nextval('person_ids'), 'bench' FROM generate_series(0, 99999) u`);
-    for (const [name, change] of [['events_no_user_index', ''], ['events_json_no_user_index', 'ALTER TABLE events_json_no_user_index ALTER properties TYPE json']]) {
+    for (const [name, change] of [
+      // events without the user index (the memory key's unique index kept), and without either index
+      ['events_no_user_index', 'CREATE UNIQUE INDEX ON events_no_user_index (memory_key) WHERE memory_key IS NOT NULL'],
+      ['events_no_index', ''],
+      ['events_json_no_index', 'ALTER TABLE events_json_no_index ALTER properties TYPE json'],
+      // The same typed table as events_no_index without WAL: what logging the rows costs.
+      ['events_unlogged_no_index', 'ALTER TABLE events_unlogged_no_index SET UNLOGGED'],
+      // The COPY's parsing and heap writes alone: every column text, no index, no WAL.
+      ['events_text_unlogged', `ALTER TABLE events_text_unlogged SET UNLOGGED, ALTER run_id TYPE text, ALTER occurred_at TYPE text,
+         ALTER properties TYPE text, ALTER dedup_key TYPE text, ALTER memory_key TYPE text, ALTER loaded_at DROP DEFAULT,
+         ALTER loaded_at DROP NOT NULL, ALTER loaded_at TYPE text`],
+    ]) {
       await q(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS)`);
-      if (change) await q(change);
       await q(`INSERT INTO ${name} SELECT * FROM events`);
+      if (change) await q(change);
     }
     await q('VACUUM ANALYZE');
     await q('CHECKPOINT');
@@ -90,25 +96,34 @@ async function main(): Promise<void> {
       s.end(data);
       await done;
     };
-    const lines = await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid FROM generate_series(${STORED + 1}::bigint, ${STORED + COPIED}) g) TO STDOUT`);
-    // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
-    const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g) TO STDOUT`);
-    const stageChunks: Buffer[] = [];
-    for (let at = 0, n = 0; at < stage.length; n++) {
-      let end = at;
-      for (let k = 0; k < CHUNK && end < stage.length; k++) end = stage.indexOf(10, end) + 1;
-      stageChunks.push(stage.subarray(at, end));
-      at = end;
+    // Each of a measurement's three runs writes other events (and keys): a run rolled back leaves its index
+    // entries behind, and the next run's unique checks would otherwise meet them.
+    const RUNS = 3;
+    const lines: Buffer[] = [];
+    const stageChunks: Buffer[][] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const from = STORED + run * COPIED + 1;
+      lines.push(await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + COPIED - 1}) g) TO STDOUT`));
+      // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
+      const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g) TO STDOUT`);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stage.length;) {
+        let end = at;
+        for (let k = 0; k < CHUNK && end < stage.length; k++) end = stage.indexOf(10, end) + 1;
+        chunks.push(stage.subarray(at, end));
+        at = end;
+      }
+      stageChunks.push(chunks);
     }
 
     /** Median CPU µs and WAL bytes per row of `work`, run three times in a transaction rolled back. */
-    const measure = async (name: string, rows: number, work: () => Promise<void>): Promise<number> => {
+    const measure = async (name: string, rows: number, work: (run: number) => Promise<void>): Promise<number> => {
       const runs: { us: number; wal: number }[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < RUNS; i++) {
         await q('BEGIN');
         const w0 = await wal();
         const c0 = cpu();
-        await work();
+        await work(i);
         const us = ((cpu() - c0) * 1e6) / rows;
         const bytes = Number((await q('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS d', [w0])).rows[0].d);
         await q('ROLLBACK');
@@ -120,25 +135,34 @@ async function main(): Promise<void> {
       return m.us;
     };
 
-    const copyInto = (table: string) => () => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines);
-    const eventsCopy = await measure('COPY into events (jsonb, hash index on the user)', COPIED, copyInto('events'));
+    const copyInto = (table: string) => (run: number) => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines[run]!);
+    const eventsCopy = await measure('COPY into events (jsonb, user hash index, memory key index)', COPIED, copyInto('events'));
     await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
-    await measure('COPY into events without the user index, json properties', COPIED, copyInto('events_json_no_user_index'));
+    await measure('COPY into events without either index', COPIED, copyInto('events_no_index'));
+    await measure('COPY into events without either index, json properties', COPIED, copyInto('events_json_no_index'));
+    await measure('COPY into events without either index, unlogged', COPIED, copyInto('events_unlogged_no_index'));
+    await measure('COPY into an unlogged all-text table (parse + heap only)', COPIED, copyInto('events_text_unlogged'));
 
     const spec = parseImportSpec(eventsScenario.spec('bench', 200_000));
-    const stageAndMerge = (merge: boolean) => async () => {
+    const stageAndMerge = (merge: boolean | string) => async (run: number) => {
       await q(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(activityType.stage)}) ON COMMIT DROP`);
-      for (const chunk of stageChunks) {
+      for (const chunk of stageChunks[run]!) {
         await q('TRUNCATE stage');
         await copyIn('COPY stage FROM STDIN', chunk);
-        if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
+        if (typeof merge === 'string') await q(merge);
+        else if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
       }
     };
     const stageUs = await measure('stage COPY of the keys (chunks of 20,000)', KEYS, stageAndMerge(false));
-    const mergeUs = (await measure('stage COPY + the events merge (dedup memory upsert)', KEYS, stageAndMerge(true))) - stageUs;
-    await measure('plain INSERT of the same keys (no conflict handling)', KEYS, async () => {
+    const mergeUs = (await measure('stage COPY + the events merge', KEYS, stageAndMerge(true))) - stageUs;
+    await measure('stage COPY + every key upserted into event_dedup (before 070)', KEYS, stageAndMerge(`
+      INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
+      SELECT memory_key, now(), now(), NULL FROM stage ORDER BY memory_key
+      ON CONFLICT (memory_key) DO UPDATE SET prev_seen_at = d.last_seen_at, last_seen_at = EXCLUDED.last_seen_at`));
+    await measure('plain INSERT of the same keys into event_dedup (the memory before 070)', KEYS, async (run) => {
+      const from = STORED + run * COPIED + 1;
       await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
-               FROM generate_series(${STORED + 1}::bigint, ${STORED + KEYS}) g ORDER BY 1`);
+               FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g ORDER BY 1`);
     });
     const perEvent = eventsCopy + mergeUs + stageUs;
     log(`one backend per batch: ${perEvent.toFixed(1)} µs of store CPU per new event`);

@@ -8,8 +8,9 @@
  * dedup memory keys from the store's own event_memory_key), so this runs after the events scenario, into a
  * fresh database with the store's schema (bench_storefloor). They are prepared in memory first, then sent
  * batch by batch like the loader sends them: per batch a transaction, a staging table, and per chunk a COPY
- * of the keys (a user on its first row only), the events loader's own merge statement, and a COPY of the
- * events the merge did not name as duplicates. The far duplicates of the scenario (a row repeating an event
+ * of the keys (a user on its first row only), then loadBatch's own chunk step (mergeChunk: the events
+ * loader's merge and a COPY of the events it did not name as duplicates, each row with its memory key,
+ * from a savepoint). The far duplicates of the scenario (a row repeating an event
  * of an earlier batch) are staged again with that event's key, as the worker stages them; the near ones
  * (the row just before) never reach the store, as the worker drops them. `backends` connections load
  * contiguous slices of the batches at the same time, as a backfill's partitions do.
@@ -20,6 +21,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { eventLoader } from '../dataTypes/activity/events';
 import { activityType } from '../dataTypes/activity/activity';
 import { stageTableColumns } from '../dataTypes/dataType';
+import { mergeChunk } from '../engine/loadBatch';
 import { migrate } from '../store/migrate';
 import { ensureDatabase } from '../store/embeddedPostgres';
 import { parseImportSpec } from '../domain/importSpec';
@@ -34,9 +36,9 @@ const FLOOR_IMPORT = 'bench-store-floor';
 
 interface Chunk {
   stage: Buffer;
-  /** Each staged key's seq and the event line it stands for (null: a far duplicate, expected to be skipped). */
+  /** Each staged key's seq and the event line it stands for (a far duplicate: the line of the event it repeats). */
   seqs: number[];
-  lines: (Buffer | null)[];
+  lines: Buffer[];
 }
 
 /** COPY `data` in with `sql`; the rows the store took. */
@@ -51,6 +53,8 @@ async function copyIn(client: pg.ClientBase, sql: string, data: Buffer | Buffer[
 
 const TAB = 9;
 const NL = 10;
+const TAB_BUF = Buffer.from('\t');
+const NL_BUF = Buffer.from('\n');
 
 /** Read the import's events back as they were written, and cut them into batches of chunks. */
 async function prepare(storeUrl: string, importId: string, rows: number, batchSize: number): Promise<Chunk[][]> {
@@ -71,6 +75,7 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
   const prefix = Buffer.from(`${FLOOR_IMPORT}\t1\t`);
 
   const keys: Buffer[] = []; // memory key of the n-th stored event
+  const eventLines: Buffer[] = []; // event line of the n-th stored event
   const eventOf = new Int32Array(rows + 1).fill(-1); // source row g → stored event index
   const seenUsers = new Set<string>();
   const batches: Chunk[][] = [];
@@ -102,7 +107,7 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       const key = keys[eventOf[far]!]!;
       stageParts.push(Buffer.from(`${seq}\t\\N\t\\N\t`), key, Buffer.from('\n'));
       chunk.seqs.push(seq);
-      chunk.lines.push(null);
+      chunk.lines.push(eventLines[eventOf[far]!]!);
     } else if (!isNearDuplicate(g)) {
       const end = all.indexOf(NL, at);
       const line = all.subarray(at, end + 1);
@@ -116,7 +121,9 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       const firstUse = !seenUsers.has(user);
       if (firstUse) seenUsers.add(user);
       stageParts.push(Buffer.from(`${seq}\t${firstUse ? user : '\\N\t\\N'}\t`), line.subarray(t2 + 1, t3), Buffer.from('\n'));
-      const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1)]);
+      // The event's line ends with its memory key, as the worker writes it (the row is the key's memory).
+      const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1, line.length - 1), TAB_BUF, line.subarray(t2 + 1, t3), NL_BUF]);
+      eventLines.push(event);
       chunk.seqs.push(seq);
       chunk.lines.push(event);
       chunkBytes += event.length + 60;
@@ -186,16 +193,15 @@ export async function measureEventsStoreFloor(ctx: {
             if (!first) await client.query('TRUNCATE stage');
             first = false;
             await copyIn(client, 'COPY stage FROM STDIN', chunk.stage);
-            const merged = await eventLoader.merge({ client, spec, importId: FLOOR_IMPORT, runId: 1 });
+            // The loader's own chunk step: the merge, then the COPY of the events it did not name as duplicates.
+            const ends = new Int32Array(chunk.lines.length);
+            let end = 0;
+            chunk.lines.forEach((line, k) => { end += line.length; ends[k] = end; });
+            const lines = { data: Buffer.concat(chunk.lines), seqs: Int32Array.from(chunk.seqs), ends };
+            const merged = await mergeChunk(client, eventLoader, { client, spec, importId: FLOOR_IMPORT, runId: 1 }, lines);
             duplicates += merged.duplicates;
-            const skip = new Set(merged.skip ?? []);
-            const send: Buffer[] = [];
-            chunk.seqs.forEach((s, k) => {
-              const line = chunk.lines[k];
-              if (line && !skip.has(s)) send.push(line);
-            });
             // Read `created` only after the await: the backends' loops run interleaved.
-            const copied = send.length > 0 ? await copyIn(client, `COPY ${eventLoader.copyRowsInto} FROM STDIN`, send) : 0;
+            const copied = merged.created;
             created += copied;
           }
           await client.query('COMMIT');

@@ -12,7 +12,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { type ImportSpec, jsonColumns } from '../domain/importSpec';
-import { type Counts, zeroCounts } from '../store/loaders/types';
+import { type Counts, type LoadContext, type Loader, type MergeResult, zeroCounts } from '../store/loaders/types';
 import { dataTypes } from '../dataTypes';
 import { stageTableColumns } from '../dataTypes/dataType';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
@@ -125,11 +125,8 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
         if (data.length > 0) {
           if (chunksLoaded++ > 0) await client.query('TRUNCATE stage');
           await copyIn(client, 'COPY stage FROM STDIN', data);
-          const merged = await loader.merge({ client, spec, importId, runId });
+          const merged = await mergeChunk(client, loader, { client, spec, importId, runId }, lines);
           addCounts(totals, merged);
-          if (loader.copyRowsInto && lines) {
-            totals.created += await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
-          }
         }
         if (errors.length > 0) await input.onRowErrors(client, errors);
       } catch (err) {
@@ -206,6 +203,36 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
   }
   totals.duplicates += dedup?.duplicates ?? 0;
   return { rows, rejected, counts: totals, last };
+}
+
+/** Times a chunk is merged again after its COPY met a concurrent transaction's rows (see Loader). */
+const UNIQUE_RETRIES = 5;
+
+/**
+ * Merge the staged chunk and, for loaders that COPY their rows, COPY the lines the merge did not leave
+ * out (counted as created). A loader whose COPY can meet a concurrent transaction's keys runs both from a
+ * savepoint, and again when the COPY fails on that index: the merge then sees the committed rows.
+ */
+export async function mergeChunk(client: pg.PoolClient, loader: Loader, ctx: LoadContext, lines: RowLines | null): Promise<MergeResult> {
+  const copy = async (merged: MergeResult): Promise<MergeResult> => {
+    if (!loader.copyRowsInto || !lines) return merged;
+    const created = await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
+    return { ...merged, created: merged.created + created };
+  };
+  const index = loader.retryOnUniqueViolation;
+  if (!index || !loader.copyRowsInto || !lines) return copy(await loader.merge(ctx));
+  for (let attempt = 1; ; attempt++) {
+    await client.query('SAVEPOINT chunk');
+    try {
+      const merged = await copy(await loader.merge(ctx));
+      await client.query('RELEASE SAVEPOINT chunk');
+      return merged;
+    } catch (err) {
+      const e = err as { code?: unknown; constraint?: unknown };
+      if (e.code !== '23505' || e.constraint !== index || attempt >= UNIQUE_RETRIES) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT chunk');
+    }
+  }
 }
 
 const STORE_FAILED = Symbol('tributary.storeFailed');

@@ -5,7 +5,8 @@ import type pg from 'pg';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-export async function migrate(pool: pg.Pool): Promise<string[]> {
+/** `before`: apply only the migrations numbered below it (a test's store as an older version left it). */
+export async function migrate(pool: pg.Pool, options: { before?: number } = {}): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -17,7 +18,7 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
     for (const file of files) {
       const version = Number.parseInt(file, 10);
-      if (done.has(version)) continue;
+      if (done.has(version) || (options.before !== undefined && version >= options.before)) continue;
       const sql = await readFile(`${MIGRATIONS_DIR}${file}`, 'utf8');
       await client.query('BEGIN');
       try {

@@ -43,7 +43,7 @@ export const activityType: DataTypeDefinition<'activity'> = {
         ok: true,
         dedup: memoryKey,
         text: line(seq, firstUse(a.key) ? a.value : '\\N\t\\N', memoryKey),
-        row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\n`,
+        row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\t${memoryKey}\n`,
       };
     };
   },

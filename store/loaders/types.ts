@@ -32,6 +32,12 @@ export interface Loader {
    * caller COPYs the chunk's lines but those the merge returned in `skip`, each counted as created.
    */
   copyRowsInto?: string;
+  /**
+   * copyRowsInto loaders whose rows carry a unique key the merge looked up first: the unique index that a
+   * concurrent transaction's rows can make the COPY fail on (once that transaction commits). The chunk's
+   * merge and COPY then run again (from a savepoint), and the merge finds the other transaction's rows.
+   */
+  retryOnUniqueViolation?: string;
   /** Merge the staged rows into the store (inside the batch transaction) and count the outcomes. */
   merge(ctx: LoadContext): Promise<MergeResult>;
 }
