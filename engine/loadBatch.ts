@@ -13,6 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { type ImportSpec, jsonColumns } from '../domain/importSpec';
 import { type Counts, loaders, zeroCounts } from '../store/loaders';
+import { addCounts } from '../store/runs';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
 import { relationOf } from './extract';
 import { compileMapping, copyField, type MapResult, type RowError } from './mapValidate';
@@ -80,16 +81,6 @@ async function* rowChunks(rows: AsyncIterable<Row>): AsyncIterable<Row[]> {
     }
   }
   if (chunk.length > 0) yield chunk;
-}
-
-export function addCounts(into: Counts, c: Counts): void {
-  into.created += c.created;
-  into.updated += c.updated;
-  into.unchanged += c.unchanged;
-  into.duplicates += c.duplicates;
-  into.skipped += c.skipped;
-  into.removed += c.removed;
-  into.profilesCreated += c.profilesCreated;
 }
 
 /**

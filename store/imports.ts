@@ -12,3 +12,11 @@ export async function upsertImport(client: pg.ClientBase, spec: ImportSpec): Pro
     [spec.id, spec.dataType, spec],
   );
 }
+
+/** Creates the import if the store has never seen it; a known one keeps its stored spec and its deletion. */
+export async function ensureImport(client: pg.ClientBase, spec: ImportSpec): Promise<void> {
+  await client.query(
+    'INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+    [spec.id, spec.dataType, spec],
+  );
+}

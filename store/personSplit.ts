@@ -13,7 +13,7 @@
  * removed until it commits: no merge can then join what is being split, nor split what a merge joined.
  */
 import type pg from 'pg';
-import { IDENTITY_GRAPH_LOCK } from './loaders/identities';
+import { IDENTITY_GRAPH_LOCK } from './locks';
 import { inTransaction } from './transaction';
 
 export interface SplitCounts {

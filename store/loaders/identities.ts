@@ -5,9 +5,7 @@
  * a purge splitting persons takes it too. Deleting an import splits again what its links joined.
  */
 import { type Counts, ENSURE_IDENTITIES, type Loader, num } from './types';
-
-/** Serialises every change of persons: merges here, splits by purge (store/personSplit.ts). */
-export const IDENTITY_GRAPH_LOCK = 727273;
+import { IDENTITY_GRAPH_LOCK } from '../locks';
 
 export const identityLoader: Loader = {
   stageColumns: 'left_type text, left_value text, right_type text, right_value text',

@@ -2,19 +2,10 @@
 import type pg from 'pg';
 import type { ImportSpec } from '../../domain/importSpec';
 
-export interface Counts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  duplicates: number;
-  skipped: number;
-  removed: number;
-  profilesCreated: number;
-}
+import type { Counts } from '../runs';
 
-export const zeroCounts = (): Counts => ({
-  created: 0, updated: 0, unchanged: 0, duplicates: 0, skipped: 0, removed: 0, profilesCreated: 0,
-});
+// A loader's counts are the run counters declared `from: 'loader'` (store/runs.ts).
+export { type Counts, zeroCounts } from '../runs';
 
 export interface LoadContext {
   client: pg.PoolClient;
