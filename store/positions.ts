@@ -83,7 +83,10 @@ export async function readStart(db: Db, importId: string, stream: string = INCRE
   return startOf(p.cursor, p.key);
 }
 
-/** Sends the incremental import back to the start of its source (its next run reads everything). */
+/**
+ * Sends the incremental import back to the start of its source (its next run reads everything). Under the
+ * position's row lock, so a batch that is committing finishes first.
+ */
 export async function resetPosition(db: Db, importId: string): Promise<void> {
   await db.query('UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = $2', [importId, INCREMENTAL_STREAM]);
 }
