@@ -8,6 +8,7 @@
 import { zeroCounts } from '../store/loaders';
 import type { Counts } from '../store/loaders/types';
 import { readStart } from '../store/positions';
+import { begin, rollback } from '../store/transaction';
 import type { Position } from '../connectors/source';
 import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { isStoreFailure, loadBatch } from './loadBatch';
@@ -62,7 +63,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     };
     if (upperBound === null) return result;
 
-    await client.query('BEGIN');
+    await begin(client);
     const users = new BatchUsers();
     let batch;
     try {
@@ -96,7 +97,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     // Always rolled back: a dry run writes nothing. A connection whose state is unknown is discarded.
     if (discard) client.release(true);
     else {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await rollback(client).catch(() => undefined);
       client.release();
     }
     await session.close();

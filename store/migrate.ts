@@ -37,3 +37,8 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
   }
   return applied;
 }
+
+/** The newest migration applied, and how many are. */
+export async function schemaVersion(pool: pg.Pool): Promise<{ v: number; n: string }> {
+  return (await pool.query('SELECT max(version) AS v, count(*) AS n FROM schema_migrations')).rows[0] as { v: number; n: string };
+}

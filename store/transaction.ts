@@ -34,3 +34,8 @@ export async function commit(client: pg.ClientBase): Promise<void> {
 export async function rollback(client: pg.ClientBase): Promise<void> {
   await client.query('ROLLBACK');
 }
+
+/** Whether the store answers a trivial statement (the health probe). */
+export async function ping(pool: pg.Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}
