@@ -63,7 +63,7 @@ async function verify(store: pg.Pool, token: string): Promise<{ id: string; name
   const row = await activeKey(store, m[1]!);
   if (!row) return null;
   const a = Buffer.from(hashToken(token), 'hex');
-  const b = Buffer.from(row.token_hash as string, 'hex');
+  const b = Buffer.from(row.token_hash, 'hex');
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
   // Best effort: a lost "last used" stamp is not worth failing a request for.
   touchApiKey(store, row.id).catch(() => undefined);

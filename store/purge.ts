@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { IDENTITY_GRAPH_LOCK } from './locks';
 import { type SplitCounts, splitPersons, zeroSplit } from './personSplit';
 import { lockImportPositions } from './positions';
+import { moveIdentitiesEpoch } from './epochs';
 
 export interface PurgedImport {
   purged: boolean;
@@ -74,7 +75,7 @@ export async function purgeDeletedImport(pool: pg.Pool, importId: string, onStep
     // Identifiers may go: move the identities epoch now (migration 052), before taking any row this
     // purge deletes. The update waits for the batches that read the epoch; a batch that took one of those
     // rows first and then waited for this purge would otherwise be a deadlock.
-    await client.query("UPDATE store_epochs SET epoch = epoch + 1 WHERE name = 'identities'");
+    await moveIdentitiesEpoch(client);
     const removed: Record<string, number> = {};
     let touched: string[] = [];
     let split = zeroSplit();
