@@ -5,6 +5,7 @@
  * - sources (connectors/) and the store (store/) import nothing from the engine or the Temporal shell,
  *   and the store imports no source;
  * - the API reaches the engine only through engine/index.ts;
+ * - statements on the store are the store's: the shell and the engine use `pg` for its types only;
  * - no cycles.
  */
 const SHELL = '^(activities|workflows|api|plugin|client|bin|worker\\.ts|index\\.ts)';
@@ -53,6 +54,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^api/' },
       to: { path: '^engine/', pathNot: '^engine/index\\.ts$' },
+    },
+    {
+      name: 'store-owns-its-sql',
+      comment: 'Statements on the store live in store/ modules, each with the invariant it keeps; elsewhere pg is a type (test/unit/storeOwnsSql.test.ts checks the calls).',
+      severity: 'error',
+      from: { path: '^(api|activities|workflows|engine|client|plugin)/' },
+      to: { path: '(^|/)node_modules/pg/', dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {
