@@ -10,7 +10,8 @@ import { removeUnseen } from '../engine/snapshotRemoval';
 import { endRun, getRun, lockRun, type RunRecord, runRecordOf } from '../store/runs';
 import { dropPositionUnlessHeld, lockRunPosition } from '../store/positions';
 
-export { type RunRecord, type RunStatus, runRecordOf } from '../store/runs';
+// The run's record is the store's (store/runs.ts); workflows and the client import its types from here.
+export type { RunRecord, RunStatus } from '../store/runs';
 
 export interface FinishRunInput {
   runId: number;
