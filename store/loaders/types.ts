@@ -1,7 +1,6 @@
 /** What every loader reports for one batch, and what it gets to work with. */
 import type pg from 'pg';
 import type { ImportSpec } from '../../domain/importSpec';
-
 import type { Counts } from '../runs';
 
 // A loader's counts are the run counters declared `from: 'loader'` (store/runs.ts).
