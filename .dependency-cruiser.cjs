@@ -12,6 +12,7 @@
  *   Temporal, no source, and of the engine only the mapping kit (engine/mapValidate.ts);
  * - the store imports nothing from dataTypes/ (the data types' merges use the store's helpers, not the
  *   other way round), and the API takes from dataTypes/ only the spec registry;
+ * - statements on the store are the store's: the shell and the engine use `pg` for its types only;
  * - no cycles.
  */
 const SHELL = '^(activities|workflows|api|plugin|client|bin|worker\\.ts|index\\.ts)';
@@ -90,6 +91,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^api/' },
       to: { path: '^engine/', pathNot: '^engine/index\\.ts$' },
+    },
+    {
+      name: 'store-owns-its-sql',
+      comment: 'Statements on the store live in store/ modules, each with the invariant it keeps; elsewhere pg is a type (test/unit/storeOwnsSql.test.ts checks the calls).',
+      severity: 'error',
+      from: { path: '^(api|activities|workflows|engine|client|plugin)/' },
+      to: { path: '(^|/)node_modules/pg/', dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {

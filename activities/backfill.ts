@@ -8,7 +8,10 @@
 import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
 import { canPlanRanges } from '../connectors/rangePlanner';
-import { type BackfillStatus, type BackfillTotals, loadBackfill, partitionStates, type StoredBackfill, totalsOf } from '../store/backfills';
+import {
+  type BackfillStatus, type BackfillTotals, endBackfill, insertBackfillPlan, loadBackfill, partitionStates, type StoredBackfill, totalsOf,
+} from '../store/backfills';
+import { createPosition, INCREMENTAL_STREAM, lockStreamPosition, movePosition } from '../store/positions';
 import { checkColumns, relationOf } from '../engine/extract';
 import { type ActivityDeps, openSource } from '../engine/deps';
 import { keepAlive } from './keepAlive';
@@ -78,11 +81,10 @@ export function backfillActivities(deps: ActivityDeps) {
       const upperBound = await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone);
       await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
-        await client.query("INSERT INTO positions (import_id, stream) VALUES ($1, '') ON CONFLICT DO NOTHING", [spec.id]);
+        await createPosition(client, spec.id, INCREMENTAL_STREAM);
         // The incremental import's lock: a batch of it that is committing finishes first, and none starts
         // until the hand-over below is committed.
-        const pos = await client.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = '' FOR UPDATE", [spec.id]);
-        const incremental: Position | null = pos.rows[0].cursor_value === null ? null : { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
+        const incremental = await lockStreamPosition(client, spec.id, INCREMENTAL_STREAM);
         const planned = upperBound === null
           ? { start: incremental, skipped: 0, partitions: [] }
           : await session.planRange(relation, {
@@ -91,26 +93,11 @@ export function backfillActivities(deps: ActivityDeps) {
           });
         const end = planned.partitions.at(-1)?.upper ?? null;
         const moved = end !== null;
-        if (moved) {
-          await client.query("UPDATE positions SET cursor_value = $2, key_value = $3, updated_at = now() WHERE import_id = $1 AND stream = ''",
-            [spec.id, end.cursor, end.key]);
-        }
-        const total = planned.partitions.reduce((a, p) => a + p.rows, 0);
-        await client.query(
-          `INSERT INTO backfills (import_id, id, workflow_id, range_from, range_to, start_cursor, start_key, end_cursor, end_key,
-             total_rows, skipped_rows, incremental_moved) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-          [spec.id, backfillId, workflowId, from, to, planned.start?.cursor ?? null, planned.start?.key ?? null,
-            end?.cursor ?? null, end?.key ?? null, total, planned.skipped, moved],
-        );
-        let after = planned.start;
-        for (const [n, p] of planned.partitions.entries()) {
-          await client.query(
-            `INSERT INTO backfill_partitions (import_id, backfill_id, n, stream, after_cursor, after_key, upper_cursor, upper_key, rows)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [spec.id, backfillId, n, `${streamPrefix}${n}`, after?.cursor ?? null, after?.key ?? null, p.upper.cursor, p.upper.key, p.rows],
-          );
-          after = p.upper;
-        }
+        if (end !== null) await movePosition(client, spec.id, INCREMENTAL_STREAM, end);
+        await insertBackfillPlan(client, {
+          importId: spec.id, backfillId, workflowId, from, to, start: planned.start, end, skipped: planned.skipped,
+          incrementalMoved: moved, partitions: planned.partitions, streamPrefix,
+        });
       });
       return planOf((await loadBackfill(deps.store, spec.id, backfillId))!, kind);
     } finally {
@@ -128,12 +115,7 @@ export function backfillActivities(deps: ActivityDeps) {
     if (input.outcome !== 'completed') status = input.outcome;
     else if (states.some((s) => s.status !== 'succeeded' && s.status !== 'partially_succeeded')) status = 'failed';
     else status = states.some((s) => s.status === 'partially_succeeded') ? 'partially_succeeded' : 'succeeded';
-    const res = await deps.store.query(
-      `UPDATE backfills SET status = CASE WHEN status = 'running' THEN $3 ELSE status END, ended_at = coalesce(ended_at, clock_timestamp())
-       WHERE import_id = $1 AND id = $2 RETURNING status`,
-      [input.importId, input.backfillId, status],
-    );
-    return (res.rows[0]?.status as BackfillStatus | undefined) ?? status;
+    return (await endBackfill(deps.store, input.importId, input.backfillId, status)) ?? status;
   }
 
   return { planBackfill, backfillTotals, finishBackfill };

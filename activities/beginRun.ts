@@ -9,6 +9,8 @@ import { type ActivityDeps, openSource } from '../engine/deps';
 import { keepAlive } from './keepAlive';
 import { upsertImport } from '../store/imports';
 import { inTransaction } from '../store/transaction';
+import { insertRun, runIdOfWorkflowRun, runOfWorkflowRun } from '../store/runs';
+import { createPosition } from '../store/positions';
 
 export interface BeginRunInput {
   spec: ImportSpec;
@@ -44,14 +46,8 @@ export function beginRunActivity(deps: ActivityDeps) {
   };
 
   async function begin({ spec, workflowId, workflowRunId, scope }: BeginRunInput): Promise<BeginRunResult> {
-    const existing = await deps.store.query(
-      'SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1',
-      [workflowRunId],
-    );
-    if (existing.rows[0]) {
-      const r = existing.rows[0];
-      return { runId: Number(r.id), upperBound: r.upper_bound, sourceKind: r.source_kind, nullCursorRows: Number(r.null_cursor) };
-    }
+    const existing = await runOfWorkflowRun(deps.store, workflowRunId);
+    if (existing) return existing;
     if (scope && isSnapshot(spec)) {
       throw new ConfigurationError(`import ${spec.id} has sync "snapshot": each run reads the whole source, so a backfill or a file-by-file run makes no sense`);
     }
@@ -68,21 +64,13 @@ export function beginRunActivity(deps: ActivityDeps) {
       const warnings = (await session.warnings?.(relation).catch(() => [])) ?? [];
       const inserted = await inTransaction(deps.store, async (client) => {
         await upsertImport(client, spec);
-        await client.query(
-          'INSERT INTO positions (import_id, stream, cursor_value, key_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-          [spec.id, stream, scope?.after?.cursor ?? null, scope?.after?.key ?? null],
-        );
-        return client.query(
-          `INSERT INTO runs (import_id, stream, workflow_id, workflow_run_id, spec, source_kind, upper_bound, null_cursor, from_cursor, from_key, cursor_kind, warnings)
-           SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value, $9, $10 FROM positions p WHERE p.import_id = $1 AND p.stream = $8
-           ON CONFLICT (workflow_run_id) DO NOTHING
-           RETURNING id`,
-          [spec.id, workflowId, workflowRunId, spec, kind, upperBound, nullCursorRows, stream, cursor.cursorKind, warnings],
-        );
+        await createPosition(client, spec.id, stream, scope?.after ?? null);
+        return insertRun(client, {
+          importId: spec.id, stream, workflowId, workflowRunId, spec, sourceKind: kind, upperBound, nullCursor: nullCursorRows,
+          cursorKind: cursor.cursorKind, warnings,
+        });
       });
-      const runId = inserted.rows[0]
-        ? Number(inserted.rows[0].id)
-        : Number((await deps.store.query('SELECT id FROM runs WHERE workflow_run_id = $1', [workflowRunId])).rows[0].id);
+      const runId = inserted ?? (await runIdOfWorkflowRun(deps.store, workflowRunId));
       return { runId, upperBound, sourceKind: kind, nullCursorRows };
     } finally {
       await session.close();

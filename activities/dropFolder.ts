@@ -17,6 +17,7 @@ import { scrubberFor, scrubbing } from '../connectors/common/secretScrub';
 import { type ActivityDeps } from '../engine/deps';
 import { heartbeat } from './keepAlive';
 import { namedForConnection } from '../connectors/common/optionalPackages';
+import { importedFileIdentities } from '../store/importedFiles';
 
 export interface ListDropFolderInput {
   spec: ImportSpecInput;
@@ -130,9 +131,7 @@ export function listDropFolderActivity(deps: ActivityDeps) {
       const byName = new Map(files.map((f) => [baseName(f.path), f]));
       const matches = globMatcher(folder.pattern);
       const data = files.filter((f) => !f.path.endsWith(folder.manifestSuffix) && matches(baseName(f.path))).sort((a, b) => a.path.localeCompare(b.path));
-      const done = new Set(
-        (await deps.store.query<{ identity: string }>('SELECT identity FROM imported_files WHERE import_id = $1', [spec.id])).rows.map((r) => r.identity),
-      );
+      const done = new Set(await importedFileIdentities(deps.store, spec.id));
       const out: DropFolderListing = { ready: [], waiting: [], invalid: [], alreadyImported: [] };
       for (const f of data) {
         const manifestFile = byName.get(baseName(f.path) + folder.manifestSuffix);

@@ -11,7 +11,8 @@ import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
 import { decryptSecret, requireSecretKey, secretKeyFrom } from '../connectors/secrets';
 import type { WebhookInput } from '../workflows/lifecycleDefinitions';
 import type { ActivityDeps } from '../engine/deps';
-import { runRecordOf } from './finishRun';
+import { runForWebhook, runRecordOf } from '../store/runs';
+import { deliveryAttempted, startDelivery, webhooksFor } from '../store/webhooks';
 import { postWebhook } from './webhookPost';
 
 export interface DeliveryResult {
@@ -28,33 +29,18 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
   // Webhook URLs are an API key holder's: they reach only what the operator lets sources reach.
   const reach = networkReach(deps.policy ?? operatorPolicyFromEnv(), undefined, 'webhooks');
   return async function deliverWebhooks({ runId, event }: WebhookInput): Promise<DeliveryResult> {
-    const runs = await deps.store.query(
-      `SELECT r.*, i.spec #>> '{name}' AS import_name, r.started_at, r.ended_at
-       FROM runs r LEFT JOIN imports i ON i.id = r.import_id WHERE r.id = $1`,
-      [runId],
-    );
-    const row = runs.rows[0];
+    const row = await runForWebhook(deps.store, runId);
     if (!row) return { endpoints: 0, delivered: 0 }; // purged since
-    const hooks = await deps.store.query(
-      `SELECT id, url, sealed_secret FROM webhooks
-       WHERE $1 = ANY(events) AND (import_id IS NULL OR import_id = $2) ORDER BY id`,
-      [event, row.import_id],
-    );
-    if (hooks.rows.length === 0) return { endpoints: 0, delivered: 0 };
+    const hooks = await webhooksFor(deps.store, event, row.import_id);
+    if (hooks.length === 0) return { endpoints: 0, delivered: 0 };
     const key = requireSecretKey(deps.secretKey ?? secretKeyFrom());
     const failures: string[] = [];
     /** Failures the operator's policy decided: another attempt would be refused the same way. */
     const refused: string[] = [];
     let delivered = 0;
-    for (const hook of hooks.rows) {
+    for (const hook of hooks) {
       const deliveryId = `${hook.id}.${runId}.${event}`;
-      const state = await deps.store.query(
-        `INSERT INTO webhook_deliveries (id, webhook_id, run_id, event) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (webhook_id, run_id, event) DO UPDATE SET attempts = webhook_deliveries.attempts
-         RETURNING status`,
-        [deliveryId, hook.id, runId, event],
-      );
-      if (state.rows[0].status === 'delivered') {
+      if ((await startDelivery(deps.store, { id: deliveryId, webhookId: hook.id, runId, event })) === 'delivered') {
         delivered++;
         continue;
       }
@@ -79,13 +65,7 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
         error = (err as Error).message;
         if (err instanceof RefusedAddressError) refused.push(`${hook.id}: ${error}`);
       }
-      await deps.store.query(
-        `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2,
-           status = CASE WHEN $2::text IS NULL THEN 'delivered' ELSE status END,
-           delivered_at = CASE WHEN $2::text IS NULL THEN now() ELSE delivered_at END
-         WHERE id = $1`,
-        [deliveryId, error],
-      );
+      await deliveryAttempted(deps.store, deliveryId, error);
       if (error) failures.push(`${hook.id}: ${error}`);
       else delivered++;
     }
@@ -94,6 +74,6 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
     }
     // Throwing hands the retry (with backoff) to Temporal; the delivered endpoints are skipped next time.
     if (failures.length > 0) throw new Error(`webhook delivery failed for ${failures.join('; ')}`);
-    return { endpoints: hooks.rows.length, delivered };
+    return { endpoints: hooks.length, delivered };
   };
 }

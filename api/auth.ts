@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { AuthFailureLimit } from './authFailures';
 import { sendProblem } from './problems';
+import { activeKey, apiKeyRows, insertApiKey, revokeKey, touchApiKey } from '../store/apiKeys';
 
 export type Scope = 'read' | 'write';
 /** A route's required scope; 'none' for health and the docs. */
@@ -37,18 +38,16 @@ const hashToken = (token: string): string => createHash('sha256').update(token).
 export async function createApiKey(store: pg.Pool, name: string, scope: Scope): Promise<{ id: string; token: string }> {
   const id = randomBytes(6).toString('hex');
   const token = `trb_${id}_${randomBytes(32).toString('hex')}`;
-  await store.query('INSERT INTO api_keys (id, name, scope, token_hash) VALUES ($1, $2, $3, $4)', [id, name, scope, hashToken(token)]);
+  await insertApiKey(store, { id, name, scope, tokenHash: hashToken(token) });
   return { id, token };
 }
 
 export async function revokeApiKey(store: pg.Pool, id: string): Promise<boolean> {
-  const res = await store.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-  return (res.rowCount ?? 0) > 0;
+  return revokeKey(store, id);
 }
 
 export async function listApiKeys(store: pg.Pool): Promise<ApiKey[]> {
-  const res = await store.query('SELECT * FROM api_keys ORDER BY created_at');
-  return res.rows.map((r) => ({
+  return (await apiKeyRows(store)).map((r) => ({
     id: r.id,
     name: r.name,
     scope: r.scope,
@@ -61,15 +60,14 @@ export async function listApiKeys(store: pg.Pool): Promise<ApiKey[]> {
 async function verify(store: pg.Pool, token: string): Promise<{ id: string; name: string; scope: Scope } | null> {
   const m = /^trb_([0-9a-f]{12})_[0-9a-f]{64}$/.exec(token);
   if (!m) return null;
-  const res = await store.query('SELECT id, name, scope, token_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [m[1]]);
-  const row = res.rows[0];
+  const row = await activeKey(store, m[1]!);
   if (!row) return null;
   const a = Buffer.from(hashToken(token), 'hex');
-  const b = Buffer.from(row.token_hash as string, 'hex');
+  const b = Buffer.from(row.token_hash, 'hex');
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
   // Best effort: a lost "last used" stamp is not worth failing a request for.
-  store.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.id]).catch(() => undefined);
-  return { id: row.id, name: row.name, scope: row.scope };
+  touchApiKey(store, row.id).catch(() => undefined);
+  return { id: row.id, name: row.name, scope: row.scope as Scope };
 }
 
 /** Reads need read or write; writes need write. Unless a route says otherwise, GET is a read. */

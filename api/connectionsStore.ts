@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { connectionFromUrl } from '../connectors/connections';
 import { encryptSecret, requireSecretKey } from '../connectors/secrets';
 import { ConfigurationError } from '../connectors/source';
+import { insertConnectionRow } from '../store/connections';
 
 export interface ConnectionDisplay {
   host: string | null;
@@ -59,12 +60,8 @@ export async function insertConnection(store: pg.Pool, key: Buffer | null, input
   const url = urlOf(input);
   const { kind } = connectionFromUrl(url);
   const id = input.id ?? `c-${randomBytes(5).toString('hex')}`;
-  const res = await store.query(
-    `INSERT INTO connections (id, name, kind, display, sealed_url) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (id) DO NOTHING`,
-    [id, input.name, kind, displayOf(url), encryptSecret(requireSecretKey(key), url)],
-  );
-  if (res.rowCount === 0) throw new DuplicateError(id);
+  const inserted = await insertConnectionRow(store, { id, name: input.name, kind, display: displayOf(url), sealedUrl: encryptSecret(requireSecretKey(key), url) });
+  if (!inserted) throw new DuplicateError(id);
   return id;
 }
 

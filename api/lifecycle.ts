@@ -21,6 +21,7 @@ import type { PurgeResult } from '../activities';
 import { catchupWindowMs, type Schedule, toScheduleSpec } from './schedules';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { importMetadata } from '../workflows/userMetadata';
+import { runningWorkflowIds } from '../store/runs';
 
 /** What every scheduled run carries from its start: search attributes to find it, a summary and details to explain it. */
 const startOptions = (spec: ImportSpec) => ({
@@ -101,8 +102,7 @@ export async function runningWorkflows(
   // has begun, and the plain id covers a run started by hand.
   const candidates = [importWorkflowId(importId)];
   if (store) {
-    const res = await store.query("SELECT DISTINCT workflow_id FROM runs WHERE import_id = $1 AND status = 'running'", [importId]);
-    candidates.push(...res.rows.map((r) => String(r.workflow_id)));
+    candidates.push(...(await runningWorkflowIds(store, importId)));
   }
   for (const id of candidates) {
     if (ids.has(id)) continue;

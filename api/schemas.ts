@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { importId, importSpec, tableName } from '../domain/importSpec';
 import { specSchemas } from '../dataTypes/specs';
+import { LOADER_COUNTER_NAMES, type LoaderCounterName, RUN_COUNTER_NAMES, type RunCounterName } from '../store/runs';
 import { scheduleSchema } from './schedules';
 
 /** A connection id is what `source.connection` names, so it obeys the same rule. */
@@ -70,6 +71,14 @@ export const progressSchema = z.object({
   currentBatchRows: z.number().nullable(),
 });
 
+const numberFields = <N extends string>(names: readonly N[]) =>
+  Object.fromEntries(names.map((n) => [n, z.number()])) as { [K in N]: z.ZodNumber };
+
+/** A run's counters, each a number, in their declared order (store/runs.ts). */
+export const runCounterFields = numberFields<RunCounterName>(RUN_COUNTER_NAMES);
+/** The counters a loader reports (a dry run's counts). */
+export const loaderCounterFields = numberFields<LoaderCounterName>(LOADER_COUNTER_NAMES);
+
 export const runSchema = z
   .object({
     runId: z.number(),
@@ -78,17 +87,7 @@ export const runSchema = z
     status: z.enum(['running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled']),
     startedAt: isoTime,
     endedAt: isoTime.nullable(),
-    rowsRead: z.number(),
-    created: z.number(),
-    updated: z.number(),
-    unchanged: z.number(),
-    duplicates: z.number(),
-    rejected: z.number(),
-    skipped: z.number(),
-    removed: z.number(),
-    profilesCreated: z.number(),
-    nullCursor: z.number(),
-    batches: z.number(),
+    ...runCounterFields,
     /** The cursor range this run covered: from (exclusive) the position it started at, to the last row loaded. */
     cursorRange: z.object({ from: positionSchema, to: positionSchema, upperBound: z.string().nullable() }),
     error: z.string().nullable(),

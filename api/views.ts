@@ -2,7 +2,8 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type pg from 'pg';
-import { runRecordOf } from '../activities/finishRun';
+import { countersOf, lastRunOf, lastSuccessfulSyncAt, runRecordOf } from '../store/runs';
+import { readPosition } from '../store/positions';
 import { progressQuery } from '../workflows/definitions';
 import { runningWorkflows, scheduleState } from './lifecycle';
 import type { Schedule } from './schedules';
@@ -20,17 +21,7 @@ export function runView(r: Record<string, any>): RunView {
     status: rec.status,
     startedAt: r.started_at.toISOString(),
     endedAt: iso(r.ended_at),
-    rowsRead: rec.rowsRead,
-    created: rec.created,
-    updated: rec.updated,
-    unchanged: rec.unchanged,
-    duplicates: rec.duplicates,
-    rejected: rec.rejected,
-    skipped: rec.skipped,
-    removed: rec.removed,
-    profilesCreated: rec.profilesCreated,
-    nullCursor: rec.nullCursor,
-    batches: rec.batches,
+    ...countersOf(rec),
     cursorRange: {
       from: { cursor: r.from_cursor ?? null, key: r.from_key ?? null },
       to: { cursor: r.to_cursor ?? null, key: r.to_key ?? null },
@@ -108,15 +99,12 @@ export interface ViewOptions {
  */
 export async function importView(store: pg.Pool, temporal: Client, row: Record<string, any>, options: ViewOptions): Promise<ImportView> {
   const [last, lastOk, pos, live] = await Promise.all([
-    store.query('SELECT * FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [row.id]),
-    store.query(
-      `SELECT max(ended_at) AS at FROM runs WHERE import_id = $1 AND status IN ('succeeded', 'partially_succeeded')`,
-      [row.id],
-    ),
-    store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [row.id]),
+    lastRunOf(store, row.id),
+    lastSuccessfulSyncAt(store, row.id),
+    readPosition(store, row.id),
     liveState(store, temporal, row, options),
   ]);
-  const lastRun = last.rows[0] ? runView(last.rows[0]) : null;
+  const lastRun = last ? runView(last) : null;
   if (lastRun?.status === 'running') lastRun.progress = live ? await liveProgress(temporal, lastRun.workflowId, options.deadline) : null;
   return {
     id: row.id,
@@ -130,8 +118,8 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
     schedule: (row.schedule as Schedule | null) ?? null,
     nextRunAt: iso(live?.nextRunAt),
     lastRun,
-    lastSuccessfulSyncAt: iso(lastOk.rows[0]?.at),
-    position: { cursor: pos.rows[0]?.cursor_value ?? null, key: pos.rows[0]?.key_value ?? null },
+    lastSuccessfulSyncAt: iso(lastOk),
+    position: { cursor: pos.cursor, key: pos.key },
     spec: row.spec,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

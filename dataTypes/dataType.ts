@@ -7,6 +7,7 @@
 import type { DataType, ImportSpec, ImportSpecInput } from '../domain/importSpec';
 import { parseImportSpec } from '../domain/importSpec';
 import type { Loader } from '../store/loaders/types';
+import type { PurgeStep } from '../store/purge';
 import { type MappingKit, type MapRow, mappingKit } from '../engine/mapValidate';
 
 /**
@@ -48,17 +49,6 @@ export function stageTableColumns(columns: StageColumns): string {
 
 /** How many SQL columns a stage line fills, seq included. */
 export const stageWidth = (columns: StageColumns): number => 1 + columns.reduce((n, [, type]) => n + (type === 'user' ? 2 : 1), 0);
-
-/** One statement of a purge: the table it removes a deleted import's rows from ($1: the import's id). */
-export interface PurgeStep {
-  table: string;
-  sql: string;
-  /**
-   * Removes identity links: run under the identity graph's lock, and returns `n` (rows removed) and
-   * `persons` (the persons the links joined, split again once the identifiers are gone).
-   */
-  identityLinks?: true;
-}
 
 export interface DataTypeDefinition<T extends DataType = DataType> {
   dataType: T;

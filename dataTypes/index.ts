@@ -16,4 +16,5 @@ export const dataTypeList: readonly AnyDataTypeDefinition[] = [profileType, acti
 
 export const dataTypes: Record<DataType, AnyDataTypeDefinition> = checkedRegistry(dataTypeList, dataTypeSpecs.map((s) => s.schema.shape.dataType.value));
 
-export type { AnyDataTypeDefinition, DataTypeDefinition, PurgeStep } from './dataType';
+export type { AnyDataTypeDefinition, DataTypeDefinition } from './dataType';
+export type { PurgeStep } from '../store/purge';

@@ -6,6 +6,8 @@
  * position, no run record.
  */
 import { type Counts, zeroCounts } from '../store/loaders/types';
+import { readStart } from '../store/positions';
+import { begin, rollback } from '../store/transaction';
 import type { Position } from '../connectors/source';
 import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { isStoreFailure, loadBatch } from './loadBatch';
@@ -52,8 +54,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     const nullCursor = await session.countNullCursor(relation, spec.cursor.column, spec.cursor.key);
     let from: Position | null = null;
     if (options.fromPosition && !isSnapshot(spec)) {
-      const pos = await deps.store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id]);
-      if (pos.rows[0]?.cursor_value != null) from = { cursor: pos.rows[0].cursor_value, key: pos.rows[0].key_value };
+      from = await readStart(deps.store, spec.id);
     }
     const result: DryRunResult = {
       sampleSize: options.sampleSize, rowsRead: 0, counts: { ...zeroCounts(), rejected: 0 }, nullCursor, from, upperBound, rowErrors: [],
@@ -61,7 +62,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     };
     if (upperBound === null) return result;
 
-    await client.query('BEGIN');
+    await begin(client);
     const users = new BatchUsers();
     let batch;
     try {
@@ -95,7 +96,7 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     // Always rolled back: a dry run writes nothing. A connection whose state is unknown is discarded.
     if (discard) client.release(true);
     else {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await rollback(client).catch(() => undefined);
       client.release();
     }
     await session.close();

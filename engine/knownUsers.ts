@@ -13,6 +13,7 @@
  * Bounded: past `max` identifiers the memory starts again (a user is then checked once more; harmless).
  */
 import type pg from 'pg';
+import { readIdentitiesEpoch } from '../store/epochs';
 
 export class KnownUsers {
   /** Per scope (userScopeOf): the import's constant id type, or MIXED_ID_TYPES for keys that carry their own type. */
@@ -27,10 +28,7 @@ export class KnownUsers {
    * if it has moved since the last batch. Returns the epoch, for addAll once the batch has committed.
    */
   async check(client: pg.PoolClient): Promise<string | null> {
-    const res = await client.query<{ epoch: string }>(
-      "SELECT epoch::text AS epoch FROM store_epochs WHERE name = 'identities' FOR SHARE",
-    );
-    const epoch = res.rows[0]?.epoch ?? null;
+    const epoch = await readIdentitiesEpoch(client);
     if (epoch !== this.epoch || epoch === null) this.forget();
     this.epoch = epoch;
     return epoch;

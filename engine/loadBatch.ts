@@ -15,6 +15,7 @@ import { type ImportSpec, jsonColumns } from '../domain/importSpec';
 import { type Counts, type LoadContext, type Loader, type MergeResult, zeroCounts } from '../store/loaders/types';
 import { dataTypes } from '../dataTypes';
 import { stageTableColumns } from '../dataTypes/dataType';
+import { addCounts } from '../store/runs';
 import { type Position, type SourceSession, sourceRowError } from '../connectors/source';
 import { relationOf } from './extract';
 import { copyField, type MapResult, type RowError } from './mapValidate';
@@ -83,16 +84,6 @@ async function* rowChunks(rows: AsyncIterable<Row>): AsyncIterable<Row[]> {
     }
   }
   if (chunk.length > 0) yield chunk;
-}
-
-export function addCounts(into: Counts, c: Counts): void {
-  into.created += c.created;
-  into.updated += c.updated;
-  into.unchanged += c.unchanged;
-  into.duplicates += c.duplicates;
-  into.skipped += c.skipped;
-  into.removed += c.removed;
-  into.profilesCreated += c.profilesCreated;
 }
 
 /**

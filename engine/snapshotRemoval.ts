@@ -1,5 +1,6 @@
 /** The removals that end a snapshot segments run, shared by finishRun and the dry run. */
 import type pg from 'pg';
+import { removeUnseenMembers } from '../store/snapshotRemoval';
 
 /** What a run's record says of what it read, which decides whether its removal is safe. */
 export interface SnapshotRunFacts {
@@ -28,10 +29,5 @@ export async function removeUnseen(client: pg.PoolClient, run: SnapshotRunFacts)
   const nullCursor = run.nullCursor;
   if (nullCursor > 0) return skip(`${nullCursor} row${nullCursor === 1 ? ' has' : 's have'} a NULL cursor and could not be read`);
   if (run.rowsRead === 0) return skip('the source returned no rows (refused as suspicious; rows with an empty segment array remove a user from every segment)');
-  const res = await client.query(
-    `UPDATE segment_memberships SET member = false, removed_at = clock_timestamp(), updated_at = clock_timestamp()
-     WHERE import_id = $1 AND member AND (last_seen_run IS NULL OR last_seen_run < $2)`,
-    [run.importId, run.runId],
-  );
-  return { removal: 'removed', removed: res.rowCount ?? 0, incomplete: false };
+  return { removal: 'removed', removed: await removeUnseenMembers(client, run.importId, run.runId), incomplete: false };
 }

@@ -15,6 +15,7 @@
  */
 import pg from 'pg';
 import type { ImportSpecInput } from '../domain/importSpec';
+import { DEMO_DATA_LOCK } from '../store/locks';
 
 export const DEMO_DATABASE = 'demo_source';
 /** The connection name the demo specs use; the `up` worker resolves it to the demo database. */
@@ -186,7 +187,7 @@ export async function ensureDemoData(url: string, options: { touch?: boolean } =
   try {
     await client.query('BEGIN');
     // One loader at a time, even if two `npm run up` raced.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['tributary-demo-data']);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DEMO_DATA_LOCK]);
     await client.query(SCHEMA);
     const inserted: Record<string, number> = {};
     inserted.users = (await client.query(USERS)).rowCount ?? 0;

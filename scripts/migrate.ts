@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { redactUrl } from '../connectors/connections';
-import { migrate } from '../store/migrate';
+import { migrate, schemaVersion } from '../store/migrate';
 import { createPool, openStore } from '../store/store';
 
 export async function runMigrations(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log): Promise<number> {
@@ -32,7 +32,7 @@ export async function runMigrations(env: NodeJS.ProcessEnv = process.env, out: (
     close = opened.close;
   }
   try {
-    const latest = (await pool.query('SELECT max(version) AS v, count(*) AS n FROM schema_migrations')).rows[0] as { v: number; n: string };
+    const latest = await schemaVersion(pool);
     if (applied) out(applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'nothing to apply');
     out(`the store is at migration ${latest.v} (${latest.n} applied in all)`);
     return 0;

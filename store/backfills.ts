@@ -1,6 +1,12 @@
-/** Backfill plans and their progress as the store holds them: read by the backfill activities and the API. */
+/**
+ * Backfill plans and their progress as the store holds them: written and read by the backfill activities,
+ * read by the API. A plan is written once, in the transaction that hands its stretch over from the
+ * incremental import (the caller holds the incremental position's lock, store/positions.ts), so a retried
+ * or restarted backfill reads the same plan; a backfill ends once (endBackfill keeps the first outcome).
+ */
 import type pg from 'pg';
 import type { Position } from '../connectors/source';
+import { loadedRowsSql } from './runs';
 
 export type BackfillStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 
@@ -70,7 +76,7 @@ export async function partitionStates(db: pg.Pool, importId: string, backfillId:
   const res = await db.query(
     `SELECT p.n, p.rows, r.status, pos.cursor_value,
             coalesce(r.rows_read, 0) AS rows_read,
-            coalesce(r.created + r.updated + r.unchanged + r.duplicates + r.skipped + r.removed, 0) AS loaded,
+            coalesce(${loadedRowsSql('r')}, 0) AS loaded,
             coalesce(r.rejected, 0) AS rejected, r.started_at, r.ended_at
      FROM backfill_partitions p
      LEFT JOIN LATERAL (SELECT * FROM runs WHERE import_id = p.import_id AND stream = p.stream ORDER BY id DESC LIMIT 1) r ON true
@@ -106,4 +112,59 @@ export function totalsOf(states: PartitionState[]): BackfillTotals {
     rowsLoaded: states.reduce((a, s) => a + s.rowsLoaded, 0),
     rejected: states.reduce((a, s) => a + s.rejected, 0),
   };
+}
+
+export interface NewBackfillPlan {
+  importId: string;
+  backfillId: string;
+  workflowId: string;
+  from: string | null;
+  to: string | null;
+  /** Where the first partition starts (exclusive); null from the start of the source. */
+  start: Position | null;
+  /** The last partition's end; null when nothing was planned. */
+  end: Position | null;
+  skipped: number;
+  incrementalMoved: boolean;
+  /** In order: each starts after the one before it, the first after `start`. */
+  partitions: { upper: Position; rows: number }[];
+  /** Partition n reads stream `${streamPrefix}${n}`. */
+  streamPrefix: string;
+}
+
+/** Records a plan and its partitions, in the caller's hand-over transaction. */
+export async function insertBackfillPlan(client: pg.ClientBase, plan: NewBackfillPlan): Promise<void> {
+  const { importId, backfillId, start, end } = plan;
+  const total = plan.partitions.reduce((a, p) => a + p.rows, 0);
+  await client.query(
+    `INSERT INTO backfills (import_id, id, workflow_id, range_from, range_to, start_cursor, start_key, end_cursor, end_key,
+       total_rows, skipped_rows, incremental_moved) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [importId, backfillId, plan.workflowId, plan.from, plan.to, start?.cursor ?? null, start?.key ?? null,
+      end?.cursor ?? null, end?.key ?? null, total, plan.skipped, plan.incrementalMoved],
+  );
+  let after = start;
+  for (const [n, p] of plan.partitions.entries()) {
+    await client.query(
+      `INSERT INTO backfill_partitions (import_id, backfill_id, n, stream, after_cursor, after_key, upper_cursor, upper_key, rows)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [importId, backfillId, n, `${plan.streamPrefix}${n}`, after?.cursor ?? null, after?.key ?? null, p.upper.cursor, p.upper.key, p.rows],
+    );
+    after = p.upper;
+  }
+}
+
+/** Ends a running backfill with `status`; returns the status it ended with (null: no such backfill). */
+export async function endBackfill(db: pg.Pool | pg.ClientBase, importId: string, backfillId: string, status: BackfillStatus): Promise<BackfillStatus | null> {
+  const res = await db.query(
+    `UPDATE backfills SET status = CASE WHEN status = 'running' THEN $3 ELSE status END, ended_at = coalesce(ended_at, clock_timestamp())
+     WHERE import_id = $1 AND id = $2 RETURNING status`,
+    [importId, backfillId, status],
+  );
+  return (res.rows[0]?.status as BackfillStatus | undefined) ?? null;
+}
+
+/** An import's backfills, newest first. */
+export async function backfillIdsOf(db: pg.Pool | pg.ClientBase, importId: string): Promise<string[]> {
+  const res = await db.query('SELECT id FROM backfills WHERE import_id = $1 ORDER BY created_at DESC, id', [importId]);
+  return res.rows.map((r) => r.id as string);
 }

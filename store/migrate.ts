@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { MIGRATION_LOCK } from './locks';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -11,7 +12,7 @@ export async function migrate(pool: pg.Pool, options: { before?: number } = {}):
   const applied: string[] = [];
   try {
     // One migrator at a time, even with several workers starting together.
-    await client.query('SELECT pg_advisory_lock(727272)');
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number));
@@ -32,8 +33,13 @@ export async function migrate(pool: pg.Pool, options: { before?: number } = {}):
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock(727272)').catch(() => undefined);
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     client.release();
   }
   return applied;
+}
+
+/** The newest migration applied, and how many are. */
+export async function schemaVersion(pool: pg.Pool): Promise<{ v: number; n: string }> {
+  return (await pool.query('SELECT max(version) AS v, count(*) AS n FROM schema_migrations')).rows[0] as { v: number; n: string };
 }

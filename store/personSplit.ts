@@ -13,10 +13,9 @@
  * removed until it commits: no merge can then join what is being split, nor split what a merge joined.
  */
 import type pg from 'pg';
+import { IDENTITY_GRAPH_LOCK } from './locks';
 import { inTransaction } from './transaction';
 
-/** Serialises every change of persons: merges (dataTypes/identity/merge.ts), splits here (a purge). */
-export const IDENTITY_GRAPH_LOCK = 727273;
 
 export interface SplitCounts {
   /** Persons that fell apart into more than one component. */

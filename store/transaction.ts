@@ -18,3 +18,24 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release();
   }
 }
+
+/**
+ * The three transaction statements, for a caller that runs its own transaction on a connection it holds
+ * (a batch decides itself whether its connection can be reused after a failure).
+ */
+export async function begin(client: pg.ClientBase): Promise<void> {
+  await client.query('BEGIN');
+}
+
+export async function commit(client: pg.ClientBase): Promise<void> {
+  await client.query('COMMIT');
+}
+
+export async function rollback(client: pg.ClientBase): Promise<void> {
+  await client.query('ROLLBACK');
+}
+
+/** Whether the store answers a trivial statement (the health probe). */
+export async function ping(pool: pg.Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}

@@ -11,7 +11,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type ImportSpec, importId, isSnapshot } from '../../domain/importSpec';
-import { loadBackfill, partitionStates, totalsOf } from '../../store/backfills';
+import { backfillIdsOf, loadBackfill, partitionStates, totalsOf } from '../../store/backfills';
+import { getImport } from '../../store/imports';
 import type { ApiDeps } from '../deps';
 import { startBackfill } from '../backfills';
 import { scheduleIdOf } from '../lifecycle';
@@ -112,10 +113,10 @@ export const backfillRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plai
   const { store, temporal, taskQueue } = deps;
 
   async function liveImport(id: string): Promise<ImportSpec> {
-    const res = await store.query('SELECT spec, deleted_at FROM imports WHERE id = $1', [id]);
-    if (!res.rows[0]) throw notFound(`import ${id}`);
-    if (res.rows[0].deleted_at) throw conflict(`import ${id} is deleted`);
-    return res.rows[0].spec as ImportSpec;
+    const row = await getImport(store, id);
+    if (!row) throw notFound(`import ${id}`);
+    if (row.deleted_at) throw conflict(`import ${id} is deleted`);
+    return row.spec as ImportSpec;
   }
 
   /** The store's plan and counts, with the workflow's live state when it answers within 3 s. */
@@ -206,8 +207,8 @@ export const backfillRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plai
     },
   }, async (req) => {
     await liveImport(req.params.id);
-    const res = await store.query('SELECT id FROM backfills WHERE import_id = $1 ORDER BY created_at DESC, id', [req.params.id]);
-    return { items: await Promise.all(res.rows.map((r) => view(req.params.id, r.id, false))) };
+    const ids = await backfillIdsOf(store, req.params.id);
+    return { items: await Promise.all(ids.map((id) => view(req.params.id, id, false))) };
   });
 
   app.get('/imports/:id/backfills/:backfillId', {

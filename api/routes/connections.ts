@@ -13,6 +13,7 @@ import { checkUrl, DuplicateError, insertConnection, urlOf, urlParamProblem } fr
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, fieldError, notFound, problemSchema, unavailableDetail } from '../problems';
 import { columnSchema, connectionId, connectionParams, isoTime, previewBody } from '../schemas';
+import { connectionExists, connectionIds, connectionWithUse, deleteConnection, discoveryOf, saveDiscovery } from '../../store/connections';
 
 const createBody = z
   .object({
@@ -70,13 +71,7 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
   const app = plain.withTypeProvider<ZodTypeProvider>();
 
   const view = async (id: string) => {
-    const res = await deps.store.query(
-      `SELECT c.*, COALESCE((SELECT array_agg(i.id ORDER BY i.id) FROM imports i
-                             WHERE i.deleted_at IS NULL AND i.spec #>> '{source,connection}' = c.id), '{}') AS used_by
-       FROM connections c WHERE c.id = $1`,
-      [id],
-    );
-    const r = res.rows[0];
+    const r = await connectionWithUse(deps.store, id);
     if (!r) throw notFound(`connection ${id}`);
     return {
       id: r.id, name: r.name, kind: r.kind, ...r.display,
@@ -88,8 +83,7 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
 
   /** Resolve exactly as the worker does; every error is scrubbed of the connection's secrets before it is shown or logged. */
   const withSource = async <T>(id: string, fn: (config: ConnectionConfig, d: DiscoveryConnector) => Promise<T>): Promise<T> => {
-    const exists = await deps.store.query('SELECT 1 FROM connections WHERE id = $1', [id]);
-    if (!exists.rowCount) throw notFound(`connection ${id}`);
+    if (!(await connectionExists(deps.store, id))) throw notFound(`connection ${id}`);
     const config = await deps.resolveConnection(id);
     const d = deps.discovery[config.kind];
     if (!d) throw badRequest(`connection ${id} is of kind ${config.kind}, which this API cannot open`);
@@ -123,8 +117,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
   app.get('/connections', {
     schema: { tags: ['connections'], summary: 'List connections', response: { 200: z.object({ items: z.array(connectionView) }), ...errors } },
   }, async () => {
-    const ids = await deps.store.query('SELECT id FROM connections ORDER BY created_at, id');
-    return { items: await Promise.all(ids.rows.map((r) => view(r.id))) };
+    const ids = await connectionIds(deps.store);
+    return { items: await Promise.all(ids.map((id) => view(id))) };
   });
 
   app.get('/connections/:id', {
@@ -137,7 +131,7 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
     const v = await view(req.params.id);
     if (v.usedBy.length > 0) throw conflict(`connection ${v.id} is used by import(s) ${v.usedBy.join(', ')}; delete them first`);
     // The imports check and the delete race only with a create naming it, which re-checks the connection.
-    await deps.store.query('DELETE FROM connections WHERE id = $1', [v.id]);
+    await deleteConnection(deps.store, v.id);
     return reply.code(204).send(null);
   });
 
@@ -164,11 +158,8 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
 
   const discover = async (id: string) => {
     const tables = await withSource(id, (config, d) => d.discover(config));
-    const res = await deps.store.query(
-      'UPDATE connections SET discovered = $2, discovered_at = now() WHERE id = $1 RETURNING discovered_at',
-      [id, JSON.stringify(tables)],
-    );
-    return { connection: id, discoveredAt: res.rows[0].discovered_at.toISOString(), tables };
+    const discoveredAt = await saveDiscovery(deps.store, id, tables);
+    return { connection: id, discoveredAt: discoveredAt.toISOString(), tables };
   };
 
   app.get('/connections/:id/schema', {
@@ -177,10 +168,10 @@ export const connectionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (pl
       params: connectionParams, response: { 200: discoveryView, ...errors },
     },
   }, async (req) => {
-    const res = await deps.store.query('SELECT discovered, discovered_at FROM connections WHERE id = $1', [req.params.id]);
-    if (!res.rows[0]) throw notFound(`connection ${req.params.id}`);
-    if (!res.rows[0].discovered) return discover(req.params.id);
-    return { connection: req.params.id, discoveredAt: res.rows[0].discovered_at.toISOString(), tables: res.rows[0].discovered };
+    const last = await discoveryOf(deps.store, req.params.id);
+    if (!last) throw notFound(`connection ${req.params.id}`);
+    if (!last.discovered) return discover(req.params.id);
+    return { connection: req.params.id, discoveredAt: last.discovered_at!.toISOString(), tables: last.discovered };
   });
 
   app.post('/connections/:id/discover', {

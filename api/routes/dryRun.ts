@@ -11,7 +11,8 @@ import { type ImportSpec, parseImportSpec } from '../../domain/importSpec';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, problemSchema } from '../problems';
 import { checkAgainstSource } from '../mappingCheck';
-import { dryRunBody, importParams, positionSchema } from '../schemas';
+import { dryRunBody, importParams, loaderCounterFields, positionSchema } from '../schemas';
+import { getImport } from '../../store/imports';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 
@@ -21,10 +22,8 @@ const dryRunResult = z
   .object({
     sampleSize: z.number(),
     rowsRead: z.number(),
-    counts: z.object({
-      created: z.number(), updated: z.number(), unchanged: z.number(), duplicates: z.number(), skipped: z.number(),
-      removed: z.number(), profilesCreated: z.number(), rejected: z.number(),
-    }),
+    // The loaders' counts (the run counters a loader reports, store/runs.ts), then the rejected rows.
+    counts: z.object({ ...loaderCounterFields, rejected: z.number() }),
     nullCursor: z.number(),
     from: positionSchema.nullable(),
     upperBound: z.string().nullable(),
@@ -57,10 +56,10 @@ export const dryRunRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       params: importParams, querystring: dryRunQuery, response: { 200: dryRunResult, ...errors },
     },
   }, async (req) => {
-    const res = await deps.store.query('SELECT spec, deleted_at FROM imports WHERE id = $1', [req.params.id]);
-    if (!res.rows[0]) throw notFound(`import ${req.params.id}`);
-    if (res.rows[0].deleted_at) throw conflict(`import ${req.params.id} is deleted`);
-    const spec = res.rows[0].spec as ImportSpec;
+    const row = await getImport(deps.store, req.params.id);
+    if (!row) throw notFound(`import ${req.params.id}`);
+    if (row.deleted_at) throw conflict(`import ${req.params.id} is deleted`);
+    const spec = row.spec as ImportSpec;
     return retryOnceIfOwnTermination(() => dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: true }));
   });
 };

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { beforeDeadline } from '../temporalDeadline';
+import { ping } from '../../store/transaction';
 
 const healthSchema = z.object({ status: z.enum(['ok', 'degraded']), store: z.string(), temporal: z.string() });
 
@@ -22,7 +23,7 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     schema: { tags: ['health'], summary: 'Liveness of the API, the store and Temporal', security: [], response: { 200: healthSchema, 503: healthSchema } },
   }, async (_req, reply) => {
     const [store, temporal] = await Promise.all([
-      probe(() => deps.store.query('SELECT 1')),
+      probe(() => ping(deps.store)),
       // A load balancer's probe must not hang on a Temporal that accepts connections but does not answer.
       probe(() => beforeDeadline(deps.temporal, Date.now() + deps.deadlines.viewMs,
         () => deps.temporal.workflowService.getSystemInfo({}))),

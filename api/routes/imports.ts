@@ -29,6 +29,8 @@ import { mapBounded } from '../mapBounded';
 import { readForAction } from '../temporalDeadline';
 import { importView, type ViewOptions } from '../views';
 import { inTransaction } from '../../store/transaction';
+import { createImport, getImport, listImports, markDeleted, purgeAfterOf, updateImport } from '../../store/imports';
+import { createPosition, INCREMENTAL_STREAM, resetPosition } from '../../store/positions';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const runStarted = z.object({ importId: z.string(), workflowId: z.string().nullable() }).meta({ id: 'RunStarted' });
@@ -58,8 +60,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   const viewOptions = (log: FastifyBaseLogger): ViewOptions => ({ deadline: Date.now() + deadlines.viewMs, log });
 
   async function load(id: string, options: { live?: boolean } = { live: true }): Promise<Record<string, any>> {
-    const res = await store.query('SELECT * FROM imports WHERE id = $1', [id]);
-    const row = res.rows[0];
+    const row = await getImport(store, id);
     if (!row) throw notFound(`import ${id}`);
     if (options.live && row.deleted_at) throw conflict(`import ${id} is deleted; its data is purged after ${row.purge_after?.toISOString()}`);
     return row;
@@ -74,7 +75,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }
 
   const show = async (id: string, log: FastifyBaseLogger) =>
-    importView(store, temporal, (await store.query('SELECT * FROM imports WHERE id = $1', [id])).rows[0], viewOptions(log));
+    importView(store, temporal, (await getImport(store, id))!, viewOptions(log));
 
   app.post('/imports', {
     schema: {
@@ -86,19 +87,15 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
   }, async (req, reply) => {
     const { schedule, runNow, ...rest } = req.body;
     const spec = parseImportSpec(rest);
-    const existing = await store.query('SELECT deleted_at FROM imports WHERE id = $1', [spec.id]);
-    if (existing.rows[0]) {
-      throw conflict(existing.rows[0].deleted_at ? `import ${spec.id} was deleted and awaits its purge` : `import ${spec.id} already exists`);
+    const existing = await getImport(store, spec.id);
+    if (existing) {
+      throw conflict(existing.deleted_at ? `import ${spec.id} was deleted and awaits its purge` : `import ${spec.id} already exists`);
     }
     await checkAgainstSource(deps, spec);
     // The primary key settles a race between two creates of one id: the loser gets 409.
     await inTransaction(store, async (client) => {
-      const ins = await client.query(
-        `INSERT INTO imports (id, data_type, spec, schedule) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-        [spec.id, spec.dataType, spec, schedule ?? null],
-      );
-      if (ins.rowCount === 0) throw conflict(`import ${spec.id} already exists`);
-      await client.query('INSERT INTO positions (import_id) VALUES ($1) ON CONFLICT DO NOTHING', [spec.id]);
+      if (!(await createImport(client, spec, schedule ?? null))) throw conflict(`import ${spec.id} already exists`);
+      await createPosition(client, spec.id, INCREMENTAL_STREAM);
       try {
         await createSchedule(temporal, taskQueue, spec, schedule ?? null);
       } catch (err) {
@@ -120,14 +117,11 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       response: { 200: z.object({ items: z.array(importViewSchema) }), ...errors },
     },
   }, async (req) => {
-    const rows = await store.query(
-      `SELECT * FROM imports WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`,
-      [req.query.includeDeleted],
-    );
+    const rows = await listImports(store, req.query.includeDeleted);
     // Each view asks Temporal for its schedule, 8 at a time so a long list neither floods Temporal nor
     // waits for one view after another; all share one deadline, so a slow Temporal costs the list that once.
     const options = viewOptions(req.log);
-    return { items: await mapBounded(rows.rows, 8, (r) => importView(store, temporal, r, options)) };
+    return { items: await mapBounded(rows, 8, (r) => importView(store, temporal, r, options)) };
   });
 
   app.get('/imports/:id', {
@@ -147,7 +141,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       if (schedule) throw fieldError(schedule.kind === 'cron' ? 'schedule.expression' : 'schedule', (err as Error).message);
       throw err;
     }
-    await store.query('UPDATE imports SET spec = $2, schedule = $3, updated_at = now() WHERE id = $1', [row.id, spec, schedule]);
+    await updateImport(store, row.id, spec, schedule);
     return show(row.id, req.log);
   });
 
@@ -207,7 +201,7 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
     const running = await readTemporal(() => runningWorkflows(temporal, row.id, undefined, store));
     if (running.length > 0) throw conflict(`import ${row.id} is running; stop it before a full resync`);
     // Under the position lock, so a batch that is committing finishes first.
-    await store.query("UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = ''", [row.id]);
+    await resetPosition(store, row.id);
     if (req.body?.runNow) {
       await ensureSchedule(row);
       await triggerRun(temporal, row.id);
@@ -239,13 +233,9 @@ export const importRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain)
       await deleteSchedule(temporal, row.id);
       await stopRuns(temporal, running);
       const retentionMs = q.immediately ? 0 : q.retention ? parseDuration(q.retention) : deps.defaultRetentionMs;
-      await store.query(
-        `UPDATE imports SET deleted_at = now(), purge_after = now() + make_interval(secs => $2::float8 / 1000), updated_at = now() WHERE id = $1`,
-        [row.id, retentionMs],
-      );
+      await markDeleted(store, row.id, retentionMs);
     }
-    const marked = (await store.query('SELECT purge_after FROM imports WHERE id = $1', [row.id])).rows[0];
-    const purgeAt = (marked.purge_after as Date).toISOString();
+    const purgeAt = (await purgeAfterOf(store, row.id)).toISOString();
     const result = await startPurge(temporal, taskQueue, { importId: row.id, purgeAt }, q.immediately);
     if (result) return reply.code(200).send({ id: row.id, purged: result.purged, removed: result.removed, split: result.split });
     return reply.code(202).send({ id: row.id, purgeAfter: purgeAt, purgeWorkflowId: `purge:${row.id}` });

@@ -11,6 +11,8 @@ import type { ApiDeps } from '../deps';
 import { notFound, problemSchema } from '../problems';
 import { pageQuery, runSchema } from '../schemas';
 import { liveProgress, runView } from '../views';
+import { importExists } from '../../store/imports';
+import { rowErrorsOf, runOfImport, runsOfImport } from '../../store/runs';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const runParams = z.object({ id: importId, runId: z.coerce.number().int().min(1) });
@@ -41,9 +43,9 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
   const { deadlines } = deps;
 
   async function findRun(id: string, runId: number) {
-    const res = await store.query('SELECT * FROM runs WHERE id = $1 AND import_id = $2', [runId, id]);
-    if (!res.rows[0]) throw notFound(`run ${runId} of import ${id}`);
-    return res.rows[0];
+    const run = await runOfImport(store, id, runId);
+    if (!run) throw notFound(`run ${runId} of import ${id}`);
+    return run;
   }
 
   app.get('/imports/:id/runs', {
@@ -53,14 +55,9 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
       response: { 200: z.object({ items: z.array(runSchema), nextBefore: z.number().nullable() }), ...errors },
     },
   }, async (req) => {
-    const exists = await store.query('SELECT 1 FROM imports WHERE id = $1', [req.params.id]);
-    if (!exists.rowCount) throw notFound(`import ${req.params.id}`);
+    if (!(await importExists(store, req.params.id))) throw notFound(`import ${req.params.id}`);
     const { limit, before } = req.query;
-    const res = await store.query(
-      'SELECT * FROM runs WHERE import_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3',
-      [req.params.id, before ?? null, limit],
-    );
-    const items = res.rows.map(runView);
+    const items = (await runsOfImport(store, req.params.id, before ?? null, limit)).map(runView);
     const deadline = Date.now() + deadlines.viewMs;
     await Promise.all(items.filter((r) => r.status === 'running').map(async (r) => { r.progress = await liveProgress(temporal, r.workflowId, deadline); }));
     return { items, nextBefore: items.length === limit ? items[items.length - 1]!.runId : null };
@@ -82,11 +79,7 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
   }, async (req) => {
     const run = await findRun(req.params.id, req.params.runId);
     const { limit, after } = req.query;
-    const res = await store.query(
-      'SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3',
-      [req.params.runId, after ?? 0, limit],
-    );
-    const items = res.rows.map((r) => ({
+    const items = (await rowErrorsOf(store, req.params.runId, after ?? 0, limit)).map((r) => ({
       id: Number(r.id), sourceKey: r.source_key, cursor: r.cursor_value, column: r.column_name, value: r.value, reason: r.reason,
     }));
     return { items, total: Number(run.rejected), nextAfter: items.length === limit ? items[items.length - 1]!.id : null };
@@ -107,10 +100,10 @@ export const runRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) =>
       yield `${CSV_COLUMNS.join(',')}\r\n`;
       let after = 0;
       for (;;) {
-        const res = await store.query('SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT 5000', [req.params.runId, after]);
-        if (res.rows.length === 0) return;
-        yield res.rows.map((r) => `${CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`).join('');
-        after = Number(res.rows[res.rows.length - 1].id);
+        const rows = await rowErrorsOf(store, req.params.runId, after, 5000);
+        if (rows.length === 0) return;
+        yield rows.map((r) => `${CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`).join('');
+        after = Number(rows[rows.length - 1]!.id);
       }
     }
     // The documented body is the CSV text; it is sent as a stream of it, which the route's types cannot say.

@@ -16,6 +16,7 @@ import { WEBHOOK_EVENTS, type WebhookEvent } from '../../workflows/lifecycleDefi
 import type { ApiDeps } from '../deps';
 import { fieldError, notFound, problemSchema } from '../problems';
 import { isoTime } from '../schemas';
+import { deleteWebhook, insertWebhook, listWebhooks } from '../../store/webhooks';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const events = z.enum(WEBHOOK_EVENTS as [WebhookEvent, ...WebhookEvent[]]);
@@ -58,22 +59,21 @@ export const webhookRoutes = (deps: ApiDeps, policy: OperatorPolicy): FastifyPlu
     }
     const secret = req.body.secret ?? randomBytes(24).toString('base64url');
     const id = `wh-${randomBytes(5).toString('hex')}`;
-    const res = await deps.store.query(
-      'INSERT INTO webhooks (id, url, events, import_id, sealed_secret) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-      [id, req.body.url, req.body.events, req.body.importId ?? null, encryptSecret(requireSecretKey(deps.secretKey), secret)],
-    );
-    return reply.code(201).send({ ...view(res.rows[0]), secret });
+    const row = await insertWebhook(deps.store, {
+      id, url: req.body.url, events: req.body.events, importId: req.body.importId ?? null,
+      sealedSecret: encryptSecret(requireSecretKey(deps.secretKey), secret),
+    });
+    return reply.code(201).send({ ...view(row), secret });
   });
 
   app.get('/webhooks', {
     schema: { tags: ['webhooks'], summary: 'List webhook endpoints', response: { 200: z.object({ items: z.array(webhookView) }), ...errors } },
-  }, async () => ({ items: (await deps.store.query('SELECT * FROM webhooks ORDER BY created_at, id')).rows.map(view) }));
+  }, async () => ({ items: (await listWebhooks(deps.store)).map(view) }));
 
   app.delete('/webhooks/:id', {
     schema: { tags: ['webhooks'], summary: 'Remove a webhook endpoint', params: z.object({ id: z.string().max(64) }), response: { 204: z.null(), ...errors } },
   }, async (req, reply) => {
-    const res = await deps.store.query('DELETE FROM webhooks WHERE id = $1', [req.params.id]);
-    if (!res.rowCount) throw notFound(`webhook ${req.params.id}`);
+    if (!(await deleteWebhook(deps.store, req.params.id))) throw notFound(`webhook ${req.params.id}`);
     return reply.code(204).send(null);
   });
 };

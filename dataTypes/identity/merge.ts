@@ -4,8 +4,8 @@
  * merge is recorded. A global advisory lock serialises merges, so two imports never merge crosswise, and
  * a purge splitting persons takes it too. Deleting an import splits again what its links joined.
  */
-import { IDENTITY_GRAPH_LOCK } from '../../store/personSplit';
 import { type Counts, ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
+import { IDENTITY_GRAPH_LOCK } from '../../store/locks';
 
 export const identityLoader: Loader = {
   async merge({ client, importId, runId }): Promise<Counts> {

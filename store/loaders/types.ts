@@ -1,20 +1,10 @@
 /** What every loader reports for one batch, and what it gets to work with. */
 import type pg from 'pg';
 import type { ImportSpec } from '../../domain/importSpec';
+import type { Counts } from '../runs';
 
-export interface Counts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  duplicates: number;
-  skipped: number;
-  removed: number;
-  profilesCreated: number;
-}
-
-export const zeroCounts = (): Counts => ({
-  created: 0, updated: 0, unchanged: 0, duplicates: 0, skipped: 0, removed: 0, profilesCreated: 0,
-});
+// A loader's counts are the run counters declared `from: 'loader'` (store/runs.ts).
+export { type Counts, zeroCounts } from '../runs';
 
 export interface LoadContext {
   client: pg.PoolClient;
