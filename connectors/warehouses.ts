@@ -5,6 +5,7 @@
  * AWS SDK under it), which keeps start-up time, memory and warnings down.
  */
 import type { SourceConnector } from './source';
+import { explorerDiscovery } from './explorerDiscovery';
 import { type OperatorPolicy, operatorPolicyFromEnv } from './common/operatorPolicy';
 import { loadOptional, type OptionalKind } from './common/optionalPackages';
 
@@ -21,9 +22,12 @@ function lazy(kind: OptionalKind, load: () => Promise<Closable>): Closable {
     });
     return loaded;
   };
+  const open: SourceConnector['open'] = async (config) => (await connector()).open(config);
   return {
     kind,
-    open: async (config) => (await connector()).open(config),
+    open,
+    // Every warehouse's sessions implement SourceExplorer: the API explores through one.
+    discovery: explorerDiscovery({ kind, open }),
     closeAll: async () => {
       if (loaded) await (await loaded.catch(() => null))?.closeAll();
     },
