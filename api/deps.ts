@@ -1,7 +1,7 @@
 /** What the API is built from. Tests hand in their own store, Temporal client and task queue. */
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { DiscoveryConnector } from '../connectors/discovery';
+import type { DiscoveryConnector } from '../connectors/source';
 import type { ConnectionResolver, SourceConnector } from '../connectors/source';
 import type { TemporalDeadlines } from './temporalDeadline';
 

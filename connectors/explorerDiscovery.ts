@@ -1,11 +1,14 @@
 /**
  * The API's discovery (test, catalogue, preview) for any connector whose sessions are explorable
- * (SourceExplorer): one adapter, so each warehouse connector implements discovery once, in its own folder.
+ * (SourceExplorer): one adapter, so each connector implements discovery once, in its own folder, and
+ * declares it as its `discovery` (source.ts).
  */
-import type { DiscoveryConnector } from './discovery';
-import { ConfigurationError, isExplorable, type SourceConnector, type SourceExplorer, type SourceSession } from './source';
+import {
+  catalogueEntry, ConfigurationError, isExplorable,
+  type DiscoveryConnector, type SourceConnector, type SourceExplorer, type SourceSession,
+} from './source';
 
-async function withExplorer<T>(connector: SourceConnector, config: Parameters<SourceConnector['open']>[0],
+async function withExplorer<T>(connector: Pick<SourceConnector, 'kind' | 'open'>, config: Parameters<SourceConnector['open']>[0],
   fn: (s: SourceSession & SourceExplorer) => Promise<T>): Promise<T> {
   const session = await connector.open(config);
   try {
@@ -16,30 +19,23 @@ async function withExplorer<T>(connector: SourceConnector, config: Parameters<So
   }
 }
 
-export function explorerDiscovery(connector: SourceConnector): DiscoveryConnector {
+export function explorerDiscovery(connector: Pick<SourceConnector, 'kind' | 'open'>): DiscoveryConnector {
   return {
     kind: connector.kind,
     test: (config) => withExplorer(connector, config, async (s) => {
       const { serverVersion, warnings } = await s.test();
       return { server: serverVersion, ...(warnings?.length ? { warnings } : {}) };
     }),
-    discover: (config) =>
-      withExplorer(connector, config, async (s) =>
-        (await s.discover()).map((t) => {
-          // `table` is what a spec names (qualified as the source needs it): split off its last part.
-          const dot = t.table.lastIndexOf('.');
-          return {
-            schema: dot < 0 ? '' : t.table.slice(0, dot),
-            name: dot < 0 ? t.table : t.table.slice(dot + 1),
-            kind: t.kind,
-            columns: t.columns.map((c) => ({ ...c, nullable: true })),
-          };
-        }),
-      ),
+    discover: (config) => withExplorer(connector, config, async (s) => (await s.discover()).map(catalogueEntry)),
     preview: (config, relation, limit) =>
       withExplorer(connector, config, async (s) => {
         const p = await s.preview(relation, limit);
         return { columns: p.columns, rows: p.rows };
       }),
   };
+}
+
+/** A connector whose sessions implement SourceExplorer, declared so: its `discovery` explores through a session. */
+export function explorable<C extends Omit<SourceConnector, 'discovery'>>(connector: C): NoInfer<C> & { discovery: DiscoveryConnector } {
+  return Object.assign(connector, { discovery: explorerDiscovery(connector) });
 }

@@ -1,13 +1,10 @@
 /**
  * The connectors, by kind, assembled once here: the run-path connectors a worker reads with (the
- * standalone worker and TributaryPlugin), and for the API also the discovery connectors (test,
- * catalogue, preview). A new source kind registers here.
+ * standalone worker and TributaryPlugin), and for the API also their discovery (test, catalogue, preview),
+ * which each connector declares itself (SourceConnector.discovery). A new source kind registers here.
  */
-import type { DiscoveryConnector } from './discovery';
-import { createPostgresDiscovery } from './postgres/postgresDiscovery';
 import { createPostgresConnector } from './postgres/postgresSource';
-import type { SourceConnector } from './source';
-import { explorerDiscovery } from './explorerDiscovery';
+import type { DiscoveryConnector, SourceConnector } from './source';
 import { createWarehouseConnectors } from './warehouses';
 import { createFileConnectors, type FileConnectorOptions } from './files/connectors';
 import type { OperatorPolicy } from './common/operatorPolicy';
@@ -33,17 +30,15 @@ export function createSourceConnectors(options: { policy?: OperatorPolicy; files
   };
 }
 
-/** The API's: the run-path connectors (columns, for checking a mapping) and the discovery connectors. */
+/**
+ * The API's: the run-path connectors (columns, for checking a mapping) and the discovery of each kind that
+ * has one; a kind whose connector declares none (the file kinds) is absent, so the API says it cannot open it.
+ */
 export function createApiConnectors(options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {}): SourceConnectors & {
   discovery: Record<string, DiscoveryConnector>;
 } {
-  const { connectors, warehouses, closeAll } = createSourceConnectors(options);
-  return {
-    connectors,
-    discovery: {
-      postgres: createPostgresDiscovery({ policy: options.policy }),
-      ...Object.fromEntries(Object.values(warehouses.connectors).map((c) => [c.kind, explorerDiscovery(c)])),
-    },
-    closeAll,
-  };
+  const { connectors, closeAll } = createSourceConnectors(options);
+  const discovery: Record<string, DiscoveryConnector> = {};
+  for (const c of Object.values(connectors)) if (c.discovery) discovery[c.kind] = c.discovery;
+  return { connectors, discovery, closeAll };
 }

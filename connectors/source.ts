@@ -80,6 +80,30 @@ export const sourceRowError = (row: (string | null)[]): SourceRowError | undefin
 export interface SourceConnector {
   kind: string;
   open(config: ConnectionConfig): Promise<SourceSession>;
+  /**
+   * The connector's discovery capability: what the API's connection screen asks of it (test, catalogue,
+   * preview), or null for a kind that has none (the file kinds: a file has no catalogue to list). Every
+   * connector says which, so the API's registry needs no case per kind. Most build it with
+   * explorerDiscovery, over sessions that implement SourceExplorer.
+   */
+  discovery: DiscoveryConnector | null;
+}
+
+/**
+ * Discovery as the API asks it of a connection: connect and run a trivial query, list the catalogue, preview
+ * the first rows. Each call opens what it needs and closes it; `config` is the resolved connection.
+ */
+export interface DiscoveryConnector {
+  kind: string;
+  /**
+   * Connect and run a trivial query; resolves to a short description of the server, and what the operator
+   * should know about the connection (e.g. its role can write to tables it can read).
+   */
+  test(config: ConnectionConfig): Promise<{ server: string; warnings?: string[] }>;
+  /** The catalogue, each table with its schema and name apart and every column's nullability (catalogueEntry). */
+  discover(config: ConnectionConfig): Promise<CatalogueTable[]>;
+  /** The first `limit` rows, every value as the source's own text, read-only. */
+  preview(config: ConnectionConfig, relation: Relation, limit: number): Promise<Preview>;
 }
 
 /** A resolved connection, held only inside the worker: it may carry credentials. */
@@ -126,12 +150,47 @@ export interface SourceExplorer {
   estimateScan?(relation: Relation): Promise<string>;
 }
 
+/** A column as discovery lists it: its type, and whether it may be NULL where the source says so. */
+export interface DiscoveredColumn extends SourceColumn {
+  /** From the source's catalogue (Postgres's NOT NULL); left out by sources that do not say, read as true. */
+  nullable?: boolean;
+}
+
+/**
+ * A table (or view) discovery found: the one shape every connector's `discover` returns. `table` is what a
+ * spec names; `schema` and `name` are its parts, set by sources whose qualified names cannot be split on the
+ * last dot (Postgres leaves `public` out of `table`, yet its schema is `public`).
+ */
 export interface DiscoveredTable {
   /** The name to put in an import's `source.table` (qualified as the source needs it). */
   table: string;
+  /** The table's schema (dataset, database); when left out, what precedes the last dot of `table`. */
+  schema?: string;
+  /** The table's own name; when left out, what follows the last dot of `table`. */
+  name?: string;
   kind: 'table' | 'view';
-  columns: SourceColumn[];
+  columns: DiscoveredColumn[];
 }
+
+/**
+ * A DiscoveredTable as the API lists and stores it: schema and name apart (no `table`), every column's
+ * nullability said. Made from a DiscoveredTable by catalogueEntry, never built apart.
+ */
+export type CatalogueTable = Required<Pick<DiscoveredTable, 'schema' | 'name' | 'kind'>> & { columns: Required<DiscoveredColumn>[] };
+
+/** The API's view of a DiscoveredTable: its parts where the source gave them, else split on the last dot of `table`. */
+export function catalogueEntry(t: DiscoveredTable): CatalogueTable {
+  const dot = t.table.lastIndexOf('.');
+  return {
+    schema: t.schema ?? (dot < 0 ? '' : t.table.slice(0, dot)),
+    name: t.name ?? (dot < 0 ? t.table : t.table.slice(dot + 1)),
+    kind: t.kind,
+    columns: t.columns.map((c) => ({ ...c, nullable: c.nullable ?? true })),
+  };
+}
+
+/** A preview as the API answers it (PreviewResult without the bytes a warehouse would scan). */
+export type Preview = Omit<PreviewResult, 'bytesScanned'>;
 
 export interface PreviewResult {
   columns: SourceColumn[];

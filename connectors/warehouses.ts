@@ -4,7 +4,7 @@
  * Each driver is loaded on first use: a worker that never reads Snowflake does not load its SDK (and the
  * AWS SDK under it), which keeps start-up time, memory and warnings down.
  */
-import type { SourceConnector } from './source';
+import { ConfigurationError, type DiscoveryConnector, type SourceConnector } from './source';
 import { type OperatorPolicy, operatorPolicyFromEnv } from './common/operatorPolicy';
 import { loadOptional, type OptionalKind } from './common/optionalPackages';
 
@@ -21,9 +21,21 @@ function lazy(kind: OptionalKind, load: () => Promise<Closable>): Closable {
     });
     return loaded;
   };
+  // The loaded connector's own discovery, reached as lazily as its sessions (every warehouse declares one).
+  const discovery = async (): Promise<DiscoveryConnector> => {
+    const loadedDiscovery = (await connector()).discovery;
+    if (!loadedDiscovery) throw new ConfigurationError(`connections of kind "${kind}" cannot be explored`);
+    return loadedDiscovery;
+  };
   return {
     kind,
     open: async (config) => (await connector()).open(config),
+    discovery: {
+      kind,
+      test: async (config) => (await discovery()).test(config),
+      discover: async (config) => (await discovery()).discover(config),
+      preview: async (config, relation, limit) => (await discovery()).preview(config, relation, limit),
+    },
     closeAll: async () => {
       if (loaded) await (await loaded.catch(() => null))?.closeAll();
     },

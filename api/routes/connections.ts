@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SourceUnavailableError } from '../../connectors/common/errors';
-import type { DiscoveryConnector } from '../../connectors/discovery';
+import type { DiscoveryConnector } from '../../connectors/source';
 import { ConfigurationError, type ConnectionConfig } from '../../connectors/source';
 import { scrubberFor, scrubbing } from '../../connectors/common/secretScrub';
 import { checkUrl, DuplicateError, insertConnection, urlOf, urlParamProblem } from '../connectionsStore';

@@ -6,6 +6,7 @@
  * Custom SQL is dry-run on its own first, and read only if BigQuery itself reports it as one SELECT
  * (statementType): a DML or DDL statement, or a script, never runs. A BigQuery SELECT cannot write.
  */
+import { explorable } from '../explorerDiscovery';
 import { BigQuery, type Job, type Query } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
 import {
@@ -383,7 +384,7 @@ export function bigqueryEndpoint(
 export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
-  return {
+  return explorable({
     kind: 'bigquery',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
@@ -398,6 +399,6 @@ export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyF
     async closeAll() {
       endpoints.clear();
     },
-  };
+  });
 }
 

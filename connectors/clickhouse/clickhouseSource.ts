@@ -7,6 +7,7 @@
  * could use to lift its limits. Each query is bounded by the operator's statement time limit.
  * ClickHouse has no transactions: a run's upper bound, not a snapshot, keeps batches consistent.
  */
+import { explorable } from '../explorerDiscovery';
 import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import {
   ConfigurationError,
@@ -280,7 +281,7 @@ export function clickhouseOptions(url: string): { url: string; username: string;
 export function createClickHouseConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
-  return {
+  return explorable({
     kind: 'clickhouse',
     async open(config: ConnectionConfig) {
       // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
@@ -308,6 +309,6 @@ export function createClickHouseConnector(policy: OperatorPolicy = operatorPolic
       await Promise.all([...endpoints.values()].map((e) => e.client.close()));
       endpoints.clear();
     },
-  };
+  });
 }
 

@@ -54,7 +54,12 @@ const LINE = -2;
 const KEY = -3;
 
 export function createFileConnector(kind: string, reach: FileReach): SourceConnector {
-  return { kind, open: async (config: ConnectionConfig) => fileSession(await openTransport(config, reach)) };
+  return {
+    kind,
+    // A file has no catalogue to list and no server to test: its columns come from reading it (columns()).
+    discovery: null,
+    open: async (config: ConnectionConfig) => fileSession(await openTransport(config, reach)),
+  };
 }
 
 export function fileSession(transport: Transport): SourceSession {

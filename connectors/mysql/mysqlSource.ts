@@ -4,6 +4,7 @@
  * keeps its microseconds and no zone (it has none: the import's time zone applies), TIMESTAMP is an
  * instant and gets a `Z` because the session renders it in UTC.
  */
+import { explorable } from '../explorerDiscovery';
 import mysql from 'mysql2';
 import type { Pool, PoolConnection, TypeCastField } from 'mysql2';
 import type { Pool as PromisePool, PoolConnection as PromiseConnection } from 'mysql2/promise';
@@ -327,7 +328,7 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
 export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const pools = new Map<string, Endpoint>();
   const reach = networkReach(policy);
-  return {
+  return explorable({
     kind: 'mysql',
     async open(config: ConnectionConfig) {
       // Apart per origin: the same URL stored through the API is checked, the operator's own is not.
@@ -351,5 +352,5 @@ export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFrom
       await Promise.all([...pools.values()].map((e) => e.pool.promise().end()));
       pools.clear();
     },
-  };
+  });
 }

@@ -1,34 +1,24 @@
 /**
- * Postgres discovery for the API: test, catalogue and preview. Each call opens one short-lived client in a
- * READ ONLY transaction with a statement timeout, so a preview can neither write nor hang the API. A
- * preview's custom query is checked by Postgres's parser and sent with the extended protocol, and a role
+ * Postgres discovery for the API (test, catalogue and preview): the Postgres connector's `discovery`. The
+ * catalogue and the server's version are the session explorer's own (postgresCatalogue.ts); what is the
+ * API's alone is here: its connection, the warning when the role can write, and driver errors worded as the
+ * API answers them (explain). Each call opens one short-lived client in a READ ONLY transaction with a
+ * statement timeout, so a preview can neither write nor hang the API. A preview's custom query is checked by Postgres's parser and sent with the extended protocol, and a role
  * the operator does not allow (a superuser) is refused, as on the run path.
  */
 import pg from 'pg';
 import { type NetworkReach, networkReach } from '../common/networkReach';
 import { pgStream } from '../common/reachingSockets';
-import type { DiscoveredTable, DiscoveryConnector, Preview } from '../discovery';
-import { ConfigurationError, type ConnectionConfig, type Relation, type SourceColumn } from '../source';
+import { catalogueEntry, ConfigurationError, type ConnectionConfig, type DiscoveryConnector, type Preview, type Relation } from '../source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
-import { importTypeOf, quoteTable } from './postgresSql';
+import { columnOf, quoteTable } from './postgresSql';
+import { listTables, serverVersion } from './postgresCatalogue';
 import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
 import { assertRoleAllowed, extended, sourceRole } from './postgresSessionGuard';
 
 const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-const TIME_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
-const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
-
-function describeColumn(name: string, sourceType: string): SourceColumn {
-  return {
-    name,
-    sourceType,
-    importType: importTypeOf(sourceType),
-    cursorKind: TIME_TYPES.has(sourceType) ? 'time' : NUMBER_TYPES.has(sourceType) ? 'number' : 'other',
-  };
-}
-
 /** Driver errors as configuration errors: the message names the problem, never the URL. */
 function explain(err: unknown): never {
   const e = err as { code?: string; message?: string };
@@ -104,34 +94,8 @@ export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {
   return {
     kind: 'postgres',
     test: (config) =>
-      withClient(config, allowSuperuser, async (c) => {
-        const res = await c.query("SELECT current_setting('server_version') AS v");
-        return { server: `PostgreSQL ${res.rows[0].v}`, warnings: await writableWarnings(c) };
-      }),
-    discover: (config) =>
-      withClient(config, allowSuperuser, async (c) => {
-        const res = await c.query(`
-          SELECT n.nspname AS schema, cl.relname AS name, cl.relkind AS relkind, a.attname AS column,
-                 format_type(a.atttypid, NULL) AS type, NOT a.attnotnull AS nullable
-          FROM pg_class cl
-          JOIN pg_namespace n ON n.oid = cl.relnamespace
-          JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
-          WHERE cl.relkind IN ('r', 'p', 'v', 'm', 'f')
-            AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-            AND has_table_privilege(cl.oid, 'SELECT')
-          ORDER BY n.nspname, cl.relname, a.attnum`);
-        const tables = new Map<string, DiscoveredTable>();
-        for (const r of res.rows) {
-          const key = `${r.schema}.${r.name}`;
-          let t = tables.get(key);
-          if (!t) {
-            t = { schema: r.schema, name: r.name, kind: r.relkind === 'v' || r.relkind === 'm' ? 'view' : 'table', columns: [] };
-            tables.set(key, t);
-          }
-          t.columns.push({ ...describeColumn(r.column, r.type), nullable: r.nullable === true || r.nullable === 't' });
-        }
-        return [...tables.values()];
-      }),
+      withClient(config, allowSuperuser, async (c) => ({ server: `PostgreSQL ${await serverVersion(c)}`, warnings: await writableWarnings(c) })),
+    discover: (config) => withClient(config, allowSuperuser, async (c) => (await listTables(c)).map(catalogueEntry)),
     preview: async (config, relation: Relation, limit) => {
       if ('file' in relation) throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
       let from: string;
@@ -148,7 +112,7 @@ export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {
         const res = await c.query(extended(`SELECT * FROM ${from} LIMIT $1`, [limit], { rowMode: 'array' }));
         const names = await typeNames(c, [...new Set(res.fields.map((f) => f.dataTypeID))]);
         return {
-          columns: res.fields.map((f) => describeColumn(f.name, names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`)),
+          columns: res.fields.map((f) => columnOf(f.name, names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`)),
           rows: res.rows as (string | null)[][],
         };
       });

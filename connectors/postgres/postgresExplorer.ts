@@ -1,10 +1,11 @@
 /**
- * Postgres discovery, preview and counts, run through the session's read-only transaction helper; SQL that
- * embeds a custom query goes through the extended protocol (postgresSessionGuard.ts).
+ * Postgres discovery (the catalogue of postgresCatalogue.ts), preview and counts, run through the session's
+ * read-only transaction helper; SQL that embeds a custom query goes through the extended protocol (postgresSessionGuard.ts).
  */
 import pg from 'pg';
 import type { DiscoveredTable, PreviewResult, Relation, SourceColumn, SourceExplorer } from '../source';
-import { columnOf, fromClause, rawTypes } from './postgresSql';
+import { fromClause, rawTypes } from './postgresSql';
+import { listTables, serverVersion } from './postgresCatalogue';
 import { extended } from './postgresSessionGuard';
 
 type ReadOnly = <T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation) => Promise<T>;
@@ -16,31 +17,11 @@ export class PostgresExplorer implements SourceExplorer {
   ) {}
 
   test(): Promise<{ serverVersion: string }> {
-    return this.readOnly(async (client) => {
-      const r = await client.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version']);
-      return { serverVersion: r.rows[0]!.v };
-    });
+    return this.readOnly(async (client) => ({ serverVersion: await serverVersion(client) }));
   }
 
-  /** Every table, view and materialised view the connection's user may SELECT from, outside the system schemas. */
   discover(): Promise<DiscoveredTable[]> {
-    return this.readOnly(async (client) => {
-      const r = await client.query<{ schema: string; rel: string; kind: string; col: string; type: string }>(
-        `SELECT n.nspname AS schema, c.relname AS rel, c.relkind::text AS kind, a.attname AS col, format_type(a.atttypid, NULL) AS type
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-           AND n.nspname NOT LIKE 'pg\\_%' AND has_table_privilege(c.oid, 'SELECT')
-         ORDER BY 1, 2, a.attnum`);
-      const tables = new Map<string, DiscoveredTable>();
-      for (const row of r.rows) {
-        const name = row.schema === 'public' ? row.rel : `${row.schema}.${row.rel}`;
-        let t = tables.get(name);
-        if (!t) tables.set(name, (t = { table: name, kind: row.kind === 'v' || row.kind === 'm' ? 'view' : 'table', columns: [] }));
-        t.columns.push(columnOf(row.col, row.type));
-      }
-      return [...tables.values()];
-    });
+    return this.readOnly(listTables);
   }
 
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {

@@ -22,6 +22,7 @@ import {
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
 import { guardPool, guardStream } from '../common/droppedConnection';
+import { createPostgresDiscovery } from './postgresDiscovery';
 import { PostgresExplorer } from './postgresExplorer';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
@@ -323,6 +324,8 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
   const pools = new Map<string, PoolEntry>();
   return {
     kind: 'postgres',
+    // The API's own client and wording around the session's catalogue (postgresDiscovery.ts).
+    discovery: createPostgresDiscovery({ policy }),
     async open(config: ConnectionConfig) {
       await loadPostgresParser();
       // Apart per origin: the same URL stored through the API is checked, the operator's own is not.

@@ -6,6 +6,7 @@
  * Snowflake has no read-only session: custom SQL is checked with Snowflake's quoting rules, sent as a
  * subquery with MULTI_STATEMENT_COUNT=1 (the server refuses a second statement), and a SELECT cannot write.
  */
+import { explorable } from '../explorerDiscovery';
 import { createPrivateKey } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import {
@@ -285,7 +286,7 @@ function keyPairKey(file: Buffer, passphrase: string | null): string {
 export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
-  return {
+  return explorable({
     kind: 'snowflake',
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
@@ -304,5 +305,5 @@ export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicy
       }));
       endpoints.clear();
     },
-  };
+  });
 }

@@ -50,6 +50,7 @@ const savedAttempts = process.env.TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS;
  */
 const echoConnector: SourceConnector = {
   kind: 'echo',
+  discovery: null,
   async open(config: ConnectionConfig): Promise<SourceSession> {
     const u = new URL(config.url);
     return {
