@@ -199,9 +199,9 @@ export async function measureEventsStoreFloor(ctx: {
             chunk.lines.forEach((line, k) => { end += line.length; ends[k] = end; });
             const lines = { data: Buffer.concat(chunk.lines), seqs: Int32Array.from(chunk.seqs), ends };
             const merged = await mergeChunk(client, eventLoader, { client, spec, importId: FLOOR_IMPORT, runId: 1 }, lines);
-            duplicates += merged.duplicates;
+            duplicates += merged.duplicates ?? 0;
             // Read `created` only after the await: the backends' loops run interleaved.
-            const copied = merged.created;
+            const copied = merged.created ?? 0;
             created += copied;
           }
           await client.query('COMMIT');

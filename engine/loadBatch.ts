@@ -208,7 +208,7 @@ export async function mergeChunk(client: pg.PoolClient, loader: Loader, ctx: Loa
   const copy = async (merged: MergeResult): Promise<MergeResult> => {
     if (!loader.copyRowsInto || !lines) return merged;
     const created = await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);
-    return { ...merged, created: merged.created + created };
+    return { ...merged, created: (merged.created ?? 0) + created };
   };
   const index = loader.retryOnUniqueViolation;
   if (!index || !loader.copyRowsInto || !lines) return copy(await loader.merge(ctx));

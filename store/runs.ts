@@ -57,8 +57,9 @@ const BATCH_COUNTERS = RUN_COUNTERS.filter(isBatchCounter);
 
 export const zeroCounts = (): Counts => Object.fromEntries(LOADER_COUNTER_NAMES.map((n) => [n, 0])) as Counts;
 
-export function addCounts(into: Counts, c: Counts): void {
-  for (const n of LOADER_COUNTER_NAMES) into[n] += c[n];
+/** Adds what a batch or a merge counted (a counter it does not report counts zero). */
+export function addCounts(into: Counts, c: Partial<Counts>): void {
+  for (const n of LOADER_COUNTER_NAMES) into[n] += c[n] ?? 0;
 }
 
 /** A record's counters alone, in their declared order. */

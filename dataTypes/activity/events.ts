@@ -70,8 +70,7 @@ export const eventLoader: Loader = {
     const r = res.rows[0];
     const skip = (r.duplicates as (number | string)[]).map(Number);
     return {
-      created: 0, duplicates: skip.length, profilesCreated: num(r.profiles_created),
-      updated: 0, unchanged: 0, skipped: 0, removed: 0, skip,
+      duplicates: skip.length, profilesCreated: num(r.profiles_created), skip,
     };
   },
 };

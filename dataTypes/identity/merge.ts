@@ -4,11 +4,11 @@
  * merge is recorded. A global advisory lock serialises merges, so two imports never merge crosswise, and
  * a purge splitting persons takes it too. Deleting an import splits again what its links joined.
  */
-import { type Counts, ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
+import { ENSURE_IDENTITIES, type Loader, type MergeResult, num } from '../../store/loaders/types';
 import { IDENTITY_GRAPH_LOCK } from '../../store/locks';
 
 export const identityLoader: Loader = {
-  async merge({ client, importId, runId }): Promise<Counts> {
+  async merge({ client, importId, runId }): Promise<MergeResult> {
     await client.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_GRAPH_LOCK]);
     const created = await client.query(
       `WITH ends AS (SELECT left_type AS id_type, left_value AS id_value FROM stage
@@ -50,8 +50,7 @@ export const identityLoader: Loader = {
     }
     if (fresh.length > 0) await unionPersons(client, [...ids], fresh, runId);
     return {
-      created: createdLinks, updated: 0, unchanged, duplicates: 0, skipped: 0, removed: 0,
-      profilesCreated: num(created.rows[0]?.n),
+      created: createdLinks, unchanged, profilesCreated: num(created.rows[0]?.n),
     };
   },
 };

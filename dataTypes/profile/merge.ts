@@ -88,7 +88,7 @@ export const profileLoader: Loader = {
       updated: num(r.updated) + (mode === 'insert-only' ? 0 : lost),
       unchanged: num(r.unchanged),
       skipped: num(r.skipped) + (mode === 'insert-only' ? lost : 0),
-      removed: 0, duplicates: 0, profilesCreated: num(r.profiles_created),
+      profilesCreated: num(r.profiles_created),
     };
   },
 };

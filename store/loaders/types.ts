@@ -32,7 +32,11 @@ export interface Loader {
   merge(ctx: LoadContext): Promise<MergeResult>;
 }
 
-export interface MergeResult extends Counts {
+/**
+ * What a merge counted: only the counters it counts (the others are zero), so a new loader counter touches
+ * only the merges that count it.
+ */
+export interface MergeResult extends Partial<Counts> {
   /** copyRowsInto loaders: the seqs of the staged rows not to load, ascending. */
   skip?: number[];
 }
@@ -41,9 +45,9 @@ export interface MergeResult extends Counts {
 export const num = (v: unknown): number => Number(v ?? 0);
 
 /** The counts of a merge statement that selects OUTCOME_COUNTS and profiles_created. */
-export const countsOf = (r: Record<string, unknown>): Counts => ({
+export const countsOf = (r: Record<string, unknown>): MergeResult => ({
   created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
-  removed: num(r.removed), duplicates: 0, profilesCreated: num(r.profiles_created),
+  removed: num(r.removed), profilesCreated: num(r.profiles_created),
 });
 
 /**
