@@ -34,7 +34,10 @@ module.exports = {
       comment: 'Workflow code runs in the deterministic sandbox; activities are called through proxyActivities.',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(activities|engine|dataTypes|connectors|store|api|plugin|client|bin|scripts|worker\\.ts|index\\.ts)', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^(activities|engine|dataTypes|connectors|store|api|plugin|client|bin|scripts|worker\\.ts|index\\.ts)',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'engine-is-temporal-free',
@@ -52,21 +55,23 @@ module.exports = {
     },
     {
       name: 'data-type-specs-import-only-domain',
-      comment: 'The workflow bundle imports the data types\' specs (through domain/importSpec.ts): no Node built-ins, no store, no engine.',
+      comment:
+        "The workflow bundle imports the data types' specs (through domain/importSpec.ts): no Node built-ins, no store, no engine.",
       severity: 'error',
       from: { path: `^${DATA_TYPE_SPECS}` },
       to: { pathNot: `^(domain/|${DATA_TYPE_SPECS})|(^|/)node_modules/zod/` },
     },
     {
       name: 'domain-imports-only-data-type-specs',
-      comment: 'The import spec joins the data types\' specs; the rest of a data type is above the domain.',
+      comment: "The import spec joins the data types' specs; the rest of a data type is above the domain.",
       severity: 'error',
       from: { path: '^domain/' },
       to: { path: '^dataTypes/', pathNot: `^${DATA_TYPE_SPECS}` },
     },
     {
       name: 'data-types-beside-the-engine',
-      comment: 'A data type maps, merges and purges without Temporal, the shell or a source; of the engine it takes only the mapping kit.',
+      comment:
+        'A data type maps, merges and purges without Temporal, the shell or a source; of the engine it takes only the mapping kit.',
       severity: 'error',
       from: { path: '^dataTypes/' },
       to: { path: `${SHELL}|^node_modules/@temporalio/|${SOURCES}|^engine/(?!mapValidate\\.ts$)` },
@@ -87,14 +92,15 @@ module.exports = {
     },
     {
       name: 'api-through-engine-entry',
-      comment: "The API calls the engine through engine/index.ts, not its internals.",
+      comment: 'The API calls the engine through engine/index.ts, not its internals.',
       severity: 'error',
       from: { path: '^api/' },
       to: { path: '^engine/', pathNot: '^engine/index\\.ts$' },
     },
     {
       name: 'store-owns-its-sql',
-      comment: 'Statements on the store live in store/ modules, each with the invariant it keeps; elsewhere pg is a type (test/unit/storeOwnsSql.test.ts checks the calls).',
+      comment:
+        'Statements on the store live in store/ modules, each with the invariant it keeps; elsewhere pg is a type (test/unit/storeOwnsSql.test.ts checks the calls).',
       severity: 'error',
       from: { path: '^(api|activities|workflows|engine|client|plugin)/' },
       to: { path: '(^|/)node_modules/pg/', dependencyTypesNot: ['type-only'] },

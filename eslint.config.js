@@ -17,7 +17,16 @@ const WORKFLOW_SANDBOX =
 export default defineConfig(
   {
     name: 'tributary/ignores',
-    ignores: ['node_modules/', '.data/', 'coverage/', 'test-results/', 'bench/out/', 'bench/results/', 'bench/output/', '**/*.d.ts'],
+    ignores: [
+      'node_modules/',
+      '.data/',
+      'coverage/',
+      'test-results/',
+      'bench/out/',
+      'bench/results/',
+      'bench/output/',
+      '**/*.d.ts',
+    ],
   },
 
   // TypeScript: the syntax-only recommended set, plus the type-checked rules that matter most.
@@ -45,7 +54,10 @@ export default defineConfig(
       '@typescript-eslint/no-unnecessary-type-assertion': 'warn',
       // Rows from pg are `any` by design; the mapping layer types them. Keep `any` usable, keep unused code out.
       '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
 
@@ -71,16 +83,29 @@ export default defineConfig(
               name,
               message: WORKFLOW_SANDBOX,
             })),
-            ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'].map((name) => ({
-              name,
-              message: 'Workflows import only @temporalio/workflow and @temporalio/common (types excepted).',
-              allowTypeImports: true,
-            })),
+            ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'].map(
+              (name) => ({
+                name,
+                message: 'Workflows import only @temporalio/workflow and @temporalio/common (types excepted).',
+                allowTypeImports: true,
+              }),
+            ),
           ],
           patterns: [
             { group: ['node:*'], message: WORKFLOW_SANDBOX },
             {
-              group: ['**/activities', '**/activities/**', '**/engine/**', '**/dataTypes', '**/dataTypes/**', '**/connectors/**', '**/store/**', '**/api/**', '**/worker', '**/worker.ts'],
+              group: [
+                '**/activities',
+                '**/activities/**',
+                '**/engine/**',
+                '**/dataTypes',
+                '**/dataTypes/**',
+                '**/connectors/**',
+                '**/store/**',
+                '**/api/**',
+                '**/worker',
+                '**/worker.ts',
+              ],
               allowTypeImports: true,
               message:
                 'Workflows may import only types from activities/, engine/, dataTypes/, connectors/, store/, api/ and worker.ts (`import type`); call activities through proxyActivities.',
@@ -88,12 +113,16 @@ export default defineConfig(
             {
               group: ['**/temporal/*', '!**/temporal/searchAttributes'],
               allowTypeImports: true,
-              message: 'Of temporal/, workflows may import only searchAttributes (taskQueues reads process.env, which the sandbox lacks).',
+              message:
+                'Of temporal/, workflows may import only searchAttributes (taskQueues reads process.env, which the sandbox lacks).',
             },
           ],
         },
       ],
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
     },
   },
 );

@@ -21,7 +21,14 @@ export {
   type GroupImport,
 } from './domain/importSpec';
 export { WORKFLOW_TYPES, LEGACY_WORKFLOW_TYPES, prefixedActivityName } from './workflows/names';
-export { importWorkflowId, pauseSignal, resumeSignal, progressQuery, throttleSignal, type ImportProgress } from './workflows/definitions';
+export {
+  importWorkflowId,
+  pauseSignal,
+  resumeSignal,
+  progressQuery,
+  throttleSignal,
+  type ImportProgress,
+} from './workflows/definitions';
 export type { ImportWorkflowInput } from './workflows/importInput';
 export { TRIBUTARY_WORKFLOWS_PATH } from './temporal/workflowBundle';
 export type { ConnectionResolver, SourceConnector } from './connectors/source';

@@ -69,7 +69,9 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
     // The bare names too: runs started before the prefix may still schedule them.
     activities: registeredActivities(activities, { legacyNames: true }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
@@ -100,7 +102,9 @@ async function main(): Promise<void> {
     resolveConnection: composeResolvers(storedConnections(store, secretKeyFrom()), envConnections()),
     workflowBundlePath: workflowBundleInChildProcess(),
   });
-  console.log(`worker: polling task queue ${IMPORT_TASK_QUEUE} on ${settings.address} (namespace ${settings.namespace})`);
+  console.log(
+    `worker: polling task queue ${IMPORT_TASK_QUEUE} on ${settings.address} (namespace ${settings.namespace})`,
+  );
   try {
     await worker.run();
   } finally {

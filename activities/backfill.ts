@@ -9,7 +9,14 @@ import { type ImportSpec, isSnapshot } from '../domain/importSpec';
 import { ConfigurationError, type Position } from '../connectors/source';
 import { canPlanRanges } from '../connectors/rangePlanner';
 import {
-  type BackfillStatus, type BackfillTotals, endBackfill, insertBackfillPlan, loadBackfill, partitionStates, type StoredBackfill, totalsOf,
+  type BackfillStatus,
+  type BackfillTotals,
+  endBackfill,
+  insertBackfillPlan,
+  loadBackfill,
+  partitionStates,
+  type StoredBackfill,
+  totalsOf,
 } from '../store/backfills';
 import { createPosition, INCREMENTAL_STREAM, lockStreamPosition, movePosition } from '../store/positions';
 import { checkColumns, relationOf } from '../engine/extract';
@@ -53,7 +60,13 @@ export const ROWS_PER_PARTITION = 250_000;
 export const MAX_PARTITIONS = 1_000;
 
 const planOf = (b: StoredBackfill, sourceKind: string): BackfillPlan => ({
-  partitions: b.partitions.map((p) => ({ n: p.n, stream: p.stream, after: p.after, upperBound: p.upper.cursor, rows: p.rows })),
+  partitions: b.partitions.map((p) => ({
+    n: p.n,
+    stream: p.stream,
+    after: p.after,
+    upperBound: p.upper.cursor,
+    rows: p.rows,
+  })),
   totalRows: b.totalRows,
   skippedRows: b.skippedRows,
   sourceKind,
@@ -65,16 +78,28 @@ export function backfillActivities(deps: ActivityDeps) {
     return keepAlive(() => plan(input));
   }
 
-  async function plan({ spec, backfillId, workflowId, from, to, partitions, streamPrefix }: PlanBackfillInput): Promise<BackfillPlan> {
+  async function plan({
+    spec,
+    backfillId,
+    workflowId,
+    from,
+    to,
+    partitions,
+    streamPrefix,
+  }: PlanBackfillInput): Promise<BackfillPlan> {
     if (isSnapshot(spec)) {
-      throw new ConfigurationError(`import ${spec.id} has sync "snapshot": each run reads the whole source, so it takes no backfill`);
+      throw new ConfigurationError(
+        `import ${spec.id} has sync "snapshot": each run reads the whole source, so it takes no backfill`,
+      );
     }
     const stored = await loadBackfill(deps.store, spec.id, backfillId);
     const { session, kind } = await openSource(deps, spec.source.connection);
     try {
       if (stored) return planOf(stored, kind);
       if (!canPlanRanges(session)) {
-        throw new ConfigurationError(`backfills plan their partitions with the source's own counts, which ${kind} sources cannot do yet (postgres can)`);
+        throw new ConfigurationError(
+          `backfills plan their partitions with the source's own counts, which ${kind} sources cannot do yet (postgres can)`,
+        );
       }
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
@@ -85,18 +110,35 @@ export function backfillActivities(deps: ActivityDeps) {
         // The incremental import's lock: a batch of it that is committing finishes first, and none starts
         // until the hand-over below is committed.
         const incremental = await lockStreamPosition(client, spec.id, INCREMENTAL_STREAM);
-        const planned = upperBound === null
-          ? { start: incremental, skipped: 0, partitions: [] }
-          : await session.planRange(relation, {
-            cursor: spec.cursor.column, key: spec.cursor.key, after: incremental, from, to, upperBound,
-            parts: partitions, rowsPerPart: ROWS_PER_PARTITION, maxParts: MAX_PARTITIONS,
-          });
+        const planned =
+          upperBound === null
+            ? { start: incremental, skipped: 0, partitions: [] }
+            : await session.planRange(relation, {
+                cursor: spec.cursor.column,
+                key: spec.cursor.key,
+                after: incremental,
+                from,
+                to,
+                upperBound,
+                parts: partitions,
+                rowsPerPart: ROWS_PER_PARTITION,
+                maxParts: MAX_PARTITIONS,
+              });
         const end = planned.partitions.at(-1)?.upper ?? null;
         const moved = end !== null;
         if (end !== null) await movePosition(client, spec.id, INCREMENTAL_STREAM, end);
         await insertBackfillPlan(client, {
-          importId: spec.id, backfillId, workflowId, from, to, start: planned.start, end, skipped: planned.skipped,
-          incrementalMoved: moved, partitions: planned.partitions, streamPrefix,
+          importId: spec.id,
+          backfillId,
+          workflowId,
+          from,
+          to,
+          start: planned.start,
+          end,
+          skipped: planned.skipped,
+          incrementalMoved: moved,
+          partitions: planned.partitions,
+          streamPrefix,
         });
       });
       return planOf((await loadBackfill(deps.store, spec.id, backfillId))!, kind);
@@ -105,11 +147,21 @@ export function backfillActivities(deps: ActivityDeps) {
     }
   }
 
-  async function backfillTotals({ importId, backfillId }: { importId: string; backfillId: string }): Promise<BackfillTotals> {
+  async function backfillTotals({
+    importId,
+    backfillId,
+  }: {
+    importId: string;
+    backfillId: string;
+  }): Promise<BackfillTotals> {
     return totalsOf(await partitionStates(deps.store, importId, backfillId));
   }
 
-  async function finishBackfill(input: { importId: string; backfillId: string; outcome: 'completed' | 'failed' | 'cancelled' }): Promise<BackfillStatus> {
+  async function finishBackfill(input: {
+    importId: string;
+    backfillId: string;
+    outcome: 'completed' | 'failed' | 'cancelled';
+  }): Promise<BackfillStatus> {
     const states = await partitionStates(deps.store, input.importId, input.backfillId);
     let status: BackfillStatus;
     if (input.outcome !== 'completed') status = input.outcome;

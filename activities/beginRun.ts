@@ -49,13 +49,16 @@ export function beginRunActivity(deps: ActivityDeps) {
     const existing = await runOfWorkflowRun(deps.store, workflowRunId);
     if (existing) return existing;
     if (scope && isSnapshot(spec)) {
-      throw new ConfigurationError(`import ${spec.id} has sync "snapshot": each run reads the whole source, so a backfill or a file-by-file run makes no sense`);
+      throw new ConfigurationError(
+        `import ${spec.id} has sync "snapshot": each run reads the whole source, so a backfill or a file-by-file run makes no sense`,
+      );
     }
     const { session, kind } = await openSource(deps, spec.source.connection);
     try {
       const relation = relationOf(spec);
       const cursor = await checkColumns(session, spec);
-      const upperBound = scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone));
+      const upperBound =
+        scope?.upperBound ?? (await session.upperBound(relation, cursor, spec.cursor.lag, spec.timeZone));
       // A snapshot run reads the whole source from its start, over a stream of its own (so a batch of an
       // earlier run, still committing somewhere, can never move this run's position); finishRun drops it.
       const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
@@ -66,8 +69,16 @@ export function beginRunActivity(deps: ActivityDeps) {
         await upsertImport(client, spec);
         await createPosition(client, spec.id, stream, scope?.after ?? null);
         return insertRun(client, {
-          importId: spec.id, stream, workflowId, workflowRunId, spec, sourceKind: kind, upperBound, nullCursor: nullCursorRows,
-          cursorKind: cursor.cursorKind, warnings,
+          importId: spec.id,
+          stream,
+          workflowId,
+          workflowRunId,
+          spec,
+          sourceKind: kind,
+          upperBound,
+          nullCursor: nullCursorRows,
+          cursorKind: cursor.cursorKind,
+          warnings,
         });
       });
       const runId = inserted ?? (await runIdOfWorkflowRun(deps.store, workflowRunId));

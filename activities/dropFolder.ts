@@ -6,7 +6,14 @@
  * manifest, so the workflow starts one import per file. Manifests are small and hold no secrets.
  */
 import { createHash } from 'node:crypto';
-import { FILE_CURSOR, type FolderSource, type ImportSpec, type ImportSpecInput, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
+import {
+  FILE_CURSOR,
+  type FolderSource,
+  type ImportSpec,
+  type ImportSpecInput,
+  InvalidSpecError,
+  parseImportSpec,
+} from '../domain/importSpec';
 import { manifestSchema } from '../domain/manifest';
 import { columnName } from '../connectors/files/columnNames';
 import { fileReach, openTransport } from '../connectors/files/transports/open';
@@ -43,7 +50,12 @@ export interface DropFolderListing {
 
 /** A file-name glob: * any run of characters, ? one character. */
 export function globMatcher(pattern: string): (name: string) => boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return (name) => re.test(name);
 }
 
@@ -66,7 +78,12 @@ export const fileIdentity = (path: string, size: number, sum: string): string =>
   createHash('sha256').update(`${path}\n${size}\n${sum}`).digest('hex').slice(0, 40);
 
 /** The spec of one file: the folder's format with the manifest's overrides, and its columns mapped. */
-export function fileSpec(folderSpec: ImportSpec, folder: FolderSource, path: string, manifestText: string | null): ImportSpecInput {
+export function fileSpec(
+  folderSpec: ImportSpec,
+  folder: FolderSource,
+  path: string,
+  manifestText: string | null,
+): ImportSpecInput {
   let manifest = manifestSchema.parse({});
   if (manifestText !== null) {
     let json: unknown;
@@ -77,11 +94,19 @@ export function fileSpec(folderSpec: ImportSpec, folder: FolderSource, path: str
     }
     const parsed = manifestSchema.safeParse(json);
     if (!parsed.success) {
-      throw new ConfigurationError(`the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw new ConfigurationError(
+        `the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
     }
     manifest = parsed.data;
   }
-  const { path: _folderPath, pattern: _pattern, manifestSuffix: _suffix, requireManifest: _require, ...format } = folder;
+  const {
+    path: _folderPath,
+    pattern: _pattern,
+    manifestSuffix: _suffix,
+    requireManifest: _require,
+    ...format
+  } = folder;
   const file = {
     ...format,
     path,
@@ -100,9 +125,17 @@ export function fileSpec(folderSpec: ImportSpec, folder: FolderSource, path: str
   if (mapped.length > 0) {
     if (folderSpec.dataType === 'profile') mapping.attributes = mapped;
     else if (folderSpec.dataType === 'activity') mapping.properties = mapped;
-    else throw new ConfigurationError(`manifest columns map attributes (profile) or properties (activity); a ${folderSpec.dataType} import takes none`);
+    else
+      throw new ConfigurationError(
+        `manifest columns map attributes (profile) or properties (activity); a ${folderSpec.dataType} import takes none`,
+      );
   }
-  const spec = { ...folderSpec, source: { connection: folderSpec.source.connection, file }, cursor: { ...FILE_CURSOR, lag: 0 }, mapping };
+  const spec = {
+    ...folderSpec,
+    source: { connection: folderSpec.source.connection, file },
+    cursor: { ...FILE_CURSOR, lag: 0 },
+    mapping,
+  };
   try {
     return parseImportSpec(spec);
   } catch (err) {
@@ -124,13 +157,19 @@ export function listDropFolderActivity(deps: ActivityDeps) {
     });
   };
 
-  async function list(spec: ImportSpec, folder: NonNullable<ImportSpec['source']['folder']>, config: ConnectionConfig): Promise<DropFolderListing> {
+  async function list(
+    spec: ImportSpec,
+    folder: NonNullable<ImportSpec['source']['folder']>,
+    config: ConnectionConfig,
+  ): Promise<DropFolderListing> {
     const transport = await openTransport(config, reach);
     try {
       const files = await transport.list(folder.path);
       const byName = new Map(files.map((f) => [baseName(f.path), f]));
       const matches = globMatcher(folder.pattern);
-      const data = files.filter((f) => !f.path.endsWith(folder.manifestSuffix) && matches(baseName(f.path))).sort((a, b) => a.path.localeCompare(b.path));
+      const data = files
+        .filter((f) => !f.path.endsWith(folder.manifestSuffix) && matches(baseName(f.path)))
+        .sort((a, b) => a.path.localeCompare(b.path));
       const done = new Set(await importedFileIdentities(deps.store, spec.id));
       const out: DropFolderListing = { ready: [], waiting: [], invalid: [], alreadyImported: [] };
       for (const f of data) {
@@ -146,7 +185,12 @@ export function listDropFolderActivity(deps: ActivityDeps) {
         }
         try {
           const manifestText = manifestFile ? (await readAll(transport, manifestFile.path)).toString('utf8') : null;
-          out.ready.push({ path: f.path, identity, pin: `${f.size}|${f.version}`, spec: fileSpec(spec, folder, f.path, manifestText) });
+          out.ready.push({
+            path: f.path,
+            identity,
+            pin: `${f.size}|${f.version}`,
+            spec: fileSpec(spec, folder, f.path, manifestText),
+          });
         } catch (err) {
           if (!(err instanceof ConfigurationError)) throw err;
           out.invalid.push({ path: f.path, reason: err.message });

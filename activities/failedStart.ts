@@ -27,13 +27,23 @@ export function recordFailedStartActivity(deps: ActivityDeps) {
   return async function recordFailedStart(input: RecordFailedStartInput): Promise<FailedStart> {
     const { spec, workflowId, workflowRunId, scope, outcome, error } = input;
     const stream = scope?.stream ?? (isSnapshot(spec) ? snapshotStream(workflowRunId) : '');
-    const sourceKind = await deps.resolveConnection(spec.source.connection).then((c) => c.kind, () => null);
+    const sourceKind = await deps.resolveConnection(spec.source.connection).then(
+      (c) => c.kind,
+      () => null,
+    );
     return inTransaction(deps.store, async (client) => {
       // A new import is created so its run can be listed; a known one keeps its stored spec and its
       // deletion: a run that never began changes nothing about the import.
       await ensureImport(client, spec);
       const runId = await insertFailedRun(client, {
-        importId: spec.id, stream, workflowId, workflowRunId, spec, sourceKind, status: outcome, error,
+        importId: spec.id,
+        stream,
+        workflowId,
+        workflowRunId,
+        spec,
+        sourceKind,
+        status: outcome,
+        error,
       });
       return { runId, sourceKind };
     });

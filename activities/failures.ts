@@ -24,17 +24,30 @@ export type FailureKind = 'configuration' | 'transient' | 'unknown';
 const TRANSIENT_SQLSTATE = /^(08...|40001|40P01|53...|57P0[123]|55P03)$/;
 
 /** MySQL/MariaDB: deadlock, lock wait timeout, too many connections, server gone or lost. */
-const TRANSIENT_MYSQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_QUERY_INTERRUPTED']);
+const TRANSIENT_MYSQL = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_QUERY_INTERRUPTED',
+]);
 
 /** Messages of dropped connections that carry no code (node-postgres, HTTP clients). */
-const TRANSIENT_MESSAGE = /Connection terminated|terminating connection|socket hang up|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended unexpectedly/i;
+const TRANSIENT_MESSAGE =
+  /Connection terminated|terminating connection|socket hang up|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended unexpectedly/i;
 
 // RefusedAddressError: a host the operator's policy refuses (networkReach.ts); another attempt is refused alike.
 const CONFIGURATION_NAMES = new Set(['ConfigurationError', 'InvalidSpecError', 'InvalidSpec', 'RefusedAddressError']);
 const TRANSIENT_NAMES = new Set(['SourceUnavailableError', 'TimeoutError']);
 
 export function failureKind(err: unknown): FailureKind {
-  const e = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown; status?: unknown; response?: { status?: unknown } };
+  const e = (err ?? {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    status?: unknown;
+    response?: { status?: unknown };
+  };
   const name = typeof e.name === 'string' ? e.name : '';
   if (CONFIGURATION_NAMES.has(name)) return 'configuration';
   // The same statement over the same rows runs as long again: a retry only repeats the wait.
@@ -65,7 +78,10 @@ const describe = (err: unknown): string => {
  * The budget counts the activity's attempts (Temporal's own count): with ACTIVITY_RETRY's backoff, the
  * default of 8 attempts spans about two minutes.
  */
-export function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>, budget = DEFAULT_UNKNOWN_ERROR_ATTEMPTS): (...args: A) => Promise<R> {
+export function classified<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  budget = DEFAULT_UNKNOWN_ERROR_ATTEMPTS,
+): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     try {
       return await fn(...args);
@@ -85,7 +101,8 @@ function classify(err: unknown, budget: number): unknown {
     // 'ConfigurationError' for failureKind) is not one to the retry policy and is made so here too.
     if ((err as Error).constructor?.name === 'ConfigurationError') return err;
     // A time limit a connector did not already explain: named, with the setting that raises it.
-    if (isStatementTimeout(err)) return ApplicationFailure.nonRetryable(statementTimedOut('source', err).message, 'ConfigurationError');
+    if (isStatementTimeout(err))
+      return ApplicationFailure.nonRetryable(statementTimedOut('source', err).message, 'ConfigurationError');
     return ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'ConfigurationError');
   }
   if (kind === 'transient') return err;

@@ -35,17 +35,28 @@ export function finishRunActivity(deps: ActivityDeps) {
       if (run.status !== 'running') return runRecordOf(run);
       let snapshot: { removal: string; removed: number; incomplete: boolean } | null = null;
       if (snapshotRun) {
-        snapshot = outcome === 'completed'
-          ? await removeUnseen(client, {
-            importId: run.import_id, runId: Number(run.id), rejected: Number(run.rejected),
-            nullCursor: Number(run.null_cursor), rowsRead: Number(run.rows_read),
-          })
-          : { removal: `nothing removed: the run was ${outcome === 'failed' ? 'failed' : 'stopped'} before it read everything`, removed: 0, incomplete: false };
+        snapshot =
+          outcome === 'completed'
+            ? await removeUnseen(client, {
+                importId: run.import_id,
+                runId: Number(run.id),
+                rejected: Number(run.rejected),
+                nullCursor: Number(run.null_cursor),
+                rowsRead: Number(run.rows_read),
+              })
+            : {
+                removal: `nothing removed: the run was ${outcome === 'failed' ? 'failed' : 'stopped'} before it read everything`,
+                removed: 0,
+                incomplete: false,
+              };
         // The snapshot stream's position served this run only; the next run reads from the start again.
         await dropPositionUnlessHeld(client, run.import_id, run.stream);
       }
       const ended = await endRun(client, runId, {
-        outcome, error: error ?? null, removed: snapshot?.removed ?? 0, incomplete: snapshot?.incomplete ?? false,
+        outcome,
+        error: error ?? null,
+        removed: snapshot?.removed ?? 0,
+        incomplete: snapshot?.incomplete ?? false,
         snapshotRemoval: snapshot?.removal ?? null,
       });
       return runRecordOf(ended);

@@ -77,7 +77,14 @@ export function importBatchActivity(deps: ActivityDeps) {
       let batch: LoadBatchResult;
       try {
         batch = await loadBatch({
-          client, session, spec, importId, runId, after, upperBound, limit,
+          client,
+          session,
+          spec,
+          importId,
+          runId,
+          after,
+          upperBound,
+          limit,
           cursorKind: (runRow.cursor_kind as CursorKind | null) ?? null,
           firstUse: (user) => !knownUsers.has(scope, user) && users.firstUse(user),
           onRowErrors: (c, errors) => insertRowErrors(c, runId, importId, errors),

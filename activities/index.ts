@@ -25,7 +25,8 @@ export function createActivities(deps: ActivityDeps) {
   // after a bounded number of attempts. Purges and webhook deliveries keep their own retry policies.
   // The operator's budget for unknown failures, read once with the rest of the policy.
   const budget = (deps.policy ?? operatorPolicyFromEnv()).unknownErrorAttempts;
-  const guarded = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F => classified(ownTerminationChecked(fn), budget) as F;
+  const guarded = <F extends (...args: never[]) => Promise<unknown>>(fn: F): F =>
+    classified(ownTerminationChecked(fn), budget) as F;
   return {
     beginRun: guarded(beginRunActivity(deps)),
     importBatch: guarded(importBatchActivity(deps)),
@@ -33,7 +34,9 @@ export function createActivities(deps: ActivityDeps) {
     recordFailedStart: guarded(recordFailedStartActivity(deps)),
     purgeImport: ownTerminationChecked(purgeImportActivity(deps)),
     deliverWebhooks: deliverWebhooksActivity(deps),
-    ...(Object.fromEntries(Object.entries(backfill).map(([name, fn]) => [name, guarded(fn as (...a: never[]) => Promise<unknown>)])) as typeof backfill),
+    ...(Object.fromEntries(
+      Object.entries(backfill).map(([name, fn]) => [name, guarded(fn as (...a: never[]) => Promise<unknown>)]),
+    ) as typeof backfill),
     listDropFolder: guarded(listDropFolderActivity(deps)),
   };
 }

@@ -10,7 +10,13 @@ import https from 'node:https';
 import type { NetworkReach } from '../connectors/common/networkReach';
 
 /** The receiver's HTTP status; rejects with RefusedAddressError when the policy refuses its address. */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, reach: NetworkReach, timeoutMs: number): Promise<number> {
+export function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  reach: NetworkReach,
+  timeoutMs: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     try {
@@ -20,9 +26,19 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       return;
     }
     const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.request(u, { method: 'POST', lookup: reach.lookup, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+    const req = lib.request(u, {
+      method: 'POST',
+      lookup: reach.lookup,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    });
     // One bound on the whole exchange, as the delivery's own deadline.
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer from ${u.host} within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        req.destroy(
+          Object.assign(new Error(`no answer from ${u.host} within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }),
+        ),
+      timeoutMs,
+    );
     req.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

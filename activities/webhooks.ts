@@ -49,17 +49,28 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
         event,
         occurredAt: (event === 'run.started' ? row.started_at : (row.ended_at ?? row.started_at)).toISOString(),
         import: { id: row.import_id, name: row.import_name },
-        run: { ...runRecordOf(row), workflowId: row.workflow_id, startedAt: row.started_at.toISOString(), endedAt: row.ended_at?.toISOString() ?? null },
+        run: {
+          ...runRecordOf(row),
+          workflowId: row.workflow_id,
+          startedAt: row.started_at.toISOString(),
+          endedAt: row.ended_at?.toISOString() ?? null,
+        },
       });
       let error: string | null = null;
       try {
-        const status = await postWebhook(hook.url, {
-          'content-type': 'application/json',
-          'user-agent': 'tributary-webhooks/1',
-          'x-tributary-event': event,
-          'x-tributary-delivery': deliveryId,
-          'x-tributary-signature': signBody(decryptSecret(key, hook.sealed_secret), body),
-        }, body, reach, DELIVERY_TIMEOUT_MS);
+        const status = await postWebhook(
+          hook.url,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'tributary-webhooks/1',
+            'x-tributary-event': event,
+            'x-tributary-delivery': deliveryId,
+            'x-tributary-signature': signBody(decryptSecret(key, hook.sealed_secret), body),
+          },
+          body,
+          reach,
+          DELIVERY_TIMEOUT_MS,
+        );
         if (status < 200 || status >= 300) error = `HTTP ${status}`;
       } catch (err) {
         error = (err as Error).message;
@@ -70,7 +81,11 @@ export function deliverWebhooksActivity(deps: ActivityDeps) {
       else delivered++;
     }
     if (failures.length > 0 && refused.length === failures.length) {
-      throw ApplicationFailure.create({ type: 'RefusedAddressError', nonRetryable: true, message: `webhook delivery refused for ${refused.join('; ')}` });
+      throw ApplicationFailure.create({
+        type: 'RefusedAddressError',
+        nonRetryable: true,
+        message: `webhook delivery refused for ${refused.join('; ')}`,
+      });
     }
     // Throwing hands the retry (with backoff) to Temporal; the delivered endpoints are skipped next time.
     if (failures.length > 0) throw new Error(`webhook delivery failed for ${failures.join('; ')}`);

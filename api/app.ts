@@ -24,8 +24,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // A path the router cannot take apart (a parameter longer than it keeps, a broken escape) is the
     // request's fault: a 400 problem naming the path, as every other bad input, not the router's own body.
     frameworkErrors: (err, request, reply) => {
-      void sendProblem(reply, request, 400, `the path is not valid: ${err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'it is not a valid URL component'}`,
-        { errors: [{ field: 'path', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a parameter is too long' : 'is not a valid URL component' }] }, 'invalid-request');
+      void sendProblem(
+        reply,
+        request,
+        400,
+        `the path is not valid: ${err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'it is not a valid URL component'}`,
+        {
+          errors: [
+            {
+              field: 'path',
+              message:
+                err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a parameter is too long' : 'is not a valid URL component',
+            },
+          ],
+        },
+        'invalid-request',
+      );
     },
   });
   await app.register(tributaryApi, api);

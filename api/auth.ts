@@ -74,7 +74,9 @@ async function verify(store: pg.Pool, token: string): Promise<{ id: string; name
 function requiredScope(request: FastifyRequest, publicDocs: boolean, docsPath: string): RouteScope {
   // The docs page's own routes come from @fastify/swagger-ui, which knows nothing of our scopes.
   if (request.routeOptions.url?.startsWith(docsPath)) return publicDocs ? 'none' : 'read';
-  return request.routeOptions.config?.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+  return (
+    request.routeOptions.config?.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write')
+  );
 }
 
 function unauthorized(reply: FastifyReply, request: FastifyRequest, detail: string) {
@@ -83,7 +85,11 @@ function unauthorized(reply: FastifyReply, request: FastifyRequest, detail: stri
 }
 
 /** `docsPath`: where the docs page is mounted (`/docs` under the API's prefix); `failures`: the allowance of failed authentications per client address (none: unlimited). */
-export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { publicDocs: boolean; docsPath: string; failures?: AuthFailureLimit }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  store: pg.Pool,
+  options: { publicDocs: boolean; docsPath: string; failures?: AuthFailureLimit },
+): void {
   const { failures } = options;
   // onRequest: before the body is read, so unauthenticated clients cannot make us parse megabytes.
   app.addHook('onRequest', async (request, reply) => {
@@ -92,7 +98,14 @@ export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { pu
     const wait = failures?.blockedFor(request.ip) ?? 0;
     if (wait > 0) {
       void reply.header('retry-after', String(wait));
-      return sendProblem(reply, request, 429, `too many failed authentications from this address; try again in ${wait} s`, {}, 'too-many-requests');
+      return sendProblem(
+        reply,
+        request,
+        429,
+        `too many failed authentications from this address; try again in ${wait} s`,
+        {},
+        'too-many-requests',
+      );
     }
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -107,7 +120,14 @@ export function registerAuth(app: FastifyInstance, store: pg.Pool, options: { pu
     }
     request.apiKey = key;
     if (needed === 'write' && key.scope !== 'write') {
-      return sendProblem(reply, request, 403, `API key "${key.name}" has the read scope; this route needs write`, {}, 'forbidden');
+      return sendProblem(
+        reply,
+        request,
+        403,
+        `API key "${key.name}" has the read scope; this route needs write`,
+        {},
+        'forbidden',
+      );
     }
   });
 }

@@ -38,7 +38,18 @@ export function authFailureLimit(max: number, windowMs: number): AuthFailureLimi
   };
 }
 
-const WORDS: Record<string, number> = { ms: 1, millisecond: 1, s: 1000, second: 1000, m: 60_000, minute: 60_000, h: 3_600_000, hour: 3_600_000, d: 86_400_000, day: 86_400_000 };
+const WORDS: Record<string, number> = {
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  second: 1000,
+  m: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+};
 
 /** A rate limit's window as @fastify/rate-limit takes it (milliseconds, or text such as `1 minute`), in ms. */
 export function windowMs(window: string | number): number {
@@ -46,6 +57,7 @@ export function windowMs(window: string | number): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(window);
   const word = m ? m[2]!.toLowerCase() : '';
   const unit = WORDS[word] ?? WORDS[word.replace(/s$/, '')];
-  if (!m || unit === undefined) throw new Error(`rate limit window "${window}" is not a duration such as "1 minute" or 60000`);
+  if (!m || unit === undefined)
+    throw new Error(`rate limit window "${window}" is not a duration such as "1 minute" or 60000`);
   return Math.round(Number(m[1]) * unit);
 }

@@ -8,10 +8,14 @@ import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 import { BACKFILL_WORKFLOW_TYPE, type BackfillInput, backfillWorkflowId } from '../workflows/backfillDefinitions';
 import { importMetadata } from '../workflows/userMetadata';
 
-export async function startBackfill(temporal: Client, taskQueue: string, input: BackfillInput & { spec: ImportSpec }): Promise<WorkflowHandle> {
+export async function startBackfill(
+  temporal: Client,
+  taskQueue: string,
+  input: BackfillInput & { spec: ImportSpec },
+): Promise<WorkflowHandle> {
   const { spec } = input;
   const meta = importMetadata(spec);
-  const range = `${input.from === null ? 'from where the import stands' : `from ${input.from}`} ${input.to === null ? 'to the source\'s bound' : `to ${input.to} (exclusive)`}`;
+  const range = `${input.from === null ? 'from where the import stands' : `from ${input.from}`} ${input.to === null ? "to the source's bound" : `to ${input.to} (exclusive)`}`;
   const throttle = `${input.throttle.rowsPerSecond ? `${input.throttle.rowsPerSecond} rows/s` : 'no rate limit'}, ${input.throttle.concurrency} partitions at once`;
   return temporal.workflow.start(BACKFILL_WORKFLOW_TYPE, {
     taskQueue,
@@ -25,7 +29,7 @@ export async function startBackfill(temporal: Client, taskQueue: string, input: 
     ],
     staticSummary: `Backfill ${input.backfillId} of ${meta.staticSummary}`.slice(0, 400),
     staticDetails: [
-      `**Backfill** ${input.backfillId}: ${range}; ${input.partitions ?? 'partitions sized from the source\'s count'}${input.partitions ? ' partitions' : ''}`,
+      `**Backfill** ${input.backfillId}: ${range}; ${input.partitions ?? "partitions sized from the source's count"}${input.partitions ? ' partitions' : ''}`,
       `**Throttle** ${throttle}`,
       meta.staticDetails,
     ].join('\n\n'),

@@ -60,7 +60,13 @@ export async function insertConnection(store: pg.Pool, key: Buffer | null, input
   const url = urlOf(input);
   const { kind } = connectionFromUrl(url);
   const id = input.id ?? `c-${randomBytes(5).toString('hex')}`;
-  const inserted = await insertConnectionRow(store, { id, name: input.name, kind, display: displayOf(url), sealedUrl: encryptSecret(requireSecretKey(key), url) });
+  const inserted = await insertConnectionRow(store, {
+    id,
+    name: input.name,
+    kind,
+    display: displayOf(url),
+    sealedUrl: encryptSecret(requireSecretKey(key), url),
+  });
   if (!inserted) throw new DuplicateError(id);
   return id;
 }
@@ -93,10 +99,14 @@ export function urlParamProblem(url: string): { param: string; message: string }
   if (!/^postgres(ql)?:$/i.test(u.protocol)) return null;
   for (const param of FILE_PARAMS) {
     if (u.searchParams.has(param)) {
-      return { param, message: `${param} names a file on the server, which a stored connection may not; verify-full checks the server against the system's CA certificates` };
+      return {
+        param,
+        message: `${param} names a file on the server, which a stored connection may not; verify-full checks the server against the system's CA certificates`,
+      };
     }
   }
   const mode = u.searchParams.get('sslmode');
-  if (mode !== null && !SSLMODES.includes(mode)) return { param: 'sslmode', message: `sslmode "${mode}" is not one of ${SSLMODES.join(', ')}` };
+  if (mode !== null && !SSLMODES.includes(mode))
+    return { param: 'sslmode', message: `sslmode "${mode}" is not one of ${SSLMODES.join(', ')}` };
   return null;
 }

@@ -69,7 +69,10 @@ class UsageError extends Error {}
 async function openKeyStore(): Promise<Pick<Store, 'pool' | 'close'>> {
   const listening = await new Promise<boolean>((resolve) => {
     const s = net.connect(EMBEDDED_PORT, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
   if (process.env.DATABASE_URL || !listening) return openStore();

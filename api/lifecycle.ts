@@ -16,7 +16,12 @@ import type pg from 'pg';
 import type { ImportSpec } from '../domain/importSpec';
 import { IMPORT_WORKFLOW_TYPE, importWorkflowId, pauseSignal, resumeSignal } from '../workflows/definitions';
 import type { ImportWorkflowInput } from '../workflows/importInput';
-import { PURGE_WORKFLOW_TYPE, type PurgeInput, purgeNowSignal, purgeWorkflowId } from '../workflows/lifecycleDefinitions';
+import {
+  PURGE_WORKFLOW_TYPE,
+  type PurgeInput,
+  purgeNowSignal,
+  purgeWorkflowId,
+} from '../workflows/lifecycleDefinitions';
 import type { PurgeResult } from '../activities';
 import { catchupWindowMs, type Schedule, toScheduleSpec } from './schedules';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
@@ -43,7 +48,12 @@ export interface ScheduleState {
   running: string[];
 }
 
-export async function createSchedule(temporal: Client, taskQueue: string, spec: ImportSpec, schedule: Schedule | null): Promise<void> {
+export async function createSchedule(
+  temporal: Client,
+  taskQueue: string,
+  spec: ImportSpec,
+  schedule: Schedule | null,
+): Promise<void> {
   await temporal.schedule.create({
     scheduleId: scheduleIdOf(spec.id),
     spec: toScheduleSpec(schedule),
@@ -82,7 +92,8 @@ export async function scheduleState(temporal: Client, importId: string): Promise
       running: d.info.runningActions.map((a) => a.workflow.workflowId),
     };
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return { exists: false, paused: false, note: null, nextRunAt: null, running: [] };
+    if (err instanceof ScheduleNotFoundError)
+      return { exists: false, paused: false, note: null, nextRunAt: null, running: [] };
     throw err;
   }
 }
@@ -131,7 +142,10 @@ export async function triggerRun(temporal: Client, importId: string): Promise<st
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const d = await handle.describe();
-    const ids = [...d.info.runningActions.map((a) => a.workflow.workflowId), ...d.info.recentActions.map((a) => a.action.workflow.workflowId)];
+    const ids = [
+      ...d.info.runningActions.map((a) => a.workflow.workflowId),
+      ...d.info.recentActions.map((a) => a.action.workflow.workflowId),
+    ];
     const fresh = ids.find((id) => !seen.has(id)) ?? (await startedBySchedule(temporal, importId, since));
     if (fresh) return fresh;
     await new Promise((r) => setTimeout(r, 150));
@@ -176,13 +190,21 @@ export async function stopRuns(temporal: Client, workflowIds: string[], waitMs =
 }
 
 export async function deleteSchedule(temporal: Client, importId: string): Promise<void> {
-  await temporal.schedule.getHandle(scheduleIdOf(importId)).delete().catch((err) => {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  });
+  await temporal.schedule
+    .getHandle(scheduleIdOf(importId))
+    .delete()
+    .catch((err) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    });
 }
 
 /** Start (or find) the import's purge; with `now`, signal it to purge at once and wait for the result. */
-export async function startPurge(temporal: Client, taskQueue: string, input: PurgeInput, now: boolean): Promise<PurgeResult | null> {
+export async function startPurge(
+  temporal: Client,
+  taskQueue: string,
+  input: PurgeInput,
+  now: boolean,
+): Promise<PurgeResult | null> {
   const handle = await temporal.workflow.start(PURGE_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: purgeWorkflowId(input.importId),

@@ -13,20 +13,31 @@ import { badRequest, type FieldError, fieldError } from './problems';
 
 export async function checkAgainstSource(deps: ApiDeps, spec: ImportSpec): Promise<SourceColumn[]> {
   const relationField =
-    spec.source.table !== undefined ? 'source.table' : spec.source.file !== undefined ? 'source.file' : spec.source.folder !== undefined ? 'source.folder' : 'source.query';
+    spec.source.table !== undefined
+      ? 'source.table'
+      : spec.source.file !== undefined
+        ? 'source.file'
+        : spec.source.folder !== undefined
+          ? 'source.folder'
+          : 'source.query';
   if (spec.source.folder !== undefined) {
     // Its files are checked one by one as they arrive, against their manifests, by the tributaryDropFolder workflow.
-    throw fieldError('source.folder', 'a drop folder is watched by the tributaryDropFolder workflow (see the README, Drop folders), not run as a scheduled import');
+    throw fieldError(
+      'source.folder',
+      'a drop folder is watched by the tributaryDropFolder workflow (see the README, Drop folders), not run as a scheduled import',
+    );
   }
   let config;
   try {
     config = await deps.resolveConnection(spec.source.connection);
   } catch (err) {
-    if (err instanceof ConfigurationError) throw fieldError('source.connection', `no stored or configured connection "${spec.source.connection}"`);
+    if (err instanceof ConfigurationError)
+      throw fieldError('source.connection', `no stored or configured connection "${spec.source.connection}"`);
     throw err;
   }
   const connector = deps.connectors[config.kind];
-  if (!connector) throw fieldError('source.connection', `is of kind ${config.kind}, which this API has no connector for`);
+  if (!connector)
+    throw fieldError('source.connection', `is of kind ${config.kind}, which this API has no connector for`);
   let session;
   try {
     session = await openScrubbed(connector, config);

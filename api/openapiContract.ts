@@ -30,7 +30,8 @@ export class OpenApiContract {
     const declared = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
 
     const statuses = new Set<number>();
-    for (const [code, s] of Object.entries(declared)) if (Number(code) >= 400 && s === problemSchema) statuses.add(Number(code));
+    for (const [code, s] of Object.entries(declared))
+      if (Number(code) >= 400 && s === problemSchema) statuses.add(Number(code));
     if (schema.params || schema.querystring || readsBody) statuses.add(400);
     // Every path parameter names something looked up: an import, run, connection, backfill or webhook.
     if (schema.params) statuses.add(404);
@@ -40,7 +41,8 @@ export class OpenApiContract {
     if (this.options.rateLimited) statuses.add(429);
     statuses.add(500).add(503);
     for (const status of statuses) {
-      if (declared[status] === undefined || declared[status] === problemSchema) declared[status] = problemResponse(status);
+      if (declared[status] === undefined || declared[status] === problemSchema)
+        declared[status] = problemResponse(status);
     }
     schema.response = declared;
 

@@ -98,7 +98,8 @@ export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (inst
     temporal: options.temporal,
     taskQueue: options.taskQueue ?? IMPORT_TASK_QUEUE,
     secretKey,
-    resolveConnection: options.resolveConnection ?? composeResolvers(storedConnections(options.store, secretKey), envConnections()),
+    resolveConnection:
+      options.resolveConnection ?? composeResolvers(storedConnections(options.store, secretKey), envConnections()),
     connectors: parts.connectors,
     discovery: parts.discovery,
     defaultRetentionMs: options.defaultRetentionMs ?? parseDuration(process.env.TRIBUTARY_PURGE_RETENTION ?? '30d'),
@@ -140,7 +141,10 @@ export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (inst
         },
         ...(options.auth === 'none'
           ? {}
-          : { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] }),
+          : {
+              components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+              security: [{ bearer: [] }],
+            }),
       },
       transform: jsonSchemaTransform,
       transformObject: (doc) => contract.finish(jsonSchemaTransformObject(doc) as OpenAPIV3_1.Document),
@@ -157,13 +161,21 @@ export const tributaryApi: FastifyPluginAsync<TributaryApiOptions> = async (inst
       // Per API key, as the auth hook verified it (it runs first: the limiter's hook is the route's own), so
       // no spelling of the Authorization header gets a fresh allowance; per address where no key is needed.
       keyGenerator: (req) => (req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`),
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded` }),
+      errorResponseBuilder: (_req, ctx) => ({
+        statusCode: 429,
+        message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`,
+      }),
     });
   }
 
   if (options.auth !== 'none') {
-    const failures = rateLimit === false ? undefined
-      : authFailureLimit(rateLimit.failedAuthMax ?? Math.min(rateLimit.max, DEFAULT_FAILED_AUTH_MAX), windowMs(rateLimit.timeWindow));
+    const failures =
+      rateLimit === false
+        ? undefined
+        : authFailureLimit(
+            rateLimit.failedAuthMax ?? Math.min(rateLimit.max, DEFAULT_FAILED_AUTH_MAX),
+            windowMs(rateLimit.timeWindow),
+          );
     registerAuth(app, deps.store, { publicDocs: !options.protectDocs, docsPath: `${prefix}/docs`, failures });
   }
 

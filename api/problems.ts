@@ -11,7 +11,8 @@ import { networkCode, SourceUnavailableError } from '../connectors/common/errors
 
 /** A lost or refused store or source connection: the request failed, the API did not; it may be retried. */
 function droppedDetail(err: unknown): string | null {
-  if (!(err instanceof SourceUnavailableError || err instanceof CustomQueryTerminatedError || isDroppedConnection(err))) return null;
+  if (!(err instanceof SourceUnavailableError || err instanceof CustomQueryTerminatedError || isDroppedConnection(err)))
+    return null;
   const code = networkCode(err) ?? (err as { code?: unknown }).code;
   // The driver's code only: its message can name hosts, which a client need not learn.
   return `a database connection was lost or refused${typeof code === 'string' ? ` (${code})` : ''}; try the request again`;
@@ -80,12 +81,20 @@ export class HttpProblem extends Error {
   }
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, detail, errors, 'invalid-request');
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new HttpProblem(400, detail, errors, 'invalid-request');
 export const notFound = (what: string) => new HttpProblem(404, `${what} does not exist`, undefined, 'not-found');
 export const conflict = (detail: string) => new HttpProblem(409, detail, undefined, 'conflict');
 export const fieldError = (field: string, message: string) => badRequest(`${field}: ${message}`, [{ field, message }]);
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, detail: string, extra: Partial<Problem> = {}, slug?: string) {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  detail: string,
+  extra: Partial<Problem> = {},
+  slug?: string,
+) {
   const problem: Problem = {
     type: `https://tributary.dev/problems/${slug ?? String(status)}`,
     title: TITLES[status] ?? 'Error',
@@ -103,13 +112,23 @@ export const unavailableDetail = (err: SourceUnavailableError): string =>
 
 const PART: Record<string, string> = { body: '', querystring: 'query.', params: 'path.', headers: 'header.' };
 
-export function registerProblemHandlers(app: FastifyInstance, routes: { allowedMethods(path: string): string[] }): void {
+export function registerProblemHandlers(
+  app: FastifyInstance,
+  routes: { allowedMethods(path: string): string[] },
+): void {
   const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = routes.allowedMethods(path);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
-      return sendProblem(reply, request, 405, `${path} answers ${allowed.join(', ')}, not ${request.method}`, {}, 'method-not-allowed');
+      return sendProblem(
+        reply,
+        request,
+        405,
+        `${path} answers ${allowed.join(', ')}, not ${request.method}`,
+        {},
+        'method-not-allowed',
+      );
     }
     return sendProblem(reply, request, 404, `no route ${request.method} ${path}`, {}, 'not-found');
   };
@@ -130,15 +149,35 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
         if (keys?.length) return keys.map((k) => ({ field: at([...path, k]), message: 'is not a known field' }));
         return [{ field: at(path), message: v.message ?? 'is invalid' }];
       });
-      return sendProblem(reply, request, 400, errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors }, 'invalid-request');
+      return sendProblem(
+        reply,
+        request,
+        400,
+        errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        { errors },
+        'invalid-request',
+      );
     }
     if (err instanceof ConfigurationError) return sendProblem(reply, request, 400, err.message, {}, 'configuration');
     // The source did not answer (refused, unreachable, timed out): the request was fine, try again later.
-    if (err instanceof SourceUnavailableError) return sendProblem(reply, request, 503, unavailableDetail(err), {}, 'source-unavailable');
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, request, 413, err.message, {}, 'too-large');
+    if (err instanceof SourceUnavailableError)
+      return sendProblem(reply, request, 503, unavailableDetail(err), {}, 'source-unavailable');
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendProblem(reply, request, 413, err.message, {}, 'too-large');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, request, 415, err.message);
-    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-      return sendProblem(reply, request, 400, `the body is not valid JSON: ${err.message}`, { errors: [{ field: '(body)', message: err.message }] }, 'invalid-json');
+    if (
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      err instanceof SyntaxError
+    ) {
+      return sendProblem(
+        reply,
+        request,
+        400,
+        `the body is not valid JSON: ${err.message}`,
+        { errors: [{ field: '(body)', message: err.message }] },
+        'invalid-json',
+      );
     }
     const unavailable = droppedDetail(err);
     if (unavailable) {
@@ -146,8 +185,10 @@ export function registerProblemHandlers(app: FastifyInstance, routes: { allowedM
       return sendProblem(reply, request, 503, unavailable, {}, 'unavailable');
     }
     if (err.statusCode === 429) return sendProblem(reply, request, 429, err.message, {}, 'rate-limited');
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendProblem(reply, request, err.statusCode, err.message);
-    if (isResponseSerializationError(err)) request.log.error({ issues: err.cause.issues }, 'response did not match its schema');
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return sendProblem(reply, request, err.statusCode, err.message);
+    if (isResponseSerializationError(err))
+      request.log.error({ issues: err.cause.issues }, 'response did not match its schema');
     else request.log.error({ err }, 'unhandled error');
     // Internal messages can carry driver details; clients get a generic one and the log has the rest.
     return sendProblem(reply, request, 500, 'internal error; see the API log');

@@ -30,25 +30,36 @@ const common = {
   /** No run after this instant. */
   endAt: z.iso.datetime({ offset: true }).optional(),
   /** After an outage, runs missed by more than this are skipped instead of caught up (seconds). */
-  catchupWindowSeconds: z.number().int().min(10).max(366 * 86400).default(3600),
+  catchupWindowSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(366 * 86400)
+    .default(3600),
 };
 
 export const scheduleSchema = z
   .discriminatedUnion('kind', [
-    z.object({
-      kind: z.literal('interval'),
-      every: z.number().int().min(1).max(100_000),
-      unit: z.enum(['seconds', 'minutes', 'hours']).default('minutes'),
-      ...common,
-    }).strict(),
+    z
+      .object({
+        kind: z.literal('interval'),
+        every: z.number().int().min(1).max(100_000),
+        unit: z.enum(['seconds', 'minutes', 'hours']).default('minutes'),
+        ...common,
+      })
+      .strict(),
     z.object({ kind: z.literal('daily'), at: timeOfDay, ...common }).strict(),
-    z.object({ kind: z.literal('weekly'), days: z.array(z.enum(DAYS)).min(1).max(7), at: timeOfDay, ...common }).strict(),
-    z.object({
-      kind: z.literal('monthly'),
-      days: z.array(z.number().int().min(1).max(31)).min(1).max(31),
-      at: timeOfDay,
-      ...common,
-    }).strict(),
+    z
+      .object({ kind: z.literal('weekly'), days: z.array(z.enum(DAYS)).min(1).max(7), at: timeOfDay, ...common })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('monthly'),
+        days: z.array(z.number().int().min(1).max(31)).min(1).max(31),
+        at: timeOfDay,
+        ...common,
+      })
+      .strict(),
     z.object({ kind: z.literal('cron'), expression: cronExpression, ...common }).strict(),
   ])
   .refine((s) => !s.startAt || !s.endAt || Date.parse(s.startAt) < Date.parse(s.endAt), {
@@ -82,10 +93,19 @@ export function toScheduleSpec(s: Schedule | null): ScheduleSpec {
     case 'weekly':
       return {
         ...base,
-        calendars: [{ ...at(s.at), dayOfWeek: s.days.map((d) => d.toUpperCase() as DayOfWeek), comment: `weekly on ${s.days.join(', ')} at ${s.at}` }],
+        calendars: [
+          {
+            ...at(s.at),
+            dayOfWeek: s.days.map((d) => d.toUpperCase() as DayOfWeek),
+            comment: `weekly on ${s.days.join(', ')} at ${s.at}`,
+          },
+        ],
       };
     case 'monthly':
-      return { ...base, calendars: [{ ...at(s.at), dayOfMonth: s.days, comment: `monthly on day ${s.days.join(', ')} at ${s.at}` }] };
+      return {
+        ...base,
+        calendars: [{ ...at(s.at), dayOfMonth: s.days, comment: `monthly on day ${s.days.join(', ')} at ${s.at}` }],
+      };
     case 'cron':
       return { ...base, cronExpressions: [s.expression] };
   }

@@ -10,9 +10,7 @@ import { LOADER_COUNTER_NAMES, type LoaderCounterName, RUN_COUNTER_NAMES, type R
 import { scheduleSchema } from './schedules';
 
 /** A connection id is what `source.connection` names, so it obeys the same rule. */
-export const connectionId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ and -');
+export const connectionId = z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ and -');
 
 export const importParams = z.object({ id: importId });
 export const connectionParams = z.object({ id: connectionId });
@@ -24,7 +22,9 @@ const createExtras = {
 };
 
 type WithExtras<T extends readonly unknown[]> = {
-  -readonly [K in keyof T]: T[K] extends z.ZodObject<infer S, infer C> ? z.ZodObject<z.core.util.Extend<S, typeof createExtras>, C> : never;
+  -readonly [K in keyof T]: T[K] extends z.ZodObject<infer S, infer C>
+    ? z.ZodObject<z.core.util.Extend<S, typeof createExtras>, C>
+    : never;
 };
 /** Each data type's spec variant (the spec registry's), with the create fields. */
 const createVariants = specSchemas.map((s) => s.extend(createExtras)) as unknown as WithExtras<typeof specSchemas>;
@@ -166,4 +166,7 @@ export const previewBody = z
     limit: z.number().int().min(1).max(1000).default(20),
   })
   .strict()
-  .refine((b) => (b.table === undefined) !== (b.query === undefined), { message: 'give exactly one of table or query', path: ['table'] });
+  .refine((b) => (b.table === undefined) !== (b.query === undefined), {
+    message: 'give exactly one of table or query',
+    path: ['table'],
+  });

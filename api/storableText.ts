@@ -14,13 +14,16 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function unstorable(s: string): string | null {
   if (s.includes('\u0000')) return 'must not contain a NUL character (\\u0000)';
   const m = LONE_SURROGATE.exec(s);
-  if (m) return `must not contain a lone UTF-16 surrogate (\\u${m[0].charCodeAt(0).toString(16)}): it is not Unicode text`;
+  if (m)
+    return `must not contain a lone UTF-16 surrogate (\\u${m[0].charCodeAt(0).toString(16)}): it is not Unicode text`;
   return null;
 }
 
 /** A key as a field name: the offending characters written as escapes, so the name itself is printable. */
 const printable = (key: string): string =>
-  key.replace(/\u0000/g, '\\u0000').replace(new RegExp(LONE_SURROGATE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  key
+    .replace(/\u0000/g, '\\u0000')
+    .replace(new RegExp(LONE_SURROGATE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 
 function collect(value: unknown, path: string[], out: FieldError[], at: (p: string[]) => string, depth = 0): void {
   if (out.length >= 20 || depth > 64) return;

@@ -53,20 +53,38 @@ export async function beforeDeadline<T>(temporal: Client, deadline: number, fn: 
 
 /** Whether Temporal was out of reach: past the deadline, or the connection unavailable. */
 export function isTemporalUnreachable(err: unknown): boolean {
-  return err instanceof TemporalDeadlineError || isGrpcCode(err, grpcStatus.DEADLINE_EXCEEDED) || isGrpcCode(err, grpcStatus.UNAVAILABLE);
+  return (
+    err instanceof TemporalDeadlineError ||
+    isGrpcCode(err, grpcStatus.DEADLINE_EXCEEDED) ||
+    isGrpcCode(err, grpcStatus.UNAVAILABLE)
+  );
 }
 
 /** The 503 a lifecycle action answers when Temporal is out of reach: nothing was done. */
 export function temporalUnavailable(err: unknown): HttpProblem {
-  const why = err instanceof TemporalDeadlineError ? err.message : isGrpcCode(err, grpcStatus.UNAVAILABLE) ? 'Temporal is unavailable (gRPC UNAVAILABLE)' : 'Temporal did not answer in time (gRPC DEADLINE_EXCEEDED)';
-  return new HttpProblem(503, `${why}; nothing was changed, try again when Temporal answers`, undefined, 'temporal-unavailable');
+  const why =
+    err instanceof TemporalDeadlineError
+      ? err.message
+      : isGrpcCode(err, grpcStatus.UNAVAILABLE)
+        ? 'Temporal is unavailable (gRPC UNAVAILABLE)'
+        : 'Temporal did not answer in time (gRPC DEADLINE_EXCEEDED)';
+  return new HttpProblem(
+    503,
+    `${why}; nothing was changed, try again when Temporal answers`,
+    undefined,
+    'temporal-unavailable',
+  );
 }
 
 /**
  * For a lifecycle action: read the state it acts on from Temporal under the action deadline; out of
  * reach is a 503 (before anything was changed), other errors pass through.
  */
-export async function readForAction<T>(temporal: Client, deadlines: TemporalDeadlines, fn: () => Promise<T>): Promise<T> {
+export async function readForAction<T>(
+  temporal: Client,
+  deadlines: TemporalDeadlines,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await beforeDeadline(temporal, Date.now() + deadlines.actionMs, fn);
   } catch (err) {

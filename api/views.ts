@@ -35,19 +35,30 @@ export function runView(r: Record<string, any>): RunView {
 }
 
 /** A file run's byte progress from its position key (`<path>@<offset>`) and pinned size (`<size>|<version>`). */
-function fileBytes(toKey: string | null, upperBound: string | null, status: string): { bytesLoaded: number; size: number } | null {
+function fileBytes(
+  toKey: string | null,
+  upperBound: string | null,
+  status: string,
+): { bytesLoaded: number; size: number } | null {
   const size = upperBound ? /^(\d+)\|/.exec(upperBound)?.[1] : undefined;
   if (size === undefined) return null;
   const offset = toKey ? /@(\d+)$/.exec(toKey)?.[1] : undefined;
   if (toKey && offset === undefined) return null; // Parquet and XML positions are ordinals, not bytes
-  return { bytesLoaded: status === 'succeeded' || status === 'partially_succeeded' ? Number(size) : Number(offset ?? 0), size: Number(size) };
+  return {
+    bytesLoaded: status === 'succeeded' || status === 'partially_succeeded' ? Number(size) : Number(offset ?? 0),
+    size: Number(size),
+  };
 }
 
 /**
  * The live progress of a running run, from its workflow; null if it cannot answer by the deadline (a list
  * of runs must not hang on a busy worker or a slow Temporal).
  */
-export async function liveProgress(temporal: Client, workflowId: string, deadline: number): Promise<RunView['progress']> {
+export async function liveProgress(
+  temporal: Client,
+  workflowId: string,
+  deadline: number,
+): Promise<RunView['progress']> {
   return beforeDeadline(temporal, deadline, () => askProgress(temporal, workflowId)).catch(() => null);
 }
 
@@ -70,8 +81,15 @@ async function askProgress(temporal: Client, workflowId: string): Promise<RunVie
       }
     }
     return {
-      stage, paused: p.paused, rowsRead: p.rowsRead, rowsLoaded: p.rowsLoaded, rejected: p.rejected,
-      batches: p.batches, position: p.position, upperBound: p.upperBound, currentBatchRows,
+      stage,
+      paused: p.paused,
+      rowsRead: p.rowsRead,
+      rowsLoaded: p.rowsLoaded,
+      rejected: p.rejected,
+      batches: p.batches,
+      position: p.position,
+      upperBound: p.upperBound,
+      currentBatchRows,
     };
   } catch {
     return null; // a run that just ended, or a worker too busy to answer: the store's counts still stand
@@ -97,7 +115,12 @@ export interface ViewOptions {
  * `temporal: 'unavailable'` and the fields only Temporal knows (state, paused, running, nextRunAt, the
  * last run's live progress) null.
  */
-export async function importView(store: pg.Pool, temporal: Client, row: Record<string, any>, options: ViewOptions): Promise<ImportView> {
+export async function importView(
+  store: pg.Pool,
+  temporal: Client,
+  row: Record<string, any>,
+  options: ViewOptions,
+): Promise<ImportView> {
   const [last, lastOk, pos, live] = await Promise.all([
     lastRunOf(store, row.id),
     lastSuccessfulSyncAt(store, row.id),
@@ -105,7 +128,8 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
     liveState(store, temporal, row, options),
   ]);
   const lastRun = last ? runView(last) : null;
-  if (lastRun?.status === 'running') lastRun.progress = live ? await liveProgress(temporal, lastRun.workflowId, options.deadline) : null;
+  if (lastRun?.status === 'running')
+    lastRun.progress = live ? await liveProgress(temporal, lastRun.workflowId, options.deadline) : null;
   return {
     id: row.id,
     name: row.spec.name,
@@ -128,7 +152,12 @@ export async function importView(store: pg.Pool, temporal: Client, row: Record<s
 }
 
 /** Paused, running and next run from Temporal; null when it did not answer by the deadline or failed. */
-async function liveState(store: pg.Pool, temporal: Client, row: Record<string, any>, options: ViewOptions): Promise<LiveState | null> {
+async function liveState(
+  store: pg.Pool,
+  temporal: Client,
+  row: Record<string, any>,
+  options: ViewOptions,
+): Promise<LiveState | null> {
   // A deleted import has no schedule left, and its runs were stopped on delete.
   if (row.deleted_at) return { paused: false, running: false, nextRunAt: null };
   try {

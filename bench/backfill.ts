@@ -42,7 +42,11 @@ export interface BackfillBenchContext {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ line: string; ok: boolean }> {
   const name = `backfill-c${ctx.concurrency}`;
@@ -68,23 +72,37 @@ export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ 
   try {
     const importId = `bench-${name}-${Date.now().toString(36)}`;
     const spec = parseImportSpec(eventsScenario.spec(importId, ctx.batchSize));
-    ctx.log(`${tag} backfill of ${fmt(rows)} rows: ${BACKFILL_PARTITIONS} partitions, ${ctx.concurrency} at a time, batch size ${fmt(ctx.batchSize)}; load average ${load()}`);
+    ctx.log(
+      `${tag} backfill of ${fmt(rows)} rows: ${BACKFILL_PARTITIONS} partitions, ${ctx.concurrency} at a time, batch size ${fmt(ctx.batchSize)}; load average ${load()}`,
+    );
     const t = Date.now();
-    const meter = new CpuMeter({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }).start();
+    const meter = new CpuMeter({
+      worker: worker.pid,
+      temporal: ctx.temporalPid,
+      postmaster: ctx.postmasterPid,
+    }).start();
     const started = process.hrtime.bigint();
     const handle = await startBackfill(ctx.temporal, taskQueue, {
-      backfillId: 'bench', spec, from: null, to: null, partitions: BACKFILL_PARTITIONS,
+      backfillId: 'bench',
+      spec,
+      from: null,
+      to: null,
+      partitions: BACKFILL_PARTITIONS,
       throttle: { rowsPerSecond: null, concurrency: ctx.concurrency },
     });
     let finished = false;
-    const result = handle.result().finally(() => { finished = true; });
+    const result = handle.result().finally(() => {
+      finished = true;
+    });
     result.catch(() => undefined);
     while (!finished) {
       await Promise.race([result.catch(() => undefined), sleep(5_000)]);
       if (finished) break;
       const p = await handle.query(backfillProgressQuery).catch(() => null as BackfillProgress | null);
       const mem = worker.memory();
-      ctx.log(`${tag}   ${((Date.now() - t) / 1000).toFixed(0)} s: ${p ? `${p.partitionsDone}/${p.partitions} partitions, ${fmt(p.rowsRead)} rows, ${fmt(p.rowsPerSecond)} rows/s` : '(no progress yet)'}; worker rss ${mem.rssMb.toFixed(0)} MB`);
+      ctx.log(
+        `${tag}   ${((Date.now() - t) / 1000).toFixed(0)} s: ${p ? `${p.partitionsDone}/${p.partitions} partitions, ${fmt(p.rowsRead)} rows, ${fmt(p.rowsPerSecond)} rows/s` : '(no progress yet)'}; worker rss ${mem.rssMb.toFixed(0)} MB`,
+      );
     }
     const outcome = await result;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -93,31 +111,46 @@ export async function runBackfillScenario(ctx: BackfillBenchContext): Promise<{ 
     await worker.stop();
     stopped = true;
     const rate = rows / seconds;
-    ctx.log(`${tag} ${fmt(outcome.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; status ${outcome.status}; load average ${load()}`);
+    ctx.log(
+      `${tag} ${fmt(outcome.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; status ${outcome.status}; load average ${load()}`,
+    );
 
     // The partitions' runs together must count what one run of the events scenario counts.
     const expected = eventsScenario.expected(rows);
-    const sums = (await store.query(
-      `SELECT count(*)::int AS runs, sum(rows_read)::bigint AS "rowsRead", sum(created)::bigint AS created,
+    const sums = (
+      await store.query(
+        `SELECT count(*)::int AS runs, sum(rows_read)::bigint AS "rowsRead", sum(created)::bigint AS created,
               sum(duplicates)::bigint AS duplicates, sum(rejected)::bigint AS rejected
-       FROM runs WHERE import_id = $1 AND status = 'succeeded'`, [importId])).rows[0] as Record<string, string | number>;
+       FROM runs WHERE import_id = $1 AND status = 'succeeded'`,
+        [importId],
+      )
+    ).rows[0] as Record<string, string | number>;
     const problems: string[] = [];
     if (outcome.status !== 'succeeded') problems.push(`backfill status ${outcome.status}`);
-    if (Number(sums.runs) !== BACKFILL_PARTITIONS) problems.push(`${sums.runs} succeeded partition runs, expected ${BACKFILL_PARTITIONS}`);
+    if (Number(sums.runs) !== BACKFILL_PARTITIONS)
+      problems.push(`${sums.runs} succeeded partition runs, expected ${BACKFILL_PARTITIONS}`);
     for (const [field, want] of Object.entries(expected.run)) {
       if (Number(sums[field]) !== want) problems.push(`sum of runs' ${field} = ${sums[field]}, expected ${want}`);
     }
     const inStore = await eventsScenario.countStore(store, importId);
-    if (inStore !== expected.storeRows) problems.push(`the store holds ${inStore} rows for ${importId}, expected ${expected.storeRows}`);
+    if (inStore !== expected.storeRows)
+      problems.push(`the store holds ${inStore} rows for ${importId}, expected ${expected.storeRows}`);
     if (problems.length > 0) {
       const banner = '!'.repeat(100);
-      process.stderr.write(`\n${banner}\n${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${banner}\n\n`);
+      process.stderr.write(
+        `\n${banner}\n${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${banner}\n\n`,
+      );
     } else {
       ctx.log(`${tag} verified: ${fmt(inStore)} rows in the store, partition counts as expected`);
     }
     const dbOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
     const perRow = cpuPerRow(cpu, rows, { store: dbOf(ctx.storeUrl), source: dbOf(ctx.sourceUrl) });
-    ctx.log(`${tag} cpu seconds: ${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    ctx.log(
+      `${tag} cpu seconds: ${Object.entries(cpu)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')}`,
+    );
     const sf = ctx.storeFloorRowsPerSecond;
     const line =
       `bench: scenario=${name} rows=${rows} seconds=${seconds.toFixed(2)} rows_per_s=${Math.round(rate)}` +

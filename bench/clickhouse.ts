@@ -23,14 +23,23 @@ async function main(): Promise<number> {
   const rows = arg('rows', 1_000_000);
   const batch = arg('batch', 50_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-ch-'));
-  const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), settings: PG_SETTINGS });
+  const cluster = await startEmbeddedPostgres({
+    dir: path.join(dir, 'pg'),
+    port: await freePort(),
+    settings: PG_SETTINGS,
+  });
   const temporal = await startDevServer({ headless: true });
   const connection = await Connection.connect({ address: temporal.address });
   try {
     const outcome = await runClickHouseScenario({
-      rows, batchSize: batch, adminUrl: cluster.url('postgres'), temporal: new Client({ connection, namespace: 'default' }),
-      temporalAddress: temporal.address, ...(temporal.process.pid ? { temporalPid: temporal.process.pid } : {}),
-      postmasterPid: Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]), log,
+      rows,
+      batchSize: batch,
+      adminUrl: cluster.url('postgres'),
+      temporal: new Client({ connection, namespace: 'default' }),
+      temporalAddress: temporal.address,
+      ...(temporal.process.pid ? { temporalPid: temporal.process.pid } : {}),
+      postmasterPid: Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]),
+      log,
     });
     process.stdout.write(`${outcome.line}\n`);
     return outcome.ok ? 0 : 1;
@@ -45,7 +54,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`bench:clickhouse failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench:clickhouse failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

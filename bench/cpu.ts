@@ -170,7 +170,12 @@ export class CpuMeter {
 }
 
 /** The per-row split the bench prints: worker, store and source backends, Temporal, the rest of Postgres. */
-export function cpuPerRow(split: CpuSplit, rows: number, dbs: { store: string; source: string }, loader = 'worker'): {
+export function cpuPerRow(
+  split: CpuSplit,
+  rows: number,
+  dbs: { store: string; source: string },
+  loader = 'worker',
+): {
   fields: string;
   totalUs: number;
 } {

@@ -35,7 +35,9 @@ export const csvScenario: Scenario = {
       await client.connect();
       try {
         await pipeline(
-          client.query(copyTo(`COPY (SELECT ${COLUMNS} FROM bench_events ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)`)),
+          client.query(
+            copyTo(`COPY (SELECT ${COLUMNS} FROM bench_events ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)`),
+          ),
           createWriteStream(path.join(dir, FILE)),
         );
       } finally {
@@ -54,7 +56,9 @@ export const csvScenario: Scenario = {
            FROM pg_attribute a WHERE a.attrelid = 'bench_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
         );
         await store.query('DROP TABLE IF EXISTS floor_csv');
-        await store.query(`CREATE TABLE floor_csv (${cols.rows.map((c) => `${pg.escapeIdentifier(c.name)} ${c.type}`).join(', ')})`);
+        await store.query(
+          `CREATE TABLE floor_csv (${cols.rows.map((c) => `${pg.escapeIdentifier(c.name)} ${c.type}`).join(', ')})`,
+        );
         const started = process.hrtime.bigint();
         const into = store.query(copyFrom(`COPY floor_csv (${COLUMNS}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
         await pipeline(createReadStream(path.join(dir, FILE), { highWaterMark: 256 * 1024 }), into);

@@ -33,7 +33,8 @@ const PYTHON = process.env.BENCH_PYTHON ?? 'python3.11';
 const DLT_DB = 'bench_dlt';
 
 /** The bench's folder for what outlives a run (the venv): TRIBUTARY_BENCH_CACHE or ~/.cache/tributary/bench. */
-export const benchCacheDir = (): string => process.env.TRIBUTARY_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'tributary', 'bench');
+export const benchCacheDir = (): string =>
+  process.env.TRIBUTARY_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'tributary', 'bench');
 
 const spec = ([name, version]: readonly [string, string]): string => (version ? `${name}==${version}` : name);
 const bare = (name: string): string => name.replace(/\[.*\]$/, '');
@@ -47,7 +48,9 @@ export interface Venv {
 
 async function pip(python: string, args: string[]): Promise<{ ok: boolean; output: string }> {
   try {
-    const r = await run(python, ['-m', 'pip', '--disable-pip-version-check', 'install', ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const r = await run(python, ['-m', 'pip', '--disable-pip-version-check', 'install', ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { ok: true, output: r.stdout + r.stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
@@ -56,7 +59,10 @@ async function pip(python: string, args: string[]): Promise<{ ok: boolean; outpu
 }
 
 export async function ensureDltVenv(log: (line: string) => void): Promise<Venv> {
-  const key = createHash('sha256').update(JSON.stringify([PYTHON, DLT_PINS])).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(JSON.stringify([PYTHON, DLT_PINS]))
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(benchCacheDir(), `dlt-venv-${key}`);
   const python = path.join(dir, 'bin', 'python');
   const manifest = path.join(dir, 'bench-installed.json');
@@ -72,7 +78,11 @@ export async function ensureDltVenv(log: (line: string) => void): Promise<Venv> 
     for (const pin of DLT_PINS) {
       const one = await pip(python, [spec(pin)]);
       if (one.ok) continue;
-      const error = one.output.split('\n').filter((l) => /ERROR/.test(l)).join(' | ') || one.output.slice(-400);
+      const error =
+        one.output
+          .split('\n')
+          .filter((l) => /ERROR/.test(l))
+          .join(' | ') || one.output.slice(-400);
       log(`[dlt] pip could not install ${spec(pin)}: ${error}`);
       const nearest = await pip(python, [`${pin[0]}~=${pin[1].split('.').slice(0, 2).join('.')}`]);
       if (!nearest.ok) {
@@ -83,17 +93,24 @@ export async function ensureDltVenv(log: (line: string) => void): Promise<Venv> 
     }
   }
   const frozen = (await run(python, ['-m', 'pip', 'list', '--format=json'])).stdout;
-  const installed = new Map((JSON.parse(frozen) as { name: string; version: string }[]).map((p) => [p.name.toLowerCase(), p.version]));
+  const installed = new Map(
+    (JSON.parse(frozen) as { name: string; version: string }[]).map((p) => [p.name.toLowerCase(), p.version]),
+  );
   const versions: Record<string, string> = {};
   for (const pin of DLT_PINS) {
     const name = bare(pin[0]);
     const got = installed.get(name.toLowerCase()) ?? 'missing';
     versions[name] = got;
-    if (pin[1] && got !== pin[1] && !substitutions.some((s) => s.startsWith(spec(pin)))) substitutions.push(`${spec(pin)}: installed ${got}`);
+    if (pin[1] && got !== pin[1] && !substitutions.some((s) => s.startsWith(spec(pin))))
+      substitutions.push(`${spec(pin)}: installed ${got}`);
   }
   const info = { versions, substitutions };
   writeFileSync(manifest, JSON.stringify(info, null, 2));
-  log(`[dlt] installed ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`);
+  log(
+    `[dlt] installed ${Object.entries(versions)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+  );
   return { python, ...info };
 }
 
@@ -137,33 +154,58 @@ export async function runDltPeer(ctx: {
   mkdirSync(pipelinesDir, { recursive: true });
 
   const meter = new CpuMeter({ postmaster: ctx.postmasterPid }).start();
-  const child = spawn(venv.python, [path.join(HERE, 'dlt', 'peer.py'), sourceUrl, toDb(DLT_DB), ctx.table, pipelinesDir], {
-    env: {
-      ...process.env,
-      RUNTIME__DLTHUB_TELEMETRY: 'false',
-      RUNTIME__LOG_LEVEL: 'WARNING',
-      DLT_DATA_DIR: path.join(ctx.dataDir, 'dlt-data'),
+  const child = spawn(
+    venv.python,
+    [path.join(HERE, 'dlt', 'peer.py'), sourceUrl, toDb(DLT_DB), ctx.table, pipelinesDir],
+    {
+      env: {
+        ...process.env,
+        RUNTIME__DLTHUB_TELEMETRY: 'false',
+        RUNTIME__LOG_LEVEL: 'WARNING',
+        DLT_DATA_DIR: path.join(ctx.dataDir, 'dlt-data'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   let err = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr.on('data', (b: Buffer) => { err += b.toString(); if (err.length > 200_000) err = err.slice(-100_000); });
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+    if (err.length > 200_000) err = err.slice(-100_000);
+  });
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   const cpu = meter.stop();
   if (code !== 0) throw new Error(`[dlt] peer.py exited with ${code}:\n${err.slice(-4000)}`);
   const last = out.trim().split('\n').pop() ?? '';
-  const report = JSON.parse(last) as { seconds: number; cpu_self_s: number; cpu_children_s: number; peak_rss_mb: number; loaded_formats: string[] };
+  const report = JSON.parse(last) as {
+    seconds: number;
+    cpu_self_s: number;
+    cpu_children_s: number;
+    peak_rss_mb: number;
+    loaded_formats: string[];
+  };
   cpu.peer = report.cpu_self_s + report.cpu_children_s;
 
   const dest = new pg.Client({ connectionString: toDb(DLT_DB) });
   await dest.connect();
   let rowsInDestination: number;
   try {
-    rowsInDestination = Number((await dest.query(`SELECT count(*) AS n FROM bench_dlt.${pg.escapeIdentifier(ctx.table)}`)).rows[0].n);
+    rowsInDestination = Number(
+      (await dest.query(`SELECT count(*) AS n FROM bench_dlt.${pg.escapeIdentifier(ctx.table)}`)).rows[0].n,
+    );
   } finally {
     await dest.end();
   }
-  return { seconds: report.seconds, loadedFormats: report.loaded_formats, peakRssMb: report.peak_rss_mb, cpu, rowsInDestination, versions: venv.versions, substitutions: venv.substitutions };
+  return {
+    seconds: report.seconds,
+    loadedFormats: report.loaded_formats,
+    peakRssMb: report.peak_rss_mb,
+    cpu,
+    rowsInDestination,
+    versions: venv.versions,
+    substitutions: venv.substitutions,
+  };
 }

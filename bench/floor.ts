@@ -31,7 +31,9 @@ export async function measureFloor(sourceUrl: string, storeUrl: string, table: s
       `CREATE TABLE ${pg.escapeIdentifier(target)} (${cols.rows.map((c) => `${pg.escapeIdentifier(c.name)} ${c.type}`).join(', ')})`,
     );
     const started = process.hrtime.bigint();
-    const out = source.query(copyTo(`COPY (SELECT ${columns.join(', ')} FROM ${pg.escapeIdentifier(table)}) TO STDOUT`));
+    const out = source.query(
+      copyTo(`COPY (SELECT ${columns.join(', ')} FROM ${pg.escapeIdentifier(table)}) TO STDOUT`),
+    );
     const into = store.query(copyFrom(`COPY ${pg.escapeIdentifier(target)} (${columns.join(', ')}) FROM STDIN`));
     await pipeline(out, into);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

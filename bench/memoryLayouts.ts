@@ -30,7 +30,9 @@ const STORED = Number(process.env.MEMORY_LAYOUTS_STORED ?? 800_000);
 const KEYS = 100_000;
 const CHUNK = 20_000;
 const TURNS = Number(process.env.MEMORY_LAYOUTS_TURNS ?? 4);
-const log = (line: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`); };
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
 
 /** The events merge before migration 070: every staged key upserted into event_dedup. */
 const MERGE_BEFORE_070 = `WITH ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_value FROM stage WHERE id_type IS NOT NULL) f')}),
@@ -48,15 +50,27 @@ const MERGE_BEFORE_070 = `WITH ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_
 const OLD_COLS = '(import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)';
 const NEW_COLS = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
 
-interface Layout { name: string; client: pg.Client; pid: number; runs: number[] }
+interface Layout {
+  name: string;
+  client: pg.Client;
+  pid: number;
+  runs: number[];
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-memory-layouts-'));
-  const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), settings: PG_SETTINGS });
+  const cluster = await startEmbeddedPostgres({
+    dir: path.join(dir, 'pg'),
+    port: await freePort(),
+    settings: PG_SETTINGS,
+  });
   const clients: pg.Client[] = [];
   try {
     const layouts: Layout[] = [];
-    for (const [name, before] of [['before_070', 70], ['after_070', undefined]] as const) {
+    for (const [name, before] of [
+      ['before_070', 70],
+      ['after_070', undefined],
+    ] as const) {
       await ensureDatabase(cluster.url('postgres'), name);
       const pool = createPool(cluster.url(name), 1);
       await migrate(pool, before === undefined ? {} : { before });
@@ -66,18 +80,27 @@ async function main(): Promise<void> {
       clients.push(client);
       log(`${name}: storing ${STORED.toLocaleString('en-US')} events and their memory`);
       if (before === undefined) {
-        await client.query(`INSERT INTO events ${NEW_COLS} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`);
+        await client.query(
+          `INSERT INTO events ${NEW_COLS} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`,
+        );
         await client.query(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
                             FROM generate_series(1::bigint, ${STORED}) g WHERE g % 40 = 0 ON CONFLICT DO NOTHING`);
       } else {
-        await client.query(`INSERT INTO events ${OLD_COLS} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid FROM generate_series(1::bigint, ${STORED}) g`);
+        await client.query(
+          `INSERT INTO events ${OLD_COLS} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid FROM generate_series(1::bigint, ${STORED}) g`,
+        );
         await client.query(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
                             FROM generate_series(1::bigint, ${STORED}) g ON CONFLICT DO NOTHING`);
       }
       await client.query(`INSERT INTO identities (id_type, id_value, person_id, import_id)
                           SELECT 'external_id', 'user_' || lpad(u::text, 8, '0'), nextval('person_ids'), 'bench' FROM generate_series(0, 99999) u`);
       await client.query('VACUUM ANALYZE');
-      layouts.push({ name, client, pid: (await client.query('SELECT pg_backend_pid() AS p')).rows[0].p as number, runs: [] });
+      layouts.push({
+        name,
+        client,
+        pid: (await client.query('SELECT pg_backend_pid() AS p')).rows[0].p as number,
+        runs: [],
+      });
     }
     await layouts[0]!.client.query('CHECKPOINT');
 
@@ -109,8 +132,15 @@ async function main(): Promise<void> {
       const range = `generate_series(${from}::bigint, ${from + KEYS - 1}) g`;
       const c0 = layouts[0]!.client;
       const stage = chunksOf(await dump(c0, `COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM ${range}) TO STDOUT`));
-      const oldLines = chunksOf(await dump(c0, `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid FROM ${range}) TO STDOUT`));
-      const newLines = chunksOf(await dump(c0, `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM ${range}) TO STDOUT`));
+      const oldLines = chunksOf(
+        await dump(c0, `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid FROM ${range}) TO STDOUT`),
+      );
+      const newLines = chunksOf(
+        await dump(
+          c0,
+          `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM ${range}) TO STDOUT`,
+        ),
+      );
       // Alternate which layout goes first, so neither always meets the same moment of the machine's load.
       const order = turn % 2 === 0 ? layouts : [...layouts].reverse();
       for (const l of order) {
@@ -125,7 +155,12 @@ async function main(): Promise<void> {
             await q.query(MERGE_BEFORE_070, ['bench', 90]);
             await copyIn(q, `COPY events ${OLD_COLS} FROM STDIN`, oldLines[i]!);
           } else {
-            await eventLoader.merge({ client: q as unknown as pg.PoolClient, spec: { dataType: 'activity', dedupWindowDays: 90 } as never, importId: 'bench', runId: 1 });
+            await eventLoader.merge({
+              client: q as unknown as pg.PoolClient,
+              spec: { dataType: 'activity', dedupWindowDays: 90 } as never,
+              importId: 'bench',
+              runId: 1,
+            });
             await copyIn(q, `COPY events ${NEW_COLS} FROM STDIN`, newLines[i]!);
           }
         }
@@ -135,9 +170,14 @@ async function main(): Promise<void> {
         log(`turn ${turn + 1}: ${l.name} ${us.toFixed(1)} store CPU-µs per new event`);
       }
     }
-    const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]!; };
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.floor((s.length - 1) / 2)]!;
+    };
     const [before, after] = layouts.map((l) => median(l.runs));
-    process.stdout.write(`memory-layouts: stored=${STORED} turns=${TURNS} before_070_us=${before!.toFixed(1)} after_070_us=${after!.toFixed(1)} ratio=${(after! / before!).toFixed(3)}\n`);
+    process.stdout.write(
+      `memory-layouts: stored=${STORED} turns=${TURNS} before_070_us=${before!.toFixed(1)} after_070_us=${after!.toFixed(1)} ratio=${(after! / before!).toFixed(3)}\n`,
+    );
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
     await cluster.stop();

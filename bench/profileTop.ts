@@ -61,7 +61,9 @@ for (const [id, us] of selfUs) {
 }
 const busy = total - idle;
 const pct = (us: number, of: number) => `${((100 * us) / of).toFixed(1).padStart(5)}%`;
-process.stdout.write(`profile ${file}${fromArg ? ` from ${fromArg} s` : ''}${toArg ? ` to ${toArg} s` : ''}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle\n`);
+process.stdout.write(
+  `profile ${file}${fromArg ? ` from ${fromArg} s` : ''}${toArg ? ` to ${toArg} s` : ''}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle\n`,
+);
 process.stdout.write(`top ${top} functions by self time (share of not-idle time):\n`);
 for (const [k, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   process.stdout.write(`  ${pct(us, busy)}  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${k}\n`);

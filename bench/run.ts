@@ -89,7 +89,8 @@ function options() {
   const rows = Number((values.rows ?? String(DEFAULT_ROWS)).replace(/_/g, ''));
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer, got ${values.rows}`);
   const batchSize = Number(values['batch-size'] ?? DEFAULT_BATCH_SIZE);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000)
+    throw new Error('--batch-size must be 1..200000');
   const names: ScenarioName[] =
     values.scenario === undefined
       ? ['events', 'profiles']
@@ -99,7 +100,11 @@ function options() {
           ? [values.scenario]
           : values.scenario === 'backfill' || values.scenario === 'clickhouse'
             ? []
-            : (() => { throw new Error(`--scenario must be events, profiles, csv, backfill, clickhouse or all, got ${values.scenario}`); })();
+            : (() => {
+                throw new Error(
+                  `--scenario must be events, profiles, csv, backfill, clickhouse or all, got ${values.scenario}`,
+                );
+              })();
   if (values.peer !== undefined && values.peer !== 'dlt') throw new Error(`--peer must be dlt, got ${values.peer}`);
   return {
     peer: values.peer === 'dlt' ? ('dlt' as const) : null,
@@ -151,9 +156,11 @@ async function runScenario(ctx: {
   await source.query('CHECKPOINT');
   log(`${tag} generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-  log(scenario.files
-    ? `${tag} floor: the file piped into COPY ${STORE_DB}.floor_csv FROM STDIN (FORMAT csv)`
-    : `${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`);
+  log(
+    scenario.files
+      ? `${tag} floor: the file piped into COPY ${STORE_DB}.floor_csv FROM STDIN (FORMAT csv)`
+      : `${tag} floor: COPY ${SOURCE_DB}.${scenario.table} TO STDOUT | COPY ${STORE_DB}.floor_${scenario.table} FROM STDIN`,
+  );
   if (scenario.files) await scenario.files.write(ctx.sourceUrl, ctx.dataDir, (line) => log(`${tag} ${line}`));
   const floor = scenario.files
     ? await scenario.files.floor(ctx.sourceUrl, ctx.storeUrl, ctx.dataDir)
@@ -185,13 +192,19 @@ async function runScenario(ctx: {
   let stopped = false;
   try {
     const idle = worker.memory();
-    log(`${tag} worker pid ${worker.pid} polling ${taskQueue}; rss ${idle.rssMb.toFixed(0)} MB, peak so far ${idle.peakMb.toFixed(0)} MB`);
+    log(
+      `${tag} worker pid ${worker.pid} polling ${taskQueue}; rss ${idle.rssMb.toFixed(0)} MB, peak so far ${idle.peakMb.toFixed(0)} MB`,
+    );
 
     const importId = `bench-${scenario.name}-${Date.now().toString(36)}`;
     const spec = scenario.spec(importId, ctx.batchSize);
     log(`${tag} importing through the workflow (batch size ${fmt(ctx.batchSize)})`);
     t = Date.now();
-    const meter = new CpuMeter({ worker: worker.pid, temporal: ctx.temporalPid, postmaster: ctx.postmasterPid }).start();
+    const meter = new CpuMeter({
+      worker: worker.pid,
+      temporal: ctx.temporalPid,
+      postmaster: ctx.postmasterPid,
+    }).start();
     const started = process.hrtime.bigint();
     const handle = await ctx.temporal.workflow.start(IMPORT_WORKFLOW_TYPE, {
       taskQueue,
@@ -200,7 +213,9 @@ async function runScenario(ctx: {
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
     let finished = false;
-    const result = handle.result().finally(() => { finished = true; }) as Promise<RunRecord>;
+    const result = handle.result().finally(() => {
+      finished = true;
+    }) as Promise<RunRecord>;
     result.catch(() => undefined);
     while (!finished) {
       await Promise.race([result.catch(() => undefined), sleep(5_000)]);
@@ -208,7 +223,9 @@ async function runScenario(ctx: {
       const mem = worker.memory();
       const p = await handle.query(progressQuery).catch(() => null as ImportProgress | null);
       const secs = (Date.now() - t) / 1000;
-      log(`${tag}   ${secs.toFixed(0)} s: ${p ? `${fmt(p.rowsRead)} rows read, ${p.batches} batches` : '(no progress yet)'}; worker rss ${mem.rssMb.toFixed(0)} MB`);
+      log(
+        `${tag}   ${secs.toFixed(0)} s: ${p ? `${fmt(p.rowsRead)} rows read, ${p.batches} batches` : '(no progress yet)'}; worker rss ${mem.rssMb.toFixed(0)} MB`,
+      );
     }
     const run = await result;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -218,14 +235,26 @@ async function runScenario(ctx: {
     stopped = true;
 
     const rate = rows / seconds;
-    log(`${tag} imported ${fmt(run.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; ${run.batches} batches; status ${run.status}`);
+    log(
+      `${tag} imported ${fmt(run.rowsRead)} rows in ${seconds.toFixed(2)} s = ${fmt(rate)} rows/s; ${run.batches} batches; status ${run.status}`,
+    );
     const byCpu = Object.entries(cpu).sort((a, b) => b[1] - a[1]);
     log(`${tag} cpu seconds: ${byCpu.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (wall ${seconds.toFixed(1)})`);
     const perRow = cpuPerRow(cpu, rows, { store: STORE_DB, source: SOURCE_DB });
-    log(`${tag} cpu µs per row: ${byCpu.filter(([k]) => k !== 'other').map(([k, v]) => `${k} ${((v * 1e6) / rows).toFixed(1)}`).join(', ')}` +
-      `; worker + Postgres + Temporal ${perRow.totalUs.toFixed(1)}` +
-      ` (other processes on the machine: ${(cpu.other ?? 0).toFixed(1)} CPU s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-    log(`${tag} run: created ${fmt(run.created)}, updated ${fmt(run.updated)}, unchanged ${fmt(run.unchanged)}, duplicates ${fmt(run.duplicates)}, rejected ${fmt(run.rejected)}, profiles created ${fmt(run.profilesCreated)}`);
+    log(
+      `${tag} cpu µs per row: ${byCpu
+        .filter(([k]) => k !== 'other')
+        .map(([k, v]) => `${k} ${((v * 1e6) / rows).toFixed(1)}`)
+        .join(', ')}` +
+        `; worker + Postgres + Temporal ${perRow.totalUs.toFixed(1)}` +
+        ` (other processes on the machine: ${(cpu.other ?? 0).toFixed(1)} CPU s; load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})`,
+    );
+    log(
+      `${tag} run: created ${fmt(run.created)}, updated ${fmt(run.updated)}, unchanged ${fmt(run.unchanged)}, duplicates ${fmt(run.duplicates)}, rejected ${fmt(run.rejected)}, profiles created ${fmt(run.profilesCreated)}`,
+    );
 
     // The store must hold exactly what the rows mean.
     const expected = scenario.expected(rows);
@@ -236,10 +265,13 @@ async function runScenario(ctx: {
       if (got !== want) problems.push(`run.${field} = ${String(got)}, expected ${want}`);
     }
     const inStore = await scenario.countStore(store, importId);
-    if (inStore !== expected.storeRows) problems.push(`the store holds ${inStore} rows for ${importId}, expected ${expected.storeRows}`);
+    if (inStore !== expected.storeRows)
+      problems.push(`the store holds ${inStore} rows for ${importId}, expected ${expected.storeRows}`);
     if (problems.length > 0) {
       const banner = '!'.repeat(100);
-      process.stderr.write(`\n${banner}\n${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${banner}\n\n`);
+      process.stderr.write(
+        `\n${banner}\n${tag} BENCH RESULT IS WRONG:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${banner}\n\n`,
+      );
     } else {
       log(`${tag} verified: ${fmt(inStore)} rows in the store, run counts as expected`);
     }
@@ -281,7 +313,10 @@ async function main(): Promise<number> {
     const storeUrl = withDatabase(admin, STORE_DB);
     const source = createPool(sourceUrl, 2);
     const store = createPool(storeUrl, 2);
-    cleanups.unshift(async () => { await source.end(); await store.end(); });
+    cleanups.unshift(async () => {
+      await source.end();
+      await store.end();
+    });
     await migrate(store);
 
     const connection = await Connection.connect({ address: temporal.address });
@@ -314,36 +349,65 @@ async function main(): Promise<number> {
         eventsFloor = outcome.floorRate;
         // The import's store work runs on one backend (one transaction per batch); a backfill's on up to four.
         for (const backends of opts.backfill ? [1, 4] : [1]) {
-          log(`[store-floor] the events' mapped rows into the store's tables (${STORE_FLOOR_DB}) on ${backends} backend(s)`);
+          log(
+            `[store-floor] the events' mapped rows into the store's tables (${STORE_FLOOR_DB}) on ${backends} backend(s)`,
+          );
           const meter = new CpuMeter({ postmaster: postmasterPid }).start();
           const sf = await measureEventsStoreFloor({
-            adminUrl: admin, storeUrl, importId: outcome.importId!, rows: opts.rows, batchSize: opts.batchSize, backends,
+            adminUrl: admin,
+            storeUrl,
+            importId: outcome.importId!,
+            rows: opts.rows,
+            batchSize: opts.batchSize,
+            backends,
           });
           const cpu = meter.stop();
           const sfRate = sf.rows / sf.seconds;
           const want = scenarios.events.expected(opts.rows).storeRows;
           if (sf.created !== want) {
             outcome.ok = false;
-            process.stderr.write(`[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`);
+            process.stderr.write(
+              `[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`,
+            );
           }
           storeFloors.set(backends, sfRate);
-          log(`[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
-            ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`);
+          log(
+            `[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
+              ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`,
+          );
         }
         const sf1 = storeFloors.get(1)!;
         outcome.line += ` store_floor_rows_per_s=${Math.round(sf1)} store_ratio=${(outcome.rate! / sf1).toFixed(3)}`;
         if (opts.peer === 'dlt') {
           log('[events-dlt] the same source rows through a tuned dlt pipeline into bench_dlt');
-          const peer = await runDltPeer({ adminUrl: admin, sourceUrl, table: scenarios.events.table, dataDir: dir, postmasterPid, log });
+          const peer = await runDltPeer({
+            adminUrl: admin,
+            sourceUrl,
+            table: scenarios.events.table,
+            dataDir: dir,
+            postmasterPid,
+            log,
+          });
           const peerRate = opts.rows / peer.seconds;
           const per = cpuPerRow(peer.cpu, opts.rows, { store: 'bench_dlt', source: SOURCE_DB }, 'peer');
           const ok = peer.rowsInDestination === opts.rows;
-          if (!ok) process.stderr.write(`[events-dlt] BENCH RESULT IS WRONG: bench_dlt holds ${peer.rowsInDestination} rows, expected ${opts.rows}\n`);
-          log(`[events-dlt] cpu seconds: ${Object.entries(peer.cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-          const versions = Object.entries(peer.versions).map(([n, v]) => `${n}==${v}`).join(',');
+          if (!ok)
+            process.stderr.write(
+              `[events-dlt] BENCH RESULT IS WRONG: bench_dlt holds ${peer.rowsInDestination} rows, expected ${opts.rows}\n`,
+            );
+          log(
+            `[events-dlt] cpu seconds: ${Object.entries(peer.cpu)
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+              .join(', ')}`,
+          );
+          const versions = Object.entries(peer.versions)
+            .map(([n, v]) => `${n}==${v}`)
+            .join(',');
           peerOutcome = {
             ok,
-            line: `bench: scenario=events-dlt rows=${opts.rows} seconds=${peer.seconds.toFixed(2)} rows_per_s=${Math.round(peerRate)}` +
+            line:
+              `bench: scenario=events-dlt rows=${opts.rows} seconds=${peer.seconds.toFixed(2)} rows_per_s=${Math.round(peerRate)}` +
               ` floor_rows_per_s=${Math.round(outcome.floorRate!)} ratio=${(peerRate / outcome.floorRate!).toFixed(3)}` +
               ` worker_peak_rss_mb=${Math.round(peer.peakRssMb)} ${per.fields} versions=${versions}` +
               (peer.substitutions.length > 0 ? ` NOT_AS_PINNED="${peer.substitutions.join('; ')}"` : '') +
@@ -368,21 +432,47 @@ async function main(): Promise<number> {
         log(`[backfill] floor: ${fmt(floor.rows)} rows in ${floor.seconds.toFixed(2)} s = ${fmt(eventsFloor)} rows/s`);
       }
       for (const concurrency of [1, 4]) {
-        outcomes.push(await runBackfillScenario({
-          concurrency, rows: opts.rows, batchSize: opts.batchSize, sourceUrl, storeUrl, source, store, temporal: client,
-          temporalAddress: temporal.address, floorRowsPerSecond: eventsFloor, verbose: opts.verbose,
-          workerNodeArgs: opts.workerNodeArgs, workerEntry: opts.workerEntry, log,
-          postmasterPid, temporalPid: temporal.process.pid ?? -1,
-          ...(storeFloors.has(Math.min(concurrency, 4)) ? { storeFloorRowsPerSecond: storeFloors.get(Math.min(concurrency, 4))! } : {}),
-        }));
+        outcomes.push(
+          await runBackfillScenario({
+            concurrency,
+            rows: opts.rows,
+            batchSize: opts.batchSize,
+            sourceUrl,
+            storeUrl,
+            source,
+            store,
+            temporal: client,
+            temporalAddress: temporal.address,
+            floorRowsPerSecond: eventsFloor,
+            verbose: opts.verbose,
+            workerNodeArgs: opts.workerNodeArgs,
+            workerEntry: opts.workerEntry,
+            log,
+            postmasterPid,
+            temporalPid: temporal.process.pid ?? -1,
+            ...(storeFloors.has(Math.min(concurrency, 4))
+              ? { storeFloorRowsPerSecond: storeFloors.get(Math.min(concurrency, 4))! }
+              : {}),
+          }),
+        );
       }
     }
     if (opts.clickhouse) {
-      outcomes.push(await runClickHouseScenario({
-        rows: opts.rows, batchSize: opts.batchSize, adminUrl: admin, temporal: client, temporalAddress: temporal.address,
-        temporalPid: temporal.process.pid ?? -1, postmasterPid, workerNodeArgs: opts.workerNodeArgs,
-        ...(opts.workerEntry ? { workerEntry: opts.workerEntry } : {}), verbose: opts.verbose, log,
-      }));
+      outcomes.push(
+        await runClickHouseScenario({
+          rows: opts.rows,
+          batchSize: opts.batchSize,
+          adminUrl: admin,
+          temporal: client,
+          temporalAddress: temporal.address,
+          temporalPid: temporal.process.pid ?? -1,
+          postmasterPid,
+          workerNodeArgs: opts.workerNodeArgs,
+          ...(opts.workerEntry ? { workerEntry: opts.workerEntry } : {}),
+          verbose: opts.verbose,
+          log,
+        }),
+      );
     }
   } finally {
     for (const c of cleanups) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));

@@ -50,7 +50,8 @@ const isDuplicate = (g: number): boolean => g % 20 === 0 && g - dupOffset(g) >= 
 /** Whether source row g repeats the row just before it (the worker drops it within the chunk). */
 export const isNearDuplicate = (g: number): boolean => isDuplicate(g) && dupOffset(g) === DUP_NEAR;
 /** The source row whose event row g repeats from far back (an earlier batch, as a rule), or null. */
-export const farDuplicateOf = (g: number): number | null => (isDuplicate(g) && dupOffset(g) === DUP_FAR ? g - DUP_FAR : null);
+export const farDuplicateOf = (g: number): number | null =>
+  isDuplicate(g) && dupOffset(g) === DUP_FAR ? g - DUP_FAR : null;
 
 export const eventsScenario: Scenario = {
   name: 'events',
@@ -213,10 +214,15 @@ export const profilesScenario: Scenario = {
     };
   },
   async countStore(store, importId) {
-    const r = await store.query<{ n: string }>('SELECT count(*) AS n FROM profile_attributes WHERE import_id = $1', [importId]);
+    const r = await store.query<{ n: string }>('SELECT count(*) AS n FROM profile_attributes WHERE import_id = $1', [
+      importId,
+    ]);
     return Number(r.rows[0]!.n);
   },
 };
 
 /** The table scenarios; the CSV one (bench/csvScenario.ts) builds on events and is added by run.ts. */
-export const scenarios: Record<Exclude<ScenarioName, 'csv'>, Scenario> = { events: eventsScenario, profiles: profilesScenario };
+export const scenarios: Record<Exclude<ScenarioName, 'csv'>, Scenario> = {
+  events: eventsScenario,
+  profiles: profilesScenario,
+};

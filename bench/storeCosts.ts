@@ -38,11 +38,17 @@ const STORED = Number(process.env.STORE_COSTS_STORED ?? 800_000);
 const COPIED = 200_000;
 const KEYS = 100_000;
 const CHUNK = 20_000;
-const log = (line: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`); };
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-costs-'));
-  const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), settings: PG_SETTINGS });
+  const cluster = await startEmbeddedPostgres({
+    dir: path.join(dir, 'pg'),
+    port: await freePort(),
+    settings: PG_SETTINGS,
+  });
   const client = new pg.Client({ connectionString: cluster.url('store') });
   try {
     await ensureDatabase(cluster.url('postgres'), 'store');
@@ -53,12 +59,15 @@ async function main(): Promise<void> {
     const q = (sql: string, params: unknown[] = []) => client.query(sql, params);
     const pid = (await q('SELECT pg_backend_pid() AS p')).rows[0].p as number;
     const cpu = (): number => cpuSecondsOf(pid);
-    const wal = async (): Promise<string> => (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
+    const wal = async (): Promise<string> =>
+      (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
 
     log(`storing ${STORED.toLocaleString('en-US')} events and their dedup keys (indexes of a realistic size)`);
     // As the events loader writes them: each event row carries its dedup memory key (migration 070).
     const cols = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
-    await q(`INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`);
+    await q(
+      `INSERT INTO events ${cols} SELECT ${EVENT_ROW('g')}::jsonb, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(1::bigint, ${STORED}) g`,
+    );
     // The sightings after the first (every 40th event seen again) are what event_dedup holds.
     await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
              FROM generate_series(1::bigint, ${STORED}) g WHERE g % 40 = 0 ON CONFLICT DO NOTHING`);
@@ -72,9 +81,12 @@ async function main(): Promise<void> {
       // The same typed table as events_no_index without WAL: what logging the rows costs.
       ['events_unlogged_no_index', 'ALTER TABLE events_unlogged_no_index SET UNLOGGED'],
       // The COPY's parsing and heap writes alone: every column text, no index, no WAL.
-      ['events_text_unlogged', `ALTER TABLE events_text_unlogged SET UNLOGGED, ALTER run_id TYPE text, ALTER occurred_at TYPE text,
+      [
+        'events_text_unlogged',
+        `ALTER TABLE events_text_unlogged SET UNLOGGED, ALTER run_id TYPE text, ALTER occurred_at TYPE text,
          ALTER properties TYPE text, ALTER dedup_key TYPE text, ALTER memory_key TYPE text, ALTER loaded_at DROP DEFAULT,
-         ALTER loaded_at DROP NOT NULL, ALTER loaded_at TYPE text`],
+         ALTER loaded_at DROP NOT NULL, ALTER loaded_at TYPE text`,
+      ],
     ]) {
       await q(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS)`);
       await q(`INSERT INTO ${name} SELECT * FROM events`);
@@ -103,9 +115,15 @@ async function main(): Promise<void> {
     const stageChunks: Buffer[][] = [];
     for (let run = 0; run < RUNS; run++) {
       const from = STORED + run * COPIED + 1;
-      lines.push(await dump(`COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + COPIED - 1}) g) TO STDOUT`));
+      lines.push(
+        await dump(
+          `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + COPIED - 1}) g) TO STDOUT`,
+        ),
+      );
       // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
-      const stage = await dump(`COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g) TO STDOUT`);
+      const stage = await dump(
+        `COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g) TO STDOUT`,
+      );
       const chunks: Buffer[] = [];
       for (let at = 0; at < stage.length;) {
         let end = at;
@@ -131,12 +149,18 @@ async function main(): Promise<void> {
       }
       runs.sort((a, b) => a.us - b.us);
       const m = runs[1]!;
-      log(`${name.padEnd(58)} ${m.us.toFixed(1).padStart(5)} µs/row CPU (runs ${runs.map((r) => r.us.toFixed(1)).join(', ')}), ${Math.round(m.wal)} B/row WAL`);
+      log(
+        `${name.padEnd(58)} ${m.us.toFixed(1).padStart(5)} µs/row CPU (runs ${runs.map((r) => r.us.toFixed(1)).join(', ')}), ${Math.round(m.wal)} B/row WAL`,
+      );
       return m.us;
     };
 
     const copyInto = (table: string) => (run: number) => copyIn(`COPY ${table} ${cols} FROM STDIN`, lines[run]!);
-    const eventsCopy = await measure('COPY into events (jsonb, user hash index, memory key index)', COPIED, copyInto('events'));
+    const eventsCopy = await measure(
+      'COPY into events (jsonb, user hash index, memory key index)',
+      COPIED,
+      copyInto('events'),
+    );
     await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
     await measure('COPY into events without either index', COPIED, copyInto('events_no_index'));
     await measure('COPY into events without either index, json properties', COPIED, copyInto('events_json_no_index'));
@@ -150,15 +174,20 @@ async function main(): Promise<void> {
         await q('TRUNCATE stage');
         await copyIn('COPY stage FROM STDIN', chunk);
         if (typeof merge === 'string') await q(merge);
-        else if (merge) await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
+        else if (merge)
+          await eventLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: 'bench', runId: 1 });
       }
     };
     const stageUs = await measure('stage COPY of the keys (chunks of 20,000)', KEYS, stageAndMerge(false));
     const mergeUs = (await measure('stage COPY + the events merge', KEYS, stageAndMerge(true))) - stageUs;
-    await measure('stage COPY + every key upserted into event_dedup (before 070)', KEYS, stageAndMerge(`
+    await measure(
+      'stage COPY + every key upserted into event_dedup (before 070)',
+      KEYS,
+      stageAndMerge(`
       INSERT INTO event_dedup AS d (memory_key, last_seen_at, loaded_at, prev_seen_at)
       SELECT memory_key, now(), now(), NULL FROM stage ORDER BY memory_key
-      ON CONFLICT (memory_key) DO UPDATE SET prev_seen_at = d.last_seen_at, last_seen_at = EXCLUDED.last_seen_at`));
+      ON CONFLICT (memory_key) DO UPDATE SET prev_seen_at = d.last_seen_at, last_seen_at = EXCLUDED.last_seen_at`),
+    );
     await measure('plain INSERT of the same keys into event_dedup (the memory before 070)', KEYS, async (run) => {
       const from = STORED + run * COPIED + 1;
       await q(`INSERT INTO event_dedup (memory_key, last_seen_at, loaded_at) SELECT ${MEMORY_KEY('g')}, now(), now()
@@ -166,7 +195,9 @@ async function main(): Promise<void> {
     });
     const perEvent = eventsCopy + mergeUs + stageUs;
     log(`one backend per batch: ${perEvent.toFixed(1)} µs of store CPU per new event`);
-    process.stdout.write(`store-costs: events_copy_us=${eventsCopy.toFixed(1)} merge_us=${mergeUs.toFixed(1)} stage_us=${stageUs.toFixed(1)} one_backend_ceiling_rows_per_s=${Math.round(1e6 / perEvent)}\n`);
+    process.stdout.write(
+      `store-costs: events_copy_us=${eventsCopy.toFixed(1)} merge_us=${mergeUs.toFixed(1)} stage_us=${stageUs.toFixed(1)} one_backend_ceiling_rows_per_s=${Math.round(1e6 / perEvent)}\n`,
+    );
   } finally {
     await client.end().catch(() => undefined);
     await cluster.stop();

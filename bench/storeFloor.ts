@@ -44,7 +44,12 @@ interface Chunk {
 /** COPY `data` in with `sql`; the rows the store took. */
 async function copyIn(client: pg.ClientBase, sql: string, data: Buffer | Buffer[]): Promise<number> {
   const copy = client.query(copyFrom(sql));
-  const done = Promise.race([once(copy, 'finish'), once(copy, 'error').then(([e]) => { throw e as Error; })]);
+  const done = Promise.race([
+    once(copy, 'finish'),
+    once(copy, 'error').then(([e]) => {
+      throw e as Error;
+    }),
+  ]);
   for (const part of Array.isArray(data) ? data : [data]) copy.write(part);
   copy.end();
   await done;
@@ -63,10 +68,12 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
   const parts: Buffer[] = [];
   try {
     const lit = (await client.query<{ l: string }>('SELECT quote_literal($1::text) AS l', [importId])).rows[0]!.l;
-    const out = client.query(copyTo(
-      `COPY (SELECT id_type, id_value, event_memory_key(id_type, id_value, dedup_key, occurred_at), event_type, occurred_at, properties, dedup_key
+    const out = client.query(
+      copyTo(
+        `COPY (SELECT id_type, id_value, event_memory_key(id_type, id_value, dedup_key, occurred_at), event_type, occurred_at, properties, dedup_key
              FROM events WHERE import_id = ${lit} ORDER BY ctid) TO STDOUT`,
-    ));
+      ),
+    );
     for await (const b of out) parts.push(b as Buffer);
   } finally {
     await client.end();
@@ -120,9 +127,20 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       eventOf[g] = stored++;
       const firstUse = !seenUsers.has(user);
       if (firstUse) seenUsers.add(user);
-      stageParts.push(Buffer.from(`${seq}\t${firstUse ? user : '\\N\t\\N'}\t`), line.subarray(t2 + 1, t3), Buffer.from('\n'));
+      stageParts.push(
+        Buffer.from(`${seq}\t${firstUse ? user : '\\N\t\\N'}\t`),
+        line.subarray(t2 + 1, t3),
+        Buffer.from('\n'),
+      );
       // The event's line ends with its memory key, as the worker writes it (the row is the key's memory).
-      const event = Buffer.concat([prefix, line.subarray(0, t2 + 1), line.subarray(t3 + 1, line.length - 1), TAB_BUF, line.subarray(t2 + 1, t3), NL_BUF]);
+      const event = Buffer.concat([
+        prefix,
+        line.subarray(0, t2 + 1),
+        line.subarray(t3 + 1, line.length - 1),
+        TAB_BUF,
+        line.subarray(t2 + 1, t3),
+        NL_BUF,
+      ]);
       eventLines.push(event);
       chunk.seqs.push(seq);
       chunk.lines.push(event);
@@ -137,7 +155,10 @@ async function prepare(storeUrl: string, importId: string, rows: number, batchSi
       seq = 0;
     }
   }
-  if (at !== all.length) throw new Error(`store floor: ${all.length - at} bytes of stored events left over; the events scenario's rows are not what it stored`);
+  if (at !== all.length)
+    throw new Error(
+      `store floor: ${all.length - at} bytes of stored events left over; the events scenario's rows are not what it stored`,
+    );
   return batches;
 }
 
@@ -172,7 +193,11 @@ export async function measureEventsStoreFloor(ctx: {
   await ensureDatabase(ctx.adminUrl, STORE_FLOOR_DB);
   const u = new URL(ctx.adminUrl);
   u.pathname = `/${STORE_FLOOR_DB}`;
-  const pool = new pg.Pool({ connectionString: u.toString(), max: ctx.backends, application_name: 'bench-store-floor' });
+  const pool = new pg.Pool({
+    connectionString: u.toString(),
+    max: ctx.backends,
+    application_name: 'bench-store-floor',
+  });
   try {
     await migrate(pool);
     await pool.query('CHECKPOINT');
@@ -183,30 +208,42 @@ export async function measureEventsStoreFloor(ctx: {
     const per = Math.ceil(batches.length / ctx.backends);
     const started = process.hrtime.bigint();
     try {
-      await Promise.all(clients.map(async (client, i) => {
-        for (const batch of batches.slice(i * per, (i + 1) * per)) {
-          await client.query('BEGIN');
-          await client.query("SET LOCAL work_mem = '64MB'");
-          await client.query(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(activityType.stage)}) ON COMMIT DROP`);
-          let first = true;
-          for (const chunk of batch) {
-            if (!first) await client.query('TRUNCATE stage');
-            first = false;
-            await copyIn(client, 'COPY stage FROM STDIN', chunk.stage);
-            // The loader's own chunk step: the merge, then the COPY of the events it did not name as duplicates.
-            const ends = new Int32Array(chunk.lines.length);
-            let end = 0;
-            chunk.lines.forEach((line, k) => { end += line.length; ends[k] = end; });
-            const lines = { data: Buffer.concat(chunk.lines), seqs: Int32Array.from(chunk.seqs), ends };
-            const merged = await mergeChunk(client, eventLoader, { client, spec, importId: FLOOR_IMPORT, runId: 1 }, lines);
-            duplicates += merged.duplicates ?? 0;
-            // Read `created` only after the await: the backends' loops run interleaved.
-            const copied = merged.created ?? 0;
-            created += copied;
+      await Promise.all(
+        clients.map(async (client, i) => {
+          for (const batch of batches.slice(i * per, (i + 1) * per)) {
+            await client.query('BEGIN');
+            await client.query("SET LOCAL work_mem = '64MB'");
+            await client.query(
+              `CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(activityType.stage)}) ON COMMIT DROP`,
+            );
+            let first = true;
+            for (const chunk of batch) {
+              if (!first) await client.query('TRUNCATE stage');
+              first = false;
+              await copyIn(client, 'COPY stage FROM STDIN', chunk.stage);
+              // The loader's own chunk step: the merge, then the COPY of the events it did not name as duplicates.
+              const ends = new Int32Array(chunk.lines.length);
+              let end = 0;
+              chunk.lines.forEach((line, k) => {
+                end += line.length;
+                ends[k] = end;
+              });
+              const lines = { data: Buffer.concat(chunk.lines), seqs: Int32Array.from(chunk.seqs), ends };
+              const merged = await mergeChunk(
+                client,
+                eventLoader,
+                { client, spec, importId: FLOOR_IMPORT, runId: 1 },
+                lines,
+              );
+              duplicates += merged.duplicates ?? 0;
+              // Read `created` only after the await: the backends' loops run interleaved.
+              const copied = merged.created ?? 0;
+              created += copied;
+            }
+            await client.query('COMMIT');
           }
-          await client.query('COMMIT');
-        }
-      }));
+        }),
+      );
     } finally {
       for (const c of clients) c.release();
     }

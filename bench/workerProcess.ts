@@ -43,11 +43,15 @@ export async function spawnBenchWorker(options: {
   /** Forward the worker's output to this process's stderr. */
   verbose?: boolean;
 }): Promise<BenchWorker> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? 'worker.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...BENCH_POLICY_ENV, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? 'worker.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...BENCH_POLICY_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   let ready = false;
   const started = new Promise<void>((resolve, reject) => {

@@ -9,11 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 /** Subcommand -> the entry point (relative to this file) and what it does, for --help. */
 const COMMANDS: Record<string, { entry: string; about: string }> = {
-  up: { entry: '../scripts/up', about: 'the whole stack on this machine: Temporal dev server, store, worker, API and demo imports' },
-  worker: { entry: '../worker', about: 'a worker polling the import task queue (TEMPORAL_* and DATABASE_URL from the environment)' },
+  up: {
+    entry: '../scripts/up',
+    about: 'the whole stack on this machine: Temporal dev server, store, worker, API and demo imports',
+  },
+  worker: {
+    entry: '../worker',
+    about: 'a worker polling the import task queue (TEMPORAL_* and DATABASE_URL from the environment)',
+  },
   api: { entry: '../api/server', about: 'the HTTP API on its own (TRIBUTARY_API_HOST, TRIBUTARY_API_PORT)' },
   'api-key': { entry: '../api/keys', about: 'create, list or revoke API keys: api-key create --name ci --scope write' },
-  migrate: { entry: '../scripts/migrate', about: "apply the store's migrations (DATABASE_URL, else the embedded store)" },
+  migrate: {
+    entry: '../scripts/migrate',
+    about: "apply the store's migrations (DATABASE_URL, else the embedded store)",
+  },
   setup: { entry: '../scripts/setup', about: "register Tributary's search attributes in the namespace (idempotent)" },
 };
 

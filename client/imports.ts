@@ -43,7 +43,11 @@ export interface StartImportOptions {
  * throttle signal would refuse (a TypeError); a run already going under that id is a
  * WorkflowExecutionAlreadyStartedError.
  */
-export async function startImport(client: Client, input: ImportSpecInput, options: StartImportOptions = {}): Promise<WorkflowHandle> {
+export async function startImport(
+  client: Client,
+  input: ImportSpecInput,
+  options: StartImportOptions = {},
+): Promise<WorkflowHandle> {
   const spec = parseImportSpec(input);
   const problem = throttleProblem({ rowsPerSecond: options.rowsPerSecond });
   if (problem) throw new TypeError(`startImport: ${problem} (got ${String(options.rowsPerSecond)})`);
@@ -64,7 +68,8 @@ export async function startImport(client: Client, input: ImportSpecInput, option
 /** The import id as a visibility literal: ids are a-z, 0-9, _ and -, so checking them is all the quoting needed. */
 function checkedId(importId: string): string {
   const parsed = importIdSchema.safeParse(importId);
-  if (!parsed.success) throw new TypeError(`import id ${JSON.stringify(importId)} ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+  if (!parsed.success)
+    throw new TypeError(`import id ${JSON.stringify(importId)} ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
   return importId;
 }
 
@@ -83,7 +88,8 @@ export async function runningImportRuns(client: Client, importId: string): Promi
   const types = IMPORT_TYPES.map((t) => `'${t}'`).join(', ');
   for await (const wf of client.workflow.list({
     query: `${SEARCH_ATTRIBUTES.importId.name} = '${id}' AND ExecutionStatus = 'Running' AND WorkflowType IN (${types})`,
-  })) ids.add(wf.workflowId);
+  }))
+    ids.add(wf.workflowId);
   // Visibility lags a run that has just started; its description does not.
   try {
     const d = await client.workflow.getHandle(importWorkflowId(id)).describe();
@@ -94,7 +100,11 @@ export async function runningImportRuns(client: Client, importId: string): Promi
   return [...ids];
 }
 
-async function onSchedule(client: Client, importId: string, act: (h: ReturnType<Client['schedule']['getHandle']>) => Promise<void>): Promise<boolean> {
+async function onSchedule(
+  client: Client,
+  importId: string,
+  act: (h: ReturnType<Client['schedule']['getHandle']>) => Promise<void>,
+): Promise<boolean> {
   try {
     await act(client.schedule.getHandle(importWorkflowId(importId)));
     return true;
@@ -105,7 +115,11 @@ async function onSchedule(client: Client, importId: string, act: (h: ReturnType<
 }
 
 /** A run that ended between being found and being told is no longer ours to tell. */
-async function toEach(client: Client, workflowIds: string[], act: (h: WorkflowHandle) => Promise<unknown>): Promise<string[]> {
+async function toEach(
+  client: Client,
+  workflowIds: string[],
+  act: (h: WorkflowHandle) => Promise<unknown>,
+): Promise<string[]> {
   const reached: string[] = [];
   for (const wid of workflowIds) {
     try {
@@ -128,15 +142,29 @@ export interface LifecycleResult {
 }
 
 /** Pause: the running runs stop at their next batch boundary, and the schedule (if any) starts no new one. */
-export async function pauseImport(client: Client, importId: string, note = 'paused through the Tributary client'): Promise<LifecycleResult> {
+export async function pauseImport(
+  client: Client,
+  importId: string,
+  note = 'paused through the Tributary client',
+): Promise<LifecycleResult> {
   const schedule = await onSchedule(client, checkedId(importId), (s) => s.pause(note));
-  return { schedule, runs: await toEach(client, await runningImportRuns(client, importId), (h) => h.signal(pauseSignal)) };
+  return {
+    schedule,
+    runs: await toEach(client, await runningImportRuns(client, importId), (h) => h.signal(pauseSignal)),
+  };
 }
 
 /** Resume: paused runs go on from their committed position, and the schedule (if any) runs again. */
-export async function resumeImport(client: Client, importId: string, note = 'resumed through the Tributary client'): Promise<LifecycleResult> {
+export async function resumeImport(
+  client: Client,
+  importId: string,
+  note = 'resumed through the Tributary client',
+): Promise<LifecycleResult> {
   const schedule = await onSchedule(client, checkedId(importId), (s) => s.unpause(note));
-  return { schedule, runs: await toEach(client, await runningImportRuns(client, importId), (h) => h.signal(resumeSignal)) };
+  return {
+    schedule,
+    runs: await toEach(client, await runningImportRuns(client, importId), (h) => h.signal(resumeSignal)),
+  };
 }
 
 /**
@@ -146,11 +174,21 @@ export async function resumeImport(client: Client, importId: string, note = 'res
 export async function stopImport(client: Client, importId: string, waitMs = 60_000): Promise<string[]> {
   const ids = await runningImportRuns(client, importId);
   const reached = await toEach(client, ids, (h) => h.cancel());
-  await Promise.all(reached.map((wid) => {
-    let timer: NodeJS.Timeout | undefined;
-    const bounded = new Promise((resolve) => { timer = setTimeout(resolve, waitMs); });
-    return Promise.race([client.workflow.getHandle(wid).result().catch(() => undefined), bounded]).finally(() => clearTimeout(timer));
-  }));
+  await Promise.all(
+    reached.map((wid) => {
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      });
+      return Promise.race([
+        client.workflow
+          .getHandle(wid)
+          .result()
+          .catch(() => undefined),
+        bounded,
+      ]).finally(() => clearTimeout(timer));
+    }),
+  );
   return reached;
 }
 
@@ -190,8 +228,10 @@ export interface ListImportsOptions {
 /** Import runs from visibility, newest first, with the search attributes the workflow sets. */
 export async function listImports(client: Client, options: ListImportsOptions = {}): Promise<ImportRunSummary[]> {
   const clauses = [`WorkflowType IN (${IMPORT_TYPES.map((t) => `'${t}'`).join(', ')})`];
-  if (options.importId !== undefined) clauses.push(`${SEARCH_ATTRIBUTES.importId.name} = '${checkedId(options.importId)}'`);
-  if (options.running !== undefined) clauses.push(options.running ? `ExecutionStatus = 'Running'` : `ExecutionStatus != 'Running'`);
+  if (options.importId !== undefined)
+    clauses.push(`${SEARCH_ATTRIBUTES.importId.name} = '${checkedId(options.importId)}'`);
+  if (options.running !== undefined)
+    clauses.push(options.running ? `ExecutionStatus = 'Running'` : `ExecutionStatus != 'Running'`);
   const out: ImportRunSummary[] = [];
   const limit = options.limit ?? 100;
   if (limit <= 0) return out;

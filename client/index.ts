@@ -40,8 +40,18 @@ export {
   type BackfillStage,
   type Throttle,
 } from '../workflows/backfillDefinitions';
-export { PURGE_WORKFLOW_TYPE, purgeWorkflowId, purgeNowSignal, type PurgeInput } from '../workflows/lifecycleDefinitions';
-export { DROP_FOLDER_WORKFLOW_TYPE, dropFolderWorkflowId, dropFolderQuery, type DropFolderSummary } from '../workflows/dropFolderDefinitions';
+export {
+  PURGE_WORKFLOW_TYPE,
+  purgeWorkflowId,
+  purgeNowSignal,
+  type PurgeInput,
+} from '../workflows/lifecycleDefinitions';
+export {
+  DROP_FOLDER_WORKFLOW_TYPE,
+  dropFolderWorkflowId,
+  dropFolderQuery,
+  type DropFolderSummary,
+} from '../workflows/dropFolderDefinitions';
 export { WORKFLOW_TYPES, LEGACY_WORKFLOW_TYPES } from '../workflows/names';
 export { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes';
 export { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';

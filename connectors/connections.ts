@@ -24,7 +24,10 @@ const KIND_BY_SCHEME: Record<string, string> = {
 export function connectionFromUrl(url: string): ConnectionConfig {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
   const kind = KIND_BY_SCHEME[scheme];
-  if (!kind) throw new ConfigurationError(`connection URL scheme "${scheme}" is not one of ${Object.keys(KIND_BY_SCHEME).join(', ')}`);
+  if (!kind)
+    throw new ConfigurationError(
+      `connection URL scheme "${scheme}" is not one of ${Object.keys(KIND_BY_SCHEME).join(', ')}`,
+    );
   return { kind, url };
 }
 

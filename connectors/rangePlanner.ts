@@ -48,7 +48,10 @@ export function canPlanRanges(session: SourceSession): session is SourceSession 
 }
 
 /** How many partitions: as asked, else from the count; never more than rows, nor than maxParts. */
-export function partitionCount(total: number, input: Pick<PlanRangeInput, 'parts' | 'rowsPerPart' | 'maxParts'>): number {
+export function partitionCount(
+  total: number,
+  input: Pick<PlanRangeInput, 'parts' | 'rowsPerPart' | 'maxParts'>,
+): number {
   if (total === 0) return 0;
   const wanted = input.parts ?? Math.ceil(total / input.rowsPerPart);
   return Math.max(1, Math.min(wanted, input.maxParts, total));

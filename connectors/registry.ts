@@ -16,13 +16,19 @@ export interface SourceConnectors {
 }
 
 /** `policy`: the operator's bounds on sources (default: the environment's); `files`: the file connectors' options. */
-export function createSourceConnectors(options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {}): SourceConnectors & {
+export function createSourceConnectors(
+  options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {},
+): SourceConnectors & {
   warehouses: ReturnType<typeof createWarehouseConnectors>;
 } {
   const postgres = createPostgresConnector({ policy: options.policy });
   const warehouses = createWarehouseConnectors(options.policy);
   return {
-    connectors: { postgres, ...warehouses.connectors, ...createFileConnectors({ policy: options.policy, ...options.files }) },
+    connectors: {
+      postgres,
+      ...warehouses.connectors,
+      ...createFileConnectors({ policy: options.policy, ...options.files }),
+    },
     warehouses,
     closeAll: async () => {
       await Promise.all([postgres.closeAll(), warehouses.closeAll()]);
@@ -34,7 +40,9 @@ export function createSourceConnectors(options: { policy?: OperatorPolicy; files
  * The API's: the run-path connectors (columns, for checking a mapping) and the discovery of each kind that
  * has one; a kind whose connector declares none (the file kinds) is absent, so the API says it cannot open it.
  */
-export function createApiConnectors(options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {}): SourceConnectors & {
+export function createApiConnectors(
+  options: { policy?: OperatorPolicy; files?: FileConnectorOptions } = {},
+): SourceConnectors & {
   discovery: Record<string, DiscoveryConnector>;
 } {
   const { connectors, closeAll } = createSourceConnectors(options);

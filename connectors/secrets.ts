@@ -18,12 +18,18 @@ export function secretKeyFrom(value: string | undefined = process.env.TRIBUTARY_
   if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
   const b64 = /^[A-Za-z0-9+/_-]{43}=?$/.test(value) ? Buffer.from(value, 'base64') : null;
   if (b64?.length === 32) return b64;
-  if (value.length < 16) throw new ConfigurationError('TRIBUTARY_SECRET_KEY must be 32 bytes (hex or base64) or a passphrase of at least 16 characters');
+  if (value.length < 16)
+    throw new ConfigurationError(
+      'TRIBUTARY_SECRET_KEY must be 32 bytes (hex or base64) or a passphrase of at least 16 characters',
+    );
   return Buffer.from(hkdfSync('sha256', value, 'tributary-secrets', 'v1', 32));
 }
 
 export function requireSecretKey(key: Buffer | null): Buffer {
-  if (!key) throw new ConfigurationError('TRIBUTARY_SECRET_KEY is not set: stored connections and webhook secrets cannot be used');
+  if (!key)
+    throw new ConfigurationError(
+      'TRIBUTARY_SECRET_KEY is not set: stored connections and webhook secrets cannot be used',
+    );
   return key;
 }
 
@@ -36,7 +42,8 @@ export function encryptSecret(key: Buffer, plaintext: string): string {
 
 export function decryptSecret(key: Buffer, sealed: string): string {
   const [version, iv, tag, ct] = sealed.split(':');
-  if (version !== VERSION || !iv || !tag || ct === undefined) throw new ConfigurationError('stored secret is not in a known format');
+  if (version !== VERSION || !iv || !tag || ct === undefined)
+    throw new ConfigurationError('stored secret is not in a known format');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));

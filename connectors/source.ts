@@ -62,7 +62,12 @@ export interface SourceSession {
   /** Rows whose cursor or key is NULL: they can never be read by position, so they are reported. */
   countNullCursor(relation: Relation, cursor: string, key: string): Promise<number>;
   /** Stream rows in (cursor, key) order within the range, never holding the whole range in memory. */
-  read(relation: Relation, columns: string[], range: ReadRange, options?: ReadOptions): AsyncIterable<(string | null)[]>;
+  read(
+    relation: Relation,
+    columns: string[],
+    range: ReadRange,
+    options?: ReadOptions,
+  ): AsyncIterable<(string | null)[]>;
   close(): Promise<void>;
 }
 
@@ -176,7 +181,9 @@ export interface DiscoveredTable {
  * A DiscoveredTable as the API lists and stores it: schema and name apart (no `table`), every column's
  * nullability said. Made from a DiscoveredTable by catalogueEntry, never built apart.
  */
-export type CatalogueTable = Required<Pick<DiscoveredTable, 'schema' | 'name' | 'kind'>> & { columns: Required<DiscoveredColumn>[] };
+export type CatalogueTable = Required<Pick<DiscoveredTable, 'schema' | 'name' | 'kind'>> & {
+  columns: Required<DiscoveredColumn>[];
+};
 
 /** The API's view of a DiscoveredTable: its parts where the source gave them, else split on the last dot of `table`. */
 export function catalogueEntry(t: DiscoveredTable): CatalogueTable {

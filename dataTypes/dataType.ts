@@ -44,11 +44,14 @@ export function stageLine<C extends StageColumns>(columns: C): StageLine<C> {
 
 /** The SQL columns of a stage layout, after `seq integer` (CREATE TEMP TABLE stage). */
 export function stageTableColumns(columns: StageColumns): string {
-  return columns.map(([name, type]) => (type === 'user' ? `${name}_type text, ${name}_value text` : `${name} ${type}`)).join(', ');
+  return columns
+    .map(([name, type]) => (type === 'user' ? `${name}_type text, ${name}_value text` : `${name} ${type}`))
+    .join(', ');
 }
 
 /** How many SQL columns a stage line fills, seq included. */
-export const stageWidth = (columns: StageColumns): number => 1 + columns.reduce((n, [, type]) => n + (type === 'user' ? 2 : 1), 0);
+export const stageWidth = (columns: StageColumns): number =>
+  1 + columns.reduce((n, [, type]) => n + (type === 'user' ? 2 : 1), 0);
 
 export interface DataTypeDefinition<T extends DataType = DataType> {
   dataType: T;
@@ -99,7 +102,8 @@ export function stageLayoutProblem(def: AnyDataTypeDefinition): string | null {
   if (lines.length === 0) return 'its example row stages no line';
   for (const line of lines) {
     const fields = line.split('\t').length;
-    if (fields !== width) return `its mapping stages ${fields} fields (seq included), its stage declares ${width}: ${stageTableColumns(def.stage)}`;
+    if (fields !== width)
+      return `its mapping stages ${fields} fields (seq included), its stage declares ${width}: ${stageTableColumns(def.stage)}`;
   }
   return null;
 }
@@ -108,10 +112,15 @@ export function stageLayoutProblem(def: AnyDataTypeDefinition): string | null {
  * The registry, checked: the same data types as the spec registry (in its order), each stage layout as wide
  * as the lines its mapping writes. Throws naming the data type otherwise.
  */
-export function checkedRegistry(defs: readonly AnyDataTypeDefinition[], specNames: readonly string[]): Record<DataType, AnyDataTypeDefinition> {
+export function checkedRegistry(
+  defs: readonly AnyDataTypeDefinition[],
+  specNames: readonly string[],
+): Record<DataType, AnyDataTypeDefinition> {
   const names = defs.map((d) => d.dataType);
   if (names.join() !== specNames.join()) {
-    throw new Error(`data types registered (${names.join(', ')}) differ from the specs registered (${specNames.join(', ')})`);
+    throw new Error(
+      `data types registered (${names.join(', ')}) differ from the specs registered (${specNames.join(', ')})`,
+    );
   }
   for (const def of defs) {
     const problem = stageLayoutProblem(def);

@@ -12,9 +12,18 @@ import { profileType } from './profile/profile';
 import { segmentsType } from './segments/segments';
 import { dataTypeSpecs } from './specs';
 
-export const dataTypeList: readonly AnyDataTypeDefinition[] = [profileType, activityType, segmentsType, identityType, groupType];
+export const dataTypeList: readonly AnyDataTypeDefinition[] = [
+  profileType,
+  activityType,
+  segmentsType,
+  identityType,
+  groupType,
+];
 
-export const dataTypes: Record<DataType, AnyDataTypeDefinition> = checkedRegistry(dataTypeList, dataTypeSpecs.map((s) => s.schema.shape.dataType.value));
+export const dataTypes: Record<DataType, AnyDataTypeDefinition> = checkedRegistry(
+  dataTypeList,
+  dataTypeSpecs.map((s) => s.schema.shape.dataType.value),
+);
 
 export type { AnyDataTypeDefinition, DataTypeDefinition } from './dataType';
 export type { PurgeStep } from '../store/purge';

@@ -12,6 +12,8 @@ import { segmentsSpec } from './segments/spec';
 
 export const dataTypeSpecs = [profileSpec, activitySpec, segmentsSpec, identitySpec, groupSpec] as const;
 
-type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends DataTypeSpec<infer S> ? S : never };
+type SchemasOf<T extends readonly unknown[]> = {
+  -readonly [K in keyof T]: T[K] extends DataTypeSpec<infer S> ? S : never;
+};
 /** Each data type's spec variant, in registry order (a tuple, as z.discriminatedUnion takes). */
 export const specSchemas = dataTypeSpecs.map((s) => s.schema) as unknown as SchemasOf<typeof dataTypeSpecs>;

@@ -30,7 +30,9 @@ export function logFile(name: string): { path: string; write(line: string): void
   stream.on('error', () => undefined);
   return {
     path: file,
-    write: (line) => { if (!stream.writableEnded) stream.write(`${line}\n`); },
+    write: (line) => {
+      if (!stream.writableEnded) stream.write(`${line}\n`);
+    },
     close: () => new Promise<void>((resolve) => stream.end(resolve)),
   };
 }
@@ -80,7 +82,10 @@ export interface LocalTemporal {
  * in <data>/logs/temporal.log. Fails with a clear message when a port is taken.
  */
 export async function startLocalTemporal(): Promise<LocalTemporal> {
-  for (const [port, variable] of [[TEMPORAL_PORT, 'TEMPORAL_PORT'], [TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT']] as const) {
+  for (const [port, variable] of [
+    [TEMPORAL_PORT, 'TEMPORAL_PORT'],
+    [TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT'],
+  ] as const) {
     if (!(await portIsFree(port))) {
       throw new Error(
         `port ${port} is already in use: is another \`npm run up\` or \`npm run dev-server\` (or another Temporal server) running? ` +
@@ -95,7 +100,13 @@ export async function startLocalTemporal(): Promise<LocalTemporal> {
   log.write(`--- ${new Date().toISOString()} starting the dev server`);
   let server: DevServer;
   try {
-    server = await startDevServer({ dbFile, port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, headless: false, log: log.write });
+    server = await startDevServer({
+      dbFile,
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      headless: false,
+      log: log.write,
+    });
   } catch (err) {
     await log.close();
     throw new Error(`${err instanceof Error ? err.message : String(err)} (see ${log.path})`);
@@ -103,7 +114,9 @@ export async function startLocalTemporal(): Promise<LocalTemporal> {
   const child = server.process;
   const running = () => child.exitCode === null && child.signalCode === null;
   // However this process ends (a crash, a forced exit), the server does not outlive it.
-  process.once('exit', () => { if (running()) child.kill('SIGTERM'); });
+  process.once('exit', () => {
+    if (running()) child.kill('SIGTERM');
+  });
   await waitForHttp(server.uiUrl, 60_000);
   return {
     address: server.address,
@@ -149,7 +162,9 @@ export function onStopSignal(onStop: (signal: NodeJS.Signals) => void): void {
 
 async function main(): Promise<void> {
   let stopRequested = false;
-  onStopSignal(() => { stopRequested = true; });
+  onStopSignal(() => {
+    stopRequested = true;
+  });
   const temporal = await startLocalTemporal();
   const attributes = SEARCH_ATTRIBUTE_NAMES.join(', ');
   console.log(`Temporal dev server: ${temporal.address} (namespace default)`);

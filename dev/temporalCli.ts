@@ -51,7 +51,9 @@ export function findTemporalCli(log: (m: string) => void = () => undefined): str
   });
   const built = path.join(CACHE_DIR, 'temporal');
   if (r.status !== 0 || !existsSync(built)) {
-    throw new Error(`could not build the Temporal CLI: 'go install ${TEMPORAL_CLI_MODULE}' exited ${r.status}; install Go 1.24+ or set TEMPORAL_CLI`);
+    throw new Error(
+      `could not build the Temporal CLI: 'go install ${TEMPORAL_CLI_MODULE}' exited ${r.status}; install Go 1.24+ or set TEMPORAL_CLI`,
+    );
   }
   return built;
 }

@@ -11,7 +11,13 @@ import type { DataTypeSpec, MappedColumn } from './specFields';
 export * from './specFields';
 export { type ProfileImport, profileImport, profileMapping } from '../dataTypes/profile/spec';
 export { type ActivityImport, activityImport, activityMapping } from '../dataTypes/activity/spec';
-export { type SegmentsImport, type SegmentSyncMode, segmentSyncModes, segmentsImport, segmentsMapping } from '../dataTypes/segments/spec';
+export {
+  type SegmentsImport,
+  type SegmentSyncMode,
+  segmentSyncModes,
+  segmentsImport,
+  segmentsMapping,
+} from '../dataTypes/segments/spec';
 export { type IdentityImport, identityImport, identityMapping } from '../dataTypes/identity/spec';
 export { type GroupImport, groupImport, groupMapping } from '../dataTypes/group/spec';
 
@@ -44,8 +50,10 @@ export class InvalidSpecError extends Error {
 }
 
 /** The spec side of a data type: its variant's schema and its mapped columns. */
-const specOf = (dataType: DataType): DataTypeSpec<typeof specSchemas[number]> =>
-  dataTypeSpecs.find((s) => s.schema.shape.dataType.value === dataType) as unknown as DataTypeSpec<typeof specSchemas[number]>;
+const specOf = (dataType: DataType): DataTypeSpec<(typeof specSchemas)[number]> =>
+  dataTypeSpecs.find((s) => s.schema.shape.dataType.value === dataType) as unknown as DataTypeSpec<
+    (typeof specSchemas)[number]
+  >;
 
 /** Every source column the mapping reads, with the field of the spec that names it (and its declared type). */
 export function mappedColumns(spec: ImportSpec): MappedColumn[] {
@@ -61,5 +69,11 @@ export function mappedColumns(spec: ImportSpec): MappedColumn[] {
  * not JSON (a Postgres array prints as {a,b}) renders these columns as JSON instead; see ReadOptions.
  */
 export function jsonColumns(spec: ImportSpec): string[] {
-  return [...new Set(mappedColumns(spec).filter((p) => p.type === 'json').map((p) => p.column))];
+  return [
+    ...new Set(
+      mappedColumns(spec)
+        .filter((p) => p.type === 'json')
+        .map((p) => p.column),
+    ),
+  ];
 }

@@ -50,9 +50,7 @@ export const propertyMapping = z
   .strict();
 export type PropertyMapping = z.infer<typeof propertyMapping>;
 
-export const timestampColumn = z
-  .object({ column: columnName, format: z.string().min(1).max(64).optional() })
-  .strict();
+export const timestampColumn = z.object({ column: columnName, format: z.string().min(1).max(64).optional() }).strict();
 
 /**
  * The longest lag: 30 days. A time cursor's lag is in seconds (MAX_TIME_LAG_SECONDS, checked once the
@@ -89,10 +87,7 @@ export const identifierOptions = z
   .object({
     trim: z.boolean().default(true),
     lowerCase: z.boolean().default(false),
-    reserved: z
-      .array(z.string().max(1024))
-      .max(1000)
-      .default(['null', 'undefined', 'none', 'nan', 'test']),
+    reserved: z.array(z.string().max(1024)).max(1000).default(['null', 'undefined', 'none', 'nan', 'test']),
     maxLength: z.number().int().min(1).max(1024).default(1024),
   })
   .strict();
@@ -100,13 +95,36 @@ export type IdentifierOptions = z.infer<typeof identifierOptions>;
 
 /** Text encodings a CSV, NDJSON or XML file may be in. */
 export const fileEncodings = [
-  'utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'latin1', 'iso-8859-1', 'iso-8859-2', 'iso-8859-15',
-  'windows-1250', 'windows-1251', 'windows-1252', 'windows-1253', 'windows-1254', 'windows-1255',
-  'windows-1256', 'windows-1257', 'windows-1258',
+  'utf-8',
+  'utf-16',
+  'utf-16le',
+  'utf-16be',
+  'latin1',
+  'iso-8859-1',
+  'iso-8859-2',
+  'iso-8859-15',
+  'windows-1250',
+  'windows-1251',
+  'windows-1252',
+  'windows-1253',
+  'windows-1254',
+  'windows-1255',
+  'windows-1256',
+  'windows-1257',
+  'windows-1258',
 ] as const;
 
 /** Named delimiters, beside any single character. */
-export const DELIMITERS: Record<string, string> = { comma: ',', tab: '\t', semicolon: ';', pipe: '|', colon: ':', space: ' ', caret: '^', tilde: '~' };
+export const DELIMITERS: Record<string, string> = {
+  comma: ',',
+  tab: '\t',
+  semicolon: ';',
+  pipe: '|',
+  colon: ':',
+  space: ' ',
+  caret: '^',
+  tilde: '~',
+};
 
 /**
  * A file's format and how to read it. Limits are enforced before (file size) or while (columns) a file is
@@ -119,7 +137,10 @@ export const fileFormat = {
     .string()
     .min(1)
     .max(16)
-    .refine((d) => (d.length === 1 && d !== '\n' && d !== '\r') || d in DELIMITERS, `must be one character (not a newline) or one of ${Object.keys(DELIMITERS).join(', ')}`)
+    .refine(
+      (d) => (d.length === 1 && d !== '\n' && d !== '\r') || d in DELIMITERS,
+      `must be one character (not a newline) or one of ${Object.keys(DELIMITERS).join(', ')}`,
+    )
     .default(','),
   /** CSV: the quote character; a quote inside a quoted field is written twice (RFC 4180). */
   quote: z.string().length(1).default('"'),
@@ -127,11 +148,19 @@ export const fileFormat = {
   header: z.boolean().default(true),
   encoding: z.enum(fileEncodings).default('utf-8'),
   /** XML: the element path of one record, e.g. `orders/order` (names separated by /). */
-  recordPath: z.string().regex(/^[A-Za-z_][\w.:-]*(\/[A-Za-z_][\w.:-]*)*$/, 'must be element names separated by /').optional(),
+  recordPath: z
+    .string()
+    .regex(/^[A-Za-z_][\w.:-]*(\/[A-Za-z_][\w.:-]*)*$/, 'must be element names separated by /')
+    .optional(),
   limits: z
     .object({
       /** Largest file accepted, in bytes (default 10 GiB, at most 1 TiB). */
-      maxBytes: z.number().int().min(1).max(1024 ** 4).default(10 * 1024 ** 3),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(1024 ** 4)
+        .default(10 * 1024 ** 3),
       /** Most columns a file may have (default 1,000). */
       maxColumns: z.number().int().min(1).max(10_000).default(1000),
     })
@@ -150,7 +179,10 @@ const relativePath = z
 export const fileSource = z
   .object({ path: relativePath, ...fileFormat })
   .strict()
-  .refine((f) => f.format !== 'xml' || f.recordPath !== undefined, { message: 'XML files need recordPath', path: ['recordPath'] });
+  .refine((f) => f.format !== 'xml' || f.recordPath !== undefined, {
+    message: 'XML files need recordPath',
+    path: ['recordPath'],
+  });
 export type FileSource = z.infer<typeof fileSource>;
 
 /**
@@ -213,14 +245,23 @@ function isTimeZone(tz: string): boolean {
 }
 
 /** An IANA time zone name (an import's timeZone, a schedule's zone). */
-export const timeZoneName = z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris');
+export const timeZoneName = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris');
 
 export const common = {
   id: importId,
   name: z.string().min(1).max(200),
   source: sourceSpec,
   cursor: cursorSpec,
-  identifiers: identifierOptions.default({ trim: true, lowerCase: false, reserved: ['null', 'undefined', 'none', 'nan', 'test'], maxLength: 1024 }),
+  identifiers: identifierOptions.default({
+    trim: true,
+    lowerCase: false,
+    reserved: ['null', 'undefined', 'none', 'nan', 'test'],
+    maxLength: 1024,
+  }),
   /** Zone-less timestamps are read in this IANA time zone. */
   timeZone: timeZoneName.default('UTC'),
   // Large by default: per-batch overhead dominates small batches (docs/performance.md); memory is bounded

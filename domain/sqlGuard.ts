@@ -9,7 +9,8 @@
  * of their own.
  */
 
-const WRITE_KEYWORDS = /\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|vacuum|analyze|lock|refresh|reindex|cluster|comment|security|set|reset|listen|notify|prepare|execute|into)\b/i;
+const WRITE_KEYWORDS =
+  /\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|vacuum|analyze|lock|refresh|reindex|cluster|comment|security|set|reset|listen|notify|prepare|execute|into)\b/i;
 
 /** Remove comments and the contents of literals and quoted identifiers, keeping the statement's shape. */
 function skeleton(sql: string): string {
@@ -29,9 +30,13 @@ function skeleton(sql: string): string {
     } else if (c === "'" || c === '"' || c === '`') {
       let j = i + 1;
       for (;;) {
-        if (j >= sql.length) throw new Error(`custom query: unterminated ${c === "'" ? 'string literal' : 'quoted identifier'}`);
+        if (j >= sql.length)
+          throw new Error(`custom query: unterminated ${c === "'" ? 'string literal' : 'quoted identifier'}`);
         if (sql[j] === c) {
-          if (sql[j + 1] === c) { j += 2; continue; }
+          if (sql[j + 1] === c) {
+            j += 2;
+            continue;
+          }
           break;
         }
         j++;
@@ -88,7 +93,10 @@ function portableShape(sql: string): string | null {
       for (;;) {
         if (j >= sql.length || sql[j] === '\\') return null;
         if (sql[j] === c) {
-          if (sql[j + 1] === c) { j += 2; continue; }
+          if (sql[j + 1] === c) {
+            j += 2;
+            continue;
+          }
           break;
         }
         j++;

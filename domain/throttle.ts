@@ -15,7 +15,10 @@ export const rowsPerSecondSchema = z.number().min(1).max(MAX_ROWS_PER_SECOND).nu
 export const concurrencySchema = z.number().int().min(1).max(MAX_CONCURRENCY);
 
 /** A change of throttle: rows per second (null lifts it) and, for a backfill, partitions at once. */
-export const throttleChangeSchema = z.object({ rowsPerSecond: rowsPerSecondSchema.optional(), concurrency: concurrencySchema.optional() });
+export const throttleChangeSchema = z.object({
+  rowsPerSecond: rowsPerSecondSchema.optional(),
+  concurrency: concurrencySchema.optional(),
+});
 export type ThrottleChange = z.infer<typeof throttleChangeSchema>;
 
 /** A backfill's whole throttle. */
@@ -32,7 +35,9 @@ export function throttleProblem(change: unknown): string | null {
   const parsed = throttleChangeSchema.safeParse(change);
   if (parsed.success) return null;
   const field = parsed.error.issues[0]?.path[0];
-  return field === 'rowsPerSecond' || field === 'concurrency' ? RULES[field] : 'the throttle must be an object such as {"rowsPerSecond": 500}';
+  return field === 'rowsPerSecond' || field === 'concurrency'
+    ? RULES[field]
+    : 'the throttle must be an object such as {"rowsPerSecond": 500}';
 }
 
 /** Rows per batch for a throttled run: about two seconds' worth, so a new throttle takes hold quickly. */

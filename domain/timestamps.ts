@@ -236,8 +236,15 @@ function writtenOffsetMinutes(zone: string): number | null {
 }
 
 function fromFields(
-  y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string | undefined,
-  zone: string | undefined, defaultZone: string,
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  frac: string | undefined,
+  zone: string | undefined,
+  defaultZone: string,
 ): Instant | null {
   if (!validDate(y, mo, d, h, mi, s)) return null;
   const digits = (frac ?? '').padEnd(6, '0');
@@ -260,11 +267,19 @@ function compilePattern(pattern: string): (s: string, zone: string) => Instant |
   let re = '^';
   const tokens = pattern.match(/yyyy|MM|dd|HH|mm|ss|S{1,9}|XXX|Z|'[^']*'|./g) ?? [];
   for (const tok of tokens) {
-    if (tok === 'yyyy') { re += '(\\d{4})'; fields.push('y'); }
-    else if (tok === 'MM' || tok === 'dd' || tok === 'HH' || tok === 'mm' || tok === 'ss') { re += '(\\d{1,2})'; fields.push(tok); }
-    else if (/^S+$/.test(tok)) { re += `(\\d{1,${tok.length}})`; fields.push('S'); }
-    else if (tok === 'XXX' || tok === 'Z') { re += '(Z|[+-]\\d{2}:?\\d{2})'; fields.push('zone'); }
-    else if (tok.startsWith("'")) re += tok.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (tok === 'yyyy') {
+      re += '(\\d{4})';
+      fields.push('y');
+    } else if (tok === 'MM' || tok === 'dd' || tok === 'HH' || tok === 'mm' || tok === 'ss') {
+      re += '(\\d{1,2})';
+      fields.push(tok);
+    } else if (/^S+$/.test(tok)) {
+      re += `(\\d{1,${tok.length}})`;
+      fields.push('S');
+    } else if (tok === 'XXX' || tok === 'Z') {
+      re += '(Z|[+-]\\d{2}:?\\d{2})';
+      fields.push('zone');
+    } else if (tok.startsWith("'")) re += tok.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     else re += tok.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
   const compiled = new RegExp(`${re}$`);
@@ -272,10 +287,19 @@ function compilePattern(pattern: string): (s: string, zone: string) => Instant |
     const m = compiled.exec(s);
     if (!m) return null;
     const v: Record<string, string> = {};
-    fields.forEach((f, i) => { v[f] = m[i + 1]!; });
+    fields.forEach((f, i) => {
+      v[f] = m[i + 1]!;
+    });
     return fromFields(
-      Number(v.y ?? '1970'), Number(v.MM ?? '1'), Number(v.dd ?? '1'), Number(v.HH ?? '0'), Number(v.mm ?? '0'),
-      Number(v.ss ?? '0'), v.S, v.zone, defaultZone,
+      Number(v.y ?? '1970'),
+      Number(v.MM ?? '1'),
+      Number(v.dd ?? '1'),
+      Number(v.HH ?? '0'),
+      Number(v.mm ?? '0'),
+      Number(v.ss ?? '0'),
+      v.S,
+      v.zone,
+      defaultZone,
     );
   };
 }
@@ -283,7 +307,10 @@ function compilePattern(pattern: string): (s: string, zone: string) => Instant |
 const patternCache = new Map<string, (s: string, zone: string) => Instant | null>();
 function pattern(format: string): (s: string, zone: string) => Instant | null {
   let fn = patternCache.get(format);
-  if (!fn) { fn = compilePattern(format); patternCache.set(format, fn); }
+  if (!fn) {
+    fn = compilePattern(format);
+    patternCache.set(format, fn);
+  }
   return fn;
 }
 
@@ -314,7 +341,8 @@ function bareEpochUnit(s: string): 'epoch_s' | 'epoch_ms' | null {
 function isCompactDate(s: string): boolean {
   if ((s.length !== 8 && s.length !== 6 && s.length !== 14) || !/^\d+$/.test(s)) return false;
   const date = s.length === 14 ? s.slice(0, 8) : s;
-  if (s.length === 14 && !(Number(s.slice(8, 10)) <= 23 && Number(s.slice(10, 12)) <= 59 && Number(s.slice(12)) <= 59)) return false;
+  if (s.length === 14 && !(Number(s.slice(8, 10)) <= 23 && Number(s.slice(10, 12)) <= 59 && Number(s.slice(12)) <= 59))
+    return false;
   const yy = Number(date.slice(0, date.length - 4));
   const y = date.length === 8 ? yy : yy < 70 ? 2000 + yy : 1900 + yy;
   const mo = Number(date.slice(-4, -2));
@@ -345,8 +373,15 @@ function readTimestamp(s: string, format: string | undefined, timeZone: string):
   const m = ISO.exec(s);
   if (m) {
     return fromFields(
-      Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? '0'), Number(m[5] ?? '0'), Number(m[6] ?? '0'),
-      m[7], m[8], timeZone,
+      Number(m[1]),
+      Number(m[2]),
+      Number(m[3]),
+      Number(m[4] ?? '0'),
+      Number(m[5] ?? '0'),
+      Number(m[6] ?? '0'),
+      m[7],
+      m[8],
+      timeZone,
     );
   }
   return pattern('dd/MM/yyyy HH:mm:ss')(s, timeZone);
@@ -372,7 +407,8 @@ function fromEpoch(s: string, shift: number): Instant | null {
  * `02/01/2026 00:00:00`). A time of day, another offset or an epoch number is not a date (a
  * value of the wrong type is a row error, never a silent coercion); it would lose the time or shift the day.
  */
-const DATE_FORM = /^\d{4}-\d{2}-\d{2}(?:[Tt ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
+const DATE_FORM =
+  /^\d{4}-\d{2}-\d{2}(?:[Tt ]00:00(?::00(?:[.,]0{1,9})?)?)?\s*(?:[Zz]|[+-]00(?::?00)?)?$|^\d{1,2}\/\d{1,2}\/\d{4} 0{1,2}:0{1,2}:0{1,2}$/;
 
 /**
  * Parse a date: a date form above, or with a format what the format reads (the UTC date of that
@@ -426,7 +462,7 @@ function utcIsoText(s: string, timeZone: string): string | undefined {
       if (sec < 0 || sec > 59) return undefined;
       clock = s.slice(11, 19);
       i += 3;
-      if (i < n && (s.charCodeAt(i) === 46 /* . */ || s.charCodeAt(i) === 44 /* , */)) {
+      if (i < n && (s.charCodeAt(i) === 46 /* . */ || s.charCodeAt(i) === 44) /* , */) {
         const start = ++i;
         while (i < n && i - start < 9) {
           const c = s.charCodeAt(i);
@@ -443,8 +479,17 @@ function utcIsoText(s: string, timeZone: string): string | undefined {
     if (timeZone !== 'UTC' && timeZone !== 'Etc/UTC') return undefined;
   } else {
     const rest = s.slice(i).trimStart();
-    if (rest !== 'Z' && rest !== 'z' && rest !== '+00' && rest !== '+00:00' && rest !== '+0000' &&
-      rest !== '-00' && rest !== '-00:00' && rest !== '-0000') return undefined;
+    if (
+      rest !== 'Z' &&
+      rest !== 'z' &&
+      rest !== '+00' &&
+      rest !== '+00:00' &&
+      rest !== '+0000' &&
+      rest !== '-00' &&
+      rest !== '-00:00' &&
+      rest !== '-0000'
+    )
+      return undefined;
   }
   return `${s.slice(0, 10)}T${clock}.${frac.length === 6 ? frac : frac.padEnd(6, '0')}Z`;
 }

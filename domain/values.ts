@@ -34,7 +34,8 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
     case 'number': {
       const s = raw.trim();
       if (!NUMBER.test(s)) return { ok: false, reason: `expected a number, got "${clip(raw)}"` };
-      if (!fitsStoreNumeric(s)) return { ok: false, reason: `number out of the store's range ${NUMERIC_LIMITS}, got "${clip(raw)}"` };
+      if (!fitsStoreNumeric(s))
+        return { ok: false, reason: `number out of the store's range ${NUMERIC_LIMITS}, got "${clip(raw)}"` };
       return { ok: true, json: s };
     }
     case 'boolean': {
@@ -48,12 +49,14 @@ export function toJson(raw: string | null, type: ValueType, format: string | und
     }
     case 'timestamp': {
       const t = timestampText(raw, format, timeZone);
-      if (t === null) return { ok: false, reason: `expected a timestamp${format ? ` in format ${format}` : ''}, got "${clip(raw)}"` };
+      if (t === null)
+        return { ok: false, reason: `expected a timestamp${format ? ` in format ${format}` : ''}, got "${clip(raw)}"` };
       return { ok: true, json: `"${t}"` };
     }
     case 'date': {
       const d = parseDate(raw, format);
-      if (!d) return { ok: false, reason: `expected a date${format ? ` in format ${format}` : ''}, got "${clip(raw)}"` };
+      if (!d)
+        return { ok: false, reason: `expected a date${format ? ` in format ${format}` : ''}, got "${clip(raw)}"` };
       return { ok: true, json: jsonString(d) };
     }
     case 'json': {

@@ -86,7 +86,10 @@ export class RowLineBuffer {
   /** Lines from this index on are in the pending text, their ends counted in characters (settle()). */
   private settled = 0;
 
-  constructor(capacity: number, private readonly prefix = '') {
+  constructor(
+    capacity: number,
+    private readonly prefix = '',
+  ) {
     this.text = new ChunkBuffer(capacity);
   }
 
@@ -140,7 +143,11 @@ export class RowLineBuffer {
   /** The lines so far (views of this buffer: not to be appended to until they have been sent). */
   take(): RowLines {
     this.settle();
-    const out = { data: this.text.take(), seqs: this.seqs.subarray(0, this.count), ends: this.ends.subarray(0, this.count) };
+    const out = {
+      data: this.text.take(),
+      seqs: this.seqs.subarray(0, this.count),
+      ends: this.ends.subarray(0, this.count),
+    };
     // The views above stay valid: the next chunk writes into fresh arrays.
     this.seqs = new Int32Array(this.seqs.length);
     this.ends = new Int32Array(this.ends.length);
@@ -167,7 +174,12 @@ export async function copyIn(client: pg.PoolClient, sql: string, data: Buffer | 
  * COPY the lines but those whose seq is in `skip` (ascending): the lines between them go as slices of
  * the buffer, nothing copied. Returns the number of lines the store took.
  */
-export async function copyLinesExcept(client: pg.PoolClient, sql: string, lines: RowLines, skip: number[]): Promise<number> {
+export async function copyLinesExcept(
+  client: pg.PoolClient,
+  sql: string,
+  lines: RowLines,
+  skip: number[],
+): Promise<number> {
   if (lines.seqs.length === 0) return 0;
   const parts: Buffer[] = [];
   let from = 0; // byte offset of the first line not yet sent
@@ -180,7 +192,10 @@ export async function copyLinesExcept(client: pg.PoolClient, sql: string, lines:
     while (a <= b) {
       const mid = (a + b) >> 1;
       const s = lines.seqs[mid]!;
-      if (s === seq) { at = mid; break; }
+      if (s === seq) {
+        at = mid;
+        break;
+      }
       if (s < seq) a = mid + 1;
       else b = mid - 1;
     }

@@ -48,7 +48,8 @@ export class BatchDedup {
     for (;;) {
       if (this.epochs[i] !== this.epoch) break;
       const w = i * 4;
-      if (this.words[w] === a && this.words[w + 1] === b && this.words[w + 2] === c && this.words[w + 3] === d) return true;
+      if (this.words[w] === a && this.words[w + 1] === b && this.words[w + 2] === c && this.words[w + 3] === d)
+        return true;
       i = (i + 1) & mask;
     }
     if (!add) return false;

@@ -20,7 +20,10 @@ export interface ActivityDeps {
   policy?: OperatorPolicy;
 }
 
-export async function openSource(deps: ActivityDeps, connection: string): Promise<{ session: SourceSession; kind: string }> {
+export async function openSource(
+  deps: ActivityDeps,
+  connection: string,
+): Promise<{ session: SourceSession; kind: string }> {
   const config = await deps.resolveConnection(connection);
   const connector = deps.connectors[config.kind];
   if (!connector) {

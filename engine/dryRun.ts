@@ -43,7 +43,11 @@ export interface DryRunResult {
 const DRY_RUN_ID = 2_147_483_647;
 const MAX_ROW_ERRORS = 1000;
 
-export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sampleSize: number; fromPosition: boolean }): Promise<DryRunResult> {
+export async function dryRun(
+  deps: ActivityDeps,
+  spec: ImportSpec,
+  options: { sampleSize: number; fromPosition: boolean },
+): Promise<DryRunResult> {
   const { session } = await openSource(deps, spec.source.connection);
   const relation = relationOf(spec);
   const client = await deps.store.connect();
@@ -57,7 +61,13 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
       from = await readStart(deps.store, spec.id);
     }
     const result: DryRunResult = {
-      sampleSize: options.sampleSize, rowsRead: 0, counts: { ...zeroCounts(), rejected: 0 }, nullCursor, from, upperBound, rowErrors: [],
+      sampleSize: options.sampleSize,
+      rowsRead: 0,
+      counts: { ...zeroCounts(), rejected: 0 },
+      nullCursor,
+      from,
+      upperBound,
+      rowErrors: [],
       snapshotRemoval: null,
     };
     if (upperBound === null) return result;
@@ -67,13 +77,27 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     let batch;
     try {
       batch = await loadBatch({
-        client, session, spec, importId: spec.id, runId: DRY_RUN_ID, after: from, upperBound, limit: options.sampleSize,
+        client,
+        session,
+        spec,
+        importId: spec.id,
+        runId: DRY_RUN_ID,
+        after: from,
+        upperBound,
+        limit: options.sampleSize,
         cursorKind: cursor.cursorKind,
         firstUse: (user) => users.firstUse(user),
         onRowErrors: async (_client, errors) => {
           for (const e of errors) {
             if (result.rowErrors.length >= MAX_ROW_ERRORS) break;
-            result.rowErrors.push({ row: e.row, sourceKey: e.key, cursor: e.cursor, column: e.column, value: e.value, reason: e.reason });
+            result.rowErrors.push({
+              row: e.row,
+              sourceKey: e.key,
+              cursor: e.cursor,
+              column: e.column,
+              value: e.value,
+              reason: e.reason,
+            });
           }
         },
       });
@@ -85,9 +109,20 @@ export async function dryRun(deps: ActivityDeps, spec: ImportSpec, options: { sa
     result.counts = { ...batch.counts, rejected: batch.rejected };
     if (isSnapshot(spec)) {
       // A snapshot run removes only once it has read the whole source: a sample that stops short says so.
-      const removal = batch.rows < options.sampleSize
-        ? await removeUnseen(client, { importId: spec.id, runId: DRY_RUN_ID, rejected: batch.rejected, nullCursor, rowsRead: batch.rows })
-        : { removal: `not predicted: the sample of ${options.sampleSize} rows did not read the whole source`, removed: 0, incomplete: true };
+      const removal =
+        batch.rows < options.sampleSize
+          ? await removeUnseen(client, {
+              importId: spec.id,
+              runId: DRY_RUN_ID,
+              rejected: batch.rejected,
+              nullCursor,
+              rowsRead: batch.rows,
+            })
+          : {
+              removal: `not predicted: the sample of ${options.sampleSize} rows did not read the whole source`,
+              removed: 0,
+              incomplete: true,
+            };
       result.counts.removed += removal.removed;
       result.snapshotRemoval = removal.removal;
     }

@@ -7,7 +7,9 @@ export const relationOf = (spec: ImportSpec): Relation => {
   if (spec.source.table !== undefined) return { table: spec.source.table };
   if (spec.source.file !== undefined) return { file: spec.source.file };
   if (spec.source.folder !== undefined) {
-    throw new ConfigurationError('a drop folder (source.folder) is run by dropFolderWorkflow, which imports each file with source.file');
+    throw new ConfigurationError(
+      'a drop folder (source.folder) is run by dropFolderWorkflow, which imports each file with source.file',
+    );
   }
   return { query: spec.source.query! };
 };

@@ -156,7 +156,12 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
     input.onProgress?.('loading', rows);
   };
   try {
-    const source = session.read(relationOf(spec), mapping.columns, { cursor: spec.cursor.column, key: spec.cursor.key, after, upperBound, limit }, { json: jsonColumns(spec) });
+    const source = session.read(
+      relationOf(spec),
+      mapping.columns,
+      { cursor: spec.cursor.column, key: spec.cursor.key, after, upperBound, limit },
+      { json: jsonColumns(spec) },
+    );
     for await (const chunk of rowChunks(source)) {
       for (const row of chunk) {
         rows++;
@@ -166,7 +171,14 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
         const r: MapResult = unreadable ? { ok: false, ...unreadable } : mapping.map(row, rows);
         if (!r.ok) {
           rejected++;
-          errors.push({ row: rows, column: r.column, value: r.value, reason: r.reason, key: row[mapping.keyIndex] ?? null, cursor: row[mapping.cursorIndex] ?? null });
+          errors.push({
+            row: rows,
+            column: r.column,
+            value: r.value,
+            reason: r.reason,
+            key: row[mapping.keyIndex] ?? null,
+            cursor: row[mapping.cursorIndex] ?? null,
+          });
         } else if (dedup && r.dedup !== undefined && !dedup.firstSighting(r.dedup)) {
           // counted as a duplicate with the totals
         } else if (!r.text && !r.row) {
@@ -204,7 +216,12 @@ const UNIQUE_RETRIES = 5;
  * out (counted as created). A loader whose COPY can meet a concurrent transaction's keys runs both from a
  * savepoint, and again when the COPY fails on that index: the merge then sees the committed rows.
  */
-export async function mergeChunk(client: pg.PoolClient, loader: Loader, ctx: LoadContext, lines: RowLines | null): Promise<MergeResult> {
+export async function mergeChunk(
+  client: pg.PoolClient,
+  loader: Loader,
+  ctx: LoadContext,
+  lines: RowLines | null,
+): Promise<MergeResult> {
   const copy = async (merged: MergeResult): Promise<MergeResult> => {
     if (!loader.copyRowsInto || !lines) return merged;
     const created = await copyLinesExcept(client, `COPY ${loader.copyRowsInto} FROM STDIN`, lines, merged.skip ?? []);

@@ -205,7 +205,12 @@ export function mappingKit(spec: ImportSpec, hooks: MappingHooks = {}): MappingK
       const bad = unstorable(id.value);
       if (bad) return { ok: false, err: fail(column, raw, `identifier contains ${bad}`) };
       const rawUser = rawPrefix + id.value;
-      return { ok: true, value: prefix + copyField(id.value), raw: rawUser, key: constantRaw === null ? rawUser : id.value };
+      return {
+        ok: true,
+        value: prefix + copyField(id.value),
+        raw: rawUser,
+        key: constantRaw === null ? rawUser : id.value,
+      };
     };
   };
   /**
@@ -261,7 +266,20 @@ export function mappingKit(spec: ImportSpec, hooks: MappingHooks = {}): MappingK
     };
   };
 
-  return { spec, columns, idx, cursorIndex, keyIndex: idx(spec.cursor.key), tz, hooks, orderOf, ref, user, props, bool };
+  return {
+    spec,
+    columns,
+    idx,
+    cursorIndex,
+    keyIndex: idx(spec.cursor.key),
+    tz,
+    hooks,
+    orderOf,
+    ref,
+    user,
+    props,
+    bool,
+  };
 }
 
 /** The scope (userScopeOf) of mappings whose id type comes from a column: their users' keys carry the type. */

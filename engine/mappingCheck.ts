@@ -27,7 +27,8 @@ export interface MappingProblem {
 }
 
 /** The problem as the API states it, under its field. */
-export const problemText = (p: MappingProblem): string => (p.column ? `column "${p.column.name}" ${p.problem}` : p.problem);
+export const problemText = (p: MappingProblem): string =>
+  p.column ? `column "${p.column.name}" ${p.problem}` : p.problem;
 
 /** The problem as a run states it, on its own. */
 export const runProblemText = (p: MappingProblem): string =>
@@ -35,7 +36,11 @@ export const runProblemText = (p: MappingProblem): string =>
 
 /** The relation a spec reads, as its problems name it. */
 export const relationText = (spec: ImportSpec): string =>
-  spec.source.table !== undefined ? `table ${spec.source.table}` : spec.source.file ? `file ${spec.source.file.path}` : 'the custom query';
+  spec.source.table !== undefined
+    ? `table ${spec.source.table}`
+    : spec.source.file
+      ? `file ${spec.source.file.path}`
+      : 'the custom query';
 
 /** The spec field of a column reference, ending in `.column` (or cursor.column / cursor.key). */
 const columnField = (field: string): string => (field.startsWith('cursor.') ? field : `${field}.column`);
@@ -56,11 +61,16 @@ export function mappingProblems(spec: ImportSpec, columns: SourceColumn[]): Mapp
       problems.push({
         field: f,
         column: { name: column, mappedAs: field },
-        problem: `does not exist in ${relationText(spec)}` +
+        problem:
+          `does not exist in ${relationText(spec)}` +
           (near ? `; did you mean "${near.name}"?` : `; its columns are: ${columns.map((x) => x.name).join(', ')}`),
       });
     } else if (c.importType === null) {
-      problems.push({ field: f, column: { name: column, mappedAs: field }, problem: `has type ${c.sourceType}, which an import cannot read` });
+      problems.push({
+        field: f,
+        column: { name: column, mappedAs: field },
+        problem: `has type ${c.sourceType}, which an import cannot read`,
+      });
     }
   }
   for (const { column, type, field } of mapped) {
@@ -71,7 +81,10 @@ export function mappingProblems(spec: ImportSpec, columns: SourceColumn[]): Mapp
   }
   const cursor = byName.get(spec.cursor.column);
   if (cursor && cursor.cursorKind === 'other' && cursor.importType !== 'string') {
-    problems.push({ field: 'cursor.column', problem: `column "${cursor.name}" (${cursor.sourceType}) cannot order a cursor` });
+    problems.push({
+      field: 'cursor.column',
+      problem: `column "${cursor.name}" (${cursor.sourceType}) cannot order a cursor`,
+    });
   }
   const lag = cursor ? lagProblem(spec.cursor.lag, cursor.cursorKind) : null;
   if (lag) problems.push({ field: 'cursor.lag', problem: lag });

@@ -10,7 +10,8 @@
 import { ConfigurationError, type Relation, type SourceSession } from '../connectors/source';
 import { CustomQueryTerminatedError, isBackendTerminated } from '../connectors/common/droppedConnection';
 
-const isCustomQuery = (arg: unknown): boolean => typeof arg === 'object' && arg !== null && 'query' in (arg as Relation);
+const isCustomQuery = (arg: unknown): boolean =>
+  typeof arg === 'object' && arg !== null && 'query' in (arg as Relation);
 
 function tag(err: unknown): never {
   if (isBackendTerminated(err)) throw new CustomQueryTerminatedError(err);

@@ -22,12 +22,22 @@ export interface SnapshotRunFacts {
  * - no row at all: a source that suddenly returns nothing is far more often a broken export than a real
  *   "nobody is in any segment"; rows with an empty segment array say that explicitly, and are honoured.
  */
-export async function removeUnseen(client: pg.PoolClient, run: SnapshotRunFacts): Promise<{ removal: string; removed: number; incomplete: boolean }> {
+export async function removeUnseen(
+  client: pg.PoolClient,
+  run: SnapshotRunFacts,
+): Promise<{ removal: string; removed: number; incomplete: boolean }> {
   const skip = (why: string) => ({ removal: `nothing removed: ${why}`, removed: 0, incomplete: true });
   const rejected = run.rejected;
-  if (rejected > 0) return skip(`${rejected} row${rejected === 1 ? ' was' : 's were'} rejected (see the error report); fix them and the next run removes`);
+  if (rejected > 0)
+    return skip(
+      `${rejected} row${rejected === 1 ? ' was' : 's were'} rejected (see the error report); fix them and the next run removes`,
+    );
   const nullCursor = run.nullCursor;
-  if (nullCursor > 0) return skip(`${nullCursor} row${nullCursor === 1 ? ' has' : 's have'} a NULL cursor and could not be read`);
-  if (run.rowsRead === 0) return skip('the source returned no rows (refused as suspicious; rows with an empty segment array remove a user from every segment)');
+  if (nullCursor > 0)
+    return skip(`${nullCursor} row${nullCursor === 1 ? ' has' : 's have'} a NULL cursor and could not be read`);
+  if (run.rowsRead === 0)
+    return skip(
+      'the source returned no rows (refused as suspicious; rows with an empty segment array remove a user from every segment)',
+    );
   return { removal: 'removed', removed: await removeUnseenMembers(client, run.importId, run.runId), incomplete: false };
 }

@@ -74,12 +74,15 @@ export class TributaryPlugin extends SimplePlugin {
     this.policy = options.policy ?? operatorPolicyFromEnv();
     this.sources = createSourceConnectors({ policy: this.policy });
     const running = <T>(value: T | null, what: string): T => {
-      if (value === null) throw new Error(`TributaryPlugin: the ${what} is open only while the worker runs (worker.run())`);
+      if (value === null)
+        throw new Error(`TributaryPlugin: the ${what} is open only while the worker runs (worker.run())`);
       return value;
     };
     const openStorePool = (): pg.Pool => running(this.store, 'store');
     this.deps = {
-      get store() { return openStorePool(); },
+      get store() {
+        return openStorePool();
+      },
       resolveConnection: (name) => running(this.resolver, 'connection resolver')(name),
       connectors: { ...this.sources.connectors, ...options.connectors },
       secretKey: options.secretKey,
@@ -92,7 +95,9 @@ export class TributaryPlugin extends SimplePlugin {
     const theirs = (options.activities ?? {}) as Record<string, unknown>;
     const clash = Object.keys(ours).filter((name) => name in theirs);
     if (clash.length > 0) {
-      throw new Error(`TributaryPlugin: the worker already registers activities named ${clash.join(', ')}, which are Tributary's`);
+      throw new Error(
+        `TributaryPlugin: the worker already registers activities named ${clash.join(', ')}, which are Tributary's`,
+      );
     }
     return { ...options, ...this.workflows(options), activities: { ...theirs, ...ours } };
   }
@@ -109,15 +114,26 @@ export class TributaryPlugin extends SimplePlugin {
       await migrate(this.settings.store);
       this.store = this.settings.store;
     } else {
-      const opened = await openStore({ databaseUrl: this.settings.databaseUrl, dataDir: this.settings.dataDir, log: this.settings.log });
+      const opened = await openStore({
+        databaseUrl: this.settings.databaseUrl,
+        dataDir: this.settings.dataDir,
+        log: this.settings.log,
+      });
       this.store = opened.pool;
       close = opened.close;
       // An embedded store is stopped by close() below once the worker has drained on a signal; the
       // library's own signal hooks would exit the user's process at once instead.
       dropEmbeddedPostgresSignalHooks();
     }
-    this.resolver = this.settings.resolveConnection
-      ?? composeResolvers(storedConnections(this.store, this.settings.secretKey === undefined ? secretKeyFrom() : this.settings.secretKey), envConnections());
+    this.resolver =
+      this.settings.resolveConnection ??
+      composeResolvers(
+        storedConnections(
+          this.store,
+          this.settings.secretKey === undefined ? secretKeyFrom() : this.settings.secretKey,
+        ),
+        envConnections(),
+      );
     try {
       await next(worker);
     } finally {
@@ -134,9 +150,12 @@ export class TributaryPlugin extends SimplePlugin {
     if (!connection) throw new Error('TributaryPlugin: registerSearchAttributes needs a worker with a connection');
     const namespace = worker.options.namespace;
     const result = await ensureSearchAttributes({ connection }, namespace);
-    if (result.status === 'registered') log(`tributary: registered search attributes ${result.added.join(', ')} in namespace ${namespace}`);
+    if (result.status === 'registered')
+      log(`tributary: registered search attributes ${result.added.join(', ')} in namespace ${namespace}`);
     if (result.status === 'not-allowed') {
-      log(`tributary: namespace ${namespace} may lack search attributes ${result.missing.join(', ')}, and this worker's connection may not add them (${result.reason}). Imports fail at their first update until they exist. Run, with an account that may:\n${result.commands.map((c) => `  ${c}`).join('\n')}`);
+      log(
+        `tributary: namespace ${namespace} may lack search attributes ${result.missing.join(', ')}, and this worker's connection may not add them (${result.reason}). Imports fail at their first update until they exist. Run, with an account that may:\n${result.commands.map((c) => `  ${c}`).join('\n')}`,
+      );
     }
   }
 
@@ -146,11 +165,15 @@ export class TributaryPlugin extends SimplePlugin {
       if (this.settings.workflowBundleIncludesTributary) return {};
       throw new Error(
         'TributaryPlugin: the worker was given a prebuilt workflowBundle, which the plugin cannot add its workflows to. ' +
-        `Build the bundle from a module that also does \`export * from '${TRIBUTARY_WORKFLOWS_PATH}'\` ` +
-        "(Tributary's workflows entry), then pass workflowBundleIncludesTributary: true to the plugin; or give the worker a workflowsPath instead.",
+          `Build the bundle from a module that also does \`export * from '${TRIBUTARY_WORKFLOWS_PATH}'\` ` +
+          "(Tributary's workflows entry), then pass workflowBundleIncludesTributary: true to the plugin; or give the worker a workflowsPath instead.",
       );
     }
     const tributary = this.settings.legacyNames ? WORKFLOWS_PATH : TRIBUTARY_WORKFLOWS_PATH;
-    return { workflowsPath: options.workflowsPath ? mergedWorkflowsModule(options.workflowsPath, undefined, tributary) : tributary };
+    return {
+      workflowsPath: options.workflowsPath
+        ? mergedWorkflowsModule(options.workflowsPath, undefined, tributary)
+        : tributary,
+    };
   }
 }

@@ -30,12 +30,19 @@ function completed(fromFile: string, specifier: string): string {
 }
 
 rmSync(DIST, { recursive: true, force: true });
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 // Declarations also name the folder itself (`import(".")`).
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g;
 for (const file of files(DIST)) {
   const text = readFileSync(file, 'utf8');
-  const out = text.replace(SPECIFIER, (_m, head: string, quote: string, spec: string) => `${head}${quote}${completed(file, spec)}${quote}`);
+  const out = text.replace(
+    SPECIFIER,
+    (_m, head: string, quote: string, spec: string) => `${head}${quote}${completed(file, spec)}${quote}`,
+  );
   if (out !== text) writeFileSync(file, out);
 }
 cpSync(path.join(ROOT, 'store', 'migrations'), path.join(DIST, 'store', 'migrations'), { recursive: true });

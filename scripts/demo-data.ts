@@ -24,8 +24,50 @@ export const DEMO_CONNECTION = 'demo';
 export const DEMO_USERS = 5_000;
 export const DEMO_EVENTS = 50_000;
 
-const FIRST = ['Ada', 'Ben', 'Chloé', 'Dev', 'Elif', 'Femi', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kenji', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara'];
-const LAST = ['Adams', 'Bianchi', 'Cohen', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Hansen', 'Ito', 'Jansen', 'Kowalski', 'Larsen', 'Müller', 'Novak', 'Okafor', 'Patel', 'Rossi', 'Silva', 'Tanaka', 'Weber'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chloé',
+  'Dev',
+  'Elif',
+  'Femi',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Kenji',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tara',
+];
+const LAST = [
+  'Adams',
+  'Bianchi',
+  'Cohen',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'García',
+  'Hansen',
+  'Ito',
+  'Jansen',
+  'Kowalski',
+  'Larsen',
+  'Müller',
+  'Novak',
+  'Okafor',
+  'Patel',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Weber',
+];
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL', 'ES', 'IT', 'SE', 'JP', 'BR', 'IN', 'NG'];
 const PLANS = ['free', 'free', 'free', 'starter', 'starter', 'pro', 'enterprise'];
 
@@ -106,9 +148,26 @@ INSERT INTO users (id, email, first_name, last_name, country, plan, lifetime_val
 ON CONFLICT (id) DO NOTHING`;
 
 const EVENT_TYPES = [
-  'page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view',
-  'product_view', 'product_view', 'product_view', 'product_view',
-  'search', 'search', 'add_to_cart', 'add_to_cart', 'purchase', 'email_open', 'email_open', 'email_click',
+  'page_view',
+  'page_view',
+  'page_view',
+  'page_view',
+  'page_view',
+  'page_view',
+  'page_view',
+  'page_view',
+  'product_view',
+  'product_view',
+  'product_view',
+  'product_view',
+  'search',
+  'search',
+  'add_to_cart',
+  'add_to_cart',
+  'purchase',
+  'email_open',
+  'email_open',
+  'email_click',
 ];
 
 // b is the event's content seed: every 500th event repeats the previous one (a client resend).
@@ -251,11 +310,7 @@ export const demoEventsSpec = {
     idType: { value: 'email' },
     eventType: { column: 'event_type' },
     timestamp: { column: 'occurred_at' },
-    properties: [
-      { column: 'page_url', property: 'url' },
-      { column: 'amount', type: 'number' },
-      { column: 'currency' },
-    ],
+    properties: [{ column: 'page_url', property: 'url' }, { column: 'amount', type: 'number' }, { column: 'currency' }],
   },
 } satisfies ImportSpecInput;
 
@@ -310,4 +365,10 @@ export const demoGroupSpec = {
 } satisfies ImportSpecInput;
 
 /** What `npm run up` runs, in this order: profiles first, so the activity lands on known users. */
-export const DEMO_SPECS: ImportSpecInput[] = [demoProfilesSpec, demoEventsSpec, demoSegmentsSpec, demoIdentitySpec, demoGroupSpec];
+export const DEMO_SPECS: ImportSpecInput[] = [
+  demoProfilesSpec,
+  demoEventsSpec,
+  demoSegmentsSpec,
+  demoIdentitySpec,
+  demoGroupSpec,
+];

@@ -28,6 +28,11 @@ for (let i = 0; i < args.length; i++) {
 }
 if (!env.FUZZ_CASES && !env.FUZZ_SEED) env.FUZZ_CASES = '20';
 const started = Date.now();
-const r = spawnSync('npx', ['vitest', 'run', 'test/model', ...rest], { stdio: 'inherit', env: { ...process.env, ...env } });
-console.log(`fuzz: ${env.FUZZ_SEED ? `seed ${env.FUZZ_SEED}` : `${env.FUZZ_CASES} cases`} in ${Math.round((Date.now() - started) / 1000)} s, exit ${r.status}`);
+const r = spawnSync('npx', ['vitest', 'run', 'test/model', ...rest], {
+  stdio: 'inherit',
+  env: { ...process.env, ...env },
+});
+console.log(
+  `fuzz: ${env.FUZZ_SEED ? `seed ${env.FUZZ_SEED}` : `${env.FUZZ_CASES} cases`} in ${Math.round((Date.now() - started) / 1000)} s, exit ${r.status}`,
+);
 process.exit(r.status ?? 1);

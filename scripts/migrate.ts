@@ -10,7 +10,10 @@ import { redactUrl } from '../connectors/connections';
 import { migrate, schemaVersion } from '../store/migrate';
 import { createPool, openStore } from '../store/store';
 
-export async function runMigrations(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log): Promise<number> {
+export async function runMigrations(
+  env: NodeJS.ProcessEnv = process.env,
+  out: (line: string) => void = console.log,
+): Promise<number> {
   let applied: string[] | null = null;
   let close: () => Promise<void>;
   let pool: pg.Pool;
@@ -42,8 +45,11 @@ export async function runMigrations(env: NodeJS.ProcessEnv = process.env, out: (
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runMigrations().then((code) => process.exit(code), (err: Error) => {
-    console.error(`tributary migrate: ${err.message}`);
-    process.exit(1);
-  });
+  runMigrations().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(`tributary migrate: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }

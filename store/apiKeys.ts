@@ -9,8 +9,16 @@ type Db = pg.Pool | pg.ClientBase;
 /** An `api_keys` row as Postgres returns it. */
 export type ApiKeyRow = Record<string, any>;
 
-export async function insertApiKey(db: Db, key: { id: string; name: string; scope: string; tokenHash: string }): Promise<void> {
-  await db.query('INSERT INTO api_keys (id, name, scope, token_hash) VALUES ($1, $2, $3, $4)', [key.id, key.name, key.scope, key.tokenHash]);
+export async function insertApiKey(
+  db: Db,
+  key: { id: string; name: string; scope: string; tokenHash: string },
+): Promise<void> {
+  await db.query('INSERT INTO api_keys (id, name, scope, token_hash) VALUES ($1, $2, $3, $4)', [
+    key.id,
+    key.name,
+    key.scope,
+    key.tokenHash,
+  ]);
 }
 
 /** False when there is no live key of that id. */
@@ -25,8 +33,14 @@ export async function apiKeyRows(db: Db): Promise<ApiKeyRow[]> {
 }
 
 /** A key that is not revoked, with its token's hash. */
-export async function activeKey(db: Db, id: string): Promise<{ id: string; name: string; scope: string; token_hash: string } | null> {
-  return (await db.query('SELECT id, name, scope, token_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id])).rows[0] ?? null;
+export async function activeKey(
+  db: Db,
+  id: string,
+): Promise<{ id: string; name: string; scope: string; token_hash: string } | null> {
+  return (
+    (await db.query('SELECT id, name, scope, token_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id]))
+      .rows[0] ?? null
+  );
 }
 
 export async function touchApiKey(db: Db, id: string): Promise<void> {

@@ -41,18 +41,38 @@ export interface StoredBackfill {
 const position = (cursor: string | null, key: string | null): Position | null =>
   cursor === null ? null : { cursor, key: key ?? '' };
 
-export async function loadBackfill(db: pg.Pool | pg.PoolClient, importId: string, backfillId: string): Promise<StoredBackfill | null> {
+export async function loadBackfill(
+  db: pg.Pool | pg.PoolClient,
+  importId: string,
+  backfillId: string,
+): Promise<StoredBackfill | null> {
   const b = await db.query('SELECT * FROM backfills WHERE import_id = $1 AND id = $2', [importId, backfillId]);
   const r = b.rows[0];
   if (!r) return null;
-  const parts = await db.query('SELECT * FROM backfill_partitions WHERE import_id = $1 AND backfill_id = $2 ORDER BY n', [importId, backfillId]);
+  const parts = await db.query(
+    'SELECT * FROM backfill_partitions WHERE import_id = $1 AND backfill_id = $2 ORDER BY n',
+    [importId, backfillId],
+  );
   return {
-    importId, backfillId, workflowId: r.workflow_id, from: r.range_from, to: r.range_to,
-    start: position(r.start_cursor, r.start_key), end: position(r.end_cursor, r.end_key),
-    totalRows: Number(r.total_rows), skippedRows: Number(r.skipped_rows), incrementalMoved: r.incremental_moved,
-    status: r.status, createdAt: r.created_at, endedAt: r.ended_at,
+    importId,
+    backfillId,
+    workflowId: r.workflow_id,
+    from: r.range_from,
+    to: r.range_to,
+    start: position(r.start_cursor, r.start_key),
+    end: position(r.end_cursor, r.end_key),
+    totalRows: Number(r.total_rows),
+    skippedRows: Number(r.skipped_rows),
+    incrementalMoved: r.incremental_moved,
+    status: r.status,
+    createdAt: r.created_at,
+    endedAt: r.ended_at,
     partitions: parts.rows.map((p) => ({
-      n: p.n, stream: p.stream, after: position(p.after_cursor, p.after_key), upper: { cursor: p.upper_cursor, key: p.upper_key }, rows: Number(p.rows),
+      n: p.n,
+      stream: p.stream,
+      after: position(p.after_cursor, p.after_key),
+      upper: { cursor: p.upper_cursor, key: p.upper_key },
+      rows: Number(p.rows),
     })),
   };
 }
@@ -85,9 +105,15 @@ export async function partitionStates(db: pg.Pool, importId: string, backfillId:
     [importId, backfillId],
   );
   return res.rows.map((r) => ({
-    n: r.n, plannedRows: Number(r.rows), status: r.status ?? 'pending',
-    rowsRead: Number(r.rows_read), rowsLoaded: Number(r.loaded), rejected: Number(r.rejected),
-    position: r.cursor_value ?? null, startedAt: r.started_at ?? null, endedAt: r.ended_at ?? null,
+    n: r.n,
+    plannedRows: Number(r.rows),
+    status: r.status ?? 'pending',
+    rowsRead: Number(r.rows_read),
+    rowsLoaded: Number(r.loaded),
+    rejected: Number(r.rejected),
+    position: r.cursor_value ?? null,
+    startedAt: r.started_at ?? null,
+    endedAt: r.ended_at ?? null,
   }));
 }
 
@@ -139,22 +165,49 @@ export async function insertBackfillPlan(client: pg.ClientBase, plan: NewBackfil
   await client.query(
     `INSERT INTO backfills (import_id, id, workflow_id, range_from, range_to, start_cursor, start_key, end_cursor, end_key,
        total_rows, skipped_rows, incremental_moved) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [importId, backfillId, plan.workflowId, plan.from, plan.to, start?.cursor ?? null, start?.key ?? null,
-      end?.cursor ?? null, end?.key ?? null, total, plan.skipped, plan.incrementalMoved],
+    [
+      importId,
+      backfillId,
+      plan.workflowId,
+      plan.from,
+      plan.to,
+      start?.cursor ?? null,
+      start?.key ?? null,
+      end?.cursor ?? null,
+      end?.key ?? null,
+      total,
+      plan.skipped,
+      plan.incrementalMoved,
+    ],
   );
   let after = start;
   for (const [n, p] of plan.partitions.entries()) {
     await client.query(
       `INSERT INTO backfill_partitions (import_id, backfill_id, n, stream, after_cursor, after_key, upper_cursor, upper_key, rows)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [importId, backfillId, n, `${plan.streamPrefix}${n}`, after?.cursor ?? null, after?.key ?? null, p.upper.cursor, p.upper.key, p.rows],
+      [
+        importId,
+        backfillId,
+        n,
+        `${plan.streamPrefix}${n}`,
+        after?.cursor ?? null,
+        after?.key ?? null,
+        p.upper.cursor,
+        p.upper.key,
+        p.rows,
+      ],
     );
     after = p.upper;
   }
 }
 
 /** Ends a running backfill with `status`; returns the status it ended with (null: no such backfill). */
-export async function endBackfill(db: pg.Pool | pg.ClientBase, importId: string, backfillId: string, status: BackfillStatus): Promise<BackfillStatus | null> {
+export async function endBackfill(
+  db: pg.Pool | pg.ClientBase,
+  importId: string,
+  backfillId: string,
+  status: BackfillStatus,
+): Promise<BackfillStatus | null> {
   const res = await db.query(
     `UPDATE backfills SET status = CASE WHEN status = 'running' THEN $3 ELSE status END, ended_at = coalesce(ended_at, clock_timestamp())
      WHERE import_id = $1 AND id = $2 RETURNING status`,

@@ -46,7 +46,10 @@ const SIGNAL_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
  */
 export function dropEmbeddedPostgresSignalHooks(): void {
   if (!embeddedPostgresClass) return;
-  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as {
+    unhookEvent(event: string): void;
+    hookedEvents(): string[];
+  };
   const hooked = exitHook.hookedEvents();
   for (const event of SIGNAL_HOOKS) if (hooked.includes(event)) exitHook.unhookEvent(event);
 }
@@ -63,7 +66,8 @@ const USER = 'postgres';
 export const LEGACY_PASSWORD = 'tributary-local';
 
 /** The password file of the cluster in `dir`: `store-password` in the folder that holds it (the data folder). */
-export const storePasswordFile = (dir: string): string => path.join(path.dirname(path.resolve(dir)), STORE_PASSWORD_FILE);
+export const storePasswordFile = (dir: string): string =>
+  path.join(path.dirname(path.resolve(dir)), STORE_PASSWORD_FILE);
 
 const clusterUrl = (password: string, port: number, database: string): string =>
   `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -92,14 +96,21 @@ export async function startEmbeddedPostgres(options: {
   // The postgres user must be able to reach the folder: open the parent for traversal.
   if (ids) await chmod(path.dirname(dir), 0o755);
   if (asRoot && !ids) {
-    throw new Error('running as root, but there is no `postgres` user to run Postgres as: create one (useradd postgres)');
+    throw new Error(
+      'running as root, but there is no `postgres` user to run Postgres as: create one (useradd postgres)',
+    );
   }
   // A cluster left by a killed process: its postmaster.pid would stop a new start.
   const pidFile = path.join(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
     let alive = false;
-    try { process.kill(pid, 0); alive = true; } catch { /* gone */ }
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      /* gone */
+    }
     if (alive) throw new Error(`a Postgres (pid ${pid}) is already running on ${dir}`);
     await rm(pidFile, { force: true });
   }
@@ -143,7 +154,9 @@ export async function startEmbeddedPostgres(options: {
       await pgServer.stop();
       throw err;
     }
-    options.log?.(`store: the embedded Postgres had the old built-in password; it now has a random one, kept in ${passwordFile}`);
+    options.log?.(
+      `store: the embedded Postgres had the old built-in password; it now has a random one, kept in ${passwordFile}`,
+    );
   }
   // The package spawns the postmaster without an 'error' listener: a failed signal or a lost child would
   // be thrown in whatever process runs it (the worker, the API). Logged instead; clients see it fail.
@@ -198,7 +211,10 @@ async function replaceLegacyPassword(passwordFile: string, port: number): Promis
   if (already) await already.end();
   else {
     const legacy = await connect(LEGACY_PASSWORD);
-    if (!legacy) throw new Error(`the embedded Postgres accepts neither its pending password (${pendingFile}) nor the old built-in one: put its password in ${passwordFile}`);
+    if (!legacy)
+      throw new Error(
+        `the embedded Postgres accepts neither its pending password (${pendingFile}) nor the old built-in one: put its password in ${passwordFile}`,
+      );
     try {
       await legacy.query(`ALTER ROLE ${USER} PASSWORD ${pg.escapeLiteral(pending)}`);
     } finally {
@@ -215,6 +231,9 @@ async function replaceLegacyPassword(passwordFile: string, port: number): Promis
  */
 export function embeddedUrl(port: number, database: string, dir: string): string {
   const password = readSecret(storePasswordFile(dir));
-  if (!password) throw new Error(`the embedded Postgres in ${dir} has no password file ${storePasswordFile(dir)} yet: start it once (npm run up)`);
+  if (!password)
+    throw new Error(
+      `the embedded Postgres in ${dir} has no password file ${storePasswordFile(dir)} yet: start it once (npm run up)`,
+    );
   return clusterUrl(password, port, database);
 }

@@ -7,5 +7,7 @@ import type pg from 'pg';
 
 /** The identities (path and version) of the files the import has taken. */
 export async function importedFileIdentities(db: pg.Pool | pg.ClientBase, importId: string): Promise<string[]> {
-  return (await db.query<{ identity: string }>('SELECT identity FROM imported_files WHERE import_id = $1', [importId])).rows.map((r) => r.identity);
+  return (
+    await db.query<{ identity: string }>('SELECT identity FROM imported_files WHERE import_id = $1', [importId])
+  ).rows.map((r) => r.identity);
 }

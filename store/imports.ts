@@ -22,10 +22,11 @@ export async function upsertImport(client: pg.ClientBase, spec: ImportSpec): Pro
 
 /** Creates the import if the store has never seen it; a known one keeps its stored spec and its deletion. */
 export async function ensureImport(client: pg.ClientBase, spec: ImportSpec): Promise<void> {
-  await client.query(
-    'INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-    [spec.id, spec.dataType, spec],
-  );
+  await client.query('INSERT INTO imports (id, data_type, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+    spec.id,
+    spec.dataType,
+    spec,
+  ]);
 }
 
 export async function getImport(db: Db, id: string): Promise<ImportRow | null> {
@@ -47,7 +48,9 @@ export async function createImport(client: pg.ClientBase, spec: ImportSpec, sche
 
 /** Imports in the order they were created; deleted ones too when asked. */
 export async function listImports(db: Db, includeDeleted: boolean): Promise<ImportRow[]> {
-  return (await db.query(`SELECT * FROM imports WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`, [includeDeleted])).rows;
+  return (
+    await db.query(`SELECT * FROM imports WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`, [includeDeleted])
+  ).rows;
 }
 
 export async function updateImport(db: Db, id: string, spec: ImportSpec, schedule: unknown): Promise<void> {

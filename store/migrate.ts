@@ -15,7 +15,9 @@ export async function migrate(pool: pg.Pool, options: { before?: number } = {}):
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number));
+    const done = new Set(
+      (await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number),
+    );
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
     for (const file of files) {
       const version = Number.parseInt(file, 10);
@@ -41,5 +43,8 @@ export async function migrate(pool: pg.Pool, options: { before?: number } = {}):
 
 /** The newest migration applied, and how many are. */
 export async function schemaVersion(pool: pg.Pool): Promise<{ v: number; n: string }> {
-  return (await pool.query('SELECT max(version) AS v, count(*) AS n FROM schema_migrations')).rows[0] as { v: number; n: string };
+  return (await pool.query('SELECT max(version) AS v, count(*) AS n FROM schema_migrations')).rows[0] as {
+    v: number;
+    n: string;
+  };
 }

@@ -16,7 +16,6 @@ import type pg from 'pg';
 import { IDENTITY_GRAPH_LOCK } from './locks';
 import { inTransaction } from './transaction';
 
-
 export interface SplitCounts {
   /** Persons that fell apart into more than one component. */
   persons: number;
@@ -29,7 +28,11 @@ export interface SplitCounts {
 export const zeroSplit = (): SplitCounts => ({ persons: 0, created: 0, moved: 0 });
 
 /** Recompute the components of these persons from the links that remain, and give each its own person. */
-export async function splitPersons(client: pg.PoolClient, personIds: string[], importId: string | null): Promise<SplitCounts> {
+export async function splitPersons(
+  client: pg.PoolClient,
+  personIds: string[],
+  importId: string | null,
+): Promise<SplitCounts> {
   const counts = zeroSplit();
   if (personIds.length === 0) return counts;
   // Oldest first within each person: a component's first member is its oldest identifier.
@@ -89,7 +92,7 @@ export async function splitPersons(client: pg.PoolClient, personIds: string[], i
   if (moves.length === 0) return counts;
 
   const ids = await client.query<{ id: string }>(
-    'SELECT nextval(\'person_ids\')::text AS id FROM generate_series(1, $1)',
+    "SELECT nextval('person_ids')::text AS id FROM generate_series(1, $1)",
     [moves.length],
   );
   const types: string[] = [];
@@ -127,10 +130,12 @@ export async function repairPersons(pool: pg.Pool, batch = 1000): Promise<SplitC
   const total = zeroSplit();
   let after = '-9223372036854775808';
   for (;;) {
-    const ids = (await pool.query<{ p: string }>(
-      'SELECT DISTINCT person_id::text AS p FROM identities WHERE person_id > $1 ORDER BY 1 LIMIT $2',
-      [after, batch],
-    )).rows.map((r) => r.p);
+    const ids = (
+      await pool.query<{ p: string }>(
+        'SELECT DISTINCT person_id::text AS p FROM identities WHERE person_id > $1 ORDER BY 1 LIMIT $2',
+        [after, batch],
+      )
+    ).rows.map((r) => r.p);
     if (ids.length === 0) return total;
     const counts = await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_GRAPH_LOCK]);

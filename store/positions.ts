@@ -29,7 +29,12 @@ const startOf = (cursor: string | null, key: string | null): Position | null =>
   cursor === null ? null : { cursor, key: key as string };
 
 /** Creates the stream's position row, starting after `after` (null: from the start), unless it exists. */
-export async function createPosition(client: pg.ClientBase, importId: string, stream: string, after: Position | null = null): Promise<void> {
+export async function createPosition(
+  client: pg.ClientBase,
+  importId: string,
+  stream: string,
+  after: Position | null = null,
+): Promise<void> {
   await client.query(
     'INSERT INTO positions (import_id, stream, cursor_value, key_value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
     [importId, stream, after?.cursor ?? null, after?.key ?? null],
@@ -41,7 +46,11 @@ export async function createPosition(client: pg.ClientBase, importId: string, st
  * first, and a run's end takes to wait out a batch still committing. Null when the stream has no row (a
  * snapshot run's position goes with the run's end).
  */
-export async function lockRunPosition(client: pg.ClientBase, importId: string, runId: number): Promise<{ stream: string; after: Position | null } | null> {
+export async function lockRunPosition(
+  client: pg.ClientBase,
+  importId: string,
+  runId: number,
+): Promise<{ stream: string; after: Position | null } | null> {
   const res = await client.query(
     `SELECT p.cursor_value, p.key_value, p.stream FROM positions p
      JOIN runs r ON r.import_id = p.import_id AND r.stream = p.stream
@@ -53,8 +62,15 @@ export async function lockRunPosition(client: pg.ClientBase, importId: string, r
 }
 
 /** Locks one stream's position (which must exist) for the caller's transaction, and reads it. */
-export async function lockStreamPosition(client: pg.ClientBase, importId: string, stream: string): Promise<Position | null> {
-  const res = await client.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = $2 FOR UPDATE', [importId, stream]);
+export async function lockStreamPosition(
+  client: pg.ClientBase,
+  importId: string,
+  stream: string,
+): Promise<Position | null> {
+  const res = await client.query(
+    'SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = $2 FOR UPDATE',
+    [importId, stream],
+  );
   return startOf(res.rows[0].cursor_value, res.rows[0].key_value);
 }
 
@@ -64,7 +80,12 @@ export async function lockImportPositions(client: pg.ClientBase, importId: strin
 }
 
 /** Moves a stream's position, inside the transaction that holds its lock and loaded the rows up to it. */
-export async function movePosition(client: pg.ClientBase, importId: string, stream: string, to: Position): Promise<void> {
+export async function movePosition(
+  client: pg.ClientBase,
+  importId: string,
+  stream: string,
+  to: Position,
+): Promise<void> {
   await client.query(
     'UPDATE positions SET cursor_value = $2, key_value = $3, updated_at = now() WHERE import_id = $1 AND stream = $4',
     [importId, to.cursor, to.key, stream],
@@ -72,13 +93,24 @@ export async function movePosition(client: pg.ClientBase, importId: string, stre
 }
 
 /** A stream's committed position, unlocked (what the API shows, where a dry run starts). */
-export async function readPosition(db: Db, importId: string, stream: string = INCREMENTAL_STREAM): Promise<StoredPosition> {
-  const res = await db.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = $2', [importId, stream]);
+export async function readPosition(
+  db: Db,
+  importId: string,
+  stream: string = INCREMENTAL_STREAM,
+): Promise<StoredPosition> {
+  const res = await db.query('SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = $2', [
+    importId,
+    stream,
+  ]);
   return { cursor: res.rows[0]?.cursor_value ?? null, key: res.rows[0]?.key_value ?? null };
 }
 
 /** A stream's committed position as the start a batch would read after; null from the start. */
-export async function readStart(db: Db, importId: string, stream: string = INCREMENTAL_STREAM): Promise<Position | null> {
+export async function readStart(
+  db: Db,
+  importId: string,
+  stream: string = INCREMENTAL_STREAM,
+): Promise<Position | null> {
   const p = await readPosition(db, importId, stream);
   return startOf(p.cursor, p.key);
 }
@@ -88,7 +120,10 @@ export async function readStart(db: Db, importId: string, stream: string = INCRE
  * position's row lock, so a batch that is committing finishes first.
  */
 export async function resetPosition(db: Db, importId: string): Promise<void> {
-  await db.query('UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = $2', [importId, INCREMENTAL_STREAM]);
+  await db.query(
+    'UPDATE positions SET cursor_value = NULL, key_value = NULL, updated_at = now() WHERE import_id = $1 AND stream = $2',
+    [importId, INCREMENTAL_STREAM],
+  );
 }
 
 /**

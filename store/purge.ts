@@ -56,7 +56,10 @@ export const purgeSteps = (types: readonly DataTypePurge[]): PurgeStep[] => [
   },
   { table: 'row_errors', sql: 'DELETE FROM row_errors WHERE import_id = $1' },
   { table: 'imported_files', sql: 'DELETE FROM imported_files WHERE import_id = $1' },
-  { table: 'webhook_deliveries', sql: 'DELETE FROM webhook_deliveries WHERE run_id IN (SELECT id FROM runs WHERE import_id = $1)' },
+  {
+    table: 'webhook_deliveries',
+    sql: 'DELETE FROM webhook_deliveries WHERE run_id IN (SELECT id FROM runs WHERE import_id = $1)',
+  },
   { table: 'runs', sql: 'DELETE FROM runs WHERE import_id = $1' },
   // Backfill plans (their partitions go with them).
   { table: 'backfills', sql: 'DELETE FROM backfills WHERE import_id = $1' },

@@ -52,7 +52,9 @@ const isLoaderCounter = (c: RunCounter): c is Extract<RunCounter, { from: 'loade
 const isBatchCounter = (c: RunCounter): c is Extract<RunCounter, { name: BatchCounterName }> => c.from !== 'start';
 
 export const RUN_COUNTER_NAMES: readonly RunCounterName[] = RUN_COUNTERS.map((c) => c.name);
-export const LOADER_COUNTER_NAMES: readonly LoaderCounterName[] = RUN_COUNTERS.filter(isLoaderCounter).map((c) => c.name);
+export const LOADER_COUNTER_NAMES: readonly LoaderCounterName[] = RUN_COUNTERS.filter(isLoaderCounter).map(
+  (c) => c.name,
+);
 const BATCH_COUNTERS = RUN_COUNTERS.filter(isBatchCounter);
 
 export const zeroCounts = (): Counts => Object.fromEntries(LOADER_COUNTER_NAMES.map((n) => [n, 0])) as Counts;
@@ -68,7 +70,9 @@ export const countersOf = (r: RunCounters): RunCounters =>
 
 /** SQL: the rows a run (alias `alias`) loaded, the sum of its `loaded` counters. */
 export const loadedRowsSql = (alias: string): string =>
-  RUN_COUNTERS.filter((c) => c.loaded).map((c) => `${alias}.${c.column}`).join(' + ');
+  RUN_COUNTERS.filter((c) => c.loaded)
+    .map((c) => `${alias}.${c.column}`)
+    .join(' + ');
 
 export type RunStatus = 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 
@@ -111,9 +115,18 @@ export interface BegunRun {
 
 /** The run a workflow chain already recorded, if any. */
 export async function runOfWorkflowRun(db: Db, workflowRunId: string): Promise<BegunRun | null> {
-  const res = await db.query('SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1', [workflowRunId]);
+  const res = await db.query('SELECT id, upper_bound, source_kind, null_cursor FROM runs WHERE workflow_run_id = $1', [
+    workflowRunId,
+  ]);
   const r = res.rows[0];
-  return r ? { runId: Number(r.id), upperBound: r.upper_bound, sourceKind: r.source_kind, nullCursorRows: Number(r.null_cursor) } : null;
+  return r
+    ? {
+        runId: Number(r.id),
+        upperBound: r.upper_bound,
+        sourceKind: r.source_kind,
+        nullCursorRows: Number(r.null_cursor),
+      }
+    : null;
 }
 
 /** The id of the run a workflow chain recorded (one must exist). */
@@ -144,7 +157,18 @@ export async function insertRun(client: pg.ClientBase, run: NewRun): Promise<num
      SELECT $1, $8, $2, $3, $4, $5, $6, $7, p.cursor_value, p.key_value, $9, $10 FROM positions p WHERE p.import_id = $1 AND p.stream = $8
      ON CONFLICT (workflow_run_id) DO NOTHING
      RETURNING id`,
-    [run.importId, run.workflowId, run.workflowRunId, run.spec, run.sourceKind, run.upperBound, run.nullCursor, run.stream, run.cursorKind, run.warnings],
+    [
+      run.importId,
+      run.workflowId,
+      run.workflowRunId,
+      run.spec,
+      run.sourceKind,
+      run.upperBound,
+      run.nullCursor,
+      run.stream,
+      run.cursorKind,
+      run.warnings,
+    ],
   );
   return res.rows[0] ? Number(res.rows[0].id) : null;
 }
@@ -197,7 +221,12 @@ export async function lockRun(client: pg.ClientBase, runId: number): Promise<Run
  * Adds a batch's counts to its run and moves the run's last position, in the batch's transaction (the
  * caller holds the stream's position lock and moves the position in the same transaction).
  */
-export async function addBatchToRun(client: pg.ClientBase, runId: number, add: BatchIncrement, to: Position): Promise<RunRow> {
+export async function addBatchToRun(
+  client: pg.ClientBase,
+  runId: number,
+  add: BatchIncrement,
+  to: Position,
+): Promise<RunRow> {
   const sets = BATCH_COUNTERS.map((c, i) => `${c.column} = ${c.column} + $${i + 2}`).join(', ');
   const n = BATCH_COUNTERS.length + 2;
   const res = await client.query(
@@ -239,14 +268,23 @@ export async function endRun(client: pg.ClientBase, runId: number, end: RunEnd):
 
 /** The rejected rows of one batch chunk, in the batch's transaction. */
 export async function insertRowErrors(
-  client: pg.ClientBase, runId: number, importId: string,
+  client: pg.ClientBase,
+  runId: number,
+  importId: string,
   errors: { key: string | null; cursor: string | null; column: string | null; value: string | null; reason: string }[],
 ): Promise<void> {
   await client.query(
     `INSERT INTO row_errors (run_id, import_id, source_key, cursor_value, column_name, value, reason)
      SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-    [runId, importId, errors.map((e) => e.key), errors.map((e) => e.cursor), errors.map((e) => e.column),
-      errors.map((e) => e.value), errors.map((e) => e.reason)],
+    [
+      runId,
+      importId,
+      errors.map((e) => e.key),
+      errors.map((e) => e.cursor),
+      errors.map((e) => e.column),
+      errors.map((e) => e.value),
+      errors.map((e) => e.reason),
+    ],
   );
 }
 
@@ -266,7 +304,9 @@ export async function runsOfImport(db: Db, importId: string, before: number | nu
 }
 
 export async function lastRunOf(db: Db, importId: string): Promise<RunRow | null> {
-  return (await db.query('SELECT * FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [importId])).rows[0] ?? null;
+  return (
+    (await db.query('SELECT * FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [importId])).rows[0] ?? null
+  );
 }
 
 /** When the import's last run that succeeded (fully or partially) ended. */
@@ -280,7 +320,9 @@ export async function lastSuccessfulSyncAt(db: Db, importId: string): Promise<Da
 
 /** The workflows of the import's runs the store still sees running. */
 export async function runningWorkflowIds(db: Db, importId: string): Promise<string[]> {
-  const res = await db.query("SELECT DISTINCT workflow_id FROM runs WHERE import_id = $1 AND status = 'running'", [importId]);
+  const res = await db.query("SELECT DISTINCT workflow_id FROM runs WHERE import_id = $1 AND status = 'running'", [
+    importId,
+  ]);
   return res.rows.map((r) => String(r.workflow_id));
 }
 
@@ -296,5 +338,7 @@ export async function runForWebhook(db: Db, runId: number): Promise<RunRow | nul
 
 /** A page of a run's row errors, after error id `after`. */
 export async function rowErrorsOf(db: Db, runId: number, after: number, limit: number): Promise<RunRow[]> {
-  return (await db.query('SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3', [runId, after, limit])).rows;
+  return (
+    await db.query('SELECT * FROM row_errors WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3', [runId, after, limit])
+  ).rows;
 }

@@ -22,7 +22,9 @@ export function createPool(url: string, max = 10): pg.Pool {
   return guardPool(new pg.Pool({ connectionString: url, max, application_name: 'tributary-store' }), 'store');
 }
 
-export async function openStore(options: { databaseUrl?: string; dataDir?: string; log?: (m: string) => void } = {}): Promise<Store> {
+export async function openStore(
+  options: { databaseUrl?: string; dataDir?: string; log?: (m: string) => void } = {},
+): Promise<Store> {
   let url = options.databaseUrl ?? process.env.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
@@ -34,7 +36,9 @@ export async function openStore(options: { databaseUrl?: string; dataDir?: strin
     await ensureDatabase(embedded.url('postgres'), 'tributary');
     url = embedded.url('tributary');
     stopEmbedded = embedded.stop;
-    options.log?.(`store: embedded Postgres on 127.0.0.1:${EMBEDDED_PORT} (data in ${options.dataDir ?? DEFAULT_DATA_DIR})`);
+    options.log?.(
+      `store: embedded Postgres on 127.0.0.1:${EMBEDDED_PORT} (data in ${options.dataDir ?? DEFAULT_DATA_DIR})`,
+    );
   }
   const pool = createPool(url);
   await migrate(pool);

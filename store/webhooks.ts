@@ -36,7 +36,11 @@ export async function deleteWebhook(db: Db, id: string): Promise<boolean> {
 }
 
 /** The endpoints subscribed to `event` for this import's runs (or all imports'), in id order. */
-export async function webhooksFor(db: Db, event: string, importId: string): Promise<{ id: string; url: string; sealed_secret: string }[]> {
+export async function webhooksFor(
+  db: Db,
+  event: string,
+  importId: string,
+): Promise<{ id: string; url: string; sealed_secret: string }[]> {
   const res = await db.query(
     `SELECT id, url, sealed_secret FROM webhooks
      WHERE $1 = ANY(events) AND (import_id IS NULL OR import_id = $2) ORDER BY id`,
@@ -46,7 +50,10 @@ export async function webhooksFor(db: Db, event: string, importId: string): Prom
 }
 
 /** Records a delivery about to be attempted (once) and returns its status: 'delivered' means skip it. */
-export async function startDelivery(db: Db, d: { id: string; webhookId: string; runId: number; event: string }): Promise<string> {
+export async function startDelivery(
+  db: Db,
+  d: { id: string; webhookId: string; runId: number; event: string },
+): Promise<string> {
   const res = await db.query(
     `INSERT INTO webhook_deliveries (id, webhook_id, run_id, event) VALUES ($1, $2, $3, $4)
      ON CONFLICT (webhook_id, run_id, event) DO UPDATE SET attempts = webhook_deliveries.attempts

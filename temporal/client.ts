@@ -6,7 +6,8 @@ import { connectClient, type TemporalConnectSettings, temporalConnectSettings } 
 
 export type TemporalSettings = TemporalConnectSettings;
 
-export const temporalSettings = (env: NodeJS.ProcessEnv = process.env): TemporalSettings => temporalConnectSettings(env);
+export const temporalSettings = (env: NodeJS.ProcessEnv = process.env): TemporalSettings =>
+  temporalConnectSettings(env);
 
 export async function createClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
   const connection = await connectClient(settings);
@@ -19,7 +20,10 @@ export type SearchAttributeSetup =
 
 /** The CLI commands an operator with the rights runs instead (the namespace's own admin, or Temporal Cloud's tcld). */
 export const searchAttributeCommands = (namespace: string, names: string[]): string[] =>
-  names.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${cliSearchAttributeType(typeOf(name))}`);
+  names.map(
+    (name) =>
+      `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${cliSearchAttributeType(typeOf(name))}`,
+  );
 
 const typeOf = (name: string): SearchAttributeType => {
   const key = SEARCH_ATTRIBUTE_KEYS.find((k) => k.name === name);
@@ -28,7 +32,15 @@ const typeOf = (name: string): SearchAttributeType => {
 };
 
 /** The operator service's numbers for each type (temporal.api.enums.v1.IndexedValueType on the wire). */
-const INDEXED_VALUE_TYPES: Record<SearchAttributeType, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+const INDEXED_VALUE_TYPES: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
 
 const isDenied = (err: unknown): boolean => {
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -45,10 +57,15 @@ const isDenied = (err: unknown): boolean => {
  */
 /** What registering needs: a Client's connection or a worker's NativeConnection both have the operator service. */
 export interface OperatorServiceHolder {
-  connection: { operatorService: Pick<Client['connection']['operatorService'], 'listSearchAttributes' | 'addSearchAttributes'> };
+  connection: {
+    operatorService: Pick<Client['connection']['operatorService'], 'listSearchAttributes' | 'addSearchAttributes'>;
+  };
 }
 
-export async function ensureSearchAttributes(client: OperatorServiceHolder, namespace: string): Promise<SearchAttributeSetup> {
+export async function ensureSearchAttributes(
+  client: OperatorServiceHolder,
+  namespace: string,
+): Promise<SearchAttributeSetup> {
   const all = SEARCH_ATTRIBUTE_KEYS.map((k) => k.name);
   let missing = all;
   try {
@@ -62,6 +79,11 @@ export async function ensureSearchAttributes(client: OperatorServiceHolder, name
     return { status: 'registered', added: missing };
   } catch (err) {
     if (!isDenied(err)) throw err;
-    return { status: 'not-allowed', missing, commands: searchAttributeCommands(namespace, missing), reason: (err as Error).message };
+    return {
+      status: 'not-allowed',
+      missing,
+      commands: searchAttributeCommands(namespace, missing),
+      reason: (err as Error).message,
+    };
   }
 }

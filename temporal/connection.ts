@@ -23,7 +23,10 @@ export function temporalConnectSettings(env: NodeJS.ProcessEnv = process.env): T
   const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   let loaded;
   try {
-    loaded = loadClientConnectConfig({ overrideEnvVars: vars, ...(env.TEMPORAL_PROFILE ? { profile: env.TEMPORAL_PROFILE } : {}) });
+    loaded = loadClientConnectConfig({
+      overrideEnvVars: vars,
+      ...(env.TEMPORAL_PROFILE ? { profile: env.TEMPORAL_PROFILE } : {}),
+    });
   } catch (err) {
     throw new Error(`Temporal connection settings: ${(err as Error).message}`, { cause: err });
   }
@@ -42,8 +45,13 @@ export function temporalConnectSettings(env: NodeJS.ProcessEnv = process.env): T
 export function explainConnectError(err: unknown, settings: TemporalConnectSettings): Error {
   // The SDK wraps the gRPC error ("Failed to connect to Temporal server"): what happened is in its causes.
   const chain: { message?: string; code?: number; details?: string }[] = [];
-  for (let e: unknown = err; e && typeof e === 'object' && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
-  const message = chain.map((e) => e.details || e.message).filter((m) => m).join(': ') || String(err);
+  for (let e: unknown = err; e && typeof e === 'object' && chain.length < 5; e = (e as { cause?: unknown }).cause)
+    chain.push(e);
+  const message =
+    chain
+      .map((e) => e.details || e.message)
+      .filter((m) => m)
+      .join(': ') || String(err);
   const code = chain.find((e) => typeof e.code === 'number')?.code;
   const where = `Temporal at ${settings.address} (namespace ${settings.namespace})`;
   const auth = settings.connectionOptions.apiKey ? 'the API key (TEMPORAL_API_KEY)' : 'the credentials';
@@ -69,9 +77,9 @@ export function explainConnectError(err: unknown, settings: TemporalConnectSetti
  * Connect, and make one call: a refused key or certificate shows only on the first call, so it is found
  * now, not at the first poll. A connection that fails the call is closed, and the error says what to check.
  */
-async function verified<C extends { workflowService: { getSystemInfo(req: object): Promise<unknown> }; close(): Promise<void> }>(
-  connect: () => Promise<C>, settings: TemporalConnectSettings,
-): Promise<C> {
+async function verified<
+  C extends { workflowService: { getSystemInfo(req: object): Promise<unknown> }; close(): Promise<void> },
+>(connect: () => Promise<C>, settings: TemporalConnectSettings): Promise<C> {
   let connection: C | undefined;
   try {
     connection = await connect();
@@ -84,8 +92,9 @@ async function verified<C extends { workflowService: { getSystemInfo(req: object
 }
 
 /** A worker's connection, with an operator-readable error when it is refused. */
-export const connectWorker = (settings: TemporalConnectSettings = temporalConnectSettings()): Promise<NativeConnection> =>
-  verified(() => NativeConnection.connect(settings.connectionOptions), settings);
+export const connectWorker = (
+  settings: TemporalConnectSettings = temporalConnectSettings(),
+): Promise<NativeConnection> => verified(() => NativeConnection.connect(settings.connectionOptions), settings);
 
 /** A client connection, with an operator-readable error when it is refused. */
 export const connectClient = (settings: TemporalConnectSettings = temporalConnectSettings()): Promise<Connection> =>

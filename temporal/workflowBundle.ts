@@ -38,7 +38,9 @@ export function workflowBundleInChildProcess(): string {
   // a rename is atomic, so a reader sees a whole bundle or none.
   const building = path.join(os.tmpdir(), `${BUNDLE_PREFIX}${process.pid}-${randomUUID()}.partial`);
   try {
-    execFileSync(process.execPath, ['--import', 'tsx', THIS_FILE, building], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['--import', 'tsx', THIS_FILE, building], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const hash = createHash('sha256').update(readFileSync(building)).digest('hex').slice(0, 16);
     const out = path.join(os.tmpdir(), `${BUNDLE_PREFIX}${hash}.js`);
     if (existsSync(out)) rmSync(building);

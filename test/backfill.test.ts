@@ -12,7 +12,16 @@ import { writeWorkflowBundle } from '../temporal/workflowBundle';
 import { backfillProgressQuery, backfillWorkflowId, partitionWorkflowId } from '../workflows/backfillDefinitions';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import { spawnWorker, type WorkerProcess, workerEnv } from './helpers/workerProcess';
-import { backfillInput, createEventSource, eventSpec, executions, runBackfill, sleep, sourceChecksum, STORE_CHECKSUM } from './helpers/backfill';
+import {
+  backfillInput,
+  createEventSource,
+  eventSpec,
+  executions,
+  runBackfill,
+  sleep,
+  sourceChecksum,
+  STORE_CHECKSUM,
+} from './helpers/backfill';
 
 const ROWS = 2_000_000;
 const PARTITIONS = 24;
@@ -20,7 +29,9 @@ const KILLS = 2;
 
 let h: Harness;
 let worker: WorkerProcess | null = null;
-beforeAll(async () => { h = await createHarness('backfill', { inProcessWorker: false }); });
+beforeAll(async () => {
+  h = await createHarness('backfill', { inProcessWorker: false });
+});
 afterAll(async () => {
   await worker?.kill();
   await h?.close();
@@ -41,17 +52,34 @@ it(`loads ${ROWS.toLocaleString('en')} rows over ${PARTITIONS} partitions exactl
   const spec = eventSpec(uniqueId('bf'), 'events_src', 10_000);
   const backfillId = 'history';
   worker = await spawnWorker(env);
-  const handle = await runBackfill(h.client, h.taskQueue, backfillInput(spec, {
-    backfillId, partitions: PARTITIONS, throttle: { rowsPerSecond: null, concurrency: 4 },
-    // Small history budgets, so continue-as-new happens within this test: each partition has ~9 batches.
-    batchesPerExecution: 4, partitionsPerExecution: 10,
-  }));
+  const handle = await runBackfill(
+    h.client,
+    h.taskQueue,
+    backfillInput(spec, {
+      backfillId,
+      partitions: PARTITIONS,
+      throttle: { rowsPerSecond: null, concurrency: 4 },
+      // Small history budgets, so continue-as-new happens within this test: each partition has ~9 batches.
+      batchesPerExecution: 4,
+      partitionsPerExecution: 10,
+    }),
+  );
   const result = handle.result();
   let finished = false;
-  void result.then(() => { finished = true; }, () => { finished = true; });
+  void result.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
 
   // Progress as the store has committed it: nothing can be queried while no worker runs.
-  const committed = () => count(h.store, "SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1 AND stream LIKE 'backfill:%'", [spec.id]);
+  const committed = () =>
+    count(h.store, "SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1 AND stream LIKE 'backfill:%'", [
+      spec.id,
+    ]);
   const killedAt: number[] = [];
   for (const threshold of [0.25, 0.6].slice(0, KILLS)) {
     const deadline = Date.now() + 240_000;
@@ -73,15 +101,26 @@ it(`loads ${ROWS.toLocaleString('en')} rows over ${PARTITIONS} partitions exactl
   const got = (await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0];
   expect(got).toEqual(expected);
   // Each partition is one run, read once, and the partitions' planned rows add up to the source.
-  const runs = await h.store.query("SELECT stream, status, rows_read, duplicates FROM runs WHERE import_id = $1 ORDER BY stream", [spec.id]);
+  const runs = await h.store.query(
+    'SELECT stream, status, rows_read, duplicates FROM runs WHERE import_id = $1 ORDER BY stream',
+    [spec.id],
+  );
   expect(runs.rows).toHaveLength(PARTITIONS);
   expect(runs.rows.every((r) => r.status === 'succeeded' && Number(r.duplicates) === 0)).toBe(true);
   expect(runs.rows.reduce((a, r) => a + Number(r.rows_read), 0)).toBe(ROWS);
-  const planned = await h.store.query('SELECT rows FROM backfill_partitions WHERE import_id = $1 ORDER BY n', [spec.id]);
+  const planned = await h.store.query('SELECT rows FROM backfill_partitions WHERE import_id = $1 ORDER BY n', [
+    spec.id,
+  ]);
   expect(planned.rows.map((r) => Number(r.rows)).reduce((a, b) => a + b, 0)).toBe(ROWS);
   // Sized from the source's counts: every partition within 1% of an equal share (ties of 100 rows at most).
-  for (const r of planned.rows) expect(Math.abs(Number(r.rows) - ROWS / PARTITIONS)).toBeLessThan(ROWS / PARTITIONS / 100);
-  expect(await handle.query(backfillProgressQuery)).toMatchObject({ partitions: PARTITIONS, partitionsDone: PARTITIONS, rowsRead: ROWS, etaSeconds: 0 });
+  for (const r of planned.rows)
+    expect(Math.abs(Number(r.rows) - ROWS / PARTITIONS)).toBeLessThan(ROWS / PARTITIONS / 100);
+  expect(await handle.query(backfillProgressQuery)).toMatchObject({
+    partitions: PARTITIONS,
+    partitionsDone: PARTITIONS,
+    rowsRead: ROWS,
+    etaSeconds: 0,
+  });
 
   // Bounded history: the backfill and every partition continued as new, and no execution grew long.
   expect(await executions(h.client, backfillWorkflowId(spec.id, backfillId))).toContain('CONTINUED_AS_NEW');

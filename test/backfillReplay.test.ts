@@ -21,28 +21,68 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtur
 const RECORD = process.env.TRIBUTARY_RECORD_HISTORIES === '1';
 
 let h: Harness;
-beforeAll(async () => { h = await createHarness('bfreplay'); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await createHarness('bfreplay');
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 it('a backfill and its partitions replay against the current code', async () => {
   await createEventSource(h.source, 3000, 'replay_src');
   const spec = eventSpec('backfill-replay-fixture', 'replay_src', 200);
-  const handle = await runBackfill(h.client, h.taskQueue, backfillInput(spec, {
-    backfillId: 'fixture', partitions: 3, throttle: { rowsPerSecond: 1500, concurrency: 2 },
-  }));
-  await waitFor('rows', () => handle.query(backfillProgressQuery), (p) => p.partitionsRunning.length > 0, 60_000, 100);
+  const handle = await runBackfill(
+    h.client,
+    h.taskQueue,
+    backfillInput(spec, {
+      backfillId: 'fixture',
+      partitions: 3,
+      throttle: { rowsPerSecond: 1500, concurrency: 2 },
+    }),
+  );
+  await waitFor(
+    'rows',
+    () => handle.query(backfillProgressQuery),
+    (p) => p.partitionsRunning.length > 0,
+    60_000,
+    100,
+  );
   await handle.signal(pauseSignal);
-  await waitFor('paused', () => handle.query(backfillProgressQuery), (p) => p.paused, 30_000, 100);
+  await waitFor(
+    'paused',
+    () => handle.query(backfillProgressQuery),
+    (p) => p.paused,
+    30_000,
+    100,
+  );
   await handle.signal(resumeSignal);
-  expect(await handle.executeUpdate(setThrottleUpdate, { args: [{ rowsPerSecond: null, concurrency: 3 }] })).toEqual({ rowsPerSecond: null, concurrency: 3 });
+  expect(await handle.executeUpdate(setThrottleUpdate, { args: [{ rowsPerSecond: null, concurrency: 3 }] })).toEqual({
+    rowsPerSecond: null,
+    concurrency: 3,
+  });
   expect(await handle.result()).toMatchObject({ status: 'succeeded', rowsRead: 3000, partitions: 3 });
 
   const partition = h.client.workflow.getHandle(partitionWorkflowId(spec.id, 'fixture', 0));
-  for (const [name, wf] of [['backfill', handle], ['partition', partition]] as const) {
-    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: name }, await wf.fetchHistory(), wf.workflowId);
+  for (const [name, wf] of [
+    ['backfill', handle],
+    ['partition', partition],
+  ] as const) {
+    await Worker.runReplayHistory(
+      { workflowsPath: WORKFLOWS_PATH, replayName: name },
+      await wf.fetchHistory(),
+      wf.workflowId,
+    );
     if (RECORD) {
-      const json = execFileSync(findTemporalCli(), ['workflow', 'show', '--workflow-id', wf.workflowId,
-        '--address', inject('temporalAddress'), '--output', 'json']);
+      const json = execFileSync(findTemporalCli(), [
+        'workflow',
+        'show',
+        '--workflow-id',
+        wf.workflowId,
+        '--address',
+        inject('temporalAddress'),
+        '--output',
+        'json',
+      ]);
       writeFileSync(path.join(FIXTURES, `backfill-${name}.json`), json);
     }
   }

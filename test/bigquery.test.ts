@@ -29,7 +29,11 @@ describe('bigquery (protocol fake)', () => {
     const db = await bigqueryBackingDb();
     admin = db.admin;
     const sa = serviceAccount('reader@proj.iam.gserviceaccount.com');
-    fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } } });
+    fake = await startBigQueryFake({
+      postgresUrl: db.url,
+      project: 'proj',
+      accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } },
+    });
     url = bqUrl(fake.apiEndpoint, sa.credentials);
   });
   afterAll(async () => {
@@ -44,7 +48,14 @@ describe('bigquery (protocol fake)', () => {
     const s = await open(url);
     const before = fake.pagesServed();
     const ids: number[] = [];
-    for await (const r of s.read({ table: 'many' }, ['seq', 'id'], { cursor: 'seq', key: 'id', after: null, upperBound: '10', limit: 1000 })) ids.push(Number(r[1]));
+    for await (const r of s.read({ table: 'many' }, ['seq', 'id'], {
+      cursor: 'seq',
+      key: 'id',
+      after: null,
+      upperBound: '10',
+      limit: 1000,
+    }))
+      ids.push(Number(r[1]));
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(fake.pagesServed() - before).toBe(10);
   });
@@ -56,12 +67,21 @@ describe('bigquery (protocol fake)', () => {
     const s = await open(url);
     const cols = await s.columns({ table: 'stamps' });
     expect(cols.map((c) => [c.name, c.sourceType, c.importType])).toEqual([
-      ['id', 'INTEGER', 'number'], ['civil', 'DATETIME', 'timestamp'], ['instant', 'TIMESTAMP', 'timestamp'],
+      ['id', 'INTEGER', 'number'],
+      ['civil', 'DATETIME', 'timestamp'],
+      ['instant', 'TIMESTAMP', 'timestamp'],
     ]);
     const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0, 'UTC');
     expect(Math.abs(Date.parse(`${bound!.replace(' ', 'T')}Z`) - Date.now())).toBeLessThan(60_000);
     const rows: (string | null)[][] = [];
-    for await (const r of s.read({ table: 'stamps' }, ['civil', 'id', 'instant'], { cursor: 'civil', key: 'id', after: null, upperBound: bound!, limit: 10 })) rows.push(r);
+    for await (const r of s.read({ table: 'stamps' }, ['civil', 'id', 'instant'], {
+      cursor: 'civil',
+      key: 'id',
+      after: null,
+      upperBound: bound!,
+      limit: 10,
+    }))
+      rows.push(r);
     expect(rows).toEqual([['2024-03-01T12:00:00.123456', '1', '2024-03-01T12:00:00.123456Z']]);
   });
 
@@ -77,7 +97,10 @@ describe('bigquery (protocol fake)', () => {
     await admin.query('CREATE SCHEMA other; CREATE TABLE other.elsewhere (id bigint, note text)');
     const tables = await (await open(url)).discover();
     expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining(['many', 'stamps', 'other.elsewhere']));
-    expect(tables.find((t) => t.table === 'other.elsewhere')!.columns.map((c) => c.importType)).toEqual(['number', 'string']);
+    expect(tables.find((t) => t.table === 'other.elsewhere')!.columns.map((c) => c.importType)).toEqual([
+      'number',
+      'string',
+    ]);
   });
 });
 
@@ -90,7 +113,11 @@ describe('bigquery floats that JSON cannot write (protocol fake, through the imp
     const db = await bigqueryBackingDb();
     admin = db.admin;
     const sa = serviceAccount('reader@proj.iam.gserviceaccount.com');
-    fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } } });
+    fake = await startBigQueryFake({
+      postgresUrl: db.url,
+      project: 'proj',
+      accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } },
+    });
     url = bqUrl(fake.apiEndpoint, sa.credentials);
     h = await createHarness('bqfloat', { connections: { bq: url } });
   });
@@ -107,19 +134,47 @@ describe('bigquery floats that JSON cannot write (protocol fake, through the imp
       (1, 'u1', '{1.5,2,-0.25}', 1.5, 1), (2, 'u2', '{1.5,NaN,Infinity}', 2, 1), (3, 'u3', '{-Infinity}', 3, 1), (4, 'u4', '{2}', 'NaN', 1)`);
     const s = await open(url);
     const texts: (string | null)[][] = [];
-    for await (const r of s.read({ table: 'measures' }, ['id', 'xs', 'x'], { cursor: 'seq', key: 'id', after: null, upperBound: '1', limit: 10 })) texts.push(r);
+    for await (const r of s.read({ table: 'measures' }, ['id', 'xs', 'x'], {
+      cursor: 'seq',
+      key: 'id',
+      after: null,
+      upperBound: '1',
+      limit: 10,
+    }))
+      texts.push(r);
     // The array's text holds the floats as sent: no quotes that would make them strings.
-    expect(texts).toEqual([['1', '[1.5,2,-0.25]', '1.5'], ['2', '[1.5,NaN,Infinity]', '2'], ['3', '[-Infinity]', '3'], ['4', '[2]', 'NaN']]);
+    expect(texts).toEqual([
+      ['1', '[1.5,2,-0.25]', '1.5'],
+      ['2', '[1.5,NaN,Infinity]', '2'],
+      ['3', '[-Infinity]', '3'],
+      ['4', '[2]', 'NaN'],
+    ]);
     const spec = {
-      id: uniqueId('bq-floats'), name: 'floats', dataType: 'profile' as const,
-      source: { connection: 'bq', table: 'measures' }, cursor: { column: 'seq', key: 'id', lag: 0 },
-      mapping: { userId: { column: 'uid' }, idType: { value: 'uid' }, attributes: [{ column: 'xs', type: 'json' as const }, { column: 'x', type: 'number' as const }] },
+      id: uniqueId('bq-floats'),
+      name: 'floats',
+      dataType: 'profile' as const,
+      source: { connection: 'bq', table: 'measures' },
+      cursor: { column: 'seq', key: 'id', lag: 0 },
+      mapping: {
+        userId: { column: 'uid' },
+        idType: { value: 'uid' },
+        attributes: [
+          { column: 'xs', type: 'json' as const },
+          { column: 'x', type: 'number' as const },
+        ],
+      },
     };
     const run = await h.runImport(spec);
     expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 4, created: 1, rejected: 3 });
-    const stored = await h.store.query('SELECT id_value, attributes::text AS a FROM profile_attributes WHERE import_id = $1', [spec.id]);
+    const stored = await h.store.query(
+      'SELECT id_value, attributes::text AS a FROM profile_attributes WHERE import_id = $1',
+      [spec.id],
+    );
     expect(stored.rows).toEqual([{ id_value: 'u1', a: '{"x": 1.5, "xs": [1.5, 2, -0.25]}' }]);
-    const errors = await h.store.query('SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key', [run.runId]);
+    const errors = await h.store.query(
+      'SELECT source_key, column_name, reason FROM row_errors WHERE run_id = $1 ORDER BY source_key',
+      [run.runId],
+    );
     expect(errors.rows).toEqual([
       { source_key: '2', column_name: 'xs', reason: 'expected JSON, got "[1.5,NaN,Infinity]"' },
       { source_key: '3', column_name: 'xs', reason: 'expected JSON, got "[-Infinity]"' },

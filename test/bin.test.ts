@@ -15,19 +15,35 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'dist', 'bin', 'tributary.js');
 let cwd: string;
 
-interface Ran { code: number; stdout: string; stderr: string }
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout = 120_000): Promise<Ran> =>
   new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [file, ...args],
+      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
   });
 
 beforeAll(async () => {
   cwd = mkdtempSync(path.join(os.tmpdir(), 'tributary-bin-'));
-  const built = await run(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), [path.join(ROOT, 'scripts', 'build.ts')], {}, 280_000);
+  const built = await run(
+    path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+    [path.join(ROOT, 'scripts', 'build.ts')],
+    {},
+    280_000,
+  );
   expect(built.code, built.stderr).toBe(0);
 });
-afterAll(() => { rmSync(cwd, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 it('is the bin package.json names, and --help lists every subcommand', async () => {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -52,14 +68,18 @@ it('migrate applies every migration to an empty store, once', async () => {
   const url = await freshDatabase('binmigrate');
   const first = await run(BIN, ['migrate'], { DATABASE_URL: url });
   expect(first.code, first.stderr).toBe(0);
-  const files = readdirSync(path.join(ROOT, 'store', 'migrations')).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const files = readdirSync(path.join(ROOT, 'store', 'migrations'))
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort();
   const pool = createPool(url, 1);
   try {
     const rows = (await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
     expect(rows.map((r) => r.name)).toEqual(files);
     expect(rows.map((r) => r.version)).toEqual(files.map((f) => Number.parseInt(f, 10)));
     // The tables the migrations create are there.
-    expect((await pool.query("SELECT to_regclass('public.runs') AS t, to_regclass('public.api_keys') AS k")).rows[0]).toEqual({ t: 'runs', k: 'api_keys' });
+    expect(
+      (await pool.query("SELECT to_regclass('public.runs') AS t, to_regclass('public.api_keys') AS k")).rows[0],
+    ).toEqual({ t: 'runs', k: 'api_keys' });
     expect(first.stdout).toContain(`applied ${files.length}:`);
 
     const again = await run(BIN, ['migrate'], { DATABASE_URL: url });

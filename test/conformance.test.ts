@@ -6,4 +6,5 @@ import { clickhouseTarget } from './conformance/clickhouseTarget';
 import { snowflakeTarget } from './conformance/snowflakeTarget';
 import { bigqueryTarget } from './conformance/bigqueryTarget';
 
-for (const target of [postgresTarget, mysqlTarget, clickhouseTarget, snowflakeTarget, bigqueryTarget]) conformance(target);
+for (const target of [postgresTarget, mysqlTarget, clickhouseTarget, snowflakeTarget, bigqueryTarget])
+  conformance(target);

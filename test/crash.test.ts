@@ -14,12 +14,13 @@ const KILLS = 6;
 
 let h: Harness;
 let worker: WorkerProcess | null = null;
-beforeAll(async () => { h = await createHarness('crash', { inProcessWorker: false }); });
+beforeAll(async () => {
+  h = await createHarness('crash', { inProcessWorker: false });
+});
 afterAll(async () => {
   await worker?.kill();
   await h?.close();
 });
-
 
 /** The same canonical text per event on both sides, hashed in a fixed order. */
 const SOURCE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
@@ -46,12 +47,16 @@ it(`survives ${KILLS} SIGKILLs of the worker during a ${ROWS.toLocaleString('en'
     TRIBUTARY_CONNECTION_WAREHOUSE: h.sourceUrl,
   });
   const spec = {
-    id: uniqueId('crash'), name: 'crash test', dataType: 'activity' as const,
+    id: uniqueId('crash'),
+    name: 'crash test',
+    dataType: 'activity' as const,
     source: { connection: 'warehouse', table: 'events_src' },
     cursor: { column: 'updated_at', key: 'id' },
     batchSize: 300, // 667 batches: more than one workflow execution (continue-as-new at 500)
     mapping: {
-      userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
+      userId: { column: 'user_id' },
+      eventType: { column: 'kind' },
+      timestamp: { column: 'at' },
       properties: [{ column: 'sku' }, { column: 'qty', type: 'number' as const }],
     },
   };
@@ -60,12 +65,27 @@ it(`survives ${KILLS} SIGKILLs of the worker during a ${ROWS.toLocaleString('en'
   const handle = await h.startImport(spec);
   const result = handle.result() as Promise<RunRecord>;
   let finished = false;
-  void result.then(() => { finished = true; }, () => { finished = true; });
+  void result.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
 
   // Progress as the store has committed it: the workflow cannot be queried while no worker runs.
-  const committedRows = () => count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
+  const committedRows = () =>
+    count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
   const killedAt = await killRepeatedly({
-    worker, env, kills: KILLS, committedRows, finished: () => finished, onRestart: (w) => { worker = w; },
+    worker,
+    env,
+    kills: KILLS,
+    committedRows,
+    finished: () => finished,
+    onRestart: (w) => {
+      worker = w;
+    },
   });
   expect(killedAt.length, `the import finished after only ${killedAt.length} kills; slow it down`).toBe(KILLS);
   expect(killedAt.every((r) => r < ROWS)).toBe(true);
@@ -77,11 +97,15 @@ it(`survives ${KILLS} SIGKILLs of the worker during a ${ROWS.toLocaleString('en'
   // The run continued as new at least once (history stays small), and all of it is one run in the store.
   const executions = async () => {
     const statuses: string[] = [];
-    for await (const w of h.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) statuses.push(w.status.name);
+    for await (const w of h.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+      statuses.push(w.status.name);
     return statuses.sort();
   };
   let statuses = await executions();
-  for (let i = 0; i < 50 && !statuses.includes('COMPLETED'); i++) { await sleep(200); statuses = await executions(); }
+  for (let i = 0; i < 50 && !statuses.includes('COMPLETED'); i++) {
+    await sleep(200);
+    statuses = await executions();
+  }
   expect(statuses).toContain('COMPLETED');
   expect(statuses).toContain('CONTINUED_AS_NEW');
   const runs = await h.store.query('SELECT status, rows_read FROM runs WHERE import_id = $1', [spec.id]);

@@ -45,11 +45,16 @@ function ourRecords(bytes: Buffer, c: CsvCase, r: Rng, start?: { line: number; o
   return out;
 }
 
-interface PyResult { records: string[][]; error: string | null }
+interface PyResult {
+  records: string[][];
+  error: string | null;
+}
 
 function python(files: { path: string; delimiter: string; quote: string }[]): PyResult[] {
   const run = spawnSync('python3', [path.join(import.meta.dirname, 'oracles', 'csvOracle.py')], {
-    input: JSON.stringify(files), maxBuffer: 1 << 30, encoding: 'utf8',
+    input: JSON.stringify(files),
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as PyResult[];
@@ -60,9 +65,17 @@ const sqlChar = (ch: string) => `'${ch.replace(/'/g, "''")}'`;
 /** The file's records as COPY (FORMAT csv) reads them into a table of `width` text columns. */
 async function copyRecords(db: pg.Client, body: Buffer, c: CsvCase, width: number): Promise<(string | null)[][]> {
   const cols = Array.from({ length: width }, (_, i) => `c${i}`);
-  await db.query(`DROP TABLE IF EXISTS pg_temp.csv_oracle; CREATE TEMP TABLE csv_oracle (n bigserial, ${cols.map((x) => `${x} text`).join(', ')})`);
-  await pipeline(Readable.from([body]), db.query(copyFrom(
-    `COPY csv_oracle (${cols.join(', ')}) FROM STDIN (FORMAT csv, DELIMITER ${sqlChar(c.delimiter)}, QUOTE ${sqlChar(c.quote)}, ENCODING 'UTF8')`)));
+  await db.query(
+    `DROP TABLE IF EXISTS pg_temp.csv_oracle; CREATE TEMP TABLE csv_oracle (n bigserial, ${cols.map((x) => `${x} text`).join(', ')})`,
+  );
+  await pipeline(
+    Readable.from([body]),
+    db.query(
+      copyFrom(
+        `COPY csv_oracle (${cols.join(', ')}) FROM STDIN (FORMAT csv, DELIMITER ${sqlChar(c.delimiter)}, QUOTE ${sqlChar(c.quote)}, ENCODING 'UTF8')`,
+      ),
+    ),
+  );
   const res = await db.query<Record<string, string | null>>(`SELECT ${cols.join(', ')} FROM csv_oracle ORDER BY n`);
   return res.rows.map((row) => cols.map((x) => row[x]!));
 }
@@ -104,15 +117,23 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
         // Strict Python stops at a broken record; we report it and go on. Before it, the same records.
         broken++;
         if (firstError < 0) disagree.push(`${where}: Python refuses it (${p.error}), we read it`);
-        else if (firstError !== p.records.length || JSON.stringify(asPython.slice(0, firstError)) !== JSON.stringify(p.records)) {
-          disagree.push(`${where}: the records before the broken one (${firstError + 1}: ${ours[firstError]!.error}) differ from Python's (${p.error})`);
+        else if (
+          firstError !== p.records.length ||
+          JSON.stringify(asPython.slice(0, firstError)) !== JSON.stringify(p.records)
+        ) {
+          disagree.push(
+            `${where}: the records before the broken one (${firstError + 1}: ${ours[firstError]!.error}) differ from Python's (${p.error})`,
+          );
         }
       } else {
-        if (firstError >= 0) disagree.push(`${where}: Python reads it, we refuse record ${firstError + 1}: ${ours[firstError]!.error}`);
+        if (firstError >= 0)
+          disagree.push(`${where}: Python reads it, we refuse record ${firstError + 1}: ${ours[firstError]!.error}`);
         // Python, with our NULLs as ''.
         if (JSON.stringify(asPython) !== JSON.stringify(p.records)) {
           const k = asPython.findIndex((rec, j) => JSON.stringify(rec) !== JSON.stringify(p.records[j]));
-          disagree.push(`${where}: Python differs at record ${k + 1}: ours ${JSON.stringify(asPython[k])?.slice(0, 300)}, Python ${JSON.stringify(p.records[k])?.slice(0, 300)}`);
+          disagree.push(
+            `${where}: Python differs at record ${k + 1}: ours ${JSON.stringify(asPython[k])?.slice(0, 300)}, Python ${JSON.stringify(p.records[k])?.slice(0, 300)}`,
+          );
         }
       }
       if (c.brokenAt === null) {
@@ -121,13 +142,16 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
         const fields = ours.map((rec) => rec.fields);
         if (JSON.stringify(fields) !== JSON.stringify(c.records)) {
           const k = fields.findIndex((rec, j) => JSON.stringify(rec) !== JSON.stringify(c.records[j]));
-          disagree.push(`${where}: the writer's record ${k + 1} differs: ours ${JSON.stringify(fields[k])?.slice(0, 300)}, written ${JSON.stringify(c.records[k])?.slice(0, 300)}`);
+          disagree.push(
+            `${where}: the writer's record ${k + 1} differs: ours ${JSON.stringify(fields[k])?.slice(0, 300)}, written ${JSON.stringify(c.records[k])?.slice(0, 300)}`,
+          );
         }
         // A record's position resumes a read at that record.
         for (let k = 0; k < 2 && ours.length > 0; k++) {
           const at = r.int(0, ours.length - 1);
           const again = ourRecords(bytes[i]!, c, r, { line: ours[at]!.line, offset: ours[at]!.offset });
-          if (JSON.stringify(again) !== JSON.stringify(ours.slice(at))) disagree.push(`${where}: resuming at record ${at + 1} (${ours[at]!.offset}) reads other records`);
+          if (JSON.stringify(again) !== JSON.stringify(ours.slice(at)))
+            disagree.push(`${where}: resuming at record ${at + 1} (${ours[at]!.offset}) reads other records`);
           resumed++;
         }
         // COPY, where it takes the file.
@@ -138,7 +162,9 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
             const rows = await copyRecords(db, body, c, [...widths][0]!);
             if (JSON.stringify(rows) !== JSON.stringify(fields)) {
               const k = rows.findIndex((rec, j) => JSON.stringify(rec) !== JSON.stringify(fields[j]));
-              disagree.push(`${where}: COPY differs at record ${k + 1}: ours ${JSON.stringify(fields[k])?.slice(0, 300)}, COPY ${JSON.stringify(rows[k])?.slice(0, 300)}`);
+              disagree.push(
+                `${where}: COPY differs at record ${k + 1}: ours ${JSON.stringify(fields[k])?.slice(0, 300)}, COPY ${JSON.stringify(rows[k])?.slice(0, 300)}`,
+              );
             }
             copied++;
           } catch (err) {
@@ -150,28 +176,44 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
       cells += ours.reduce((n, rec) => n + rec.fields.length, 0);
     }
     for (const d of disagree.slice(0, 40)) console.log(`DISAGREE ${d}`);
-    console.log(`csv differential: ${FILES} files, ${records} records, ${cells} cells, ${copied} also read by COPY, ${broken} refused by Python (broken on purpose), ` +
-      `${resumed} resumed reads, ${disagree.length} disagree, in ${Date.now() - started} ms`);
+    console.log(
+      `csv differential: ${FILES} files, ${records} records, ${cells} cells, ${copied} also read by COPY, ${broken} refused by Python (broken on purpose), ` +
+        `${resumed} resumed reads, ${disagree.length} disagree, in ${Date.now() - started} ms`,
+    );
     expect(disagree).toEqual([]);
     expect(copied).toBeGreaterThan(50);
     expect(broken).toBeGreaterThan(10);
   });
 
-  it('give an import of a file (header, then rows) Python\'s records, through the real file session', async () => {
+  it("give an import of a file (header, then rows) Python's records, through the real file session", async () => {
     const r = rng(SEED + 1);
-    const cases = Array.from({ length: 60 }, (_, n) => csvCase(r, n)).filter((c) => c.brokenAt === null && c.records.length > 1);
-    const py = python(cases.map((c) => {
-      writeFileSync(path.join(dir, `s${c.name}`), c.text);
-      return { path: path.join(dir, `s${c.name}`), delimiter: c.delimiter, quote: c.quote };
-    }));
+    const cases = Array.from({ length: 60 }, (_, n) => csvCase(r, n)).filter(
+      (c) => c.brokenAt === null && c.records.length > 1,
+    );
+    const py = python(
+      cases.map((c) => {
+        writeFileSync(path.join(dir, `s${c.name}`), c.text);
+        return { path: path.join(dir, `s${c.name}`), delimiter: c.delimiter, quote: c.quote };
+      }),
+    );
     const disagree: string[] = [];
     let rows = 0;
     for (const [i, c] of cases.entries()) {
       const out = await readFileRows(c.text, { delimiter: c.delimiter, quote: c.quote }, { name: c.name });
       const [header, ...records] = py[i]!.records;
-      const got = out.rows.map((row) => ('error' in row ? { error: row.error } : Object.values(row).map((v) => v ?? '')));
+      const got = out.rows.map((row) =>
+        'error' in row ? { error: row.error } : Object.values(row).map((v) => v ?? ''),
+      );
       // A record of another width than the header is a row error naming its line and widths.
-      const want = records.map((rec) => (rec.length === header!.length ? rec : { error: expect.stringMatching(new RegExp(`^${c.name} line \\d+: ${rec.length} fields? where the header has ${header!.length}$`)) }));
+      const want = records.map((rec) =>
+        rec.length === header!.length
+          ? rec
+          : {
+              error: expect.stringMatching(
+                new RegExp(`^${c.name} line \\d+: ${rec.length} fields? where the header has ${header!.length}$`),
+              ),
+            },
+      );
       try {
         expect(out.columns.length).toBe(header!.length);
         expect(got).toEqual(want);
@@ -180,7 +222,9 @@ describe('CSV reader against Python csv and Postgres COPY', () => {
       }
       rows += got.length;
     }
-    console.log(`csv differential through the file session: ${cases.length} files, ${rows} rows, ${disagree.length} disagree`);
+    console.log(
+      `csv differential through the file session: ${cases.length} files, ${rows} rows, ${disagree.length} disagree`,
+    );
     expect(disagree).toEqual([]);
   });
 });

@@ -6,27 +6,39 @@ import { IMPORT_WORKFLOW_TYPE, importWorkflowId } from '../workflows/definitions
 import type { RunRecord } from '../activities';
 
 let h: Harness;
-beforeAll(async () => { h = await createHarness('cursor'); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await createHarness('cursor');
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const eventSpec = (id: string, table: string, extra: Record<string, unknown> = {}) => ({
-  id, name: id, dataType: 'activity' as const,
+  id,
+  name: id,
+  dataType: 'activity' as const,
   source: { connection: 'warehouse', table },
   cursor: { column: 'updated_at', key: 'id', lag: 0 },
   mapping: {
-    userId: { column: 'uid' }, eventType: { value: 'ping' }, timestamp: { column: 'at' },
+    userId: { column: 'uid' },
+    eventType: { value: 'ping' },
+    timestamp: { column: 'at' },
     properties: [{ column: 'id', property: 'source_id', type: 'number' as const }],
   },
   ...extra,
 });
 
 const sourceIds = (importId: string) =>
-  h.store.query<{ id: number }>(`SELECT (properties->>'source_id')::int AS id FROM events WHERE import_id = $1 ORDER BY 1`, [importId])
+  h.store
+    .query<{ id: number }>(`SELECT (properties->>'source_id')::int AS id FROM events WHERE import_id = $1 ORDER BY 1`, [
+      importId,
+    ])
     .then((r) => r.rows.map((x) => x.id));
 
 it('10,000 rows sharing one cursor value, batch size 333: every row loaded once', async () => {
   await h.source.query(`CREATE TABLE ties (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`);
-  await h.source.query(`INSERT INTO ties SELECT g, 'u' || (g % 97), '2026-01-01'::timestamptz + g * interval '1 ms', '2026-05-05 05:05:05.555555+00'
+  await h.source
+    .query(`INSERT INTO ties SELECT g, 'u' || (g % 97), '2026-01-01'::timestamptz + g * interval '1 ms', '2026-05-05 05:05:05.555555+00'
     FROM generate_series(1, 10000) g`);
   const spec = eventSpec(uniqueId('ties'), 'ties', { batchSize: 333 });
   const run = await h.runImport(spec);
@@ -40,8 +52,12 @@ it('10,000 rows sharing one cursor value, batch size 333: every row loaded once'
 
 it('a late commit within the lag is loaded by the next run; with lag 0 it is lost', async () => {
   for (const table of ['late0', 'late3']) {
-    await h.source.query(`CREATE TABLE ${table} (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`);
-    await h.source.query(`INSERT INTO ${table} SELECT g, 'u', now(), now() - interval '1 hour' + g * interval '1 s' FROM generate_series(1, 10) g`);
+    await h.source.query(
+      `CREATE TABLE ${table} (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`,
+    );
+    await h.source.query(
+      `INSERT INTO ${table} SELECT g, 'u', now(), now() - interval '1 hour' + g * interval '1 s' FROM generate_series(1, 10) g`,
+    );
   }
   const late = async (table: string, lag: number) => {
     const spec = eventSpec(uniqueId(table), table, { cursor: { column: 'updated_at', key: 'id', lag } });
@@ -72,7 +88,8 @@ it('a late commit within the lag is loaded by the next run; with lag 0 it is los
 
 it('a future cursor value does not move the position past rows written later; NULL cursors are counted', async () => {
   await h.source.query(`CREATE TABLE fut (id int PRIMARY KEY, uid text, at timestamptz, updated_at timestamptz)`);
-  await h.source.query(`INSERT INTO fut VALUES (1, 'u', now(), now() - interval '1 minute'), (2, 'u', now(), now() + interval '1 day'),
+  await h.source
+    .query(`INSERT INTO fut VALUES (1, 'u', now(), now() - interval '1 minute'), (2, 'u', now(), now() + interval '1 day'),
     (3, 'u', now(), NULL), (4, 'u', now(), NULL)`);
   const spec = eventSpec(uniqueId('fut'), 'fut');
   const first = await h.runImport(spec);
@@ -108,14 +125,23 @@ it('a run over its own position stream reads only its range and leaves the incre
   const cursorOf = async (id: number) =>
     (await h.source.query<{ c: string }>('SELECT updated_at::text AS c FROM streamed WHERE id = $1', [id])).rows[0]!.c;
   // Rows after (cursor of 100, key 100) up to the cursor of 200 inclusive: ids 101..200 (200's tie ends at 200: 201 = 67*3).
-  const scope = { stream: 'range:1', after: { cursor: await cursorOf(100), key: '100' }, upperBound: await cursorOf(200) };
+  const scope = {
+    stream: 'range:1',
+    after: { cursor: await cursorOf(100), key: '100' },
+    upperBound: await cursorOf(200),
+  };
   const handle = await h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue, workflowId: `${importWorkflowId(spec.id)}:range:1`, args: [{ spec, scope }],
+    taskQueue: h.taskQueue,
+    workflowId: `${importWorkflowId(spec.id)}:range:1`,
+    args: [{ spec, scope }],
   });
   const ranged = (await handle.result()) as RunRecord;
   expect(ranged).toMatchObject({ status: 'succeeded', rowsRead: 100, created: 100 });
   expect(await sourceIds(spec.id)).toEqual(Array.from({ length: 100 }, (_, i) => 101 + i));
-  const positions = await h.store.query(`SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`, [spec.id]);
+  const positions = await h.store.query(
+    `SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`,
+    [spec.id],
+  );
   expect(positions.rows).toEqual([{ stream: 'range:1', key_value: '200' }]);
 
   // The incremental import (stream '') then reads everything once more from the start: the ranged rows are
@@ -123,6 +149,11 @@ it('a run over its own position stream reads only its range and leaves the incre
   const incremental = await h.runImport(spec);
   expect(incremental).toMatchObject({ status: 'succeeded', rowsRead: 300, created: 200, duplicates: 100 });
   expect(await sourceIds(spec.id)).toEqual(Array.from({ length: 300 }, (_, i) => 1 + i));
-  const after = await h.store.query(`SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`, [spec.id]);
-  expect(after.rows).toEqual([{ stream: '', key_value: '300' }, { stream: 'range:1', key_value: '200' }]);
+  const after = await h.store.query(`SELECT stream, key_value FROM positions WHERE import_id = $1 ORDER BY stream`, [
+    spec.id,
+  ]);
+  expect(after.rows).toEqual([
+    { stream: '', key_value: '300' },
+    { stream: 'range:1', key_value: '200' },
+  ]);
 });

@@ -35,7 +35,10 @@ afterAll(async () => {
 });
 
 const committedRows = async (importId: string): Promise<number> =>
-  Number((await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0].n);
+  Number(
+    (await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0]
+      .n,
+  );
 
 async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -46,12 +49,16 @@ async function until(done: () => boolean | Promise<boolean>, what: string): Prom
 }
 
 const specOf = (id: string) => ({
-  id, name: 'dropped clickhouse', dataType: 'activity' as const,
+  id,
+  name: 'dropped clickhouse',
+  dataType: 'activity' as const,
   source: { connection: 'lake', table: 'events_src' },
   cursor: { column: 'updated_at', key: 'id', lag: 0 },
   batchSize: 2000,
   mapping: {
-    userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
+    userId: { column: 'user_id' },
+    eventType: { column: 'kind' },
+    timestamp: { column: 'at' },
     properties: [{ column: 'id', property: 'n', type: 'number' as const }],
   },
 });
@@ -61,7 +68,14 @@ it(`a ClickHouse response cut mid-batch ${CUTS} times: the batches are retried, 
   const handle = await h.startImport(spec);
   const result = handle.result() as Promise<RunRecord>;
   let finished = false;
-  void result.then(() => { finished = true; }, () => { finished = true; });
+  void result.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
   // One cut at a time, each in a later batch: the next is armed once a batch committed after the last cut.
   for (let i = 0; i < CUTS && !finished; i++) {
     // A batch of 2,000 rows is far beyond 32 KB of JSON; metadata answers (columns, bounds, counts) are far below.
@@ -75,12 +89,19 @@ it(`a ClickHouse response cut mid-batch ${CUTS} times: the batches are retried, 
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, duplicates: 0, rejected: 0 });
 
   // Exactly the source's rows: what ClickHouse holds, line for line, against what the store holds.
-  const source = await (await fetch(`http://127.0.0.1:${ch.httpPort}/?query=${encodeURIComponent(
-    `SELECT concat(toString(id), '|', user_id, '|', kind, '|', formatDateTime(at, '%Y-%m-%d %H:%M:%S', 'UTC')) AS line
-     FROM events_src ORDER BY line FORMAT TabSeparated`)}`)).text();
+  const source = await (
+    await fetch(
+      `http://127.0.0.1:${ch.httpPort}/?query=${encodeURIComponent(
+        `SELECT concat(toString(id), '|', user_id, '|', kind, '|', formatDateTime(at, '%Y-%m-%d %H:%M:%S', 'UTC')) AS line
+     FROM events_src ORDER BY line FORMAT TabSeparated`,
+      )}`,
+    )
+  ).text();
   const stored = await h.store.query<{ line: string }>(
     `SELECT (properties->>'n') || '|' || id_value || '|' || event_type || '|' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS line
-     FROM events WHERE import_id = $1`, [spec.id]);
+     FROM events WHERE import_id = $1`,
+    [spec.id],
+  );
   const storeLines = stored.rows.map((r) => r.line).sort();
   const sourceLines = source.trim().split('\n').sort();
   expect(storeLines.length).toBe(ROWS);
@@ -92,6 +113,10 @@ it(`a ClickHouse response cut mid-batch ${CUTS} times: the batches are retried, 
   expect(retried.length).toBe(CUTS);
 
   // The worker (this process) is still up and imports.
-  expect(await h.runImport({ ...specOf(uniqueId('after')), source: { connection: 'lake', query: 'SELECT * FROM events_src WHERE id <= 100' } }))
-    .toMatchObject({ status: 'succeeded', rowsRead: 100 });
+  expect(
+    await h.runImport({
+      ...specOf(uniqueId('after')),
+      source: { connection: 'lake', query: 'SELECT * FROM events_src WHERE id <= 100' },
+    }),
+  ).toMatchObject({ status: 'succeeded', rowsRead: 100 });
 });

@@ -24,7 +24,9 @@ beforeAll(async () => {
   await h.source.query('ALTER TABLE events_src ADD PRIMARY KEY (id)');
   await h.source.query('CREATE INDEX ON events_src (updated_at, id)');
 });
-afterAll(async () => { await h?.close(); });
+afterAll(async () => {
+  await h?.close();
+});
 
 const SOURCE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
   SELECT id || '|' || user_id || '|' || kind || '|' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS line
@@ -36,32 +38,42 @@ const STORE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' O
 
 /** A copy of the source table with its own event types, so imports in one store do not see each other's as duplicates. */
 async function sourceTable(name: string): Promise<string> {
-  await h.source.query(`CREATE TABLE ${name} AS SELECT id, user_id, '${name}-' || kind AS kind, at, updated_at FROM events_src`);
+  await h.source.query(
+    `CREATE TABLE ${name} AS SELECT id, user_id, '${name}-' || kind AS kind, at, updated_at FROM events_src`,
+  );
   await h.source.query(`ALTER TABLE ${name} ADD PRIMARY KEY (id)`);
   await h.source.query(`CREATE INDEX ON ${name} (updated_at, id)`);
   return name;
 }
 
 const specOf = (id: string, source: { table: string } | { query: string }) => ({
-  id, name: 'dropped source', dataType: 'activity' as const,
+  id,
+  name: 'dropped source',
+  dataType: 'activity' as const,
   source: { connection: 'warehouse', ...source },
   cursor: { column: 'updated_at', key: 'id' },
   batchSize: 2000,
   mapping: {
-    userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
+    userId: { column: 'user_id' },
+    eventType: { column: 'kind' },
+    timestamp: { column: 'at' },
     properties: [{ column: 'id', property: 'n', type: 'number' as const }],
   },
 });
 
 const committedRows = async (importId: string): Promise<number> =>
-  Number((await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0].n);
+  Number(
+    (await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0]
+      .n,
+  );
 
 /** Terminate, from an admin connection, a source session the worker holds inside a transaction (a batch). */
 async function terminateBusySourceBackend(): Promise<number | null> {
   const r = await h.source.query(
     `SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_stat_activity
      WHERE datname = current_database() AND application_name = 'tributary-source' AND state <> 'idle' AND pid <> pg_backend_pid()
-     LIMIT 1`);
+     LIMIT 1`,
+  );
   return r.rows[0]?.ok ? (r.rows[0].pid as number) : null;
 }
 
@@ -75,12 +87,22 @@ for (const [label, source] of [
     const handle = await h.startImport(spec);
     const result = handle.result() as Promise<RunRecord>;
     let finished = false;
-    void result.then(() => { finished = true; }, () => { finished = true; });
+    void result.then(
+      () => {
+        finished = true;
+      },
+      () => {
+        finished = true;
+      },
+    );
 
     const terminated: number[] = [];
     while (terminated.length < TERMINATIONS && !finished) {
       const pid = await terminateBusySourceBackend();
-      if (pid === null) { await sleep(20); continue; }
+      if (pid === null) {
+        await sleep(20);
+        continue;
+      }
       terminated.push(pid);
       // The next one only once a batch has committed after this termination (the terminated batch's
       // retry, or a later one): each termination hits a different activity. Counted from after the
@@ -102,8 +124,11 @@ for (const [label, source] of [
       // The terminations failed batches (the sessions were busy), which Temporal retried. (A custom
       // query's activity tries once more on its own first, to tell an outside termination from its own.)
       const { events } = await handle.fetchHistory();
-      expect(events!.filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1).length)
-        .toBeGreaterThan(0);
+      expect(
+        events!.filter(
+          (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+        ).length,
+      ).toBeGreaterThan(0);
     }
   });
 }
@@ -119,9 +144,13 @@ it('a custom query that terminates its own backend fails its run at once, with a
   expect(message).toMatch(/terminated its own connection to the source \(SQLSTATE 57P01/);
   // Not retried by Temporal: the one attempt told it (by trying twice on new connections itself).
   const { events } = await handle.fetchHistory();
-  const attempts = events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+  const attempts = events!
+    .filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
   expect(Math.max(...attempts)).toBe(1);
   // The worker still imports.
-  const ok = await h.runImport({ ...specOf(uniqueId('after'), { query: 'SELECT id, user_id, kind, at, updated_at FROM events_src WHERE id <= 100' }) });
+  const ok = await h.runImport({
+    ...specOf(uniqueId('after'), { query: 'SELECT id, user_id, kind, at, updated_at FROM events_src WHERE id <= 100' }),
+  });
   expect(ok).toMatchObject({ status: 'succeeded', rowsRead: 100 });
 });

@@ -37,36 +37,73 @@ let h: Harness;
 
 beforeAll(async () => {
   const sfDb = await snowflakeBackingDb();
-  await sfDb.admin.query(`CREATE TABLE "PUBLIC"."EV" ("ID" numeric(38,0), "EMAIL" text, "KIND" text, "UPDATED_AT" timestamptz)`);
-  await sfDb.admin.query(`INSERT INTO "PUBLIC"."EV" SELECT g, 'user-' || (g % 500) || '@x.com', 'sf-' || 'bq-' || (ARRAY['view','click','buy'])[1 + g % 3],
+  await sfDb.admin.query(
+    `CREATE TABLE "PUBLIC"."EV" ("ID" numeric(38,0), "EMAIL" text, "KIND" text, "UPDATED_AT" timestamptz)`,
+  );
+  await sfDb.admin
+    .query(`INSERT INTO "PUBLIC"."EV" SELECT g, 'user-' || (g % 500) || '@x.com', 'sf-' || 'bq-' || (ARRAY['view','click','buy'])[1 + g % 3],
     timestamptz '2026-01-01' + (g / 10) * interval '1 second' FROM generate_series(1, ${ROWS}) g`);
-  const sf = await startSnowflakeFake({ postgresUrl: sfDb.url, schema: sfDb.schema, users: { tributary: { password: 'pw', roles: ['READER'] } } });
+  const sf = await startSnowflakeFake({
+    postgresUrl: sfDb.url,
+    schema: sfDb.schema,
+    users: { tributary: { password: 'pw', roles: ['READER'] } },
+  });
   const sfProxy = await startCuttingProxy(Number(new URL(sf.accessUrl).port));
   targets.push({
-    name: 'snowflake', connection: 'sf', proxy: sfProxy, cutAfter: 4096, inARow: 1,
+    name: 'snowflake',
+    connection: 'sf',
+    proxy: sfProxy,
+    cutAfter: 4096,
+    inARow: 1,
     columns: { id: 'id', email: 'email', kind: 'kind', updated: 'updated_at', table: 'ev' },
-    lines: async () => (await sfDb.admin.query<{ l: string }>(`SELECT "ID" || '|' || "EMAIL" || '|' || "KIND" AS l FROM "PUBLIC"."EV"`)).rows.map((r) => r.l).sort(),
-    close: async () => { await sfProxy.close(); await sf.close(); await sfDb.admin.end(); },
+    lines: async () =>
+      (
+        await sfDb.admin.query<{ l: string }>(`SELECT "ID" || '|' || "EMAIL" || '|' || "KIND" AS l FROM "PUBLIC"."EV"`)
+      ).rows
+        .map((r) => r.l)
+        .sort(),
+    close: async () => {
+      await sfProxy.close();
+      await sf.close();
+      await sfDb.admin.end();
+    },
   });
 
   const bqDb = await bigqueryBackingDb();
   await bqDb.admin.query(`CREATE TABLE conf.ev (id bigint, email text, kind text, updated_at timestamptz)`);
-  await bqDb.admin.query(`INSERT INTO conf.ev SELECT g, 'user-' || (g % 500) || '@x.com', (ARRAY['view','click','buy'])[1 + g % 3],
+  await bqDb.admin
+    .query(`INSERT INTO conf.ev SELECT g, 'user-' || (g % 500) || '@x.com', (ARRAY['view','click','buy'])[1 + g % 3],
     timestamptz '2026-01-01' + (g / 10) * interval '1 second' FROM generate_series(1, ${ROWS}) g`);
   const account = serviceAccount('reader@proj.iam.gserviceaccount.com');
-  const bq = await startBigQueryFake({ postgresUrl: bqDb.url, project: 'proj', accounts: { [account.email]: { publicKey: account.publicKey, canQuery: true } } });
+  const bq = await startBigQueryFake({
+    postgresUrl: bqDb.url,
+    project: 'proj',
+    accounts: { [account.email]: { publicKey: account.publicKey, canQuery: true } },
+  });
   const bqProxy = await startCuttingProxy(Number(new URL(bq.apiEndpoint).port));
   targets.push({
-    name: 'bigquery', connection: 'bq', proxy: bqProxy, cutAfter: 4096,
+    name: 'bigquery',
+    connection: 'bq',
+    proxy: bqProxy,
+    cutAfter: 4096,
     // The client retries a failed request once (retryOptions.maxRetries: 1): the retry is cut too.
     inARow: 2,
     columns: { id: 'id', email: 'email', kind: 'kind', updated: 'updated_at', table: 'ev' },
-    lines: async () => (await bqDb.admin.query<{ l: string }>(`SELECT id || '|' || email || '|' || kind AS l FROM conf.ev`)).rows.map((r) => r.l).sort(),
-    close: async () => { await bqProxy.close(); await bq.close(); await bqDb.admin.end(); },
+    lines: async () =>
+      (await bqDb.admin.query<{ l: string }>(`SELECT id || '|' || email || '|' || kind AS l FROM conf.ev`)).rows
+        .map((r) => r.l)
+        .sort(),
+    close: async () => {
+      await bqProxy.close();
+      await bq.close();
+      await bqDb.admin.end();
+    },
   });
 
   const sfUrl = `snowflake://tributary:pw@fakeaccount/FAKE/PUBLIC?warehouse=WH&role=READER&access_url=${encodeURIComponent(`http://127.0.0.1:${sfProxy.port}`)}`;
-  h = await createHarness('dropwh', { connections: { sf: sfUrl, bq: bqUrl(`http://127.0.0.1:${bqProxy.port}`, account.credentials) } });
+  h = await createHarness('dropwh', {
+    connections: { sf: sfUrl, bq: bqUrl(`http://127.0.0.1:${bqProxy.port}`, account.credentials) },
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -74,7 +111,10 @@ afterAll(async () => {
 });
 
 const committedRows = async (importId: string): Promise<number> =>
-  Number((await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0].n);
+  Number(
+    (await h.store.query('SELECT coalesce(sum(rows_read), 0) AS n FROM runs WHERE import_id = $1', [importId])).rows[0]
+      .n,
+  );
 
 async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -88,18 +128,30 @@ describe.each(['snowflake', 'bigquery'])('%s fake', (name) => {
   it(`a response cut mid-batch ${CUTS} times: every row loaded exactly once, the worker stays up`, async () => {
     const t = targets.find((x) => x.name === name)!;
     const spec = {
-      id: uniqueId(`drop${name}`), name: 'dropped', dataType: 'activity' as const, batchSize: 300,
+      id: uniqueId(`drop${name}`),
+      name: 'dropped',
+      dataType: 'activity' as const,
+      batchSize: 300,
       source: { connection: t.connection, table: t.columns.table },
       cursor: { column: t.columns.updated, key: t.columns.id, lag: 0 },
       mapping: {
-        userId: { column: t.columns.email }, eventType: { column: t.columns.kind }, timestamp: { column: t.columns.updated },
+        userId: { column: t.columns.email },
+        eventType: { column: t.columns.kind },
+        timestamp: { column: t.columns.updated },
         properties: [{ column: t.columns.id, property: 'n', type: 'number' as const }],
       },
     };
     const handle = await h.startImport(spec);
     const result = handle.result() as Promise<RunRecord>;
     let finished = false;
-    void result.then(() => { finished = true; }, () => { finished = true; });
+    void result.then(
+      () => {
+        finished = true;
+      },
+      () => {
+        finished = true;
+      },
+    );
     for (let i = 0; i < CUTS && !finished; i++) {
       t.proxy.arm(t.inARow, t.cutAfter);
       await until(() => finished || t.proxy.cuts() >= (i + 1) * t.inARow, 'a response to cut');
@@ -110,18 +162,24 @@ describe.each(['snowflake', 'bigquery'])('%s fake', (name) => {
     expect(t.proxy.cuts(), 'the import finished before every cut').toBe(CUTS * t.inARow);
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, duplicates: 0, rejected: 0 });
     const stored = await h.store.query<{ l: string }>(
-      `SELECT (properties->>'n') || '|' || id_value || '|' || event_type AS l FROM events WHERE import_id = $1`, [spec.id]);
+      `SELECT (properties->>'n') || '|' || id_value || '|' || event_type AS l FROM events WHERE import_id = $1`,
+      [spec.id],
+    );
     expect(stored.rows.map((r) => r.l).sort()).toEqual(await t.lines());
     const { events } = await handle.fetchHistory();
     const retried = events!.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
     // The cut batches failed (whatever the client retried on its own) and Temporal ran them again.
     expect(retried).toBeGreaterThanOrEqual(1);
     // Each failed as a lost connection (transient, retried as long as it lasts), not as an unknown error.
-    const failures = events!.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1)
+    const failures = events!
+      .filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1)
       .map((e) => e.activityTaskStartedEventAttributes!.lastFailure?.applicationFailureInfo?.type);
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(new Set(failures)).toEqual(new Set(['SourceUnavailableError']));
     // The worker (this process) is still up and imports (the same rows again: duplicates of the first import's).
-    expect(await h.runImport({ ...spec, id: uniqueId('after') })).toMatchObject({ status: 'succeeded', rowsRead: ROWS });
+    expect(await h.runImport({ ...spec, id: uniqueId('after') })).toMatchObject({
+      status: 'succeeded',
+      rowsRead: ROWS,
+    });
   });
 });

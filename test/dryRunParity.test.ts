@@ -22,7 +22,11 @@ let deps: ActivityDeps;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tributary-dryparity-'));
   h = await createHarness('dryparity', { connections: { files: pathToFileURL(dir).toString() } });
-  deps = { store: h.store, resolveConnection: staticConnections({ files: pathToFileURL(dir).toString() }), connectors: createFileConnectors({ policy: testPolicy() }) };
+  deps = {
+    store: h.store,
+    resolveConnection: staticConnections({ files: pathToFileURL(dir).toString() }),
+    connectors: createFileConnectors({ policy: testPolicy() }),
+  };
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -30,30 +34,58 @@ afterAll(async () => {
 });
 
 const FILE_CURSOR = { column: '_line', key: '_source' };
-const COUNT_FIELDS = ['created', 'updated', 'unchanged', 'duplicates', 'skipped', 'removed', 'profilesCreated', 'rejected'] as const;
+const COUNT_FIELDS = [
+  'created',
+  'updated',
+  'unchanged',
+  'duplicates',
+  'skipped',
+  'removed',
+  'profilesCreated',
+  'rejected',
+] as const;
 
 async function storedErrors(importId: string) {
-  const r = await h.store.query('SELECT source_key, cursor_value, column_name, value, reason FROM row_errors WHERE import_id = $1 ORDER BY id', [importId]);
-  return r.rows.map((e) => ({ sourceKey: e.source_key, cursor: e.cursor_value, column: e.column_name, value: e.value, reason: e.reason }));
+  const r = await h.store.query(
+    'SELECT source_key, cursor_value, column_name, value, reason FROM row_errors WHERE import_id = $1 ORDER BY id',
+    [importId],
+  );
+  return r.rows.map((e) => ({
+    sourceKey: e.source_key,
+    cursor: e.cursor_value,
+    column: e.column_name,
+    value: e.value,
+    reason: e.reason,
+  }));
 }
 
 describe('a dry run', () => {
   it('of a CSV with a ragged record and a bad value predicts the real run: counts and row errors', async () => {
-    await writeFile(path.join(dir, 'people.csv'), [
-      'email,name,age',
-      'ann@x.io,Ann,31',
-      'bob@x.io,Bob,forty',
-      'cy@x.io,Cy', // one field short: the source reports it; mapped, its values would shift
-      'dee@x.io,Dee,40,extra',
-      'eve@x.io,Eve,29',
-      'ann@x.io,Ann,32',
-      '',
-    ].join('\n'));
+    await writeFile(
+      path.join(dir, 'people.csv'),
+      [
+        'email,name,age',
+        'ann@x.io,Ann,31',
+        'bob@x.io,Bob,forty',
+        'cy@x.io,Cy', // one field short: the source reports it; mapped, its values would shift
+        'dee@x.io,Dee,40,extra',
+        'eve@x.io,Eve,29',
+        'ann@x.io,Ann,32',
+        '',
+      ].join('\n'),
+    );
     const spec = {
-      id: uniqueId('dryprof'), name: 'people', dataType: 'profile' as const, batchSize: 1000,
+      id: uniqueId('dryprof'),
+      name: 'people',
+      dataType: 'profile' as const,
+      batchSize: 1000,
       source: { connection: 'files', file: { path: 'people.csv', format: 'csv' as const } },
       cursor: FILE_CURSOR,
-      mapping: { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'name' }, { column: 'age', type: 'number' as const }] },
+      mapping: {
+        userId: { column: 'email' },
+        idType: { value: 'email' },
+        attributes: [{ column: 'name' }, { column: 'age', type: 'number' as const }],
+      },
     };
     const predicted = await dryRun(deps, importSpec.parse(spec), { sampleSize: 1000, fromPosition: false });
     const run = await h.runImport(spec);
@@ -65,11 +97,15 @@ describe('a dry run', () => {
     expect(run).toMatchObject({ created: 2, updated: 1 });
   });
 
-  it('of segments counts empty arrays as the run does, and predicts a snapshot run\'s removals', async () => {
+  it("of segments counts empty arrays as the run does, and predicts a snapshot run's removals", async () => {
     const file = path.join(dir, 'audiences.csv');
     await writeFile(file, 'uid,segs\nu1,"[""vip"",""eu""]"\nu2,"[""vip""]"\nu3,"[""churn""]"\nu4,"[]"\n');
     const spec = {
-      id: uniqueId('drysnap'), name: 'audiences', dataType: 'segments' as const, sync: 'snapshot' as const, batchSize: 2,
+      id: uniqueId('drysnap'),
+      name: 'audiences',
+      dataType: 'segments' as const,
+      sync: 'snapshot' as const,
+      batchSize: 2,
       source: { connection: 'files', file: { path: 'audiences.csv', format: 'csv' as const } },
       cursor: FILE_CURSOR,
       mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } },

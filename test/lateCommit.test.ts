@@ -48,7 +48,10 @@ interface LateTarget {
 let clock: pg.Client;
 /** The zone's wall clock now, by Postgres (the writer's clock): `YYYY-MM-DD HH:MM:SS.ffffff`. */
 async function localNow(zone: string): Promise<string> {
-  const r = await clock.query<{ t: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS.US') AS t`, [zone]);
+  const r = await clock.query<{ t: string }>(
+    `SELECT to_char(clock_timestamp() AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS.US') AS t`,
+    [zone],
+  );
   return r.rows[0]!.t;
 }
 const wallMs = (text: string) => parseTimestamp(text, undefined, 'UTC')!.ms;
@@ -59,7 +62,14 @@ async function runTo(s: SourceSession, relation: Relation, after: Position | nul
   let position = after;
   for (;;) {
     const batch: (string | null)[][] = [];
-    for await (const row of s.read(relation, ['stamp', 'id'], { cursor: 'stamp', key: 'id', after: position, upperBound: bound, limit: 100 })) batch.push(row);
+    for await (const row of s.read(relation, ['stamp', 'id'], {
+      cursor: 'stamp',
+      key: 'id',
+      after: position,
+      upperBound: bound,
+      limit: 100,
+    }))
+      batch.push(row);
     for (const r of batch) ids.push(r[1]!);
     if (batch.length) position = { cursor: batch[batch.length - 1]![0]!, key: batch[batch.length - 1]![1]! };
     if (batch.length < 100) return { ids, position };
@@ -102,7 +112,9 @@ beforeAll(async () => {
   clock = new pg.Client({ connectionString: inject('pgAdminUrl') });
   await clock.connect();
 });
-afterAll(async () => { await clock?.end(); });
+afterAll(async () => {
+  await clock?.end();
+});
 
 describe('a late commit within the lag is loaded, with a cursor without a zone', () => {
   it('postgres timestamp', async () => {
@@ -110,22 +122,31 @@ describe('a late commit within the lag is loaded, with a cursor without a zone',
     const admin = new pg.Pool({ connectionString: url, max: 6 });
     const connector = createPostgresConnector({ policy: testPolicy() });
     try {
-      await Promise.all(ZONES.map(async (zone, i) => {
-        const table = `late_${i}`;
-        await admin.query(`CREATE TABLE ${table} (id bigint, stamp timestamp)`);
-        const target: LateTarget = {
-          session: await connector.open({ kind: 'postgres', url }),
-          relation: { table },
-          async holdInsert(id, stamp) {
-            const c = await admin.connect();
-            await c.query('BEGIN');
-            await c.query(`INSERT INTO ${table} VALUES ($1, $2)`, [id, stamp]);
-            return { async commit() { await c.query('COMMIT'); c.release(); } };
-          },
-          async insert(id, stamp) { await admin.query(`INSERT INTO ${table} VALUES ($1, $2)`, [id, stamp]); },
-        };
-        await lateCommit(target, zone);
-      }));
+      await Promise.all(
+        ZONES.map(async (zone, i) => {
+          const table = `late_${i}`;
+          await admin.query(`CREATE TABLE ${table} (id bigint, stamp timestamp)`);
+          const target: LateTarget = {
+            session: await connector.open({ kind: 'postgres', url }),
+            relation: { table },
+            async holdInsert(id, stamp) {
+              const c = await admin.connect();
+              await c.query('BEGIN');
+              await c.query(`INSERT INTO ${table} VALUES ($1, $2)`, [id, stamp]);
+              return {
+                async commit() {
+                  await c.query('COMMIT');
+                  c.release();
+                },
+              };
+            },
+            async insert(id, stamp) {
+              await admin.query(`INSERT INTO ${table} VALUES ($1, $2)`, [id, stamp]);
+            },
+          };
+          await lateCommit(target, zone);
+        }),
+      );
     } finally {
       await connector.closeAll();
       await admin.end();
@@ -138,22 +159,31 @@ describe('a late commit within the lag is loaded, with a cursor without a zone',
     try {
       await db.createDatabase('late');
       const url = db.url('late');
-      await Promise.all(ZONES.map(async (zone, i) => {
-        const table = `late_${i}`;
-        await db.exec(`CREATE TABLE late.${table} (id BIGINT, stamp DATETIME(6))`);
-        const target: LateTarget = {
-          session: await connector.open({ kind: 'mysql', url }),
-          relation: { table },
-          async holdInsert(id, stamp) {
-            const c = await mysql.createConnection(url);
-            await c.beginTransaction();
-            await c.query(`INSERT INTO ${table} VALUES (?, ?)`, [id, stamp]);
-            return { async commit() { await c.commit(); await c.end(); } };
-          },
-          async insert(id, stamp) { await db.exec(`INSERT INTO late.${table} VALUES (?, ?)`, [id, stamp]); },
-        };
-        await lateCommit(target, zone);
-      }));
+      await Promise.all(
+        ZONES.map(async (zone, i) => {
+          const table = `late_${i}`;
+          await db.exec(`CREATE TABLE late.${table} (id BIGINT, stamp DATETIME(6))`);
+          const target: LateTarget = {
+            session: await connector.open({ kind: 'mysql', url }),
+            relation: { table },
+            async holdInsert(id, stamp) {
+              const c = await mysql.createConnection(url);
+              await c.beginTransaction();
+              await c.query(`INSERT INTO ${table} VALUES (?, ?)`, [id, stamp]);
+              return {
+                async commit() {
+                  await c.commit();
+                  await c.end();
+                },
+              };
+            },
+            async insert(id, stamp) {
+              await db.exec(`INSERT INTO late.${table} VALUES (?, ?)`, [id, stamp]);
+            },
+          };
+          await lateCommit(target, zone);
+        }),
+      );
     } finally {
       await connector.closeAll();
       await db.stop();
@@ -162,26 +192,39 @@ describe('a late commit within the lag is loaded, with a cursor without a zone',
 
   it('snowflake TIMESTAMP_NTZ (protocol fake)', async () => {
     const db = await snowflakeBackingDb();
-    const fake = await startSnowflakeFake({ postgresUrl: db.url, schema: db.schema, users: { tributary: { password: 'pw', roles: ['READER'] } } });
+    const fake = await startSnowflakeFake({
+      postgresUrl: db.url,
+      schema: db.schema,
+      users: { tributary: { password: 'pw', roles: ['READER'] } },
+    });
     const connector = createSnowflakeConnector(testPolicy());
     const writer = new pg.Pool({ connectionString: db.url, max: 4 });
     try {
-      await Promise.all(ZONES.map(async (zone, i) => {
-        const table = `LATE_${i}`;
-        await db.admin.query(`CREATE TABLE "PUBLIC"."${table}" ("ID" numeric(38,0), "STAMP" timestamp)`);
-        const target: LateTarget = {
-          session: await connector.open({ kind: 'snowflake', url: sfUrl(fake, 'tributary', 'pw') }),
-          relation: { table: table.toLowerCase() },
-          async holdInsert(id, stamp) {
-            const c = await writer.connect();
-            await c.query('BEGIN');
-            await c.query(`INSERT INTO "PUBLIC"."${table}" VALUES ($1, $2)`, [id, stamp]);
-            return { async commit() { await c.query('COMMIT'); c.release(); } };
-          },
-          async insert(id, stamp) { await writer.query(`INSERT INTO "PUBLIC"."${table}" VALUES ($1, $2)`, [id, stamp]); },
-        };
-        await lateCommit(target, zone);
-      }));
+      await Promise.all(
+        ZONES.map(async (zone, i) => {
+          const table = `LATE_${i}`;
+          await db.admin.query(`CREATE TABLE "PUBLIC"."${table}" ("ID" numeric(38,0), "STAMP" timestamp)`);
+          const target: LateTarget = {
+            session: await connector.open({ kind: 'snowflake', url: sfUrl(fake, 'tributary', 'pw') }),
+            relation: { table: table.toLowerCase() },
+            async holdInsert(id, stamp) {
+              const c = await writer.connect();
+              await c.query('BEGIN');
+              await c.query(`INSERT INTO "PUBLIC"."${table}" VALUES ($1, $2)`, [id, stamp]);
+              return {
+                async commit() {
+                  await c.query('COMMIT');
+                  c.release();
+                },
+              };
+            },
+            async insert(id, stamp) {
+              await writer.query(`INSERT INTO "PUBLIC"."${table}" VALUES ($1, $2)`, [id, stamp]);
+            },
+          };
+          await lateCommit(target, zone);
+        }),
+      );
     } finally {
       await connector.closeAll();
       await fake.close();
@@ -193,26 +236,39 @@ describe('a late commit within the lag is loaded, with a cursor without a zone',
   it('bigquery DATETIME (protocol fake)', async () => {
     const db = await bigqueryBackingDb();
     const sa = serviceAccount('reader@proj.iam.gserviceaccount.com');
-    const fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } } });
+    const fake = await startBigQueryFake({
+      postgresUrl: db.url,
+      project: 'proj',
+      accounts: { [sa.email]: { publicKey: sa.publicKey, canQuery: true } },
+    });
     const connector = createBigQueryConnector(testPolicy());
     const writer = new pg.Pool({ connectionString: db.url, max: 4 });
     try {
-      await Promise.all(ZONES.map(async (zone, i) => {
-        const table = `late_${i}`;
-        await db.admin.query(`CREATE TABLE conf.${table} (id bigint, stamp timestamp)`);
-        const target: LateTarget = {
-          session: await connector.open({ kind: 'bigquery', url: bqUrl(fake.apiEndpoint, sa.credentials) }),
-          relation: { table },
-          async holdInsert(id, stamp) {
-            const c = await writer.connect();
-            await c.query('BEGIN');
-            await c.query(`INSERT INTO conf.${table} VALUES ($1, $2)`, [id, stamp]);
-            return { async commit() { await c.query('COMMIT'); c.release(); } };
-          },
-          async insert(id, stamp) { await writer.query(`INSERT INTO conf.${table} VALUES ($1, $2)`, [id, stamp]); },
-        };
-        await lateCommit(target, zone);
-      }));
+      await Promise.all(
+        ZONES.map(async (zone, i) => {
+          const table = `late_${i}`;
+          await db.admin.query(`CREATE TABLE conf.${table} (id bigint, stamp timestamp)`);
+          const target: LateTarget = {
+            session: await connector.open({ kind: 'bigquery', url: bqUrl(fake.apiEndpoint, sa.credentials) }),
+            relation: { table },
+            async holdInsert(id, stamp) {
+              const c = await writer.connect();
+              await c.query('BEGIN');
+              await c.query(`INSERT INTO conf.${table} VALUES ($1, $2)`, [id, stamp]);
+              return {
+                async commit() {
+                  await c.query('COMMIT');
+                  c.release();
+                },
+              };
+            },
+            async insert(id, stamp) {
+              await writer.query(`INSERT INTO conf.${table} VALUES ($1, $2)`, [id, stamp]);
+            },
+          };
+          await lateCommit(target, zone);
+        }),
+      );
     } finally {
       await connector.closeAll();
       await fake.close();
@@ -248,7 +304,14 @@ describe('clickhouse: DateTime is an instant, Date has no zone', () => {
         // A row stamped now (in the zone) is beyond the bound: it waits for the lag.
         await ch.exec(`INSERT INTO default.late VALUES (1, toDateTime(now(), '${zone}'), today())`);
         const rows: (string | null)[][] = [];
-        for await (const r of session.read({ table: 'late' }, ['stamp', 'id'], { cursor: 'stamp', key: 'id', after: null, upperBound: bound, limit: 10 })) rows.push(r);
+        for await (const r of session.read({ table: 'late' }, ['stamp', 'id'], {
+          cursor: 'stamp',
+          key: 'id',
+          after: null,
+          upperBound: bound,
+          limit: 10,
+        }))
+          rows.push(r);
         expect(rows).toEqual([]);
         await ch.exec('TRUNCATE TABLE default.late');
 

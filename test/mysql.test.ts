@@ -37,12 +37,20 @@ it('events: ties on a DATETIME(6) cursor across batches, exact decimals, TIMESTA
   });
   await db.exec(`INSERT INTO shop.orders VALUES ${rows.join(',')}`);
   const spec = {
-    id: uniqueId('mysql-orders'), name: 'orders from mariadb', dataType: 'activity' as const, batchSize: 37,
+    id: uniqueId('mysql-orders'),
+    name: 'orders from mariadb',
+    dataType: 'activity' as const,
+    batchSize: 37,
     source: { connection: 'shop', table: 'orders' },
     cursor: { column: 'updated_at', key: 'id', lag: 0 },
     mapping: {
-      userId: { column: 'uid' }, eventType: { value: 'order' }, timestamp: { column: 'placed_at' },
-      properties: [{ column: 'id', property: 'order_id', type: 'number' as const }, { column: 'total', type: 'number' as const }],
+      userId: { column: 'uid' },
+      eventType: { value: 'order' },
+      timestamp: { column: 'placed_at' },
+      properties: [
+        { column: 'id', property: 'order_id', type: 'number' as const },
+        { column: 'total', type: 'number' as const },
+      ],
     },
   };
   const run = await h.runImport(spec);
@@ -50,7 +58,9 @@ it('events: ties on a DATETIME(6) cursor across batches, exact decimals, TIMESTA
   const loaded = await h.store.query<{ id: string; total: string; at: string }>(
     `SELECT properties->>'order_id' AS id, properties->>'total' AS total,
        to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at
-     FROM events WHERE import_id = $1 ORDER BY (properties->>'order_id')::bigint`, [spec.id]);
+     FROM events WHERE import_id = $1 ORDER BY (properties->>'order_id')::bigint`,
+    [spec.id],
+  );
   expect(loaded.rows.length).toBe(1000);
   expect(new Set(loaded.rows.map((r) => r.id)).size).toBe(1000);
   expect(loaded.rows[6]).toEqual({ id: '7', total: '123456789012345678901234.5678', at: '2024-02-29 12:34:56.000007' });
@@ -58,14 +68,26 @@ it('events: ties on a DATETIME(6) cursor across batches, exact decimals, TIMESTA
 });
 
 it('profiles from a custom SELECT with a BIGINT sequence cursor; NULL cursors are counted', async () => {
-  await db.exec(`CREATE TABLE shop.customers (id INT PRIMARY KEY, email VARCHAR(200), tier VARCHAR(20), seq BIGINT UNSIGNED NULL)`);
+  await db.exec(
+    `CREATE TABLE shop.customers (id INT PRIMARY KEY, email VARCHAR(200), tier VARCHAR(20), seq BIGINT UNSIGNED NULL)`,
+  );
   await db.exec(`INSERT INTO shop.customers VALUES (1, 'a@x.com', 'gold', 18446744073709551000), (2, 'b@x.com', 'silver', 18446744073709551000),
     (3, 'c@x.com', 'gold', 18446744073709551001), (4, 'd@x.com', 'gold', NULL)`);
   const spec = {
-    id: uniqueId('mysql-customers'), name: 'customers', dataType: 'profile' as const, batchSize: 1,
-    source: { connection: 'shop', query: "SELECT id, email, tier, seq FROM customers WHERE tier <> 'silver' -- no silver" },
+    id: uniqueId('mysql-customers'),
+    name: 'customers',
+    dataType: 'profile' as const,
+    batchSize: 1,
+    source: {
+      connection: 'shop',
+      query: "SELECT id, email, tier, seq FROM customers WHERE tier <> 'silver' -- no silver",
+    },
     cursor: { column: 'seq', key: 'id', lag: 0 },
-    mapping: { userId: { column: 'email' }, idType: { value: 'email' }, attributes: [{ column: 'tier', type: 'string' as const }] },
+    mapping: {
+      userId: { column: 'email' },
+      idType: { value: 'email' },
+      attributes: [{ column: 'tier', type: 'string' as const }],
+    },
   };
   const run = await h.runImport(spec);
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 2, nullCursor: 1 });
@@ -75,24 +97,36 @@ it('profiles from a custom SELECT with a BIGINT sequence cursor; NULL cursors ar
 
 it('bad credentials fail the run at once, without retries, saying so', async () => {
   const handle = await h.startImport({
-    id: uniqueId('mysql-badpw'), name: 'bad password', dataType: 'profile',
+    id: uniqueId('mysql-badpw'),
+    name: 'bad password',
+    dataType: 'profile',
     source: { connection: 'badpw', table: 'customers' },
     cursor: { column: 'seq', key: 'id' },
     mapping: { userId: { column: 'email' } },
   });
   const err = await handle.result().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/mysql: authentication failed/);
+  expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(
+    /mysql: authentication failed/,
+  );
   const history = await handle.fetchHistory();
   // No activity was tried twice (beginRun, then the record of the failed run and its end).
-  expect(Math.max(...history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1))).toBe(1);
+  expect(
+    Math.max(
+      ...history
+        .events!.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1),
+    ),
+  ).toBe(1);
 });
 
 it('an unreachable source is retried: the run succeeds once the host answers', async () => {
   await db.exec('CREATE TABLE shop.late_users (id INT PRIMARY KEY, email VARCHAR(200), seq INT)');
   await db.exec("INSERT INTO shop.late_users VALUES (1, 'a@x.com', 1), (2, 'b@x.com', 2)");
   const handle = await h.startImport({
-    id: uniqueId('mysql-later'), name: 'source comes up later', dataType: 'profile',
+    id: uniqueId('mysql-later'),
+    name: 'source comes up later',
+    dataType: 'profile',
     source: { connection: 'later', table: 'late_users' },
     cursor: { column: 'seq', key: 'id', lag: 0 },
     mapping: { userId: { column: 'email' } },
@@ -111,9 +145,15 @@ it('an unreachable source is retried: the run succeeds once the host answers', a
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: 2, created: 2 });
     const history = await handle.fetchHistory();
     // Retries of one scheduled activity show as its started event's attempt and last failure.
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+    const attempts = history
+      .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...attempts)).toBeGreaterThan(1);
-    expect(history.events!.some((e) => (e.activityTaskStartedEventAttributes?.lastFailure?.message ?? '').includes('mysql: cannot reach'))).toBe(true);
+    expect(
+      history.events!.some((e) =>
+        (e.activityTaskStartedEventAttributes?.lastFailure?.message ?? '').includes('mysql: cannot reach'),
+      ),
+    ).toBe(true);
   } finally {
     forwarder.close();
   }

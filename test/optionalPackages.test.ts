@@ -17,16 +17,36 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIR = path.join(ROOT, 'test', 'helpers', 'missingPackages');
 const ALL = Object.values(OPTIONAL_PACKAGES).flat();
 
-interface Line { loaded?: number; kind?: string; name?: string; message?: string; configuration?: boolean; failureKind?: string }
+interface Line {
+  loaded?: number;
+  kind?: string;
+  name?: string;
+  message?: string;
+  configuration?: boolean;
+  failureKind?: string;
+}
 
 function child(hidden: readonly string[]): Promise<Line[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', '--import', path.join(DIR, 'hide.mjs'), path.join(DIR, 'child.ts')], {
-      cwd: ROOT, env: { ...process.env, TRIBUTARY_TEST_HIDE: hidden.join(',') }, timeout: 240_000,
-    }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`child failed: ${err.message}\n${stderr}`));
-      resolve(stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line));
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--import', path.join(DIR, 'hide.mjs'), path.join(DIR, 'child.ts')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TRIBUTARY_TEST_HIDE: hidden.join(',') },
+        timeout: 240_000,
+      },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`child failed: ${err.message}\n${stderr}`));
+        resolve(
+          stdout
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as Line),
+        );
+      },
+    );
   });
 }
 
@@ -53,7 +73,9 @@ it('loads every entry point without any optional package, and names the package 
 
 it('names the second package of a kind that needs two when only that one is missing', async () => {
   const lines = await child(['google-auth-library']);
-  expect(lines.find((l) => l.kind === 'bigquery')?.message).toBe(`connection "wh-bigquery" is of kind "bigquery": ${npm('google-auth-library')}`);
+  expect(lines.find((l) => l.kind === 'bigquery')?.message).toBe(
+    `connection "wh-bigquery" is of kind "bigquery": ${npm('google-auth-library')}`,
+  );
 });
 
 it('with the packages present, the same opens get as far as the network (the hook, not the code, made them missing)', async () => {
@@ -65,7 +87,10 @@ it('with the packages present, the same opens get as far as the network (the hoo
 });
 
 it('declares the optional SDKs as optional peers and Temporal as a required peer, all kept for the repository', () => {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   for (const name of ALL) {
     expect(pkg.dependencies![name], name).toBeUndefined();
     expect(pkg.peerDependencies![name], name).toBeDefined();
@@ -73,7 +98,9 @@ it('declares the optional SDKs as optional peers and Temporal as a required peer
     expect(pkg.devDependencies![name], name).toBe(pkg.peerDependencies![name]);
   }
   const temporal = Object.keys(pkg.peerDependencies!).filter((n) => n.startsWith('@temporalio/'));
-  expect(temporal.sort()).toEqual(['activity', 'client', 'common', 'envconfig', 'plugin', 'worker', 'workflow'].map((n) => `@temporalio/${n}`));
+  expect(temporal.sort()).toEqual(
+    ['activity', 'client', 'common', 'envconfig', 'plugin', 'worker', 'workflow'].map((n) => `@temporalio/${n}`),
+  );
   for (const name of temporal) {
     expect(pkg.dependencies![name], name).toBeUndefined();
     expect(pkg.peerDependenciesMeta![name], name).toBeUndefined();
@@ -83,18 +110,34 @@ it('declares the optional SDKs as optional peers and Temporal as a required peer
 
 it('fails a run on a real worker at once, without retries, naming the package, when the SDK is missing', async () => {
   const h = await createHarness('nosdk', { inProcessWorker: false });
-  const worker = spawn(process.execPath, ['--import', 'tsx', '--import', path.join(DIR, 'hide.mjs'), path.join(DIR, 'worker.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, TRIBUTARY_TEST_HIDE: 'snowflake-sdk', TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.storeUrl, TASK_QUEUE: h.taskQueue },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', path.join(DIR, 'hide.mjs'), path.join(DIR, 'worker.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TRIBUTARY_TEST_HIDE: 'snowflake-sdk',
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        DATABASE_URL: h.storeUrl,
+        TASK_QUEUE: h.taskQueue,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  worker.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  worker.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  worker.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  worker.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
   try {
     const spec = {
-      id: uniqueId('nosdk'), name: 'no sdk', dataType: 'profile' as const,
+      id: uniqueId('nosdk'),
+      name: 'no sdk',
+      dataType: 'profile' as const,
       source: { connection: 'wh', table: 'people' },
       cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'email' } },
@@ -103,7 +146,9 @@ it('fails a run on a real worker at once, without retries, naming the package, w
     let timer: NodeJS.Timeout | undefined;
     const err = await Promise.race([
       handle.result().catch((e: unknown) => e),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no result in 180 s; worker output:\n${output}`)), 180_000); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no result in 180 s; worker output:\n${output}`)), 180_000);
+      }),
     ]).finally(() => clearTimeout(timer));
     expect(err, output).toBeInstanceOf(WorkflowFailedError);
     const expected = `connection "wh" is of kind "snowflake": ${npm('snowflake-sdk')}`;
@@ -111,9 +156,15 @@ it('fails a run on a real worker at once, without retries, naming the package, w
     const history = await handle.fetchHistory();
     const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo?.type).toBe('ConfigurationError');
+    expect(failed[0]!.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo?.type).toBe(
+      'ConfigurationError',
+    );
     // Every activity ran once: the failing one, then those recording the failed run.
-    expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).every((e) => e.activityTaskStartedEventAttributes!.attempt === 1)).toBe(true);
+    expect(
+      history
+        .events!.filter((e) => e.activityTaskStartedEventAttributes)
+        .every((e) => e.activityTaskStartedEventAttributes!.attempt === 1),
+    ).toBe(true);
     const run = await h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [spec.id]);
     expect(run.rows).toEqual([{ status: 'failed', error: expect.stringContaining(expected) }]);
     expect(output).not.toContain('s3cret-sf');

@@ -44,7 +44,8 @@ async function expected(): Promise<{ schema: string; name: string; kind: string;
   const out: { schema: string; name: string; kind: string; columns: [string, boolean][] }[] = [];
   for (const row of r.rows) {
     let t = out.find((x) => x.schema === row.schema && x.name === row.name);
-    if (!t) out.push((t = { schema: row.schema, name: row.name, kind: row.type === 'VIEW' ? 'view' : 'table', columns: [] }));
+    if (!t)
+      out.push((t = { schema: row.schema, name: row.name, kind: row.type === 'VIEW' ? 'view' : 'table', columns: [] }));
     // information_schema reports a view's columns as nullable: Postgres does not carry NOT NULL onto views.
     t.columns.push([row.col, row.nullable === 'YES']);
   }
@@ -52,14 +53,25 @@ async function expected(): Promise<{ schema: string; name: string; kind: string;
 }
 
 const shape = (tables: CatalogueTable[]) =>
-  tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, columns: t.columns.map((c): [string, boolean] => [c.name, c.nullable]) }));
+  tables.map((t) => ({
+    schema: t.schema,
+    name: t.name,
+    kind: t.kind,
+    columns: t.columns.map((c): [string, boolean] => [c.name, c.nullable]),
+  }));
 
 it("the API's discovery lists what information_schema lists, public tables under schema public", async () => {
   const tables = await api.discovery.postgres!.discover({ kind: 'postgres', url });
   expect(shape(tables)).toEqual(await expected());
   expect(tables.find((t) => t.name === 'people')!.columns).toEqual([
     { name: 'id', sourceType: 'bigint', importType: 'number', cursorKind: 'number', nullable: false },
-    { name: 'seen_at', sourceType: 'timestamp with time zone', importType: 'timestamp', cursorKind: 'time', nullable: false },
+    {
+      name: 'seen_at',
+      sourceType: 'timestamp with time zone',
+      importType: 'timestamp',
+      cursorKind: 'time',
+      nullable: false,
+    },
     { name: 'email', sourceType: 'text', importType: 'string', cursorKind: 'other', nullable: true },
   ]);
 });
@@ -80,5 +92,6 @@ it("the session's explorer lists the same catalogue, each table named as a spec 
 
 it('the API explores exactly the kinds whose connector declares a discovery', () => {
   expect(Object.keys(api.discovery).sort()).toEqual(['bigquery', 'clickhouse', 'mysql', 'postgres', 'snowflake']);
-  for (const [kind, c] of Object.entries(api.connectors)) expect(c.discovery === null, kind).toBe(!(kind in api.discovery));
+  for (const [kind, c] of Object.entries(api.connectors))
+    expect(c.discovery === null, kind).toBe(!(kind in api.discovery));
 });

@@ -24,7 +24,9 @@ let activities: ReturnType<typeof createActivities>;
 beforeAll(async () => {
   t = await createApiHarness('snap');
   activities = createActivities({
-    store: t.h.store, resolveConnection: staticConnections({ warehouse: t.h.sourceUrl }), connectors: { postgres },
+    store: t.h.store,
+    resolveConnection: staticConnections({ warehouse: t.h.sourceUrl }),
+    connectors: { postgres },
   });
 });
 afterAll(async () => {
@@ -33,7 +35,10 @@ afterAll(async () => {
 });
 
 const snapshotSpec = (id: string, table: string) => ({
-  id, name: `snapshot ${id}`, dataType: 'segments' as const, sync: 'snapshot' as const,
+  id,
+  name: `snapshot ${id}`,
+  dataType: 'segments' as const,
+  sync: 'snapshot' as const,
   source: { connection: 'warehouse', table },
   cursor: { column: 'updated_at', key: 'id' },
   batchSize: 2, // several batches a run: the run's own position must carry it through the whole table
@@ -42,7 +47,8 @@ const snapshotSpec = (id: string, table: string) => ({
 
 async function members(importId: string): Promise<string[]> {
   const r = await t.h.store.query(
-    'SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2', [importId],
+    'SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2',
+    [importId],
   );
   return r.rows.map((m) => `${m.id_value}:${m.segment}`);
 }
@@ -60,16 +66,32 @@ describe('snapshot segments', () => {
     const spec = snapshotSpec(uniqueId('snap'), 'snap_a');
 
     const first = await t.h.runImport(spec);
-    expect(first).toMatchObject({ status: 'succeeded', rowsRead: 5, created: 6, unchanged: 0, removed: 0, rejected: 0, snapshotRemoval: 'removed' });
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 5,
+      created: 6,
+      unchanged: 0,
+      removed: 0,
+      rejected: 0,
+      snapshotRemoval: 'removed',
+    });
     expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u5:churn']);
 
     // Nothing changed: the whole table is read again (not from the last position), and nothing is written but the sighting.
-    const before = await t.h.store.query('SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2', [spec.id]);
+    const before = await t.h.store.query(
+      'SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2',
+      [spec.id],
+    );
     const again = await t.h.runImport(spec);
     expect(again).toMatchObject({ status: 'succeeded', rowsRead: 5, created: 0, updated: 0, unchanged: 6, removed: 0 });
-    const after = await t.h.store.query('SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2', [spec.id]);
+    const after = await t.h.store.query(
+      'SELECT segment, id_value, updated_at, added_at FROM segment_memberships WHERE import_id = $1 ORDER BY 1, 2',
+      [spec.id],
+    );
     expect(after.rows).toEqual(before.rows);
-    const seen = await t.h.store.query('SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1', [spec.id]);
+    const seen = await t.h.store.query('SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1', [
+      spec.id,
+    ]);
     expect(seen.rows).toEqual([{ last_seen_run: String(again.runId) }]);
 
     // u3's row is gone, u1 left "big spenders", u4 is in no segment (an empty array), u5 left its last member's segment.
@@ -78,11 +100,21 @@ describe('snapshot segments', () => {
     await t.h.source.query(`UPDATE snap_a SET segs = '{}' WHERE uid = 'u4'`);
     const third = await t.h.runImport(spec);
     // Unchanged: u1's and u2's vip, and u4's empty row itself (its user's memberships go as removals).
-    expect(third).toMatchObject({ status: 'succeeded', rowsRead: 3, created: 0, updated: 0, unchanged: 3, removed: 4, snapshotRemoval: 'removed' });
+    expect(third).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 3,
+      created: 0,
+      updated: 0,
+      unchanged: 3,
+      removed: 4,
+      snapshotRemoval: 'removed',
+    });
     expect(await members(spec.id)).toEqual(['u1:vip', 'u2:vip']);
     const gone = await t.h.store.query(
       `SELECT id_value, segment, member, removed_at IS NOT NULL AS has_removed_at FROM segment_memberships
-       WHERE import_id = $1 AND NOT member ORDER BY 1, 2`, [spec.id]);
+       WHERE import_id = $1 AND NOT member ORDER BY 1, 2`,
+      [spec.id],
+    );
     expect(gone.rows).toEqual([
       { id_value: 'u1', segment: 'big spenders', member: false, has_removed_at: true },
       { id_value: 'u3', segment: 'churn', member: false, has_removed_at: true },
@@ -92,10 +124,18 @@ describe('snapshot segments', () => {
 
     // Back in the source: re-added (an update of the removed membership).
     await t.h.source.query(`INSERT INTO snap_a VALUES (3, 'u3', '{churn}', '2026-01-02')`);
-    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 4, updated: 1, unchanged: 3, removed: 0 });
+    expect(await t.h.runImport(spec)).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 4,
+      updated: 1,
+      unchanged: 3,
+      removed: 0,
+    });
     expect(await members(spec.id)).toEqual(['u1:vip', 'u2:vip', 'u3:churn']);
     // The incremental position is never used (each run has its own stream, dropped when it ends).
-    const positions = await t.h.store.query("SELECT stream FROM positions WHERE import_id = $1 AND stream <> ''", [spec.id]);
+    const positions = await t.h.store.query("SELECT stream FROM positions WHERE import_id = $1 AND stream <> ''", [
+      spec.id,
+    ]);
     expect(positions.rows).toEqual([]);
   });
 
@@ -111,11 +151,24 @@ describe('snapshot segments', () => {
     const bad = await t.h.runImport(spec);
     expect(bad).toMatchObject({ status: 'partially_succeeded', rowsRead: 5, rejected: 1, created: 1, removed: 0 });
     expect(bad.snapshotRemoval).toMatch(/^nothing removed: 1 row was rejected/);
-    expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u5:churn', 'u6:new']);
+    expect(await members(spec.id)).toEqual([
+      'u1:big spenders',
+      'u1:vip',
+      'u2:vip',
+      'u3:churn',
+      'u4:vip',
+      'u5:churn',
+      'u6:new',
+    ]);
 
     // Fixed: the next run removes what the source no longer holds.
     await t.h.source.query(`UPDATE snap_b SET segs = '{vip}' WHERE uid = 'u2'`);
-    expect(await t.h.runImport(spec)).toMatchObject({ status: 'succeeded', rejected: 0, removed: 1, snapshotRemoval: 'removed' });
+    expect(await t.h.runImport(spec)).toMatchObject({
+      status: 'succeeded',
+      rejected: 0,
+      removed: 1,
+      snapshotRemoval: 'removed',
+    });
     expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip', 'u6:new']);
 
     // A row with a NULL cursor cannot be read: its user's memberships must not go, so nothing is removed.
@@ -129,11 +182,23 @@ describe('snapshot segments', () => {
     // A stopped run removes nothing.
     const handle = await t.h.startImport(spec);
     await handle.signal(pauseSignal);
-    await waitFor('paused', () => handle.query(progressQuery), (p) => p.stage === 'paused', 30_000);
+    await waitFor(
+      'paused',
+      () => handle.query(progressQuery),
+      (p) => p.stage === 'paused',
+      30_000,
+    );
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
-    const stopped = await t.h.store.query('SELECT status, removed, snapshot_removal FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1', [spec.id]);
-    expect(stopped.rows[0]).toMatchObject({ status: 'cancelled', removed: '0', snapshot_removal: expect.stringMatching(/^nothing removed: the run was stopped/) });
+    const stopped = await t.h.store.query(
+      'SELECT status, removed, snapshot_removal FROM runs WHERE import_id = $1 ORDER BY id DESC LIMIT 1',
+      [spec.id],
+    );
+    expect(stopped.rows[0]).toMatchObject({
+      status: 'cancelled',
+      removed: '0',
+      snapshot_removal: expect.stringMatching(/^nothing removed: the run was stopped/),
+    });
     expect(await members(spec.id)).toHaveLength(6);
 
     // An empty source is refused as suspicious: every membership stays.
@@ -148,9 +213,16 @@ describe('snapshot segments', () => {
     await createTable('snap_c');
     const spec = parseImportSpec(snapshotSpec(uniqueId('snapretry'), 'snap_c'));
     const run = async (name: string) => {
-      const begun = await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `${name}-${spec.id}` });
+      const begun = await activities.beginRun({
+        spec,
+        workflowId: `import:${spec.id}`,
+        workflowRunId: `${name}-${spec.id}`,
+      });
       // beginRun retried: the same run.
-      expect((await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `${name}-${spec.id}` })).runId).toBe(begun.runId);
+      expect(
+        (await activities.beginRun({ spec, workflowId: `import:${spec.id}`, workflowRunId: `${name}-${spec.id}` }))
+          .runId,
+      ).toBe(begun.runId);
       return begun;
     };
     const drain = async (runId: number, upperBound: string) => {
@@ -166,10 +238,18 @@ describe('snapshot segments', () => {
     await t.h.source.query(`DELETE FROM snap_c WHERE uid IN ('u1', 'u2')`);
     const b = await run('b');
     await activities.importBatch({ importId: spec.id, runId: b.runId, upperBound: b.upperBound! });
-    expect(await activities.finishRun({ runId: b.runId, outcome: 'failed', error: 'worker lost' })).toMatchObject({ status: 'failed', removed: 0 });
-    expect(await activities.finishRun({ runId: b.runId, outcome: 'completed' })).toMatchObject({ status: 'failed', removed: 0 });
+    expect(await activities.finishRun({ runId: b.runId, outcome: 'failed', error: 'worker lost' })).toMatchObject({
+      status: 'failed',
+      removed: 0,
+    });
+    expect(await activities.finishRun({ runId: b.runId, outcome: 'completed' })).toMatchObject({
+      status: 'failed',
+      removed: 0,
+    });
     // A late batch of the failed run loads nothing.
-    expect(await activities.importBatch({ importId: spec.id, runId: b.runId, upperBound: b.upperBound! })).toMatchObject({ rows: 0, done: true });
+    expect(
+      await activities.importBatch({ importId: spec.id, runId: b.runId, upperBound: b.upperBound! }),
+    ).toMatchObject({ rows: 0, done: true });
     expect(await members(spec.id)).toHaveLength(6);
 
     // An old run (begun, never ended) is overtaken by a newer one; its batches committing late must not
@@ -178,15 +258,31 @@ describe('snapshot segments', () => {
     const c = await run('c');
     await drain(c.runId, c.upperBound!);
     await drain(stale.runId, stale.upperBound!);
-    const seen = await t.h.store.query('SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1 AND id_value IN ($2, $3, $4)', [spec.id, 'u3', 'u4', 'u5']);
+    const seen = await t.h.store.query(
+      'SELECT DISTINCT last_seen_run FROM segment_memberships WHERE import_id = $1 AND id_value IN ($2, $3, $4)',
+      [spec.id, 'u3', 'u4', 'u5'],
+    );
     expect(seen.rows).toEqual([{ last_seen_run: String(c.runId) }]);
 
     // The removal, retried (a lost reply): once, with the same counts.
     const doneC = await activities.finishRun({ runId: c.runId, outcome: 'completed' });
-    expect(doneC).toMatchObject({ status: 'succeeded', rowsRead: 3, unchanged: 3, removed: 3, snapshotRemoval: 'removed' });
+    expect(doneC).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 3,
+      unchanged: 3,
+      removed: 3,
+      snapshotRemoval: 'removed',
+    });
     expect(await activities.finishRun({ runId: c.runId, outcome: 'completed' })).toEqual(doneC);
     expect(await members(spec.id)).toEqual(['u3:churn', 'u4:vip', 'u5:churn']);
-    expect((await t.h.store.query("SELECT count(*)::int AS n FROM segment_memberships WHERE import_id = $1 AND NOT member", [spec.id])).rows[0].n).toBe(3);
+    expect(
+      (
+        await t.h.store.query(
+          'SELECT count(*)::int AS n FROM segment_memberships WHERE import_id = $1 AND NOT member',
+          [spec.id],
+        )
+      ).rows[0].n,
+    ).toBe(3);
   });
 
   it('a batch that fails after the run committed others is retried by Temporal; the removal is still exact', async () => {
@@ -207,10 +303,23 @@ describe('snapshot segments', () => {
       CREATE TRIGGER snap_fail_once AFTER INSERT ON segment_memberships FOR EACH STATEMENT EXECUTE FUNCTION snap_fail_once();`);
     try {
       const run = await t.h.runImport(spec);
-      expect(run).toMatchObject({ status: 'succeeded', rowsRead: 4, created: 0, updated: 0, unchanged: 5, removed: 1, rejected: 0, snapshotRemoval: 'removed' });
-      expect(Number((await t.h.store.query('SELECT last_value FROM snap_fail_seq')).rows[0].last_value)).toBeGreaterThanOrEqual(3);
+      expect(run).toMatchObject({
+        status: 'succeeded',
+        rowsRead: 4,
+        created: 0,
+        updated: 0,
+        unchanged: 5,
+        removed: 1,
+        rejected: 0,
+        snapshotRemoval: 'removed',
+      });
+      expect(
+        Number((await t.h.store.query('SELECT last_value FROM snap_fail_seq')).rows[0].last_value),
+      ).toBeGreaterThanOrEqual(3);
     } finally {
-      await t.h.store.query('DROP TRIGGER snap_fail_once ON segment_memberships; DROP FUNCTION snap_fail_once(); DROP SEQUENCE snap_fail_seq');
+      await t.h.store.query(
+        'DROP TRIGGER snap_fail_once ON segment_memberships; DROP FUNCTION snap_fail_once(); DROP SEQUENCE snap_fail_seq',
+      );
     }
     expect(await members(spec.id)).toEqual(['u1:big spenders', 'u1:vip', 'u2:vip', 'u3:churn', 'u4:vip']);
   });
@@ -220,8 +329,14 @@ describe('snapshot segments', () => {
     const src = new URL(t.h.sourceUrl);
     const connection = await t.req('POST', '/connections', {
       body: {
-        id: 'snap-db', name: 'Warehouse', kind: 'postgres', host: src.hostname, port: Number(src.port),
-        database: src.pathname.slice(1), user: decodeURIComponent(src.username), password: decodeURIComponent(src.password),
+        id: 'snap-db',
+        name: 'Warehouse',
+        kind: 'postgres',
+        host: src.hostname,
+        port: Number(src.port),
+        database: src.pathname.slice(1),
+        user: decodeURIComponent(src.username),
+        password: decodeURIComponent(src.password),
       },
     });
     expect(connection.status, connection.text).toBe(201);
@@ -230,9 +345,15 @@ describe('snapshot segments', () => {
     const bad = await t.req('POST', '/imports', { body: { ...body, sync: 'full' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('sync');
-    const folder = await t.req('POST', '/imports', { body: { ...body, source: { connection: 'snap-db', folder: { path: 'in', format: 'csv' } } } });
+    const folder = await t.req('POST', '/imports', {
+      body: { ...body, source: { connection: 'snap-db', folder: { path: 'in', format: 'csv' } } },
+    });
     expect(folder.status).toBe(400);
-    expect(folder.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'sync', message: expect.stringMatching(/not source.folder/) })]));
+    expect(folder.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'sync', message: expect.stringMatching(/not source.folder/) }),
+      ]),
+    );
 
     const created = await t.req('POST', '/imports', { body });
     expect(created.status, created.text).toBe(201);
@@ -243,10 +364,25 @@ describe('snapshot segments', () => {
 
     // Behind the API too: the backfill's planning and a run over a partition's stream refuse it.
     const spec = parseImportSpec(body);
-    await expect(activities.planBackfill({ spec, backfillId: 'x', workflowId: 'w', from: null, to: null, partitions: null, streamPrefix: 'backfill:x:' }))
-      .rejects.toThrow(/sync "snapshot"/);
-    await expect(activities.beginRun({ spec, workflowId: 'w', workflowRunId: `bf-${id}`, scope: { stream: 'backfill:x:0', after: null, upperBound: null } }))
-      .rejects.toThrow(/sync "snapshot"/);
+    await expect(
+      activities.planBackfill({
+        spec,
+        backfillId: 'x',
+        workflowId: 'w',
+        from: null,
+        to: null,
+        partitions: null,
+        streamPrefix: 'backfill:x:',
+      }),
+    ).rejects.toThrow(/sync "snapshot"/);
+    await expect(
+      activities.beginRun({
+        spec,
+        workflowId: 'w',
+        workflowRunId: `bf-${id}`,
+        scope: { stream: 'backfill:x:0', after: null, upperBound: null },
+      }),
+    ).rejects.toThrow(/sync "snapshot"/);
   });
 });
 
@@ -258,16 +394,32 @@ describe('snapshot segments from a file', () => {
       const file = path.join(dir, 'audiences.csv');
       await writeFile(file, 'uid,segs\nu1,"[""vip"",""eu""]"\nu2,"[""vip""]"\nu3,"[""churn""]"\n');
       const spec = {
-        id: uniqueId('snapfile'), name: 'audiences', dataType: 'segments' as const, sync: 'snapshot' as const, batchSize: 2,
+        id: uniqueId('snapfile'),
+        name: 'audiences',
+        dataType: 'segments' as const,
+        sync: 'snapshot' as const,
+        batchSize: 2,
         source: { connection: 'files', file: { path: 'audiences.csv', format: 'csv' as const } },
         cursor: { column: '_line', key: '_source' },
         mapping: { userId: { column: 'uid' }, segment: { column: 'segs', array: true } },
       };
       expect(await fh.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 3, created: 4, removed: 0 });
       await writeFile(file, 'uid,segs\nu1,"[""vip""]"\nu3,"[""churn""]"\n');
-      expect(await fh.runImport(spec)).toMatchObject({ status: 'succeeded', rowsRead: 2, unchanged: 2, removed: 2, snapshotRemoval: 'removed' });
-      const r = await fh.store.query('SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2', [spec.id]);
-      expect(r.rows).toEqual([{ id_value: 'u1', segment: 'vip' }, { id_value: 'u3', segment: 'churn' }]);
+      expect(await fh.runImport(spec)).toMatchObject({
+        status: 'succeeded',
+        rowsRead: 2,
+        unchanged: 2,
+        removed: 2,
+        snapshotRemoval: 'removed',
+      });
+      const r = await fh.store.query(
+        'SELECT id_value, segment FROM segment_memberships WHERE import_id = $1 AND member ORDER BY 1, 2',
+        [spec.id],
+      );
+      expect(r.rows).toEqual([
+        { id_value: 'u1', segment: 'vip' },
+        { id_value: 'u3', segment: 'churn' },
+      ]);
     } finally {
       await fh.close();
       await rm(dir, { recursive: true, force: true });

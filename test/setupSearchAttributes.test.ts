@@ -18,9 +18,17 @@ const namespace = `setup-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
+  });
   certs = makeCertificates();
-  gateway = await startGrpcGateway(inject('temporalAddress'), certs, { apiKey: API_KEY }, { denyOperatorService: true });
+  gateway = await startGrpcGateway(
+    inject('temporalAddress'),
+    certs,
+    { apiKey: API_KEY },
+    { denyOperatorService: true },
+  );
 }, 120_000);
 afterAll(async () => {
   await gateway?.stop();
@@ -44,13 +52,22 @@ it('registers the missing search attributes, then finds them present', async () 
 it('prints the exact commands when the caller may not add them', async () => {
   const other = `setup-denied-${randomUUID().slice(0, 6)}`;
   const lines: string[] = [];
-  const code = await setup({
-    TEMPORAL_ADDRESS: gateway.address, TEMPORAL_NAMESPACE: other, TEMPORAL_API_KEY: API_KEY,
-    TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_TLS_SERVER_NAME: certs.serverName,
-  }, (l) => lines.push(l));
+  const code = await setup(
+    {
+      TEMPORAL_ADDRESS: gateway.address,
+      TEMPORAL_NAMESPACE: other,
+      TEMPORAL_API_KEY: API_KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+      TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+    },
+    (l) => lines.push(l),
+  );
   expect(code).toBe(2);
   const text = lines.join('\n');
   expect(text).toMatch(/may not add them/);
-  for (const name of names) expect(text).toContain(`temporal operator search-attribute create --namespace ${other} --name ${name} --type Keyword`);
+  for (const name of names)
+    expect(text).toContain(
+      `temporal operator search-attribute create --namespace ${other} --name ${name} --type Keyword`,
+    );
   expect(text).not.toContain(API_KEY);
 });

@@ -16,7 +16,9 @@ import { reachingLoopback } from './helpers/testPolicy';
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-const otherPrivatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const otherPrivatePem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 // The fake listens on loopback, which the operator's default policy refuses sources.
 const connector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv()));
@@ -33,7 +35,8 @@ describe('snowflake (protocol fake)', () => {
     const db = await snowflakeBackingDb();
     admin = db.admin;
     fake = await startSnowflakeFake({
-      postgresUrl: db.url, schema: db.schema,
+      postgresUrl: db.url,
+      schema: db.schema,
       users: { tributary: { password: 'pw', roles: ['READER'] }, keyuser: { publicKey: publicPem, roles: ['READER'] } },
     });
   });
@@ -59,13 +62,22 @@ describe('snowflake (protocol fake)', () => {
     const s = await open(sfUrl(fake, 'tributary', 'pw'));
     const cols = await s.columns({ table: 'stamps' });
     expect(cols.map((c) => [c.name, c.sourceType, c.cursorKind])).toEqual([
-      ['id', 'NUMBER(38,0)', 'number'], ['ntz', 'TIMESTAMP_NTZ', 'time'], ['tz', 'TIMESTAMP_TZ', 'time'],
+      ['id', 'NUMBER(38,0)', 'number'],
+      ['ntz', 'TIMESTAMP_NTZ', 'time'],
+      ['tz', 'TIMESTAMP_TZ', 'time'],
     ]);
     const bound = await s.upperBound({ table: 'stamps' }, cols[1]!, 0, 'UTC');
     expect(bound).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
     expect(Math.abs(Date.parse(`${bound!.replace(' ', 'T')}Z`) - Date.now())).toBeLessThan(60_000);
     const rows: (string | null)[][] = [];
-    for await (const r of s.read({ table: 'stamps' }, ['ntz', 'id', 'tz'], { cursor: 'ntz', key: 'id', after: null, upperBound: bound!, limit: 10 })) rows.push(r);
+    for await (const r of s.read({ table: 'stamps' }, ['ntz', 'id', 'tz'], {
+      cursor: 'ntz',
+      key: 'id',
+      after: null,
+      upperBound: bound!,
+      limit: 10,
+    }))
+      rows.push(r);
     expect(rows).toEqual([['2024-03-01 12:00:00.123456', '1', '2024-03-01 12:00:00.123456+00:00']]);
   });
 
@@ -75,7 +87,14 @@ describe('snowflake (protocol fake)', () => {
     const s = await open(sfUrl(fake, 'tributary', 'pw'));
     const before = fake.chunksServed();
     const ids: number[] = [];
-    for await (const r of s.read({ table: 'many' }, ['seq', 'id'], { cursor: 'seq', key: 'id', after: null, upperBound: '10', limit: 1000 })) ids.push(Number(r[1]));
+    for await (const r of s.read({ table: 'many' }, ['seq', 'id'], {
+      cursor: 'seq',
+      key: 'id',
+      after: null,
+      upperBound: '10',
+      limit: 1000,
+    }))
+      ids.push(Number(r[1]));
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(fake.chunksServed() - before).toBe(10); // 50 inline, then 950 rows in chunks of 100
   });

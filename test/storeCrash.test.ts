@@ -59,7 +59,9 @@ const STORE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' O
 /** Rows the store has committed for the import, or null while it is down or recovering. */
 async function committedRows(importId: string): Promise<number | null> {
   try {
-    const r = await store.query('SELECT coalesce(sum(rows_read), 0)::int AS n FROM runs WHERE import_id = $1', [importId]);
+    const r = await store.query('SELECT coalesce(sum(rows_read), 0)::int AS n FROM runs WHERE import_id = $1', [
+      importId,
+    ]);
     return r.rows[0].n as number;
   } catch {
     return null;
@@ -88,21 +90,35 @@ it(`the worker survives ${CRASHES} SIGKILLs of the store's postmaster during a $
   });
   const workerPid = worker.child.pid;
   const spec = {
-    id: uniqueId('storecrash'), name: 'store crash', dataType: 'activity' as const,
+    id: uniqueId('storecrash'),
+    name: 'store crash',
+    dataType: 'activity' as const,
     source: { connection: 'warehouse', table: 'events_src' },
     cursor: { column: 'updated_at', key: 'id' },
     batchSize: 10_000,
     mapping: {
-      userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
+      userId: { column: 'user_id' },
+      eventType: { column: 'kind' },
+      timestamp: { column: 'at' },
       properties: [{ column: 'sku' }, { column: 'id', property: 'n', type: 'number' as const }],
     },
   };
   const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    taskQueue,
+    workflowId: importWorkflowId(spec.id),
+    args: [{ spec }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
   });
   const result = handle.result() as Promise<RunRecord>;
   let finished = false;
-  void result.then(() => { finished = true; }, () => { finished = true; });
+  void result.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
 
   const crashedAt: number[] = [];
   let last = 0;
@@ -125,8 +141,13 @@ it(`the worker survives ${CRASHES} SIGKILLs of the store's postmaster during a $
     await storePg.start();
   }
   if (crashedAt.length < CRASHES) {
-    const early = await result.then((r) => `it ended ${r.status}`, (e: Error) => `it failed: ${String(e.cause ?? e.message)}`);
-    throw new Error(`the import finished after only ${crashedAt.length} crashes (${early}); slow it down if it succeeded`);
+    const early = await result.then(
+      (r) => `it ended ${r.status}`,
+      (e: Error) => `it failed: ${String(e.cause ?? e.message)}`,
+    );
+    throw new Error(
+      `the import finished after only ${crashedAt.length} crashes (${early}); slow it down if it succeeded`,
+    );
   }
   expect(crashedAt.every((r) => r < ROWS)).toBe(true);
 

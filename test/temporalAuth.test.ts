@@ -30,7 +30,9 @@ beforeAll(async () => {
   keyGateway = await startGrpcGateway(inject('temporalAddress'), certs, { apiKey: API_KEY });
   mtlsGateway = await startGrpcGateway(inject('temporalAddress'), certs, { mtls: true });
   await h.source.query(`CREATE TABLE people (id int PRIMARY KEY, email text, updated_at timestamptz)`);
-  await h.source.query(`INSERT INTO people SELECT g, 'p' || g || '@x.io', '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 250) g`);
+  await h.source.query(
+    `INSERT INTO people SELECT g, 'p' || g || '@x.io', '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 250) g`,
+  );
 }, 120_000);
 afterAll(async () => {
   await keyGateway?.stop();
@@ -39,8 +41,11 @@ afterAll(async () => {
 });
 
 const apiKeyEnv = (key: string) => ({
-  TEMPORAL_ADDRESS: keyGateway.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_API_KEY: key,
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+  TEMPORAL_ADDRESS: keyGateway.address,
+  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_API_KEY: key,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+  TEMPORAL_TLS_SERVER_NAME: certs.serverName,
 });
 
 /** Run one import with a worker and a client that both reach Temporal with `env`'s settings. */
@@ -48,19 +53,34 @@ async function importThrough(env: NodeJS.ProcessEnv): Promise<{ run: RunRecord; 
   const settings = temporalConnectSettings(env);
   const taskQueue = `tauth-${uniqueId('q')}`;
   const { worker, close } = await createWorker({
-    temporal: settings, namespace: settings.namespace, taskQueue, store: h.store,
-    resolveConnection: staticConnections({ warehouse: h.sourceUrl }), policy: testPolicy(),
+    temporal: settings,
+    namespace: settings.namespace,
+    taskQueue,
+    store: h.store,
+    resolveConnection: staticConnections({ warehouse: h.sourceUrl }),
+    policy: testPolicy(),
   });
   const running = worker.run();
   const client: Client = await createClient(settings);
   try {
     const spec = {
-      id: uniqueId('tauth'), name: 'people', dataType: 'profile' as const, batchSize: 100,
-      source: { connection: 'warehouse', table: 'people' }, cursor: { column: 'updated_at', key: 'id' },
+      id: uniqueId('tauth'),
+      name: 'people',
+      dataType: 'profile' as const,
+      batchSize: 100,
+      source: { connection: 'warehouse', table: 'people' },
+      cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'email' }, idType: { value: 'email' } },
     };
-    const run = (await client.workflow.execute(IMPORT_WORKFLOW_TYPE, { taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec }] })) as RunRecord;
-    return { run, stored: await count(h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [spec.id]) };
+    const run = (await client.workflow.execute(IMPORT_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: importWorkflowId(spec.id),
+      args: [{ spec }],
+    })) as RunRecord;
+    return {
+      run,
+      stored: await count(h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [spec.id]),
+    };
   } finally {
     worker.shutdown();
     await running;
@@ -78,25 +98,34 @@ describe('an API key', () => {
 
   it('that is wrong is a clear error naming TEMPORAL_API_KEY, without the key', async () => {
     const wrong = 'wrong-key-0d1e2f';
-    const failure = await createClient(temporalConnectSettings(apiKeyEnv(wrong))).then(() => null, (e: Error) => e);
+    const failure = await createClient(temporalConnectSettings(apiKeyEnv(wrong))).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(failure?.message).toMatch(/refused the API key \(TEMPORAL_API_KEY\)/);
     expect(failure?.message).not.toContain(wrong);
-    const workerFailure = await connectWorker(temporalConnectSettings(apiKeyEnv(wrong))).then(() => null, (e: Error) => e);
+    const workerFailure = await connectWorker(temporalConnectSettings(apiKeyEnv(wrong))).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(workerFailure?.message).toMatch(/refused the API key/);
   });
 
   it('from a profile of the Temporal config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)', async () => {
     const file = path.join(certs.dir, 'temporal.toml');
-    writeFileSync(file, [
-      '[profile.cloud]',
-      `address = "${keyGateway.address}"`,
-      'namespace = "default"',
-      `api_key = "${API_KEY}"`,
-      '[profile.cloud.tls]',
-      `server_ca_cert_path = "${certs.caCert}"`,
-      `server_name = "${certs.serverName}"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '[profile.cloud]',
+        `address = "${keyGateway.address}"`,
+        'namespace = "default"',
+        `api_key = "${API_KEY}"`,
+        '[profile.cloud.tls]',
+        `server_ca_cert_path = "${certs.caCert}"`,
+        `server_name = "${certs.serverName}"`,
+        '',
+      ].join('\n'),
+    );
     const { run } = await importThrough({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: 250 });
   });
@@ -104,23 +133,36 @@ describe('an API key', () => {
 
 describe('mTLS', () => {
   const mtlsEnv = (cert: string, key: string) => ({
-    TEMPORAL_ADDRESS: mtlsGateway.address, TEMPORAL_TLS_CLIENT_CERT_PATH: cert, TEMPORAL_TLS_CLIENT_KEY_PATH: key,
-    TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+    TEMPORAL_ADDRESS: mtlsGateway.address,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+    TEMPORAL_TLS_SERVER_NAME: certs.serverName,
   });
 
-  it('with the CA\'s client certificate: the worker and the client import through the gateway', async () => {
+  it("with the CA's client certificate: the worker and the client import through the gateway", async () => {
     const { run, stored } = await importThrough(mtlsEnv(certs.clientCert, certs.clientKey));
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: 250 });
     expect(stored).toBe(250);
   });
 
   it('with a certificate of another CA, or none, is a clear error', async () => {
-    const rogue = await createClient(temporalConnectSettings(mtlsEnv(certs.rogueCert, certs.rogueKey))).then(() => null, (e: Error) => e);
+    const rogue = await createClient(temporalConnectSettings(mtlsEnv(certs.rogueCert, certs.rogueKey))).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(rogue?.message).toMatch(/Temporal at 127\.0\.0\.1:\d+ \(namespace default\)/);
     expect(rogue?.message).toMatch(/the TLS handshake failed \(check TEMPORAL_TLS_CLIENT_CERT_PATH/);
-    const none = await createClient(temporalConnectSettings({
-      TEMPORAL_ADDRESS: mtlsGateway.address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_TLS_SERVER_NAME: certs.serverName,
-    })).then(() => null, (e: Error) => e);
+    const none = await createClient(
+      temporalConnectSettings({
+        TEMPORAL_ADDRESS: mtlsGateway.address,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+        TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+      }),
+    ).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(none?.message).toMatch(/Temporal at 127\.0\.0\.1:\d+ \(namespace default\): the TLS handshake failed/);
   });
 });

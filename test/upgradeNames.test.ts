@@ -33,7 +33,10 @@ let oldCode: string;
 beforeAll(async () => {
   h = await createHarness('upgrade', { inProcessWorker: false });
   oldCode = mkdtempSync(path.join(os.tmpdir(), 'tributary-old-code-'));
-  execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${BEFORE_PREFIX} workflows activities spec temporal connectors engine | tar -x -C "${oldCode}"`]);
+  execFileSync('sh', [
+    '-c',
+    `git -C "${ROOT}" archive ${BEFORE_PREFIX} workflows activities spec temporal connectors engine | tar -x -C "${oldCode}"`,
+  ]);
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(oldCode, 'node_modules'));
 });
 afterAll(async () => {
@@ -49,18 +52,37 @@ it('an import started before the upgrade finishes on the upgraded worker, exactl
   // The worker as deployed before: the old workflow code, the activities under their bare names only.
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const oldWorker = await Worker.create({
-    connection, namespace: 'default', taskQueue: h.taskQueue,
+    connection,
+    namespace: 'default',
+    taskQueue: h.taskQueue,
     workflowsPath: path.join(oldCode, 'workflows', 'index.ts'),
-    activities: createActivities({ store: h.store, resolveConnection: staticConnections({ warehouse: h.sourceUrl }), connectors: { postgres }, policy }),
+    activities: createActivities({
+      store: h.store,
+      resolveConnection: staticConnections({ warehouse: h.sourceUrl }),
+      connectors: { postgres },
+      policy,
+    }),
   });
   const oldRunning = oldWorker.run();
   // Started as clients started it then: positional arguments, which today's workflow still reads.
   const handle = await h.client.workflow.start(LEGACY_WORKFLOW_TYPES.import, {
-    taskQueue: h.taskQueue, workflowId: importWorkflowId(spec.id), args: [spec, null, null, { rowsPerSecond: 2000 }],
+    taskQueue: h.taskQueue,
+    workflowId: importWorkflowId(spec.id),
+    args: [spec, null, null, { rowsPerSecond: 2000 }],
   });
-  await waitFor('the first batches', () => handle.query(progressQuery), (p) => p.rowsRead >= 2000, 120_000);
+  await waitFor(
+    'the first batches',
+    () => handle.query(progressQuery),
+    (p) => p.rowsRead >= 2000,
+    120_000,
+  );
   await handle.signal(pauseSignal);
-  const paused = await waitFor('paused', () => handle.query(progressQuery), (p) => p.stage === 'paused', 120_000);
+  const paused = await waitFor(
+    'paused',
+    () => handle.query(progressQuery),
+    (p) => p.stage === 'paused',
+    120_000,
+  );
   expect(paused.rowsRead).toBeLessThan(ROWS);
 
   oldWorker.shutdown();
@@ -74,11 +96,17 @@ it('an import started before the upgrade finishes on the upgraded worker, exactl
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS });
 
   // Every source row once in the store, the same rows (one run: resumed, not restarted).
-  expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual((await h.source.query(sourceChecksum('upgrade_src'))).rows[0]);
-  expect((await h.store.query('SELECT count(*)::int AS n FROM runs WHERE import_id = $1', [spec.id])).rows[0].n).toBe(1);
+  expect((await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0]).toEqual(
+    (await h.source.query(sourceChecksum('upgrade_src'))).rows[0],
+  );
+  expect((await h.store.query('SELECT count(*)::int AS n FROM runs WHERE import_id = $1', [spec.id])).rows[0].n).toBe(
+    1,
+  );
 
   const history = await handle.fetchHistory();
-  const scheduled = new Set(history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []));
+  const scheduled = new Set(
+    history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+  );
   expect([...scheduled].sort()).toEqual(['beginRun', 'importBatch', 'tributaryFinishRun', 'tributaryImportBatch']);
   await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: 'upgraded' }, history, handle.workflowId);
 }, 300_000);

@@ -19,9 +19,17 @@ const HOUR = 3_600_000;
 
 /** en-GB's printed wall clock, `dd/mm/yyyy, HH:MM:SS`. */
 const PRINTED = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
-const zoneFormat = (zone: string) => new Intl.DateTimeFormat('en-GB', {
-  timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-});
+const zoneFormat = (zone: string) =>
+  new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 
 /** Offset in ms of a zone at an instant, from the wall clock Intl prints (whole seconds). */
 function intlOffset(fmt: Intl.DateTimeFormat, ms: number): number {
@@ -31,7 +39,11 @@ function intlOffset(fmt: Intl.DateTimeFormat, ms: number): number {
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
-interface Change { at: number; before: number; after: number }
+interface Change {
+  at: number;
+  before: number;
+  after: number;
+}
 
 /** Clock changes of a zone in [FROM, TO): samples ten days apart, then bisection to the second. */
 function changesOf(zone: string): Change[] {
@@ -44,7 +56,11 @@ function changesOf(zone: string): Change[] {
       const o = intlOffset(fmt, mid);
       if (o === offLo) lo = mid;
       else if (o === offHi) hi = mid;
-      else { find(lo, mid, offLo, o); lo = mid; offLo = o; }
+      else {
+        find(lo, mid, offLo, o);
+        lo = mid;
+        offLo = o;
+      }
     }
     out.push({ at: hi, before: offLo, after: offHi });
   };
@@ -74,11 +90,15 @@ describe('wall times around every clock change, 1970–2037, against real Postgr
     await db.connect();
     await db.query(`SET TimeZone = 'UTC'`);
   });
-  afterAll(async () => { await db?.end(); });
+  afterAll(async () => {
+    await db?.end();
+  });
 
   it('agree with timestamp AT TIME ZONE for every zone whose rules Node and Postgres share', async () => {
     const started = Date.now();
-    const pgZones = new Set((await db.query<{ name: string }>('SELECT name FROM pg_timezone_names')).rows.map((r) => r.name));
+    const pgZones = new Set(
+      (await db.query<{ name: string }>('SELECT name FROM pg_timezone_names')).rows.map((r) => r.name),
+    );
     const zones = Intl.supportedValuesOf('timeZone');
     const changes = new Map(zones.map((z) => [z, changesOf(z)]));
 
@@ -107,12 +127,15 @@ describe('wall times around every clock change, 1970–2037, against real Postgr
     const offsetRows = await db.query<{ ms: string }>(
       `SELECT (extract(epoch FROM (t AT TIME ZONE z) - (t AT TIME ZONE 'UTC')) * 1000)::bigint::text AS ms
          FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS u(z, t, n) ORDER BY n`,
-      [sampleZones, sampleAt]);
+      [sampleZones, sampleAt],
+    );
     const differing = new Set<string>(unknownToPostgres);
     offsetRows.rows.forEach((r, i) => {
       if (Number(r.ms) === expected[i] || differing.has(sampleZones[i]!)) return;
       differing.add(sampleZones[i]!);
-      console.log(`${sampleZones[i]} at ${sampleAt[i]}: Node ${expected[i]! / 1000} s, Postgres ${Number(r.ms) / 1000} s`);
+      console.log(
+        `${sampleZones[i]} at ${sampleAt[i]}: Node ${expected[i]! / 1000} s, Postgres ${Number(r.ms) / 1000} s`,
+      );
     });
 
     // 2. Wall times around each change, read by both sides.
@@ -122,14 +145,18 @@ describe('wall times around every clock change, 1970–2037, against real Postgr
       if (differing.has(zone)) continue;
       for (const c of changes.get(zone)!) {
         for (const side of [c.at + c.before, c.at + c.after]) {
-          for (const d of OFFSETS_AROUND) { wallZones.push(zone); walls.push(wallText(side + d)); }
+          for (const d of OFFSETS_AROUND) {
+            wallZones.push(zone);
+            walls.push(wallText(side + d));
+          }
         }
       }
     }
     const readRows = await db.query<{ t: string }>(
       `SELECT to_char((w AT TIME ZONE z) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t
          FROM unnest($1::text[], $2::timestamp[]) WITH ORDINALITY AS u(z, w, n) ORDER BY n`,
-      [wallZones, walls]);
+      [wallZones, walls],
+    );
     const wrong: string[] = [];
     readRows.rows.forEach((r, i) => {
       const got = timestampText(walls[i]!, undefined, wallZones[i]!);
@@ -137,21 +164,31 @@ describe('wall times around every clock change, 1970–2037, against real Postgr
     });
 
     const skipped = [...differing].sort();
-    console.log(`${zones.length} zones, ${[...changes.values()].reduce((n, c) => n + c.length, 0)} clock changes, ` +
-      `${walls.length} wall times compared (${wrong.length} disagree) in ${Date.now() - started} ms; skipped (Node and Postgres rules differ): ${skipped.join(', ') || 'none'}`);
+    console.log(
+      `${zones.length} zones, ${[...changes.values()].reduce((n, c) => n + c.length, 0)} clock changes, ` +
+        `${walls.length} wall times compared (${wrong.length} disagree) in ${Date.now() - started} ms; skipped (Node and Postgres rules differ): ${skipped.join(', ') || 'none'}`,
+    );
     expect(wrong.slice(0, 30)).toEqual([]);
     expect(walls.length).toBeGreaterThan(100_000);
     expect(skipped).toEqual([...KNOWN_DIFFERENT].sort());
   });
 
   it('agree for every pinned wall time read in a zone (the pins hold what Postgres says)', async () => {
-    const pins = TIMESTAMP_PINS.filter(([raw, format, zone, want]) =>
-      format === null && zone !== 'UTC' && want !== null && /^\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?$/.test(raw));
+    const pins = TIMESTAMP_PINS.filter(
+      ([raw, format, zone, want]) =>
+        format === null &&
+        zone !== 'UTC' &&
+        want !== null &&
+        /^\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?$/.test(raw),
+    );
     const res = await db.query<{ t: string }>(
       `SELECT to_char((w AT TIME ZONE z) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t
          FROM unnest($1::text[], $2::timestamp[]) WITH ORDINALITY AS u(z, w, n) ORDER BY n`,
-      [pins.map((p) => p[2]), pins.map((p) => p[0])]);
-    const disagree = pins.flatMap((p, i) => (p[3] === res.rows[i]!.t ? [] : [`${p[2]} ${p[0]}: pin ${p[3]}, Postgres ${res.rows[i]!.t}`]));
+      [pins.map((p) => p[2]), pins.map((p) => p[0])],
+    );
+    const disagree = pins.flatMap((p, i) =>
+      p[3] === res.rows[i]!.t ? [] : [`${p[2]} ${p[0]}: pin ${p[3]}, Postgres ${res.rows[i]!.t}`],
+    );
     expect(pins.length).toBeGreaterThan(100);
     expect(disagree).toEqual([]);
   });

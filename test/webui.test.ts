@@ -41,7 +41,8 @@ let sourceUrl: string;
 const taskQueue = `test-webui-${Date.now()}`;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   server = await startDevServer({ headless: false });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: 'default' });
@@ -51,12 +52,18 @@ beforeAll(async () => {
   await migrate(store);
   source = createPool(sourceUrl);
   const { worker, close } = await createWorker({
-    temporalAddress: server.address, namespace: 'default', taskQueue, store,
+    temporalAddress: server.address,
+    namespace: 'default',
+    taskQueue,
+    store,
     resolveConnection: staticConnections({ warehouse: sourceUrl }),
     policy: harnessPolicy(),
   });
   running = { worker, done: worker.run(), close };
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -79,7 +86,9 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** The text the page shows, its frames included (the UI renders user markdown in sandboxed frames). */
 async function shownText(page: Page): Promise<string> {
-  const texts = await Promise.all(page.frames().map((f) => f.evaluate<string>('document.body ? document.body.innerText : ""').catch(() => '')));
+  const texts = await Promise.all(
+    page.frames().map((f) => f.evaluate<string>('document.body ? document.body.innerText : ""').catch(() => '')),
+  );
   return texts.join('\n');
 }
 
@@ -91,7 +100,11 @@ async function sendSignal(page: Page, name: string, input?: string): Promise<voi
   await modal.waitFor({ state: 'visible' });
   // The UI lists the signals the workflow declares (with their descriptions) from its metadata query.
   await modal.getByTestId('signal-select-button').click();
-  await modal.getByRole('option').filter({ has: page.getByText(name, { exact: true }) }).first().click();
+  await modal
+    .getByRole('option')
+    .filter({ has: page.getByText(name, { exact: true }) })
+    .first()
+    .click();
   if (input !== undefined) {
     await modal.locator('[contenteditable="true"]').first().click();
     await page.keyboard.type(input);
@@ -107,11 +120,21 @@ it('finds a running import by its search attribute, pauses, resumes and complete
   const meta = importMetadata(spec);
   // Throttled to 1,500 rows/s, so it is still running while the browser works.
   const handle = await client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-    taskQueue, workflowId: importWorkflowId(spec.id), args: [{ spec, control: { rowsPerSecond: 1500 } }],
-    typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.importId, value: spec.id }, { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType }],
+    taskQueue,
+    workflowId: importWorkflowId(spec.id),
+    args: [{ spec, control: { rowsPerSecond: 1500 } }],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.importId, value: spec.id },
+      { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType },
+    ],
     ...meta,
   });
-  await waitFor('the first batch', () => handle.query(progressQuery), (p) => p.rowsRead > 0, 60_000);
+  await waitFor(
+    'the first batch',
+    () => handle.query(progressQuery),
+    (p) => p.rowsRead > 0,
+    60_000,
+  );
 
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   try {
@@ -129,10 +152,19 @@ it('finds a running import by its search attribute, pauses, resumes and complete
     await shot(page, 'workflow');
 
     await sendSignal(page, 'pause');
-    const paused = await waitFor('paused', () => handle.query(progressQuery), (p) => p.stage === 'paused', 60_000);
+    const paused = await waitFor(
+      'paused',
+      () => handle.query(progressQuery),
+      (p) => p.stage === 'paused',
+      60_000,
+    );
     expect(paused.rowsRead).toBeLessThan(ROWS);
     const held = async () => ({
-      position: (await store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id])).rows[0],
+      position: (
+        await store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [
+          spec.id,
+        ])
+      ).rows[0],
       batches: await count(store, 'SELECT batches FROM runs WHERE import_id = $1', [spec.id]),
       events: await count(store, 'SELECT count(*) FROM events WHERE import_id = $1', [spec.id]),
     });
@@ -144,11 +176,22 @@ it('finds a running import by its search attribute, pauses, resumes and complete
     // workflow's current details, which show it paused with its rows.
     await page.reload();
     await page.getByText('User Metadata', { exact: true }).first().click();
-    await waitFor('the summary, details and current details shown', () => shownText(page), (t) => /Mapping\s+userId/.test(t) && /Stage\s+paused/.test(t), 30_000, 500);
+    await waitFor(
+      'the summary, details and current details shown',
+      () => shownText(page),
+      (t) => /Mapping\s+userId/.test(t) && /Stage\s+paused/.test(t),
+      30_000,
+      500,
+    );
     await shot(page, 'paused');
 
     await sendSignal(page, 'resume');
-    await waitFor('moving again', () => handle.query(progressQuery), (p) => p.rowsRead > paused.rowsRead, 60_000);
+    await waitFor(
+      'moving again',
+      () => handle.query(progressQuery),
+      (p) => p.rowsRead > paused.rowsRead,
+      60_000,
+    );
     await sendSignal(page, 'throttle', '{"rowsPerSecond": null}');
     const run = (await handle.result()) as RunRecord;
     expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, rejected: 0 });

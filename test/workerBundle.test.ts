@@ -11,8 +11,12 @@ import { tempDir } from './helpers/servers';
 import { spawnWorker, workerEnv } from './helpers/workerProcess';
 
 let h: Harness;
-beforeAll(async () => { h = await createHarness('bundle', { inProcessWorker: false }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await createHarness('bundle', { inProcessWorker: false });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 it('starting and stopping the worker process three times leaves one workflow bundle in the temp folder', async () => {
   // A temp folder of its own: the machine's is shared with every other worker.

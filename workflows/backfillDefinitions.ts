@@ -15,8 +15,10 @@ export type { Throttle } from '../domain/throttle';
 export const BACKFILL_WORKFLOW_TYPE = WORKFLOW_TYPES.backfill;
 
 /** Ids are pure functions of the import id, the backfill id and the partition number. */
-export const backfillWorkflowId = (importId: string, backfillId: string): string => `backfill:${importId}:${backfillId}`;
-export const partitionWorkflowId = (importId: string, backfillId: string, n: number): string => `backfill:${importId}:${backfillId}:${n}`;
+export const backfillWorkflowId = (importId: string, backfillId: string): string =>
+  `backfill:${importId}:${backfillId}`;
+export const partitionWorkflowId = (importId: string, backfillId: string, n: number): string =>
+  `backfill:${importId}:${backfillId}:${n}`;
 /** The position stream of partition n: `backfill:<backfill id>:<n>`. */
 export const partitionStreamPrefix = (backfillId: string): string => `backfill:${backfillId}:`;
 export const partitionStream = (backfillId: string, n: number): string => `${partitionStreamPrefix(backfillId)}${n}`;
@@ -49,7 +51,16 @@ export interface BackfillCarry {
   samples: [number, number][];
 }
 
-export type BackfillStage = 'planning' | 'running' | 'paused' | 'finishing' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelling' | 'cancelled';
+export type BackfillStage =
+  | 'planning'
+  | 'running'
+  | 'paused'
+  | 'finishing'
+  | 'succeeded'
+  | 'partially_succeeded'
+  | 'failed'
+  | 'cancelling'
+  | 'cancelled';
 
 export interface BackfillProgress {
   importId: string;

@@ -51,7 +51,11 @@ import {
 import { ACTIVITY_RETRY } from './activityRetry';
 
 /** Planning counts and ranks the source's rows: it heartbeats, so a dead worker is noticed in seconds. */
-const planning = proxyTributaryActivities({ startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const planning = proxyTributaryActivities({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '15 seconds',
+  retry: ACTIVITY_RETRY,
+});
 const bookkeeping = proxyTributaryActivities({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** How often the committed counts are read for progress, rate and time left. */
@@ -84,7 +88,10 @@ export interface BackfillResult {
  * Executions continued as new before the carry moved into the input have it as a second argument.
  */
 export function backfillWorkflow(input: BackfillInput): Promise<BackfillResult>;
-export async function backfillWorkflow(input: BackfillInput, legacyCarry?: BackfillCarry | null): Promise<BackfillResult> {
+export async function backfillWorkflow(
+  input: BackfillInput,
+  legacyCarry?: BackfillCarry | null,
+): Promise<BackfillResult> {
   const carry = input.carry ?? legacyCarry ?? null;
   let spec: ImportSpec;
   try {
@@ -131,25 +138,40 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
   const refresh = () => {
     progress.partitionsDone = done.size;
     progress.partitionsRunning = [...running].sort((a, b) => a - b);
-    progress.partitionsFailed = [...done.values()].filter((d) => d.status === 'failed' || d.status === 'cancelled').map((d) => d.partition).sort((a, b) => a - b);
-    if (progress.stage === 'running' || progress.stage === 'paused') progress.stage = progress.paused ? 'paused' : 'running';
+    progress.partitionsFailed = [...done.values()]
+      .filter((d) => d.status === 'failed' || d.status === 'cancelled')
+      .map((d) => d.partition)
+      .sort((a, b) => a - b);
+    if (progress.stage === 'running' || progress.stage === 'paused')
+      progress.stage = progress.paused ? 'paused' : 'running';
     const first = samples.find(([t]) => t >= (samples.at(-1)?.[0] ?? 0) - RATE_WINDOW_MS) ?? samples[0];
     const last = samples.at(-1);
-    progress.rowsPerSecond = first && last && last[0] > first[0] ? ((last[1] - first[1]) * 1000) / (last[0] - first[0]) : 0;
+    progress.rowsPerSecond =
+      first && last && last[0] > first[0] ? ((last[1] - first[1]) * 1000) / (last[0] - first[0]) : 0;
     const left = Math.max(0, progress.plannedRows - progress.rowsRead);
-    progress.etaSeconds = left === 0 ? 0 : progress.rowsPerSecond > 0 && !progress.paused ? Math.round(left / progress.rowsPerSecond) : null;
+    progress.etaSeconds =
+      left === 0
+        ? 0
+        : progress.rowsPerSecond > 0 && !progress.paused
+          ? Math.round(left / progress.rowsPerSecond)
+          : null;
     setCurrentDetails(backfillCurrentDetails(progress));
   };
 
   /** Signal every running partition (a partition that has just ended is no longer listening: fine). */
   const tellRunning = async (send: (id: string) => Promise<void>): Promise<void> => {
-    await Promise.all([...running].map(async (n) => {
-      try {
-        await send(partitionWorkflowId(spec.id, input.backfillId, n));
-      } catch (err) {
-        log.info('partition not signalled', { partition: n, error: err instanceof Error ? err.message : String(err) });
-      }
-    }));
+    await Promise.all(
+      [...running].map(async (n) => {
+        try {
+          await send(partitionWorkflowId(spec.id, input.backfillId, n));
+        } catch (err) {
+          log.info('partition not signalled', {
+            partition: n,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }),
+    );
   };
   // Pending hand-overs to the partitions, sent from the main loop (handlers only record the wish).
   let pendingPause: boolean | null = null;
@@ -163,42 +185,80 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
   setHandler(backfillProgressQuery, () => progress, {
     description: 'Progress: partitions done of total, running partitions, rows, rate, time left, throttle',
   });
-  setHandler(pauseSignal, () => { progress.paused = true; pendingPause = true; wake++; refresh(); }, {
-    description: 'Pause the whole backfill: running partitions stop at their next batch boundary, none starts',
-  });
-  setHandler(resumeSignal, () => { progress.paused = false; pendingPause = false; wake++; refresh(); }, {
-    description: 'Resume the whole backfill from the committed positions',
-  });
-  setHandler(throttleSignal, (change) => {
-    const bad = throttleProblem(change);
-    if (bad) {
-      log.warn('throttle signal ignored', { problem: bad });
-      return;
-    }
-    applyThrottle(change);
-  }, { description: 'Change the throttle: {"rowsPerSecond": 5000, "concurrency": 2}; {"rowsPerSecond": null} lifts the rate limit' });
-  setHandler(setThrottleUpdate, (change) => {
-    applyThrottle(change);
-    return { ...progress.throttle };
-  }, {
-    validator: (change) => {
-      const bad = throttleProblem(change);
-      if (bad) throw new Error(bad);
+  setHandler(
+    pauseSignal,
+    () => {
+      progress.paused = true;
+      pendingPause = true;
+      wake++;
+      refresh();
     },
-    description: 'Change the throttle and return the new one: {"rowsPerSecond": 5000, "concurrency": 2}',
-  });
-  setHandler(partitionDoneSignal, (d) => {
-    if (done.has(d.partition)) return;
-    done.set(d.partition, d);
-    running.delete(d.partition);
-    wake++;
-    refresh();
-  }, { description: 'Sent by a partition when its run ends' });
+    {
+      description: 'Pause the whole backfill: running partitions stop at their next batch boundary, none starts',
+    },
+  );
+  setHandler(
+    resumeSignal,
+    () => {
+      progress.paused = false;
+      pendingPause = false;
+      wake++;
+      refresh();
+    },
+    {
+      description: 'Resume the whole backfill from the committed positions',
+    },
+  );
+  setHandler(
+    throttleSignal,
+    (change) => {
+      const bad = throttleProblem(change);
+      if (bad) {
+        log.warn('throttle signal ignored', { problem: bad });
+        return;
+      }
+      applyThrottle(change);
+    },
+    {
+      description:
+        'Change the throttle: {"rowsPerSecond": 5000, "concurrency": 2}; {"rowsPerSecond": null} lifts the rate limit',
+    },
+  );
+  setHandler(
+    setThrottleUpdate,
+    (change) => {
+      applyThrottle(change);
+      return { ...progress.throttle };
+    },
+    {
+      validator: (change) => {
+        const bad = throttleProblem(change);
+        if (bad) throw new Error(bad);
+      },
+      description: 'Change the throttle and return the new one: {"rowsPerSecond": 5000, "concurrency": 2}',
+    },
+  );
+  setHandler(
+    partitionDoneSignal,
+    (d) => {
+      if (done.has(d.partition)) return;
+      done.set(d.partition, d);
+      running.delete(d.partition);
+      wake++;
+      refresh();
+    },
+    { description: 'Sent by a partition when its run ends' },
+  );
 
   try {
     plan = await planning.planBackfill({
-      spec, backfillId: input.backfillId, workflowId: me, from: input.from, to: input.to,
-      partitions: input.partitions, streamPrefix: partitionStreamPrefix(input.backfillId),
+      spec,
+      backfillId: input.backfillId,
+      workflowId: me,
+      from: input.from,
+      to: input.to,
+      partitions: input.partitions,
+      streamPrefix: partitionStreamPrefix(input.backfillId),
     });
     progress.partitions = plan.partitions.length;
     progress.plannedRows = plan.totalRows;
@@ -213,7 +273,10 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
     refresh();
 
     const poll = async () => {
-      const totals: BackfillTotals = await bookkeeping.backfillTotals({ importId: spec.id, backfillId: input.backfillId });
+      const totals: BackfillTotals = await bookkeeping.backfillTotals({
+        importId: spec.id,
+        backfillId: input.backfillId,
+      });
       progress.rowsRead = totals.rowsRead;
       samples.push([Date.now(), totals.rowsRead]);
       samples = samples.filter(([t]) => t >= Date.now() - 2 * RATE_WINDOW_MS);
@@ -242,11 +305,22 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
         refresh();
         continue;
       }
-      if (startedHere >= perExecution || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      if (
+        startedHere >= perExecution ||
+        workflowInfo().continueAsNewSuggested ||
+        workflowInfo().historyLength > MAX_HISTORY_EVENTS
+      ) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof backfillWorkflow>({
           ...input,
-          carry: { next, running: [...running], done: [...done.values()], paused: progress.paused, throttle: progress.throttle, samples },
+          carry: {
+            next,
+            running: [...running],
+            done: [...done.values()],
+            paused: progress.paused,
+            throttle: progress.throttle,
+            samples,
+          },
         });
       }
       const seen = wake;
@@ -254,11 +328,22 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
     }
     await poll();
     progress.stage = 'finishing';
-    const status = await bookkeeping.finishBackfill({ importId: spec.id, backfillId: input.backfillId, outcome: 'completed' });
+    const status = await bookkeeping.finishBackfill({
+      importId: spec.id,
+      backfillId: input.backfillId,
+      outcome: 'completed',
+    });
     progress.stage = status === 'running' ? 'failed' : status;
     refresh();
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: status }]);
-    return { importId: spec.id, backfillId: input.backfillId, status, partitions: plan.partitions.length, rowsRead: progress.rowsRead, skippedRows: plan.skippedRows };
+    return {
+      importId: spec.id,
+      backfillId: input.backfillId,
+      status,
+      partitions: plan.partitions.length,
+      rowsRead: progress.rowsRead,
+      skippedRows: plan.skippedRows,
+    };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
@@ -267,17 +352,24 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
         // Cancel the running partitions and wait (bounded) until they have recorded their end.
         progress.stage = 'cancelling';
         refresh();
-        await Promise.all([...running].map(async (n) => {
-          try {
-            await getExternalWorkflowHandle(partitionWorkflowId(spec.id, input.backfillId, n)).cancel();
-          } catch {
-            // Not running (never started, or terminated by hand): nothing will report; stop waiting for it.
-            running.delete(n);
-          }
-        }));
+        await Promise.all(
+          [...running].map(async (n) => {
+            try {
+              await getExternalWorkflowHandle(partitionWorkflowId(spec.id, input.backfillId, n)).cancel();
+            } catch {
+              // Not running (never started, or terminated by hand): nothing will report; stop waiting for it.
+              running.delete(n);
+            }
+          }),
+        );
         await condition(() => running.size === 0, '2 minutes');
       }
-      if (plan) await bookkeeping.finishBackfill({ importId: spec.id, backfillId: input.backfillId, outcome: cancelled ? 'cancelled' : 'failed' });
+      if (plan)
+        await bookkeeping.finishBackfill({
+          importId: spec.id,
+          backfillId: input.backfillId,
+          outcome: cancelled ? 'cancelled' : 'failed',
+        });
       progress.stage = cancelled ? 'cancelled' : 'failed';
       refresh();
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: cancelled ? 'cancelled' : 'failed' }]);
@@ -305,7 +397,10 @@ export async function backfillWorkflow(input: BackfillInput, legacyCarry?: Backf
           { key: SEARCH_ATTRIBUTES.dataType, value: spec.dataType },
           { key: SEARCH_ATTRIBUTES.backfillId, value: input.backfillId },
         ],
-        ...importMetadata(spec, { label: `backfill ${input.backfillId} partition ${p.n + 1}/${plan!.partitions.length}`, range }),
+        ...importMetadata(spec, {
+          label: `backfill ${input.backfillId} partition ${p.n + 1}/${plan!.partitions.length}`,
+          range,
+        }),
       });
       // A pause or throttle change that landed while the start was under way.
       if (progress.paused) await child.signal(pauseSignal);

@@ -35,7 +35,6 @@ export interface ImportProgress {
   rowsPerSecond: number | null;
 }
 
-
 /**
  * How a run is steered besides its spec (importWorkflow's `control`, carried across continue-as-new):
  * a throttle, the history budget per execution, and for a backfill partition the parent to report to.

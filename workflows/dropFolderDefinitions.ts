@@ -9,7 +9,8 @@ export const DROP_FOLDER_WORKFLOW_TYPE = WORKFLOW_TYPES.dropFolder;
 export const dropFolderWorkflowId = (importId: string): string => `drop:${importId}`;
 
 /** The import of one file: a pure function of the import and the file's identity. */
-export const fileImportWorkflowId = (importId: string, identity: string): string => `import:${importId}:file:${identity}`;
+export const fileImportWorkflowId = (importId: string, identity: string): string =>
+  `import:${importId}:file:${identity}`;
 
 /** The position stream of one file (its identity: path, size, checksum or ETag). */
 export const fileStream = (identity: string): string => `file:${identity}`;

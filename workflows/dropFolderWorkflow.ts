@@ -20,7 +20,11 @@ import type { importWorkflow } from './importWorkflow';
 import { ACTIVITY_RETRY } from './activityRetry';
 
 /** Listing hashes new files (streamed): it heartbeats, so a dead worker is noticed in seconds. */
-const listing = proxyTributaryActivities({ startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds', retry: ACTIVITY_RETRY });
+const listing = proxyTributaryActivities({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: ACTIVITY_RETRY,
+});
 
 const PASSES_PER_EXECUTION = 100;
 
@@ -29,9 +33,15 @@ const PASSES_PER_EXECUTION = 100;
  * Executions continued as new before the carry moved into the input have it as a second argument.
  */
 export function dropFolderWorkflow(input: DropFolderInput): Promise<DropFolderSummary>;
-export async function dropFolderWorkflow(input: DropFolderInput, legacyCarry?: DropFolderSummary): Promise<DropFolderSummary> {
-  const summary: DropFolderSummary = input.carry ?? legacyCarry ?? { passes: 0, imported: [], waiting: [], invalid: [], alreadyImported: [] };
-  setHandler(dropFolderQuery, () => summary, { description: 'Files imported, waiting for a manifest, invalid, already imported' });
+export async function dropFolderWorkflow(
+  input: DropFolderInput,
+  legacyCarry?: DropFolderSummary,
+): Promise<DropFolderSummary> {
+  const summary: DropFolderSummary = input.carry ??
+    legacyCarry ?? { passes: 0, imported: [], waiting: [], invalid: [], alreadyImported: [] };
+  setHandler(dropFolderQuery, () => summary, {
+    description: 'Files imported, waiting for a manifest, invalid, already imported',
+  });
   const importId = (input.spec as { id?: string }).id;
   if (!importId) throw ApplicationFailure.nonRetryable('the drop folder spec has no id', 'InvalidSpec');
   for (let pass = 0; ; pass++) {
@@ -50,7 +60,15 @@ export async function dropFolderWorkflow(input: DropFolderInput, legacyCarry?: D
       } catch (err) {
         // The child's run is recorded as failed (so this version of the file is not retried); others go on.
         const cause = (err as { cause?: { message?: string } }).cause;
-        summary.imported.push({ path: file.path, identity: file.identity, status: 'failed', runId: null, rowsRead: 0, rejected: 0, error: cause?.message ?? String(err) });
+        summary.imported.push({
+          path: file.path,
+          identity: file.identity,
+          status: 'failed',
+          runId: null,
+          rowsRead: 0,
+          rejected: 0,
+          error: cause?.message ?? String(err),
+        });
       }
       // Keep the summary small in long-running watchers.
       if (summary.imported.length > 200) summary.imported.splice(0, summary.imported.length - 200);
@@ -64,5 +82,13 @@ export async function dropFolderWorkflow(input: DropFolderInput, legacyCarry?: D
 }
 
 function outcome(path: string, identity: string, run: RunRecord) {
-  return { path, identity, status: run.status, runId: run.runId, rowsRead: run.rowsRead, rejected: run.rejected, error: run.error };
+  return {
+    path,
+    identity,
+    status: run.status,
+    runId: run.runId,
+    rowsRead: run.rowsRead,
+    rejected: run.rejected,
+    error: run.error,
+  };
 }

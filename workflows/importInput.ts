@@ -40,7 +40,7 @@ export function importInputOf(args: readonly unknown[]): ImportWorkflowInput {
     spec: first as ImportSpecInput,
     carry: (carry ?? null) as ImportCarry | null,
     scope: (scope ?? null) as RunScope | null,
-    control: (control ?? null),
+    control: control ?? null,
   };
 }
 

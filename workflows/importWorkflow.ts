@@ -46,13 +46,21 @@ import { ACTIVITY_RETRY } from './activityRetry';
  * Setting up a run reads the source's metadata and counts NULL cursors, which can take long on a big
  * table: it heartbeats, so a worker killed meanwhile is noticed in seconds, not at a long timeout.
  */
-const setup = proxyTributaryActivities({ startToCloseTimeout: '1 hour', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const setup = proxyTributaryActivities({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '15 seconds',
+  retry: ACTIVITY_RETRY,
+});
 
 /** Short bookkeeping against the store. */
 const bookkeeping = proxyTributaryActivities({ startToCloseTimeout: '30 seconds', retry: ACTIVITY_RETRY });
 
 /** One streamed batch: heartbeats carry progress, so a dead worker is noticed in seconds. */
-const batches = proxyTributaryActivities({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: ACTIVITY_RETRY });
+const batches = proxyTributaryActivities({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: ACTIVITY_RETRY,
+});
 
 /** Batches per workflow execution before continuing as new, whatever the server suggests. */
 const MAX_BATCHES_PER_EXECUTION = 500;
@@ -91,23 +99,45 @@ export async function importWorkflow(...args: unknown[]): Promise<RunRecord> {
   // Bumped by every pause, resume or throttle change, so a throttle's wait ends early to take it up.
   let steered = 0;
   const showDetails = () => setCurrentDetails(importCurrentDetails(progress));
-  setHandler(progressQuery, () => progress, { description: 'Progress of this run: stage, rows read and loaded, position, throttle' });
-  setHandler(pauseSignal, () => { progress.paused = true; steered++; showDetails(); }, {
-    description: 'Pause at the next batch boundary (the committed position holds until resume)',
+  setHandler(progressQuery, () => progress, {
+    description: 'Progress of this run: stage, rows read and loaded, position, throttle',
   });
-  setHandler(resumeSignal, () => { progress.paused = false; steered++; showDetails(); }, {
-    description: 'Resume from the committed position',
-  });
-  setHandler(throttleSignal, (change) => {
-    const problem = throttleProblem(change);
-    if (problem) {
-      log.warn('throttle signal ignored', { problem });
-      return;
-    }
-    if (change.rowsPerSecond !== undefined) progress.rowsPerSecond = change.rowsPerSecond;
-    steered++;
-    showDetails();
-  }, { description: 'Change the throttle between batches: {"rowsPerSecond": 500}; {"rowsPerSecond": null} lifts it' });
+  setHandler(
+    pauseSignal,
+    () => {
+      progress.paused = true;
+      steered++;
+      showDetails();
+    },
+    {
+      description: 'Pause at the next batch boundary (the committed position holds until resume)',
+    },
+  );
+  setHandler(
+    resumeSignal,
+    () => {
+      progress.paused = false;
+      steered++;
+      showDetails();
+    },
+    {
+      description: 'Resume from the committed position',
+    },
+  );
+  setHandler(
+    throttleSignal,
+    (change) => {
+      const problem = throttleProblem(change);
+      if (problem) {
+        log.warn('throttle signal ignored', { problem });
+        return;
+      }
+      if (change.rowsPerSecond !== undefined) progress.rowsPerSecond = change.rowsPerSecond;
+      steered++;
+      showDetails();
+    },
+    { description: 'Change the throttle between batches: {"rowsPerSecond": 500}; {"rowsPerSecond": null} lifts it' },
+  );
   const batchesPerExecution = control?.batchesPerExecution ?? MAX_BATCHES_PER_EXECUTION;
   // Findable from its first moment, however it was started (a plain `temporal workflow start` gives none).
   if (patched(FAILED_START_PATCH)) {
@@ -156,9 +186,15 @@ export async function importWorkflow(...args: unknown[]): Promise<RunRecord> {
       }
       progress.stage = 'importing';
       const startedAt = Date.now();
-      const maxRows = Math.min(throttledBatchRows(progress.rowsPerSecond, spec.batchSize), control?.maxBatchRows ?? spec.batchSize);
+      const maxRows = Math.min(
+        throttledBatchRows(progress.rowsPerSecond, spec.batchSize),
+        control?.maxBatchRows ?? spec.batchSize,
+      );
       const result = await batches.importBatch({
-        importId: spec.id, runId, upperBound: progress.upperBound, ...(maxRows < spec.batchSize ? { maxRows } : {}),
+        importId: spec.id,
+        runId,
+        upperBound: progress.upperBound,
+        ...(maxRows < spec.batchSize ? { maxRows } : {}),
       });
       executionBatches++;
       applyRun(progress, result.run);
@@ -186,7 +222,11 @@ export async function importWorkflow(...args: unknown[]): Promise<RunRecord> {
             sourceKind: sourceKind ?? 'unknown',
           },
           scope,
-          control: control ? { ...control, rowsPerSecond: progress.rowsPerSecond } : progress.rowsPerSecond ? { rowsPerSecond: progress.rowsPerSecond } : null,
+          control: control
+            ? { ...control, rowsPerSecond: progress.rowsPerSecond }
+            : progress.rowsPerSecond
+              ? { rowsPerSecond: progress.rowsPerSecond }
+              : null,
         });
       }
     }
@@ -214,7 +254,9 @@ export async function importWorkflow(...args: unknown[]): Promise<RunRecord> {
       showDetails();
       if (!cancelled) await announce(spec.id, runId, 'run.failed');
       log.warn('import run ended without success', { importId: spec.id, runId, error: message });
-      await CancellationScope.nonCancellable(() => report(control, cancelled ? 'cancelled' : 'failed', progress.rowsRead));
+      await CancellationScope.nonCancellable(() =>
+        report(control, cancelled ? 'cancelled' : 'failed', progress.rowsRead),
+      );
     } else if (!(err instanceof ContinueAsNew)) {
       // Ended before its run began (a configuration error): a backfill still hears of it.
       await CancellationScope.nonCancellable(() => report(control, isCancellation(err) ? 'cancelled' : 'failed', 0));
@@ -239,9 +281,14 @@ async function recordFailedStart(begin: BeginRunInput, err: unknown): Promise<nu
   if (!patched(FAILED_START_PATCH)) return undefined;
   try {
     const recorded = await CancellationScope.nonCancellable(() =>
-      bookkeeping.recordFailedStart({ ...begin, outcome: isCancellation(err) ? 'cancelled' : 'failed', error: failureMessage(err) }),
+      bookkeeping.recordFailedStart({
+        ...begin,
+        outcome: isCancellation(err) ? 'cancelled' : 'failed',
+        error: failureMessage(err),
+      }),
     );
-    if (recorded.sourceKind) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.sourceKind, value: recorded.sourceKind }]);
+    if (recorded.sourceKind)
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.sourceKind, value: recorded.sourceKind }]);
     return recorded.runId;
   } catch (recordErr) {
     log.warn('run that failed to begin not recorded', { importId: begin.spec.id, error: failureMessage(recordErr) });
@@ -266,7 +313,11 @@ async function announce(importId: string, runId: number, event: WebhookEvent): P
     );
   } catch (err) {
     // Already started by an earlier attempt of this run: nothing to do. A webhook never fails an import.
-    log.warn('webhook event not handed over', { runId, event, error: err instanceof Error ? err.message : String(err) });
+    log.warn('webhook event not handed over', {
+      runId,
+      event,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 
@@ -274,11 +325,17 @@ async function announce(importId: string, runId: number, event: WebhookEvent): P
  * A backfill partition tells its backfill it has ended, by workflow id so the signal reaches the backfill's
  * latest run after it continued as new. A backfill that has ended meanwhile no longer listens: fine.
  */
-async function report(control: RunControl | null | undefined, status: PartitionDone['status'], rowsRead: number): Promise<void> {
+async function report(
+  control: RunControl | null | undefined,
+  status: PartitionDone['status'],
+  rowsRead: number,
+): Promise<void> {
   if (!control?.reportTo) return;
   try {
     await getExternalWorkflowHandle(control.reportTo.workflowId).signal(partitionDoneSignal, {
-      partition: control.reportTo.partition, status, rowsRead,
+      partition: control.reportTo.partition,
+      status,
+      rowsRead,
     });
   } catch (err) {
     log.warn('backfill not told of the partition end', { error: err instanceof Error ? err.message : String(err) });

@@ -21,7 +21,12 @@ export interface PurgeInput {
 export const purgeNowSignal = defineSignal('purgeNow');
 
 export type WebhookEvent = 'run.started' | 'run.succeeded' | 'run.partially_succeeded' | 'run.failed';
-export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ['run.started', 'run.succeeded', 'run.partially_succeeded', 'run.failed'];
+export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
+  'run.started',
+  'run.succeeded',
+  'run.partially_succeeded',
+  'run.failed',
+];
 
 export interface WebhookInput {
   runId: number;

@@ -15,7 +15,13 @@ const { purgeImport } = proxyTributaryActivities({
 
 export async function purgeWorkflow({ importId, purgeAt }: PurgeInput): Promise<PurgeResult> {
   let now = false;
-  setHandler(purgeNowSignal, () => { now = true; }, { description: 'Purge at once instead of waiting for the retention period' });
+  setHandler(
+    purgeNowSignal,
+    () => {
+      now = true;
+    },
+    { description: 'Purge at once instead of waiting for the retention period' },
+  );
   const wait = Date.parse(purgeAt) - Date.now(); // workflow time: deterministic on replay
   if (wait > 0) await condition(() => now, wait);
   return purgeImport({ importId, workflowId: workflowInfo().workflowId });

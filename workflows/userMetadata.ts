@@ -7,7 +7,9 @@
 import { type ImportSpec, mappedColumns } from '../domain/importSpec';
 
 const where = (spec: ImportSpec): string =>
-  spec.source.table !== undefined ? `${spec.source.connection}.${spec.source.table}` : `${spec.source.connection} (custom SQL)`;
+  spec.source.table !== undefined
+    ? `${spec.source.connection}.${spec.source.table}`
+    : `${spec.source.connection} (custom SQL)`;
 
 export interface UserMetadata {
   staticSummary: string;
@@ -41,8 +43,15 @@ const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 
 /** Current details of an import run, refreshed after each batch. */
 export function importCurrentDetails(p: {
-  stage: string; paused: boolean; rowsRead: number; rowsLoaded: number; rejected: number; batches: number;
-  position: string | null; upperBound: string | null; rowsPerSecond: number | null;
+  stage: string;
+  paused: boolean;
+  rowsRead: number;
+  rowsLoaded: number;
+  rejected: number;
+  batches: number;
+  position: string | null;
+  upperBound: string | null;
+  rowsPerSecond: number | null;
 }): string {
   return [
     `**Stage** ${p.paused ? 'paused' : p.stage}`,
@@ -55,8 +64,15 @@ export function importCurrentDetails(p: {
 
 /** Current details of a backfill, refreshed as partitions start and end and as rows commit. */
 export function backfillCurrentDetails(p: {
-  stage: string; partitions: number; partitionsDone: number; partitionsRunning: number[]; rowsRead: number; plannedRows: number;
-  rowsPerSecond: number; etaSeconds: number | null; throttle: { rowsPerSecond: number | null; concurrency: number };
+  stage: string;
+  partitions: number;
+  partitionsDone: number;
+  partitionsRunning: number[];
+  rowsRead: number;
+  plannedRows: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  throttle: { rowsPerSecond: number | null; concurrency: number };
 }): string {
   return [
     `**Stage** ${p.stage}`,

@@ -27,39 +27,68 @@ const dryRunResult = z
     nullCursor: z.number(),
     from: positionSchema.nullable(),
     upperBound: z.string().nullable(),
-    rowErrors: z.array(z.object({
-      row: z.number(), sourceKey: z.string().nullable(), cursor: z.string().nullable(), column: z.string().nullable(),
-      value: z.string().nullable(), reason: z.string(),
-    })),
-    snapshotRemoval: z.string().nullable().describe('A snapshot segments import: what its run would remove, or why nothing'),
+    rowErrors: z.array(
+      z.object({
+        row: z.number(),
+        sourceKey: z.string().nullable(),
+        cursor: z.string().nullable(),
+        column: z.string().nullable(),
+        value: z.string().nullable(),
+        reason: z.string(),
+      }),
+    ),
+    snapshotRemoval: z
+      .string()
+      .nullable()
+      .describe('A snapshot segments import: what its run would remove, or why nothing'),
   })
   .meta({ id: 'DryRun', description: 'What a run would do with the sample; nothing was written' });
 
-export const dryRunRoutes = (deps: ApiDeps): FastifyPluginAsync => async (plain) => {
-  const app = plain.withTypeProvider<ZodTypeProvider>();
+export const dryRunRoutes =
+  (deps: ApiDeps): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/imports/dry-run', {
-    // Reads only, but it runs the caller's spec against a source: a write key, like creating one.
-    schema: {
-      tags: ['imports'], summary: 'Dry run of a spec not yet saved: sample read and mapped, nothing written',
-      body: dryRunBody, querystring: dryRunQuery, response: { 200: dryRunResult, ...errors },
-    },
-  }, async (req) => {
-    const spec = parseImportSpec(req.body);
-    await checkAgainstSource(deps, spec);
-    return retryOnceIfOwnTermination(() => dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: false }));
-  });
+    app.post(
+      '/imports/dry-run',
+      {
+        // Reads only, but it runs the caller's spec against a source: a write key, like creating one.
+        schema: {
+          tags: ['imports'],
+          summary: 'Dry run of a spec not yet saved: sample read and mapped, nothing written',
+          body: dryRunBody,
+          querystring: dryRunQuery,
+          response: { 200: dryRunResult, ...errors },
+        },
+      },
+      async (req) => {
+        const spec = parseImportSpec(req.body);
+        await checkAgainstSource(deps, spec);
+        return retryOnceIfOwnTermination(() =>
+          dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: false }),
+        );
+      },
+    );
 
-  app.post('/imports/:id/dry-run', {
-    schema: {
-      tags: ['imports'], summary: "Dry run of a saved import from its committed position: the next run's sample, nothing written",
-      params: importParams, querystring: dryRunQuery, response: { 200: dryRunResult, ...errors },
-    },
-  }, async (req) => {
-    const row = await getImport(deps.store, req.params.id);
-    if (!row) throw notFound(`import ${req.params.id}`);
-    if (row.deleted_at) throw conflict(`import ${req.params.id} is deleted`);
-    const spec = row.spec as ImportSpec;
-    return retryOnceIfOwnTermination(() => dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: true }));
-  });
-};
+    app.post(
+      '/imports/:id/dry-run',
+      {
+        schema: {
+          tags: ['imports'],
+          summary: "Dry run of a saved import from its committed position: the next run's sample, nothing written",
+          params: importParams,
+          querystring: dryRunQuery,
+          response: { 200: dryRunResult, ...errors },
+        },
+      },
+      async (req) => {
+        const row = await getImport(deps.store, req.params.id);
+        if (!row) throw notFound(`import ${req.params.id}`);
+        if (row.deleted_at) throw conflict(`import ${req.params.id} is deleted`);
+        const spec = row.spec as ImportSpec;
+        return retryOnceIfOwnTermination(() =>
+          dryRun(deps, spec, { sampleSize: req.query.sampleSize, fromPosition: true }),
+        );
+      },
+    );
+  };

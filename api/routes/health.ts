@@ -17,18 +17,32 @@ const probe = async (fn: () => Promise<unknown>): Promise<string> => {
   }
 };
 
-export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
-  app.withTypeProvider<ZodTypeProvider>().get('/health', {
-    config: { scope: 'none' },
-    schema: { tags: ['health'], summary: 'Liveness of the API, the store and Temporal', security: [], response: { 200: healthSchema, 503: healthSchema } },
-  }, async (_req, reply) => {
-    const [store, temporal] = await Promise.all([
-      probe(() => ping(deps.store)),
-      // A load balancer's probe must not hang on a Temporal that accepts connections but does not answer.
-      probe(() => beforeDeadline(deps.temporal, Date.now() + deps.deadlines.viewMs,
-        () => deps.temporal.workflowService.getSystemInfo({}))),
-    ]);
-    const ok = store === 'ok' && temporal === 'ok';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', store, temporal });
-  });
-};
+export const healthRoutes =
+  (deps: ApiDeps): FastifyPluginAsync =>
+  async (app) => {
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/health',
+      {
+        config: { scope: 'none' },
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness of the API, the store and Temporal',
+          security: [],
+          response: { 200: healthSchema, 503: healthSchema },
+        },
+      },
+      async (_req, reply) => {
+        const [store, temporal] = await Promise.all([
+          probe(() => ping(deps.store)),
+          // A load balancer's probe must not hang on a Temporal that accepts connections but does not answer.
+          probe(() =>
+            beforeDeadline(deps.temporal, Date.now() + deps.deadlines.viewMs, () =>
+              deps.temporal.workflowService.getSystemInfo({}),
+            ),
+          ),
+        ]);
+        const ok = store === 'ok' && temporal === 'ok';
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', store, temporal });
+      },
+    );
+  };

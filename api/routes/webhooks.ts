@@ -24,7 +24,10 @@ const events = z.enum(WEBHOOK_EVENTS as [WebhookEvent, ...WebhookEvent[]]);
 const createBody = z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
-    events: z.array(events).min(1).default([...WEBHOOK_EVENTS]),
+    events: z
+      .array(events)
+      .min(1)
+      .default([...WEBHOOK_EVENTS]),
     /** Only this import's runs; all imports when omitted. */
     importId: importId.optional(),
     /** The signing secret; generated when omitted. */
@@ -34,46 +37,86 @@ const createBody = z
   .meta({ id: 'WebhookCreate' });
 
 const webhookView = z
-  .object({ id: z.string(), url: z.string(), events: z.array(z.string()), importId: z.string().nullable(), createdAt: isoTime })
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    importId: z.string().nullable(),
+    createdAt: isoTime,
+  })
   .meta({ id: 'Webhook' });
 
 /** `policy`: the operator's bounds on addresses, which webhook URLs stay within as sources do. */
-export const webhookRoutes = (deps: ApiDeps, policy: OperatorPolicy): FastifyPluginAsync => async (plain) => {
-  const app = plain.withTypeProvider<ZodTypeProvider>();
-  const reach = networkReach(policy, undefined, 'webhooks');
-  const view = (r: Record<string, any>) => ({ id: r.id, url: r.url, events: r.events, importId: r.import_id, createdAt: r.created_at.toISOString() });
-
-  app.post('/webhooks', {
-    schema: {
-      tags: ['webhooks'], summary: 'Subscribe an endpoint to run events (the signing secret is returned once)', body: createBody,
-      response: { 201: webhookView.extend({ secret: z.string() }), ...errors },
-    },
-  }, async (req, reply) => {
-    // Refused now where the address is known now (an IP literal, or a name resolving to one); a name that
-    // resolves elsewhere later is refused by the delivery, which checks the address it connects to.
-    try {
-      await reach.vet(new URL(req.body.url).hostname);
-    } catch (err) {
-      if (err instanceof RefusedAddressError) throw fieldError('url', err.message);
-      throw err;
-    }
-    const secret = req.body.secret ?? randomBytes(24).toString('base64url');
-    const id = `wh-${randomBytes(5).toString('hex')}`;
-    const row = await insertWebhook(deps.store, {
-      id, url: req.body.url, events: req.body.events, importId: req.body.importId ?? null,
-      sealedSecret: encryptSecret(requireSecretKey(deps.secretKey), secret),
+export const webhookRoutes =
+  (deps: ApiDeps, policy: OperatorPolicy): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+    const reach = networkReach(policy, undefined, 'webhooks');
+    const view = (r: Record<string, any>) => ({
+      id: r.id,
+      url: r.url,
+      events: r.events,
+      importId: r.import_id,
+      createdAt: r.created_at.toISOString(),
     });
-    return reply.code(201).send({ ...view(row), secret });
-  });
 
-  app.get('/webhooks', {
-    schema: { tags: ['webhooks'], summary: 'List webhook endpoints', response: { 200: z.object({ items: z.array(webhookView) }), ...errors } },
-  }, async () => ({ items: (await listWebhooks(deps.store)).map(view) }));
+    app.post(
+      '/webhooks',
+      {
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Subscribe an endpoint to run events (the signing secret is returned once)',
+          body: createBody,
+          response: { 201: webhookView.extend({ secret: z.string() }), ...errors },
+        },
+      },
+      async (req, reply) => {
+        // Refused now where the address is known now (an IP literal, or a name resolving to one); a name that
+        // resolves elsewhere later is refused by the delivery, which checks the address it connects to.
+        try {
+          await reach.vet(new URL(req.body.url).hostname);
+        } catch (err) {
+          if (err instanceof RefusedAddressError) throw fieldError('url', err.message);
+          throw err;
+        }
+        const secret = req.body.secret ?? randomBytes(24).toString('base64url');
+        const id = `wh-${randomBytes(5).toString('hex')}`;
+        const row = await insertWebhook(deps.store, {
+          id,
+          url: req.body.url,
+          events: req.body.events,
+          importId: req.body.importId ?? null,
+          sealedSecret: encryptSecret(requireSecretKey(deps.secretKey), secret),
+        });
+        return reply.code(201).send({ ...view(row), secret });
+      },
+    );
 
-  app.delete('/webhooks/:id', {
-    schema: { tags: ['webhooks'], summary: 'Remove a webhook endpoint', params: z.object({ id: z.string().max(64) }), response: { 204: z.null(), ...errors } },
-  }, async (req, reply) => {
-    if (!(await deleteWebhook(deps.store, req.params.id))) throw notFound(`webhook ${req.params.id}`);
-    return reply.code(204).send(null);
-  });
-};
+    app.get(
+      '/webhooks',
+      {
+        schema: {
+          tags: ['webhooks'],
+          summary: 'List webhook endpoints',
+          response: { 200: z.object({ items: z.array(webhookView) }), ...errors },
+        },
+      },
+      async () => ({ items: (await listWebhooks(deps.store)).map(view) }),
+    );
+
+    app.delete(
+      '/webhooks/:id',
+      {
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Remove a webhook endpoint',
+          params: z.object({ id: z.string().max(64) }),
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        if (!(await deleteWebhook(deps.store, req.params.id))) throw notFound(`webhook ${req.params.id}`);
+        return reply.code(204).send(null);
+      },
+    );
+  };

@@ -8,13 +8,20 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-export async function measureClickHouseFloor(httpPort: number, table: string, columns: { name: string; pgType: string; select: string }[], storeUrl: string): Promise<{ rows: number; seconds: number }> {
+export async function measureClickHouseFloor(
+  httpPort: number,
+  table: string,
+  columns: { name: string; pgType: string; select: string }[],
+  storeUrl: string,
+): Promise<{ rows: number; seconds: number }> {
   const store = new pg.Client({ connectionString: storeUrl, application_name: 'bench-floor' });
   await store.connect();
   const target = pg.escapeIdentifier(`floor_${table}`);
   try {
     await store.query(`DROP TABLE IF EXISTS ${target}`);
-    await store.query(`CREATE TABLE ${target} (${columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.pgType}`).join(', ')})`);
+    await store.query(
+      `CREATE TABLE ${target} (${columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.pgType}`).join(', ')})`,
+    );
     const started = process.hrtime.bigint();
     const query = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${table} FORMAT TabSeparated`;
     const res = await fetch(`http://127.0.0.1:${httpPort}/`, { method: 'POST', body: query });

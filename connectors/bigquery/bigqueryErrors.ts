@@ -21,13 +21,23 @@ export function classifyBigQuery(err: unknown, target: string, relation?: Relati
   const msg = messageOf(err);
   if (networkCode(err)) throw unreachable(KIND, target, err);
   // A response whose connection closed before its body ended (node-fetch's FetchError): the connection was lost.
-  if ((err as { name?: unknown }).name === 'FetchError' && (err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    throw unreachable(KIND, target, new Error('the connection closed before the response ended (ERR_STREAM_PREMATURE_CLOSE)'));
+  if (
+    (err as { name?: unknown }).name === 'FetchError' &&
+    (err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE'
+  ) {
+    throw unreachable(
+      KIND,
+      target,
+      new Error('the connection closed before the response ended (ERR_STREAM_PREMATURE_CLOSE)'),
+    );
   }
-  if (status === 401 || reason === 'authError' || /invalid_grant|DECODER routines|PEM|private key/i.test(msg)) throw authFailed(KIND, err);
+  if (status === 401 || reason === 'authError' || /invalid_grant|DECODER routines|PEM|private key/i.test(msg))
+    throw authFailed(KIND, err);
   if (status === 403 && !/rateLimitExceeded|quotaExceeded/.test(reason)) throw permissionDenied(KIND, what, err);
   if (status === 404 || reason === 'notFound') throw missingObject(KIND, what, err);
-  if (status === 400 && /Unrecognized name/i.test(msg)) throw new ConfigurationError(`${KIND}: ${what}: ${msg} (missing column)`);
-  if (status === 400 || reason === 'invalidQuery' || reason === 'invalid') throw new ConfigurationError(`${KIND}: ${what}: ${msg}`);
+  if (status === 400 && /Unrecognized name/i.test(msg))
+    throw new ConfigurationError(`${KIND}: ${what}: ${msg} (missing column)`);
+  if (status === 400 || reason === 'invalidQuery' || reason === 'invalid')
+    throw new ConfigurationError(`${KIND}: ${what}: ${msg}`);
   throw err;
 }

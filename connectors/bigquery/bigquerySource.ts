@@ -66,7 +66,12 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   /** `table`, `dataset.table` or `project.dataset.table`, qualified with the connection's defaults. */
   private tableRef(table: string): string {
     const parts = table.split('.');
-    const full = parts.length === 1 ? [this.ep.project, this.ep.dataset, ...parts] : parts.length === 2 ? [this.ep.project, ...parts] : parts;
+    const full =
+      parts.length === 1
+        ? [this.ep.project, this.ep.dataset, ...parts]
+        : parts.length === 2
+          ? [this.ep.project, ...parts]
+          : parts;
     return full.map(quoteIdent).join('.');
   }
 
@@ -93,7 +98,10 @@ class BigQuerySession implements SourceSession, SourceExplorer {
           classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
         }
         if (type !== 'SELECT') {
-          throw notReadOnly('bigquery', new Error(`BigQuery reads it as ${type ?? 'an unknown kind of'} statement; give one SELECT`));
+          throw notReadOnly(
+            'bigquery',
+            new Error(`BigQuery reads it as ${type ?? 'an unknown kind of'} statement; give one SELECT`),
+          );
         }
       })();
       verdict.catch(() => this.verdicts.delete(sql));
@@ -104,8 +112,12 @@ class BigQuerySession implements SourceSession, SourceExplorer {
 
   private job(query: string, params: Record<string, string>, dryRun = false) {
     const options: Query = {
-      query, useLegacySql: false, location: this.ep.location, dryRun,
-      params, types: Object.fromEntries(Object.keys(params).map((k) => [k, 'STRING'])),
+      query,
+      useLegacySql: false,
+      location: this.ep.location,
+      dryRun,
+      params,
+      types: Object.fromEntries(Object.keys(params).map((k) => [k, 'STRING'])),
       // BigQuery stops a job that runs past it (a dry run runs nothing).
       ...(dryRun ? {} : { jobTimeoutMs: this.ep.timeLimit * 1000 }),
     };
@@ -113,11 +125,17 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 
   /** A dry run: the result's schema and the bytes the query would scan, without running it. */
-  private async dryRun(query: string, relation?: Relation, params: Record<string, string> = {}): Promise<{ fields: BqField[]; bytes: string }> {
+  private async dryRun(
+    query: string,
+    relation?: Relation,
+    params: Record<string, string> = {},
+  ): Promise<{ fields: BqField[]; bytes: string }> {
     await this.onlySelect(relation);
     try {
       const [, response] = await this.job(query, params, true);
-      const stats = (response as { statistics?: { totalBytesProcessed?: string; query?: { schema?: { fields?: BqField[] } } } }).statistics;
+      const stats = (
+        response as { statistics?: { totalBytesProcessed?: string; query?: { schema?: { fields?: BqField[] } } } }
+      ).statistics;
       return { fields: stats?.query?.schema?.fields ?? [], bytes: String(stats?.totalBytesProcessed ?? '0') };
     } catch (err) {
       return classifyBigQuery(err, this.ep.target, relation, this.ep.timeLimit);
@@ -125,7 +143,11 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   }
 
   /** Run a query and yield its pages of raw rows with the schema, one page in memory at a time. */
-  private async *pages(query: string, params: Record<string, string>, relation?: Relation): AsyncIterable<{ fields: BqField[]; rows: RawRow[] }> {
+  private async *pages(
+    query: string,
+    params: Record<string, string>,
+    relation?: Relation,
+  ): AsyncIterable<{ fields: BqField[]; rows: RawRow[] }> {
     await this.onlySelect(relation);
     let job: Job;
     try {
@@ -138,7 +160,12 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       let rows: RawRow[];
       let response: { schema?: { fields?: BqField[] }; pageToken?: string; jobComplete?: boolean };
       try {
-        const result = await job.getQueryResults({ maxResults: this.ep.pageSize, pageToken, autoPaginate: false, skipParsing: true });
+        const result = await job.getQueryResults({
+          maxResults: this.ep.pageSize,
+          pageToken,
+          autoPaginate: false,
+          skipParsing: true,
+        });
         rows = (result[0] ?? []) as RawRow[];
         response = (result[2] ?? {}) as typeof response;
       } catch (err) {
@@ -170,13 +197,18 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     await this.all('SELECT 1');
     let names: string[];
     try {
-      const [tables] = await this.ep.bq.dataset(this.ep.dataset, { projectId: this.ep.project }).getTables({ maxResults: TESTED_TABLES, autoPaginate: false });
+      const [tables] = await this.ep.bq
+        .dataset(this.ep.dataset, { projectId: this.ep.project })
+        .getTables({ maxResults: TESTED_TABLES, autoPaginate: false });
       names = tables.map((t) => t.id!).filter(Boolean);
     } catch (err) {
       return classifyBigQuery(err, this.ep.target, undefined, this.ep.timeLimit);
     }
     const writable = await this.writable(names.map((t) => [this.ep.project, this.ep.dataset, t] as const));
-    return { serverVersion: `BigQuery API v2, project ${this.ep.project}`, warnings: canWriteWarning('bigquery', this.ep.who, writable) };
+    return {
+      serverVersion: `BigQuery API v2, project ${this.ep.project}`,
+      warnings: canWriteWarning('bigquery', this.ep.who, writable),
+    };
   }
 
   /**
@@ -187,7 +219,10 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     const out: string[] = [];
     for (const [project, dataset, table] of tables) {
       try {
-        const [granted] = await this.ep.bq.dataset(dataset, { projectId: project }).table(table).testIamPermissions([WRITE_PERMISSION]);
+        const [granted] = await this.ep.bq
+          .dataset(dataset, { projectId: project })
+          .table(table)
+          .testIamPermissions([WRITE_PERMISSION]);
         if ((granted.permissions ?? []).includes(WRITE_PERMISSION)) out.push(`${dataset}.${table}`);
       } catch (err) {
         classifyBigQuery(err, this.ep.target, { table: `${dataset}.${table}` }, this.ep.timeLimit);
@@ -200,8 +235,12 @@ class BigQuerySession implements SourceSession, SourceExplorer {
   async warnings(relation: Relation): Promise<string[]> {
     if (!('table' in relation)) return [];
     const parts = relation.table.split('.');
-    const [project, dataset, table] = parts.length === 1 ? [this.ep.project, this.ep.dataset, parts[0]!]
-      : parts.length === 2 ? [this.ep.project, parts[0]!, parts[1]!] : [parts[0]!, parts[1]!, parts[2]!];
+    const [project, dataset, table] =
+      parts.length === 1
+        ? [this.ep.project, this.ep.dataset, parts[0]!]
+        : parts.length === 2
+          ? [this.ep.project, parts[0]!, parts[1]!]
+          : [parts[0]!, parts[1]!, parts[2]!];
     return writesWhatItReadsWarning('bigquery', this.ep.who, await this.writable([[project, dataset, table]]));
   }
 
@@ -209,7 +248,8 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     const key = JSON.stringify(relation);
     let cached = this.columnCache.get(key);
     if (!cached) {
-      cached = (async () => (await this.dryRun(`SELECT * FROM ${this.fromClause(relation)} LIMIT 0`, relation)).fields.map(columnOf))();
+      cached = (async () =>
+        (await this.dryRun(`SELECT * FROM ${this.fromClause(relation)} LIMIT 0`, relation)).fields.map(columnOf))();
       cached.catch(() => this.columnCache.delete(key));
       this.columnCache.set(key, cached);
     }
@@ -218,7 +258,10 @@ class BigQuerySession implements SourceSession, SourceExplorer {
 
   private async column(relation: Relation, name: string): Promise<SourceColumn> {
     const found = (await this.columns(relation)).find((c) => c.name === name);
-    if (!found) throw new ConfigurationError(`bigquery: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`);
+    if (!found)
+      throw new ConfigurationError(
+        `bigquery: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`,
+      );
     return found;
   }
 
@@ -279,7 +322,11 @@ class BigQuerySession implements SourceSession, SourceExplorer {
       const kind = cursor.sourceType === 'DATE' ? 'date' : cursor.sourceType === 'DATETIME' ? 'wall' : 'instant';
       return clockBound(now!, lag, kind, timeZone);
     }
-    const rows = await this.all(`SELECT MAX(src.${quoteIdent(cursor.name)}) FROM ${this.fromClause(relation)}`, {}, relation);
+    const rows = await this.all(
+      `SELECT MAX(src.${quoteIdent(cursor.name)}) FROM ${this.fromClause(relation)}`,
+      {},
+      relation,
+    );
     const max = rows[0]?.[0] ?? null;
     if (max === null) return null;
     return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
@@ -287,7 +334,10 @@ class BigQuerySession implements SourceSession, SourceExplorer {
 
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     const rows = await this.all(
-      `SELECT COUNT(*) FROM ${this.fromClause(relation)} WHERE src.${quoteIdent(cursor)} IS NULL OR src.${quoteIdent(key)} IS NULL`, {}, relation);
+      `SELECT COUNT(*) FROM ${this.fromClause(relation)} WHERE src.${quoteIdent(cursor)} IS NULL OR src.${quoteIdent(key)} IS NULL`,
+      {},
+      relation,
+    );
     return Number(rows[0]?.[0] ?? 0);
   }
 
@@ -295,11 +345,17 @@ class BigQuerySession implements SourceSession, SourceExplorer {
     const cursorCol = await this.column(relation, range.cursor);
     const keyCol = await this.column(relation, range.key);
     const params: Record<string, string> = {};
-    const ks = keysetSql(`src.${quoteIdent(range.cursor)}`, `src.${quoteIdent(range.key)}`, range.after, range.upperBound, (which, v) => {
-      const name = `p${Object.keys(params).length}`;
-      params[name] = v;
-      return typedParam(which === 'cursor' ? cursorCol : keyCol, `@${name}`);
-    });
+    const ks = keysetSql(
+      `src.${quoteIdent(range.cursor)}`,
+      `src.${quoteIdent(range.key)}`,
+      range.after,
+      range.upperBound,
+      (which, v) => {
+        const name = `p${Object.keys(params).length}`;
+        params[name] = v;
+        return typedParam(which === 'cursor' ? cursorCol : keyCol, `@${name}`);
+      },
+    );
     const query = `SELECT ${columns.map((c) => `src.${quoteIdent(c)}`).join(', ')} FROM ${this.fromClause(relation)}
       WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
     yield* this.rows(query, params, relation);
@@ -327,7 +383,8 @@ function serviceAccountKey(q: URLSearchParams, keys: KeyFilePolicy): ServiceAcco
     text = readKeyFile(keyFile, 'bigquery: key_file', keys).toString('utf8');
   } else if (inline) {
     field = 'credentials';
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(inline.replace(/\s/g, ''))) throw new ConfigurationError('bigquery: credentials: is not base64');
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(inline.replace(/\s/g, '')))
+      throw new ConfigurationError('bigquery: credentials: is not base64');
     text = Buffer.from(inline, 'base64').toString('utf8');
   } else return undefined;
   let doc: unknown;
@@ -340,7 +397,11 @@ function serviceAccountKey(q: URLSearchParams, keys: KeyFilePolicy): ServiceAcco
   if (typeof k.client_email !== 'string' || typeof k.private_key !== 'string' || !k.client_email || !k.private_key) {
     throw new ConfigurationError(`bigquery: ${field}: the service-account key needs client_email and private_key`);
   }
-  return { client_email: k.client_email, private_key: k.private_key, private_key_id: typeof k.private_key_id === 'string' ? k.private_key_id : undefined };
+  return {
+    client_email: k.client_email,
+    private_key: k.private_key,
+    private_key_id: typeof k.private_key_id === 'string' ? k.private_key_id : undefined,
+  };
 }
 
 /**
@@ -356,23 +417,35 @@ export function bigqueryEndpoint(
   const q = u.searchParams;
   const project = decodeURIComponent(u.hostname);
   const dataset = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!project || !dataset) throw new ConfigurationError('bigquery: the connection URL must be bigquery://project/dataset?key_file=…');
+  if (!project || !dataset)
+    throw new ConfigurationError('bigquery: the connection URL must be bigquery://project/dataset?key_file=…');
   const key = serviceAccountKey(q, policy);
   let authClient: JWT | undefined;
   if (key) {
     // A self-signed JWT per request (as Google's own client libraries do for service accounts): no token
     // exchange round trip, and the same path whichever endpoint answers.
-    authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: ['https://www.googleapis.com/auth/bigquery'] });
+    authClient = new JWT({
+      email: key.client_email,
+      key: key.private_key,
+      keyId: key.private_key_id,
+      scopes: ['https://www.googleapis.com/auth/bigquery'],
+    });
     authClient.useJWTAccessWithScope = true;
   }
   const apiEndpoint = q.get('api_endpoint') ?? undefined;
   const bq = new BigQuery({
-    projectId: project, location: q.get('location') ?? undefined, apiEndpoint, ...(authClient ? { authClient } : {}),
+    projectId: project,
+    location: q.get('location') ?? undefined,
+    apiEndpoint,
+    ...(authClient ? { authClient } : {}),
     // One quick retry for a dropped request; longer outages are the activity's retry policy's to handle.
     retryOptions: { autoRetry: true, maxRetries: 1, totalTimeout: 30 },
   });
   return {
-    bq, project, dataset, location: q.get('location') ?? undefined,
+    bq,
+    project,
+    dataset,
+    location: q.get('location') ?? undefined,
     pageSize: Number(q.get('page_size') ?? 10_000),
     target: apiEndpoint ?? 'bigquery.googleapis.com',
     timeLimit: policy.sourceStatementTimeoutSeconds,
@@ -381,7 +454,9 @@ export function bigqueryEndpoint(
 }
 
 /** `policy`: where a connection's key_file may be, what its endpoint may be, and its time limit (the environment's by default). */
-export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+export function createBigQueryConnector(
+  policy: OperatorPolicy = operatorPolicyFromEnv(),
+): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
   return explorable({
@@ -401,4 +476,3 @@ export function createBigQueryConnector(policy: OperatorPolicy = operatorPolicyF
     },
   });
 }
-

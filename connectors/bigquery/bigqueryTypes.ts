@@ -38,8 +38,14 @@ export function columnOf(field: BqField): SourceColumn {
     name: field.name,
     sourceType: field.mode === 'REPEATED' ? `ARRAY<${field.type.toUpperCase()}>` : field.type.toUpperCase(),
     importType,
-    cursorKind: field.mode === 'REPEATED' ? 'other'
-      : importType === 'timestamp' || importType === 'date' ? 'time' : importType === 'number' ? 'number' : 'other',
+    cursorKind:
+      field.mode === 'REPEATED'
+        ? 'other'
+        : importType === 'timestamp' || importType === 'date'
+          ? 'time'
+          : importType === 'number'
+            ? 'number'
+            : 'other',
   };
 }
 
@@ -52,7 +58,10 @@ export function microsToIso(v: string): string {
   const us = BigInt(v);
   let ms = us / 1000n;
   let rest = us % 1000n;
-  if (rest < 0n) { rest += 1000n; ms -= 1n; }
+  if (rest < 0n) {
+    rest += 1000n;
+    ms -= 1n;
+  }
   const iso = new Date(Number(ms)).toISOString();
   return `${iso.slice(0, 23)}${rest.toString().padStart(3, '0')}Z`;
 }
@@ -94,12 +103,24 @@ export const quoteIdent = (name: string): string => `\`${name.replace(/\\/g, '\\
 /** The SQL that turns a STRING parameter into the column's type, so comparisons are exact. */
 export function typedParam(column: SourceColumn, param: string): string {
   switch (column.sourceType) {
-    case 'INTEGER': case 'INT64': return `CAST(${param} AS INT64)`;
-    case 'FLOAT': case 'FLOAT64': return `CAST(${param} AS FLOAT64)`;
-    case 'NUMERIC': case 'BIGNUMERIC': case 'DECIMAL': case 'BIGDECIMAL': return `CAST(${param} AS BIGNUMERIC)`;
-    case 'TIMESTAMP': return `CAST(${param} AS TIMESTAMP)`;
-    case 'DATETIME': return `CAST(${param} AS DATETIME)`;
-    case 'DATE': return `CAST(${param} AS DATE)`;
-    default: return param;
+    case 'INTEGER':
+    case 'INT64':
+      return `CAST(${param} AS INT64)`;
+    case 'FLOAT':
+    case 'FLOAT64':
+      return `CAST(${param} AS FLOAT64)`;
+    case 'NUMERIC':
+    case 'BIGNUMERIC':
+    case 'DECIMAL':
+    case 'BIGDECIMAL':
+      return `CAST(${param} AS BIGNUMERIC)`;
+    case 'TIMESTAMP':
+      return `CAST(${param} AS TIMESTAMP)`;
+    case 'DATETIME':
+      return `CAST(${param} AS DATETIME)`;
+    case 'DATE':
+      return `CAST(${param} AS DATE)`;
+    default:
+      return param;
   }
 }

@@ -4,13 +4,26 @@
  */
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
-import { authFailed, messageOf, missingObject, networkCode, notReadOnly, permissionDenied, unreachable } from '../common/errors';
+import {
+  authFailed,
+  messageOf,
+  missingObject,
+  networkCode,
+  notReadOnly,
+  permissionDenied,
+  unreachable,
+} from '../common/errors';
 import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'clickhouse';
 const AUTH = new Set([192, 193, 194, 195, 516]); // unknown user, wrong password, required password, IP not allowed, auth failed
 const PERMISSION = new Set([291, 497]); // database access denied, access denied
-const MISSING = new Map([[60, 'the table'], [81, 'the database'], [47, 'a column'], [16, 'a column']]);
+const MISSING = new Map([
+  [60, 'the table'],
+  [81, 'the database'],
+  [47, 'a column'],
+  [16, 'a column'],
+]);
 
 export function codeOf(err: unknown): number | undefined {
   const e = err as { code?: unknown; message?: unknown };
@@ -20,7 +33,12 @@ export function codeOf(err: unknown): number | undefined {
 }
 
 /** `timeLimitSeconds`: the max_execution_time sent with each query, named when a query runs into it. */
-export function classifyClickHouse(err: unknown, target: string, relation?: Relation, timeLimitSeconds?: number): never {
+export function classifyClickHouse(
+  err: unknown,
+  target: string,
+  relation?: Relation,
+  timeLimitSeconds?: number,
+): never {
   if (err instanceof ConfigurationError) throw err;
   if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';

@@ -36,7 +36,8 @@ import { canWriteWarning, writesWhatItReadsWarning } from '../common/writeWarnin
 
 type Row = (string | null)[];
 
-const fromClause = (relation: Relation): string => sharedFromClause('clickhouse', relation, quoteTable, 'src', checkClickHouseQuery);
+const fromClause = (relation: Relation): string =>
+  sharedFromClause('clickhouse', relation, quoteTable, 'src', checkClickHouseQuery);
 
 /** Output aliases that cannot shadow a source column in WHERE (ClickHouse lets aliases do that). */
 const alias = (i: number) => `__tributary_${i}`;
@@ -74,7 +75,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
         .query({ query: "SELECT value FROM system.settings WHERE name = 'readonly'", format: 'TabSeparated' })
         .then((r) => r.text())
         .then((v) => readOnlySettings(v.trim(), this.ep.timeLimit));
-      this.ep.settings.catch(() => { this.ep.settings = undefined; });
+      this.ep.settings.catch(() => {
+        this.ep.settings = undefined;
+      });
     }
     return this.ep.settings.catch((e) => classifyClickHouse(e, this.ep.target));
   }
@@ -85,7 +88,10 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     try {
       const rs = await this.ep.client.query({ query, format: 'JSONEachRow', clickhouse_settings: settings });
       const text = await rs.text();
-      return text.split('\n').filter((l) => l.trim() !== '').map((l) => parseLossless(l) as Record<string, LosslessValue>);
+      return text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => parseLossless(l) as Record<string, LosslessValue>);
     } catch (err) {
       return classifyClickHouse(err, this.ep.target, relation, this.ep.timeLimit);
     }
@@ -122,7 +128,12 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     if (relation === null) return canWriteWarning('clickhouse', user, [`every table it can read`]);
     if ('table' in relation) return writesWhatItReadsWarning('clickhouse', user, [relation.table]);
     if ('query' in relation) {
-      return writesWhatItReadsWarning('clickhouse', user, [`every table it can read`], 'which includes what the custom query reads');
+      return writesWhatItReadsWarning(
+        'clickhouse',
+        user,
+        [`every table it can read`],
+        'which includes what the custom query reads',
+      );
     }
     return [];
   }
@@ -141,7 +152,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
         try {
           // Names and types of any relation, table or query, without reading a row.
           const rs = await this.ep.client.query({
-            query: `SELECT * FROM ${fromClause(relation)} LIMIT 0`, format: 'TabSeparatedWithNamesAndTypes', clickhouse_settings: settings,
+            query: `SELECT * FROM ${fromClause(relation)} LIMIT 0`,
+            format: 'TabSeparatedWithNamesAndTypes',
+            clickhouse_settings: settings,
           });
           const [names = '', types = ''] = (await rs.text()).split('\n');
           const n = names.split('\t');
@@ -159,12 +172,18 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
 
   private async column(relation: Relation, name: string): Promise<SourceColumn> {
     const found = (await this.columns(relation)).find((c) => c.name === name);
-    if (!found) throw new ConfigurationError(`clickhouse: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`);
+    if (!found)
+      throw new ConfigurationError(
+        `clickhouse: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`,
+      );
     return found;
   }
 
   /** The select list of `columns`, and the reading of each one's text from a row (clickhouseValues.ts). */
-  private async selectList(relation: Relation, columns: string[]): Promise<{ select: string; texts: (row: Record<string, LosslessValue>) => Row }> {
+  private async selectList(
+    relation: Relation,
+    columns: string[],
+  ): Promise<{ select: string; texts: (row: Record<string, LosslessValue>) => Row }> {
     const cols = await Promise.all(columns.map((c) => this.column(relation, c)));
     const readers = cols.map((c, i) => columnReader(c, quoteIdent(c.name), alias(i)));
     return { select: readers.map((r) => r.select).join(', '), texts: (row) => readers.map((r) => r.text(row)) };
@@ -178,13 +197,17 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
       const name = toText(t.name) ?? '';
       out.set(name, { table: name, kind: /View$/.test(toText(t.engine) ?? '') ? 'view' : 'table', columns: [] });
     }
-    for (const c of columns) out.get(toText(c.table) ?? '')?.columns.push(columnOf(toText(c.name) ?? '', toText(c.type) ?? ''));
+    for (const c of columns)
+      out.get(toText(c.table) ?? '')?.columns.push(columnOf(toText(c.name) ?? '', toText(c.type) ?? ''));
     return [...out.values()].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
   }
 
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
-    const { select, texts } = await this.selectList(relation, columns.map((c) => c.name));
+    const { select, texts } = await this.selectList(
+      relation,
+      columns.map((c) => c.name),
+    );
     const rows = await this.rows(`SELECT ${select} FROM ${fromClause(relation)} LIMIT ${Math.trunc(limit)}`, relation);
     return { columns, rows: rows.map(texts) };
   }
@@ -219,7 +242,9 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     }
     // max() of no rows is the type's default (0, ''), not NULL: count the rows too.
     const [row] = await this.rows(
-      `SELECT max(${c}) AS m, count() AS n FROM ${fromClause(relation)} WHERE isNotNull(${c})`, relation);
+      `SELECT max(${c}) AS m, count() AS n FROM ${fromClause(relation)} WHERE isNotNull(${c})`,
+      relation,
+    );
     if (!row || Number(toText(row.n)) === 0) return null;
     const max = toText(row.m) ?? '';
     return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
@@ -228,15 +253,17 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     const [row] = await this.rows(
       `SELECT toString(count()) AS n FROM ${fromClause(relation)} WHERE isNull(${quoteIdent(cursor)}) OR isNull(${quoteIdent(key)})`,
-      relation);
+      relation,
+    );
     return Number(toText(row?.n) ?? 0);
   }
 
   async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<Row> {
     const cursorCol = await this.column(relation, range.cursor);
     const keyCol = await this.column(relation, range.key);
-    const ks = keysetSql(quoteIdent(range.cursor), quoteIdent(range.key), range.after, range.upperBound,
-      (which, v) => typedLiteral(which === 'cursor' ? cursorCol : keyCol, v));
+    const ks = keysetSql(quoteIdent(range.cursor), quoteIdent(range.key), range.after, range.upperBound, (which, v) =>
+      typedLiteral(which === 'cursor' ? cursorCol : keyCol, v),
+    );
     const { select, texts } = await this.selectList(relation, columns);
     const query = `SELECT ${select} FROM ${fromClause(relation)} WHERE ${ks.where}
       ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
@@ -244,7 +271,12 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
     const abort = new AbortController();
     let completed = false;
     try {
-      const rs = await this.ep.client.query({ query, format: 'JSONEachRow', clickhouse_settings: settings, abort_signal: abort.signal });
+      const rs = await this.ep.client.query({
+        query,
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+        abort_signal: abort.signal,
+      });
       // The client yields the rows of each received chunk; nothing beyond a chunk is held.
       for await (const chunk of rs.stream()) {
         for (const r of chunk) yield texts(parseLossless(r.text) as Record<string, LosslessValue>);
@@ -264,7 +296,13 @@ class ClickHouseSession implements SourceSession, SourceExplorer {
 }
 
 /** clickhouse://user:password@host:8123/database (HTTP; `?secure=true` or clickhouses:// for HTTPS). */
-export function clickhouseOptions(url: string): { url: string; username: string; password: string; database: string; target: string } {
+export function clickhouseOptions(url: string): {
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+  target: string;
+} {
   const u = new URL(url);
   const secure = /^clickhouses:$/i.test(u.protocol) || u.searchParams.get('secure') === 'true';
   const port = u.port || (secure ? '8443' : '8123');
@@ -278,7 +316,9 @@ export function clickhouseOptions(url: string): { url: string; username: string;
 }
 
 /** Clients are kept per connection URL for the worker's lifetime. */
-export function createClickHouseConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+export function createClickHouseConnector(
+  policy: OperatorPolicy = operatorPolicyFromEnv(),
+): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
   return explorable({
@@ -311,4 +351,3 @@ export function createClickHouseConnector(policy: OperatorPolicy = operatorPolic
     },
   });
 }
-

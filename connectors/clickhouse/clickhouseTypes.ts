@@ -34,7 +34,8 @@ export function columnOf(name: string, type: string): SourceColumn {
     name,
     sourceType: type,
     importType,
-    cursorKind: importType === 'timestamp' || importType === 'date' ? 'time' : importType === 'number' ? 'number' : 'other',
+    cursorKind:
+      importType === 'timestamp' || importType === 'date' ? 'time' : importType === 'number' ? 'number' : 'other',
   };
 }
 
@@ -43,7 +44,10 @@ export const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').r
 export function quoteTable(table: string): string {
   const parts = table.split('.');
   // ClickHouse names a table by table or database.table: a third part is a syntax error it reports untyped.
-  if (parts.length > 2) throw new ConfigurationError(`clickhouse: table ${table} has ${parts.length} parts; ClickHouse names a table as table or database.table`);
+  if (parts.length > 2)
+    throw new ConfigurationError(
+      `clickhouse: table ${table} has ${parts.length} parts; ClickHouse names a table as table or database.table`,
+    );
   return parts.map(quoteIdent).join('.');
 }
 
@@ -66,7 +70,9 @@ export function typedLiteral(column: SourceColumn, value: string): string {
     const text = value.replace(/Z$/, '').replace('T', ' ');
     const p64 = /^DateTime64\((\d+)/.exec(t);
     // DateTime holds whole seconds: a bound's fraction is dropped (values of the column have none).
-    return p64 ? `toDateTime64(${quoteString(text)}, ${p64[1]}, 'UTC')` : `toDateTime(${quoteString(text.replace(/\.\d*$/, ''))}, 'UTC')`;
+    return p64
+      ? `toDateTime64(${quoteString(text)}, ${p64[1]}, 'UTC')`
+      : `toDateTime(${quoteString(text.replace(/\.\d*$/, ''))}, 'UTC')`;
   }
   if (column.importType === 'date') return `toDate(${quoteString(value)})`;
   if (column.importType === 'number') return `CAST(${quoteString(value)} AS ${t})`;

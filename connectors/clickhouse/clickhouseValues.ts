@@ -57,7 +57,9 @@ export function parseType(type: string): ChType {
   const t = type.trim();
   const m = /^(\w+)\(([\s\S]*)\)$/.exec(t);
   if (!m || !COMPOSITE.has(m[1]!)) return { name: m ? m[1]! : t, args: [], names: [] };
-  const elements = splitTop(m[2]!).map(m[1] === 'Tuple' || m[1] === 'Nested' ? element : (p) => ({ name: null, type: parseType(p) }));
+  const elements = splitTop(m[2]!).map(
+    m[1] === 'Tuple' || m[1] === 'Nested' ? element : (p) => ({ name: null, type: parseType(p) }),
+  );
   return { name: m[1]!, args: elements.map((e) => e.type), names: elements.map((e) => e.name) };
 }
 
@@ -78,16 +80,24 @@ export function nonFiniteCheck(expr: string, t: ChType, depth = 0): string | nul
   const v = `__tributary_v${depth}`;
   const inner = (e: string, at: ChType) => nonFiniteCheck(e, at, depth + 1);
   switch (t.name) {
-    case 'Nullable': return `ifNull(${nonFiniteCheck(expr, t.args[0]!, depth)}, 0)`;
-    case 'LowCardinality': return nonFiniteCheck(expr, t.args[0]!, depth);
-    case 'Array': return `arrayExists(${v} -> ${inner(v, t.args[0]!)}, ${expr})`;
-    case 'Map': return `arrayExists(${v} -> ${inner(v, t.args[1]!)}, mapValues(${expr}))`;
-    case 'Nested': return nonFiniteCheck(expr, { name: 'Array', args: [{ ...t, name: 'Tuple' }], names: [] }, depth);
+    case 'Nullable':
+      return `ifNull(${nonFiniteCheck(expr, t.args[0]!, depth)}, 0)`;
+    case 'LowCardinality':
+      return nonFiniteCheck(expr, t.args[0]!, depth);
+    case 'Array':
+      return `arrayExists(${v} -> ${inner(v, t.args[0]!)}, ${expr})`;
+    case 'Map':
+      return `arrayExists(${v} -> ${inner(v, t.args[1]!)}, mapValues(${expr}))`;
+    case 'Nested':
+      return nonFiniteCheck(expr, { name: 'Array', args: [{ ...t, name: 'Tuple' }], names: [] }, depth);
     case 'Tuple': {
-      const checks = t.args.map((a, i) => nonFiniteCheck(`tupleElement(${expr}, ${i + 1})`, a, depth)).filter((c) => c !== null);
+      const checks = t.args
+        .map((a, i) => nonFiniteCheck(`tupleElement(${expr}, ${i + 1})`, a, depth))
+        .filter((c) => c !== null);
       return `(${checks.join(' OR ')})`;
     }
-    default: return `(isNaN(${expr}) OR isInfinite(${expr}))`;
+    default:
+      return `(isNaN(${expr}) OR isInfinite(${expr}))`;
   }
 }
 
@@ -95,13 +105,22 @@ export function nonFiniteCheck(expr: string, t: ChType, depth = 0): string | nul
 export function exactInts(v: LosslessValue, t: ChType): LosslessValue {
   if (v === null) return v;
   switch (t.name) {
-    case 'Nullable': case 'LowCardinality': return exactInts(v, t.args[0]!);
-    case 'Nested': return exactInts(v, { name: 'Array', args: [{ ...t, name: 'Tuple' }], names: [] });
-    case 'Array': return Array.isArray(v) ? v.map((x) => exactInts(x, t.args[0]!)) : v;
-    case 'Map': return mapObject(v, () => t.args[1]);
+    case 'Nullable':
+    case 'LowCardinality':
+      return exactInts(v, t.args[0]!);
+    case 'Nested':
+      return exactInts(v, { name: 'Array', args: [{ ...t, name: 'Tuple' }], names: [] });
+    case 'Array':
+      return Array.isArray(v) ? v.map((x) => exactInts(x, t.args[0]!)) : v;
+    case 'Map':
+      return mapObject(v, () => t.args[1]);
     case 'Tuple':
       // Positional (an array, as 18.16 prints every tuple) or by name (newer servers print named tuples as objects).
-      if (Array.isArray(v)) return v.map((x, i) => { const at = t.args[i]; return at ? exactInts(x, at) : x; });
+      if (Array.isArray(v))
+        return v.map((x, i) => {
+          const at = t.args[i];
+          return at ? exactInts(x, at) : x;
+        });
       return mapObject(v, (key) => t.args[t.names.indexOf(key)]);
     default:
       return WIDE_INT.test(t.name) && typeof v === 'string' && /^-?\d+$/.test(v) ? new RawNumber(v) : v;
@@ -131,7 +150,9 @@ export function columnReader(column: SourceColumn, expr: string, alias: string):
   const check = nonFiniteCheck(expr, t);
   const flag = `${alias}_nonfinite`;
   const composite = t.args.length > 0 && holds(t, WIDE_INT);
-  const select = `${textExpr(expr, column.sourceType)} AS ${alias}` + (check ? `, if(${check}, toString(${expr}), '') AS ${flag}` : '');
+  const select =
+    `${textExpr(expr, column.sourceType)} AS ${alias}` +
+    (check ? `, if(${check}, toString(${expr}), '') AS ${flag}` : '');
   return {
     select,
     text(row) {

@@ -32,7 +32,9 @@ export function logDropped(what: string, log: ConnectionLog = defaultLog): (err:
 export function guardPool(pool: pg.Pool, what: string, log?: ConnectionLog): pg.Pool {
   const onError = logDropped(what, log);
   pool.on('error', onError);
-  pool.on('connect', (client) => { client.on('error', onError); });
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+  });
   return pool;
 }
 
@@ -48,10 +50,7 @@ export function guardStream<T extends EventEmitter>(stream: T): T {
  * (connection exceptions).
  */
 const GONE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
-const GONE_MESSAGES = [
-  'Connection terminated',
-  'Client has encountered a connection error and is not queryable',
-];
+const GONE_MESSAGES = ['Connection terminated', 'Client has encountered a connection error and is not queryable'];
 
 /** True when the error means the connection was lost or refused, so the same work may succeed later. */
 export function isDroppedConnection(err: unknown): boolean {

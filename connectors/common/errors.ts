@@ -15,8 +15,18 @@ export class SourceUnavailableError extends Error {
 
 /** Node's socket and DNS error codes that mean "not reachable right now". */
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
-  'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'PROTOCOL_CONNECTION_LOST',
 ]);
 
 /** The network code of an error or of its cause chain, if any. */
@@ -37,10 +47,14 @@ export const unreachable = (kind: string, target: string, err: unknown): SourceU
   new SourceUnavailableError(`${kind}: cannot reach ${target} (${networkCode(err) ?? messageOf(err)}); will retry`);
 
 export const authFailed = (kind: string, err: unknown): ConfigurationError =>
-  new ConfigurationError(`${kind}: authentication failed: ${messageOf(err)} (check the connection's user and credentials)`);
+  new ConfigurationError(
+    `${kind}: authentication failed: ${messageOf(err)} (check the connection's user and credentials)`,
+  );
 
 export const permissionDenied = (kind: string, what: string, err: unknown): ConfigurationError =>
-  new ConfigurationError(`${kind}: permission denied on ${what}: ${messageOf(err)} (grant the connection's user read access)`);
+  new ConfigurationError(
+    `${kind}: permission denied on ${what}: ${messageOf(err)} (grant the connection's user read access)`,
+  );
 
 export const missingObject = (kind: string, what: string, err: unknown): ConfigurationError =>
   new ConfigurationError(`${kind}: ${what} does not exist: ${messageOf(err)}`);

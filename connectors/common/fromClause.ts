@@ -12,9 +12,16 @@ import { notReadOnly } from './errors';
 /** Checks a custom query in one dialect: returns the text to embed, or throws an Error saying what is wrong. */
 export type SqlGuard = (sql: string) => string;
 
-export function fromClause(kind: string, relation: Relation, quoteTable: (table: string) => string, alias = 'src', guard: SqlGuard = assertSingleSelect): string {
+export function fromClause(
+  kind: string,
+  relation: Relation,
+  quoteTable: (table: string) => string,
+  alias = 'src',
+  guard: SqlGuard = assertSingleSelect,
+): string {
   if ('table' in relation) return `${quoteTable(relation.table)} AS ${alias}`;
-  if ('file' in relation) throw new ConfigurationError(`${kind}: a ${kind} connection reads tables or queries, not files`);
+  if ('file' in relation)
+    throw new ConfigurationError(`${kind}: a ${kind} connection reads tables or queries, not files`);
   let query: string;
   try {
     query = guard(relation.query);

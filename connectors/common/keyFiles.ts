@@ -17,9 +17,10 @@ export type KeyFilePolicy = Pick<OperatorPolicy, 'keyFileRoots' | 'protectedPath
 /** The content of the key file `p` that the connection's `field` (e.g. `sftp: privateKey`) names. */
 export function readKeyFile(p: string, field: string, policy: KeyFilePolicy): Buffer {
   const roots = fileRoots({ fileRoots: policy.keyFileRoots, protectedPaths: policy.protectedPaths });
-  const outside = () => new ConfigurationError(
-    `${field}: ${p} is outside the folders connection key files may be read from (the operator's TRIBUTARY_KEY_FILE_ROOTS)`,
-  );
+  const outside = () =>
+    new ConfigurationError(
+      `${field}: ${p} is outside the folders connection key files may be read from (the operator's TRIBUTARY_KEY_FILE_ROOTS)`,
+    );
   // By name first, so whether a file outside the folders exists is never told.
   if (!path.isAbsolute(p) || !roots.allows(path.resolve(p))) throw outside();
   try {
@@ -28,6 +29,8 @@ export function readKeyFile(p: string, field: string, policy: KeyFilePolicy): Bu
     return readFileSync(real);
   } catch (err) {
     if (err instanceof ConfigurationError) throw err;
-    throw new ConfigurationError(`${field}: cannot read the file ${p} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw new ConfigurationError(
+      `${field}: cannot read the file ${p} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
   }
 }

@@ -20,8 +20,14 @@ const emptyObject = (): { [key: string]: LosslessValue } => Object.create(null) 
 
 export function parseLossless(text: string): LosslessValue {
   let i = 0;
-  const skip = () => { WS.lastIndex = i; WS.exec(text); i = WS.lastIndex; };
-  const fail = (): never => { throw new SyntaxError(`invalid JSON at ${i}: ${text.slice(i, i + 40)}`); };
+  const skip = () => {
+    WS.lastIndex = i;
+    WS.exec(text);
+    i = WS.lastIndex;
+  };
+  const fail = (): never => {
+    throw new SyntaxError(`invalid JSON at ${i}: ${text.slice(i, i + 40)}`);
+  };
   const value = (): LosslessValue => {
     skip();
     const c = text[i];
@@ -38,7 +44,10 @@ export function parseLossless(text: string): LosslessValue {
       i++;
       const obj = emptyObject();
       skip();
-      if (text[i] === '}') { i++; return obj; }
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
       for (;;) {
         skip();
         const key = value();
@@ -56,7 +65,10 @@ export function parseLossless(text: string): LosslessValue {
       i++;
       const arr: LosslessValue[] = [];
       skip();
-      if (text[i] === ']') { i++; return arr; }
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
       for (;;) {
         arr.push(value());
         skip();
@@ -65,9 +77,18 @@ export function parseLossless(text: string): LosslessValue {
         if (d !== ',') fail();
       }
     }
-    if (text.startsWith('true', i)) { i += 4; return true; }
-    if (text.startsWith('false', i)) { i += 5; return false; }
-    if (text.startsWith('null', i)) { i += 4; return null; }
+    if (text.startsWith('true', i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith('false', i)) {
+      i += 5;
+      return false;
+    }
+    if (text.startsWith('null', i)) {
+      i += 4;
+      return null;
+    }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
     if (!m) fail();
@@ -87,5 +108,7 @@ export function stringifyLossless(v: LosslessValue): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return `[${v.map(stringifyLossless).join(',')}]`;
-  return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${stringifyLossless(x)}`).join(',')}}`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${JSON.stringify(k)}:${stringifyLossless(x)}`)
+    .join(',')}}`;
 }

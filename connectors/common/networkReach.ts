@@ -26,7 +26,10 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 /** dns.lookup's shape, as net.connect, http.request and http.Agent take it. */
 export type LookupFunction = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
 /** How names are resolved (dns.lookup; tests hand in a fixed table). */
-export type Resolver = (hostname: string, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 const systemResolver: Resolver = (hostname, callback) => dns.lookup(hostname, { all: true, verbatim: true }, callback);
 
@@ -85,7 +88,7 @@ function ipv6Bytes(address: string): number[] {
     const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
     text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, null];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, null];
   const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
   const h = groups(head);
   const t = tail === null ? [] : groups(tail);
@@ -114,13 +117,20 @@ export interface NetworkReach {
 const VET_TIMEOUT_MS = 3000;
 
 /** `reacher`: who is refused, for the message (sources unless told, e.g. webhooks). */
-export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, resolve: Resolver = systemResolver, reacher = 'sources'): NetworkReach {
+export function networkReach(
+  policy: Pick<OperatorPolicy, 'allowPrivateHosts'>,
+  resolve: Resolver = systemResolver,
+  reacher = 'sources',
+): NetworkReach {
   const allowAll = policy.allowPrivateHosts.includes('*');
   const allowed = new net.BlockList();
   for (const entry of policy.allowPrivateHosts) {
     if (entry === '*') continue;
     const cidr = parseCidr(entry);
-    if (!cidr) throw new Error(`TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`);
+    if (!cidr)
+      throw new Error(
+        `TRIBUTARY_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8)`,
+      );
     allowed.addSubnet(cidr.ip, cidr.bits, cidr.family);
   }
   const isAllowed = (address: string): boolean => {
@@ -155,7 +165,8 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
     }
     resolve(hostname, (err, addresses) => {
       if (err) return callback(err, '');
-      const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+      const wanted =
+        options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
       try {
         // Every address, not only the first: a connection may fall back to any of them.
         for (const a of wanted) check(a.address, hostname);
@@ -220,7 +231,9 @@ export function networkReach(policy: Pick<OperatorPolicy, 'allowPrivateHosts'>, 
           reject(err);
         };
         socket.once('error', fail);
-        socket.once('timeout', () => fail(Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), { code: 'ETIMEDOUT' })));
+        socket.once('timeout', () =>
+          fail(Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), { code: 'ETIMEDOUT' })),
+        );
         socket.once('connect', () => {
           socket.removeListener('error', fail);
           socket.setTimeout(0);

@@ -48,7 +48,8 @@ export const dataDirSecrets = (dir: string): string[] =>
 
 export const DEFAULT_UNKNOWN_ERROR_ATTEMPTS = 8;
 
-export const dataDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
+export const dataDir = (env: NodeJS.ProcessEnv = process.env): string =>
+  path.resolve(env.TRIBUTARY_DATA_DIR ?? '.data');
 
 /**
  * A setting the operator got wrong: the process must not start on a guess. Each variable is read the
@@ -72,10 +73,20 @@ export function operatorPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Ope
     fileRoots: folders(env, 'TRIBUTARY_FILE_ROOTS', 'drop'),
     keyFileRoots: folders(env, 'TRIBUTARY_KEY_FILE_ROOTS', 'keys'),
     allowPrivateHosts: privateHosts(env),
-    sourceStatementTimeoutSeconds: wholeNumberSetting(env, 'TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS', 1800, MAX_STATEMENT_TIMEOUT_SECONDS),
+    sourceStatementTimeoutSeconds: wholeNumberSetting(
+      env,
+      'TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS',
+      1800,
+      MAX_STATEMENT_TIMEOUT_SECONDS,
+    ),
     allowSuperuserSources: flagSetting(env, 'TRIBUTARY_ALLOW_SUPERUSER_SOURCES'),
     protectedPaths: dataDirSecrets(dataDir(env)),
-    unknownErrorAttempts: wholeNumberSetting(env, 'TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS', DEFAULT_UNKNOWN_ERROR_ATTEMPTS, MAX_UNKNOWN_ERROR_ATTEMPTS),
+    unknownErrorAttempts: wholeNumberSetting(
+      env,
+      'TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS',
+      DEFAULT_UNKNOWN_ERROR_ATTEMPTS,
+      MAX_UNKNOWN_ERROR_ATTEMPTS,
+    ),
   };
 }
 
@@ -87,19 +98,27 @@ function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
 
 /** A ':'-separated list of folders, resolved; the data folder's `fallback` folder when unset. */
 function folders(env: NodeJS.ProcessEnv, name: string, fallback: string): string[] {
-  const list = setting(env, name)?.split(':').filter((r) => r.trim() !== '');
+  const list = setting(env, name)
+    ?.split(':')
+    .filter((r) => r.trim() !== '');
   return (list && list.length > 0 ? list : [path.join(dataDir(env), fallback)]).map((r) => path.resolve(r));
 }
 
 /** A whole number setting; the API's settings are read by these same rules. */
-export function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, min = 1): number {
+export function wholeNumberSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  max: number,
+  min = 1,
+): number {
   const text = setting(env, name);
   if (text === undefined) return fallback;
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new OperatorSettingError(name, text, `a whole number from ${min} to ${max}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new OperatorSettingError(name, text, `a whole number from ${min} to ${max}`);
   return n;
 }
-
 
 /** `1` or `0` (also `true`/`false`, `yes`/`no`): anything else may be a typo for either. */
 export function flagSetting(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -113,7 +132,10 @@ export function flagSetting(env: NodeJS.ProcessEnv, name: string): boolean {
 
 function privateHosts(env: NodeJS.ProcessEnv): string[] {
   const name = 'TRIBUTARY_ALLOW_PRIVATE_HOSTS';
-  const entries = (setting(env, name) ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const entries = (setting(env, name) ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   for (const entry of entries) {
     if (entry !== '*' && parseCidr(entry) === null) {
       throw new OperatorSettingError(name, entry, 'an IP address or CIDR (e.g. 10.1.2.3 or 10.0.0.0/8), or *');

@@ -27,7 +27,9 @@ export class MissingPackageError extends ConfigurationError {
     readonly packageName: string,
     readonly connection?: string,
   ) {
-    super(`${connection === undefined ? 'the connection' : `connection "${connection}"`} ${needOf(kind)}: install the npm package ${packageName} (npm install ${packageName})`);
+    super(
+      `${connection === undefined ? 'the connection' : `connection "${connection}"`} ${needOf(kind)}: install the npm package ${packageName} (npm install ${packageName})`,
+    );
   }
 
   /** The same error, naming the connection (known to the caller that resolved it, not to the loader). */
@@ -39,7 +41,8 @@ export class MissingPackageError extends ConfigurationError {
 /** The package among `packages` whose resolution failed, if `err` is Node's "cannot find" error for it. */
 export function missingPackageOf(err: unknown, packages: readonly string[]): string | undefined {
   const e = err as { code?: unknown; message?: unknown } | null;
-  if (!e || (e.code !== 'ERR_MODULE_NOT_FOUND' && e.code !== 'MODULE_NOT_FOUND') || typeof e.message !== 'string') return undefined;
+  if (!e || (e.code !== 'ERR_MODULE_NOT_FOUND' && e.code !== 'MODULE_NOT_FOUND') || typeof e.message !== 'string')
+    return undefined;
   const message = e.message;
   // Node names the package itself ("Cannot find package 'x' imported from …"), or the module for require().
   return packages.find((p) => message.includes(`'${p}'`) || message.includes(`"${p}"`) || message.includes(`'${p}/`));

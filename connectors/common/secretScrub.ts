@@ -30,7 +30,12 @@ const looksBase64 = (s: string): boolean => s.length >= 8 && /^[A-Za-z0-9+/_-]+=
 
 /** The forms a value may take in a message: as is, URL-encoded and decoded, base64, and JSON-escaped. */
 function formsOf(value: string): string[] {
-  const forms = new Set<string>([value, tryDecode(value), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]);
+  const forms = new Set<string>([
+    value,
+    tryDecode(value),
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+  ]);
   for (const f of [...forms]) {
     forms.add(Buffer.from(f, 'utf8').toString('base64'));
     forms.add(Buffer.from(f, 'utf8').toString('base64').replace(/=+$/, ''));
@@ -136,7 +141,8 @@ export function scrubberFor(config: Pick<ConnectionConfig, 'url'>): Scrubber {
  * Fields that hold a credential whatever its value: an HTTP client's error keeps the request it sent, whose
  * Authorization header carries a token derived from the key (a signed JWT), which no value list can predict.
  */
-const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|set-cookie|password|passphrase|secret|token|access_token|refresh_token|id_token|private_?key|api[-_]?key|x-goog-api-key)$/i;
+const SECRET_FIELD =
+  /^(authorization|proxy-authorization|cookie|set-cookie|password|passphrase|secret|token|access_token|refresh_token|id_token|private_?key|api[-_]?key|x-goog-api-key)$/i;
 
 /** Scrub an error in place: message, stack, every string field, its cause and its aggregated errors. */
 function scrubObject(obj: object, text: (s: string) => string, seen: WeakSet<object>, depth: number): void {
@@ -153,8 +159,18 @@ function scrubObject(obj: object, text: (s: string) => string, seen: WeakSet<obj
     try {
       if (typeof v === 'string') {
         const clean = SECRET_FIELD.test(key) ? REDACTED : text(v);
-        if (clean !== v) Object.defineProperty(o, key, { value: clean, writable: true, configurable: true, enumerable: Object.prototype.propertyIsEnumerable.call(o, key) });
-      } else if (v && typeof v === 'object' && (key === 'cause' || key === 'errors' || v instanceof Error || Array.isArray(v) || depth < 2)) {
+        if (clean !== v)
+          Object.defineProperty(o, key, {
+            value: clean,
+            writable: true,
+            configurable: true,
+            enumerable: Object.prototype.propertyIsEnumerable.call(o, key),
+          });
+      } else if (
+        v &&
+        typeof v === 'object' &&
+        (key === 'cause' || key === 'errors' || v instanceof Error || Array.isArray(v) || depth < 2)
+      ) {
         scrubObject(v, text, seen, depth + 1);
       }
     } catch {
@@ -217,8 +233,12 @@ export function scrubbedSession<S extends SourceSession>(session: S, scrubber: S
         } catch (err) {
           throw scrubber.error(err);
         }
-        if (out instanceof Promise) return out.catch((err: unknown) => { throw scrubber.error(err); });
-        if (out && typeof out === 'object' && Symbol.asyncIterator in out) return scrubbedRows(scrubber, out as AsyncIterable<unknown>);
+        if (out instanceof Promise)
+          return out.catch((err: unknown) => {
+            throw scrubber.error(err);
+          });
+        if (out && typeof out === 'object' && Symbol.asyncIterator in out)
+          return scrubbedRows(scrubber, out as AsyncIterable<unknown>);
         return out;
       };
     },

@@ -76,13 +76,20 @@ export function tokenize(sql: string, d: SqlDialect): SqlToken[] {
     const next = sql[i + 1] ?? '';
     if (/\s/.test(c)) {
       i++;
-    } else if ((c === '-' && next === '-' && (!d.dashCommentNeedsSpace || i + 2 >= sql.length || /[\s\x00-\x1f]/.test(sql[i + 2]!)))
-      || (c === '#' && d.hashComments) || (c === '/' && next === '/' && d.slashSlashComments)) {
+    } else if (
+      (c === '-' &&
+        next === '-' &&
+        (!d.dashCommentNeedsSpace || i + 2 >= sql.length || /[\s\x00-\x1f]/.test(sql[i + 2]!))) ||
+      (c === '#' && d.hashComments) ||
+      (c === '/' && next === '/' && d.slashSlashComments)
+    ) {
       const end = sql.indexOf('\n', i);
       i = end < 0 ? sql.length : end + 1;
     } else if (c === '/' && next === '*') {
       if (d.executableComments && (sql[i + 2] === '!' || (sql[i + 2] === 'M' && sql[i + 3] === '!'))) {
-        throw new SqlShapeError(`"${sql.slice(i, i + 4)}" comments are run by the server as code; write the SQL without them`);
+        throw new SqlShapeError(
+          `"${sql.slice(i, i + 4)}" comments are run by the server as code; write the SQL without them`,
+        );
       }
       const end = sql.indexOf('*/', i + 2);
       if (end < 0) throw new SqlShapeError(`unterminated /* comment starting at offset ${i}`);
@@ -143,7 +150,8 @@ export function singleQuery(sql: string, d: SqlDialect): { tokens: SqlToken[]; t
   for (const t of tokens) {
     if (t.kind !== 'symbol') continue;
     if (t.text === '(') depth++;
-    else if (t.text === ')' && --depth < 0) throw new SqlShapeError(`the ")" at offset ${t.at} closes a parenthesis the query did not open`);
+    else if (t.text === ')' && --depth < 0)
+      throw new SqlShapeError(`the ")" at offset ${t.at} closes a parenthesis the query did not open`);
   }
   if (depth > 0) throw new SqlShapeError('a "(" is not closed');
   return { tokens, text };

@@ -21,7 +21,8 @@ export function isStatementTimeout(err: unknown): boolean {
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown; errors?: { reason?: unknown }[] };
   const message = typeof e.message === 'string' ? e.message : '';
   if (e.code === '57014') return /statement timeout/i.test(message);
-  if (e.errno === 3024 || e.errno === 1969 || e.code === 'ER_QUERY_TIMEOUT' || e.code === 'ER_STATEMENT_TIMEOUT') return true;
+  if (e.errno === 3024 || e.errno === 1969 || e.code === 'ER_QUERY_TIMEOUT' || e.code === 'ER_STATEMENT_TIMEOUT')
+    return true;
   if (e.code === '159' || e.code === 159 || /^Code: 159\b|\bCode: 159[,.]/.test(message)) return true;
   if (e.code === '000630' || e.code === 630) return true;
   if (Array.isArray(e.errors) && e.errors[0]?.reason === 'timeout') return true;
@@ -30,7 +31,8 @@ export function isStatementTimeout(err: unknown): boolean {
 
 /** The clear error for a statement the limit stopped; `seconds` is the limit in force when it is known. */
 export function statementTimedOut(kind: string, err: unknown, seconds?: number): ConfigurationError {
-  const limit = seconds === undefined ? 'the source statement time limit' : `the source statement time limit of ${seconds} s`;
+  const limit =
+    seconds === undefined ? 'the source statement time limit' : `the source statement time limit of ${seconds} s`;
   return new ConfigurationError(
     `${kind}: a statement ran longer than ${limit} and was stopped (${messageOf(err)}); make the query cheaper ` +
       `(an index on the cursor and key columns, a smaller batch) or have the operator raise ${STATEMENT_TIMEOUT_SETTING}`,

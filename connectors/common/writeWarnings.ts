@@ -13,10 +13,23 @@ const list = (names: string[]): string =>
 
 /** For the connection test: `who` can write to `what` (tables, databases, "every table"). */
 export const canWriteWarning = (kind: string, who: string, what: string[]): string[] =>
-  what.length === 0 ? [] : [`${kind}: the connection's user ${who} can write (INSERT, UPDATE or DELETE) to ${list(what)}; ` +
-    'imports only read, so a user with SELECT only is safer'];
+  what.length === 0
+    ? []
+    : [
+        `${kind}: the connection's user ${who} can write (INSERT, UPDATE or DELETE) to ${list(what)}; ` +
+          'imports only read, so a user with SELECT only is safer',
+      ];
 
 /** For a run: `who` can write to `what`, which this import reads (`reads` says how, for a custom query). */
-export const writesWhatItReadsWarning = (kind: string, who: string, what: string[], reads = 'which this import reads'): string[] =>
-  what.length === 0 ? [] : [`${kind}: the source user ${who} can also write (INSERT, UPDATE or DELETE) to ${list(what)}, ` +
-    `${reads}; a user with SELECT only is safer`];
+export const writesWhatItReadsWarning = (
+  kind: string,
+  who: string,
+  what: string[],
+  reads = 'which this import reads',
+): string[] =>
+  what.length === 0
+    ? []
+    : [
+        `${kind}: the source user ${who} can also write (INSERT, UPDATE or DELETE) to ${list(what)}, ` +
+          `${reads}; a user with SELECT only is safer`,
+      ];

@@ -55,11 +55,25 @@ export function chunkDecoder(decoding: TextDecoding): ChunkDecoder {
     // that asks for the file's real encoding.
     const d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     const fail = (err: unknown): never => {
-      throw new InvalidTextError(`is not valid UTF-8 (${(err as Error).message}); give its encoding, e.g. "encoding": "windows-1252"`);
+      throw new InvalidTextError(
+        `is not valid UTF-8 (${(err as Error).message}); give its encoding, e.g. "encoding": "windows-1252"`,
+      );
     };
     return {
-      write: (c) => { try { return d.decode(c, { stream: true }); } catch (err) { return fail(err); } },
-      end: () => { try { return d.decode(); } catch (err) { return fail(err); } },
+      write: (c) => {
+        try {
+          return d.decode(c, { stream: true });
+        } catch (err) {
+          return fail(err);
+        }
+      },
+      end: () => {
+        try {
+          return d.decode();
+        } catch (err) {
+          return fail(err);
+        }
+      },
     };
   }
   if (decoding.name === 'utf16le') {

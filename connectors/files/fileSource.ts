@@ -64,7 +64,8 @@ export function createFileConnector(kind: string, reach: FileReach): SourceConne
 
 export function fileSession(transport: Transport): SourceSession {
   const fileOf = (relation: Relation): FileSource => {
-    if (!('file' in relation)) throw new ConfigurationError('a file connection reads files: give source.file (not a table or query)');
+    if (!('file' in relation))
+      throw new ConfigurationError('a file connection reads files: give source.file (not a table or query)');
     return relation.file;
   };
 
@@ -81,7 +82,9 @@ export function fileSession(transport: Transport): SourceSession {
 
   const checkColumnCount = (file: FileSource, n: number): void => {
     if (n > file.limits.maxColumns) {
-      throw new ConfigurationError(`file ${file.path} has ${n} columns, over the limit of ${file.limits.maxColumns} (limits.maxColumns)`);
+      throw new ConfigurationError(
+        `file ${file.path} has ${n} columns, over the limit of ${file.limits.maxColumns} (limits.maxColumns)`,
+      );
     }
   };
 
@@ -114,8 +117,13 @@ export function fileSession(transport: Transport): SourceSession {
       parser.end(out);
       if (out.length > 0) yield out;
     } catch (err) {
-      if (err instanceof InvalidTextError) throw new ConfigurationError(`file ${file.path} ${err.message}, in the block of bytes from offset ${at}`);
-      if (err instanceof Error && !(err instanceof ConfigurationError) && /^XML is not well-formed|^line \d+: a record longer/.test(err.message)) {
+      if (err instanceof InvalidTextError)
+        throw new ConfigurationError(`file ${file.path} ${err.message}, in the block of bytes from offset ${at}`);
+      if (
+        err instanceof Error &&
+        !(err instanceof ConfigurationError) &&
+        /^XML is not well-formed|^line \d+: a record longer/.test(err.message)
+      ) {
         throw new ConfigurationError(`file ${file.path}: ${err.message}`);
       }
       throw err;
@@ -125,14 +133,25 @@ export function fileSession(transport: Transport): SourceSession {
   }
 
   const csvParser = (file: FileSource, decoding: TextDecoding, start: { line: number; offset: number }) =>
-    new CsvParser({ delimiter: DELIMITERS[file.delimiter] ?? file.delimiter, quote: file.quote, bytesOf: decoding.bytesOf }, start);
+    new CsvParser(
+      { delimiter: DELIMITERS[file.delimiter] ?? file.delimiter, quote: file.quote, bytesOf: decoding.bytesOf },
+      start,
+    );
 
   /**
    * The CSV header (or col_1… from the first record's width when there is none), and a warning for each
    * header cell renamed because its name was taken (a repeated header): its values land in the new name.
    */
-  const csvHeader = async (file: FileSource, decoding: TextDecoding): Promise<{ names: string[]; warnings: string[] }> => {
-    for await (const records of textRecords<CsvRecord>(file, decoding, { line: 1, offset: decoding.bomBytes }, csvParser(file, decoding, { line: 1, offset: decoding.bomBytes }))) {
+  const csvHeader = async (
+    file: FileSource,
+    decoding: TextDecoding,
+  ): Promise<{ names: string[]; warnings: string[] }> => {
+    for await (const records of textRecords<CsvRecord>(
+      file,
+      decoding,
+      { line: 1, offset: decoding.bomBytes },
+      csvParser(file, decoding, { line: 1, offset: decoding.bomBytes }),
+    )) {
       const first = records[0]!;
       if (first.error) throw new ConfigurationError(`file ${file.path}: the header cannot be read: ${first.error}`);
       checkColumnCount(file, first.fields.length);
@@ -150,8 +169,17 @@ export function fileSession(transport: Transport): SourceSession {
   const scannedNames = async (file: FileSource, decoding: TextDecoding, version?: string): Promise<MemberNames> => {
     const members = new MemberNames(VIRTUAL);
     let n = 0;
-    const parser = file.format === 'xml' ? new XmlRecords(file.recordPath!) : new NdjsonParser(decoding.bytesOf, { line: 1, offset: decoding.bomBytes });
-    for await (const records of textRecords<NdjsonRecord | XmlRecord>(file, decoding, { line: 1, offset: decoding.bomBytes }, parser, version)) {
+    const parser =
+      file.format === 'xml'
+        ? new XmlRecords(file.recordPath!)
+        : new NdjsonParser(decoding.bytesOf, { line: 1, offset: decoding.bomBytes });
+    for await (const records of textRecords<NdjsonRecord | XmlRecord>(
+      file,
+      decoding,
+      { line: 1, offset: decoding.bomBytes },
+      parser,
+      version,
+    )) {
       for (const r of records) {
         for (const key of r.values.keys()) members.add(key);
         if (++n >= DISCOVERY_RECORDS) break;
@@ -168,7 +196,9 @@ export function fileSession(transport: Transport): SourceSession {
     const key = JSON.stringify([file.path, file.format, file.recordPath, file.encoding, pin(info)]);
     if (lastScan?.key !== key) {
       const members = scannedNames(file, decoding, info.version);
-      members.catch(() => { if (lastScan?.members === members) lastScan = null; });
+      members.catch(() => {
+        if (lastScan?.members === members) lastScan = null;
+      });
       lastScan = { key, members };
     }
     return lastScan.members;
@@ -190,7 +220,12 @@ export function fileSession(transport: Transport): SourceSession {
       const file = fileOf(relation);
       const info = await statChecked(file);
       const { names } = await namesOf(file, info);
-      const cols: SourceColumn[] = names.map((name) => ({ name, sourceType: `${file.format} field`, importType: 'string', cursorKind: 'other' }));
+      const cols: SourceColumn[] = names.map((name) => ({
+        name,
+        sourceType: `${file.format} field`,
+        importType: 'string',
+        cursorKind: 'other',
+      }));
       cols.push({ name: FILE_CURSOR.column, sourceType: 'line number', importType: 'number', cursorKind: 'number' });
       cols.push({ name: FILE_CURSOR.key, sourceType: 'file position', importType: 'string', cursorKind: 'other' });
       return cols;
@@ -246,7 +281,9 @@ export function fileSession(transport: Transport): SourceSession {
         const objects = await pq.rows(next, end, wanted);
         const rows: Row[] = objects.map((o, i) => {
           const n = next + i + 1;
-          return columns.map((c) => (c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : (o[c] ?? null)));
+          return columns.map((c) =>
+            c === FILE_CURSOR.column ? String(n) : c === FILE_CURSOR.key ? `${file.path}#${n}` : (o[c] ?? null),
+          );
         });
         emitted += rows.length;
         next = end;
@@ -259,13 +296,24 @@ export function fileSession(transport: Transport): SourceSession {
     if (file.format === 'csv') {
       const header = (await csvHeader(file, decoding)).names;
       // Where each requested column comes from: a field of the record, or LINE / KEY (the virtual columns).
-      const slot = columns.map((c) => (c === FILE_CURSOR.column ? LINE : c === FILE_CURSOR.key ? KEY : header.indexOf(c)));
+      const slot = columns.map((c) =>
+        c === FILE_CURSOR.column ? LINE : c === FILE_CURSOR.key ? KEY : header.indexOf(c),
+      );
       const absent = columns.filter((_, i) => slot[i] === -1);
-      if (absent.length > 0) throw new ConfigurationError(`file ${file.path} has no column ${absent.join(', ')}; its columns are ${header.join(', ')}`);
+      if (absent.length > 0)
+        throw new ConfigurationError(
+          `file ${file.path} has no column ${absent.join(', ')}; its columns are ${header.join(', ')}`,
+        );
       const start = resume ? { line: resumeLine, offset: resume.offset! } : { line: 1, offset: decoding.bomBytes };
       // The first record read is the last one loaded (resuming) or the header: it is skipped.
       let skip = resume || file.header ? 1 : 0;
-      for await (const records of textRecords<CsvRecord>(file, decoding, start, csvParser(file, decoding, start), info.version)) {
+      for await (const records of textRecords<CsvRecord>(
+        file,
+        decoding,
+        start,
+        csvParser(file, decoding, start),
+        info.version,
+      )) {
         const rows: Row[] = [];
         for (const rec of records) {
           if (skip > 0) {
@@ -275,7 +323,8 @@ export function fileSession(transport: Transport): SourceSession {
           const row: Row = slot.map((s) =>
             s === LINE ? String(rec.line) : s === KEY ? `${file.path}@${rec.offset}` : (rec.fields[s] ?? null),
           );
-          if (rec.error) row.sourceError = { column: null, value: null, reason: `${file.path} line ${rec.line}: ${rec.error}` };
+          if (rec.error)
+            row.sourceError = { column: null, value: null, reason: `${file.path} line ${rec.line}: ${rec.error}` };
           else if (rec.fields.length !== header.length) {
             // A record that does not fit the file's shape is not quoted (see ROW ERRORS above).
             row.sourceError = {
@@ -294,7 +343,10 @@ export function fileSession(transport: Transport): SourceSession {
     }
 
     // NDJSON and XML: records are member maps; a column absent from a record is NULL.
-    const start = resume && file.format === 'ndjson' ? { line: resumeLine, offset: resume.offset! } : { line: 1, offset: decoding.bomBytes };
+    const start =
+      resume && file.format === 'ndjson'
+        ? { line: resumeLine, offset: resume.offset! }
+        : { line: 1, offset: decoding.bomBytes };
     let skip = resume ? (file.format === 'ndjson' ? 1 : resume.ordinal!) : 0;
     const parser = file.format === 'xml' ? new XmlRecords(file.recordPath!) : new NdjsonParser(decoding.bytesOf, start);
     // Members are named as the columns were (the same scan), so a resumed read names them alike.
@@ -308,7 +360,9 @@ export function fileSession(transport: Transport): SourceSession {
         }
         const byName = recordColumns(members, rec.values);
         const key = 'ordinal' in rec ? `${file.path}#${rec.ordinal}` : `${file.path}@${rec.offset}`;
-        const row: Row = columns.map((c) => (c === FILE_CURSOR.column ? String(rec.line) : c === FILE_CURSOR.key ? key : (byName.get(c) ?? null)));
+        const row: Row = columns.map((c) =>
+          c === FILE_CURSOR.column ? String(rec.line) : c === FILE_CURSOR.key ? key : (byName.get(c) ?? null),
+        );
         if (rec.error) row.sourceError = { column: null, value: null, reason: `${file.path} ${rec.error}` };
         rows.push(row);
         if (++emitted >= limit) break;

@@ -1,7 +1,15 @@
 /** mysql2 errors → the shared error kinds (connectors/common/errors.ts). */
 import type { Relation } from '../source';
 import { ConfigurationError } from '../source';
-import { authFailed, messageOf, missingObject, networkCode, notReadOnly, permissionDenied, unreachable } from '../common/errors';
+import {
+  authFailed,
+  messageOf,
+  missingObject,
+  networkCode,
+  notReadOnly,
+  permissionDenied,
+  unreachable,
+} from '../common/errors';
 import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
 const KIND = 'mysql';

@@ -55,7 +55,8 @@ interface Endpoint {
 /** Text for every type; TIMESTAMP marked as UTC (the session's zone). */
 function typeCast(field: TypeCastField): string | null {
   const s = field.string('utf8');
-  if (s !== null && (field.type === 'TIMESTAMP' || field.type === 'TIMESTAMP2') && !s.startsWith('0000')) return `${s}Z`;
+  if (s !== null && (field.type === 'TIMESTAMP' || field.type === 'TIMESTAMP2') && !s.startsWith('0000'))
+    return `${s}Z`;
   return s;
 }
 
@@ -68,7 +69,9 @@ function typeCast(field: TypeCastField): string | null {
  */
 function literal(column: SourceColumn, value: string): string {
   if (column.cursorKind === 'number' && /^-?\d+(\.\d+)?$/.test(value)) {
-    return column.sourceType === 'float' || column.sourceType === 'double' ? `CAST(${value} AS DOUBLE)` : `CAST(${value} AS DECIMAL(65,30))`;
+    return column.sourceType === 'float' || column.sourceType === 'double'
+      ? `CAST(${value} AS DOUBLE)`
+      : `CAST(${value} AS DECIMAL(65,30))`;
   }
   const text = column.sourceType === 'timestamp' ? value.replace(/Z$/, '') : value;
   return text === '' ? "_utf8mb4''" : `_utf8mb4 X'${Buffer.from(text, 'utf8').toString('hex')}'`;
@@ -110,8 +113,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
         });
         const [mode, version, privileges] = (rows as (string | null)[][])[0]!;
         if (privileges && !this.ep.policy.allowSuperuserSources) {
-          throw new ConfigurationError(`mysql: the connection's user has the ${privileges} privilege, which lets a query reach beyond `
-            + 'the tables it reads; connect as a user with SELECT only (or the operator sets TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1)');
+          throw new ConfigurationError(
+            `mysql: the connection's user has the ${privileges} privilege, which lets a query reach beyond ` +
+              'the tables it reads; connect as a user with SELECT only (or the operator sets TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1)',
+          );
         }
         const seconds = this.ep.policy.sourceStatementTimeoutSeconds;
         return {
@@ -121,7 +126,9 @@ class MysqlSession implements SourceSession, SourceExplorer {
             : `SET SESSION max_execution_time = ${seconds * 1000}`,
         };
       })();
-      this.ep.facts.catch(() => { this.ep.facts = undefined; });
+      this.ep.facts.catch(() => {
+        this.ep.facts = undefined;
+      });
     }
     return this.ep.facts;
   }
@@ -129,7 +136,7 @@ class MysqlSession implements SourceSession, SourceExplorer {
   /** The FROM clause of a relation; custom SQL is checked with the server's own quoting rules. */
   private fromClause(relation: Relation): string {
     const mode = this.mode;
-    if (!mode) throw new Error('mysql: the session has not read the server\'s sql_mode yet');
+    if (!mode) throw new Error("mysql: the session has not read the server's sql_mode yet");
     return fromClause('mysql', relation, quoteTable, 'src', (sql) => checkMysqlQuery(sql, mode));
   }
 
@@ -161,7 +168,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     return this.readOnly(async (conn) => {
       const [rows] = await conn.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
-      return { serverVersion: String((rows as unknown[][])[0]![0]), warnings: connectionWarnings(await writeGrants(conn)) };
+      return {
+        serverVersion: String((rows as unknown[][])[0]![0]),
+        warnings: connectionWarnings(await writeGrants(conn)),
+      };
     });
   }
 
@@ -175,7 +185,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
     let cached = this.columnCache.get(key);
     if (!cached) {
       cached = this.readOnly(async (conn) => {
-        const [, fields] = await conn.query({ sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT 0`, rowsAsArray: true });
+        const [, fields] = await conn.query({
+          sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT 0`,
+          rowsAsArray: true,
+        });
         return fields.map((f) => columnOf(f.name, dataTypeOfField(f)));
       }, relation);
       cached.catch(() => this.columnCache.delete(key));
@@ -186,7 +199,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
 
   private async column(relation: Relation, name: string): Promise<SourceColumn> {
     const found = (await this.columns(relation)).find((c) => c.name === name);
-    if (!found) throw new ConfigurationError(`mysql: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`);
+    if (!found)
+      throw new ConfigurationError(
+        `mysql: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`,
+      );
     return found;
   }
 
@@ -213,7 +229,11 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
     const rows = await this.readOnly(async (conn) => {
-      const [r] = await conn.query({ sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT ${Math.trunc(limit)}`, rowsAsArray: true, typeCast });
+      const [r] = await conn.query({
+        sql: `SELECT * FROM ${this.fromClause(relation)} LIMIT ${Math.trunc(limit)}`,
+        rowsAsArray: true,
+        typeCast,
+      });
       return r as Row[];
     }, relation);
     return { columns, rows };
@@ -227,7 +247,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
         AND src.${quoteIdent(range.cursor)} <= ${literal(c, range.upperBound)}`;
     }
     return this.readOnly(async (conn) => {
-      const [rows] = await conn.query({ sql: `SELECT COUNT(*) FROM ${this.fromClause(relation)}${where}`, rowsAsArray: true });
+      const [rows] = await conn.query({
+        sql: `SELECT COUNT(*) FROM ${this.fromClause(relation)}${where}`,
+        rowsAsArray: true,
+      });
       return Number((rows as unknown[][])[0]![0]);
     }, relation);
   }
@@ -243,7 +266,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
         if (cursor.sourceType === 'timestamp') return `${clockBound(clock, lag, 'instant', timeZone).slice(0, -6)}Z`;
         return clockBound(clock, lag, cursor.sourceType === 'date' ? 'date' : 'wall', timeZone);
       }
-      const [rows] = await conn.query({ sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${this.fromClause(relation)}`, rowsAsArray: true });
+      const [rows] = await conn.query({
+        sql: `SELECT CAST(MAX(${c}) AS CHAR) FROM ${this.fromClause(relation)}`,
+        rowsAsArray: true,
+      });
       const max = (rows as unknown[][])[0]![0] as string | null;
       if (max === null) return null;
       return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
@@ -263,11 +289,17 @@ class MysqlSession implements SourceSession, SourceExplorer {
   async *read(relation: Relation, columns: string[], range: ReadRange): AsyncIterable<Row> {
     const cursorCol = await this.column(relation, range.cursor);
     const keyCol = await this.column(relation, range.key);
-    const ks = keysetSql(`src.${quoteIdent(range.cursor)}`, `src.${quoteIdent(range.key)}`, range.after, range.upperBound,
-      (which, v) => literal(which === 'cursor' ? cursorCol : keyCol, v));
+    const ks = keysetSql(
+      `src.${quoteIdent(range.cursor)}`,
+      `src.${quoteIdent(range.key)}`,
+      range.after,
+      range.upperBound,
+      (which, v) => literal(which === 'cursor' ? cursorCol : keyCol, v),
+    );
 
     const conn = await new Promise<PoolConnection>((resolve, reject) =>
-      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c)))).catch((e) => classifyMysql(e, this.target));
+      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+    ).catch((e) => classifyMysql(e, this.target));
     const p = conn.promise();
     let finished = false;
     try {
@@ -301,7 +333,10 @@ class MysqlSession implements SourceSession, SourceExplorer {
 export function mysqlOptions(url: string): mysql.PoolOptions & { target: string } {
   const u = new URL(url.replace(/^mariadb:/i, 'mysql:'));
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!database) throw new ConfigurationError('mysql: the connection URL must name a database (mysql://user:password@host:port/database)');
+  if (!database)
+    throw new ConfigurationError(
+      'mysql: the connection URL must name a database (mysql://user:password@host:port/database)',
+    );
   return {
     target: `${u.hostname}:${u.port || 3306}`,
     host: u.hostname,
@@ -325,7 +360,9 @@ export function mysqlOptions(url: string): mysql.PoolOptions & { target: string 
 }
 
 /** Pools are kept per connection URL for the worker's lifetime. */
-export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+export function createMysqlConnector(
+  policy: OperatorPolicy = operatorPolicyFromEnv(),
+): SourceConnector & { closeAll(): Promise<void> } {
   const pools = new Map<string, Endpoint>();
   const reach = networkReach(policy);
   return explorable({
@@ -337,12 +374,18 @@ export function createMysqlConnector(policy: OperatorPolicy = operatorPolicyFrom
       if (!entry) {
         const { target, ...options } = mysqlOptions(config.url);
         // The host is an API key holder's: it connects only where the operator's policy allows.
-        const pool = mysql.createPool(config.operatorDefined ? options : { ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) });
+        const pool = mysql.createPool(
+          config.operatorDefined
+            ? options
+            : { ...options, stream: tcpStream(reach, options.host ?? 'localhost', options.port ?? 3306) },
+        );
         // A dropped connection fails the read using it. mysql2 listens for a pooled connection's first
         // 'error' only; a second (a write after the socket died) would be thrown without this listener.
         const onError = logDropped('source');
         pool.on('error', onError);
-        pool.on('connection', (conn) => { conn.on('error', onError); });
+        pool.on('connection', (conn) => {
+          conn.on('error', onError);
+        });
         entry = { pool, target, policy };
         pools.set(poolKey, entry);
       }

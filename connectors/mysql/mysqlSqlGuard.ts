@@ -15,7 +15,10 @@ export interface MysqlSqlMode {
 
 export const sqlModeOf = (sqlMode: string): MysqlSqlMode => {
   const flags = new Set(sqlMode.toUpperCase().split(','));
-  return { noBackslashEscapes: flags.has('NO_BACKSLASH_ESCAPES'), ansiQuotes: flags.has('ANSI_QUOTES') || flags.has('ANSI') };
+  return {
+    noBackslashEscapes: flags.has('NO_BACKSLASH_ESCAPES'),
+    ansiQuotes: flags.has('ANSI_QUOTES') || flags.has('ANSI'),
+  };
 };
 
 export const mysqlDialect = (mode: MysqlSqlMode): SqlDialect => ({
@@ -49,7 +52,8 @@ export function checkMysqlQuery(sql: string, mode: MysqlSqlMode): string {
     const w = words[i]!;
     const next = words[i + 1] ?? '';
     if (w === 'INTO') throw new SqlShapeError('SELECT … INTO writes files or variables; remove INTO');
-    if (w === 'FOR' && (next === 'UPDATE' || next === 'SHARE')) throw new SqlShapeError(`FOR ${next} locks rows; remove it`);
+    if (w === 'FOR' && (next === 'UPDATE' || next === 'SHARE'))
+      throw new SqlShapeError(`FOR ${next} locks rows; remove it`);
     if (w === 'LOCK' && next === 'IN') throw new SqlShapeError('LOCK IN SHARE MODE locks rows; remove it');
     if (w === 'PROCEDURE') throw new SqlShapeError('SELECT … PROCEDURE runs a procedure; remove it');
   });

@@ -22,7 +22,9 @@ const GRANTEE = `CONCAT('''', LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) -
   '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')`;
 const WRITES = "('INSERT', 'UPDATE', 'DELETE')";
 
-export async function writeGrants(conn: PoolConnection): Promise<{ who: string; database: string | null; grants: WriteGrant[] }> {
+export async function writeGrants(
+  conn: PoolConnection,
+): Promise<{ who: string; database: string | null; grants: WriteGrant[] }> {
   const [rows] = await conn.query({
     sql: `SELECT CURRENT_USER(), DATABASE(), g.scope, g.db, g.tbl FROM (
             SELECT 'global' AS scope, NULL AS db, NULL AS tbl, GRANTEE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN ${WRITES}
@@ -35,7 +37,9 @@ export async function writeGrants(conn: PoolConnection): Promise<{ who: string; 
   const all = rows as (string | null)[][];
   const who = String(all[0]?.[0] ?? 'unknown');
   const database = all[0]?.[1] ?? null;
-  const grants = all.filter((r) => r[2] !== null).map(([, , scope, db, tbl]) => ({ scope: scope as WriteGrant['scope'], database: db ?? null, table: tbl ?? null }));
+  const grants = all
+    .filter((r) => r[2] !== null)
+    .map(([, , scope, db, tbl]) => ({ scope: scope as WriteGrant['scope'], database: db ?? null, table: tbl ?? null }));
   return { who, database, grants };
 }
 
@@ -53,7 +57,11 @@ function grantMatches(pattern: string, name: string): boolean {
 }
 
 const described = (g: WriteGrant): string =>
-  g.scope === 'global' ? 'every database (*.*)' : g.scope === 'database' ? `every table of database ${g.database}` : `${g.database}.${g.table}`;
+  g.scope === 'global'
+    ? 'every database (*.*)'
+    : g.scope === 'database'
+      ? `every table of database ${g.database}`
+      : `${g.database}.${g.table}`;
 
 /** For the connection test: everything the user can write. */
 export const connectionWarnings = (facts: Awaited<ReturnType<typeof writeGrants>>): string[] =>
@@ -70,13 +78,28 @@ export function runWarnings(facts: Awaited<ReturnType<typeof writeGrants>>, rela
     const db = dot < 0 ? facts.database : relation.table.slice(0, dot);
     const table = dot < 0 ? relation.table : relation.table.slice(dot + 1);
     if (db === null) return [];
-    const covers = facts.grants.some((g) => g.scope === 'global' || (g.scope === 'database' && grantMatches(g.database ?? '', db))
-      || (g.scope === 'table' && g.database === db && g.table === table));
+    const covers = facts.grants.some(
+      (g) =>
+        g.scope === 'global' ||
+        (g.scope === 'database' && grantMatches(g.database ?? '', db)) ||
+        (g.scope === 'table' && g.database === db && g.table === table),
+    );
     return covers ? writesWhatItReadsWarning(KIND, facts.who, [`${db}.${table}`]) : [];
   }
   const db = facts.database;
   if (db === null) return [];
-  const what = facts.grants.filter((g) => g.scope === 'global' || (g.scope === 'database' && grantMatches(g.database ?? '', db))
-    || (g.scope === 'table' && g.database === db)).map(described);
-  return writesWhatItReadsWarning(KIND, facts.who, [...new Set(what)], `which the custom query may read (it runs in database ${db})`);
+  const what = facts.grants
+    .filter(
+      (g) =>
+        g.scope === 'global' ||
+        (g.scope === 'database' && grantMatches(g.database ?? '', db)) ||
+        (g.scope === 'table' && g.database === db),
+    )
+    .map(described);
+  return writesWhatItReadsWarning(
+    KIND,
+    facts.who,
+    [...new Set(what)],
+    `which the custom query may read (it runs in database ${db})`,
+  );
 }

@@ -9,7 +9,14 @@
 import pg from 'pg';
 import { type NetworkReach, networkReach } from '../common/networkReach';
 import { pgStream } from '../common/reachingSockets';
-import { catalogueEntry, ConfigurationError, type ConnectionConfig, type DiscoveryConnector, type Preview, type Relation } from '../source';
+import {
+  catalogueEntry,
+  ConfigurationError,
+  type ConnectionConfig,
+  type DiscoveryConnector,
+  type Preview,
+  type Relation,
+} from '../source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
@@ -28,7 +35,8 @@ function explain(err: unknown): never {
   const problem = postgresConfigProblem(err);
   if (problem) throw new ConfigurationError(problem);
   // Out of reach is not the request's fault: the API answers it 503, as for every other connector.
-  if (networkCode(err) || /timeout expired|connection timeout/i.test(e.message ?? '')) throw unreachable('postgres', 'the source', err);
+  if (networkCode(err) || /timeout expired|connection timeout/i.test(e.message ?? ''))
+    throw unreachable('postgres', 'the source', err);
   throw err;
 }
 
@@ -45,7 +53,8 @@ async function withClient<T>(config: ConnectionConfig, bounds: Bounds, fn: (c: p
     types: rawTypes,
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,
-    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
+    options:
+      '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
     application_name: 'tributary-api',
   });
   client.on('error', () => undefined);
@@ -84,8 +93,10 @@ async function writableWarnings(client: pg.Client): Promise<string[]> {
   if (res.rows.length === 0) return [];
   const n = Number(res.rows[0].n);
   const names = res.rows.map((r) => String(r.t)).join(', ');
-  return [`the role "${res.rows[0].who}" can write (INSERT, UPDATE or DELETE) to ${n} table(s) it can read (${names}${n > res.rows.length ? ', …' : ''}); ` +
-    'imports only read, so a role with SELECT only is safer'];
+  return [
+    `the role "${res.rows[0].who}" can write (INSERT, UPDATE or DELETE) to ${n} table(s) it can read (${names}${n > res.rows.length ? ', …' : ''}); ` +
+      'imports only read, so a role with SELECT only is safer',
+  ];
 }
 
 export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {}): DiscoveryConnector {
@@ -94,10 +105,14 @@ export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {
   return {
     kind: 'postgres',
     test: (config) =>
-      withClient(config, allowSuperuser, async (c) => ({ server: `PostgreSQL ${await serverVersion(c)}`, warnings: await writableWarnings(c) })),
+      withClient(config, allowSuperuser, async (c) => ({
+        server: `PostgreSQL ${await serverVersion(c)}`,
+        warnings: await writableWarnings(c),
+      })),
     discover: (config) => withClient(config, allowSuperuser, async (c) => (await listTables(c)).map(catalogueEntry)),
     preview: async (config, relation: Relation, limit) => {
-      if ('file' in relation) throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
+      if ('file' in relation)
+        throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
       let from: string;
       if ('table' in relation) from = quoteTable(relation.table);
       else {

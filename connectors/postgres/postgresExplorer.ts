@@ -27,7 +27,9 @@ export class PostgresExplorer implements SourceExplorer {
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
     const rows = await this.readOnly(async (client) => {
-      const r = await client.query(extended(`SELECT * FROM ${fromClause(relation)} LIMIT $1`, [limit], { rowMode: 'array', types: rawTypes }));
+      const r = await client.query(
+        extended(`SELECT * FROM ${fromClause(relation)} LIMIT $1`, [limit], { rowMode: 'array', types: rawTypes }),
+      );
       return r.rows as (string | null)[][];
     }, relation);
     return { columns, rows };
@@ -39,7 +41,9 @@ export class PostgresExplorer implements SourceExplorer {
         ? ` WHERE src.${pg.escapeIdentifier(range.cursor)} IS NOT NULL AND src.${pg.escapeIdentifier(range.key)} IS NOT NULL
             AND src.${pg.escapeIdentifier(range.cursor)} <= $1`
         : '';
-      const r = await client.query<{ n: string }>(extended(`SELECT count(*)::text AS n FROM ${fromClause(relation)}${where}`, range ? [range.upperBound] : []));
+      const r = await client.query<{ n: string }>(
+        extended(`SELECT count(*)::text AS n FROM ${fromClause(relation)}${where}`, range ? [range.upperBound] : []),
+      );
       return Number(r.rows[0]?.n ?? 0);
     }, relation);
   }

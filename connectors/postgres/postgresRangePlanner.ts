@@ -34,32 +34,49 @@ export function planPostgresRange(readOnly: ReadOnly, relation: Relation, input:
     if (input.from !== null) {
       const fromParam = p(input.from);
       const before = await client.query<{ n: string; c: string | null }>(
-        extended(`SELECT count(*)::text AS n, max(${c})::text AS c FROM ${from} WHERE ${base} AND ${c} < ${fromParam}`, params));
+        extended(
+          `SELECT count(*)::text AS n, max(${c})::text AS c FROM ${from} WHERE ${base} AND ${c} < ${fromParam}`,
+          params,
+        ),
+      );
       skipped = Number(before.rows[0]!.n);
       const last = before.rows[0]!.c;
       if (last !== null) {
-        const key = await client.query<{ k: string }>(extended(`SELECT max(${k})::text AS k FROM ${from} WHERE ${c} = $1`, [last]));
+        const key = await client.query<{ k: string }>(
+          extended(`SELECT max(${k})::text AS k FROM ${from} WHERE ${c} = $1`, [last]),
+        );
         start = { cursor: last, key: key.rows[0]!.k };
       }
       range = `${base} AND ${c} >= ${fromParam}`;
     }
 
-    const total = Number((await client.query<{ n: string }>(extended(`SELECT count(*)::text AS n FROM ${from} WHERE ${range}`, params))).rows[0]!.n);
+    const total = Number(
+      (await client.query<{ n: string }>(extended(`SELECT count(*)::text AS n FROM ${from} WHERE ${range}`, params)))
+        .rows[0]!.n,
+    );
     const parts = partitionCount(total, input);
     if (parts === 0) return { start, skipped, partitions: [] };
 
     // The last cursor value of each ntile; equal values (a tie spanning tiles) collapse into one boundary.
     const tiles = await client.query<{ c: string }>(
-      extended(`SELECT max(c)::text AS c FROM (SELECT ${c} AS c, ntile(${p(parts)}::int) OVER (ORDER BY ${c}, ${k}) AS part
-         FROM ${from} WHERE ${range}) t GROUP BY part ORDER BY part`, params));
+      extended(
+        `SELECT max(c)::text AS c FROM (SELECT ${c} AS c, ntile(${p(parts)}::int) OVER (ORDER BY ${c}, ${k}) AS part
+         FROM ${from} WHERE ${range}) t GROUP BY part ORDER BY part`,
+        params,
+      ),
+    );
     params.pop();
     const bounds = tiles.rows.map((r) => r.c).filter((v, i, all) => i === 0 || v !== all[i - 1]);
 
     // Rows up to each boundary and the largest key at it, in one scan.
     const first = params.length + 1;
-    const cols = bounds.map((_, i) =>
-      `count(*) FILTER (WHERE ${c} <= $${first + i})::text AS n${i}, max(${k}) FILTER (WHERE ${c} = $${first + i})::text AS k${i}`);
-    const scan = await client.query(extended(`SELECT ${cols.join(', ')} FROM ${from} WHERE ${range}`, [...params, ...bounds]));
+    const cols = bounds.map(
+      (_, i) =>
+        `count(*) FILTER (WHERE ${c} <= $${first + i})::text AS n${i}, max(${k}) FILTER (WHERE ${c} = $${first + i})::text AS k${i}`,
+    );
+    const scan = await client.query(
+      extended(`SELECT ${cols.join(', ')} FROM ${from} WHERE ${range}`, [...params, ...bounds]),
+    );
     const row = scan.rows[0] as Record<string, string | null>;
     let before = 0;
     const partitions = bounds.map((cursor, i) => {

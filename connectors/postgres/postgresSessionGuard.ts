@@ -12,7 +12,11 @@ import pg from 'pg';
 import { ConfigurationError } from '../source';
 
 /** A query run with the extended protocol, even without parameters. */
-export function extended(text: string, values: unknown[] = [], options: { rowMode?: 'array'; types?: pg.CustomTypesConfig } = {}): pg.QueryConfig {
+export function extended(
+  text: string,
+  values: unknown[] = [],
+  options: { rowMode?: 'array'; types?: pg.CustomTypesConfig } = {},
+): pg.QueryConfig {
   return { text, values, ...options, queryMode: 'extended' } as pg.QueryConfig;
 }
 
@@ -56,7 +60,9 @@ export async function sourceRole(client: pg.ClientBase): Promise<SourceRole> {
 /** Refuse a role that can reach the server's files or programs, unless the operator allows it. */
 export function assertRoleAllowed(role: SourceRole, allowSuperuser: boolean): void {
   if (!role.privileged || allowSuperuser) return;
-  const what = role.superuser ? 'a superuser' : 'a member of pg_read_server_files, pg_write_server_files or pg_execute_server_program';
+  const what = role.superuser
+    ? 'a superuser'
+    : 'a member of pg_read_server_files, pg_write_server_files or pg_execute_server_program';
   throw new ConfigurationError(
     `postgres: the connection's role "${role.name}" is ${what}; connect with a role that can only read the tables it imports ` +
       '(the operator may allow such roles with TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1)',

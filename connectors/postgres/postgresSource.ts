@@ -50,7 +50,8 @@ export function classify(err: unknown, relation?: Relation, timeLimitSeconds?: n
   if (e.code === '3F000') throw new ConfigurationError(`${what}: ${e.message} (missing schema)`);
   if (e.code === '42501') throw new ConfigurationError(`${what}: permission denied: ${e.message}`);
   if (e.code === '25006') throw new ConfigurationError(`${what}: the custom query tried to write: ${e.message}`);
-  if (e.code === '28P01' || e.code === '28000') throw new ConfigurationError(`source: authentication failed: ${e.message}`);
+  if (e.code === '28P01' || e.code === '28000')
+    throw new ConfigurationError(`source: authentication failed: ${e.message}`);
   if (e.code === '3D000') throw new ConfigurationError(`source: ${e.message} (missing database)`);
   if (e.code?.startsWith('42')) throw new ConfigurationError(`${what}: ${e.message}`);
   const problem = postgresConfigProblem(err);
@@ -91,8 +92,14 @@ async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGe
     wake = null;
     w?.();
   };
-  const onEnd = () => { ended = true; notify(); };
-  const onError = (e: Error) => { failure.error ??= e; notify(); };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (e: Error) => {
+    failure.error ??= e;
+    notify();
+  };
   stream.on('readable', notify);
   stream.on('end', onEnd);
   stream.on('error', onError);
@@ -109,7 +116,10 @@ async function* drain(stream: Readable, failsWith: EventEmitter[] = []): AsyncGe
         continue;
       }
       if (ended || stream.readableEnded) return;
-      if (!signalled) await new Promise<void>((resolve) => { wake = resolve; });
+      if (!signalled)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
     }
   } finally {
     stream.off('readable', notify);
@@ -152,13 +162,17 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   }
 
   // Discovery, preview and counts live in postgresExplorer.ts.
-  private readonly explorer = new PostgresExplorer((fn, relation) => this.readOnly(fn, relation), (r) => this.columns(r));
+  private readonly explorer = new PostgresExplorer(
+    (fn, relation) => this.readOnly(fn, relation),
+    (r) => this.columns(r),
+  );
   test = () => this.explorer.test();
   discover = () => this.explorer.discover();
   preview: SourceExplorer['preview'] = (relation, limit) => this.explorer.preview(relation, limit);
   count: SourceExplorer['count'] = (relation, range) => this.explorer.count(relation, range);
   // Backfill partitions from the source's own counts (postgresRangePlanner.ts).
-  planRange: RangePlanner['planRange'] = (relation, input) => planPostgresRange((fn, r) => this.readOnly(fn, r), relation, input);
+  planRange: RangePlanner['planRange'] = (relation, input) =>
+    planPostgresRange((fn, r) => this.readOnly(fn, r), relation, input);
 
   private async readOnly<T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation): Promise<T> {
     const client = await this.connect();
@@ -170,7 +184,10 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       reusable = true;
       return result;
     } catch (err) {
-      reusable = await client.query('ROLLBACK').then(() => true, () => false);
+      reusable = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
       return classify(err, relation, this.entry.timeLimit);
     } finally {
       await releaseClean(client, reusable);
@@ -179,7 +196,9 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
 
   async columns(relation: Relation): Promise<SourceColumn[]> {
     return this.readOnly(async (client) => {
-      const res = await client.query(extended(`SELECT * FROM ${fromClause(relation)} LIMIT 0`, [], { rowMode: 'array' }));
+      const res = await client.query(
+        extended(`SELECT * FROM ${fromClause(relation)} LIMIT 0`, [], { rowMode: 'array' }),
+      );
       const oids = [...new Set(res.fields.map((f) => f.dataTypeID))];
       const names = await client.query<{ oid: number; name: string }>(
         'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
@@ -200,7 +219,8 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       if (cursor.cursorKind === 'time') {
         // The source's own clock (printed in UTC, the session's zone), so a skewed worker clock cannot move the bound.
         const res = await client.query<{ now: string }>('SELECT clock_timestamp()::text AS now');
-        const kind = cursor.sourceType === 'timestamp with time zone' ? 'instant' : cursor.sourceType === 'date' ? 'date' : 'wall';
+        const kind =
+          cursor.sourceType === 'timestamp with time zone' ? 'instant' : cursor.sourceType === 'date' ? 'date' : 'wall';
         return clockBound(res.rows[0]!.now, lag, kind, timeZone);
       }
       if (cursor.cursorKind === 'number') {
@@ -222,26 +242,36 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     let names: string[] = [];
     if ('table' in relation) names = [quoteTable(relation.table)];
     else if ('query' in relation) {
-      names = relationsNamedBy(relation.query).map((r) => (r.schema ? `${pg.escapeIdentifier(r.schema)}.` : '') + pg.escapeIdentifier(r.name));
+      names = relationsNamedBy(relation.query).map(
+        (r) => (r.schema ? `${pg.escapeIdentifier(r.schema)}.` : '') + pg.escapeIdentifier(r.name),
+      );
     }
     if (names.length === 0) return [];
     return this.readOnly(async (client) => {
-      const res = await client.query<{ t: string; who: string }>(extended(
-        `SELECT DISTINCT c.oid::regclass::text AS t, current_user::text AS who
+      const res = await client.query<{ t: string; who: string }>(
+        extended(
+          `SELECT DISTINCT c.oid::regclass::text AS t, current_user::text AS who
          FROM unnest($1::text[]) AS n(name) CROSS JOIN LATERAL (SELECT to_regclass(n.name) AS oid) c
-         WHERE c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE') ORDER BY 1`, [names]));
+         WHERE c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE') ORDER BY 1`,
+          [names],
+        ),
+      );
       if (res.rows.length === 0) return [];
-      return [`the source role "${res.rows[0]!.who}" can also write (INSERT, UPDATE or DELETE) to ${res.rows.map((r) => r.t).join(', ')}, ` +
-        'which this import reads; a role with SELECT only is safer'];
+      return [
+        `the source role "${res.rows[0]!.who}" can also write (INSERT, UPDATE or DELETE) to ${res.rows.map((r) => r.t).join(', ')}, ` +
+          'which this import reads; a role with SELECT only is safer',
+      ];
     }, relation);
   }
 
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     return this.readOnly(async (client) => {
-      const res = await client.query<{ n: string }>(extended(
-        `SELECT count(*)::text AS n FROM ${fromClause(relation)}
+      const res = await client.query<{ n: string }>(
+        extended(
+          `SELECT count(*)::text AS n FROM ${fromClause(relation)}
          WHERE src.${pg.escapeIdentifier(cursor)} IS NULL OR src.${pg.escapeIdentifier(key)} IS NULL`,
-      ));
+        ),
+      );
       return Number(res.rows[0]?.n ?? 0);
     }, relation);
   }
@@ -262,7 +292,12 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
    * The server sends them a fetch of FETCH_ROWS at a time through a cursor, the next fetch requested
    * while the previous one is consumed.
    */
-  private async *readChunks(relation: Relation, columns: string[], range: ReadRange, options: ReadOptions): AsyncGenerator<Row[]> {
+  private async *readChunks(
+    relation: Relation,
+    columns: string[],
+    range: ReadRange,
+    options: ReadOptions,
+  ): AsyncGenerator<Row[]> {
     const c = `src.${pg.escapeIdentifier(range.cursor)}`;
     const k = `src.${pg.escapeIdentifier(range.key)}`;
     const params: unknown[] = [range.upperBound, range.limit];
@@ -278,7 +313,9 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
     let ok = false;
     try {
       await client.query('BEGIN READ ONLY');
-      const stream = guardStream(client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes })));
+      const stream = guardStream(
+        client.query(new QueryStream(sql, params, { rowMode: 'array', batchSize: FETCH_ROWS, types: rawTypes })),
+      );
       try {
         yield* drain(stream, [stream.cursor as EventEmitter, client]);
       } catch (err) {
@@ -296,16 +333,23 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
    * The select list: the columns as they are, unless some are mapped as json, which needs their types. The
    * cursor and key stay as they are whatever their mapping: positions are compared with their own text.
    */
-  private async selectList(relation: Relation, columns: string[], range: ReadRange, options: ReadOptions): Promise<string> {
+  private async selectList(
+    relation: Relation,
+    columns: string[],
+    range: ReadRange,
+    options: ReadOptions,
+  ): Promise<string> {
     const json = new Set(options.json ?? []);
     json.delete(range.cursor);
     json.delete(range.key);
     if (!columns.some((c) => json.has(c))) return columns.map((c) => `src.${pg.escapeIdentifier(c)}`).join(', ');
     const types = new Map((await this.columns(relation)).map((c) => [c.name, c]));
-    return columns.map((c) => {
-      const column = types.get(c);
-      return column ? selectExpr(column, json.has(c)) : `src.${pg.escapeIdentifier(c)}`;
-    }).join(', ');
+    return columns
+      .map((c) => {
+        const column = types.get(c);
+        return column ? selectExpr(column, json.has(c)) : `src.${pg.escapeIdentifier(c)}`;
+      })
+      .join(', ');
   }
 
   async close(): Promise<void> {
@@ -313,12 +357,13 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   }
 }
 
-
 /**
  * Pools are kept per connection URL for the worker's lifetime. `policy` (default: the environment's) says
  * whether a superuser role may be used.
  */
-export function createPostgresConnector(options: { policy?: OperatorPolicy } = {}): SourceConnector & { closeAll(): Promise<void> } {
+export function createPostgresConnector(
+  options: { policy?: OperatorPolicy } = {},
+): SourceConnector & { closeAll(): Promise<void> } {
   const policy = options.policy ?? operatorPolicyFromEnv();
   const reach = networkReach(policy);
   const pools = new Map<string, PoolEntry>();
@@ -339,7 +384,8 @@ export function createPostgresConnector(options: { policy?: OperatorPolicy } = {
           max: 4,
           types: rawTypes,
           // standard_conforming_strings as the parser that checks custom queries reads them.
-          options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
+          options:
+            '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c standard_conforming_strings=on',
           // The operator's bound on one statement. A read streams in fetches of FETCH_ROWS rows, each its own
           // execution, so this bounds one fetch, a count or a bound, not a whole run; it ends a custom query
           // that would otherwise hold a connection (and its locks) indefinitely.

@@ -53,7 +53,11 @@ export function selectExpr(column: SourceColumn, asJson: boolean): string {
 
 /** Quote a possibly schema-qualified table name. */
 export function quoteTable(table: string): string {
-  return table.split('.').map((p) => pg.escapeIdentifier(p)).join('.');
+  return table
+    .split('.')
+    .map((p) => pg.escapeIdentifier(p))
+    .join('.');
 }
 
-export const fromClause = (relation: Relation): string => sharedFromClause('postgres', relation, quoteTable, 'src', assertPostgresSelect);
+export const fromClause = (relation: Relation): string =>
+  sharedFromClause('postgres', relation, quoteTable, 'src', assertPostgresSelect);

@@ -64,7 +64,9 @@ export function assertPostgresSelect(sql: string): string {
     const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
     // The parser counts from 0; Postgres's own messages (and editors) count characters from 1.
     const at = e.sqlDetails?.cursorPosition;
-    throw new Error(`custom query is not valid SQL: ${e.message ?? String(err)}${at !== undefined ? ` (at character ${at + 1})` : ''}`);
+    throw new Error(
+      `custom query is not valid SQL: ${e.message ?? String(err)}${at !== undefined ? ` (at character ${at + 1})` : ''}`,
+    );
   }
   if (stmts.length === 0) throw new Error('custom query is empty');
   if (stmts.length > 1) throw new Error(`custom query must be a single statement (found ${stmts.length})`);
@@ -77,7 +79,9 @@ export function assertPostgresSelect(sql: string): string {
   const reason = forbidden(raw.stmt);
   if (reason) throw new Error(`custom query must only read: ${reason}`);
   const start = raw.stmt_location ?? 0;
-  return (raw.stmt_len === undefined || raw.stmt_len === 0 ? sql.slice(start) : sql.slice(start, start + raw.stmt_len)).trim();
+  return (
+    raw.stmt_len === undefined || raw.stmt_len === 0 ? sql.slice(start) : sql.slice(start, start + raw.stmt_len)
+  ).trim();
 }
 
 /** The tables and views a query names (CTE names too, which simply match no relation), schema-qualified as written. */

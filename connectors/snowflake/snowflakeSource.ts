@@ -40,7 +40,8 @@ snowflake.configure({ logLevel: 'OFF' });
 /** Everything the SDK could convert comes back as text: numbers keep every digit. */
 const AS_STRING: snowflake.DataType[] = ['Number', 'Boolean', 'Date', 'JSON', 'Buffer'];
 
-const fromClause = (relation: Relation): string => sharedFromClause('snowflake', relation, quoteTable, 'SRC', checkSnowflakeQuery);
+const fromClause = (relation: Relation): string =>
+  sharedFromClause('snowflake', relation, quoteTable, 'SRC', checkSnowflakeQuery);
 
 interface Endpoint {
   options: snowflake.ConnectionOptions;
@@ -57,14 +58,22 @@ function connect(ep: Endpoint): Promise<snowflake.Connection> {
       conn.connect((err) => (err ? reject(err) : resolve(conn)));
     });
     // A failed login is not cached: the next attempt (an activity retry) logs in again.
-    ep.connection.catch(() => { ep.connection = undefined; });
+    ep.connection.catch(() => {
+      ep.connection = undefined;
+    });
   }
   return ep.connection.catch((e) => classifySnowflake(e, ep.target));
 }
 
 /** Values the SDK still hands over as objects (structured types) become JSON text. */
 const asText = (v: unknown): string | null =>
-  v === null || v === undefined ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  v === null || v === undefined
+    ? null
+    : typeof v === 'string'
+      ? v
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 
 class SnowflakeSession implements SourceSession, SourceExplorer {
   private readonly columnCache = new Map<string, Promise<SourceColumn[]>>();
@@ -72,12 +81,21 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
   constructor(private readonly ep: Endpoint) {}
 
   /** A small query: all rows as arrays of text, and the statement (for column metadata). */
-  private async query(sqlText: string, binds: string[] = [], relation?: Relation): Promise<{ rows: Row[]; stmt: snowflake.RowStatement }> {
+  private async query(
+    sqlText: string,
+    binds: string[] = [],
+    relation?: Relation,
+  ): Promise<{ rows: Row[]; stmt: snowflake.RowStatement }> {
     const conn = await connect(this.ep);
     return new Promise<{ rows: Row[]; stmt: snowflake.RowStatement }>((resolve, reject) => {
       conn.execute({
-        sqlText, binds, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
-        complete: (err, stmt, rows) => (err ? reject(err) : resolve({ rows: ((rows ?? []) as unknown[][]).map((r) => r.map(asText)), stmt })),
+        sqlText,
+        binds,
+        fetchAsString: AS_STRING,
+        rowMode: 'array',
+        parameters: this.ep.parameters,
+        complete: (err, stmt, rows) =>
+          err ? reject(err) : resolve({ rows: ((rows ?? []) as unknown[][]).map((r) => r.map(asText)), stmt }),
       });
     }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
   }
@@ -85,7 +103,14 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
   async test(): Promise<{ serverVersion: string; warnings: string[] }> {
     const { rows } = await this.query('SELECT CURRENT_VERSION()');
     const writable = await this.writableTables();
-    return { serverVersion: rows[0]?.[0] ?? '', warnings: canWriteWarning('snowflake', this.role(writable), writable.map((w) => w.name)) };
+    return {
+      serverVersion: rows[0]?.[0] ?? '',
+      warnings: canWriteWarning(
+        'snowflake',
+        this.role(writable),
+        writable.map((w) => w.name),
+      ),
+    };
   }
 
   /**
@@ -93,14 +118,22 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
    * TRUNCATE or OWNERSHIP granted to the current role or a role it inherits (INFORMATION_SCHEMA
    * TABLE_PRIVILEGES, against ENABLED_ROLES).
    */
-  private async writableTables(): Promise<{ schema: string; table: string; name: string; role: string; current: boolean }[]> {
+  private async writableTables(): Promise<
+    { schema: string; table: string; name: string; role: string; current: boolean }[]
+  > {
     const { rows } = await this.query(
       `SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME, CURRENT_ROLE(), CURRENT_SCHEMA() FROM INFORMATION_SCHEMA.TABLE_PRIVILEGES
        WHERE PRIVILEGE_TYPE IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'OWNERSHIP')
          AND (GRANTEE = CURRENT_ROLE() OR GRANTEE IN (SELECT ROLE_NAME FROM INFORMATION_SCHEMA.ENABLED_ROLES))
-       ORDER BY 1, 2`);
-    return rows.map(([schema, table, role, current]) =>
-      ({ schema: schema!, table: table!, name: `${schema}.${table}`, role: role ?? '', current: schema === current }));
+       ORDER BY 1, 2`,
+    );
+    return rows.map(([schema, table, role, current]) => ({
+      schema: schema!,
+      table: table!,
+      name: `${schema}.${table}`,
+      role: role ?? '',
+      current: schema === current,
+    }));
   }
 
   /** The user and the role the warning is about. */
@@ -117,8 +150,14 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
     // Unquoted names are stored upper-cased (quoteIdent follows the same rule).
     const stored = (n: string) => (/^[a-z_][a-z0-9_$]*$/.test(n) ? n.toUpperCase() : n);
     const writable = await this.writableTables();
-    const hit = writable.filter((w) => w.table === stored(table) && (schema === undefined ? w.current : w.schema === stored(schema)));
-    return writesWhatItReadsWarning('snowflake', this.role(writable), hit.map((w) => w.name));
+    const hit = writable.filter(
+      (w) => w.table === stored(table) && (schema === undefined ? w.current : w.schema === stored(schema)),
+    );
+    return writesWhatItReadsWarning(
+      'snowflake',
+      this.role(writable),
+      hit.map((w) => w.name),
+    );
   }
 
   columns(relation: Relation): Promise<SourceColumn[]> {
@@ -137,7 +176,10 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
 
   private async column(relation: Relation, name: string): Promise<SourceColumn> {
     const found = (await this.columns(relation)).find((c) => c.name === name);
-    if (!found) throw new ConfigurationError(`snowflake: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`);
+    if (!found)
+      throw new ConfigurationError(
+        `snowflake: column "${name}" does not exist in ${'table' in relation ? `table ${relation.table}` : 'the custom query'}`,
+      );
     return found;
   }
 
@@ -148,24 +190,39 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
 
   async discover(): Promise<DiscoveredTable[]> {
     const tables = await this.query(
-      'SELECT TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = CURRENT_SCHEMA() ORDER BY TABLE_NAME');
+      'SELECT TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = CURRENT_SCHEMA() ORDER BY TABLE_NAME',
+    );
     const columns = await this.query(
       `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE FROM INFORMATION_SCHEMA.COLUMNS
-       WHERE TABLE_SCHEMA = CURRENT_SCHEMA() ORDER BY TABLE_NAME, ORDINAL_POSITION`);
+       WHERE TABLE_SCHEMA = CURRENT_SCHEMA() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    );
     const out = new Map<string, DiscoveredTable>();
     for (const [name, type] of tables.rows) {
-      out.set(name!, { table: name!.toUpperCase() === name ? name.toLowerCase() : name!, kind: /VIEW/i.test(type ?? '') ? 'view' : 'table', columns: [] });
+      out.set(name!, {
+        table: name!.toUpperCase() === name ? name.toLowerCase() : name!,
+        kind: /VIEW/i.test(type ?? '') ? 'view' : 'table',
+        columns: [],
+      });
     }
     for (const [table, name, type, scale] of columns.rows) {
-      out.get(table!)?.columns.push(columnOf(name!, type!, scale === null || scale === undefined ? null : Number(scale)));
+      out
+        .get(table!)
+        ?.columns.push(columnOf(name!, type!, scale === null || scale === undefined ? null : Number(scale)));
     }
     return [...out.values()];
   }
 
   async preview(relation: Relation, limit: number): Promise<PreviewResult> {
     const columns = await this.columns(relation);
-    const select = await this.selectList(relation, columns.map((c) => c.name));
-    const { rows } = await this.query(`SELECT ${select} FROM ${fromClause(relation)} LIMIT ${Math.trunc(limit)}`, [], relation);
+    const select = await this.selectList(
+      relation,
+      columns.map((c) => c.name),
+    );
+    const { rows } = await this.query(
+      `SELECT ${select} FROM ${fromClause(relation)} LIMIT ${Math.trunc(limit)}`,
+      [],
+      relation,
+    );
     return { columns, rows };
   }
 
@@ -190,7 +247,11 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
       const kind = cursor.sourceType === 'DATE' ? 'date' : cursor.sourceType === 'TIMESTAMP_NTZ' ? 'wall' : 'instant';
       return clockBound(rows[0]![0]!, lag, kind, timeZone);
     }
-    const { rows } = await this.query(`SELECT MAX(SRC.${quoteIdent(cursor.name)}) FROM ${fromClause(relation)}`, [], relation);
+    const { rows } = await this.query(
+      `SELECT MAX(SRC.${quoteIdent(cursor.name)}) FROM ${fromClause(relation)}`,
+      [],
+      relation,
+    );
     const max = rows[0]?.[0] ?? null;
     if (max === null) return null;
     return cursor.cursorKind === 'number' ? subtractLag(max, lag) : max;
@@ -198,7 +259,10 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
 
   async countNullCursor(relation: Relation, cursor: string, key: string): Promise<number> {
     const { rows } = await this.query(
-      `SELECT COUNT(*) FROM ${fromClause(relation)} WHERE SRC.${quoteIdent(cursor)} IS NULL OR SRC.${quoteIdent(key)} IS NULL`, [], relation);
+      `SELECT COUNT(*) FROM ${fromClause(relation)} WHERE SRC.${quoteIdent(cursor)} IS NULL OR SRC.${quoteIdent(key)} IS NULL`,
+      [],
+      relation,
+    );
     return Number(rows[0]?.[0] ?? 0);
   }
 
@@ -206,17 +270,28 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
     const cursorCol = await this.column(relation, range.cursor);
     const keyCol = await this.column(relation, range.key);
     const binds: string[] = [];
-    const ks = keysetSql(`SRC.${quoteIdent(range.cursor)}`, `SRC.${quoteIdent(range.key)}`, range.after, range.upperBound, (which, v) => {
-      const col = which === 'cursor' ? cursorCol : keyCol;
-      binds.push(bindText(col, v));
-      return typedBind(col);
-    });
+    const ks = keysetSql(
+      `SRC.${quoteIdent(range.cursor)}`,
+      `SRC.${quoteIdent(range.key)}`,
+      range.after,
+      range.upperBound,
+      (which, v) => {
+        const col = which === 'cursor' ? cursorCol : keyCol;
+        binds.push(bindText(col, v));
+        return typedBind(col);
+      },
+    );
     const select = await this.selectList(relation, columns);
     const sqlText = `SELECT ${select} FROM ${fromClause(relation)} WHERE ${ks.where} ORDER BY ${ks.orderBy} LIMIT ${Math.trunc(range.limit)}`;
     const conn = await connect(this.ep);
     const stmt = await new Promise<snowflake.RowStatement>((resolve, reject) => {
       conn.execute({
-        sqlText, binds, streamResult: true, fetchAsString: AS_STRING, rowMode: 'array', parameters: this.ep.parameters,
+        sqlText,
+        binds,
+        streamResult: true,
+        fetchAsString: AS_STRING,
+        rowMode: 'array',
+        parameters: this.ep.parameters,
         complete: (err, s) => (err ? reject(err) : resolve(s)),
       });
     }).catch((e) => classifySnowflake(e, this.ep.target, relation, this.ep.parameters.STATEMENT_TIMEOUT_IN_SECONDS));
@@ -240,17 +315,24 @@ class SnowflakeSession implements SourceSession, SourceExplorer {
  * Key-pair: snowflake://user@account/database/schema?private_key_path=/path/key.p8[&private_key_pass=…]
  * (or private_key=<PEM>). `access_url=` points at another endpoint (private link, or the local fake).
  */
-export function snowflakeOptions(url: string, keys: KeyFilePolicy = operatorPolicyFromEnv()): { options: snowflake.ConnectionOptions; target: string } {
+export function snowflakeOptions(
+  url: string,
+  keys: KeyFilePolicy = operatorPolicyFromEnv(),
+): { options: snowflake.ConnectionOptions; target: string } {
   const u = new URL(url);
   const q = u.searchParams;
   const [database, schema] = u.pathname.replace(/^\//, '').split('/').map(decodeURIComponent);
   const account = decodeURIComponent(u.hostname);
   if (!account || !database || !schema) {
-    throw new ConfigurationError('snowflake: the connection URL must be snowflake://user:password@account/database/schema?warehouse=…');
+    throw new ConfigurationError(
+      'snowflake: the connection URL must be snowflake://user:password@account/database/schema?warehouse=…',
+    );
   }
   const privateKeyPath = q.get('private_key_path');
   // Read here, within the operator's key folders, rather than by the SDK from wherever the path points.
-  const privateKey = privateKeyPath ? keyPairKey(readKeyFile(privateKeyPath, 'snowflake: private_key_path', keys), q.get('private_key_pass')) : q.get('private_key');
+  const privateKey = privateKeyPath
+    ? keyPairKey(readKeyFile(privateKeyPath, 'snowflake: private_key_path', keys), q.get('private_key_pass'))
+    : q.get('private_key');
   const keyPair = Boolean(privateKeyPath || privateKey);
   const options: snowflake.ConnectionOptions = {
     account,
@@ -263,7 +345,11 @@ export function snowflakeOptions(url: string, keys: KeyFilePolicy = operatorPoli
     // One login attempt per activity attempt: Temporal's retry policy does the retrying, with backoff.
     sfRetryMaxLoginRetries: 1,
     ...(keyPair
-      ? { authenticator: 'SNOWFLAKE_JWT', privateKey: privateKey ?? undefined, privateKeyPass: privateKeyPath ? undefined : q.get('private_key_pass') ?? undefined }
+      ? {
+          authenticator: 'SNOWFLAKE_JWT',
+          privateKey: privateKey ?? undefined,
+          privateKeyPass: privateKeyPath ? undefined : (q.get('private_key_pass') ?? undefined),
+        }
       : { password: decodeURIComponent(u.password) }),
     ...(q.get('access_url') ? { accessUrl: q.get('access_url')! } : {}),
   };
@@ -276,14 +362,20 @@ export function snowflakeOptions(url: string, keys: KeyFilePolicy = operatorPoli
  */
 function keyPairKey(file: Buffer, passphrase: string | null): string {
   try {
-    return createPrivateKey({ key: file, format: 'pem', ...(passphrase ? { passphrase } : {}) }).export({ format: 'pem', type: 'pkcs8' }).toString();
+    return createPrivateKey({ key: file, format: 'pem', ...(passphrase ? { passphrase } : {}) })
+      .export({ format: 'pem', type: 'pkcs8' })
+      .toString();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    throw new ConfigurationError(`snowflake: private_key_path: cannot be read as a private key${typeof code === 'string' ? ` (${code})` : ''}`);
+    throw new ConfigurationError(
+      `snowflake: private_key_path: cannot be read as a private key${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
   }
 }
 
-export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicyFromEnv()): SourceConnector & { closeAll(): Promise<void> } {
+export function createSnowflakeConnector(
+  policy: OperatorPolicy = operatorPolicyFromEnv(),
+): SourceConnector & { closeAll(): Promise<void> } {
   const endpoints = new Map<string, Endpoint>();
   const reach = networkReach(policy);
   return explorable({
@@ -291,7 +383,10 @@ export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicy
     async open(config: ConnectionConfig) {
       let ep = endpoints.get(config.url);
       if (!ep) {
-        ep = { ...snowflakeOptions(config.url, policy), parameters: statementParameters(policy.sourceStatementTimeoutSeconds) };
+        ep = {
+          ...snowflakeOptions(config.url, policy),
+          parameters: statementParameters(policy.sourceStatementTimeoutSeconds),
+        };
         endpoints.set(config.url, ep);
       }
       // The SDK opens its own connections, so the endpoint's name is judged as it resolves now, at each open.
@@ -299,10 +394,12 @@ export function createSnowflakeConnector(policy: OperatorPolicy = operatorPolicy
       return new SnowflakeSession(ep);
     },
     async closeAll() {
-      await Promise.all([...endpoints.values()].map(async (ep) => {
-        const conn = await ep.connection?.catch(() => undefined);
-        if (conn) await new Promise<void>((resolve) => conn.destroy(() => resolve()));
-      }));
+      await Promise.all(
+        [...endpoints.values()].map(async (ep) => {
+          const conn = await ep.connection?.catch(() => undefined);
+          if (conn) await new Promise<void>((resolve) => conn.destroy(() => resolve()));
+        }),
+      );
       endpoints.clear();
     },
   });

@@ -14,8 +14,18 @@ export const TZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF6TZH:TZM';
 
 /** Canonical type names as INFORMATION_SCHEMA.COLUMNS.DATA_TYPE spells them; result metadata uses other words. */
 const CANONICAL: Record<string, string> = {
-  FIXED: 'NUMBER', REAL: 'FLOAT', DECIMAL: 'NUMBER', NUMERIC: 'NUMBER', INT: 'NUMBER', INTEGER: 'NUMBER', BIGINT: 'NUMBER',
-  DOUBLE: 'FLOAT', VARCHAR: 'TEXT', STRING: 'TEXT', CHAR: 'TEXT', DATETIME: 'TIMESTAMP_NTZ',
+  FIXED: 'NUMBER',
+  REAL: 'FLOAT',
+  DECIMAL: 'NUMBER',
+  NUMERIC: 'NUMBER',
+  INT: 'NUMBER',
+  INTEGER: 'NUMBER',
+  BIGINT: 'NUMBER',
+  DOUBLE: 'FLOAT',
+  VARCHAR: 'TEXT',
+  STRING: 'TEXT',
+  CHAR: 'TEXT',
+  DATETIME: 'TIMESTAMP_NTZ',
 };
 
 export function canonicalType(type: string): string {
@@ -25,14 +35,27 @@ export function canonicalType(type: string): string {
 
 export function importTypeOf(type: string): ValueType | null {
   switch (canonicalType(type)) {
-    case 'NUMBER': case 'FLOAT': return 'number';
-    case 'TEXT': return 'string';
-    case 'BOOLEAN': return 'boolean';
-    case 'DATE': return 'date';
-    case 'TIMESTAMP_NTZ': case 'TIMESTAMP_LTZ': case 'TIMESTAMP_TZ': return 'timestamp';
-    case 'VARIANT': case 'OBJECT': case 'ARRAY': case 'MAP': return 'json';
+    case 'NUMBER':
+    case 'FLOAT':
+      return 'number';
+    case 'TEXT':
+      return 'string';
+    case 'BOOLEAN':
+      return 'boolean';
+    case 'DATE':
+      return 'date';
+    case 'TIMESTAMP_NTZ':
+    case 'TIMESTAMP_LTZ':
+    case 'TIMESTAMP_TZ':
+      return 'timestamp';
+    case 'VARIANT':
+    case 'OBJECT':
+    case 'ARRAY':
+    case 'MAP':
+      return 'json';
     // BINARY, TIME (a duration of day), GEOGRAPHY, GEOMETRY, VECTOR: no import type holds them faithfully.
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -53,19 +76,29 @@ export function columnOf(name: string, type: string, scale?: number | null): Sou
     name: reportName(name),
     sourceType: canonical === 'NUMBER' ? `NUMBER(38,${scale ?? 0})` : canonical,
     importType,
-    cursorKind: importType === 'timestamp' || importType === 'date' ? 'time' : importType === 'number' ? 'number' : 'other',
+    cursorKind:
+      importType === 'timestamp' || importType === 'date' ? 'time' : importType === 'number' ? 'number' : 'other',
   };
 }
 
 /** The expression that renders a column as exact text (timestamps and dates formatted by the server). */
 export function textExpr(expr: string, column: SourceColumn): string {
   switch (column.sourceType) {
-    case 'TIMESTAMP_NTZ': return `TO_VARCHAR(${expr}, '${NTZ_FORMAT}')`;
-    case 'TIMESTAMP_LTZ': case 'TIMESTAMP_TZ': return `TO_VARCHAR(${expr}, '${TZ_FORMAT}')`;
-    case 'DATE': return `TO_VARCHAR(${expr}, 'YYYY-MM-DD')`;
+    case 'TIMESTAMP_NTZ':
+      return `TO_VARCHAR(${expr}, '${NTZ_FORMAT}')`;
+    case 'TIMESTAMP_LTZ':
+    case 'TIMESTAMP_TZ':
+      return `TO_VARCHAR(${expr}, '${TZ_FORMAT}')`;
+    case 'DATE':
+      return `TO_VARCHAR(${expr}, 'YYYY-MM-DD')`;
     // Semi-structured values as JSON text rendered by the server (the SDK would parse and re-render them).
-    case 'VARIANT': case 'OBJECT': case 'ARRAY': case 'MAP': return `TO_JSON(${expr})`;
-    default: return expr;
+    case 'VARIANT':
+    case 'OBJECT':
+    case 'ARRAY':
+    case 'MAP':
+      return `TO_JSON(${expr})`;
+    default:
+      return expr;
   }
 }
 
@@ -74,18 +107,25 @@ export function typedBind(column: SourceColumn): string {
   const scale = /^NUMBER\(38,(\d+)\)$/.exec(column.sourceType)?.[1];
   if (scale !== undefined) return `TO_NUMBER(?, 38, ${scale})`;
   switch (column.sourceType) {
-    case 'FLOAT': return 'TO_DOUBLE(?)';
-    case 'TIMESTAMP_NTZ': return `TO_TIMESTAMP_NTZ(?, '${NTZ_FORMAT}')`;
-    case 'TIMESTAMP_LTZ': return `TO_TIMESTAMP_LTZ(?, '${TZ_FORMAT}')`;
-    case 'TIMESTAMP_TZ': return `TO_TIMESTAMP_TZ(?, '${TZ_FORMAT}')`;
-    case 'DATE': return "TO_DATE(?, 'YYYY-MM-DD')";
-    default: return '?';
+    case 'FLOAT':
+      return 'TO_DOUBLE(?)';
+    case 'TIMESTAMP_NTZ':
+      return `TO_TIMESTAMP_NTZ(?, '${NTZ_FORMAT}')`;
+    case 'TIMESTAMP_LTZ':
+      return `TO_TIMESTAMP_LTZ(?, '${TZ_FORMAT}')`;
+    case 'TIMESTAMP_TZ':
+      return `TO_TIMESTAMP_TZ(?, '${TZ_FORMAT}')`;
+    case 'DATE':
+      return "TO_DATE(?, 'YYYY-MM-DD')";
+    default:
+      return '?';
   }
 }
 
 /** Bound and position text → the form the typed bind parses (a `Z` or `T` from other renderings is accepted). */
 export function bindText(column: SourceColumn, value: string): string {
   if (column.sourceType === 'TIMESTAMP_NTZ') return value.replace('T', ' ').replace(/Z$/, '');
-  if (column.sourceType === 'TIMESTAMP_LTZ' || column.sourceType === 'TIMESTAMP_TZ') return value.replace('T', ' ').replace(/Z$/, '+00:00');
+  if (column.sourceType === 'TIMESTAMP_LTZ' || column.sourceType === 'TIMESTAMP_TZ')
+    return value.replace('T', ' ').replace(/Z$/, '+00:00');
   return value;
 }

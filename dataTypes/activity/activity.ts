@@ -9,7 +9,10 @@ import { type DataTypeDefinition, stageLine } from '../dataType';
 import { eventLoader } from './events';
 
 // id_type and id_value: NULL but on the batch's first row for a user (only those are checked against identities).
-const stage = [['id', 'user'], ['memory_key', 'uuid']] as const;
+const stage = [
+  ['id', 'user'],
+  ['memory_key', 'uuid'],
+] as const;
 const line = stageLine(stage);
 
 export const activityType: DataTypeDefinition<'activity'> = {
@@ -31,7 +34,8 @@ export const activityType: DataTypeDefinition<'activity'> = {
       const rawTs = row[ti] ?? null;
       if (rawTs === null) return fail(m.timestamp.column, null, 'timestamp is missing (NULL)');
       const at = timestampText(rawTs, tsFormat, tz);
-      if (at === null) return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
+      if (at === null)
+        return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
       const b = p(row);
       if (!b.ok) return b.err;
       // Same user, event type, microsecond timestamp and typed properties: the same event.
@@ -65,8 +69,12 @@ export const activityType: DataTypeDefinition<'activity'> = {
   refersToIdentity: 'EXISTS (SELECT 1 FROM events e WHERE e.id_type = i.id_type AND e.id_value = i.id_value)',
   example: {
     spec: {
-      id: 'example', name: 'example', dataType: 'activity', source: { connection: 'example', table: 'events' },
-      cursor: { column: 'at', key: 'id' }, mapping: { userId: { column: 'email' }, eventType: { value: 'order' }, timestamp: { column: 'at' } },
+      id: 'example',
+      name: 'example',
+      dataType: 'activity',
+      source: { connection: 'example', table: 'events' },
+      cursor: { column: 'at', key: 'id' },
+      mapping: { userId: { column: 'email' }, eventType: { value: 'order' }, timestamp: { column: 'at' } },
     },
     row: { at: '2024-01-01T00:00:00Z', id: '1', email: 'a@example.com' },
   },

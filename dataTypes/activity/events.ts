@@ -27,7 +27,8 @@
 import { ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
 
 export const eventLoader: Loader = {
-  copyRowsInto: 'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key, memory_key)',
+  copyRowsInto:
+    'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key, memory_key)',
   retryOnUniqueViolation: 'events_memory',
   async merge({ client, spec, importId }) {
     const windowDays = spec.dataType === 'activity' ? spec.dedupWindowDays : 90;
@@ -70,7 +71,9 @@ export const eventLoader: Loader = {
     const r = res.rows[0];
     const skip = (r.duplicates as (number | string)[]).map(Number);
     return {
-      duplicates: skip.length, profilesCreated: num(r.profiles_created), skip,
+      duplicates: skip.length,
+      profilesCreated: num(r.profiles_created),
+      skip,
     };
   },
 };

@@ -1,6 +1,16 @@
 /** Activity: events, each appended to its user's history once (deduplicated within a window). */
 import { z } from 'zod';
-import { columnOrConstant, common, type DataTypeSpec, propertyMapping, refColumn, timestampColumn, typedColumns, userColumns, userRef } from '../../domain/specFields';
+import {
+  columnOrConstant,
+  common,
+  type DataTypeSpec,
+  propertyMapping,
+  refColumn,
+  timestampColumn,
+  typedColumns,
+  userColumns,
+  userRef,
+} from '../../domain/specFields';
 
 export const activityMapping = z
   .object({

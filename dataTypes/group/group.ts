@@ -5,7 +5,12 @@ import { type DataTypeDefinition, stageLine } from '../dataType';
 import { groupLoader } from './merge';
 
 const stage = [
-  ['id', 'user'], ['group_type', 'text'], ['group_id', 'text'], ['role', 'text'], ['removed', 'boolean'], ['source_order', 'numeric'],
+  ['id', 'user'],
+  ['group_type', 'text'],
+  ['group_id', 'text'],
+  ['role', 'text'],
+  ['removed', 'boolean'],
+  ['source_order', 'numeric'],
 ] as const;
 const line = stageLine(stage);
 
@@ -33,17 +38,30 @@ export const groupType: DataTypeDefinition<'group'> = {
       if (badRole && m.role) return fail(m.role.column, role, `role contains ${badRole}`);
       return {
         ok: true,
-        text: line(seq, a.value, copyField(t.value), copyField(g.value), copyField(role), r.value ? 't' : 'f', orderOf(row[cursorIndex] ?? null)),
+        text: line(
+          seq,
+          a.value,
+          copyField(t.value),
+          copyField(g.value),
+          copyField(role),
+          r.value ? 't' : 'f',
+          orderOf(row[cursorIndex] ?? null),
+        ),
       };
     };
   },
   loader: groupLoader,
   purge: [{ table: 'group_memberships', sql: 'DELETE FROM group_memberships WHERE import_id = $1' }],
-  refersToIdentity: 'EXISTS (SELECT 1 FROM group_memberships g WHERE g.id_type = i.id_type AND g.id_value = i.id_value)',
+  refersToIdentity:
+    'EXISTS (SELECT 1 FROM group_memberships g WHERE g.id_type = i.id_type AND g.id_value = i.id_value)',
   example: {
     spec: {
-      id: 'example', name: 'example', dataType: 'group', source: { connection: 'example', table: 'members' },
-      cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, groupId: { column: 'account' }, groupType: { value: 'account' } },
+      id: 'example',
+      name: 'example',
+      dataType: 'group',
+      source: { connection: 'example', table: 'members' },
+      cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, groupId: { column: 'account' }, groupType: { value: 'account' } },
     },
     row: { updated_at: '2024-01-01T00:00:00Z', id: '1', email: 'a@example.com', account: 'acme' },
   },

@@ -28,7 +28,7 @@ export const groupLoader: Loader = {
            WHERE m.import_id = $1 AND m.group_type = l.group_type AND m.group_id = l.group_id
              AND m.id_type = l.id_type AND m.id_value = l.id_value
            LIMIT 1) m ON true),
-       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),
+       ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_value FROM act WHERE NOT removed) a')}),
        written AS (
          INSERT INTO group_memberships AS m (import_id, group_type, group_id, id_type, id_value, role, member, added_at, removed_at, updated_at, source_order)
          SELECT $1, group_type, group_id, id_type, id_value, role, NOT removed, clock_timestamp(),

@@ -1,6 +1,14 @@
 /** Groups: memberships of users in typed groups (an account, a team), with a role, added and removed. */
 import { z } from 'zod';
-import { columnName, columnOrConstant, common, type DataTypeSpec, refColumn, userColumns, userRef } from '../../domain/specFields';
+import {
+  columnName,
+  columnOrConstant,
+  common,
+  type DataTypeSpec,
+  refColumn,
+  userColumns,
+  userRef,
+} from '../../domain/specFields';
 
 export const groupMapping = z
   .object({

@@ -3,7 +3,10 @@ import { fail } from '../../engine/mapValidate';
 import { type DataTypeDefinition, stageLine } from '../dataType';
 import { identityLoader } from './merge';
 
-const stage = [['left', 'user'], ['right', 'user']] as const;
+const stage = [
+  ['left', 'user'],
+  ['right', 'user'],
+] as const;
 const line = stageLine(stage);
 
 export const identityType: DataTypeDefinition<'identity'> = {
@@ -18,7 +21,12 @@ export const identityType: DataTypeDefinition<'identity'> = {
       if (!a.ok) return a.err;
       const b = r(row);
       if (!b.ok) return b.err;
-      if (a.value === b.value) return fail(m.right.value.column, row[idx(m.right.value.column)] ?? null, 'a link joins an identifier to itself');
+      if (a.value === b.value)
+        return fail(
+          m.right.value.column,
+          row[idx(m.right.value.column)] ?? null,
+          'a link joins an identifier to itself',
+        );
       return { ok: true, text: line(seq, a.value, b.value) };
     };
   },
@@ -40,9 +48,15 @@ export const identityType: DataTypeDefinition<'identity'> = {
                                                      OR (l.right_type = i.id_type AND l.right_value = i.id_value))`,
   example: {
     spec: {
-      id: 'example', name: 'example', dataType: 'identity', source: { connection: 'example', table: 'links' },
+      id: 'example',
+      name: 'example',
+      dataType: 'identity',
+      source: { connection: 'example', table: 'links' },
       cursor: { column: 'updated_at', key: 'id' },
-      mapping: { left: { idType: { value: 'email' }, value: { column: 'email' } }, right: { idType: { value: 'phone' }, value: { column: 'phone' } } },
+      mapping: {
+        left: { idType: { value: 'email' }, value: { column: 'email' } },
+        right: { idType: { value: 'phone' }, value: { column: 'phone' } },
+      },
     },
     row: { updated_at: '2024-01-01T00:00:00Z', id: '1', email: 'a@example.com', phone: '+100' },
   },

@@ -36,7 +36,7 @@ export const identityLoader: Loader = {
     let unchanged = 0;
     const fresh: { l: string; r: string }[] = [];
     const ids = new Set<string>();
-    for (const row of links.rows as (typeof links.rows[number] & { fresh: boolean })[]) {
+    for (const row of links.rows as ((typeof links.rows)[number] & { fresh: boolean })[]) {
       const n = Number(row.n);
       if (row.fresh) {
         // The same link again in the chunk changes nothing: unchanged, as it would be in a later chunk.
@@ -50,7 +50,9 @@ export const identityLoader: Loader = {
     }
     if (fresh.length > 0) await unionPersons(client, [...ids], fresh, runId);
     return {
-      created: createdLinks, unchanged, profilesCreated: num(created.rows[0]?.n),
+      created: createdLinks,
+      unchanged,
+      profilesCreated: num(created.rows[0]?.n),
     };
   },
 };
@@ -74,7 +76,11 @@ async function unionPersons(
     let root = x;
     while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!;
     let cur = x;
-    while (cur !== root) { const next = parent.get(cur) ?? root; parent.set(cur, root); cur = next; }
+    while (cur !== root) {
+      const next = parent.get(cur) ?? root;
+      parent.set(cur, root);
+      cur = next;
+    }
     return root;
   };
   for (const { l, r } of links) {

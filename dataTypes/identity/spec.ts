@@ -1,6 +1,13 @@
 /** Identity: links joining two identifiers into one person. */
 import { z } from 'zod';
-import { columnName, columnOrConstant, common, type DataTypeSpec, type MappedColumn, refColumn } from '../../domain/specFields';
+import {
+  columnName,
+  columnOrConstant,
+  common,
+  type DataTypeSpec,
+  type MappedColumn,
+  refColumn,
+} from '../../domain/specFields';
 
 export const identityMapping = z
   .object({

@@ -3,7 +3,11 @@ import { copyField } from '../../engine/mapValidate';
 import { type DataTypeDefinition, stageLine } from '../dataType';
 import { profileLoader } from './merge';
 
-const stage = [['id', 'user'], ['attributes', 'jsonb'], ['source_order', 'numeric']] as const;
+const stage = [
+  ['id', 'user'],
+  ['attributes', 'jsonb'],
+  ['source_order', 'numeric'],
+] as const;
 const line = stageLine(stage);
 
 export const profileType: DataTypeDefinition<'profile'> = {
@@ -22,11 +26,16 @@ export const profileType: DataTypeDefinition<'profile'> = {
   },
   loader: profileLoader,
   purge: [{ table: 'profile_attributes', sql: 'DELETE FROM profile_attributes WHERE import_id = $1' }],
-  refersToIdentity: 'EXISTS (SELECT 1 FROM profile_attributes p WHERE p.id_type = i.id_type AND p.id_value = i.id_value)',
+  refersToIdentity:
+    'EXISTS (SELECT 1 FROM profile_attributes p WHERE p.id_type = i.id_type AND p.id_value = i.id_value)',
   example: {
     spec: {
-      id: 'example', name: 'example', dataType: 'profile', source: { connection: 'example', table: 'people' },
-      cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, attributes: [{ column: 'plan' }] },
+      id: 'example',
+      name: 'example',
+      dataType: 'profile',
+      source: { connection: 'example', table: 'people' },
+      cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, attributes: [{ column: 'plan' }] },
     },
     row: { updated_at: '2024-01-01T00:00:00Z', id: '1', email: 'a@example.com', plan: 'pro' },
   },

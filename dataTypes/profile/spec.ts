@@ -1,6 +1,13 @@
 /** Profiles: a user's attributes, upserted (or inserted only, or updated only) per import. */
 import { z } from 'zod';
-import { common, type DataTypeSpec, propertyMapping, typedColumns, userColumns, userRef } from '../../domain/specFields';
+import {
+  common,
+  type DataTypeSpec,
+  propertyMapping,
+  typedColumns,
+  userColumns,
+  userRef,
+} from '../../domain/specFields';
 
 export const profileMapping = z
   .object({

@@ -43,7 +43,7 @@ export const segmentLoader: Loader = {
            SELECT m.member, m.source_order FROM segment_memberships m
            WHERE m.import_id = $1 AND m.segment = l.segment AND m.id_type = l.id_type AND m.id_value = l.id_value
            LIMIT 1) m ON true),
-       ids AS (${ENSURE_IDENTITIES("(SELECT id_type, id_value FROM act WHERE NOT removed) a")}),${isSnapshot(spec) ? SNAPSHOT_SEEN : ''}
+       ids AS (${ENSURE_IDENTITIES('(SELECT id_type, id_value FROM act WHERE NOT removed) a')}),${isSnapshot(spec) ? SNAPSHOT_SEEN : ''}
        written AS (
          INSERT INTO segment_memberships AS m (import_id, segment, id_type, id_value, member, added_at, removed_at, updated_at, last_seen_run, source_order)
          SELECT $1, segment, id_type, id_value, NOT removed, clock_timestamp(),

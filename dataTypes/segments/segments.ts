@@ -4,7 +4,12 @@ import { copyField, fail, parseArray } from '../../engine/mapValidate';
 import { type DataTypeDefinition, stageLine } from '../dataType';
 import { segmentLoader } from './merge';
 
-const stage = [['id', 'user'], ['segment', 'text'], ['removed', 'boolean'], ['source_order', 'numeric']] as const;
+const stage = [
+  ['id', 'user'],
+  ['segment', 'text'],
+  ['removed', 'boolean'],
+  ['source_order', 'numeric'],
+] as const;
 const line = stageLine(stage);
 
 export const segmentsType: DataTypeDefinition<'segments'> = {
@@ -42,11 +47,16 @@ export const segmentsType: DataTypeDefinition<'segments'> = {
   },
   loader: segmentLoader,
   purge: [{ table: 'segment_memberships', sql: 'DELETE FROM segment_memberships WHERE import_id = $1' }],
-  refersToIdentity: 'EXISTS (SELECT 1 FROM segment_memberships s WHERE s.id_type = i.id_type AND s.id_value = i.id_value)',
+  refersToIdentity:
+    'EXISTS (SELECT 1 FROM segment_memberships s WHERE s.id_type = i.id_type AND s.id_value = i.id_value)',
   example: {
     spec: {
-      id: 'example', name: 'example', dataType: 'segments', source: { connection: 'example', table: 'members' },
-      cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, segment: { column: 'segment' } },
+      id: 'example',
+      name: 'example',
+      dataType: 'segments',
+      source: { connection: 'example', table: 'members' },
+      cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, segment: { column: 'segment' } },
     },
     row: { updated_at: '2024-01-01T00:00:00Z', id: '1', email: 'a@example.com', segment: 'vip' },
   },

@@ -35,7 +35,8 @@ export const segmentsImport = z
       ctx.addIssue({
         code: 'custom',
         path: ['sync'],
-        message: 'sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder',
+        message:
+          'sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder',
       });
     }
   });

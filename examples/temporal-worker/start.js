@@ -18,7 +18,9 @@ const connection = await Connection.connect(connectionOptions);
 try {
   const client = new Client({ connection, namespace });
   const yours = client.workflow.start('userImport', {
-    taskQueue: TASK_QUEUE, workflowId: `user-import-${randomUUID()}`, args: ['batch 1'],
+    taskQueue: TASK_QUEUE,
+    workflowId: `user-import-${randomUUID()}`,
+    args: ['batch 1'],
   });
   const tributary = client.workflow.start(WORKFLOW_TYPES.import, {
     taskQueue: mode === '--dedicated' ? TRIBUTARY_TASK_QUEUE : TASK_QUEUE,

@@ -12,7 +12,7 @@ const worker = await Worker.create({
   namespace,
   taskQueue: TASK_QUEUE,
   workflowsPath: fileURLToPath(new URL('./workflows.js', import.meta.url)), // your workflows
-  activities,                                                                 // your activities
+  activities, // your activities
   plugins: [new TributaryPlugin()], // store: DATABASE_URL; sources: TRIBUTARY_CONNECTION_<NAME>
 });
 console.log(`worker: polling ${TASK_QUEUE} (your workflows and Tributary's)`);

@@ -46,8 +46,12 @@ export const num = (v: unknown): number => Number(v ?? 0);
 
 /** The counts of a merge statement that selects OUTCOME_COUNTS and profiles_created. */
 export const countsOf = (r: Record<string, unknown>): MergeResult => ({
-  created: num(r.created), updated: num(r.updated), unchanged: num(r.unchanged), skipped: num(r.skipped),
-  removed: num(r.removed), profilesCreated: num(r.profiles_created),
+  created: num(r.created),
+  updated: num(r.updated),
+  unchanged: num(r.unchanged),
+  skipped: num(r.skipped),
+  removed: num(r.removed),
+  profilesCreated: num(r.profiles_created),
 });
 
 /**

@@ -17,14 +17,35 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function limitedApi(rateLimit: { max: number; timeWindow: string | number; failedAuthMax?: number }): Promise<RunningApi> {
-  return startApi({ store: t.h.store, temporal: t.h.client, taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey, logger: false, rateLimit });
+async function limitedApi(rateLimit: {
+  max: number;
+  timeWindow: string | number;
+  failedAuthMax?: number;
+}): Promise<RunningApi> {
+  return startApi({
+    store: t.h.store,
+    temporal: t.h.client,
+    taskQueue: t.h.taskQueue,
+    port: 0,
+    secretKey: t.secretKey,
+    logger: false,
+    rateLimit,
+  });
 }
 
-async function get(api: RunningApi, path: string, authorization?: string): Promise<{ status: number; retryAfter: string | null; type: string | null; body: any }> {
+async function get(
+  api: RunningApi,
+  path: string,
+  authorization?: string,
+): Promise<{ status: number; retryAfter: string | null; type: string | null; body: any }> {
   const r = await fetch(`${api.url}${path}`, { headers: authorization === undefined ? {} : { authorization } });
   const text = await r.text();
-  return { status: r.status, retryAfter: r.headers.get('retry-after'), type: r.headers.get('content-type'), body: text ? JSON.parse(text) : null };
+  return {
+    status: r.status,
+    retryAfter: r.headers.get('retry-after'),
+    type: r.headers.get('content-type'),
+    body: text ? JSON.parse(text) : null,
+  };
 }
 
 describe('failed authentication is rate limited per address', () => {
@@ -34,7 +55,16 @@ describe('failed authentication is rate limited per address', () => {
       const revoked = await createApiKey(t.h.store, 'gone', 'read');
       await revokeApiKey(t.h.store, revoked.id);
       const unknown = `trb_${'0'.repeat(12)}_${'a'.repeat(64)}`;
-      const guesses = [undefined, 'Bearer nonsense', `Bearer ${unknown}`, `bearer ${revoked.token}`, 'Basic dXNlcjpwYXNz', `BEARER  ${unknown}`, `Bearer ${unknown}x`, 'Bearer'];
+      const guesses = [
+        undefined,
+        'Bearer nonsense',
+        `Bearer ${unknown}`,
+        `bearer ${revoked.token}`,
+        'Basic dXNlcjpwYXNz',
+        `BEARER  ${unknown}`,
+        `Bearer ${unknown}x`,
+        'Bearer',
+      ];
       const answers = [];
       for (const g of guesses) answers.push(await get(api, '/imports', g));
       expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);

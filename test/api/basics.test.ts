@@ -9,8 +9,12 @@ import { createApiHarness, type ApiHarness } from '../helpers/apiHarness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let t: ApiHarness;
-beforeAll(async () => { t = await createApiHarness('apibasics'); });
-afterAll(async () => { await t?.close(); });
+beforeAll(async () => {
+  t = await createApiHarness('apibasics');
+});
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('health and auth', () => {
   it('serves /health without a key', async () => {
@@ -52,7 +56,8 @@ describe('the api-key command', () => {
   it('creates a key that works and revokes it', async () => {
     const run = (...args: string[]) =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'api/keys.ts', ...args], {
-        cwd: ROOT, env: { ...process.env, DATABASE_URL: t.h.storeUrl },
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: t.h.storeUrl },
       });
     const created = await run('create', '--name', 'ci', '--scope', 'write');
     const token = /^(trb_\S+)$/m.exec(created.stdout)?.[1];
@@ -72,7 +77,15 @@ describe('the api-key command', () => {
 describe('docs behind a key, when asked', () => {
   it('answers 401 for /openapi.json and /docs without a key, and serves them with one', async () => {
     const { startApi } = await import('../../api/server');
-    const api = await startApi({ store: t.h.store, temporal: t.h.client, taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey, logger: false, protectDocs: true });
+    const api = await startApi({
+      store: t.h.store,
+      temporal: t.h.client,
+      taskQueue: t.h.taskQueue,
+      port: 0,
+      secretKey: t.secretKey,
+      logger: false,
+      protectDocs: true,
+    });
     try {
       expect((await fetch(`${api.url}/openapi.json`)).status).toBe(401);
       expect((await fetch(`${api.url}/docs`)).status).toBe(401);

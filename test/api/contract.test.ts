@@ -22,12 +22,15 @@ let sourceDb: string;
 beforeAll(async () => {
   [t, maria, ch] = await Promise.all([createApiHarness('contract'), startMariaDb(), startClickHouse()]);
   closed = await freePort();
-  await t.h.source.query(`CREATE TABLE people AS SELECT g AS id, 'p' || g AS email, timestamptz '2026-01-01' + g * interval '1 second' AS updated_at
+  await t.h.source
+    .query(`CREATE TABLE people AS SELECT g AS id, 'p' || g AS email, timestamptz '2026-01-01' + g * interval '1 second' AS updated_at
     FROM generate_series(1, 5) g`);
   sourceDb = new URL(t.h.sourceUrl).pathname.slice(1);
   await maria.createDatabase('shop');
   await maria.exec('CREATE TABLE shop.people (id INT PRIMARY KEY, email VARCHAR(64), updated_at DATETIME(6))');
-  await ch.exec('CREATE TABLE default.people (id UInt64, email String, updated_at DateTime) ENGINE = MergeTree ORDER BY id');
+  await ch.exec(
+    'CREATE TABLE default.people (id UInt64, email String, updated_at DateTime) ENGINE = MergeTree ORDER BY id',
+  );
   const verifyFull = new URL(t.h.sourceUrl);
   verifyFull.searchParams.set('sslmode', 'verify-full');
   const connections: Record<string, string> = {
@@ -52,14 +55,24 @@ afterAll(async () => {
 });
 
 const spec = (source: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  id: uniqueId('contract'), name: 'people', dataType: 'profile', source,
-  cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' } }, ...extra,
+  id: uniqueId('contract'),
+  name: 'people',
+  dataType: 'profile',
+  source,
+  cursor: { column: 'updated_at', key: 'id' },
+  mapping: { userId: { column: 'email' } },
+  ...extra,
 });
 
 function expectProblem(r: { status: number; headers: Headers; body: any; text: string }, status: number) {
   expect(r.status, r.text).toBe(status);
   expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(r.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(r.body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 }
 
 function expectField(r: { status: number; headers: Headers; body: any; text: string }, field: string, message: RegExp) {
@@ -97,15 +110,30 @@ describe('a source out of reach is a 503 problem (the test route answers ok: fal
 
 describe('text the store cannot hold is a 400 naming its field', () => {
   it('a NUL in a connection name', async () => {
-    expectField(await t.req('POST', '/connections', { body: { name: 'a\u0000b', url: 'postgres://h/d' } }), 'name', /NUL/);
+    expectField(
+      await t.req('POST', '/connections', { body: { name: 'a\u0000b', url: 'postgres://h/d' } }),
+      'name',
+      /NUL/,
+    );
   });
   it('a lone surrogate in an import name, and in a nested field', async () => {
-    expectField(await t.req('POST', '/imports', { body: spec({ connection: 'src', table: 'people' }, { name: 'x\ud800y' }) }), 'name', /lone UTF-16 surrogate/);
-    const nested = spec({ connection: 'src', table: 'people' }, { mapping: { userId: { column: 'email' }, idType: { value: 'e\udc00' } } });
+    expectField(
+      await t.req('POST', '/imports', { body: spec({ connection: 'src', table: 'people' }, { name: 'x\ud800y' }) }),
+      'name',
+      /lone UTF-16 surrogate/,
+    );
+    const nested = spec(
+      { connection: 'src', table: 'people' },
+      { mapping: { userId: { column: 'email' }, idType: { value: 'e\udc00' } } },
+    );
     expectField(await t.req('POST', '/imports', { body: nested }), 'mapping.idType.value', /lone UTF-16 surrogate/);
   });
   it('a NUL in a field name, a path parameter and an update', async () => {
-    expectField(await t.req('POST', '/connections', { body: { name: 'n', host: 'h', params: { 'a\u0000': 'b' } } }), 'params.a\\u0000', /field name/);
+    expectField(
+      await t.req('POST', '/connections', { body: { name: 'n', host: 'h', params: { 'a\u0000': 'b' } } }),
+      'params.a\\u0000',
+      /field name/,
+    );
     expectField(await t.req('DELETE', '/webhooks/wh%00x'), 'path.id', /NUL/);
     const body = spec({ connection: 'src', table: 'people' });
     expect((await t.req('POST', '/imports', { body })).status).toBe(201);
@@ -125,13 +153,28 @@ describe('a three-part table name', () => {
     const own = await t.req('POST', '/connections/src/preview', { body: { table: `${sourceDb}.public.people` } });
     expect(own.status, own.text).toBe(200);
     expect(own.body.rows).toHaveLength(5);
-    expectField(await t.req('POST', '/imports', { body: spec({ connection: 'src', table: 'elsewhere.public.people' }) }), 'source.table', /cross-database/);
-    expect((await t.req('POST', '/imports', { body: spec({ connection: 'src', table: `${sourceDb}.public.people` }) })).status).toBe(201);
+    expectField(
+      await t.req('POST', '/imports', { body: spec({ connection: 'src', table: 'elsewhere.public.people' }) }),
+      'source.table',
+      /cross-database/,
+    );
+    expect(
+      (await t.req('POST', '/imports', { body: spec({ connection: 'src', table: `${sourceDb}.public.people` }) }))
+        .status,
+    ).toBe(201);
   });
   it('MariaDB and ClickHouse, which name a table by two parts at most', async () => {
     for (const connection of ['maria', 'clickhouse']) {
-      expectField(await t.req('POST', `/connections/${connection}/preview`, { body: { table: 'a.b.people' } }), 'table', /a\.b\.people/);
-      expectField(await t.req('POST', '/imports', { body: spec({ connection, table: 'a.b.people' }) }), 'source.table', /a\.b\.people/);
+      expectField(
+        await t.req('POST', `/connections/${connection}/preview`, { body: { table: 'a.b.people' } }),
+        'table',
+        /a\.b\.people/,
+      );
+      expectField(
+        await t.req('POST', '/imports', { body: spec({ connection, table: 'a.b.people' }) }),
+        'source.table',
+        /a\.b\.people/,
+      );
     }
   });
 });
@@ -148,9 +191,25 @@ describe('sslmode in a Postgres connection URL', () => {
     expect(create.body.detail).toMatch(/sslmode/);
   });
   it('certificate files and unknown modes are refused when the connection is stored, naming the parameter', async () => {
-    expectField(await t.req('POST', '/connections', { body: { name: 'x', url: 'postgres://u:p@127.0.0.1/d?sslmode=verify-full&sslrootcert=/etc/hostname' } }), 'url', /sslrootcert/);
-    expectField(await t.req('POST', '/connections', { body: { name: 'x', host: '127.0.0.1', params: { sslcert: '/etc/hostname' } } }), 'params.sslcert', /file/);
-    expectField(await t.req('POST', '/connections', { body: { name: 'x', url: 'postgres://u:p@127.0.0.1/d?sslmode=always' } }), 'url', /sslmode "always"/);
+    expectField(
+      await t.req('POST', '/connections', {
+        body: { name: 'x', url: 'postgres://u:p@127.0.0.1/d?sslmode=verify-full&sslrootcert=/etc/hostname' },
+      }),
+      'url',
+      /sslrootcert/,
+    );
+    expectField(
+      await t.req('POST', '/connections', {
+        body: { name: 'x', host: '127.0.0.1', params: { sslcert: '/etc/hostname' } },
+      }),
+      'params.sslcert',
+      /file/,
+    );
+    expectField(
+      await t.req('POST', '/connections', { body: { name: 'x', url: 'postgres://u:p@127.0.0.1/d?sslmode=always' } }),
+      'url',
+      /sslmode "always"/,
+    );
   });
 });
 
@@ -172,24 +231,43 @@ describe('the rate limit counts per API key', () => {
   it('rotating the spelling of the Authorization header does not reset it', async () => {
     const { startApi } = await import('../../api/server');
     const limited = await startApi({
-      store: t.h.store, temporal: t.h.client, taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey, logger: false,
+      store: t.h.store,
+      temporal: t.h.client,
+      taskQueue: t.h.taskQueue,
+      port: 0,
+      secretKey: t.secretKey,
+      logger: false,
       rateLimit: { max: 5, timeWindow: '1 minute' },
     });
     try {
-      const spellings = [`Bearer ${t.readToken}`, `bearer ${t.readToken}`, `BEARER ${t.readToken}`, `Bearer  ${t.readToken}`, `bearer\t${t.readToken} `, `Bearer ${t.readToken}  `];
+      const spellings = [
+        `Bearer ${t.readToken}`,
+        `bearer ${t.readToken}`,
+        `BEARER ${t.readToken}`,
+        `Bearer  ${t.readToken}`,
+        `bearer\t${t.readToken} `,
+        `Bearer ${t.readToken}  `,
+      ];
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) {
-        const r = await fetch(`${limited.url}/connections`, { headers: { authorization: spellings[i % spellings.length]! } });
+        const r = await fetch(`${limited.url}/connections`, {
+          headers: { authorization: spellings[i % spellings.length]! },
+        });
         statuses.push(r.status);
         await r.arrayBuffer();
       }
       expect(statuses).toEqual([...Array(5).fill(200), ...Array(7).fill(429)]);
       // Another key has its own allowance.
-      expect((await fetch(`${limited.url}/connections`, { headers: { authorization: `Bearer ${t.writeToken}` } })).status).toBe(200);
+      expect(
+        (await fetch(`${limited.url}/connections`, { headers: { authorization: `Bearer ${t.writeToken}` } })).status,
+      ).toBe(200);
       // Under a rate limit, every route documents its 429.
-      const doc = (await (await fetch(`${limited.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+      const doc = (await (await fetch(`${limited.url}/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      };
       for (const [path, item] of Object.entries(doc.paths)) {
-        for (const [method, op] of Object.entries(item)) expect(Object.keys(op.responses), `${method} ${path}`).toContain('429');
+        for (const [method, op] of Object.entries(item))
+          expect(Object.keys(op.responses), `${method} ${path}`).toContain('429');
       }
     } finally {
       await limited.close();
@@ -202,7 +280,8 @@ describe('the OpenAPI document', () => {
     const doc = (await t.req('GET', '/openapi.json', { token: null })).body;
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
     const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
-      Object.entries(item).map(([method, op]) => ({ label: `${method.toUpperCase()} ${path}`, path, method, op })));
+      Object.entries(item).map(([method, op]) => ({ label: `${method.toUpperCase()} ${path}`, path, method, op })),
+    );
     expect(ops.length).toBeGreaterThan(30);
     for (const { label, path, method, op } of ops) {
       const codes = Object.keys(op.responses);
@@ -213,7 +292,8 @@ describe('the OpenAPI document', () => {
       expect(codes, label).not.toContain('429');
       expect(codes, label).toEqual(expect.arrayContaining(['500', '503']));
       if (label !== 'GET /health') expect(codes, label).toEqual(expect.arrayContaining(['401']));
-      if (method !== 'get' && label !== 'GET /health') expect(codes, label).toEqual(expect.arrayContaining(['400', '403', '413', '415']));
+      if (method !== 'get' && label !== 'GET /health')
+        expect(codes, label).toEqual(expect.arrayContaining(['400', '403', '413', '415']));
       for (const name of path.match(/\{(\w+)\}/g) ?? []) {
         const p = (op.parameters ?? []).find((x: any) => x.in === 'path' && `{${x.name}}` === name);
         expect(p, `${label} ${name}`).toMatchObject({ required: true });

@@ -19,14 +19,27 @@ beforeAll(async () => {
   await t.h.source.query(`GRANT SELECT ON clicks TO ${ROLE}`);
   const src = new URL(t.h.sourceUrl);
   const created = await t.req('POST', '/connections', {
-    body: { id: 'drop-db', name: 'drop', kind: 'postgres', host: src.hostname, port: Number(src.port), database: src.pathname.slice(1), user: ROLE, password: `${ROLE}-pw` },
+    body: {
+      id: 'drop-db',
+      name: 'drop',
+      kind: 'postgres',
+      host: src.hostname,
+      port: Number(src.port),
+      database: src.pathname.slice(1),
+      user: ROLE,
+      password: `${ROLE}-pw`,
+    },
   });
   expect(created.status, created.text).toBe(201);
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 const spec = (query: string) => ({
-  id: uniqueId('drop'), name: 'dropped', dataType: 'activity',
+  id: uniqueId('drop'),
+  name: 'dropped',
+  dataType: 'activity',
   source: { connection: 'drop-db', query },
   cursor: { column: 'updated_at', key: 'id' },
   mapping: { userId: { column: 'uid' }, eventType: { column: 'kind' }, timestamp: { column: 'at' } },
@@ -39,7 +52,9 @@ it('a dry run whose query terminates its own backend: a clear 400, and the API k
   expect(r.status, r.text).toBe(400);
   expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
   expect(r.body.detail).toMatch(/terminated its own connection to the source \(SQLSTATE 57P01/);
-  const next = await t.req('POST', '/imports/dry-run?sampleSize=10', { body: spec('SELECT id, uid, kind, at, updated_at FROM clicks') });
+  const next = await t.req('POST', '/imports/dry-run?sampleSize=10', {
+    body: spec('SELECT id, uid, kind, at, updated_at FROM clicks'),
+  });
   expect(next.status, next.text).toBe(200);
   expect(next.body).toMatchObject({ rowsRead: 10 });
 });
@@ -55,14 +70,19 @@ it('a store connection terminated while a request holds it: a 503 problem, and t
       `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
        WHERE datname = $1 AND application_name = 'tributary-store'
          AND state <> 'idle' AND pid <> pg_backend_pid()`,
-      [new URL(t.h.storeUrl).pathname.slice(1)]);
+      [new URL(t.h.storeUrl).pathname.slice(1)],
+    );
     killed = r.rows[0].n as number;
     if (killed === 0) await new Promise((res) => setTimeout(res, 25));
   }
   expect(killed).toBeGreaterThan(0);
   const r = await pending;
   expect(r.status, `${r.text}\n${t.logs.filter((l) => l.includes('unhandled')).join('\n')}`).toBe(503);
-  expect(r.body).toMatchObject({ status: 503, title: 'Service Unavailable', detail: expect.stringMatching(/connection was lost.*try the request again/) });
+  expect(r.body).toMatchObject({
+    status: 503,
+    title: 'Service Unavailable',
+    detail: expect.stringMatching(/connection was lost.*try the request again/),
+  });
   const next = await t.req('GET', '/imports');
   expect(next.status, next.text).toBe(200);
 });

@@ -27,20 +27,37 @@ beforeAll(async () => {
   const src = new URL(t.h.sourceUrl);
   const created = await t.req('POST', '/connections', {
     body: {
-      id: 'warehouse-db', name: 'Warehouse', kind: 'postgres', host: src.hostname, port: Number(src.port),
-      database: src.pathname.slice(1), user: decodeURIComponent(src.username), password: decodeURIComponent(src.password),
+      id: 'warehouse-db',
+      name: 'Warehouse',
+      kind: 'postgres',
+      host: src.hostname,
+      port: Number(src.port),
+      database: src.pathname.slice(1),
+      user: decodeURIComponent(src.username),
+      password: decodeURIComponent(src.password),
     },
   });
   expect(created.status, created.text).toBe(201);
   connectionId = created.body.id;
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 /** The run record ends a moment before its workflow does (it still hands over its webhook event). */
-const idle = (id: string) => waitFor(`import ${id} idle`, async () => (await t.req('GET', `/imports/${id}`)).body, (b) => b.running === false, 30_000, 100);
+const idle = (id: string) =>
+  waitFor(
+    `import ${id} idle`,
+    async () => (await t.req('GET', `/imports/${id}`)).body,
+    (b) => b.running === false,
+    30_000,
+    100,
+  );
 const runsOf = async (id: string) => (await t.req('GET', `/imports/${id}/runs`)).body.items as any[];
 const specFor = (id: string, extra: Record<string, unknown> = {}) => ({
-  id, name: `people ${id}`, dataType: 'profile',
+  id,
+  name: `people ${id}`,
+  dataType: 'profile',
   source: { connection: connectionId, table: 'people' },
   cursor: { column: 'updated_at', key: 'id' },
   batchSize: 500,
@@ -51,7 +68,13 @@ const specFor = (id: string, extra: Record<string, unknown> = {}) => ({
 it('stores, tests, discovers and previews a connection without ever returning its password', async () => {
   const got = await t.req('GET', `/connections/${connectionId}`);
   expect(got.status).toBe(200);
-  expect(got.body).toMatchObject({ id: 'warehouse-db', name: 'Warehouse', kind: 'postgres', user: 'postgres', usedBy: [] });
+  expect(got.body).toMatchObject({
+    id: 'warehouse-db',
+    name: 'Warehouse',
+    kind: 'postgres',
+    user: 'postgres',
+    usedBy: [],
+  });
   expect(JSON.stringify(got.body)).not.toContain(decodeURIComponent(new URL(t.h.sourceUrl).password));
   const sealed = await t.h.store.query('SELECT sealed_url FROM connections WHERE id = $1', [connectionId]);
   expect(sealed.rows[0].sealed_url).not.toContain('tributary-local');
@@ -64,23 +87,37 @@ it('stores, tests, discovers and previews a connection without ever returning it
   const people = schema.body.tables.find((x: any) => x.name === 'people');
   expect(people).toMatchObject({ schema: 'public', kind: 'table' });
   expect(people.columns.map((c: any) => [c.name, c.sourceType, c.importType])).toEqual([
-    ['id', 'integer', 'number'], ['email', 'text', 'string'], ['name', 'text', 'string'],
-    ['age', 'integer', 'number'], ['updated_at', 'timestamp with time zone', 'timestamp'],
+    ['id', 'integer', 'number'],
+    ['email', 'text', 'string'],
+    ['name', 'text', 'string'],
+    ['age', 'integer', 'number'],
+    ['updated_at', 'timestamp with time zone', 'timestamp'],
   ]);
   // Cached until a resync is asked for.
   await t.h.source.query('CREATE TABLE later (k bigint, v jsonb)');
-  expect((await t.req('GET', `/connections/${connectionId}/schema`)).body.tables.some((x: any) => x.name === 'later')).toBe(false);
+  expect(
+    (await t.req('GET', `/connections/${connectionId}/schema`)).body.tables.some((x: any) => x.name === 'later'),
+  ).toBe(false);
   const again = await t.req('POST', `/connections/${connectionId}/discover`);
   expect(again.body.tables.find((x: any) => x.name === 'later').columns).toMatchObject([
-    { name: 'k', sourceType: 'bigint' }, { name: 'v', sourceType: 'jsonb', importType: 'json' },
+    { name: 'k', sourceType: 'bigint' },
+    { name: 'v', sourceType: 'jsonb', importType: 'json' },
   ]);
 
   const preview = await t.req('POST', `/connections/${connectionId}/preview`, { body: { table: 'people', limit: 3 } });
   expect(preview.status, preview.text).toBe(200);
   expect(preview.body.rows).toHaveLength(3);
   expect(preview.body.columns[4]).toMatchObject({ name: 'updated_at', sourceType: 'timestamp with time zone' });
-  const q = await t.req('POST', `/connections/${connectionId}/preview`, { body: { query: 'SELECT id, email FROM people WHERE id < 3 ORDER BY id' } });
-  expect(q.body).toMatchObject({ rows: [['1', 'p1@example.com'], ['2', 'p2@example.com']], columns: [{ name: 'id', sourceType: 'integer' }, { name: 'email' }] });
+  const q = await t.req('POST', `/connections/${connectionId}/preview`, {
+    body: { query: 'SELECT id, email FROM people WHERE id < 3 ORDER BY id' },
+  });
+  expect(q.body).toMatchObject({
+    rows: [
+      ['1', 'p1@example.com'],
+      ['2', 'p2@example.com'],
+    ],
+    columns: [{ name: 'id', sourceType: 'integer' }, { name: 'email' }],
+  });
 });
 
 it('runs the whole lifecycle: create with schedule and run-now, runs, pause, resume, run, stop, resync, delete and purge', async () => {
@@ -89,17 +126,35 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
     body: { ...specFor(id), schedule: { kind: 'daily', at: '03:30', timeZone: 'Europe/Paris' }, runNow: true },
   });
   expect(created.status, created.text).toBe(201);
-  expect(created.body).toMatchObject({ id, state: 'active', paused: false, schedule: { kind: 'daily', at: '03:30', timeZone: 'Europe/Paris' } });
+  expect(created.body).toMatchObject({
+    id,
+    state: 'active',
+    paused: false,
+    schedule: { kind: 'daily', at: '03:30', timeZone: 'Europe/Paris' },
+  });
   expect(Date.parse(created.body.nextRunAt)).toBeGreaterThan(Date.now());
 
   // The run started by run-now completes; its record has counts, cursor range and row errors.
-  const [first] = await waitFor('the first run', () => runsOf(id), (r) => r.length === 1 && r[0].status !== 'running');
-  expect(first).toMatchObject({ status: 'partially_succeeded', rowsRead: 3000, created: 2997, rejected: 3, batches: 6 });
+  const [first] = await waitFor(
+    'the first run',
+    () => runsOf(id),
+    (r) => r.length === 1 && r[0].status !== 'running',
+  );
+  expect(first).toMatchObject({
+    status: 'partially_succeeded',
+    rowsRead: 3000,
+    created: 2997,
+    rejected: 3,
+    batches: 6,
+  });
   expect(first.cursorRange).toMatchObject({ from: { cursor: null, key: null }, to: { key: '3000' } });
   expect(first.workflowId).toMatch(new RegExp(`^import:${id}-`));
 
   const errs = await t.req('GET', `/imports/${id}/runs/${first.runId}/errors?limit=2`);
-  expect(errs.body).toMatchObject({ total: 3, items: [{ sourceKey: '1000', column: 'email', value: 'test' }, { sourceKey: '2000' }] });
+  expect(errs.body).toMatchObject({
+    total: 3,
+    items: [{ sourceKey: '1000', column: 'email', value: 'test' }, { sourceKey: '2000' }],
+  });
   expect(errs.body.items[0].reason).toMatch(/reserved/);
   const page2 = await t.req('GET', `/imports/${id}/runs/${first.runId}/errors?limit=2&after=${errs.body.nextAfter}`);
   expect(page2.body.items.map((e: any) => e.sourceKey)).toEqual(['3000']);
@@ -114,7 +169,11 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   // The run record ends a moment before its workflow closes (see idle): wait for that, then list.
   await idle(id);
   const listed = (await t.req('GET', '/imports')).body.items.find((x: any) => x.id === id);
-  expect(listed).toMatchObject({ state: 'active', running: false, lastRun: { runId: first.runId, created: 2997, rejected: 3 } });
+  expect(listed).toMatchObject({
+    state: 'active',
+    running: false,
+    lastRun: { runId: first.runId, created: 2997, rejected: 3 },
+  });
   expect(listed.lastSuccessfulSyncAt).toBe(first.endedAt);
   expect(listed.nextRunAt).toBe(created.body.nextRunAt);
 
@@ -137,8 +196,19 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   const run = await t.req('POST', `/imports/${id}/run`);
   expect(run.status, run.text).toBe(202);
   expect(run.body.workflowId).toMatch(new RegExp(`^import:${id}-`));
-  const second = (await waitFor('the second run', () => runsOf(id), (r) => r.length === 2 && r[0].status !== 'running'))[0];
-  expect(second).toMatchObject({ status: 'succeeded', rowsRead: 100, created: 100, cursorRange: { from: { key: '3000' }, to: { key: '3100' } } });
+  const second = (
+    await waitFor(
+      'the second run',
+      () => runsOf(id),
+      (r) => r.length === 2 && r[0].status !== 'running',
+    )
+  )[0];
+  expect(second).toMatchObject({
+    status: 'succeeded',
+    rowsRead: 100,
+    created: 100,
+    cursorRange: { from: { key: '3000' }, to: { key: '3100' } },
+  });
 
   // A long run: its counts grow in the store while it runs; paused, it holds still at a batch boundary and
   // shows so in its progress; run-now and delete without stop are refused; stop cancels it cleanly.
@@ -146,15 +216,30 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
     timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(3101, 40000) g`);
   await idle(id);
   expect((await t.req('POST', `/imports/${id}/run`)).status).toBe(202);
-  await waitFor('the third run to load a batch', async () => (await runsOf(id))[0], (r) => r.status === 'running' && r.rowsRead > 0, 60_000, 50);
+  await waitFor(
+    'the third run to load a batch',
+    async () => (await runsOf(id))[0],
+    (r) => r.status === 'running' && r.rowsRead > 0,
+    60_000,
+    50,
+  );
   const pausedRun = await t.req('POST', `/imports/${id}/pause`);
   expect(pausedRun.body).toMatchObject({ running: true, paused: true });
-  const live = await waitFor('the paused run', async () => (await runsOf(id))[0], (r) => r.progress?.stage === 'paused', 60_000, 100);
+  const live = await waitFor(
+    'the paused run',
+    async () => (await runsOf(id))[0],
+    (r) => r.progress?.stage === 'paused',
+    60_000,
+    100,
+  );
   expect(live.status).toBe('running');
   expect(live.progress).toMatchObject({ paused: true, rowsRead: live.rowsRead, batches: live.batches });
   expect(live.rowsRead).toBeGreaterThan(0);
   expect(live.rowsRead).toBeLessThan(36900);
-  expect((await t.req('GET', `/imports/${id}/runs/${live.runId}`)).body.progress).toMatchObject({ stage: 'paused', rowsRead: live.rowsRead });
+  expect((await t.req('GET', `/imports/${id}/runs/${live.runId}`)).body.progress).toMatchObject({
+    stage: 'paused',
+    rowsRead: live.rowsRead,
+  });
   expect((await t.req('POST', `/imports/${id}/run`)).status).toBe(409);
   const busy = await t.req('DELETE', `/imports/${id}`);
   expect(busy.status).toBe(409);
@@ -170,7 +255,14 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   // Full resync: the position is reset and the next run reads every row again, changing nothing.
   const resync = await t.req('POST', `/imports/${id}/resync`, { body: { runNow: true } });
   expect(resync.status, resync.text).toBe(200);
-  const fourth = (await waitFor('the resync run', () => runsOf(id), (r) => r.length === 4 && r[0].status !== 'running', 120_000))[0];
+  const fourth = (
+    await waitFor(
+      'the resync run',
+      () => runsOf(id),
+      (r) => r.length === 4 && r[0].status !== 'running',
+      120_000,
+    )
+  )[0];
   expect(fourth).toMatchObject({ rowsRead: 40000, rejected: 3, cursorRange: { from: { cursor: null } } });
   expect(fourth.created + fourth.unchanged).toBe(39997);
   expect(fourth.unchanged).toBe(2997 + 100 + third.created);
@@ -183,7 +275,12 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
   expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ state: 'deleted' });
   expect((await t.req('POST', `/imports/${id}/run`)).status).toBe(409);
   expect(await count(t.h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [id])).toBe(39997);
-  await waitFor('the purge', () => count(t.h.store, 'SELECT count(*) FROM imports WHERE id = $1', [id]), (n) => n === 0, 30_000);
+  await waitFor(
+    'the purge',
+    () => count(t.h.store, 'SELECT count(*) FROM imports WHERE id = $1', [id]),
+    (n) => n === 0,
+    30_000,
+  );
   expect(await count(t.h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [id])).toBe(0);
   expect(await count(t.h.store, 'SELECT count(*) FROM runs WHERE import_id = $1', [id])).toBe(0);
   expect((await t.req('GET', `/imports/${id}`)).status).toBe(404);
@@ -191,7 +288,9 @@ it('runs the whole lifecycle: create with schedule and run-now, runs, pause, res
 
 it('shows a schedule paused directly in Temporal (as the Web UI does) as paused, and unpaused likewise', async () => {
   const id = uniqueId('uipause');
-  const created = await t.req('POST', '/imports', { body: { ...specFor(id), schedule: { kind: 'interval', every: 1, unit: 'hours' } } });
+  const created = await t.req('POST', '/imports', {
+    body: { ...specFor(id), schedule: { kind: 'interval', every: 1, unit: 'hours' } },
+  });
   expect(created.status, created.text).toBe(201);
   const schedule = t.h.client.schedule.getHandle(`import:${id}`);
   await schedule.pause('paused in the Web UI');
@@ -208,11 +307,23 @@ it('shows a schedule paused directly in Temporal (as the Web UI does) as paused,
 
 it('runs an interval schedule of a few seconds on its own', async () => {
   const id = uniqueId('interval');
-  await t.h.source.query(`CREATE TABLE tiny AS SELECT g AS id, 'u' || g AS email, 'n' || g AS name, g AS age, now() - interval '1 day' + g * interval '1 second' AS updated_at FROM generate_series(1, 10) g`);
-  const body = { ...specFor(id), source: { connection: connectionId, table: 'tiny' }, schedule: { kind: 'interval', every: 2, unit: 'seconds' } };
+  await t.h.source.query(
+    `CREATE TABLE tiny AS SELECT g AS id, 'u' || g AS email, 'n' || g AS name, g AS age, now() - interval '1 day' + g * interval '1 second' AS updated_at FROM generate_series(1, 10) g`,
+  );
+  const body = {
+    ...specFor(id),
+    source: { connection: connectionId, table: 'tiny' },
+    schedule: { kind: 'interval', every: 2, unit: 'seconds' },
+  };
   const created = await t.req('POST', '/imports', { body });
   expect(created.status, created.text).toBe(201);
-  const runs = await waitFor('two scheduled runs', () => runsOf(id), (r) => r.filter((x) => x.status !== 'running').length >= 2, 60_000, 250);
+  const runs = await waitFor(
+    'two scheduled runs',
+    () => runsOf(id),
+    (r) => r.filter((x) => x.status !== 'running').length >= 2,
+    60_000,
+    250,
+  );
   const done = runs.filter((x) => x.status !== 'running');
   expect(done.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 10, created: 10 });
   expect(done.at(-2)).toMatchObject({ rowsRead: 0 });
@@ -226,15 +337,39 @@ it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume wit
   const id = uniqueId('cli');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-cli-'));
   const inputFile = path.join(dir, 'input.json');
-  writeFileSync(inputFile, JSON.stringify({ spec: { ...specFor(id), source: { connection: connectionId, table: 'tiny' } } }));
+  writeFileSync(
+    inputFile,
+    JSON.stringify({ spec: { ...specFor(id), source: { connection: connectionId, table: 'tiny' } } }),
+  );
   const cli = (...args: string[]) =>
     promisify(execFile)(findTemporalCli(), [...args, '--address', inject('temporalAddress')], { encoding: 'utf8' });
-  await cli('schedule', 'create', '--schedule-id', `import:${id}`, '--workflow-id', `import:${id}`, '--task-queue', t.h.taskQueue,
-    '--type', 'tributaryImport', '--input-file', inputFile, '--interval', '1h', '--overlap-policy', 'Skip', '--time-zone', 'Europe/Paris');
+  await cli(
+    'schedule',
+    'create',
+    '--schedule-id',
+    `import:${id}`,
+    '--workflow-id',
+    `import:${id}`,
+    '--task-queue',
+    t.h.taskQueue,
+    '--type',
+    'tributaryImport',
+    '--input-file',
+    inputFile,
+    '--interval',
+    '1h',
+    '--overlap-policy',
+    'Skip',
+    '--time-zone',
+    'Europe/Paris',
+  );
   await cli('schedule', 'trigger', '--schedule-id', `import:${id}`, '--overlap-policy', 'Skip');
   // The run records the import in the store, so the API knows it from then on.
-  const [run] = await waitFor('the triggered run', () => t.h.store.query('SELECT status FROM runs WHERE import_id = $1', [id]).then((r) => r.rows),
-    (rows) => rows.length === 1 && rows[0].status !== 'running');
+  const [run] = await waitFor(
+    'the triggered run',
+    () => t.h.store.query('SELECT status FROM runs WHERE import_id = $1', [id]).then((r) => r.rows),
+    (rows) => rows.length === 1 && rows[0].status !== 'running',
+  );
   expect(run.status).toBe('succeeded');
   expect((await t.req('GET', `/imports/${id}`)).body).toMatchObject({ state: 'active', lastRun: { created: 10 } });
   await cli('schedule', 'toggle', '--schedule-id', `import:${id}`, '--pause', '--reason', 'maintenance');
@@ -246,32 +381,57 @@ it('follows the CLI path of docs/api.md: schedule, trigger, pause and resume wit
 });
 
 it('deletes an identity import at once: the persons its links joined are split again, and the answer says so', async () => {
-  await t.h.source.query(`CREATE TABLE api_links1 AS SELECT * FROM (VALUES (1, 'api-a', 'api-b', timestamptz '2026-01-01'),
+  await t.h.source
+    .query(`CREATE TABLE api_links1 AS SELECT * FROM (VALUES (1, 'api-a', 'api-b', timestamptz '2026-01-01'),
     (2, 'api-c', 'api-d', timestamptz '2026-01-01')) v(id, l, r, updated_at)`);
-  await t.h.source.query(`CREATE TABLE api_links2 AS SELECT 1 AS id, 'api-b' AS l, 'api-c' AS r, timestamptz '2026-01-01' AS updated_at`);
+  await t.h.source.query(
+    `CREATE TABLE api_links2 AS SELECT 1 AS id, 'api-b' AS l, 'api-c' AS r, timestamptz '2026-01-01' AS updated_at`,
+  );
   const linkSpec = (id: string, batch: number) => ({
-    id, name: `links ${id}`, dataType: 'identity', runNow: true,
+    id,
+    name: `links ${id}`,
+    dataType: 'identity',
+    runNow: true,
     source: { connection: connectionId, table: `api_links${batch}` },
     cursor: { column: 'updated_at', key: 'id' },
-    mapping: { left: { idType: { value: 'email' }, value: { column: 'l' } }, right: { idType: { value: 'email' }, value: { column: 'r' } } },
+    mapping: {
+      left: { idType: { value: 'email' }, value: { column: 'l' } },
+      right: { idType: { value: 'email' }, value: { column: 'r' } },
+    },
   });
-  const persons = async () => (await t.h.store.query(`SELECT array_agg(id_value ORDER BY id_value) AS m FROM identities
-    WHERE id_type = 'email' AND id_value LIKE 'api-%' GROUP BY person_id ORDER BY 1`)).rows.map((r) => r.m as string[]);
+  const persons = async () =>
+    (
+      await t.h.store.query(`SELECT array_agg(id_value ORDER BY id_value) AS m FROM identities
+    WHERE id_type = 'email' AND id_value LIKE 'api-%' GROUP BY person_id ORDER BY 1`)
+    ).rows.map((r) => r.m as string[]);
   const ids = [uniqueId('links1'), uniqueId('links2')];
   for (const [i, id] of ids.entries()) {
     const created = await t.req('POST', '/imports', { body: linkSpec(id, i + 1) });
     expect(created.status, created.text).toBe(201);
-    const [run] = await waitFor(`the run of ${id}`, () => runsOf(id), (r) => r.length === 1 && r[0].status !== 'running');
+    const [run] = await waitFor(
+      `the run of ${id}`,
+      () => runsOf(id),
+      (r) => r.length === 1 && r[0].status !== 'running',
+    );
     expect(run).toMatchObject({ status: 'succeeded', created: i === 0 ? 2 : 1 });
     await idle(id);
   }
   expect(await persons()).toEqual([['api-a', 'api-b', 'api-c', 'api-d']]);
   const del = await t.req('DELETE', `/imports/${ids[1]}?immediately=true`);
   expect(del.status, del.text).toBe(200);
-  expect(del.body).toMatchObject({ purged: true, removed: { identity_links: 1, identities: 0 }, split: { persons: 1, created: 1, moved: 2 } });
-  expect(await persons()).toEqual([['api-a', 'api-b'], ['api-c', 'api-d']]);
+  expect(del.body).toMatchObject({
+    purged: true,
+    removed: { identity_links: 1, identities: 0 },
+    split: { persons: 1, created: 1, moved: 2 },
+  });
+  expect(await persons()).toEqual([
+    ['api-a', 'api-b'],
+    ['api-c', 'api-d'],
+  ]);
   expect((await t.req('DELETE', `/imports/${ids[0]}?immediately=true`)).body).toMatchObject({
-    purged: true, removed: { identity_links: 2, identities: 4 }, split: { persons: 0, created: 0, moved: 0 },
+    purged: true,
+    removed: { identity_links: 2, identities: 4 },
+    split: { persons: 0, created: 0, moved: 0 },
   });
   expect(await persons()).toEqual([]);
 });

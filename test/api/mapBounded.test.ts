@@ -9,15 +9,19 @@ it('keeps at most the limit in flight, starts the next item as soon as a lane is
   const started: number[] = [];
   const finished: number[] = [];
   // Item 0 is slow; the other 19 are quick and must all get through the other lanes meanwhile.
-  const out = await mapBounded(Array.from({ length: 20 }, (_, i) => i), 8, async (i) => {
-    started.push(i);
-    inFlight++;
-    most = Math.max(most, inFlight);
-    await sleep(i === 0 ? 300 : 10);
-    inFlight--;
-    finished.push(i);
-    return i * 2;
-  });
+  const out = await mapBounded(
+    Array.from({ length: 20 }, (_, i) => i),
+    8,
+    async (i) => {
+      started.push(i);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await sleep(i === 0 ? 300 : 10);
+      inFlight--;
+      finished.push(i);
+      return i * 2;
+    },
+  );
   expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
   expect(most).toBe(8);
   expect(started).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -27,5 +31,10 @@ it('keeps at most the limit in flight, starts the next item as soon as a lane is
 });
 
 it('passes on the first failure', async () => {
-  await expect(mapBounded([1, 2, 3], 2, async (i) => { if (i === 2) throw new Error('two'); return i; })).rejects.toThrow('two');
+  await expect(
+    mapBounded([1, 2, 3], 2, async (i) => {
+      if (i === 2) throw new Error('two');
+      return i;
+    }),
+  ).rejects.toThrow('two');
 });

@@ -21,7 +21,8 @@ const USER_TOKEN = 'user-secret-token';
 
 beforeAll(async () => {
   h = await createHarness('mounted');
-  await h.source.query(`CREATE TABLE people AS SELECT g AS id, 'p' || g || '@example.com' AS email, 'name ' || g AS name,
+  await h.source
+    .query(`CREATE TABLE people AS SELECT g AS id, 'p' || g || '@example.com' AS email, 'name ' || g AS name,
       timestamptz '2026-01-01' + g * interval '1 second' AS updated_at FROM generate_series(1, 250) g`);
   app = Fastify({ logger: false });
   // The user's own authentication, for every route of their app, the mounted API's included.
@@ -50,7 +51,11 @@ afterAll(async () => {
 const call = async (method: string, path: string, o: { body?: unknown; headers?: Record<string, string> } = {}) => {
   const headers: Record<string, string> = { 'x-user-token': USER_TOKEN, ...o.headers };
   if (o.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+  });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   return { status: res.status, type, text, body: text && /json/.test(type) ? JSON.parse(text) : undefined };
@@ -60,7 +65,10 @@ it('creates, lists and pauses an import through the API mounted under a prefix, 
   const id = uniqueId('mounted');
   const created = await call('POST', '/imports-api/imports', {
     body: {
-      id, name: `people ${id}`, dataType: 'profile', runNow: true,
+      id,
+      name: `people ${id}`,
+      dataType: 'profile',
+      runNow: true,
       source: { connection: 'warehouse', table: 'people' },
       cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'email' }, attributes: [{ column: 'name' }] },
@@ -70,7 +78,13 @@ it('creates, lists and pauses an import through the API mounted under a prefix, 
   expect(created.body).toMatchObject({ id, paused: false });
 
   // The run the mounted API started went through Temporal to the worker and into the store.
-  await waitFor('the first run', () => count(h.store, "SELECT count(*) FROM runs WHERE import_id = $1 AND status = 'succeeded'", [id]), (n) => n === 1, 120_000, 200);
+  await waitFor(
+    'the first run',
+    () => count(h.store, "SELECT count(*) FROM runs WHERE import_id = $1 AND status = 'succeeded'", [id]),
+    (n) => n === 1,
+    120_000,
+    200,
+  );
   expect(await count(h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [id])).toBe(250);
 
   const listed = await call('GET', '/imports-api/imports');
@@ -130,16 +144,25 @@ it('with the built-in API keys on, needs a key of its own besides the user hook'
   const { token } = await createApiKey(h.store, 'mounted-reader', 'read');
   const withKey = await call('GET', '/keyed-api/imports', { headers: { authorization: `Bearer ${token}` } });
   expect(withKey.status, withKey.text).toBe(200);
-  const write = await call('POST', '/keyed-api/imports/whatever/pause', { headers: { authorization: `Bearer ${token}` } });
+  const write = await call('POST', '/keyed-api/imports/whatever/pause', {
+    headers: { authorization: `Bearer ${token}` },
+  });
   expect(write.status).toBe(403);
   // The docs under the prefix stay public (the user hook aside).
   expect((await call('GET', '/keyed-api/docs')).status).toBeLessThan(400);
 });
 
-it("mounts without a prefix in an app that has its own 404 handler, which keeps answering unknown paths", async () => {
+it('mounts without a prefix in an app that has its own 404 handler, which keeps answering unknown paths', async () => {
   const other = Fastify({ logger: false });
   other.setNotFoundHandler((_req, reply) => reply.code(404).send({ mine: true }));
-  await other.register(tributaryApi, { store: h.store, temporal: h.client, taskQueue: h.taskQueue, auth: 'none', openapi: false, rateLimit: false });
+  await other.register(tributaryApi, {
+    store: h.store,
+    temporal: h.client,
+    taskQueue: h.taskQueue,
+    auth: 'none',
+    openapi: false,
+    rateLimit: false,
+  });
   try {
     const health = await other.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode, health.body).toBe(200);

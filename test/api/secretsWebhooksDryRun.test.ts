@@ -17,7 +17,11 @@ let t: ApiHarness;
 const captured: string[] = [];
 const restore: (() => void)[] = [];
 
-interface Received { path: string; headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 const received: Received[] = [];
 let receiver: http.Server;
 let receiverUrl: string;
@@ -27,13 +31,23 @@ beforeAll(async () => {
   // Capture everything this process prints (worker and SDK logs included) from here on.
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
-    stream.write = ((chunk: any, ...rest: any[]) => { captured.push(String(chunk)); return write(chunk, ...rest); }) as typeof stream.write;
-    restore.push(() => { stream.write = write; });
+    stream.write = ((chunk: any, ...rest: any[]) => {
+      captured.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => {
+      stream.write = write;
+    });
   }
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const original = console[level];
-    console[level] = (...args: unknown[]) => { captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')); original(...args); };
-    restore.push(() => { console[level] = original; });
+    console[level] = (...args: unknown[]) => {
+      captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      original(...args);
+    };
+    restore.push(() => {
+      console[level] = original;
+    });
   }
   t = await createApiHarness('apisecret');
   await t.h.source.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`);
@@ -47,7 +61,9 @@ beforeAll(async () => {
 
   receiver = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       if (req.url === '/flaky' && flakyFailures < 2) {
         flakyFailures++;
@@ -69,14 +85,32 @@ afterAll(async () => {
 
 const src = () => new URL(t.h.sourceUrl);
 const activitySpec = (id: string) => ({
-  id, name: 'clicks', dataType: 'activity', source: { connection: 'secret-db', table: 'clicks' },
-  cursor: { column: 'updated_at', key: 'id' }, batchSize: 20,
-  mapping: { userId: { column: 'uid' }, eventType: { column: 'kind' }, timestamp: { column: 'at' }, properties: [{ column: 'page' }] },
+  id,
+  name: 'clicks',
+  dataType: 'activity',
+  source: { connection: 'secret-db', table: 'clicks' },
+  cursor: { column: 'updated_at', key: 'id' },
+  batchSize: 20,
+  mapping: {
+    userId: { column: 'uid' },
+    eventType: { column: 'kind' },
+    timestamp: { column: 'at' },
+    properties: [{ column: 'page' }],
+  },
 });
 
 it('stores a connection given a password, and uses it without returning it', async () => {
   const created = await t.req('POST', '/connections', {
-    body: { id: 'secret-db', name: 'secret', kind: 'postgres', host: src().hostname, port: Number(src().port), database: src().pathname.slice(1), user: ROLE, password: PASSWORD },
+    body: {
+      id: 'secret-db',
+      name: 'secret',
+      kind: 'postgres',
+      host: src().hostname,
+      port: Number(src().port),
+      database: src().pathname.slice(1),
+      user: ROLE,
+      password: PASSWORD,
+    },
   });
   expect(created.status, created.text).toBe(201);
   expect(created.body).toMatchObject({ user: ROLE });
@@ -84,7 +118,15 @@ it('stores a connection given a password, and uses it without returning it', asy
   expect((await t.req('POST', '/connections/secret-db/discover')).status).toBe(200);
   // A wrong password: the test fails with a message that does not echo it.
   const wrong = await t.req('POST', '/connections', {
-    body: { id: 'wrong-db', name: 'wrong', host: src().hostname, port: Number(src().port), database: src().pathname.slice(1), user: ROLE, password: `${PASSWORD}-wrong` },
+    body: {
+      id: 'wrong-db',
+      name: 'wrong',
+      host: src().hostname,
+      port: Number(src().port),
+      database: src().pathname.slice(1),
+      user: ROLE,
+      password: `${PASSWORD}-wrong`,
+    },
   });
   expect(wrong.status).toBe(201);
   const failed = await t.req('POST', '/connections/wrong-db/test');
@@ -95,9 +137,19 @@ it('dry-runs a spec: would-be counts and row errors, nothing written', async () 
   const id = uniqueId('dry');
   const r = await t.req('POST', '/imports/dry-run?sampleSize=1000', { body: activitySpec(id) });
   expect(r.status, r.text).toBe(200);
-  expect(r.body).toMatchObject({ rowsRead: 47, counts: { created: 40, duplicates: 5, rejected: 2, profilesCreated: 7 }, from: null });
+  expect(r.body).toMatchObject({
+    rowsRead: 47,
+    counts: { created: 40, duplicates: 5, rejected: 2, profilesCreated: 7 },
+    from: null,
+  });
   expect(r.body.rowErrors).toEqual([
-    expect.objectContaining({ row: 46, sourceKey: '46', column: 'uid', value: 'null', reason: expect.stringMatching(/reserved/) }),
+    expect.objectContaining({
+      row: 46,
+      sourceKey: '46',
+      column: 'uid',
+      value: 'null',
+      reason: expect.stringMatching(/reserved/),
+    }),
     expect.objectContaining({ row: 47, sourceKey: '47' }),
   ]);
   expect(await count(t.h.store, 'SELECT count(*) FROM events')).toBe(0);
@@ -107,16 +159,25 @@ it('dry-runs a spec: would-be counts and row errors, nothing written', async () 
   const small = await t.req('POST', '/imports/dry-run?sampleSize=10', { body: activitySpec(id) });
   expect(small.body).toMatchObject({ rowsRead: 10, counts: { created: 10, rejected: 0 } });
   // The same validation as a create.
-  const bad = await t.req('POST', '/imports/dry-run', { body: { ...activitySpec(id), cursor: { column: 'nope', key: 'id' } } });
+  const bad = await t.req('POST', '/imports/dry-run', {
+    body: { ...activitySpec(id), cursor: { column: 'nope', key: 'id' } },
+  });
   expect(bad.status).toBe(400);
   expect(bad.body.errors[0].field).toBe('cursor.column');
 });
 
 it('delivers signed webhooks for run events, also to a receiver that fails twice; a saved import dry-runs from its position', async () => {
-  const good = await t.req('POST', '/webhooks', { body: { url: `${receiverUrl}/good`, secret: 'a-shared-secret-of-some-length' } });
+  const good = await t.req('POST', '/webhooks', {
+    body: { url: `${receiverUrl}/good`, secret: 'a-shared-secret-of-some-length' },
+  });
   expect(good.status, good.text).toBe(201);
-  expect(good.body).toMatchObject({ secret: 'a-shared-secret-of-some-length', events: ['run.started', 'run.succeeded', 'run.partially_succeeded', 'run.failed'] });
-  const flaky = await t.req('POST', '/webhooks', { body: { url: `${receiverUrl}/flaky`, events: ['run.partially_succeeded'] } });
+  expect(good.body).toMatchObject({
+    secret: 'a-shared-secret-of-some-length',
+    events: ['run.started', 'run.succeeded', 'run.partially_succeeded', 'run.failed'],
+  });
+  const flaky = await t.req('POST', '/webhooks', {
+    body: { url: `${receiverUrl}/flaky`, events: ['run.partially_succeeded'] },
+  });
   expect(flaky.status).toBe(201);
   expect(flaky.body.secret.length).toBeGreaterThanOrEqual(16);
   expect(JSON.stringify((await t.req('GET', '/webhooks')).body)).not.toContain(flaky.body.secret);
@@ -124,9 +185,18 @@ it('delivers signed webhooks for run events, also to a receiver that fails twice
   const id = uniqueId('hooked');
   const created = await t.req('POST', '/imports', { body: { ...activitySpec(id), runNow: true } });
   expect(created.status, created.text).toBe(201);
-  const events = await waitFor('three deliveries', async () => received.filter((r) => r.body.includes(id)), (r) => r.length >= 3, 60_000);
+  const events = await waitFor(
+    'three deliveries',
+    async () => received.filter((r) => r.body.includes(id)),
+    (r) => r.length >= 3,
+    60_000,
+  );
   const byPath = (p: string) => events.filter((e) => e.path === p);
-  expect(byPath('/good').map((e) => e.headers['x-tributary-event']).sort()).toEqual(['run.partially_succeeded', 'run.started']);
+  expect(
+    byPath('/good')
+      .map((e) => e.headers['x-tributary-event'])
+      .sort(),
+  ).toEqual(['run.partially_succeeded', 'run.started']);
   expect(byPath('/flaky').map((e) => e.headers['x-tributary-event'])).toEqual(['run.partially_succeeded']);
   expect(flakyFailures).toBe(2);
   const secretFor = (p: string) => (p === '/good' ? good.body.secret : flaky.body.secret);
@@ -135,18 +205,34 @@ it('delivers signed webhooks for run events, also to a receiver that fails twice
     expect(e.headers['x-tributary-signature']).toBe(expected);
     expect(e.headers['content-type']).toBe('application/json');
     const payload = JSON.parse(e.body);
-    expect(payload).toMatchObject({ event: e.headers['x-tributary-event'], id: e.headers['x-tributary-delivery'], import: { id, name: 'clicks' } });
+    expect(payload).toMatchObject({
+      event: e.headers['x-tributary-event'],
+      id: e.headers['x-tributary-delivery'],
+      import: { id, name: 'clicks' },
+    });
   }
   const done = JSON.parse(byPath('/flaky')[0]!.body);
-  expect(done.run).toMatchObject({ status: 'partially_succeeded', rowsRead: 47, created: 40, duplicates: 5, rejected: 2 });
-  const attempts = await t.h.store.query("SELECT attempts, status FROM webhook_deliveries WHERE webhook_id = $1", [flaky.body.id]);
+  expect(done.run).toMatchObject({
+    status: 'partially_succeeded',
+    rowsRead: 47,
+    created: 40,
+    duplicates: 5,
+    rejected: 2,
+  });
+  const attempts = await t.h.store.query('SELECT attempts, status FROM webhook_deliveries WHERE webhook_id = $1', [
+    flaky.body.id,
+  ]);
   expect(attempts.rows).toEqual([{ attempts: 3, status: 'delivered' }]);
 
   // Saved import: the dry run starts at the committed position (nothing new), or, after a resync, sees
   // every event as a duplicate of what is stored.
   const again = await t.req('POST', `/imports/${id}/dry-run`);
   expect(again.body).toMatchObject({ rowsRead: 0, from: { key: '47' } });
-  await waitFor('idle', async () => (await t.req('GET', `/imports/${id}`)).body.running, (r) => r === false);
+  await waitFor(
+    'idle',
+    async () => (await t.req('GET', `/imports/${id}`)).body.running,
+    (r) => r === false,
+  );
   expect((await t.req('POST', `/imports/${id}/resync`)).status).toBe(200);
   const resynced = await t.req('POST', `/imports/${id}/dry-run`);
   expect(resynced.body).toMatchObject({ rowsRead: 47, counts: { created: 0, duplicates: 45, rejected: 2 } });
@@ -161,7 +247,11 @@ it('never shows the password in a response, a log line or a Temporal history', a
   expect(created.status).toBe(400); // the mapping check cannot read the source
   expect(created.body.errors[0].field).toBe('source.table');
   // Started the CLI way instead, the worker resolves the stored connection itself and the run fails.
-  const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec: body }] });
+  const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+    taskQueue: t.h.taskQueue,
+    workflowId: importWorkflowId(id),
+    args: [{ spec: body }],
+  });
   await expect(handle.result()).rejects.toThrow();
   expect(flatten(await handle.fetchHistory())).toMatch(/password authentication failed/);
 
@@ -172,7 +262,12 @@ it('never shows the password in a response, a log line or a Temporal history', a
   }
   expect(histories.length).toBeGreaterThanOrEqual(3); // the import run and its webhook deliveries
   expect(histories.join('\n')).toContain('secret-db'); // the connection id is there, as it should be
-  const haystacks = { responses: t.responses.join('\n'), apiLogs: t.logs.join('\n'), printed: captured.join('\n'), histories: histories.join('\n') };
+  const haystacks = {
+    responses: t.responses.join('\n'),
+    apiLogs: t.logs.join('\n'),
+    printed: captured.join('\n'),
+    histories: histories.join('\n'),
+  };
   expect(haystacks.apiLogs.length).toBeGreaterThan(0);
   for (const [where, text] of Object.entries(haystacks)) {
     expect(text.includes(PASSWORD), `the password appears in ${where}`).toBe(false);

@@ -23,24 +23,38 @@ let silent: net.Server;
 
 beforeAll(async () => {
   t = await createApiHarness('apinotemporal');
-  await t.h.source.query(`CREATE TABLE people AS SELECT g AS id, 'p' || g || '@example.com' AS email, 'name ' || g AS name,
+  await t.h.source
+    .query(`CREATE TABLE people AS SELECT g AS id, 'p' || g || '@example.com' AS email, 'name ' || g AS name,
     timestamptz '2026-01-01' + g * interval '1 second' AS updated_at FROM generate_series(1, 250) g`);
   const c = await t.req('POST', '/connections', { body: { id: 'src', name: 'src', url: t.h.sourceUrl } });
   expect(c.status, c.text).toBe(201);
   importId = uniqueId('nt');
   const created = await t.req('POST', '/imports', {
     body: {
-      id: importId, name: 'people', dataType: 'profile', source: { connection: 'src', table: 'people' },
-      cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, attributes: [{ column: 'name' }] },
-      schedule: { kind: 'interval', every: 1, unit: 'hours' }, runNow: true,
+      id: importId,
+      name: 'people',
+      dataType: 'profile',
+      source: { connection: 'src', table: 'people' },
+      cursor: { column: 'updated_at', key: 'id' },
+      mapping: { userId: { column: 'email' }, attributes: [{ column: 'name' }] },
+      schedule: { kind: 'interval', every: 1, unit: 'hours' },
+      runNow: true,
     },
   });
   expect(created.status, created.text).toBe(201);
-  real = await waitFor('the first run done', async () => (await t.req('GET', `/imports/${importId}`)).body,
-    (b) => b.running === false && b.lastRun?.status === 'succeeded', 60_000, 200);
+  real = await waitFor(
+    'the first run done',
+    async () => (await t.req('GET', `/imports/${importId}`)).body,
+    (b) => b.running === false && b.lastRun?.status === 'succeeded',
+    60_000,
+    200,
+  );
 
   // Accepts the connection, reads nothing, answers nothing: a Temporal hung under load, as far as gRPC can tell.
-  silent = net.createServer((s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  silent = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
 });
 
@@ -69,7 +83,12 @@ describe.each([
   const get = async (path: string, init: RequestInit = {}) => {
     const started = Date.now();
     const res = await fetch(`${api.url}${path}`, { ...init, headers: { authorization: `Bearer ${t.writeToken}` } });
-    return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any, ms: Date.now() - started };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      body: (await res.json()) as any,
+      ms: Date.now() - started,
+    };
   };
 
   beforeAll(async () => {
@@ -77,8 +96,13 @@ describe.each([
     connection = Connection.lazy({ address: `127.0.0.1:${await portOf()}` });
     logs = [];
     api = await startApi({
-      store: t.h.store, temporal: new Client({ connection }), taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey,
-      logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } }, rateLimit: false,
+      store: t.h.store,
+      temporal: new Client({ connection }),
+      taskQueue: t.h.taskQueue,
+      port: 0,
+      secretKey: t.secretKey,
+      logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } },
+      rateLimit: false,
       deadlines: { viewMs: VIEW_MS, actionMs: ACTION_MS },
     });
   });
@@ -94,8 +118,15 @@ describe.each([
   /** What the store knows is shown as over a live Temporal; what only Temporal knows is null and marked. */
   function expectStoreView(view: any) {
     expect(view).toMatchObject({
-      id: importId, name: 'people', dataType: 'profile', connection: 'src',
-      temporal: 'unavailable', state: null, paused: null, running: null, nextRunAt: null,
+      id: importId,
+      name: 'people',
+      dataType: 'profile',
+      connection: 'src',
+      temporal: 'unavailable',
+      state: null,
+      paused: null,
+      running: null,
+      nextRunAt: null,
       schedule: { kind: 'interval', every: 1, unit: 'hours' },
     });
     expect(view.lastRun).toEqual(real.lastRun);
@@ -105,7 +136,7 @@ describe.each([
     expect(view.lastSuccessfulSyncAt).toBe(real.lastSuccessfulSyncAt);
   }
 
-  it('GET /imports/:id answers 200 by the deadline with the store\'s data, marked unavailable', async () => {
+  it("GET /imports/:id answers 200 by the deadline with the store's data, marked unavailable", async () => {
     const r = await get(`/imports/${importId}`);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expectStoreView(r.body);
@@ -122,13 +153,15 @@ describe.each([
       `INSERT INTO imports (id, data_type, spec, schedule)
        SELECT id, 'profile', $2::jsonb || jsonb_build_object('id', id, 'name', 'more ' || id), NULL FROM unnest($1::text[]) id
        ON CONFLICT DO NOTHING`,
-      [more, spec]);
+      [more, spec],
+    );
     const r = await get('/imports');
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expectStoreView(r.body.items.find((v: any) => v.id === importId));
     const extra = r.body.items.filter((v: any) => more.includes(v.id));
     expect(extra).toHaveLength(39);
-    for (const v of extra) expect(v).toMatchObject({ temporal: 'unavailable', state: null, running: null, lastRun: null, schedule: null });
+    for (const v of extra)
+      expect(v).toMatchObject({ temporal: 'unavailable', state: null, running: null, lastRun: null, schedule: null });
     // One shared deadline: a page of 40 costs one deadline, where a deadline per batch of 8 would cost five.
     expect(r.ms).toBeLessThan(2 * VIEW_MS + 1500);
   });
@@ -144,17 +177,30 @@ describe.each([
   });
 
   it.each([
-    ['POST', 'pause'], ['POST', 'resume'], ['POST', 'run'], ['POST', 'stop'], ['POST', 'resync'], ['DELETE', ''],
+    ['POST', 'pause'],
+    ['POST', 'resume'],
+    ['POST', 'run'],
+    ['POST', 'stop'],
+    ['POST', 'resync'],
+    ['DELETE', ''],
   ])('%s /imports/:id/%s answers 503 naming Temporal, and changes nothing', async (method, action) => {
     const r = await get(`/imports/${importId}${action ? `/${action}` : ''}`, { method });
     expect(r.status, JSON.stringify(r.body)).toBe(503);
     expect(r.type).toMatch(/^application\/problem\+json/);
-    expect(r.body).toMatchObject({ status: 503, title: 'Service Unavailable', type: 'https://tributary.dev/problems/temporal-unavailable' });
-    expect(r.body.detail).toMatch(/^Temporal (did not answer within \d+ ms|is unavailable \(gRPC UNAVAILABLE\)); nothing was changed/);
+    expect(r.body).toMatchObject({
+      status: 503,
+      title: 'Service Unavailable',
+      type: 'https://tributary.dev/problems/temporal-unavailable',
+    });
+    expect(r.body.detail).toMatch(
+      /^Temporal (did not answer within \d+ ms|is unavailable \(gRPC UNAVAILABLE\)); nothing was changed/,
+    );
     expect(r.ms).toBeLessThan(ACTION_MS + 4000);
     const row = (await t.h.store.query('SELECT deleted_at FROM imports WHERE id = $1', [importId])).rows[0];
     expect(row.deleted_at).toBeNull();
-    const pos = await t.h.store.query("SELECT key_value FROM positions WHERE import_id = $1 AND stream = ''", [importId]);
+    const pos = await t.h.store.query("SELECT key_value FROM positions WHERE import_id = $1 AND stream = ''", [
+      importId,
+    ]);
     expect(pos.rows[0].key_value).toBe('250');
   });
 });
@@ -162,7 +208,13 @@ describe.each([
 it('over the live Temporal, the same import is shown with its Temporal state, unpaused and scheduled', async () => {
   const r = await t.req('GET', `/imports/${importId}`);
   expect(r.status).toBe(200);
-  expect(r.body).toMatchObject({ temporal: 'available', state: 'active', paused: false, running: false, nextRunAt: expect.any(String) });
+  expect(r.body).toMatchObject({
+    temporal: 'available',
+    state: 'active',
+    paused: false,
+    running: false,
+    nextRunAt: expect.any(String),
+  });
   const list = await t.req('GET', '/imports');
   expect(list.body.items.find((v: any) => v.id === importId)).toMatchObject({ temporal: 'available', state: 'active' });
   // The OpenAPI document says so too.

@@ -9,8 +9,12 @@ import { reachingLoopback } from '../helpers/testPolicy';
 import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
 const TYPES: Record<Kind, string> = {
-  id: 'Nullable(UInt64)', int: 'Nullable(Int64)', text: 'Nullable(String)', ts: 'Nullable(DateTime)',
-  decimal: 'Nullable(Decimal128(4))', array: 'Array(String)',
+  id: 'Nullable(UInt64)',
+  int: 'Nullable(Int64)',
+  text: 'Nullable(String)',
+  ts: 'Nullable(DateTime)',
+  decimal: 'Nullable(Decimal128(4))',
+  array: 'Array(String)',
 };
 
 function literal(kind: Kind, v: Value): string {
@@ -36,9 +40,13 @@ export const clickhouseTarget: TargetSetup = {
       timestampDigits: 0,
       open: async () => explorable(await connector.open({ kind: 'clickhouse', url: ch.url() })),
       async load(table, columns, rows) {
-        await ch.exec(`CREATE TABLE ${table} (${columns.map((c) => `${c.name} ${TYPES[c.kind]}`).join(', ')}) ENGINE = Memory`);
+        await ch.exec(
+          `CREATE TABLE ${table} (${columns.map((c) => `${c.name} ${TYPES[c.kind]}`).join(', ')}) ENGINE = Memory`,
+        );
         for (let i = 0; i < rows.length; i += 500) {
-          const values = rows.slice(i, i + 500).map((r) => `(${r.map((v, j) => literal(columns[j]!.kind, v)).join(', ')})`);
+          const values = rows
+            .slice(i, i + 500)
+            .map((r) => `(${r.map((v, j) => literal(columns[j]!.kind, v)).join(', ')})`);
           await ch.exec(`INSERT INTO ${table} VALUES ${values.join(', ')}`);
         }
       },
@@ -52,9 +60,12 @@ export const clickhouseTarget: TargetSetup = {
       // ClickHouse has no SELECT that writes; the guard and readonly=2 are covered by the other cases.
       hiddenWrite: async () => null,
       async openWith(failure) {
-        const url = failure === 'bad-credentials' ? ch.url('default', 'default', 'wrong')
-          : failure === 'no-permission' ? ch.url('default', 'outsider', 'secret')
-            : `clickhouse://default@127.0.0.1:${await freePort()}/default`;
+        const url =
+          failure === 'bad-credentials'
+            ? ch.url('default', 'default', 'wrong')
+            : failure === 'no-permission'
+              ? ch.url('default', 'outsider', 'secret')
+              : `clickhouse://default@127.0.0.1:${await freePort()}/default`;
         return explorable(await connector.open({ kind: 'clickhouse', url }));
       },
       async stop() {

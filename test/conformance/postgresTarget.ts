@@ -7,11 +7,19 @@ import { freePort } from '../helpers/servers';
 import { harnessPolicy } from '../helpers/policy';
 import type { Kind, TargetSetup, Value } from './target';
 
-const TYPES: Record<Kind, string> = { id: 'bigint', int: 'bigint', text: 'text', ts: 'timestamptz', decimal: 'numeric(30,4)', array: 'text[]' };
+const TYPES: Record<Kind, string> = {
+  id: 'bigint',
+  int: 'bigint',
+  text: 'text',
+  ts: 'timestamptz',
+  decimal: 'numeric(30,4)',
+  array: 'text[]',
+};
 
 function literal(kind: Kind, v: Value): string {
   if (v === null) return 'NULL';
-  if (kind === 'array') return `ARRAY[${(JSON.parse(v) as string[]).map((s) => pg.escapeLiteral(s)).join(',')}]::text[]`;
+  if (kind === 'array')
+    return `ARRAY[${(JSON.parse(v) as string[]).map((s) => pg.escapeLiteral(s)).join(',')}]::text[]`;
   if (kind === 'text' || kind === 'ts') return pg.escapeLiteral(v);
   return v;
 }
@@ -35,11 +43,15 @@ export const postgresTarget: TargetSetup = {
       async load(table, columns, rows) {
         await admin.query(`CREATE TABLE ${table} (${columns.map((c) => `${c.name} ${TYPES[c.kind]}`).join(', ')})`);
         for (let i = 0; i < rows.length; i += 500) {
-          const values = rows.slice(i, i + 500).map((r) => `(${r.map((v, j) => literal(columns[j]!.kind, v)).join(', ')})`);
+          const values = rows
+            .slice(i, i + 500)
+            .map((r) => `(${r.map((v, j) => literal(columns[j]!.kind, v)).join(', ')})`);
           await admin.query(`INSERT INTO ${table} VALUES ${values.join(', ')}`);
         }
       },
-      loadUnsupported: async (table) => { await admin.query(`CREATE TABLE ${table} (id bigint, payload bytea)`); },
+      loadUnsupported: async (table) => {
+        await admin.query(`CREATE TABLE ${table} (id bigint, payload bytea)`);
+      },
       rowCount: async (table) => Number((await admin.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n),
       async hiddenWrite() {
         await admin.query('CREATE SEQUENCE IF NOT EXISTS conf_seq');
@@ -48,7 +60,10 @@ export const postgresTarget: TargetSetup = {
       async openWith(failure) {
         const u = new URL(url);
         if (failure === 'bad-credentials') u.password = 'wrong';
-        if (failure === 'no-permission') { u.username = 'conf_outsider'; u.password = 'secret'; }
+        if (failure === 'no-permission') {
+          u.username = 'conf_outsider';
+          u.password = 'secret';
+        }
         if (failure === 'unreachable') u.port = String(await freePort());
         return withUrl(u.toString());
       },

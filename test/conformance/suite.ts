@@ -4,7 +4,14 @@
  * and counts, read-only custom SQL, and the four failures users hit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError, type Position, type Relation, type SourceColumn, type SourceExplorer, type SourceSession } from '../../connectors/source';
+import {
+  ConfigurationError,
+  type Position,
+  type Relation,
+  type SourceColumn,
+  type SourceExplorer,
+  type SourceSession,
+} from '../../connectors/source';
 import { parseArray } from '../../engine/mapValidate';
 import { formatInstant, parseTimestamp } from '../../domain/timestamps';
 import type { Target, TargetSetup, Value } from './target';
@@ -12,7 +19,15 @@ import type { Target, TargetSetup, Value } from './target';
 type Session = SourceSession & SourceExplorer;
 
 /** Read a relation to its bound in batches, each from the last position, as importBatch does. */
-async function readAll(session: Session, relation: Relation, columns: string[], cursor: string, key: string, upperBound: string, limit: number) {
+async function readAll(
+  session: Session,
+  relation: Relation,
+  columns: string[],
+  cursor: string,
+  key: string,
+  upperBound: string,
+  limit: number,
+) {
   const out: (string | null)[][] = [];
   let after: Position | null = null;
   for (;;) {
@@ -43,7 +58,11 @@ async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<
   throw new Error('expected a failure, but it succeeded');
 }
 
-const drain = async (it: AsyncIterable<unknown>) => { for await (const _ of it) { /* consume */ } };
+const drain = async (it: AsyncIterable<unknown>) => {
+  for await (const _ of it) {
+    /* consume */
+  }
+};
 
 export function conformance(setup: TargetSetup): void {
   describe(`${setup.name}${setup.fake ? ' (protocol fake)' : ''}`, () => {
@@ -52,25 +71,58 @@ export function conformance(setup: TargetSetup): void {
     beforeAll(async () => {
       t = await setup.start();
       s = await t.open();
-      await t.load('ties', [{ name: 'updated_at', kind: 'ts' }, { name: 'id', kind: 'id' }, { name: 'label', kind: 'text' }],
+      await t.load(
+        'ties',
+        [
+          { name: 'updated_at', kind: 'ts' },
+          { name: 'id', kind: 'id' },
+          { name: 'label', kind: 'text' },
+        ],
         // 250 rows on three cursor values, inserted out of order.
         Array.from({ length: 250 }, (_, i) => {
           const id = 250 - i;
           return [`2024-03-0${1 + (id % 3)}T10:00:00.000000Z`, String(id), `row ${id}`];
-        }));
+        }),
+      );
       const now = Date.now();
-      await t.load('bounded', [{ name: 'seq', kind: 'int' }, { name: 'id', kind: 'id' }, { name: 'at', kind: 'ts' }],
+      await t.load(
+        'bounded',
         [
-          ...Array.from({ length: 10 }, (_, i): Value[] => [String(i + 1), String(i + 1), iso(now - 3_600_000 + i * 1000)]),
+          { name: 'seq', kind: 'int' },
+          { name: 'id', kind: 'id' },
+          { name: 'at', kind: 'ts' },
+        ],
+        [
+          ...Array.from({ length: 10 }, (_, i): Value[] => [
+            String(i + 1),
+            String(i + 1),
+            iso(now - 3_600_000 + i * 1000),
+          ]),
           ['11', '11', iso(now + 86_400_000)], // a future value
-          [null, '12', null], ['13', null, iso(now - 60_000)], // NULL cursor, NULL key
-        ]);
-      await t.load('typed', [{ name: 'id', kind: 'id' }, { name: 'amount', kind: 'decimal' }, { name: 'at', kind: 'ts' },
-        { name: 'tags', kind: 'array' }, { name: 'note', kind: 'text' }],
+          [null, '12', null],
+          ['13', null, iso(now - 60_000)], // NULL cursor, NULL key
+        ],
+      );
+      await t.load(
+        'typed',
         [
-          ['1', '123456789012345678901234.5678', '2024-02-29T23:59:58.123456Z', '["vip","big spenders"]', 'tab\there, "quotes" and ünïcode'],
+          { name: 'id', kind: 'id' },
+          { name: 'amount', kind: 'decimal' },
+          { name: 'at', kind: 'ts' },
+          { name: 'tags', kind: 'array' },
+          { name: 'note', kind: 'text' },
+        ],
+        [
+          [
+            '1',
+            '123456789012345678901234.5678',
+            '2024-02-29T23:59:58.123456Z',
+            '["vip","big spenders"]',
+            'tab\there, "quotes" and ünïcode',
+          ],
           ['2', '-0.0001', '1999-12-31T23:59:59.000001Z', '[]', null],
-        ]);
+        ],
+      );
       await t.loadUnsupported('odd');
     });
     afterAll(async () => {
@@ -85,7 +137,15 @@ export function conformance(setup: TargetSetup): void {
     it('ties: 250 rows on three cursor values, read 7 at a time by position: each row once, in (cursor, key) order', async () => {
       const cols = await s.columns({ table: 'ties' });
       expect(col(cols, 'updated_at').cursorKind).toBe('time');
-      const rows = await readAll(s, { table: 'ties' }, ['updated_at', 'id', 'label'], 'updated_at', 'id', '2030-01-01T00:00:00.000000Z', 7);
+      const rows = await readAll(
+        s,
+        { table: 'ties' },
+        ['updated_at', 'id', 'label'],
+        'updated_at',
+        'id',
+        '2030-01-01T00:00:00.000000Z',
+        7,
+      );
       expect(rows.length).toBe(250);
       const ids = rows.map((r) => Number(r[1]));
       expect(new Set(ids).size).toBe(250);
@@ -126,15 +186,27 @@ export function conformance(setup: TargetSetup): void {
       expect(col(cols, 'at').importType).toBe('timestamp');
       expect(['json', 'string']).toContain(col(cols, 'tags').importType);
       expect(col(cols, 'note').importType).toBe('string');
-      const rows = await readAll(s, { table: 'typed' }, ['id', 'id', 'amount', 'at', 'tags', 'note'], 'id', 'id', '100', 10);
+      const rows = await readAll(
+        s,
+        { table: 'typed' },
+        ['id', 'id', 'amount', 'at', 'tags', 'note'],
+        'id',
+        'id',
+        '100',
+        10,
+      );
       expect(rows.length).toBe(2);
       const [one, two] = rows as [(string | null)[], (string | null)[]];
       expect(one[2]).toBe('123456789012345678901234.5678');
       expect(two[2]).toMatch(/^-0?\.0001$/);
       const instant = (v: string | null) => formatInstant(parseTimestamp(v!, undefined, 'America/New_York')!);
       // Parsed in a zone that is not UTC: a value without its zone would come out five hours off.
-      expect(instant(one[3]!)).toBe(t.timestampDigits === 6 ? '2024-02-29T23:59:58.123456Z' : '2024-02-29T23:59:58.000000Z');
-      expect(instant(two[3]!)).toBe(t.timestampDigits === 6 ? '1999-12-31T23:59:59.000001Z' : '1999-12-31T23:59:59.000000Z');
+      expect(instant(one[3]!)).toBe(
+        t.timestampDigits === 6 ? '2024-02-29T23:59:58.123456Z' : '2024-02-29T23:59:58.000000Z',
+      );
+      expect(instant(two[3]!)).toBe(
+        t.timestampDigits === 6 ? '1999-12-31T23:59:59.000001Z' : '1999-12-31T23:59:59.000000Z',
+      );
       expect(parseArray(one[4]!)).toEqual(['vip', 'big spenders']);
       expect(parseArray(two[4]!)).toEqual([]);
       expect(one[5]).toBe('tab\there, "quotes" and ünïcode');
@@ -155,8 +227,18 @@ export function conformance(setup: TargetSetup): void {
       expect(names).toEqual(expect.arrayContaining(['ties', 'bounded', 'typed', 'odd']));
       const typed = tables.find((x) => x.table.split('.').pop()!.toLowerCase() === 'typed')!;
       expect(typed.kind).toBe('table');
-      expect(typed.columns.map((c) => [c.name.toLowerCase(), c.importType === 'string' && c.name.toLowerCase() === 'tags' ? 'json' : c.importType]))
-        .toEqual([['id', 'number'], ['amount', 'number'], ['at', 'timestamp'], ['tags', 'json'], ['note', 'string']]);
+      expect(
+        typed.columns.map((c) => [
+          c.name.toLowerCase(),
+          c.importType === 'string' && c.name.toLowerCase() === 'tags' ? 'json' : c.importType,
+        ]),
+      ).toEqual([
+        ['id', 'number'],
+        ['amount', 'number'],
+        ['at', 'timestamp'],
+        ['tags', 'json'],
+        ['note', 'string'],
+      ]);
     });
 
     it('preview and count', async () => {
@@ -171,20 +253,36 @@ export function conformance(setup: TargetSetup): void {
 
     it('a custom SELECT reads by (cursor, key) like a table', async () => {
       const relation = { query: 'SELECT updated_at, id FROM ties WHERE id > 200 -- the last fifty' };
-      const rows = await readAll(s, relation, ['updated_at', 'id'], 'updated_at', 'id', '2030-01-01T00:00:00.000000Z', 9);
+      const rows = await readAll(
+        s,
+        relation,
+        ['updated_at', 'id'],
+        'updated_at',
+        'id',
+        '2030-01-01T00:00:00.000000Z',
+        9,
+      );
       expect(rows.length).toBe(50);
       expect(new Set(rows.map((r) => r[1])).size).toBe(50);
     });
 
     it('a custom query that writes is rejected before it reaches the source, or by its read-only mode', async () => {
-      for (const query of ['INSERT INTO ties (id) VALUES (1000)', 'SELECT 1 AS id; DELETE FROM ties', 'DELETE FROM ties']) {
+      for (const query of [
+        'INSERT INTO ties (id) VALUES (1000)',
+        'SELECT 1 AS id; DELETE FROM ties',
+        'DELETE FROM ties',
+      ]) {
         const err = await failure(s.columns({ query }));
         expect(err).toBeInstanceOf(ConfigurationError);
         expect(err.message).toMatch(/custom query/);
       }
       const hidden = await t.hiddenWrite?.('ties');
       if (hidden) {
-        const err = await failure(drain(s.read({ query: hidden }, ['n', 'n'], { cursor: 'n', key: 'n', after: null, upperBound: '10', limit: 10 })));
+        const err = await failure(
+          drain(
+            s.read({ query: hidden }, ['n', 'n'], { cursor: 'n', key: 'n', after: null, upperBound: '10', limit: 10 }),
+          ),
+        );
         expect(err).toBeInstanceOf(ConfigurationError);
       }
       expect(await t.rowCount('ties')).toBe(250);

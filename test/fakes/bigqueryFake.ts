@@ -30,8 +30,14 @@ export interface BigQueryFake {
 const PAGE_CAP = 100;
 
 const PG_TYPE: Record<string, string> = {
-  INT64: 'bigint', FLOAT64: 'float8', NUMERIC: 'numeric', BIGNUMERIC: 'numeric', TIMESTAMP: 'timestamptz', DATETIME: 'timestamp',
-  DATE: 'date', STRING: 'text',
+  INT64: 'bigint',
+  FLOAT64: 'float8',
+  NUMERIC: 'numeric',
+  BIGNUMERIC: 'numeric',
+  TIMESTAMP: 'timestamptz',
+  DATETIME: 'timestamp',
+  DATE: 'date',
+  STRING: 'text',
 };
 
 /** BigQuery SQL (as our connector and the tests write it) → Postgres, with named parameters in order. */
@@ -53,15 +59,39 @@ export function translate(sql: string): { text: string; names: string[] } {
   return { text, names };
 }
 
-interface BqField { name: string; type: string; mode: string }
+interface BqField {
+  name: string;
+  type: string;
+  mode: string;
+}
 
 /** Postgres array types (by oid) as BigQuery ARRAY<item type>: text[], varchar[], float4[]/float8[], int4[]/int8[], numeric[]. */
-const ARRAY_ITEM: Record<number, string> = { 1009: 'STRING', 1015: 'STRING', 1021: 'FLOAT', 1022: 'FLOAT', 1007: 'INTEGER', 1016: 'INTEGER', 1231: 'NUMERIC' };
+const ARRAY_ITEM: Record<number, string> = {
+  1009: 'STRING',
+  1015: 'STRING',
+  1021: 'FLOAT',
+  1022: 'FLOAT',
+  1007: 'INTEGER',
+  1016: 'INTEGER',
+  1231: 'NUMERIC',
+};
 
 function fieldOf(f: pg.FieldDef): BqField {
   const t: Record<number, string> = {
-    20: 'INTEGER', 21: 'INTEGER', 23: 'INTEGER', 1700: 'NUMERIC', 700: 'FLOAT', 701: 'FLOAT', 16: 'BOOLEAN', 1082: 'DATE',
-    1114: 'DATETIME', 1184: 'TIMESTAMP', 17: 'BYTES', 114: 'JSON', 3802: 'JSON', 1083: 'TIME',
+    20: 'INTEGER',
+    21: 'INTEGER',
+    23: 'INTEGER',
+    1700: 'NUMERIC',
+    700: 'FLOAT',
+    701: 'FLOAT',
+    16: 'BOOLEAN',
+    1082: 'DATE',
+    1114: 'DATETIME',
+    1184: 'TIMESTAMP',
+    17: 'BYTES',
+    114: 'JSON',
+    3802: 'JSON',
+    1083: 'TIME',
   };
   const repeated = ARRAY_ITEM[f.dataTypeID];
   if (repeated) return { name: f.name, type: repeated, mode: 'REPEATED' };
@@ -77,28 +107,40 @@ function wire(v: unknown, f: BqField): unknown {
       const t = parseTimestamp(s, undefined, 'UTC')!;
       return (BigInt(t.ms) * 1000n + BigInt(t.us)).toString();
     }
-    case 'DATETIME': return s.replace(' ', 'T');
-    case 'BOOLEAN': return s === 't' ? 'true' : 'false';
-    case 'BYTES': return Buffer.from(s.replace(/^\\x/, ''), 'hex').toString('base64');
-    default: return s;
+    case 'DATETIME':
+      return s.replace(' ', 'T');
+    case 'BOOLEAN':
+      return s === 't' ? 'true' : 'false';
+    case 'BYTES':
+      return Buffer.from(s.replace(/^\\x/, ''), 'hex').toString('base64');
+    default:
+      return s;
   }
 }
 
-const apiError = (code: number, status: string, reason: string, message: string): FakeResponse =>
-  ({ status: code, json: { error: { code, message, status, errors: [{ reason, message, domain: 'global' }] } } });
+const apiError = (code: number, status: string, reason: string, message: string): FakeResponse => ({
+  status: code,
+  json: { error: { code, message, status, errors: [{ reason, message, domain: 'global' }] } },
+});
 
 function verifyJwt(token: string, publicKeyPem: string): Record<string, unknown> | null {
   const [h, p, sig] = token.split('.');
   if (!h || !p || !sig) return null;
   try {
-    const ok = createVerify('RSA-SHA256').update(`${h}.${p}`).verify(createPublicKey(publicKeyPem), Buffer.from(sig, 'base64url'));
+    const ok = createVerify('RSA-SHA256')
+      .update(`${h}.${p}`)
+      .verify(createPublicKey(publicKeyPem), Buffer.from(sig, 'base64url'));
     return ok ? (JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>) : null;
   } catch {
     return null;
   }
 }
 
-export async function startBigQueryFake(options: { postgresUrl: string; project: string; accounts: Record<string, BigQueryFakeAccount> }): Promise<BigQueryFake> {
+export async function startBigQueryFake(options: {
+  postgresUrl: string;
+  project: string;
+  accounts: Record<string, BigQueryFakeAccount>;
+}): Promise<BigQueryFake> {
   const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 4, options: '-c TimeZone=UTC' });
   const results = new Map<string, { fields: BqField[]; rows: unknown[][]; bytes: string }>();
   let pages = 0;
@@ -111,10 +153,17 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     let claims: Record<string, unknown> | null = null;
     try {
       claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
-    } catch { /* not a JWT */ }
+    } catch {
+      /* not a JWT */
+    }
     const acct = claims ? options.accounts[String(claims.iss)] : undefined;
     if (!acct || !verifyJwt(token, acct.publicKey) || !String(claims?.scope ?? '').includes('bigquery')) {
-      return apiError(401, 'UNAUTHENTICATED', 'authError', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+      return apiError(
+        401,
+        'UNAUTHENTICATED',
+        'authError',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      );
     }
     return acct;
   }
@@ -122,7 +171,15 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
   async function insertJob(req: FakeRequest): Promise<FakeResponse> {
     const body = req.body as {
       jobReference?: { jobId?: string; location?: string };
-      configuration: { dryRun?: boolean; jobTimeoutMs?: string; query: { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[]; defaultDataset?: { datasetId: string } } };
+      configuration: {
+        dryRun?: boolean;
+        jobTimeoutMs?: string;
+        query: {
+          query: string;
+          queryParameters?: { name: string; parameterValue: { value: string } }[];
+          defaultDataset?: { datasetId: string };
+        };
+      };
     };
     const q = body.configuration.query;
     let shape: ReturnType<typeof bigqueryStatements>;
@@ -141,24 +198,47 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     let bytes = '0';
     try {
       await client.query('BEGIN READ ONLY');
-      const schemas = await client.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'");
-      await client.query(`SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`);
+      const schemas = await client.query<{ s: string }>(
+        "SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'",
+      );
+      await client.query(
+        `SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`,
+      );
       // jobTimeoutMs: BigQuery stops a job that runs past it; the job fails with reason `timeout`.
       const timeoutMs = Number(body.configuration.jobTimeoutMs ?? 0);
-      if (timeoutMs > 0 && !body.configuration.dryRun) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`);
-      result = await client.query({ text: body.configuration.dryRun ? `SELECT * FROM (${text}) AS dry LIMIT 0` : text, values, rowMode: 'array', types: parsers });
+      if (timeoutMs > 0 && !body.configuration.dryRun)
+        await client.query(`SET LOCAL statement_timeout = ${Math.trunc(timeoutMs)}`);
+      result = await client.query({
+        text: body.configuration.dryRun ? `SELECT * FROM (${text}) AS dry LIMIT 0` : text,
+        values,
+        rowMode: 'array',
+        types: parsers,
+      });
       // What a scan would read: the size of every table the query names.
       const size = await client.query<{ n: string }>(
         `SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg_%' AND position(c.relname in $1) > 0`, [text]);
+         WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg_%' AND position(c.relname in $1) > 0`,
+        [text],
+      );
       bytes = size.rows[0]!.n;
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       const e = err as { code?: string; message: string };
-      if (e.code === '42P01') return apiError(404, 'NOT_FOUND', 'notFound', `Not found: Table ${options.project}:${e.message} was not found in location US`);
-      if (e.code === '42703') return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Unrecognized name: ${e.message}`);
-      if (e.code === '57014') return failedJob(body, { reason: 'timeout', message: `Job execution was cancelled: Job timed out after ${Number(body.configuration.jobTimeoutMs) / 1000} sec` });
+      if (e.code === '42P01')
+        return apiError(
+          404,
+          'NOT_FOUND',
+          'notFound',
+          `Not found: Table ${options.project}:${e.message} was not found in location US`,
+        );
+      if (e.code === '42703')
+        return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Unrecognized name: ${e.message}`);
+      if (e.code === '57014')
+        return failedJob(body, {
+          reason: 'timeout',
+          message: `Job execution was cancelled: Job timed out after ${Number(body.configuration.jobTimeoutMs) / 1000} sec`,
+        });
       return apiError(400, 'INVALID_ARGUMENT', 'invalidQuery', `Syntax error: ${e.message}`);
     } finally {
       client.release();
@@ -167,13 +247,23 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     const jobId = body.jobReference?.jobId ?? randomUUID();
     const jobReference = { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' };
     if (!body.configuration.dryRun) {
-      results.set(jobId, { fields, bytes, rows: (result.rows as unknown[][]).map((r) => r.map((v, i) => wire(v, fields[i]!))) });
+      results.set(jobId, {
+        fields,
+        bytes,
+        rows: (result.rows as unknown[][]).map((r) => r.map((v, i) => wire(v, fields[i]!))),
+      });
     }
     return {
       json: {
-        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
+        kind: 'bigquery#job',
+        id: `${options.project}:US.${jobId}`,
+        jobReference,
+        configuration: body.configuration,
         status: { state: 'DONE' },
-        statistics: { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes, schema: { fields }, statementType: 'SELECT' } },
+        statistics: {
+          totalBytesProcessed: bytes,
+          query: { totalBytesProcessed: bytes, schema: { fields }, statementType: 'SELECT' },
+        },
       },
     };
   }
@@ -182,12 +272,17 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
    * A job that failed while running: jobs.insert answers the job, DONE, with its errorResult and errors
    * (the client library turns `status.errors` into an ApiError carrying them).
    */
-  function failedJob(body: { jobReference?: { jobId?: string; location?: string }; configuration: unknown }, error: { reason: string; message: string }): FakeResponse {
+  function failedJob(
+    body: { jobReference?: { jobId?: string; location?: string }; configuration: unknown },
+    error: { reason: string; message: string },
+  ): FakeResponse {
     const jobId = body.jobReference?.jobId ?? randomUUID();
     return {
       json: {
-        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`,
-        jobReference: { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' }, configuration: body.configuration,
+        kind: 'bigquery#job',
+        id: `${options.project}:US.${jobId}`,
+        jobReference: { projectId: options.project, jobId, location: body.jobReference?.location ?? 'US' },
+        configuration: body.configuration,
         status: { state: 'DONE', errorResult: error, errors: [error] },
       },
     };
@@ -203,8 +298,12 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const schemas = await client.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'");
-        await client.query(`SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`);
+        const schemas = await client.query<{ s: string }>(
+          "SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'",
+        );
+        await client.query(
+          `SET LOCAL search_path = ${schemas.rows.map((r) => pg.escapeIdentifier(r.s)).join(', ') || 'public'}`,
+        );
         for (const statement of shape.statements) {
           if (/^(BEGIN|END)$/i.test(statement)) continue;
           await client.query(translate(statement.replace(/^BEGIN\s+/i, '').replace(/\s+END$/i, '')).text);
@@ -220,8 +319,15 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     }
     return {
       json: {
-        kind: 'bigquery#job', id: `${options.project}:US.${jobId}`, jobReference, configuration: body.configuration,
-        status: { state: 'DONE' }, statistics: { totalBytesProcessed: '0', query: { totalBytesProcessed: '0', statementType: shape.statementType } },
+        kind: 'bigquery#job',
+        id: `${options.project}:US.${jobId}`,
+        jobReference,
+        configuration: body.configuration,
+        status: { state: 'DONE' },
+        statistics: {
+          totalBytesProcessed: '0',
+          query: { totalBytesProcessed: '0', statementType: shape.statementType },
+        },
       },
     };
   }
@@ -235,9 +341,13 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     pages++;
     return {
       json: {
-        kind: 'bigquery#getQueryResultsResponse', schema: { fields: r.fields },
-        jobReference: { projectId: options.project, jobId, location: 'US' }, totalRows: String(r.rows.length),
-        rows: rows.map((row) => ({ f: row.map((v) => ({ v })) })), jobComplete: true, totalBytesProcessed: r.bytes,
+        kind: 'bigquery#getQueryResultsResponse',
+        schema: { fields: r.fields },
+        jobReference: { projectId: options.project, jobId, location: 'US' },
+        totalRows: String(r.rows.length),
+        rows: rows.map((row) => ({ f: row.map((v) => ({ v })) })),
+        jobComplete: true,
+        totalBytesProcessed: r.bytes,
         ...(start + size < r.rows.length ? { pageToken: String(start + size) } : {}),
       },
     };
@@ -245,21 +355,49 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
 
   async function listing(parts: string[]): Promise<FakeResponse> {
     if (parts.length === 0) {
-      const s = await pool.query<{ s: string }>("SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname NOT IN ('information_schema', 'public') ORDER BY 1");
-      return { json: { kind: 'bigquery#datasetList', datasets: s.rows.map((r) => ({ id: `${options.project}:${r.s}`, datasetReference: { projectId: options.project, datasetId: r.s } })) } };
+      const s = await pool.query<{ s: string }>(
+        "SELECT nspname AS s FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname NOT IN ('information_schema', 'public') ORDER BY 1",
+      );
+      return {
+        json: {
+          kind: 'bigquery#datasetList',
+          datasets: s.rows.map((r) => ({
+            id: `${options.project}:${r.s}`,
+            datasetReference: { projectId: options.project, datasetId: r.s },
+          })),
+        },
+      };
     }
     const [dataset, , table] = parts;
     if (table === undefined) {
       const t = await pool.query<{ t: string; k: string }>(
-        "SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [dataset]);
-      return { json: { kind: 'bigquery#tableList', tables: t.rows.map((r) => ({
-        id: `${options.project}:${dataset}.${r.t}`, type: r.k === 'VIEW' ? 'VIEW' : 'TABLE',
-        tableReference: { projectId: options.project, datasetId: dataset, tableId: r.t } })), totalItems: t.rows.length } };
+        'SELECT table_name AS t, table_type AS k FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+        [dataset],
+      );
+      return {
+        json: {
+          kind: 'bigquery#tableList',
+          tables: t.rows.map((r) => ({
+            id: `${options.project}:${dataset}.${r.t}`,
+            type: r.k === 'VIEW' ? 'VIEW' : 'TABLE',
+            tableReference: { projectId: options.project, datasetId: dataset, tableId: r.t },
+          })),
+          totalItems: t.rows.length,
+        },
+      };
     }
-    const res = await pool.query({ text: `SELECT * FROM ${pg.escapeIdentifier(dataset!)}.${pg.escapeIdentifier(table)} LIMIT 0` }).catch(() => null);
+    const res = await pool
+      .query({ text: `SELECT * FROM ${pg.escapeIdentifier(dataset!)}.${pg.escapeIdentifier(table)} LIMIT 0` })
+      .catch(() => null);
     if (!res) return apiError(404, 'NOT_FOUND', 'notFound', `Not found: Table ${options.project}:${dataset}.${table}`);
-    return { json: { kind: 'bigquery#table', type: 'TABLE', tableReference: { projectId: options.project, datasetId: dataset, tableId: table },
-      schema: { fields: res.fields.map(fieldOf) } } };
+    return {
+      json: {
+        kind: 'bigquery#table',
+        type: 'TABLE',
+        tableReference: { projectId: options.project, datasetId: dataset, tableId: table },
+        schema: { fields: res.fields.map(fieldOf) },
+      },
+    };
   }
 
   const server = await startFakeServer(async (req) => {
@@ -268,14 +406,19 @@ export async function startBigQueryFake(options: { postgresUrl: string; project:
     const who = account(req);
     if ('status' in who || 'json' in who) return who;
     if (!(who as BigQueryFakeAccount).canQuery) {
-      return apiError(403, 'PERMISSION_DENIED', 'accessDenied', `Access Denied: Project ${options.project}: User does not have bigquery.jobs.create permission in project ${options.project}.`);
+      return apiError(
+        403,
+        'PERMISSION_DENIED',
+        'accessDenied',
+        `Access Denied: Project ${options.project}: User does not have bigquery.jobs.create permission in project ${options.project}.`,
+      );
     }
     const rest = (m[2] ?? '').split('/').filter(Boolean);
     if (req.method === 'POST' && rest[0] === 'jobs' && rest.length === 1) return insertJob(req);
     // tables.testIamPermissions: the subset of the asked permissions the caller holds on the table.
     const iam = /^\/datasets\/([^/]+)\/tables\/([^/:]+)\/?:testIamPermissions$/.exec(m[2] ?? '');
     if (req.method === 'POST' && iam) {
-      const asked = ((req.body as { permissions?: string[] })?.permissions ?? []);
+      const asked = (req.body as { permissions?: string[] })?.permissions ?? [];
       const held = (who as BigQueryFakeAccount).tablePermissions ?? [];
       const granted = asked.filter((p) => held.includes(p));
       return { json: granted.length ? { permissions: granted } : {} };

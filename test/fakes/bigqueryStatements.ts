@@ -12,7 +12,16 @@ export interface BigQueryStatements {
   statements: string[];
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '`': '`', '?': '?' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '`': '`',
+  '?': '?',
+};
 
 /** Throws an Error with BigQuery's kind of message for SQL it cannot read. */
 export function bigqueryStatements(sql: string): BigQueryStatements {
@@ -73,18 +82,39 @@ export function bigqueryStatements(sql: string): BigQueryStatements {
   statements.push(current);
   const nonEmpty = statements.map((s) => s.trim()).filter((s) => s !== '');
   if (nonEmpty.length === 0) throw new Error('Syntax error: Unexpected end of script');
-  const words = nonEmpty[0]!.replace(/^[\s(]+/, '').split(/\s+/).map((w) => w.toUpperCase());
+  const words = nonEmpty[0]!
+    .replace(/^[\s(]+/, '')
+    .split(/\s+/)
+    .map((w) => w.toUpperCase());
   const first = words[0]!;
-  const scriptStarts = ['BEGIN', 'DECLARE', 'SET', 'IF', 'LOOP', 'WHILE', 'REPEAT', 'FOR', 'EXECUTE', 'RAISE', 'RETURN'];
+  const scriptStarts = [
+    'BEGIN',
+    'DECLARE',
+    'SET',
+    'IF',
+    'LOOP',
+    'WHILE',
+    'REPEAT',
+    'FOR',
+    'EXECUTE',
+    'RAISE',
+    'RETURN',
+  ];
   if (nonEmpty.length > 1 || scriptStarts.includes(first)) return { statementType: 'SCRIPT', statements: nonEmpty };
-  const object = () => words.slice(1).find((w) => !['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'IF', 'NOT', 'EXISTS', 'MATERIALIZED', 'EXTERNAL'].includes(w)) ?? '';
+  const object = () =>
+    words
+      .slice(1)
+      .find(
+        (w) => !['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'IF', 'NOT', 'EXISTS', 'MATERIALIZED', 'EXTERNAL'].includes(w),
+      ) ?? '';
   let statementType: string;
   if (first === 'SELECT' || first === 'WITH') statementType = 'SELECT';
   else if (['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'ASSERT', 'CALL'].includes(first)) statementType = first;
   else if (first === 'TRUNCATE') statementType = 'TRUNCATE_TABLE';
   else if (first === 'EXPORT') statementType = 'EXPORT_DATA';
   else if (first === 'LOAD') statementType = 'LOAD_DATA';
-  else if (first === 'CREATE') statementType = object() === 'TABLE' && words.includes('AS') ? 'CREATE_TABLE_AS_SELECT' : `CREATE_${object()}`;
+  else if (first === 'CREATE')
+    statementType = object() === 'TABLE' && words.includes('AS') ? 'CREATE_TABLE_AS_SELECT' : `CREATE_${object()}`;
   else if (first === 'DROP' || first === 'ALTER') statementType = `${first}_${object()}`;
   else throw new Error(`Syntax error: Unexpected keyword ${first}`);
   return { statementType, statements: nonEmpty };

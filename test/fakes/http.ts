@@ -17,7 +17,9 @@ export interface FakeResponse {
   headers?: Record<string, string>;
 }
 
-export async function startFakeServer(handle: (req: FakeRequest) => Promise<FakeResponse>): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startFakeServer(
+  handle: (req: FakeRequest) => Promise<FakeResponse>,
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,7 +30,11 @@ export async function startFakeServer(handle: (req: FakeRequest) => Promise<Fake
         let body: unknown = undefined;
         const text = raw.toString('utf8');
         if (text) {
-          try { body = JSON.parse(text); } catch { body = text; }
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = text;
+          }
         }
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         let out: FakeResponse;
@@ -38,7 +44,10 @@ export async function startFakeServer(handle: (req: FakeRequest) => Promise<Fake
           out = { status: 500, json: { error: { code: 500, message: String(err) } } };
         }
         const payload = out.text ?? JSON.stringify(out.json ?? {});
-        res.writeHead(out.status ?? 200, { 'content-type': out.text !== undefined ? 'text/plain' : 'application/json', ...out.headers });
+        res.writeHead(out.status ?? 200, {
+          'content-type': out.text !== undefined ? 'text/plain' : 'application/json',
+          ...out.headers,
+        });
         res.end(payload);
       })();
     });
@@ -48,6 +57,10 @@ export async function startFakeServer(handle: (req: FakeRequest) => Promise<Fake
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

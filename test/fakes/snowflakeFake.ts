@@ -39,7 +39,10 @@ export function translate(sql: string, names: Set<string>): string {
   let n = 0;
   let out = '';
   let plain = '';
-  const fold = (s: string) => s.replace(/\b([A-Za-z_][A-Za-z0-9_$]*)\b/g, (w: string) => (names.has(w.toUpperCase()) ? `"${w.toUpperCase()}"` : w));
+  const fold = (s: string) =>
+    s.replace(/\b([A-Za-z_][A-Za-z0-9_$]*)\b/g, (w: string) =>
+      names.has(w.toUpperCase()) ? `"${w.toUpperCase()}"` : w,
+    );
   // Binds: ? outside quotes → $n.
   for (let i = 0; i < sql.length; i++) {
     const c = sql[i]!;
@@ -69,27 +72,54 @@ export function translate(sql: string, names: Set<string>): string {
     .replace(/CURRENT_ROLE\(\)/g, 'current_role');
 }
 
-interface SfColumn { name: string; type: string; scale: number | null; precision: number | null; nullable: boolean }
+interface SfColumn {
+  name: string;
+  type: string;
+  scale: number | null;
+  precision: number | null;
+  nullable: boolean;
+}
 
 /** Postgres result field → Snowflake rowtype entry. */
 function rowtypeOf(f: pg.FieldDef): SfColumn {
-  const base = { name: f.name.toUpperCase() === f.name ? f.name : f.name.toUpperCase(), nullable: true, scale: null, precision: null };
+  const base = {
+    name: f.name.toUpperCase() === f.name ? f.name : f.name.toUpperCase(),
+    nullable: true,
+    scale: null,
+    precision: null,
+  };
   switch (f.dataTypeID) {
-    case 20: case 21: case 23: return { ...base, type: 'fixed', precision: 38, scale: 0 };
+    case 20:
+    case 21:
+    case 23:
+      return { ...base, type: 'fixed', precision: 38, scale: 0 };
     case 1700: {
       const mod = f.dataTypeModifier - 4;
       return { ...base, type: 'fixed', precision: mod >= 0 ? mod >> 16 : 38, scale: mod >= 0 ? mod & 0xffff : 0 };
     }
-    case 700: case 701: return { ...base, type: 'real' };
-    case 16: return { ...base, type: 'boolean' };
-    case 1082: return { ...base, type: 'date' };
-    case 1114: return { ...base, type: 'timestamp_ntz', scale: 9 };
-    case 1184: return { ...base, type: 'timestamp_tz', scale: 9 };
-    case 1009: case 1015: return { ...base, type: 'array' };
-    case 114: case 3802: return { ...base, type: 'variant' };
-    case 17: return { ...base, type: 'binary' };
-    case 1083: return { ...base, type: 'time', scale: 9 };
-    default: return { ...base, type: 'text' };
+    case 700:
+    case 701:
+      return { ...base, type: 'real' };
+    case 16:
+      return { ...base, type: 'boolean' };
+    case 1082:
+      return { ...base, type: 'date' };
+    case 1114:
+      return { ...base, type: 'timestamp_ntz', scale: 9 };
+    case 1184:
+      return { ...base, type: 'timestamp_tz', scale: 9 };
+    case 1009:
+    case 1015:
+      return { ...base, type: 'array' };
+    case 114:
+    case 3802:
+      return { ...base, type: 'variant' };
+    case 17:
+      return { ...base, type: 'binary' };
+    case 1083:
+      return { ...base, type: 'time', scale: 9 };
+    default:
+      return { ...base, type: 'text' };
   }
 }
 
@@ -111,9 +141,22 @@ function wireValue(v: unknown, type: string): string | null {
 }
 
 const PG_TO_SF_TYPE: Record<string, string> = {
-  'numeric': 'NUMBER', 'bigint': 'NUMBER', 'integer': 'NUMBER', 'smallint': 'NUMBER', 'double precision': 'FLOAT', 'real': 'FLOAT',
-  'text': 'TEXT', 'character varying': 'TEXT', 'boolean': 'BOOLEAN', 'date': 'DATE', 'timestamp without time zone': 'TIMESTAMP_NTZ',
-  'timestamp with time zone': 'TIMESTAMP_TZ', 'ARRAY': 'ARRAY', 'jsonb': 'VARIANT', 'json': 'VARIANT', 'bytea': 'BINARY',
+  numeric: 'NUMBER',
+  bigint: 'NUMBER',
+  integer: 'NUMBER',
+  smallint: 'NUMBER',
+  'double precision': 'FLOAT',
+  real: 'FLOAT',
+  text: 'TEXT',
+  'character varying': 'TEXT',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  'timestamp without time zone': 'TIMESTAMP_NTZ',
+  'timestamp with time zone': 'TIMESTAMP_TZ',
+  ARRAY: 'ARRAY',
+  jsonb: 'VARIANT',
+  json: 'VARIANT',
+  bytea: 'BINARY',
 };
 
 function sfError(code: string, message: string, sqlState = '02000'): FakeResponse {
@@ -124,16 +167,24 @@ function sfError(code: string, message: string, sqlState = '02000'): FakeRespons
 function verifyJwt(token: string, publicKeyPem: string): Record<string, unknown> | null {
   const [h, p, sig] = token.split('.');
   if (!h || !p || !sig) return null;
-  const ok = createVerify('RSA-SHA256').update(`${h}.${p}`).verify(createPublicKey(publicKeyPem), Buffer.from(sig, 'base64url'));
+  const ok = createVerify('RSA-SHA256')
+    .update(`${h}.${p}`)
+    .verify(createPublicKey(publicKeyPem), Buffer.from(sig, 'base64url'));
   return ok ? (JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>) : null;
 }
 
 export async function startSnowflakeFake(options: {
-  postgresUrl: string; schema: string; users: Record<string, SnowflakeFakeUser>;
+  postgresUrl: string;
+  schema: string;
+  users: Record<string, SnowflakeFakeUser>;
   /** The account's MULTI_STATEMENT_COUNT (Snowflake's default is 1; an administrator may set 0, "any number"). */
   multiStatementCount?: number;
 }): Promise<SnowflakeFake> {
-  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 4, options: `-c TimeZone=UTC -c search_path="${options.schema}"` });
+  const pool = new pg.Pool({
+    connectionString: options.postgresUrl,
+    max: 4,
+    options: `-c TimeZone=UTC -c search_path="${options.schema}"`,
+  });
   const sessions = new Map<string, { user: string; role: string | null }>();
   const chunks = new Map<string, string>();
   let served = 0;
@@ -141,41 +192,72 @@ export async function startSnowflakeFake(options: {
 
   // Text for everything but text arrays, which become JS arrays (sent as JSON, as Snowflake sends ARRAY).
   const typeParser = pg.types.getTypeParser as unknown as (oid: number, format: string) => (s: string) => unknown;
-  const parsers = { getTypeParser: (oid: number) => (oid === 1009 || oid === 1015 ? typeParser(oid, 'text') : (x: string) => x) };
+  const parsers = {
+    getTypeParser: (oid: number) => (oid === 1009 || oid === 1015 ? typeParser(oid, 'text') : (x: string) => x),
+  };
 
   async function login(req: FakeRequest): Promise<FakeResponse> {
-    const data = ((req.body as { data?: Record<string, string> })?.data ?? {});
+    const data = (req.body as { data?: Record<string, string> })?.data ?? {};
     const userName = String(data.LOGIN_NAME ?? '').toLowerCase();
     const user = options.users[userName];
     if (!user) return sfError('390100', 'Incorrect username or password was specified.', '08004');
     if (data.AUTHENTICATOR === 'SNOWFLAKE_JWT') {
       const claims = user.publicKey ? verifyJwt(String(data.TOKEN ?? ''), user.publicKey) : null;
-      if (!claims || !String(claims.sub ?? '').toUpperCase().endsWith(`.${userName.toUpperCase()}`)) return sfError('390144', 'JWT token is invalid.', '08004');
+      if (
+        !claims ||
+        !String(claims.sub ?? '')
+          .toUpperCase()
+          .endsWith(`.${userName.toUpperCase()}`)
+      )
+        return sfError('390144', 'JWT token is invalid.', '08004');
     } else if (user.password === undefined || data.PASSWORD !== user.password) {
       return sfError('390100', 'Incorrect username or password was specified.', '08004');
     }
     const role = req.url.searchParams.get('roleName');
     if (role && !(user.roles ?? []).map((r) => r.toUpperCase()).includes(role.toUpperCase())) {
-      return sfError('390189', `Role '${role.toUpperCase()}' specified in the connect string is not granted to this user.`, '08004');
+      return sfError(
+        '390189',
+        `Role '${role.toUpperCase()}' specified in the connect string is not granted to this user.`,
+        '08004',
+      );
     }
     const token = `fake-session-${randomUUID()}`;
     sessions.set(token, { user: userName, role: role ? role.toUpperCase() : null });
     return {
       json: {
-        success: true, code: null, message: null,
-        data: { token, masterToken: `fake-master-${randomUUID()}`, validityInSeconds: 3600, masterValidityInSeconds: 14400,
-          sessionId: Math.floor(Math.random() * 1e9), parameters: [{ name: 'TIMEZONE', value: 'UTC' }],
-          sessionInfo: { databaseName: req.url.searchParams.get('databaseName'), schemaName: req.url.searchParams.get('schemaName'),
-            warehouseName: req.url.searchParams.get('warehouse'), roleName: role } },
+        success: true,
+        code: null,
+        message: null,
+        data: {
+          token,
+          masterToken: `fake-master-${randomUUID()}`,
+          validityInSeconds: 3600,
+          masterValidityInSeconds: 14400,
+          sessionId: Math.floor(Math.random() * 1e9),
+          parameters: [{ name: 'TIMEZONE', value: 'UTC' }],
+          sessionInfo: {
+            databaseName: req.url.searchParams.get('databaseName'),
+            schemaName: req.url.searchParams.get('schemaName'),
+            warehouseName: req.url.searchParams.get('warehouse'),
+            roleName: role,
+          },
+        },
       },
     };
   }
 
   async function query(req: FakeRequest): Promise<FakeResponse> {
     const token = /Snowflake Token="([^"]+)"/.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!token || !sessions.has(token)) return { status: 401, json: { code: '390104', message: 'Session token invalid' } };
-    const body = req.body as { sqlText: string; bindings?: Record<string, { type: string; value: string }>; parameters?: Record<string, unknown> };
-    const binds = Object.entries(body.bindings ?? {}).sort(([a], [b]) => Number(a) - Number(b)).map(([, b]) => b.value);
+    if (!token || !sessions.has(token))
+      return { status: 401, json: { code: '390104', message: 'Session token invalid' } };
+    const body = req.body as {
+      sqlText: string;
+      bindings?: Record<string, { type: string; value: string }>;
+      parameters?: Record<string, unknown>;
+    };
+    const binds = Object.entries(body.bindings ?? {})
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, b]) => b.value);
     let statements: string[];
     try {
       statements = snowflakeStatements(body.sqlText);
@@ -185,20 +267,27 @@ export async function startSnowflakeFake(options: {
     // The statement's parameter wins over the account's; 0 takes any number of statements.
     const desired = Number(body.parameters?.MULTI_STATEMENT_COUNT ?? options.multiStatementCount ?? 1);
     if (desired !== 0 && statements.length !== desired) {
-      return sfError('000008', `Actual statement count ${statements.length} did not match the desired statement count ${desired}.`, '0A000');
+      return sfError(
+        '000008',
+        `Actual statement count ${statements.length} did not match the desired statement count ${desired}.`,
+        '0A000',
+      );
     }
     const client = await pool.connect();
     let result: pg.QueryResult;
     try {
       const known = await client.query<{ n: string }>(
         `SELECT table_name AS n FROM information_schema.tables WHERE table_schema = $1
-         UNION SELECT column_name FROM information_schema.columns WHERE table_schema = $1`, [options.schema]);
+         UNION SELECT column_name FROM information_schema.columns WHERE table_schema = $1`,
+        [options.schema],
+      );
       const names = new Set(known.rows.map((r) => r.n).filter((x) => /^[A-Z_][A-Z0-9_$]*$/.test(x)));
       if (statements.length > 1) {
         // Snowflake runs every statement of an allowed multi-statement request, writes included (autocommit);
         // the fake answers with the first statement's result.
         const results: pg.QueryResult[] = [];
-        for (const statement of statements) results.push(await client.query({ text: translate(statement, names), rowMode: 'array', types: parsers }));
+        for (const statement of statements)
+          results.push(await client.query({ text: translate(statement, names), rowMode: 'array', types: parsers }));
         result = results[0]!;
         return resultResponse(body.sqlText, result);
       }
@@ -212,17 +301,27 @@ export async function startSnowflakeFake(options: {
       // STATEMENT_TIMEOUT_IN_SECONDS (0: none): Snowflake cancels a statement that runs past it.
       const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
       if (limit > 0) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(limit * 1000)}`);
-      result = await client.query({ text: translate(statements[0]!, names), values: binds, rowMode: 'array', types: parsers });
+      result = await client.query({
+        text: translate(statements[0]!, names),
+        values: binds,
+        rowMode: 'array',
+        types: parsers,
+      });
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       const e = err as { code?: string; message: string };
-      if (e.code === '42P01') return sfError('002003', `SQL compilation error:\nObject does not exist or not authorized. (${e.message})`);
+      if (e.code === '42P01')
+        return sfError('002003', `SQL compilation error:\nObject does not exist or not authorized. (${e.message})`);
       if (e.code === '42703') return sfError('000904', `SQL compilation error: invalid identifier (${e.message})`);
       if (e.code === '42601') return sfError('001003', `SQL compilation error: syntax error (${e.message})`);
       if (e.code === '57014') {
         const limit = Number(body.parameters?.STATEMENT_TIMEOUT_IN_SECONDS ?? 0);
-        return sfError('000630', `Statement reached its statement or warehouse timeout of ${limit} second(s) and was canceled.`, '57014');
+        return sfError(
+          '000630',
+          `Statement reached its statement or warehouse timeout of ${limit} second(s) and was canceled.`,
+          '57014',
+        );
       }
       return sfError('000603', `fake: ${e.message}`);
     } finally {
@@ -249,12 +348,23 @@ export async function startSnowflakeFake(options: {
     }
     return {
       json: {
-        success: true, code: null, message: null,
+        success: true,
+        code: null,
+        message: null,
         data: {
-          queryId, rowtype, rowset: rows.slice(0, INLINE_ROWS), total: rows.length, returned: rows.length,
-          chunks: chunkList.length ? chunkList : undefined, chunkHeaders: chunkList.length ? { 'x-fake-stage': 'yes' } : undefined,
-          queryResultFormat: 'json', version: 1, statementTypeId: 4096, parameters: [{ name: 'TIMEZONE', value: 'UTC' }],
-          finalDatabaseName: 'FAKE', finalSchemaName: options.schema,
+          queryId,
+          rowtype,
+          rowset: rows.slice(0, INLINE_ROWS),
+          total: rows.length,
+          returned: rows.length,
+          chunks: chunkList.length ? chunkList : undefined,
+          chunkHeaders: chunkList.length ? { 'x-fake-stage': 'yes' } : undefined,
+          queryResultFormat: 'json',
+          version: 1,
+          statementTypeId: 4096,
+          parameters: [{ name: 'TIMEZONE', value: 'UTC' }],
+          finalDatabaseName: 'FAKE',
+          finalSchemaName: options.schema,
         },
       },
     };

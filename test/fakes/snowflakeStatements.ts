@@ -6,7 +6,17 @@
  * Each statement's strings are rewritten as standard Postgres literals.
  */
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0', '\\': '\\', "'": "'", '"': '"' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  b: '\b',
+  f: '\f',
+  '0': '\0',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+};
 
 export function snowflakeStatements(sql: string): string[] {
   const statements: string[] = [];

@@ -21,7 +21,9 @@ const KILLS = 5;
 
 let h: Harness;
 let worker: WorkerProcess | null = null;
-beforeAll(async () => { h = await createHarness('filecrash', { inProcessWorker: false }); });
+beforeAll(async () => {
+  h = await createHarness('filecrash', { inProcessWorker: false });
+});
 afterAll(async () => {
   await worker?.kill();
   await h?.close();
@@ -43,7 +45,10 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
   // Postgres writes the CSV (RFC 4180 quoting of the multi-line notes), from the same rows the checksum is over.
   const client = await h.source.connect();
   try {
-    await pipeline(client.query(copyTo(`COPY (${ROWS_SQL}) TO STDOUT WITH (FORMAT csv, HEADER true)`)), createWriteStream(path.join(dir, 'events.csv')));
+    await pipeline(
+      client.query(copyTo(`COPY (${ROWS_SQL}) TO STDOUT WITH (FORMAT csv, HEADER true)`)),
+      createWriteStream(path.join(dir, 'events.csv')),
+    );
   } finally {
     client.release();
   }
@@ -54,12 +59,16 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
     TRIBUTARY_CONNECTION_FILES: pathToFileURL(dir).toString(),
   });
   const spec = {
-    id: uniqueId('filecrash'), name: 'file crash test', dataType: 'activity' as const,
+    id: uniqueId('filecrash'),
+    name: 'file crash test',
+    dataType: 'activity' as const,
     source: { connection: 'files', file: { path: 'events.csv', format: 'csv' as const } },
     cursor: { column: '_line', key: '_source' },
     batchSize: 2000,
     mapping: {
-      userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
+      userId: { column: 'user_id' },
+      eventType: { column: 'kind' },
+      timestamp: { column: 'at' },
       properties: [{ column: 'sku' }, { column: 'qty', type: 'number' as const }, { column: 'note' }],
     },
   };
@@ -68,11 +77,26 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
   const handle = await h.startImport(spec);
   const result = handle.result() as Promise<RunRecord>;
   let finished = false;
-  void result.then(() => { finished = true; }, () => { finished = true; });
+  void result.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
 
-  const committedRows = () => count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
+  const committedRows = () =>
+    count(h.store, 'SELECT coalesce(sum(rows_read), 0) FROM runs WHERE import_id = $1', [spec.id]);
   const killedAt = await killRepeatedly({
-    worker, env, kills: KILLS, committedRows, finished: () => finished, onRestart: (w) => { worker = w; },
+    worker,
+    env,
+    kills: KILLS,
+    committedRows,
+    finished: () => finished,
+    onRestart: (w) => {
+      worker = w;
+    },
   });
   expect(killedAt.length, `the import finished after only ${killedAt.length} kills; slow it down`).toBe(KILLS);
   expect(killedAt.every((r) => r > 0 && r < ROWS)).toBe(true);
@@ -81,7 +105,10 @@ it(`survives ${KILLS} SIGKILLs of the worker in the middle of a ${ROWS.toLocaleS
   expect(run).toMatchObject({ status: 'succeeded', rowsRead: ROWS, created: ROWS, duplicates: 0, rejected: 0 });
   const got = (await h.store.query(STORE_CHECKSUM, [spec.id])).rows[0];
   expect(got).toEqual(expected);
-  const pos = await h.store.query("SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''", [spec.id]);
+  const pos = await h.store.query(
+    "SELECT cursor_value, key_value FROM positions WHERE import_id = $1 AND stream = ''",
+    [spec.id],
+  );
   // The last record starts on the file's last line: the 500,000 records plus the header and one extra
   // line for each multi-line note.
   expect(Number(pos.rows[0].cursor_value)).toBe(ROWS + 1 + Math.floor(ROWS / 997));

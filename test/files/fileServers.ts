@@ -33,12 +33,24 @@ export async function startSftp(): Promise<Running> {
   if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = await freePort();
   const config = path.join(dir, 'sshd_config');
-  writeFileSync(config, [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no',
-    'Subsystem sftp internal-sftp', 'LogLevel ERROR',
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(dir, 'host_key')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel ERROR',
+    ].join('\n') + '\n',
+  );
   const { child, log } = spawnServer(sshd, ['-D', '-e', '-f', config], dir);
   await waitForPort(port, child, 'sshd', log);
   const user = os.userInfo().username;
@@ -58,13 +70,20 @@ function versitygwBinary(): string {
       return path.join(os.homedir(), 'go');
     }
   })();
-  const candidates = [process.env.TRIBUTARY_VERSITYGW, path.join(gopath, 'bin', 'versitygw')].filter((p): p is string => !!p);
+  const candidates = [process.env.TRIBUTARY_VERSITYGW, path.join(gopath, 'bin', 'versitygw')].filter(
+    (p): p is string => !!p,
+  );
   for (const c of candidates) if (existsSync(c)) return c;
-  return findBinary(['versitygw'], 'versitygw (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0; not an apt package)');
+  return findBinary(
+    ['versitygw'],
+    'versitygw (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0; not an apt package)',
+  );
 }
 
 /** versitygw over a temp directory; `bucket` exists (a directory of the root). */
-export async function startS3(bucket: string): Promise<Running & { accessKey: string; secretKey: string; endpoint: string }> {
+export async function startS3(
+  bucket: string,
+): Promise<Running & { accessKey: string; secretKey: string; endpoint: string }> {
   const bin = versitygwBinary();
   const dir = tempDir('s3');
   const root = path.join(dir, 'gw');
@@ -72,7 +91,11 @@ export async function startS3(bucket: string): Promise<Running & { accessKey: st
   const port = await freePort();
   const accessKey = 'tributarytest';
   const secretKey = 'tributary-test-secret-key';
-  const { child, log } = spawnServer(bin, ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, 'posix', root], dir);
+  const { child, log } = spawnServer(
+    bin,
+    ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, 'posix', root],
+    dir,
+  );
   await waitForPort(port, child, 'versitygw', log);
   return {
     url: `s3://${accessKey}:${secretKey}@127.0.0.1:${port}/${bucket}?tls=false&region=us-east-1`,
@@ -95,12 +118,33 @@ export async function startS3(bucket: string): Promise<Running & { accessKey: st
 function selfSignedCertificate(dir: string): { key: Buffer; cert: Buffer; caPath: string } {
   const keyPath = path.join(dir, 'key.pem');
   const caPath = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', caPath, '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      caPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(keyPath), cert: readFileSync(caPath), caPath };
 }
 
-export async function startHttp(options: { ignoreRanges?: boolean; tls?: boolean } = {}): Promise<Running & { requests: string[] }> {
+export async function startHttp(
+  options: { ignoreRanges?: boolean; tls?: boolean } = {},
+): Promise<Running & { requests: string[] }> {
   const root = tempDir('http');
   const tls = options.tls ? selfSignedCertificate(tempDir('tls')) : null;
   const requests: string[] = [];
@@ -111,7 +155,10 @@ export async function startHttp(options: { ignoreRanges?: boolean; tls?: boolean
       res.writeHead(401, { 'www-authenticate': 'Basic realm="files"' }).end();
       return;
     }
-    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/files\//, ''));
+    const file = path.join(
+      root,
+      decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/files\//, ''),
+    );
     if (!file.startsWith(root) || !existsSync(file)) {
       res.writeHead(404).end();
       return;
@@ -122,7 +169,11 @@ export async function startHttp(options: { ignoreRanges?: boolean; tls?: boolean
     if (m && !options.ignoreRanges) {
       const start = Number(m[1]);
       const end = m[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1, etag });
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+        'content-length': end - start + 1,
+        etag,
+      });
       res.end(body.subarray(start, end + 1));
       return;
     }
@@ -138,6 +189,10 @@ export async function startHttp(options: { ignoreRanges?: boolean; tls?: boolean
       : `http://reader:${encodeURIComponent('s3cret pass')}@127.0.0.1:${port}/files/`,
     root,
     requests,
-    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -37,15 +37,30 @@ export async function readFileRows(
   }
 }
 
-export async function readWith(session: SourceSession, file: FileSource, read: { after?: Position | null; limit?: number } = {}): Promise<ReadOut> {
+export async function readWith(
+  session: SourceSession,
+  file: FileSource,
+  read: { after?: Position | null; limit?: number } = {},
+): Promise<ReadOut> {
   const relation = { file };
   const cols = (await session.columns(relation)).map((c) => c.name);
   const data = cols.filter((c) => c !== '_line' && c !== '_source');
-  const upper = await session.upperBound(relation, { name: '_line', sourceType: '', importType: 'number', cursorKind: 'number' }, 0, 'UTC');
+  const upper = await session.upperBound(
+    relation,
+    { name: '_line', sourceType: '', importType: 'number', cursorKind: 'number' },
+    0,
+    'UTC',
+  );
   const out: ReadOut = { columns: data, rows: [], positions: [] };
   if (upper === null) return out;
   const requested = ['_line', '_source', ...data];
-  for await (const row of session.read(relation, requested, { cursor: '_line', key: '_source', after: read.after ?? null, upperBound: upper, limit: read.limit ?? 1_000_000 })) {
+  for await (const row of session.read(relation, requested, {
+    cursor: '_line',
+    key: '_source',
+    after: read.after ?? null,
+    upperBound: upper,
+    limit: read.limit ?? 1_000_000,
+  })) {
     const err = (row as { sourceError?: { reason: string } }).sourceError;
     out.positions.push({ cursor: row[0]!, key: row[1]! });
     out.rows.push(err ? { error: err.reason } : Object.fromEntries(data.map((c, i) => [c, row[i + 2] ?? null])));

@@ -20,7 +20,10 @@ import { type Running, startHttp, startS3, startSftp } from './fileServers';
 import { readWith, tempDir } from './readFile';
 
 const ROWS = 5000;
-const csv = ['id,name,note', ...Array.from({ length: ROWS }, (_, i) => `${i + 1},"ünï ${i + 1}","line\nbreak, ""q"""`)].join('\r\n') + '\r\n';
+const csv =
+  ['id,name,note', ...Array.from({ length: ROWS }, (_, i) => `${i + 1},"ünï ${i + 1}","line\nbreak, ""q"""`)].join(
+    '\r\n',
+  ) + '\r\n';
 const expectedRow = (i: number) => ({ id: String(i), name: `ünï ${i}`, note: 'line\nbreak, "q"' });
 
 interface Target {
@@ -37,30 +40,58 @@ const reach = fileReach(testPolicy());
 beforeAll(async () => {
   const local = await tempDir();
   targets.push({
-    name: 'local', url: pathToFileURL(local).toString(), badCredentials: '',
-    put: async (rel, body) => { await mkdir(path.dirname(path.join(local, rel)), { recursive: true }); await writeFile(path.join(local, rel), body); },
+    name: 'local',
+    url: pathToFileURL(local).toString(),
+    badCredentials: '',
+    put: async (rel, body) => {
+      await mkdir(path.dirname(path.join(local, rel)), { recursive: true });
+      await writeFile(path.join(local, rel), body);
+    },
   });
   const web = await startHttp();
   targets.push({
-    name: 'http', url: web.url, server: web, badCredentials: web.url.replace('s3cret', 'wrong'),
-    put: async (rel, body) => { await mkdir(path.dirname(path.join(web.root, rel)), { recursive: true }); await writeFile(path.join(web.root, rel), body); },
+    name: 'http',
+    url: web.url,
+    server: web,
+    badCredentials: web.url.replace('s3cret', 'wrong'),
+    put: async (rel, body) => {
+      await mkdir(path.dirname(path.join(web.root, rel)), { recursive: true });
+      await writeFile(path.join(web.root, rel), body);
+    },
   });
   // HTTPS: real TLS with a self-signed certificate, trusted only through the connection's ?ca= file.
   const secure = await startHttp({ tls: true });
   targets.push({
-    name: 'https', url: secure.url, server: secure, badCredentials: secure.url.replace('s3cret', 'wrong'),
-    put: async (rel, body) => { await mkdir(path.dirname(path.join(secure.root, rel)), { recursive: true }); await writeFile(path.join(secure.root, rel), body); },
+    name: 'https',
+    url: secure.url,
+    server: secure,
+    badCredentials: secure.url.replace('s3cret', 'wrong'),
+    put: async (rel, body) => {
+      await mkdir(path.dirname(path.join(secure.root, rel)), { recursive: true });
+      await writeFile(path.join(secure.root, rel), body);
+    },
   });
   const sftp = await startSftp();
   targets.push({
-    name: 'sftp', url: sftp.url, server: sftp, badCredentials: sftp.url.replace(/sftp:\/\/[^@]+@/, 'sftp://nobody@'),
-    put: async (rel, body) => { await mkdir(path.dirname(path.join(sftp.root, rel)), { recursive: true }); await writeFile(path.join(sftp.root, rel), body); },
+    name: 'sftp',
+    url: sftp.url,
+    server: sftp,
+    badCredentials: sftp.url.replace(/sftp:\/\/[^@]+@/, 'sftp://nobody@'),
+    put: async (rel, body) => {
+      await mkdir(path.dirname(path.join(sftp.root, rel)), { recursive: true });
+      await writeFile(path.join(sftp.root, rel), body);
+    },
   });
   const s3 = await startS3('drops');
   const s3t = s3Transport(s3.url, reach.network);
   targets.push({
-    name: 's3', url: s3.url, server: s3, badCredentials: s3.url.replace(s3.secretKey, 'not-the-secret'),
-    put: async (rel, body) => { await s3t.client.send(new PutObjectCommand({ Bucket: 'drops', Key: rel, Body: body })); },
+    name: 's3',
+    url: s3.url,
+    server: s3,
+    badCredentials: s3.url.replace(s3.secretKey, 'not-the-secret'),
+    put: async (rel, body) => {
+      await s3t.client.send(new PutObjectCommand({ Bucket: 'drops', Key: rel, Body: body }));
+    },
   });
 }, 120_000);
 afterAll(async () => {
@@ -69,7 +100,8 @@ afterAll(async () => {
 
 describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
   const target = () => targets.find((t) => t.name === name)!;
-  const open = (url = target().url) => createFileConnector(connectionFromUrl(url).kind, reach).open(connectionFromUrl(url));
+  const open = (url = target().url) =>
+    createFileConnector(connectionFromUrl(url).kind, reach).open(connectionFromUrl(url));
 
   it('reads a CSV whole, then resumes from a mid-file position with a ranged read', async () => {
     await target().put('in/people.csv', csv);
@@ -94,10 +126,15 @@ describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
     const transport = await openTransport(connectionFromUrl(target().url), reach);
     try {
       if (name.startsWith('http')) {
-        await expect(transport.list('list')).rejects.toThrow('http: an HTTP connection reads files by path; it cannot list a folder');
+        await expect(transport.list('list')).rejects.toThrow(
+          'http: an HTTP connection reads files by path; it cannot list a folder',
+        );
       } else {
         const listed = await transport.list('list');
-        expect(listed.map((f) => [f.path, f.size]).sort()).toEqual([['list/a.csv', 4], ['list/b.csv', 4]]);
+        expect(listed.map((f) => [f.path, f.size]).sort()).toEqual([
+          ['list/a.csv', 4],
+          ['list/b.csv', 4],
+        ]);
       }
       await expect(transport.stat('list/nope.csv')).rejects.toThrow(/does not exist/);
     } finally {
@@ -113,7 +150,10 @@ describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
       } finally {
         await session.close();
       }
-    })().then(() => null, (e: Error) => e);
+    })().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.name).toBe('ConfigurationError');
     expect(err?.message).toMatch(/refused|failed|credentials|keys/);
     expect(err?.message).not.toContain('s3cret');
@@ -124,7 +164,9 @@ describe.each(['local', 'http', 'https', 'sftp', 's3'])('%s', (name) => {
 it('https: a certificate no trusted CA signed is refused, naming the server and the reason', async () => {
   const secure = targets.find((t) => t.name === 'https')!;
   const untrusted = secure.url.replace(/\?ca=.*$/, '');
-  await expect(httpTransport(untrusted, reach.network).stat('in/people.csv')).rejects.toThrow(/^http: https:\/\/127\.0\.0\.1:\d+\/files\/in\/people\.csv: self[- ]signed certificate/);
+  await expect(httpTransport(untrusted, reach.network).stat('in/people.csv')).rejects.toThrow(
+    /^http: https:\/\/127\.0\.0\.1:\d+\/files\/in\/people\.csv: self[- ]signed certificate/,
+  );
 });
 
 it('http: times out a server that stops sending (read timeout; 1 h by default, 30 s to connect)', async () => {
@@ -137,9 +179,19 @@ it('http: times out a server that stops sending (read timeout; 1 h by default, 3
   stall.on('connection', (s) => sockets.add(s));
   await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
   try {
-    const t = httpTransport(`http://127.0.0.1:${(stall.address() as { port: number }).port}/`, reach.network, { connectMs: 30_000, readMs: 300 });
+    const t = httpTransport(`http://127.0.0.1:${(stall.address() as { port: number }).port}/`, reach.network, {
+      connectMs: 30_000,
+      readMs: 300,
+    });
     const body = await t.read('slow.csv', 0);
-    const err = await (async () => { for await (const _ of body) { /* drain */ } })().then(() => null, (e: Error) => e);
+    const err = await (async () => {
+      for await (const _ of body) {
+        /* drain */
+      }
+    })().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/^http: http:\/\/127\.0\.0\.1:\d+\/slow\.csv sent nothing for 0\.3 s$/);
   } finally {
     for (const s of sockets) s.destroy();

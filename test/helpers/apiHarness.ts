@@ -33,11 +33,20 @@ export interface ApiHarness {
   logs: string[];
   /** Every response body so far, as text. */
   responses: string[];
-  req<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  req<T = any>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; raw?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
-export async function createApiHarness(prefix: string, options: Partial<Pick<AppOptions, 'bodyLimit' | 'rateLimit' | 'logger' | 'protectDocs' | 'policy' | 'defaultRetentionMs'>> = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  prefix: string,
+  options: Partial<
+    Pick<AppOptions, 'bodyLimit' | 'rateLimit' | 'logger' | 'protectDocs' | 'policy' | 'defaultRetentionMs'>
+  > = {},
+): Promise<ApiHarness> {
   const policy = options.policy ?? testPolicy();
   const h = await createHarness(prefix, { inProcessWorker: false });
   const secretKey = randomBytes(32);
@@ -56,7 +65,10 @@ export async function createApiHarness(prefix: string, options: Partial<Pick<App
     taskQueue: h.taskQueue,
     store: h.store,
     secretKey,
-    resolveConnection: composeResolvers(storedConnections(h.store, secretKey), staticConnections({ warehouse: h.sourceUrl })),
+    resolveConnection: composeResolvers(
+      storedConnections(h.store, secretKey),
+      staticConnections({ warehouse: h.sourceUrl }),
+    ),
     policy,
   });
   const workerDone = worker.run();
@@ -75,7 +87,14 @@ export async function createApiHarness(prefix: string, options: Partial<Pick<App
   const read = await createApiKey(h.store, 'test-reader', 'read');
 
   const t: ApiHarness = {
-    h, api, url: api.url, secretKey, writeToken: write.token, readToken: read.token, logs, responses,
+    h,
+    api,
+    url: api.url,
+    secretKey,
+    writeToken: write.token,
+    readToken: read.token,
+    logs,
+    responses,
     async req(method, path, o = {}) {
       const token = o.token === undefined ? write.token : o.token;
       const headers: Record<string, string> = { ...(o.headers ?? {}) };

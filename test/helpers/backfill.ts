@@ -25,28 +25,41 @@ export async function createEventSource(source: pg.Pool, rows: number, table = '
   await source.query(`CREATE INDEX ON ${table} (updated_at, id)`);
 }
 
-export const eventSpec = (id: string, table = 'events_src', batchSize = 5000) => parseImportSpec({
-  id, name: `events ${id}`, dataType: 'activity',
-  source: { connection: 'warehouse', table },
-  cursor: { column: 'updated_at', key: 'id' },
-  batchSize,
-  mapping: {
-    userId: { column: 'user_id' }, eventType: { column: 'kind' }, timestamp: { column: 'at' },
-    properties: [{ column: 'sku' }, { column: 'qty', type: 'number' }],
-  },
-});
+export const eventSpec = (id: string, table = 'events_src', batchSize = 5000) =>
+  parseImportSpec({
+    id,
+    name: `events ${id}`,
+    dataType: 'activity',
+    source: { connection: 'warehouse', table },
+    cursor: { column: 'updated_at', key: 'id' },
+    batchSize,
+    mapping: {
+      userId: { column: 'user_id' },
+      eventType: { column: 'kind' },
+      timestamp: { column: 'at' },
+      properties: [{ column: 'sku' }, { column: 'qty', type: 'number' }],
+    },
+  });
 
 /** The same canonical text per event on both sides, hashed in a fixed order (as test/crash.test.ts). */
-export const sourceChecksum = (table = 'events_src', where = 'true') => `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
+export const sourceChecksum = (
+  table = 'events_src',
+  where = 'true',
+) => `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
   SELECT user_id || '|' || kind || '|' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '|' ||
          jsonb_build_object('sku', sku, 'qty', qty)::text AS line FROM ${table} WHERE ${where}) t`;
 export const STORE_CHECKSUM = `SELECT count(*)::int AS n, md5(string_agg(line, E'\\n' ORDER BY line)) AS sum FROM (
   SELECT id_value || '|' || event_type || '|' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '|' ||
          properties::text AS line FROM events WHERE import_id = $1) t`;
 
-export function backfillInput(spec: ImportSpec, over: Partial<Omit<BackfillInput, 'spec'>> & { backfillId: string }): BackfillInput & { spec: ImportSpec } {
+export function backfillInput(
+  spec: ImportSpec,
+  over: Partial<Omit<BackfillInput, 'spec'>> & { backfillId: string },
+): BackfillInput & { spec: ImportSpec } {
   return {
-    from: null, to: null, partitions: null,
+    from: null,
+    to: null,
+    partitions: null,
     throttle: { rowsPerSecond: null, concurrency: 4 },
     ...over,
     spec,
@@ -65,5 +78,10 @@ export async function executions(client: Client, workflowId: string): Promise<st
 }
 
 /** waitFor with backfills' patience: two minutes by default. */
-export const waitFor = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000, everyMs = 200): Promise<T> =>
-  waitForReading(what, read, ok, timeoutMs, everyMs);
+export const waitFor = <T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 120_000,
+  everyMs = 200,
+): Promise<T> => waitForReading(what, read, ok, timeoutMs, everyMs);

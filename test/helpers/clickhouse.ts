@@ -70,8 +70,12 @@ export async function startClickHouse(): Promise<ClickHouse> {
     httpPort,
     url: (database = 'default', user = 'default', password = '') =>
       `clickhouse://${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${httpPort}/${database}`,
-    exec: async (sql) => { await admin.command({ query: sql }); },
-    insert: async (table, rows) => { await admin.insert({ table, values: rows, format: 'JSONEachRow' }); },
+    exec: async (sql) => {
+      await admin.command({ query: sql });
+    },
+    insert: async (table, rows) => {
+      await admin.insert({ table, values: rows, format: 'JSONEachRow' });
+    },
     async stop() {
       await admin.close();
       await stopProcess(child, 20_000);

@@ -24,8 +24,33 @@ export interface Certificates {
 const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
 function issue(dir: string, name: string, ca: string, subject: string, ext: string | null): void {
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2'];
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  ]);
+  const args = [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+  ];
   if (ext) {
     writeFileSync(path.join(dir, `${name}.ext`), ext);
     args.push('-extfile', `${name}.ext`);
@@ -37,13 +62,41 @@ export function makeCertificates(): Certificates {
   const dir = tempDir('certs');
   const serverName = 'temporal.test';
   for (const ca of ['ca', 'rogue-ca']) {
-    openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`]);
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${ca}`,
+    ]);
   }
-  issue(dir, 'server', 'ca', `/CN=${serverName}`, `subjectAltName=DNS:${serverName},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`);
+  issue(
+    dir,
+    'server',
+    'ca',
+    `/CN=${serverName}`,
+    `subjectAltName=DNS:${serverName},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+  );
   issue(dir, 'client', 'ca', '/CN=tributary-worker', 'extendedKeyUsage=clientAuth\n');
   issue(dir, 'rogue', 'rogue-ca', '/CN=tributary-worker', 'extendedKeyUsage=clientAuth\n');
   const f = (n: string) => path.join(dir, n);
-  return { dir, caCert: f('ca.crt'), clientCert: f('client.crt'), clientKey: f('client.key'), rogueCert: f('rogue.crt'), rogueKey: f('rogue.key'), serverName };
+  return {
+    dir,
+    caCert: f('ca.crt'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+    rogueCert: f('rogue.crt'),
+    rogueKey: f('rogue.key'),
+    serverName,
+  };
 }
 
 export interface GrpcGateway {
@@ -53,18 +106,22 @@ export interface GrpcGateway {
 
 /** nginx proxying gRPC to `upstream`, requiring `apiKey` (as `Bearer <key>`) or a client certificate. */
 export async function startGrpcGateway(
-  upstream: string, certs: Certificates, auth: { apiKey: string } | { mtls: true }, options: { denyOperatorService?: boolean } = {},
+  upstream: string,
+  certs: Certificates,
+  auth: { apiKey: string } | { mtls: true },
+  options: { denyOperatorService?: boolean } = {},
 ): Promise<GrpcGateway> {
   const nginx = findBinary(['nginx'], 'nginx');
   const dir = tempDir('nginx');
   const port = await freePort();
-  const check = 'apiKey' in auth
-    ? `if ($http_authorization != "Bearer ${auth.apiKey}") {
+  const check =
+    'apiKey' in auth
+      ? `if ($http_authorization != "Bearer ${auth.apiKey}") {
           add_header grpc-status 16 always;
           add_header grpc-message "invalid API key" always;
           return 200;
         }`
-    : '';
+      : '';
   const mtls = 'mtls' in auth ? `ssl_client_certificate ${certs.caCert};\n      ssl_verify_client on;` : '';
   const conf = `
 ${process.getuid?.() === 0 ? 'user root;' : ''}
@@ -84,12 +141,16 @@ http {
     ssl_certificate ${path.join(certs.dir, 'server.crt')};
     ssl_certificate_key ${path.join(certs.dir, 'server.key')};
     ${mtls}
-    ${options.denyOperatorService ? `location /temporal.api.operatorservice.v1.OperatorService/ {
+    ${
+      options.denyOperatorService
+        ? `location /temporal.api.operatorservice.v1.OperatorService/ {
       default_type application/grpc;
       add_header grpc-status 7 always;
       add_header grpc-message "this key may not manage the namespace" always;
       return 200;
-    }` : ''}
+    }`
+        : ''
+    }
     location / {
       default_type application/grpc;
       ${check}

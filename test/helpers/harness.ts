@@ -68,8 +68,15 @@ export async function createHarness(prefix: string, options: HarnessOptions = {}
   let running: { worker: Worker; done: Promise<void>; close(): Promise<void> } | null = null;
 
   const h: Harness = {
-    client, store, storeUrl, source, sourceUrl, taskQueue,
-    get worker() { return running?.worker ?? null; },
+    client,
+    store,
+    storeUrl,
+    source,
+    sourceUrl,
+    taskQueue,
+    get worker() {
+      return running?.worker ?? null;
+    },
     async startWorker() {
       const { worker, close } = await createWorker({
         temporalAddress: inject('temporalAddress'),

@@ -6,7 +6,6 @@
 import { spawnWorker, type WorkerProcess } from './workerProcess';
 import { sleep } from './wait';
 
-
 export async function killRepeatedly(options: {
   /** The worker that is running now; `onRestart` is told each new one (to kill it at the end). */
   worker: WorkerProcess;

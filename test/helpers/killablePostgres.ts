@@ -57,11 +57,18 @@ export async function startKillablePostgres(): Promise<KillablePostgres> {
       const children = childrenOf(pid);
       process.kill(pid, 'SIGKILL');
       for (const child of children) {
-        try { process.kill(child, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(child, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
       const deadline = Date.now() + 30_000;
       while ([pid, ...children].some(alive)) {
-        if (Date.now() > deadline) throw new Error(`postgres processes still alive after SIGKILL: ${[pid, ...children].filter(alive).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `postgres processes still alive after SIGKILL: ${[pid, ...children].filter(alive).join(', ')}`,
+          );
         await sleep(50);
       }
       handle = null;

@@ -55,7 +55,10 @@ export function installLoopbackOnly(): LoopbackGuard {
     if ('host' in target && !isLoopbackHost(target.host)) {
       guard.refused.push(target.host);
       const err = Object.assign(new Error(`connect ECONNREFUSED ${target.host} (this test allows loopback only)`), {
-        code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: target.host,
+        code: 'ECONNREFUSED',
+        errno: -111,
+        syscall: 'connect',
+        address: target.host,
       });
       process.nextTick(() => this.destroy(err));
       return this;

@@ -26,22 +26,50 @@ export async function startMariaDb(): Promise<MariaDb> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) execFileSync('chown', ['-R', 'mysql:mysql', dir]);
   const userArgs = asRoot ? ['--user=mysql'] : [];
-  execFileSync(installDb, ['--no-defaults', `--datadir=${datadir}`, ...userArgs, '--auth-root-authentication-method=normal',
-    '--skip-test-db'], { stdio: 'pipe' });
+  execFileSync(
+    installDb,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      ...userArgs,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { stdio: 'pipe' },
+  );
   const port = await freePort();
-  const { child, log } = spawnServer(server, [
-    '--no-defaults', `--datadir=${datadir}`, ...userArgs, `--port=${port}`, '--bind-address=127.0.0.1',
-    `--socket=${path.join(dir, 'mysqld.sock')}`, `--pid-file=${path.join(dir, 'mysqld.pid')}`,
-    '--skip-log-bin', '--innodb-buffer-pool-size=64M', '--innodb-flush-log-at-trx-commit=0', '--skip-name-resolve',
-    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin',
-  ], dir);
+  const { child, log } = spawnServer(
+    server,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      ...userArgs,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${path.join(dir, 'mysqld.sock')}`,
+      `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=64M',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--skip-name-resolve',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_bin',
+    ],
+    dir,
+  );
   try {
     await waitForPort(port, child, 'mariadbd', log);
   } catch (err) {
     await stopProcess(child);
     throw err;
   }
-  const admin = mysql.createPool({ host: '127.0.0.1', port, user: 'root', multipleStatements: true, connectionLimit: 2 });
+  const admin = mysql.createPool({
+    host: '127.0.0.1',
+    port,
+    user: 'root',
+    multipleStatements: true,
+    connectionLimit: 2,
+  });
   return {
     port,
     url: (database, user = 'root', password = '') =>

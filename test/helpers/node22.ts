@@ -14,7 +14,10 @@ export async function node22(): Promise<string> {
   if (existsSync(BIN) && (await runCommand(BIN, ['-v'], { cwd: DIR })).startsWith('v22.')) return BIN;
   mkdirSync(DIR, { recursive: true });
   // npm runs a dependency's install script only where the project allows it.
-  writeFileSync(path.join(DIR, 'package.json'), `${JSON.stringify({ name: 'tributary-node22', private: true, allowScripts: { node: true } }, null, 2)}\n`);
+  writeFileSync(
+    path.join(DIR, 'package.json'),
+    `${JSON.stringify({ name: 'tributary-node22', private: true, allowScripts: { node: true } }, null, 2)}\n`,
+  );
   await runCommand('npm', ['install', '--no-audit', '--no-fund', 'node@22'], { cwd: DIR });
   const version = await runCommand(BIN, ['-v'], { cwd: DIR });
   if (!version.startsWith('v22.')) throw new Error(`node@22 from npm installed ${BIN}, which is ${version.trim()}`);

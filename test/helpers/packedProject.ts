@@ -34,16 +34,22 @@ export async function packedProject(exampleDir: string): Promise<PackedProject> 
   await runCommand('npm', ['run', 'build'], { cwd: ROOT });
   const staging = mkdtempSync(path.join(os.tmpdir(), 'tributary-pack-staging-'));
   try {
-    const packed = JSON.parse(await runCommand('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: ROOT })) as { filename: string }[];
+    const packed = JSON.parse(
+      await runCommand('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: ROOT }),
+    ) as { filename: string }[];
     const tarballName = packed[0]!.filename;
     const key = createHash('sha256')
       .update(readFileSync(path.join(staging, tarballName)))
       .update(readFileSync(path.join(exampleDir, 'package.json')))
-      .digest('hex').slice(0, 16);
+      .digest('hex')
+      .slice(0, 16);
     const dir = path.join(CACHE, key);
     const tarball = path.join(dir, tarballName);
     if (existsSync(path.join(dir, INSTALLED))) {
-      cpSync(exampleDir, dir, { recursive: true, filter: (from) => exampleFiles(from) && path.basename(from) !== 'package.json' });
+      cpSync(exampleDir, dir, {
+        recursive: true,
+        filter: (from) => exampleFiles(from) && path.basename(from) !== 'package.json',
+      });
       return { dir, tarball, reused: true };
     }
     // Installed aside and renamed into place whole: an interrupted install is never taken for a finished one.
@@ -51,14 +57,18 @@ export async function packedProject(exampleDir: string): Promise<PackedProject> 
     rmSync(building, { recursive: true, force: true });
     cpSync(exampleDir, building, { recursive: true, filter: exampleFiles });
     renameSync(path.join(staging, tarballName), path.join(building, tarballName));
-    await runCommand('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarballName}`], { cwd: building, env: npmEnv() });
+    await runCommand('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarballName}`], {
+      cwd: building,
+      env: npmEnv(),
+    });
     writeFileSync(path.join(building, INSTALLED), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(building, dir);
     // Projects of older builds (half a gigabyte each), and installs a killed run left half done.
     for (const other of readdirSync(CACHE)) {
       const installer = /\.partial-(\d+)$/.exec(other)?.[1];
-      if (other !== key && (!installer || !alive(Number(installer)))) rmSync(path.join(CACHE, other), { recursive: true, force: true });
+      if (other !== key && (!installer || !alive(Number(installer))))
+        rmSync(path.join(CACHE, other), { recursive: true, force: true });
     }
     return { dir, tarball, reused: false };
   } finally {

@@ -34,12 +34,24 @@ export interface StRun {
 }
 
 /** Run `st` with `args`; resolves when it exits (or is killed at `timeoutMs`). */
-export function runSchemathesis(bin: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<StRun> {
+export function runSchemathesis(
+  bin: string,
+  args: string[],
+  options: { cwd: string; timeoutMs: number },
+): Promise<StRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(bin, args, {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
-    child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);

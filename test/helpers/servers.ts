@@ -13,7 +13,13 @@ export { freePort } from '../../dev/devServer';
 
 /** The path of a server binary, or a loud error that says how to install it (tests must not skip in CI). */
 export function findBinary(names: string[], aptPackage: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(path.delimiter),
+    '/usr/sbin',
+    '/usr/bin',
+    '/usr/local/sbin',
+    '/usr/local/bin',
+  ];
   for (const name of names) {
     for (const dir of dirs) {
       const p = path.join(dir, name);
@@ -29,7 +35,13 @@ export function findBinary(names: string[], aptPackage: string): string {
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `tributary-${prefix}-`));
 
 /** Resolves once `port` accepts connections; rejects if the process exits first or the time runs out. */
-export async function waitForPort(port: number, child: ChildProcess, what: string, log: () => string, timeoutMs = 60_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  what: string,
+  log: () => string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -37,7 +49,10 @@ export async function waitForPort(port: number, child: ChildProcess, what: strin
     }
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -50,7 +65,9 @@ export async function waitForPort(port: number, child: ChildProcess, what: strin
 export function spawnServer(bin: string, args: string[], cwd: string): { child: ChildProcess; log: () => string } {
   const child = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (b: Buffer) => { out = (out + b.toString()).slice(-8000); };
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-8000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return { child, log: () => out };

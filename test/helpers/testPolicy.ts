@@ -10,11 +10,18 @@ export const TEST_FILE_ROOTS = [os.tmpdir()];
 export const TEST_PRIVATE_HOSTS = ['127.0.0.1/32', '::1/128'];
 
 export const testPolicy = (): OperatorPolicy => ({
-  ...operatorPolicyFromEnv(), fileRoots: TEST_FILE_ROOTS, keyFileRoots: TEST_FILE_ROOTS, allowPrivateHosts: TEST_PRIVATE_HOSTS, allowSuperuserSources: true,
+  ...operatorPolicyFromEnv(),
+  fileRoots: TEST_FILE_ROOTS,
+  keyFileRoots: TEST_FILE_ROOTS,
+  allowPrivateHosts: TEST_PRIVATE_HOSTS,
+  allowSuperuserSources: true,
 });
 
 /** `policy` whose sources may also reach the tests' servers on loopback (and nothing else private). */
-export const reachingLoopback = (policy: OperatorPolicy): OperatorPolicy => ({ ...policy, allowPrivateHosts: TEST_PRIVATE_HOSTS });
+export const reachingLoopback = (policy: OperatorPolicy): OperatorPolicy => ({
+  ...policy,
+  allowPrivateHosts: TEST_PRIVATE_HOSTS,
+});
 
 /** The same, as the environment of a worker process. */
 export const testPolicyEnv = (): Record<string, string> => ({

@@ -22,7 +22,10 @@ export interface WorkerProcess {
  * The environment of a worker process serving a test harness: its store, the shared Temporal dev server,
  * its task queue, plus the test's own connections (TRIBUTARY_CONNECTION_*) and settings.
  */
-export function workerEnv(h: { storeUrl: string; taskQueue: string }, extra: Record<string, string>): Record<string, string> {
+export function workerEnv(
+  h: { storeUrl: string; taskQueue: string },
+  extra: Record<string, string>,
+): Record<string, string> {
   return {
     DATABASE_URL: h.storeUrl,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -48,7 +51,9 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before polling:\n${out}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`worker exited (${code ?? signal}) before polling:\n${out}`)),
+    );
   });
   await ready;
   return {

@@ -59,17 +59,18 @@ export interface Features {
 
 const DATA_TYPES: DataType[] = ['profile', 'activity', 'segments', 'profile-insert-only'];
 
-const rowWrite = (kinds: CursorKind[]): fc.Arbitrary<RowWrite> => fc.record({
-  cursor: fc.constantFrom(...kinds),
-  where: fc.double({ min: 0, max: 1, noNaN: true }),
-  user: fc.nat(3),
-  val: fc.nat(2),
-  num: fc.nat(2),
-  kind: fc.nat(1),
-  at: fc.nat(2),
-  seg: fc.nat(2),
-  removed: fc.boolean(),
-});
+const rowWrite = (kinds: CursorKind[]): fc.Arbitrary<RowWrite> =>
+  fc.record({
+    cursor: fc.constantFrom(...kinds),
+    where: fc.double({ min: 0, max: 1, noNaN: true }),
+    user: fc.nat(3),
+    val: fc.nat(2),
+    num: fc.nat(2),
+    kind: fc.nat(1),
+    at: fc.nat(2),
+    seg: fc.nat(2),
+    removed: fc.boolean(),
+  });
 
 // `next` most often, so runs have rows to read; the rest in small doses.
 const INSERT_KINDS: CursorKind[] = ['next', 'next', 'next', 'next', 'tie', 'tie', 'null', 'future', 'now', 'past'];
@@ -88,24 +89,46 @@ export function historyOf(seed: number, features: Features): fc.Arbitrary<Histor
     backfillTo: backfill ? fc.option(fc.double({ min: 0.3, max: 0.9, noNaN: true }), { freq: 2 }) : fc.constant(null),
   });
   const step: fc.Arbitrary<Step> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ t: fc.constant('insert' as const), rows: fc.array(rowWrite(INSERT_KINDS), { minLength: 1, maxLength: 12 }) }) },
-    { weight: 2, arbitrary: fc.record({ t: fc.constant('update' as const), row: fc.nat(1000), write: rowWrite(UPDATE_KINDS) }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant('late' as const), rows: fc.array(rowWrite(LATE_KINDS), { minLength: 1, maxLength: 3 }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        t: fc.constant('insert' as const),
+        rows: fc.array(rowWrite(INSERT_KINDS), { minLength: 1, maxLength: 12 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ t: fc.constant('update' as const), row: fc.nat(1000), write: rowWrite(UPDATE_KINDS) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('late' as const),
+        rows: fc.array(rowWrite(LATE_KINDS), { minLength: 1, maxLength: 3 }),
+      }),
+    },
     { weight: 3, arbitrary: runStep },
   );
-  return fc.record({
-    seed: fc.constant(seed),
-    dataType: fc.constant(dataType),
-    batchSize: fc.integer({ min: 1, max: 7 }),
-    lag: fc.constantFrom(0 as const, 1 as const),
-    // Always some rows first, and a plain run last so every late commit is committed and read.
-    first: fc.array(rowWrite(['next', 'next', 'tie']), { minLength: 4, maxLength: 16 }),
-    steps: fc.array(step, { minLength: 3, maxLength: 7 }),
-    last: runStep,
-  }).map(({ first, steps, last, ...rest }) => ({
-    ...rest,
-    steps: [{ t: 'insert' as const, rows: first }, ...steps, last, { t: 'run' as const, killAfterMs: null, backfillTo: null }],
-  }));
+  return fc
+    .record({
+      seed: fc.constant(seed),
+      dataType: fc.constant(dataType),
+      batchSize: fc.integer({ min: 1, max: 7 }),
+      lag: fc.constantFrom(0 as const, 1 as const),
+      // Always some rows first, and a plain run last so every late commit is committed and read.
+      first: fc.array(rowWrite(['next', 'next', 'tie']), { minLength: 4, maxLength: 16 }),
+      steps: fc.array(step, { minLength: 3, maxLength: 7 }),
+      last: runStep,
+    })
+    .map(({ first, steps, last, ...rest }) => ({
+      ...rest,
+      steps: [
+        { t: 'insert' as const, rows: first },
+        ...steps,
+        last,
+        { t: 'run' as const, killAfterMs: null, backfillTo: null },
+      ],
+    }));
 }
 
 /** The history of a seed: fast-check's generator, seeded, one sample. */

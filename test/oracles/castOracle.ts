@@ -51,7 +51,8 @@ END $$;`;
 const base = { id: 'x', name: 'x', source: { connection: 'w', table: 't' }, cursor: { column: 'c', key: 'k' } };
 
 /** COPY text field back to its text (mapValidate's copyField reversed). */
-const unCopy = (f: string): string => f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+const unCopy = (f: string): string =>
+  f.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 
 /** What our mapping sends the store for `raw` as an attribute of `type`: its JSON text, or null (a row error). */
 const compiled = new Map<string, CompiledMapping>();
@@ -63,8 +64,15 @@ function once(key: string, spec: () => unknown): CompiledMapping {
 
 export function ourJson(raw: string, type: ValueType, timeZone: string, format?: string): string | null {
   const m = once(`attr|${type}|${timeZone}|${format ?? ''}`, () => ({
-    ...base, timeZone, dataType: 'profile', mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type, format }] } }));
-  const r = m.map(m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')), 1);
+    ...base,
+    timeZone,
+    dataType: 'profile',
+    mapping: { userId: { column: 'u' }, attributes: [{ column: 'v', type, format }] },
+  }));
+  const r = m.map(
+    m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')),
+    1,
+  );
   if (!r.ok) return null;
   return jsonMember(unCopy(r.text.split('\t')[3]!));
 }
@@ -77,14 +85,27 @@ function jsonMember(obj: string): string {
 
 /** An event's timestamp as our mapping stages it for the events table (COPY into timestamptz), or null. */
 export function ourEventTime(raw: string, timeZone: string): string | null {
-  const m = once(`event|${timeZone}`, () => ({ ...base, timeZone, dataType: 'activity', mapping: {
-    userId: { column: 'u' }, eventType: { value: 'e' }, timestamp: { column: 'v' }, properties: [] } }));
-  const r = m.map(m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')), 1);
+  const m = once(`event|${timeZone}`, () => ({
+    ...base,
+    timeZone,
+    dataType: 'activity',
+    mapping: {
+      userId: { column: 'u' },
+      eventType: { value: 'e' },
+      timestamp: { column: 'v' },
+      properties: [],
+    },
+  }));
+  const r = m.map(
+    m.columns.map((c) => (c === 'v' ? raw : c === 'u' ? 'user' : '1')),
+    1,
+  );
   return r.ok ? `"${unCopy(r.row!.split('\t')[3]!)}"` : null;
 }
 
 /** Text Postgres cannot be sent at all (a NUL, an unpaired surrogate): it refuses it as text. */
-const unsendable = (v: string): boolean => v.includes('\u0000') || !(v as string & { isWellFormed(): boolean }).isWellFormed();
+const unsendable = (v: string): boolean =>
+  v.includes('\u0000') || !(v as string & { isWellFormed(): boolean }).isWellFormed();
 
 export interface Compared {
   raw: string;
@@ -101,7 +122,8 @@ export async function compare(db: pg.Client, kind: OracleKind, raws: string[], o
     `SELECT pg_temp.oracle(v, $3) AS p, CASE WHEN o IS NOT NULL THEN pg_temp.stored(o, $3) END AS s,
             CASE WHEN $3 = 'jsonb' AND o IS NOT NULL THEN pg_temp.same_json(o, v) END AS j
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(v, o, n) ORDER BY n`,
-    [sendable, ours, kind]);
+    [sendable, ours, kind],
+  );
   return res.rows.map((r, i) => ({
     raw: raws[i]!,
     ours: ours[i] === null ? null : r.s,

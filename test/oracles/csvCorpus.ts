@@ -23,13 +23,53 @@ export interface CsvCase {
   brokenAt: number | null;
 }
 
-const DIALECTS: [delimiter: string, quote: string][] = [[',', '"'], [',', '"'], [';', '"'], ['\t', '"'], ['|', "'"], [':', '"'], ['~', '^']];
+const DIALECTS: [delimiter: string, quote: string][] = [
+  [',', '"'],
+  [',', '"'],
+  [';', '"'],
+  ['\t', '"'],
+  ['|', "'"],
+  [':', '"'],
+  ['~', '^'],
+];
 
 function cell(r: Rng, delimiter: string, quote: string): string {
   const pieces = [
-    'plain', 'Smith, Jo', 'a;b', 'x|y', 'tab\there', 'said "hi"', "it's", 'multi\nline', 'cr\rinside', 'crlf\r\nin', ' padded ',
-    'Zoë', '𝄞 clef', 'Ωmega', '日本語', '😀', 'e\u0301', '\u00a0nbsp', 'back\\slash', '\\N', 'NULL', ' ', '  ', '=1+2', '#',
-    delimiter, quote, quote + quote, `${quote}x${quote}`, '\n', '\r\n', '\r', 'a^b', 'x~y', 'c:d',
+    'plain',
+    'Smith, Jo',
+    'a;b',
+    'x|y',
+    'tab\there',
+    'said "hi"',
+    "it's",
+    'multi\nline',
+    'cr\rinside',
+    'crlf\r\nin',
+    ' padded ',
+    'Zoë',
+    '𝄞 clef',
+    'Ωmega',
+    '日本語',
+    '😀',
+    'e\u0301',
+    '\u00a0nbsp',
+    'back\\slash',
+    '\\N',
+    'NULL',
+    ' ',
+    '  ',
+    '=1+2',
+    '#',
+    delimiter,
+    quote,
+    quote + quote,
+    `${quote}x${quote}`,
+    '\n',
+    '\r\n',
+    '\r',
+    'a^b',
+    'x~y',
+    'c:d',
   ];
   const n = r.int(1, 3);
   let s = '';
@@ -70,7 +110,8 @@ export function csvCase(r: Rng, n: number): CsvCase {
   let blankLine = false;
   records.forEach((rec, i) => {
     let line = rec.map((v) => writeField(v, r, delimiter, quote)).join(delimiter);
-    if (i === brokenAt) line = r.chance(0.5) ? `${line}${delimiter}${quote}ab${quote}cd` : `${line}${delimiter}${quote}never closed`;
+    if (i === brokenAt)
+      line = r.chance(0.5) ? `${line}${delimiter}${quote}ab${quote}cd` : `${line}${delimiter}${quote}never closed`;
     const last = i === records.length - 1;
     text += line + (last && r.chance(0.3) ? '' : r.pick(ends));
     if (!last && r.chance(0.01)) {
@@ -79,5 +120,15 @@ export function csvCase(r: Rng, n: number): CsvCase {
     }
   });
   const bom = r.chance(0.2);
-  return { name: `case${n}.csv`, delimiter, quote, text: (bom ? '\ufeff' : '') + text, bom, records, uniformLineEnds: uniform, blankLine, brokenAt };
+  return {
+    name: `case${n}.csv`,
+    delimiter,
+    quote,
+    text: (bom ? '\ufeff' : '') + text,
+    bom,
+    records,
+    uniformLineEnds: uniform,
+    blankLine,
+    brokenAt,
+  };
 }

@@ -62,12 +62,20 @@ beforeAll(async () => {
   cleanups.push(() => ch.stop());
   const sfDb = await snowflakeBackingDb();
   cleanups.push(() => sfDb.admin.end());
-  sf = await startSnowflakeFake({ postgresUrl: sfDb.url, schema: sfDb.schema, users: { tributary: { password: 'pw', roles: ['READER'] } } });
+  sf = await startSnowflakeFake({
+    postgresUrl: sfDb.url,
+    schema: sfDb.schema,
+    users: { tributary: { password: 'pw', roles: ['READER'] } },
+  });
   cleanups.push(() => sf.close());
   const bqDb = await bigqueryBackingDb();
   cleanups.push(() => bqDb.admin.end());
   const reader = serviceAccount('reader@proj.iam.gserviceaccount.com');
-  bq = await startBigQueryFake({ postgresUrl: bqDb.url, project: 'proj', accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } } });
+  bq = await startBigQueryFake({
+    postgresUrl: bqDb.url,
+    project: 'proj',
+    accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } },
+  });
   cleanups.push(() => bq.close());
   http = await startHttp();
   cleanups.push(() => http.stop());
@@ -109,51 +117,170 @@ const sfBase = (user: string, password: string, extra = '') =>
   `snowflake://${user}:${enc(password)}@fakeaccount/FAKE/PUBLIC?warehouse=WH&role=READER&access_url=${enc(sf.accessUrl)}${extra}`;
 
 const CASES: Case[] = [
-  { name: 'postgres bad credentials', source: 'table', explorable: true,
-    url: () => `postgres://canary_reader:${enc(CANARY)}@${pgHost().host}${pgHost().pathname}` },
-  { name: 'postgres password as a query parameter', source: 'table', explorable: true,
-    url: () => `postgres://canary_reader@${pgHost().host}${pgHost().pathname}?password=${enc(CANARY)}` },
-  { name: 'postgres unreachable host', source: 'table', explorable: true,
-    url: () => `postgres://canary_reader:${enc(CANARY)}@127.0.0.1:${closedPort}/nowhere` },
+  {
+    name: 'postgres bad credentials',
+    source: 'table',
+    explorable: true,
+    url: () => `postgres://canary_reader:${enc(CANARY)}@${pgHost().host}${pgHost().pathname}`,
+  },
+  {
+    name: 'postgres password as a query parameter',
+    source: 'table',
+    explorable: true,
+    url: () => `postgres://canary_reader@${pgHost().host}${pgHost().pathname}?password=${enc(CANARY)}`,
+  },
+  {
+    name: 'postgres unreachable host',
+    source: 'table',
+    explorable: true,
+    url: () => `postgres://canary_reader:${enc(CANARY)}@127.0.0.1:${closedPort}/nowhere`,
+  },
   { name: 'mysql bad credentials', source: 'table', explorable: true, url: () => maria.url('mysql', 'root', CANARY) },
-  { name: 'mysql unreachable host', source: 'table', explorable: true, url: () => `mysql://root:${enc(CANARY)}@127.0.0.1:${closedPort}/x` },
-  { name: 'clickhouse bad credentials', source: 'table', explorable: true, url: () => ch.url('default', 'reader', CANARY) },
-  { name: 'clickhouse unreachable host', source: 'table', explorable: true, url: () => `clickhouse://reader:${enc(CANARY)}@127.0.0.1:${closedPort}/default` },
+  {
+    name: 'mysql unreachable host',
+    source: 'table',
+    explorable: true,
+    url: () => `mysql://root:${enc(CANARY)}@127.0.0.1:${closedPort}/x`,
+  },
+  {
+    name: 'clickhouse bad credentials',
+    source: 'table',
+    explorable: true,
+    url: () => ch.url('default', 'reader', CANARY),
+  },
+  {
+    name: 'clickhouse unreachable host',
+    source: 'table',
+    explorable: true,
+    url: () => `clickhouse://reader:${enc(CANARY)}@127.0.0.1:${closedPort}/default`,
+  },
   { name: 'snowflake bad credentials', source: 'table', explorable: true, url: () => sfBase('tributary', CANARY) },
-  { name: 'snowflake unparsable private key', source: 'table', explorable: true,
-    url: () => `snowflake://tributary@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(sf.accessUrl)}&private_key=${enc(`-----BEGIN PRIVATE KEY-----\n${CANARY}\n-----END PRIVATE KEY-----`)}` },
-  { name: 'snowflake missing key file', source: 'table', explorable: true,
-    url: () => `snowflake://tributary@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(sf.accessUrl)}&private_key_path=/nonexistent/key.p8&private_key_pass=${enc(CANARY)}` },
-  { name: 'snowflake unreachable host', source: 'table', explorable: true,
-    url: () => `snowflake://tributary:${enc(CANARY)}@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(`http://127.0.0.1:${closedPort}`)}` },
-  { name: 'bigquery bad credentials', source: 'table', explorable: true, url: () => `${bqBase()}&credentials=${enc(unknownKey())}` },
-  { name: 'bigquery inline credentials that are not JSON', source: 'table', explorable: true,
-    url: () => `${bqBase()}&credentials=${enc(Buffer.from(`${CANARY} is no key`).toString('base64'))}` },
-  { name: 'bigquery inline credentials that are not base64', source: 'table', explorable: true, url: () => `${bqBase()}&credentials=${enc(CANARY)}` },
-  { name: 'bigquery key_file that is not a key', source: 'table', explorable: true, forbidden: [PASSWD], url: () => `${bqBase()}&key_file=/etc/passwd` },
-  { name: 'bigquery key_file holding the canary', source: 'table', explorable: true, url: () => {
-    const file = path.join(tempDir('canary-key'), 'key.json');
-    // JSON.parse quotes the start of text it cannot parse: here, the canary.
-    writeFileSync(file, `${CANARY} is no key`);
-    return `${bqBase()}&key_file=${enc(file)}`;
-  } },
-  { name: 'bigquery missing key_file', source: 'table', explorable: true, url: () => `${bqBase()}&key_file=/nonexistent/key.json` },
-  { name: 'bigquery unreachable host', source: 'table', explorable: true,
-    url: () => `bigquery://proj/conf?credentials=${enc(unknownKey())}&api_endpoint=${enc(`http://127.0.0.1:${closedPort}`)}` },
-  { name: 'http bad credentials', source: 'file', explorable: false, url: () => http.url.replace(enc('s3cret pass'), enc(CANARY)) },
-  { name: 'http unreachable host', source: 'file', explorable: false, url: () => `http://reader:${enc(CANARY)}@127.0.0.1:${closedPort}/files/` },
-  { name: 's3 bad credentials', source: 'file', explorable: false, url: () => s3.url.replace('tributary-test-secret-key', enc(CANARY)) },
-  { name: 's3 unreachable host', source: 'file', explorable: false, url: () => `s3://key:${enc(CANARY)}@127.0.0.1:${closedPort}/canary?tls=false&region=us-east-1` },
-  { name: 'sftp bad credentials', source: 'file', explorable: false,
-    url: () => { const u = new URL(sftp.url); return `sftp://${u.username}:${enc(CANARY)}@${u.host}${u.pathname}`; } },
-  { name: 'sftp missing key file', source: 'file', explorable: false,
-    url: () => { const u = new URL(sftp.url); return `sftp://${u.username}:${enc(CANARY)}@${u.host}${u.pathname}?privateKey=/nonexistent/key`; } },
-  { name: 'sftp unreachable host', source: 'file', explorable: false, url: () => `sftp://me:${enc(CANARY)}@127.0.0.1:${closedPort}/files` },
+  {
+    name: 'snowflake unparsable private key',
+    source: 'table',
+    explorable: true,
+    url: () =>
+      `snowflake://tributary@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(sf.accessUrl)}&private_key=${enc(`-----BEGIN PRIVATE KEY-----\n${CANARY}\n-----END PRIVATE KEY-----`)}`,
+  },
+  {
+    name: 'snowflake missing key file',
+    source: 'table',
+    explorable: true,
+    url: () =>
+      `snowflake://tributary@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(sf.accessUrl)}&private_key_path=/nonexistent/key.p8&private_key_pass=${enc(CANARY)}`,
+  },
+  {
+    name: 'snowflake unreachable host',
+    source: 'table',
+    explorable: true,
+    url: () =>
+      `snowflake://tributary:${enc(CANARY)}@fakeaccount/FAKE/PUBLIC?warehouse=WH&access_url=${enc(`http://127.0.0.1:${closedPort}`)}`,
+  },
+  {
+    name: 'bigquery bad credentials',
+    source: 'table',
+    explorable: true,
+    url: () => `${bqBase()}&credentials=${enc(unknownKey())}`,
+  },
+  {
+    name: 'bigquery inline credentials that are not JSON',
+    source: 'table',
+    explorable: true,
+    url: () => `${bqBase()}&credentials=${enc(Buffer.from(`${CANARY} is no key`).toString('base64'))}`,
+  },
+  {
+    name: 'bigquery inline credentials that are not base64',
+    source: 'table',
+    explorable: true,
+    url: () => `${bqBase()}&credentials=${enc(CANARY)}`,
+  },
+  {
+    name: 'bigquery key_file that is not a key',
+    source: 'table',
+    explorable: true,
+    forbidden: [PASSWD],
+    url: () => `${bqBase()}&key_file=/etc/passwd`,
+  },
+  {
+    name: 'bigquery key_file holding the canary',
+    source: 'table',
+    explorable: true,
+    url: () => {
+      const file = path.join(tempDir('canary-key'), 'key.json');
+      // JSON.parse quotes the start of text it cannot parse: here, the canary.
+      writeFileSync(file, `${CANARY} is no key`);
+      return `${bqBase()}&key_file=${enc(file)}`;
+    },
+  },
+  {
+    name: 'bigquery missing key_file',
+    source: 'table',
+    explorable: true,
+    url: () => `${bqBase()}&key_file=/nonexistent/key.json`,
+  },
+  {
+    name: 'bigquery unreachable host',
+    source: 'table',
+    explorable: true,
+    url: () =>
+      `bigquery://proj/conf?credentials=${enc(unknownKey())}&api_endpoint=${enc(`http://127.0.0.1:${closedPort}`)}`,
+  },
+  {
+    name: 'http bad credentials',
+    source: 'file',
+    explorable: false,
+    url: () => http.url.replace(enc('s3cret pass'), enc(CANARY)),
+  },
+  {
+    name: 'http unreachable host',
+    source: 'file',
+    explorable: false,
+    url: () => `http://reader:${enc(CANARY)}@127.0.0.1:${closedPort}/files/`,
+  },
+  {
+    name: 's3 bad credentials',
+    source: 'file',
+    explorable: false,
+    url: () => s3.url.replace('tributary-test-secret-key', enc(CANARY)),
+  },
+  {
+    name: 's3 unreachable host',
+    source: 'file',
+    explorable: false,
+    url: () => `s3://key:${enc(CANARY)}@127.0.0.1:${closedPort}/canary?tls=false&region=us-east-1`,
+  },
+  {
+    name: 'sftp bad credentials',
+    source: 'file',
+    explorable: false,
+    url: () => {
+      const u = new URL(sftp.url);
+      return `sftp://${u.username}:${enc(CANARY)}@${u.host}${u.pathname}`;
+    },
+  },
+  {
+    name: 'sftp missing key file',
+    source: 'file',
+    explorable: false,
+    url: () => {
+      const u = new URL(sftp.url);
+      return `sftp://${u.username}:${enc(CANARY)}@${u.host}${u.pathname}?privateKey=/nonexistent/key`;
+    },
+  },
+  {
+    name: 'sftp unreachable host',
+    source: 'file',
+    explorable: false,
+    url: () => `sftp://me:${enc(CANARY)}@127.0.0.1:${closedPort}/files`,
+  },
 ];
 
 const specFor = (id: string, connection: string, source: Case['source']) => ({
-  id, name: 'canary', dataType: 'profile',
-  source: source === 'table' ? { connection, table: 'users' } : { connection, file: { path: 'users.csv', format: 'csv' } },
+  id,
+  name: 'canary',
+  dataType: 'profile',
+  source:
+    source === 'table' ? { connection, table: 'users' } : { connection, file: { path: 'users.csv', format: 'csv' } },
   cursor: source === 'table' ? { column: 'updated_at', key: 'id' } : { column: '_line', key: '_source' },
   mapping: { userId: { column: 'email' } },
 });
@@ -164,7 +291,11 @@ const everything = () => [...t.responses, ...t.logs, ...output.lines, ...histori
 function expectClean(texts: string[], extra: string[] = []): void {
   for (const needle of [...FORMS, ...extra]) {
     const hit = texts.find((x) => x.includes(needle));
-    expect(hit === undefined ? null : `${needle} found in: ${hit.slice(Math.max(0, hit.indexOf(needle) - 300), hit.indexOf(needle) + 100)}`).toBeNull();
+    expect(
+      hit === undefined
+        ? null
+        : `${needle} found in: ${hit.slice(Math.max(0, hit.indexOf(needle) - 300), hit.indexOf(needle) + 100)}`,
+    ).toBeNull();
   }
 }
 
@@ -204,7 +335,9 @@ describe('a canary secret in every connection kind', () => {
       expect(dry.status, dry.text).toBeGreaterThanOrEqual(400);
       // The worker opens it as a run does: configuration errors end the run, transient ones are retried.
       const handle = await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
-        taskQueue: t.h.taskQueue, workflowId: importWorkflowId(importId), args: [{ spec }],
+        taskQueue: t.h.taskQueue,
+        workflowId: importWorkflowId(importId),
+        args: [{ spec }],
       });
       const seen = await failedOnce(handle);
       histories.push(seen.text, JSON.stringify(await handle.fetchHistory()));
@@ -219,19 +352,43 @@ describe('a canary secret in every connection kind', () => {
     await t.req('POST', '/connections', { body: { id, name: 'passwd', url: `${bqBase()}&key_file=/etc/passwd` } });
     const tested = await t.req('POST', `/connections/${id}/test`);
     // Outside the operator's key folders: refused by name, before the file is opened.
-    expect(tested.body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: \/etc\/passwd is outside the folders connection key files may be read from/) });
+    expect(tested.body).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(
+        /key_file: \/etc\/passwd is outside the folders connection key files may be read from/,
+      ),
+    });
     const missing = `canary-${randomUUID().slice(0, 8)}`;
     const missingFile = path.join(tempDir('canary-missing'), 'key.json');
-    await t.req('POST', '/connections', { body: { id: missing, name: 'missing', url: `${bqBase()}&key_file=${enc(missingFile)}` } });
-    expect((await t.req('POST', `/connections/${missing}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: cannot read .*ENOENT/) });
+    await t.req('POST', '/connections', {
+      body: { id: missing, name: 'missing', url: `${bqBase()}&key_file=${enc(missingFile)}` },
+    });
+    expect((await t.req('POST', `/connections/${missing}/test`)).body).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/key_file: cannot read .*ENOENT/),
+    });
     const notKey = `canary-${randomUUID().slice(0, 8)}`;
     const notKeyFile = path.join(tempDir('canary-notkey'), 'key.json');
     writeFileSync(notKeyFile, readFileSync('/etc/passwd'));
-    await t.req('POST', '/connections', { body: { id: notKey, name: 'not a key', url: `${bqBase()}&key_file=${enc(notKeyFile)}` } });
-    expect((await t.req('POST', `/connections/${notKey}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/key_file: is not a service-account key/) });
+    await t.req('POST', '/connections', {
+      body: { id: notKey, name: 'not a key', url: `${bqBase()}&key_file=${enc(notKeyFile)}` },
+    });
+    expect((await t.req('POST', `/connections/${notKey}/test`)).body).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/key_file: is not a service-account key/),
+    });
     const inline = `canary-${randomUUID().slice(0, 8)}`;
-    await t.req('POST', '/connections', { body: { id: inline, name: 'inline', url: `${bqBase()}&credentials=${enc(Buffer.from(`{"private_key": "${CANARY}`).toString('base64'))}` } });
-    expect((await t.req('POST', `/connections/${inline}/test`)).body).toMatchObject({ ok: false, error: expect.stringMatching(/credentials: is not a service-account key \(not JSON\)/) });
+    await t.req('POST', '/connections', {
+      body: {
+        id: inline,
+        name: 'inline',
+        url: `${bqBase()}&credentials=${enc(Buffer.from(`{"private_key": "${CANARY}`).toString('base64'))}`,
+      },
+    });
+    expect((await t.req('POST', `/connections/${inline}/test`)).body).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/credentials: is not a service-account key \(not JSON\)/),
+    });
     expectClean(everything(), [PASSWD]);
   });
 });

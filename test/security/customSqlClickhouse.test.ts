@@ -30,7 +30,11 @@ async function rowCount(): Promise<number> {
   return Number((await rs.json<{ n: string }>())[0]!.n);
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => new Error('expected a failure, it succeeded'),
+    (e: unknown) => e as Error,
+  );
 
 beforeAll(async () => {
   ch = await startClickHouse();
@@ -50,7 +54,12 @@ afterAll(async () => {
 });
 
 describe('the real server refuses writes under the settings sent with user SQL', () => {
-  for (const sql of ['INSERT INTO t (id) VALUES (99)', 'ALTER TABLE t DELETE WHERE 1 = 1', 'DROP TABLE t', 'TRUNCATE TABLE t']) {
+  for (const sql of [
+    'INSERT INTO t (id) VALUES (99)',
+    'ALTER TABLE t DELETE WHERE 1 = 1',
+    'DROP TABLE t',
+    'TRUNCATE TABLE t',
+  ]) {
     it(sql, async () => {
       const before = await rowCount();
       const err = await failure(admin.command({ query: sql, clickhouse_settings: readOnlySettings('0', 60) }));
@@ -64,8 +73,16 @@ describe('refused through a custom query, and the table is unchanged', () => {
   const attempts: [string, string, RegExp][] = [
     ['an INSERT', 'INSERT INTO t (id) VALUES (99)', /must be a SELECT/],
     ['a second statement', 'SELECT 1 AS id; DROP TABLE t', /second statement/],
-    ['a backslash-escaped quote hiding a second statement', "SELECT 1 AS id WHERE '\\'' = ''; DROP TABLE t; -- '", /second statement/],
-    ['closing the wrapping subquery', 'SELECT 1 AS id) AS src; ALTER TABLE t DELETE WHERE 1 = 1; SELECT * FROM (SELECT 1', /closes a parenthesis|second statement/],
+    [
+      'a backslash-escaped quote hiding a second statement',
+      "SELECT 1 AS id WHERE '\\'' = ''; DROP TABLE t; -- '",
+      /second statement/,
+    ],
+    [
+      'closing the wrapping subquery',
+      'SELECT 1 AS id) AS src; ALTER TABLE t DELETE WHERE 1 = 1; SELECT * FROM (SELECT 1',
+      /closes a parenthesis|second statement/,
+    ],
     // Table functions reach other hosts and the server's files; readonly=1 refuses them on the server.
     ['a url() table function', "SELECT * FROM url('http://127.0.0.1:9/', 'TSV', 'x String')", /Code: 164|readonly/i],
     ['a file() table function', "SELECT * FROM file('data.csv', 'CSV', 'x String')", /Code: 164|readonly/i],
@@ -88,16 +105,26 @@ describe('accepted, with the rows the server returns', () => {
     const s = await session();
     const r = await s.preview({ query: 'SELECT id, comment, set, copy, do, lock, call FROM t ORDER BY id' }, 10);
     expect(r.columns.map((c) => c.name)).toEqual(['id', 'comment', 'set', 'copy', 'do', 'lock', 'call']);
-    expect(r.rows).toEqual([['1', 'first', '10', '11', '12', '13', '14'], ['2', 'second', '20', '21', '22', '23', '24'],
-      ['3', 'third', '30', '31', '32', '33', '34']]);
+    expect(r.rows).toEqual([
+      ['1', 'first', '10', '11', '12', '13', '14'],
+      ['2', 'second', '20', '21', '22', '23', '24'],
+      ['3', 'third', '30', '31', '32', '33', '34'],
+    ]);
   });
 
-  it("backslash escapes, a ; inside a string and a comment, and a trailing ;", async () => {
+  it('backslash escapes, a ; inside a string and a comment, and a trailing ;', async () => {
     const s = await session();
-    const r = await s.preview({
-      query: "SELECT id, note FROM t -- ; DROP TABLE t\nWHERE note IN ('it\\'s', 'back\\\\slash') AND note != 'x\\'; DROP TABLE t' ORDER BY id;",
-    }, 10);
-    expect(r.rows).toEqual([['1', "it's"], ['2', 'back\\slash']]);
+    const r = await s.preview(
+      {
+        query:
+          "SELECT id, note FROM t -- ; DROP TABLE t\nWHERE note IN ('it\\'s', 'back\\\\slash') AND note != 'x\\'; DROP TABLE t' ORDER BY id;",
+      },
+      10,
+    );
+    expect(r.rows).toEqual([
+      ['1', "it's"],
+      ['2', 'back\\slash'],
+    ]);
   });
 });
 
@@ -105,7 +132,12 @@ it('a statement runs at most the operator bound (max_execution_time)', async () 
   const s = await session({ sourceStatementTimeoutSeconds: 1 });
   const started = Date.now();
   // Tens of seconds of work unbounded; the bound stops it after one.
-  const err = await failure(s.preview({ query: 'SELECT sum(sipHash64(number)) AS n FROM (SELECT number FROM system.numbers LIMIT 2000000000)' }, 1));
+  const err = await failure(
+    s.preview(
+      { query: 'SELECT sum(sipHash64(number)) AS n FROM (SELECT number FROM system.numbers LIMIT 2000000000)' },
+      1,
+    ),
+  );
   expect(err.message).toMatch(/Timeout exceeded|Code: 159/);
   expect(Date.now() - started).toBeLessThan(15_000);
 }, 180_000);

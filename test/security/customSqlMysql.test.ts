@@ -12,10 +12,15 @@ import { type MariaDb, startMariaDb } from '../helpers/mariadb';
 import { reachingLoopback } from '../helpers/testPolicy';
 
 let db: MariaDb;
-const policy = (over: Partial<OperatorPolicy> = {}): OperatorPolicy => reachingLoopback({ ...operatorPolicyFromEnv({}), ...over });
+const policy = (over: Partial<OperatorPolicy> = {}): OperatorPolicy =>
+  reachingLoopback({ ...operatorPolicyFromEnv({}), ...over });
 const connectors: ReturnType<typeof createMysqlConnector>[] = [];
 
-async function session(over: Partial<OperatorPolicy> = {}, user = 'reader', password = 'secret'): Promise<SourceSession & SourceExplorer> {
+async function session(
+  over: Partial<OperatorPolicy> = {},
+  user = 'reader',
+  password = 'secret',
+): Promise<SourceSession & SourceExplorer> {
   const connector = createMysqlConnector(policy(over));
   connectors.push(connector);
   const s = await connector.open({ kind: 'mysql', url: db.url('shop', user, password) });
@@ -43,17 +48,33 @@ afterAll(async () => {
 describe('refused, and the table is unchanged', () => {
   const attempts: [string, string, RegExp][] = [
     // MySQL reads '\'' as one string holding a quote; a lexer without backslash escapes sees the ; inside a string.
-    ['a backslash-escaped quote hides a second statement', "SELECT id FROM t WHERE note = '\\'' ; DELETE FROM t; -- '", /second statement/],
+    [
+      'a backslash-escaped quote hides a second statement',
+      "SELECT id FROM t WHERE note = '\\'' ; DELETE FROM t; -- '",
+      /second statement/,
+    ],
     // "--x" is not a comment to MySQL (a space must follow), so the ; after it is real.
     ['-- without a space is not a comment', 'SELECT 1 AS id --x; DELETE FROM t', /second statement/],
-    ['an executable comment', 'SELECT id FROM t /*! WHERE 1 = 0 UNION SELECT 1 FOR UPDATE */', /comments are run by the server as code/],
-    ['a MariaDB executable comment', 'SELECT id FROM t /*M!100000 INTO OUTFILE "/tmp/x" */', /comments are run by the server as code/],
+    [
+      'an executable comment',
+      'SELECT id FROM t /*! WHERE 1 = 0 UNION SELECT 1 FOR UPDATE */',
+      /comments are run by the server as code/,
+    ],
+    [
+      'a MariaDB executable comment',
+      'SELECT id FROM t /*M!100000 INTO OUTFILE "/tmp/x" */',
+      /comments are run by the server as code/,
+    ],
     ['INTO OUTFILE', "SELECT id FROM t INTO OUTFILE '/tmp/tributary-x'", /INTO/],
     ['INTO a variable', 'SELECT id FROM t LIMIT 1 INTO @x', /INTO/],
     ['FOR UPDATE', 'SELECT id FROM t FOR UPDATE', /FOR UPDATE locks rows/],
     ['FOR SHARE', 'SELECT id FROM t FOR SHARE', /FOR SHARE locks rows/],
     ['LOCK IN SHARE MODE', 'SELECT id FROM t LOCK IN SHARE MODE', /LOCK IN SHARE MODE/],
-    ['closing the wrapping subquery', 'SELECT 1 AS id) AS src UNION SELECT id FROM (SELECT id FROM t', /closes a parenthesis/],
+    [
+      'closing the wrapping subquery',
+      'SELECT 1 AS id) AS src UNION SELECT id FROM (SELECT id FROM t',
+      /closes a parenthesis/,
+    ],
     ['a DELETE', 'DELETE FROM t', /must be a SELECT/],
     ['a second statement after a trailing ;', 'SELECT id FROM t; DROP TABLE t', /second statement/],
   ];
@@ -71,7 +92,9 @@ describe('refused, and the table is unchanged', () => {
   }
 
   it('a function that writes fails in the READ ONLY transaction (as root, the only role that can create one)', async () => {
-    await db.exec(`CREATE FUNCTION shop.bump() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO shop.t (id) VALUES (999); RETURN 1; END`);
+    await db.exec(
+      `CREATE FUNCTION shop.bump() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO shop.t (id) VALUES (999); RETURN 1; END`,
+    );
     await db.exec("GRANT EXECUTE ON FUNCTION shop.bump TO 'reader'@'%'");
     const s = await session();
     const before = await rowCount();
@@ -86,32 +109,56 @@ describe('accepted, with the rows the server returns', () => {
     const s = await session();
     const r = await s.preview({ query: 'SELECT id, comment, `set`, copy, do, `lock`, `call` FROM t ORDER BY id' }, 10);
     expect(r.columns.map((c) => c.name)).toEqual(['id', 'comment', 'set', 'copy', 'do', 'lock', 'call']);
-    expect(r.rows).toEqual([['1', 'first', '10', '11', '12', '13', '14'], ['2', 'second', '20', '21', '22', '23', '24'],
-      ['3', 'third', '30', '31', '32', '33', '34']]);
+    expect(r.rows).toEqual([
+      ['1', 'first', '10', '11', '12', '13', '14'],
+      ['2', 'second', '20', '21', '22', '23', '24'],
+      ['3', 'third', '30', '31', '32', '33', '34'],
+    ]);
   });
 
   it("backslash escapes: '\\'' and a ; inside a string", async () => {
     const s = await session();
-    const r = await s.preview({ query: "SELECT id, note FROM t WHERE note IN ('it\\'s', 'back\\\\slash') AND note <> 'x\\'; DELETE FROM t' ORDER BY id;" }, 10);
-    expect(r.rows).toEqual([['1', "it's"], ['2', 'back\\slash']]);
+    const r = await s.preview(
+      {
+        query:
+          "SELECT id, note FROM t WHERE note IN ('it\\'s', 'back\\\\slash') AND note <> 'x\\'; DELETE FROM t' ORDER BY id;",
+      },
+      10,
+    );
+    expect(r.rows).toEqual([
+      ['1', "it's"],
+      ['2', 'back\\slash'],
+    ]);
   });
 
   it('# and -- comments (with a ; inside them) and double-quoted strings', async () => {
     const s = await session();
-    const r = await s.preview({ query: 'SELECT id, "a;b" AS q # ; DELETE FROM t\nFROM t -- ; DROP TABLE t\nWHERE id = 1' }, 10);
+    const r = await s.preview(
+      { query: 'SELECT id, "a;b" AS q # ; DELETE FROM t\nFROM t -- ; DROP TABLE t\nWHERE id = 1' },
+      10,
+    );
     expect(r.rows).toEqual([['1', 'a;b']]);
   });
 
   it('a keyset read of a custom query whose columns are named like commands', async () => {
     const s = await session();
     const rows: (string | null)[][] = [];
-    for await (const row of s.read({ query: 'SELECT id, `lock`, `call` FROM t' }, ['id', 'lock'],
-      { cursor: 'call', key: 'id', after: null, upperBound: '30', limit: 10 })) rows.push(row);
-    expect(rows).toEqual([['1', '13'], ['2', '23']]);
+    for await (const row of s.read({ query: 'SELECT id, `lock`, `call` FROM t' }, ['id', 'lock'], {
+      cursor: 'call',
+      key: 'id',
+      after: null,
+      upperBound: '30',
+      limit: 10,
+    }))
+      rows.push(row);
+    expect(rows).toEqual([
+      ['1', '13'],
+      ['2', '23'],
+    ]);
   });
 });
 
-it('the check follows the server sql_mode: NO_BACKSLASH_ESCAPES ends a string at \\\'', async () => {
+it("the check follows the server sql_mode: NO_BACKSLASH_ESCAPES ends a string at \\'", async () => {
   const sql = "SELECT id FROM t WHERE note <> 'a\\' ; DELETE FROM t -- '";
   // With backslash escapes (the default) it is one string; it reads every row.
   expect((await (await session()).preview({ query: sql }, 10)).rows).toHaveLength(3);
@@ -127,9 +174,18 @@ it('the check follows the server sql_mode: NO_BACKSLASH_ESCAPES ends a string at
     expect((await s.preview({ query: "SELECT 'C:\\' AS p" }, 1)).rows).toEqual([['C:\\']]);
     // Positions the connector writes into the SQL (a text key holding a quote and a backslash) read the same.
     const rows: (string | null)[][] = [];
-    for await (const row of s.read({ query: "SELECT id, note, 'C:\\' AS p FROM t" }, ['id', 'note', 'p'],
-      { cursor: 'id', key: 'note', after: { cursor: '1', key: "it's\\" }, upperBound: '3', limit: 10 })) rows.push(row);
-    expect(rows).toEqual([['2', 'back\\slash', 'C:\\'], ['3', 'plain', 'C:\\']]);
+    for await (const row of s.read({ query: "SELECT id, note, 'C:\\' AS p FROM t" }, ['id', 'note', 'p'], {
+      cursor: 'id',
+      key: 'note',
+      after: { cursor: '1', key: "it's\\" },
+      upperBound: '3',
+      limit: 10,
+    }))
+      rows.push(row);
+    expect(rows).toEqual([
+      ['2', 'back\\slash', 'C:\\'],
+      ['3', 'plain', 'C:\\'],
+    ]);
   } finally {
     await db.exec(`SET GLOBAL sql_mode = '${mode}'`);
   }
@@ -167,16 +223,22 @@ describe('a user with SUPER or FILE is refused unless the operator allows it', (
     expect((err as Error).message).toMatch(/TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1/);
   });
 
-  it('a user granted FILE (LOAD_FILE reads the server\'s files)', async () => {
+  it("a user granted FILE (LOAD_FILE reads the server's files)", async () => {
     await db.exec("CREATE USER 'filer'@'%' IDENTIFIED BY 'secret'");
     await db.exec("GRANT SELECT ON shop.* TO 'filer'@'%'");
     await db.exec("GRANT FILE ON *.* TO 'filer'@'%'");
-    const err = await (await session({}, 'filer', 'secret')).preview({ query: "SELECT LOAD_FILE('/etc/hostname') AS f" }, 1).catch((e: unknown) => e);
+    const err = await (
+      await session({}, 'filer', 'secret')
+    )
+      .preview({ query: "SELECT LOAD_FILE('/etc/hostname') AS f" }, 1)
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/has the FILE privilege/);
   });
 
   it('allowed by the operator, root reads', async () => {
-    const r = await (await session({ allowSuperuserSources: true }, 'root', '')).preview({ query: 'SELECT id FROM t ORDER BY id' }, 10);
+    const r = await (
+      await session({ allowSuperuserSources: true }, 'root', '')
+    ).preview({ query: 'SELECT id FROM t ORDER BY id' }, 10);
     expect(r.rows).toEqual([['1'], ['2'], ['3']]);
   });
 });

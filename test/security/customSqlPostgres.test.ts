@@ -19,7 +19,13 @@ import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 import { createPostgresDiscovery } from '../../connectors/postgres/postgresDiscovery';
 import { createPostgresConnector } from '../../connectors/postgres/postgresSource';
 import { extended } from '../../connectors/postgres/postgresSessionGuard';
-import { ConfigurationError, isExplorable, type Relation, type SourceExplorer, type SourceSession } from '../../connectors/source';
+import {
+  ConfigurationError,
+  isExplorable,
+  type Relation,
+  type SourceExplorer,
+  type SourceSession,
+} from '../../connectors/source';
 import { canPlanRanges } from '../../connectors/rangePlanner';
 import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { count, uniqueId } from '../helpers/harness';
@@ -48,9 +54,15 @@ const withUser = (url: string, user: string, password: string): string => {
 beforeAll(async () => {
   t = await createApiHarness('sqlpg');
   dir = mkdtempSync(path.join(os.tmpdir(), 'sqlpg-'));
-  await t.h.source.query(`CREATE TABLE t (id int PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL, note text)`);
-  await t.h.source.query(`CREATE TABLE kw (id int PRIMARY KEY, email text, updated_at timestamptz, comment text, "set" text, copy text, "do" text, lock text, call text)`);
-  await t.h.source.query(`INSERT INTO kw VALUES (1, 'k@x.com', '2026-01-01T00:00:00Z', 'c', 's', 'cp', 'd', 'l', 'ca')`);
+  await t.h.source.query(
+    `CREATE TABLE t (id int PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL, note text)`,
+  );
+  await t.h.source.query(
+    `CREATE TABLE kw (id int PRIMARY KEY, email text, updated_at timestamptz, comment text, "set" text, copy text, "do" text, lock text, call text)`,
+  );
+  await t.h.source.query(
+    `INSERT INTO kw VALUES (1, 'k@x.com', '2026-01-01T00:00:00Z', 'c', 's', 'cp', 'd', 'l', 'ca')`,
+  );
   await t.h.source.query(`CREATE ROLE ${reader} LOGIN PASSWORD 'reader-pw'`);
   await t.h.source.query(`GRANT SELECT ON t, kw TO ${reader}`);
   await t.h.source.query(`CREATE ROLE ${programReader} LOGIN PASSWORD 'program-pw' IN ROLE pg_execute_server_program`);
@@ -68,7 +80,9 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   await t.h.source.query('TRUNCATE t');
-  await t.h.source.query(`INSERT INTO t SELECT g, 'u' || g || '@x.com', '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'n' || g FROM generate_series(1, 10) g`);
+  await t.h.source.query(
+    `INSERT INTO t SELECT g, 'u' || g || '@x.com', '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'n' || g FROM generate_series(1, 10) g`,
+  );
 });
 
 afterAll(async () => {
@@ -114,7 +128,9 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 }
 
 async function drain(rows: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of rows) { /* read them all */ }
+  for await (const _ of rows) {
+    /* read them all */
+  }
 }
 
 describe('hidden statements through the connector', () => {
@@ -127,19 +143,46 @@ describe('hidden statements through the connector', () => {
       const file = path.join(dir, `touched-${randomUUID()}`);
       const relation: Relation = { query: query.replace('FILE', file) };
       const s = explorable(await connector.open({ kind: 'postgres', url: t.h.sourceUrl }));
-      const numberCursor = { name: 'id', sourceType: 'integer', importType: 'number' as const, cursorKind: 'number' as const };
-      const textCursor = { name: 'email', sourceType: 'text', importType: 'string' as const, cursorKind: 'other' as const };
+      const numberCursor = {
+        name: 'id',
+        sourceType: 'integer',
+        importType: 'number' as const,
+        cursorKind: 'number' as const,
+      };
+      const textCursor = {
+        name: 'email',
+        sourceType: 'text',
+        importType: 'string' as const,
+        cursorKind: 'other' as const,
+      };
       const attempts: [string, () => Promise<unknown>][] = [
         ['columns', () => s.columns(relation)],
         ['upperBound (number)', () => s.upperBound(relation, numberCursor, 0, 'UTC')],
         ['upperBound (other)', () => s.upperBound(relation, textCursor, 0, 'UTC')],
         ['countNullCursor', () => s.countNullCursor(relation, 'id', 'id')],
-        ['read', () => drain(s.read(relation, ['id'], { cursor: 'id', key: 'id', after: null, upperBound: '100', limit: 10 }))],
+        [
+          'read',
+          () => drain(s.read(relation, ['id'], { cursor: 'id', key: 'id', after: null, upperBound: '100', limit: 10 })),
+        ],
         ['preview', () => s.preview(relation, 5)],
         ['count', () => s.count(relation)],
       ];
       if (canPlanRanges(s)) {
-        attempts.push(['planRange', () => s.planRange(relation, { cursor: 'id', key: 'id', after: null, from: null, to: null, upperBound: '100', parts: 2, rowsPerPart: 5, maxParts: 4 })]);
+        attempts.push([
+          'planRange',
+          () =>
+            s.planRange(relation, {
+              cursor: 'id',
+              key: 'id',
+              after: null,
+              from: null,
+              to: null,
+              upperBound: '100',
+              parts: 2,
+              rowsPerPart: 5,
+              maxParts: 4,
+            }),
+        ]);
       }
       for (const [method, attempt] of attempts) {
         // planRange checks the query before it returns a promise.
@@ -175,7 +218,9 @@ describe('the protocol', () => {
       expect(await count(t.h.source, 'SELECT count(*) FROM t')).toBe(9);
       const err = await failure(client.query(extended('SELECT 1 AS a; DELETE FROM t WHERE id = 2')));
       expect(err.message).toMatch(/cannot insert multiple commands into a prepared statement/);
-      const err2 = await failure(client.query(extended('SELECT 1 AS a; DELETE FROM t WHERE id = 2', [], { rowMode: 'array' })));
+      const err2 = await failure(
+        client.query(extended('SELECT 1 AS a; DELETE FROM t WHERE id = 2', [], { rowMode: 'array' })),
+      );
       expect(err2.message).toMatch(/cannot insert multiple commands/);
       expect(await count(t.h.source, 'SELECT count(*) FROM t')).toBe(9);
     } finally {
@@ -186,7 +231,9 @@ describe('the protocol', () => {
 
 describe('through the API and the worker', () => {
   const spec = (id: string, query: string) => ({
-    id, name: 'custom', dataType: 'profile',
+    id,
+    name: 'custom',
+    dataType: 'profile',
     source: { connection: 'warehouse', query },
     cursor: { column: 'updated_at', key: 'id' },
     mapping: { userId: { column: 'email' } },
@@ -199,7 +246,10 @@ describe('through the API and the worker', () => {
       for (const route of ['/imports/dry-run', '/imports']) {
         const r = await t.req('POST', route, { body });
         expect(r.status, `${route}: ${r.text}`).toBe(400);
-        expect(r.body.errors[0], route).toMatchObject({ field: 'source.query', message: expect.stringMatching(REFUSED) });
+        expect(r.body.errors[0], route).toMatchObject({
+          field: 'source.query',
+          message: expect.stringMatching(REFUSED),
+        });
       }
       expect(await count(t.h.source, 'SELECT count(*) FROM t')).toBe(10);
       expect(existsSync(file)).toBe(false);
@@ -211,8 +261,10 @@ describe('through the API and the worker', () => {
     for (const { query } of hidden(`${deleteOne}; ${touch(file)}`)) {
       const handle = await t.h.startImport(spec(uniqueId('hiddenrun'), query) as never);
       const err = await failure(handle.result());
-      expect(JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err as { cause?: { cause?: Error } }).cause?.cause?.message))
-        .toMatch(REFUSED);
+      expect(
+        JSON.stringify(err, Object.getOwnPropertyNames(err)) +
+          String((err as { cause?: { cause?: Error } }).cause?.cause?.message),
+      ).toMatch(REFUSED);
     }
     expect(await count(t.h.source, 'SELECT count(*) FROM t')).toBe(10);
     expect(existsSync(file)).toBe(false);
@@ -221,9 +273,18 @@ describe('through the API and the worker', () => {
   it('columns named comment, set, copy, do, lock and call, and E-strings with escaped quotes, are accepted', async () => {
     const query = `SELECT id, email, updated_at, comment, "set", copy, "do", lock, call, E'it\\'s' AS quoted, E'\\'' AS q FROM kw`;
     const r = await t.req('POST', '/imports/dry-run', {
-      body: { ...spec(uniqueId('kw'), query), mapping: { userId: { column: 'email' }, attributes: [
-        { column: 'comment', type: 'string' }, { column: 'set', type: 'string' }, { column: 'lock', type: 'string' }, { column: 'quoted', type: 'string' },
-      ] } },
+      body: {
+        ...spec(uniqueId('kw'), query),
+        mapping: {
+          userId: { column: 'email' },
+          attributes: [
+            { column: 'comment', type: 'string' },
+            { column: 'set', type: 'string' },
+            { column: 'lock', type: 'string' },
+            { column: 'quoted', type: 'string' },
+          ],
+        },
+      },
     });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toMatchObject({ rowsRead: 1, counts: { created: 1, rejected: 0 } });
@@ -231,7 +292,19 @@ describe('through the API and the worker', () => {
     try {
       const s = explorable(await connector.open({ kind: 'postgres', url: readerUrl }));
       const p = await s.preview({ query }, 5);
-      expect(p.columns.map((c) => c.name)).toEqual(['id', 'email', 'updated_at', 'comment', 'set', 'copy', 'do', 'lock', 'call', 'quoted', 'q']);
+      expect(p.columns.map((c) => c.name)).toEqual([
+        'id',
+        'email',
+        'updated_at',
+        'comment',
+        'set',
+        'copy',
+        'do',
+        'lock',
+        'call',
+        'quoted',
+        'q',
+      ]);
       expect(p.rows).toEqual([['1', 'k@x.com', '2026-01-01 00:00:00+00', 'c', 's', 'cp', 'd', 'l', 'ca', "it's", "'"]]);
     } finally {
       await connector.closeAll();
@@ -250,10 +323,19 @@ describe('pooled sessions', () => {
       const p = await s.preview(leaky, 3);
       expect(p.rows.map((r) => r[3])).toEqual(['sqlpg-leaked', 'sqlpg-leaked', 'sqlpg-leaked']);
       // Seen from another connection while the pool still holds its (idle) connections.
-      expect(await count(t.h.source, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242`)).toBe(0);
-      expect(await count(t.h.source, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlpg-leaked'`)).toBe(0);
-      expect(await count(t.h.source, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND application_name = 'tributary-source'`, [reader]))
-        .toBeGreaterThan(0);
+      expect(
+        await count(t.h.source, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242`),
+      ).toBe(0);
+      expect(
+        await count(t.h.source, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlpg-leaked'`),
+      ).toBe(0);
+      expect(
+        await count(
+          t.h.source,
+          `SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND application_name = 'tributary-source'`,
+          [reader],
+        ),
+      ).toBeGreaterThan(0);
       // Another session could take the lock at once (it would wait forever if the pool still held it).
       const other = new pg.Client({ connectionString: t.h.sourceUrl });
       await other.connect();
@@ -265,8 +347,13 @@ describe('pooled sessions', () => {
       }
       // The settings the pool connects with survive the reset (they are the session's defaults).
       for (let i = 0; i < 6; i++) {
-        const settings = await s.preview({ query: `SELECT current_setting('TimeZone') AS tz, current_setting('statement_timeout') AS st,
-          current_setting('application_name') AS app, current_setting('standard_conforming_strings') AS scs` }, 1);
+        const settings = await s.preview(
+          {
+            query: `SELECT current_setting('TimeZone') AS tz, current_setting('statement_timeout') AS st,
+          current_setting('application_name') AS app, current_setting('standard_conforming_strings') AS scs`,
+          },
+          1,
+        );
         expect(settings.rows).toEqual([['UTC', '30min', 'tributary-source', 'on']]);
       }
       await s.close();
@@ -284,11 +371,15 @@ describe('the source role', () => {
       const err = await failure(s.columns({ table: 't' }));
       expect(err).toBeInstanceOf(ConfigurationError);
       expect(err.message).toMatch(/role "postgres" is a superuser.*TRIBUTARY_ALLOW_SUPERUSER_SOURCES=1/);
-      const err2 = await failure(drain(s.read({ table: 't' }, ['id'], { cursor: 'id', key: 'id', after: null, upperBound: '100', limit: 10 })));
+      const err2 = await failure(
+        drain(s.read({ table: 't' }, ['id'], { cursor: 'id', key: 'id', after: null, upperBound: '100', limit: 10 })),
+      );
       expect(err2.message).toMatch(/is a superuser/);
       // A member of pg_execute_server_program can run programs as a superuser can.
       const program = await connector.open({ kind: 'postgres', url: programReaderUrl });
-      expect((await failure(program.columns({ table: 't' }))).message).toMatch(/member of pg_read_server_files, pg_write_server_files or pg_execute_server_program/);
+      expect((await failure(program.columns({ table: 't' }))).message).toMatch(
+        /member of pg_read_server_files, pg_write_server_files or pg_execute_server_program/,
+      );
       // A role that can only read is fine.
       const ok = await connector.open({ kind: 'postgres', url: readerUrl });
       expect((await ok.columns({ table: 't' })).map((c) => c.name)).toEqual(['id', 'email', 'updated_at', 'note']);
@@ -315,27 +406,43 @@ describe('the source role', () => {
 
 describe('warnings about a role that can write', () => {
   const profile = (id: string, connection: string, source: Record<string, string>) => ({
-    id, name: 'warned', dataType: 'profile' as const,
+    id,
+    name: 'warned',
+    dataType: 'profile' as const,
     source: { connection, ...source },
     cursor: { column: 'updated_at', key: 'id' },
     mapping: { userId: { column: 'email' } },
   });
 
   it('the connection test and the run say so; a role that can only read gets none', async () => {
-    for (const [id, url] of [['writer', writerUrl], ['reader', readerUrl]] as const) {
+    for (const [id, url] of [
+      ['writer', writerUrl],
+      ['reader', readerUrl],
+    ] as const) {
       const c = await t.req('POST', '/connections', { body: { id, name: id, url } });
       expect(c.status, c.text).toBe(201);
     }
     const tested = await t.req('POST', '/connections/writer/test');
-    expect(tested.body).toMatchObject({ ok: true, warnings: [expect.stringMatching(new RegExp(`role "${writer}" can write .* to 1 table\\(s\\) it can read \\(t\\)`))] });
+    expect(tested.body).toMatchObject({
+      ok: true,
+      warnings: [
+        expect.stringMatching(new RegExp(`role "${writer}" can write .* to 1 table\\(s\\) it can read \\(t\\)`)),
+      ],
+    });
     const clean = await t.req('POST', '/connections/reader/test');
     expect(clean.body.ok).toBe(true);
     expect(clean.body.warnings).toBeUndefined();
 
     const byTable = await t.h.runImport(profile(uniqueId('warn'), 'writer', { table: 't' }));
     expect(byTable.status).toBe('succeeded');
-    expect(byTable.warnings).toEqual([`the source role "${writer}" can also write (INSERT, UPDATE or DELETE) to t, which this import reads; a role with SELECT only is safer`]);
-    const byQuery = await t.h.runImport(profile(uniqueId('warnq'), 'writer', { query: 'SELECT k.id, k.email, k.updated_at FROM kw k UNION ALL SELECT id, email, updated_at FROM public.t' }));
+    expect(byTable.warnings).toEqual([
+      `the source role "${writer}" can also write (INSERT, UPDATE or DELETE) to t, which this import reads; a role with SELECT only is safer`,
+    ]);
+    const byQuery = await t.h.runImport(
+      profile(uniqueId('warnq'), 'writer', {
+        query: 'SELECT k.id, k.email, k.updated_at FROM kw k UNION ALL SELECT id, email, updated_at FROM public.t',
+      }),
+    );
     expect(byQuery.warnings).toEqual([expect.stringContaining('can also write (INSERT, UPDATE or DELETE) to t,')]);
     const runs = await t.req('GET', `/imports/${byTable.importId}/runs`);
     expect(runs.body.items[0].warnings).toEqual(byTable.warnings);

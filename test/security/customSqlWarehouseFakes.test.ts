@@ -19,30 +19,43 @@ import { sfUrl, snowflakeBackingDb } from '../conformance/snowflakeTarget';
 import { reachingLoopback } from '../helpers/testPolicy';
 import { operatorPolicyFromEnv } from '../../connectors/common/operatorPolicy';
 
-const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => new Error('expected a failure, it succeeded'),
+    (e: unknown) => e as Error,
+  );
 const explorable = (s: SourceSession): SourceSession & SourceExplorer => {
   if (!isExplorable(s)) throw new Error('session is not explorable');
   return s;
 };
 const ROWS = `(1, 'first', 10, 11, 12, 13, 14, 'it''s'), (2, 'second', 20, 21, 22, 23, 24, 'back\\slash'), (3, 'third', 30, 31, 32, 33, 34, 'plain')`;
-const EXPECTED = [['1', 'first', '10', '11', '12', '13', '14'], ['2', 'second', '20', '21', '22', '23', '24'], ['3', 'third', '30', '31', '32', '33', '34']];
+const EXPECTED = [
+  ['1', 'first', '10', '11', '12', '13', '14'],
+  ['2', 'second', '20', '21', '22', '23', '24'],
+  ['3', 'third', '30', '31', '32', '33', '34'],
+];
 
 describe('snowflake', () => {
   let db: { url: string; admin: pg.Pool; schema: string };
   let fake: SnowflakeFake;
   const connector = createSnowflakeConnector(reachingLoopback(operatorPolicyFromEnv()));
   let s: SourceSession & SourceExplorer;
-  const count = async (table: string) => Number((await db.admin.query(`SELECT count(*) AS n FROM "PUBLIC"."${table}"`)).rows[0].n);
+  const count = async (table: string) =>
+    Number((await db.admin.query(`SELECT count(*) AS n FROM "PUBLIC"."${table}"`)).rows[0].n);
 
   beforeAll(async () => {
     db = await snowflakeBackingDb();
     for (const table of ['T', 'SCRATCH']) {
-      await db.admin.query(`CREATE TABLE "PUBLIC"."${table}" ("ID" numeric(38,0), "COMMENT" text, "SET" int, "COPY" int, "DO" int, "LOCK" int,
+      await db.admin
+        .query(`CREATE TABLE "PUBLIC"."${table}" ("ID" numeric(38,0), "COMMENT" text, "SET" int, "COPY" int, "DO" int, "LOCK" int,
         "CALL" int, "NOTE" text)`);
       await db.admin.query(`INSERT INTO "PUBLIC"."${table}" VALUES ${ROWS}`);
     }
     fake = await startSnowflakeFake({
-      postgresUrl: db.url, schema: db.schema, users: { tributary: { password: 'pw', roles: ['READER'] } }, multiStatementCount: 0,
+      postgresUrl: db.url,
+      schema: db.schema,
+      users: { tributary: { password: 'pw', roles: ['READER'] } },
+      multiStatementCount: 0,
     });
     s = explorable(await connector.open({ kind: 'snowflake', url: sfUrl(fake, 'tributary', 'pw') }));
   });
@@ -55,9 +68,14 @@ describe('snowflake', () => {
   it('the fake, like Snowflake, runs every statement when the count allows it, and refuses a second under MULTI_STATEMENT_COUNT=1', async () => {
     const conn = snowflake.createConnection(snowflakeOptions(sfUrl(fake, 'tributary', 'pw')).options);
     await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
-    const run = (sqlText: string, parameters?: Record<string, number>) => new Promise<void>((resolve, reject) => {
-      conn.execute({ sqlText, ...(parameters ? { parameters } : {}), complete: (err) => (err ? reject(err) : resolve()) });
-    });
+    const run = (sqlText: string, parameters?: Record<string, number>) =>
+      new Promise<void>((resolve, reject) => {
+        conn.execute({
+          sqlText,
+          ...(parameters ? { parameters } : {}),
+          complete: (err) => (err ? reject(err) : resolve()),
+        });
+      });
     const refused = await failure(run('SELECT 1 AS X; DELETE FROM SCRATCH WHERE ID = 3', statementParameters(60)));
     expect(refused.message).toMatch(/Actual statement count 2 did not match the desired statement count 1/);
     expect(await count('SCRATCH')).toBe(3);
@@ -67,8 +85,11 @@ describe('snowflake', () => {
   });
 
   const attempts: [string, string, RegExp][] = [
-    ['a backslash-escaped quote hiding a second statement that closes the subquery',
-      "SELECT '\\'' AS X) AS SRC; DELETE FROM T; SELECT * FROM (SELECT '\\'' AS X", /closes a parenthesis|second statement/],
+    [
+      'a backslash-escaped quote hiding a second statement that closes the subquery',
+      "SELECT '\\'' AS X) AS SRC; DELETE FROM T; SELECT * FROM (SELECT '\\'' AS X",
+      /closes a parenthesis|second statement/,
+    ],
     ['a second statement', 'SELECT 1 AS ID; DELETE FROM T', /second statement/],
     ['a DELETE', 'DELETE FROM T', /must be a SELECT/],
   ];
@@ -87,9 +108,18 @@ describe('snowflake', () => {
     expect(r.rows).toEqual(EXPECTED);
   });
 
-  it("accepted: backslash escapes, $$ strings, and a ; inside a string or a // comment", async () => {
-    const r = await s.preview({ query: "SELECT ID, NOTE, $$a;b$$ AS \"Q\" FROM T // ; DELETE FROM T\nWHERE NOTE <> 'x\\'; DELETE FROM T' AND ID < 3 ORDER BY ID;" }, 10);
-    expect(r.rows).toEqual([['1', "it's", 'a;b'], ['2', 'back\\slash', 'a;b']]);
+  it('accepted: backslash escapes, $$ strings, and a ; inside a string or a // comment', async () => {
+    const r = await s.preview(
+      {
+        query:
+          "SELECT ID, NOTE, $$a;b$$ AS \"Q\" FROM T // ; DELETE FROM T\nWHERE NOTE <> 'x\\'; DELETE FROM T' AND ID < 3 ORDER BY ID;",
+      },
+      10,
+    );
+    expect(r.rows).toEqual([
+      ['1', "it's", 'a;b'],
+      ['2', 'back\\slash', 'a;b'],
+    ]);
   });
 });
 
@@ -100,15 +130,22 @@ describe('bigquery', () => {
   const connector = createBigQueryConnector(reachingLoopback(operatorPolicyFromEnv()));
   let s: SourceSession & SourceExplorer;
   let bq: BigQuery;
-  const count = async (table: string) => Number((await db.admin.query(`SELECT count(*) AS n FROM conf.${table}`)).rows[0].n);
+  const count = async (table: string) =>
+    Number((await db.admin.query(`SELECT count(*) AS n FROM conf.${table}`)).rows[0].n);
 
   beforeAll(async () => {
     db = await bigqueryBackingDb();
     for (const table of ['t', 'scratch']) {
-      await db.admin.query(`CREATE TABLE conf.${table} (id bigint, comment text, set int, copy int, "do" int, lock int, call int, note text)`);
+      await db.admin.query(
+        `CREATE TABLE conf.${table} (id bigint, comment text, set int, copy int, "do" int, lock int, call int, note text)`,
+      );
       await db.admin.query(`INSERT INTO conf.${table} VALUES ${ROWS}`);
     }
-    fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } } });
+    fake = await startBigQueryFake({
+      postgresUrl: db.url,
+      project: 'proj',
+      accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } },
+    });
     s = explorable(await connector.open({ kind: 'bigquery', url: bqUrl(fake.apiEndpoint, reader.credentials) }));
     bq = bigqueryEndpoint(bqUrl(fake.apiEndpoint, reader.credentials)).bq;
   });
@@ -138,8 +175,11 @@ describe('bigquery', () => {
     ['an INSERT', 'INSERT INTO t (id) VALUES (99)', /reads it as INSERT statement/],
     ['a BEGIN … END script', 'BEGIN DELETE FROM t WHERE true; END', /reads it as SCRIPT statement/],
     ['two statements', 'SELECT 1 AS id; DELETE FROM t WHERE true', /reads it as SCRIPT statement/],
-    ['a backslash-escaped quote hiding statements that close the subquery',
-      "SELECT '\\'' AS x) AS src; DELETE FROM t WHERE true; SELECT * FROM (SELECT '\\'' AS x", /reads it as SCRIPT statement/],
+    [
+      'a backslash-escaped quote hiding statements that close the subquery',
+      "SELECT '\\'' AS x) AS src; DELETE FROM t WHERE true; SELECT * FROM (SELECT '\\'' AS x",
+      /reads it as SCRIPT statement/,
+    ],
   ];
   for (const [what, sql, message] of attempts) {
     it(`refused, the table unchanged: ${what}`, async () => {
@@ -158,8 +198,14 @@ describe('bigquery', () => {
     expect(r.rows).toEqual(EXPECTED);
   });
 
-  it("accepted: backslash escapes and a ; inside a string or a # comment", async () => {
-    const r = await s.preview({ query: "SELECT id, note FROM t # ; DELETE FROM t\nWHERE note <> 'x\\'; DELETE FROM t' AND id < 3 ORDER BY id" }, 10);
-    expect(r.rows).toEqual([['1', "it's"], ['2', 'back\\slash']]);
+  it('accepted: backslash escapes and a ; inside a string or a # comment', async () => {
+    const r = await s.preview(
+      { query: "SELECT id, note FROM t # ; DELETE FROM t\nWHERE note <> 'x\\'; DELETE FROM t' AND id < 3 ORDER BY id" },
+      10,
+    );
+    expect(r.rows).toEqual([
+      ['1', "it's"],
+      ['2', 'back\\slash'],
+    ]);
   });
 });

@@ -24,13 +24,18 @@ import { reachingLoopback } from '../helpers/testPolicy';
 /** The operator's default, but superuser roles allowed: the test servers' roles are. */
 const strict: OperatorPolicy = { ...operatorPolicyFromEnv({}), allowSuperuserSources: true };
 const loopback = reachingLoopback(strict);
-const LOOPBACK = /is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
+const LOOPBACK =
+  /is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
 
 let h: Harness;
 let maria: MariaDb;
 let ch: ClickHouse;
 beforeAll(async () => {
-  [h, maria, ch] = await Promise.all([createHarness('dbreach', { inProcessWorker: false }), startMariaDb(), startClickHouse()]);
+  [h, maria, ch] = await Promise.all([
+    createHarness('dbreach', { inProcessWorker: false }),
+    startMariaDb(),
+    startClickHouse(),
+  ]);
   await h.source.query('CREATE TABLE reach_t (id int)');
   await maria.createDatabase('reach');
   await maria.exec('CREATE TABLE reach.reach_t (id INT)');
@@ -43,7 +48,11 @@ afterAll(async () => {
 const asName = (url: string) => url.replace('127.0.0.1', 'localhost');
 
 /** The columns of reach_t through `connector`, or the error it fails with. */
-async function columns(connector: SourceConnector & { closeAll(): Promise<void> }, kind: string, url: string): Promise<string> {
+async function columns(
+  connector: SourceConnector & { closeAll(): Promise<void> },
+  kind: string,
+  url: string,
+): Promise<string> {
   try {
     const session = await connector.open({ kind, url });
     try {
@@ -80,11 +89,17 @@ describe('postgres, besides', () => {
   it('refuses a Unix socket on this machine', async () => {
     const u = new URL(h.sourceUrl);
     const socketUrl = `postgres://${u.username}@${encodeURIComponent('/tmp')}:${u.port}${u.pathname}`;
-    expect(await columns(createPostgresConnector({ policy: loopback }), 'postgres', socketUrl)).toMatch(/RefusedAddressError: the Unix socket \/tmp\/\.s\.PGSQL\.\d+ is on this machine/);
+    expect(await columns(createPostgresConnector({ policy: loopback }), 'postgres', socketUrl)).toMatch(
+      /RefusedAddressError: the Unix socket \/tmp\/\.s\.PGSQL\.\d+ is on this machine/,
+    );
   });
   it('refuses the connection test of discovery too', async () => {
-    await expect(createPostgresDiscovery({ policy: strict }).test({ kind: 'postgres', url: h.sourceUrl })).rejects.toThrow(LOOPBACK);
-    await expect(createPostgresDiscovery({ policy: loopback }).test({ kind: 'postgres', url: h.sourceUrl })).resolves.toMatchObject({ server: expect.stringMatching(/PostgreSQL/) });
+    await expect(
+      createPostgresDiscovery({ policy: strict }).test({ kind: 'postgres', url: h.sourceUrl }),
+    ).rejects.toThrow(LOOPBACK);
+    await expect(
+      createPostgresDiscovery({ policy: loopback }).test({ kind: 'postgres', url: h.sourceUrl }),
+    ).resolves.toMatchObject({ server: expect.stringMatching(/PostgreSQL/) });
   });
 });
 
@@ -97,7 +112,9 @@ describe("the operator's own connections", () => {
     try {
       expect((await session.columns({ table: 'reach_t' })).map((c) => c.name)).toEqual(['id']);
       // A stored connection's config: no operatorDefined. A pool of its own, through the check.
-      await expect(connector.open({ kind: 'postgres', url: h.sourceUrl }).then((s) => s.columns({ table: 'reach_t' }))).rejects.toThrow(LOOPBACK);
+      await expect(
+        connector.open({ kind: 'postgres', url: h.sourceUrl }).then((s) => s.columns({ table: 'reach_t' })),
+      ).rejects.toThrow(LOOPBACK);
     } finally {
       await session.close();
       await connector.closeAll();
@@ -114,6 +131,8 @@ describe('snowflake and bigquery endpoints', () => {
       expect(await columns(createBigQueryConnector(strict), 'bigquery', bq)).toMatch(LOOPBACK);
     }
     const meta = `bigquery://proj/ds?api_endpoint=${encodeURIComponent('http://169.254.169.254')}`;
-    expect(await columns(createBigQueryConnector(strict), 'bigquery', meta)).toMatch(/169\.254\.169\.254 is a link-local address/);
+    expect(await columns(createBigQueryConnector(strict), 'bigquery', meta)).toMatch(
+      /169\.254\.169\.254 is a link-local address/,
+    );
   });
 });

@@ -11,7 +11,8 @@ import { type ApiHarness, createApiHarness, waitFor } from '../helpers/apiHarnes
 import { count, uniqueId } from '../helpers/harness';
 
 let t: ApiHarness;
-const LOOPBACK = /127\.0\.0\.1 is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
+const LOOPBACK =
+  /127\.0\.0\.1 is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
 
 beforeAll(async () => {
   // The operator's default policy for both the API and the worker (superuser roles aside: the test's is one).
@@ -24,12 +25,18 @@ afterAll(async () => {
 });
 
 const spec = (id: string) => ({
-  id, name: 'reach', dataType: 'profile', source: { connection: 'loop-db', table: 'reach_people' },
-  cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, attributes: [{ column: 'id', type: 'number' }] },
+  id,
+  name: 'reach',
+  dataType: 'profile',
+  source: { connection: 'loop-db', table: 'reach_people' },
+  cursor: { column: 'updated_at', key: 'id' },
+  mapping: { userId: { column: 'email' }, attributes: [{ column: 'id', type: 'number' }] },
 });
 
 it('refuses a loopback database in the connection test, the dry run and the worker, and loads nothing', async () => {
-  expect((await t.req('POST', '/connections', { body: { id: 'loop-db', name: 'loop', url: t.h.sourceUrl } })).status).toBe(201);
+  expect(
+    (await t.req('POST', '/connections', { body: { id: 'loop-db', name: 'loop', url: t.h.sourceUrl } })).status,
+  ).toBe(201);
   const tested = await t.req('POST', '/connections/loop-db/test');
   expect(tested.body).toMatchObject({ ok: false, error: expect.stringMatching(LOOPBACK) });
 
@@ -38,9 +45,17 @@ it('refuses a loopback database in the connection test, the dry run and the work
   expect(dry.status).toBe(400);
   expect(dry.body.detail).toMatch(LOOPBACK);
 
-  await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, { taskQueue: t.h.taskQueue, workflowId: importWorkflowId(id), args: [{ spec: spec(id) }] });
-  const run = await waitFor('the failed run', async () => (await t.h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [id])).rows,
-    (rows) => rows.some((r) => r.status === 'failed'), 60_000);
+  await t.h.client.workflow.start(IMPORT_WORKFLOW_TYPE, {
+    taskQueue: t.h.taskQueue,
+    workflowId: importWorkflowId(id),
+    args: [{ spec: spec(id) }],
+  });
+  const run = await waitFor(
+    'the failed run',
+    async () => (await t.h.store.query('SELECT status, error FROM runs WHERE import_id = $1', [id])).rows,
+    (rows) => rows.some((r) => r.status === 'failed'),
+    60_000,
+  );
   expect(run).toEqual([{ status: 'failed', error: expect.stringMatching(LOOPBACK) }]);
   expect(await count(t.h.store, 'SELECT count(*) FROM profile_attributes WHERE import_id = $1', [id])).toBe(0);
 });

@@ -26,7 +26,10 @@ async function asRole<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
 }
 
 const codeOf = (p: Promise<unknown>): Promise<string | undefined> =>
-  p.then(() => undefined, (err: { code?: string }) => err.code);
+  p.then(
+    () => undefined,
+    (err: { code?: string }) => err.code,
+  );
 
 beforeAll(async () => {
   demoUrl = await freshDatabase('demo_reader');
@@ -46,9 +49,17 @@ it('the demo reader reads every demo table and nothing more; a second `up` gives
   expect(first.role).toBe(DEMO_READER_ROLE);
   expect(new URL(first.url).username).toBe(DEMO_READER_ROLE);
 
-  const role = await asRole(demoUrl, async (c) =>
-    (await c.query(`SELECT rolsuper, rolcreaterole, rolcreatedb, pg_has_role($1, 'pg_execute_server_program', 'MEMBER') AS program
-                    FROM pg_roles WHERE rolname = $1`, [DEMO_READER_ROLE])).rows[0]);
+  const role = await asRole(
+    demoUrl,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT rolsuper, rolcreaterole, rolcreatedb, pg_has_role($1, 'pg_execute_server_program', 'MEMBER') AS program
+                    FROM pg_roles WHERE rolname = $1`,
+          [DEMO_READER_ROLE],
+        )
+      ).rows[0],
+  );
   expect(role).toEqual({ rolsuper: false, rolcreaterole: false, rolcreatedb: false, program: false });
 
   await asRole(first.url, async (c) => {
@@ -70,5 +81,7 @@ it('the demo reader reads every demo table and nothing more; a second `up` gives
   const second = await ensureDemoReader(demoUrl);
   expect(second.url).not.toBe(first.url);
   expect(await codeOf(asRole(first.url, async () => undefined))).toBe('28P01');
-  await asRole(second.url, async (c) => expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(DEMO_READER_ROLE));
+  await asRole(second.url, async (c) =>
+    expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(DEMO_READER_ROLE),
+  );
 });

@@ -26,7 +26,10 @@ afterAll(async () => {
 });
 
 const raised = async (sqlstate: string): Promise<unknown> =>
-  pool.query(`DO $$ BEGIN RAISE EXCEPTION 'raised %', '${sqlstate}' USING ERRCODE = '${sqlstate}'; END $$`).then(() => null, (e: unknown) => e);
+  pool.query(`DO $$ BEGIN RAISE EXCEPTION 'raised %', '${sqlstate}' USING ERRCODE = '${sqlstate}'; END $$`).then(
+    () => null,
+    (e: unknown) => e,
+  );
 
 describe('failureKind on real Postgres errors', () => {
   for (const code of ['40001', '40P01', '53100', '53200', '53300', '08006', '08001', '57P01', '57P03', '55P03']) {
@@ -45,7 +48,10 @@ describe('failureKind on real Postgres errors', () => {
   }
 
   it('interval arithmetic out of range (a lag of 1e300 seconds) is unknown, not retried for ever', async () => {
-    const err = await pool.query(`SELECT now() - $1::float8 * interval '1 second'`, [1e300]).then(() => null, (e: unknown) => e);
+    const err = await pool.query(`SELECT now() - $1::float8 * interval '1 second'`, [1e300]).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((err as { code?: string }).code).toMatch(/^22/);
     expect(String((err as Error).message)).toMatch(/out of range/);
     expect(failureKind(err)).toBe('unknown');
@@ -57,7 +63,10 @@ describe('failureKind on real Postgres errors', () => {
     await victim.connect();
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await pool.query('SELECT pg_terminate_backend($1)', [pid]);
-    const err = await victim.query('SELECT 1').then(() => null, (e: unknown) => e);
+    const err = await victim.query('SELECT 1').then(
+      () => null,
+      (e: unknown) => e,
+    );
     await victim.end().catch(() => undefined);
     expect(err).not.toBeNull();
     expect(failureKind(err)).toBe('transient');
@@ -65,7 +74,10 @@ describe('failureKind on real Postgres errors', () => {
 
   it('a refused connection is transient', async () => {
     const client = new pg.Client({ connectionString: `postgres://x:y@127.0.0.1:${await freePort()}/db` });
-    const err = await client.connect().then(() => null, (e: unknown) => e);
+    const err = await client.connect().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((err as { code?: string }).code).toBe('ECONNREFUSED');
     expect(failureKind(err)).toBe('transient');
   });
@@ -95,15 +107,28 @@ describe('scrubberFor', () => {
   const password = `Pw/${randomUUID()}+=&?`;
   const token = `tk-${randomUUID()}`;
   const key = `-----BEGIN PRIVATE KEY-----\nMIIEv${randomUUID().replace(/-/g, '')}QIBADAN\n-----END PRIVATE KEY-----\n`;
-  const creds = Buffer.from(JSON.stringify({ client_email: 'svc@proj.iam', private_key: key, private_key_id: `kid-${randomUUID()}` })).toString('base64');
+  const creds = Buffer.from(
+    JSON.stringify({ client_email: 'svc@proj.iam', private_key: key, private_key_id: `kid-${randomUUID()}` }),
+  ).toString('base64');
   const connUrl = `snowflake://reader:${encodeURIComponent(password)}@acct/db/schema?warehouse=WH&token=${encodeURIComponent(token)}&credentials=${encodeURIComponent(creds)}`;
   const s = scrubberFor({ url: connUrl });
 
   it('hides every secret in every form it may be echoed in, and keeps what is not secret', () => {
     const forms = [
-      password, encodeURIComponent(password), Buffer.from(password).toString('base64'), Buffer.from(password).toString('base64url'),
-      JSON.stringify(password).slice(1, -1), token, creds, encodeURIComponent(creds), Buffer.from(creds, 'base64').toString('utf8'),
-      key, JSON.stringify(key).slice(1, -1), key.split('\n')[1]!, Buffer.from(`reader:${password}`).toString('base64'), connUrl,
+      password,
+      encodeURIComponent(password),
+      Buffer.from(password).toString('base64'),
+      Buffer.from(password).toString('base64url'),
+      JSON.stringify(password).slice(1, -1),
+      token,
+      creds,
+      encodeURIComponent(creds),
+      Buffer.from(creds, 'base64').toString('utf8'),
+      key,
+      JSON.stringify(key).slice(1, -1),
+      key.split('\n')[1]!,
+      Buffer.from(`reader:${password}`).toString('base64'),
+      connUrl,
     ];
     for (const f of forms) {
       const out = s.text(`before ${f} after`);
@@ -111,11 +136,17 @@ describe('scrubberFor', () => {
       expect(out).toMatch(/^before .*\[redacted\].* after$/);
     }
     // The user, the account, the warehouse and the service account's email are no secret.
-    expect(s.text('user reader on acct, warehouse WH, as svc@proj.iam')).toBe('user reader on acct, warehouse WH, as svc@proj.iam');
+    expect(s.text('user reader on acct, warehouse WH, as svc@proj.iam')).toBe(
+      'user reader on acct, warehouse WH, as svc@proj.iam',
+    );
   });
 
   it('scrubs an error in place: message, stack, fields and causes, keeping its class and code', () => {
-    const err = Object.assign(new TypeError(`boom ${password}`), { code: '0A000', detail: `token=${token}`, cause: new Error(`key ${key}`) });
+    const err = Object.assign(new TypeError(`boom ${password}`), {
+      code: '0A000',
+      detail: `token=${token}`,
+      cause: new Error(`key ${key}`),
+    });
     const out = s.error(err) as TypeError & { code: string; detail: string; cause: Error };
     expect(out).toBe(err);
     expect(out).toBeInstanceOf(TypeError);
@@ -129,7 +160,9 @@ describe('scrubberFor', () => {
 
   it('hides credential fields whatever their value (a signed token in a request an HTTP client kept)', () => {
     const jwt = `eyJ${randomUUID()}`;
-    const err = Object.assign(new Error('request failed'), { config: { url: 'https://x', headers: { Authorization: `Bearer ${jwt}`, accept: 'json' } } });
+    const err = Object.assign(new Error('request failed'), {
+      config: { url: 'https://x', headers: { Authorization: `Bearer ${jwt}`, accept: 'json' } },
+    });
     const out = s.error(err) as Error & { config: { url: string; headers: Record<string, string> } };
     expect(out.config.headers).toEqual({ Authorization: '[redacted]', accept: 'json' });
     expect(out.config.url).toBe('https://x');

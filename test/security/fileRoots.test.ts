@@ -46,7 +46,7 @@ beforeAll(async () => {
 const open = (url: string, p: OperatorPolicy = policy) => openTransport(connectionFromUrl(url), fileReach(p));
 
 describe('local file sources and the file roots', () => {
-  it('reads a file under the root (the data folder\'s drop folder by default)', async () => {
+  it("reads a file under the root (the data folder's drop folder by default)", async () => {
     expect(policy.fileRoots).toEqual([drop]);
     const t = await open(pathToFileURL(drop).toString());
     expect((await readAll(t, 'in/ok.csv')).toString()).toBe('id,name\n1,Ann\n');
@@ -61,16 +61,22 @@ describe('local file sources and the file roots', () => {
   });
 
   it('refuses a connection folder outside the roots, without saying whether it exists', async () => {
-    await expect(open(pathToFileURL(outside).toString())).rejects.toThrow(/is outside the folders file sources may read/);
+    await expect(open(pathToFileURL(outside).toString())).rejects.toThrow(
+      /is outside the folders file sources may read/,
+    );
     await expect(open('file:///etc')).rejects.toThrow(/is outside the folders file sources may read/);
-    await expect(open(pathToFileURL(path.join(top, 'no-such-folder')).toString())).rejects.toThrow(/is outside the folders file sources may read/);
+    await expect(open(pathToFileURL(path.join(top, 'no-such-folder')).toString())).rejects.toThrow(
+      /is outside the folders file sources may read/,
+    );
   });
 
   it('refuses .. climbing out of the root, in the connection and in a file path', async () => {
     // A URL's .. segments are resolved by the URL itself: the folder is then outside the root.
     await expect(open(`${pathToFileURL(drop).toString()}/../../elsewhere`)).rejects.toThrow(/outside the folders/);
     const t = await open(pathToFileURL(drop).toString());
-    await expect(t.stat('../../elsewhere/secret.csv')).rejects.toThrow(/^file \.\.\/\.\.\/elsewhere\/secret\.csv is outside the folders/);
+    await expect(t.stat('../../elsewhere/secret.csv')).rejects.toThrow(
+      /^file \.\.\/\.\.\/elsewhere\/secret\.csv is outside the folders/,
+    );
     await expect(t.read('../../elsewhere/secret.csv', 0)).rejects.toThrow(/outside the folders/);
   });
 
@@ -82,8 +88,13 @@ describe('local file sources and the file roots', () => {
     await expect(t.list('elsewhere-dir')).rejects.toThrow(/outside the folders/);
     expect((await t.list('in')).map((f) => f.path)).toEqual(['in/ok.csv']);
     // Through a whole session (what a dry run does): refused, and the content never appears.
-    const session = await createFileConnectors({ policy }).file!.open(connectionFromUrl(pathToFileURL(drop).toString()));
-    const err = await readWith(session, fileSource.parse({ path: 'in/link.csv', format: 'csv' })).then(() => null, (e: Error) => e);
+    const session = await createFileConnectors({ policy }).file!.open(
+      connectionFromUrl(pathToFileURL(drop).toString()),
+    );
+    const err = await readWith(session, fileSource.parse({ path: 'in/link.csv', format: 'csv' })).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/outside the folders/);
     expect(err?.message).not.toContain(CANARY);
     await session.close();
@@ -106,11 +117,17 @@ describe('local file sources and the file roots', () => {
         // The listing is refused before the store is asked what was imported.
         store: null as unknown as pg.Pool,
         connectors: {},
-        resolveConnection: staticConnections({ outside: pathToFileURL(outside).toString(), drop: pathToFileURL(drop).toString() }),
+        resolveConnection: staticConnections({
+          outside: pathToFileURL(outside).toString(),
+          drop: pathToFileURL(drop).toString(),
+        }),
         policy,
       })({
         spec: {
-          id: 'drop-reach', name: 'drop', dataType: 'profile', cursor: FILE_CURSOR,
+          id: 'drop-reach',
+          name: 'drop',
+          dataType: 'profile',
+          cursor: FILE_CURSOR,
           source: { connection, folder: { path: '', pattern: '*.csv', requireManifest: false, format: 'csv' } },
           mapping: { userId: { column: 'id' }, idType: { value: 'email' } },
         },

@@ -33,7 +33,10 @@ beforeAll(async () => {
   dataDir = tempDir('keydata');
   writeFileSync(path.join(dataDir, 'secret-key'), `${CANARY}\n`);
   // The operator's default everywhere but: loopback servers are reachable, and key files live in `keys`.
-  policy = { ...operatorPolicyFromEnv({ TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_KEY_FILE_ROOTS: `${keys}:${dataDir}` }), allowPrivateHosts: TEST_PRIVATE_HOSTS };
+  policy = {
+    ...operatorPolicyFromEnv({ TRIBUTARY_DATA_DIR: dataDir, TRIBUTARY_KEY_FILE_ROOTS: `${keys}:${dataDir}` }),
+    allowPrivateHosts: TEST_PRIVATE_HOSTS,
+  };
   writeFileSync(path.join(keys, 'not-a-key.pem'), `${CANARY}\n`);
   symlinkSync('/etc/passwd', path.join(keys, 'passwd-link.pem'));
   [sftp, https] = await Promise.all([startSftp(), startHttp({ tls: true })]);
@@ -60,8 +63,16 @@ async function refusal(fn: () => unknown, field: RegExp): Promise<string> {
   return message;
 }
 
-const OUTSIDE = /is outside the folders connection key files may be read from \(the operator's TRIBUTARY_KEY_FILE_ROOTS\)/;
-const outsidePaths = () => ['/etc/passwd', '/etc/../etc/passwd', `${keys}/../../../etc/passwd`, path.join(keys, 'passwd-link.pem'), path.join(dataDir, 'secret-key'), 'relative/key.pem'];
+const OUTSIDE =
+  /is outside the folders connection key files may be read from \(the operator's TRIBUTARY_KEY_FILE_ROOTS\)/;
+const outsidePaths = () => [
+  '/etc/passwd',
+  '/etc/../etc/passwd',
+  `${keys}/../../../etc/passwd`,
+  path.join(keys, 'passwd-link.pem'),
+  path.join(dataDir, 'secret-key'),
+  'relative/key.pem',
+];
 
 describe('sftp privateKey', () => {
   const withKey = (key: string) => {
@@ -69,7 +80,7 @@ describe('sftp privateKey', () => {
     u.searchParams.set('privateKey', key);
     return u.toString();
   };
-  it('refuses a key outside the key folders, naming privateKey (even the server\'s real key, kept elsewhere)', async () => {
+  it("refuses a key outside the key folders, naming privateKey (even the server's real key, kept elsewhere)", async () => {
     for (const p of [...outsidePaths(), new URL(sftp.url).searchParams.get('privateKey')!]) {
       const m = await refusal(() => sftpTransport(withKey(p), networkReach(policy), policy), /^sftp: privateKey: /);
       expect(m).toMatch(OUTSIDE);
@@ -91,13 +102,17 @@ describe('https ca', () => {
   const withCa = (ca: string) => https.url.replace(/\?ca=.*$/, `?ca=${enc(ca)}`);
   it('refuses a CA file outside the key folders, naming ca', async () => {
     for (const p of outsidePaths()) {
-      expect(await refusal(() => httpTransport(withCa(p), networkReach(policy), undefined, policy), /^http: ca: /)).toMatch(OUTSIDE);
+      expect(
+        await refusal(() => httpTransport(withCa(p), networkReach(policy), undefined, policy), /^http: ca: /),
+      ).toMatch(OUTSIDE);
     }
   });
   it('trusts a CA file in a key folder', async () => {
     const ca = path.join(keys, 'ca.pem');
     copyFileSync(decodeURIComponent(/\?ca=(.*)$/.exec(https.url)![1]!), ca);
-    expect((await httpTransport(withCa(ca), networkReach(policy), undefined, policy).stat('in/people.csv')).size).toBe(5);
+    expect((await httpTransport(withCa(ca), networkReach(policy), undefined, policy).stat('in/people.csv')).size).toBe(
+      5,
+    );
   });
 });
 
@@ -105,15 +120,28 @@ describe('snowflake private_key_path', () => {
   const url = (p: string, pass?: string) =>
     `snowflake://reader@acct/DB/PUBLIC?warehouse=WH&private_key_path=${enc(p)}${pass ? `&private_key_pass=${enc(pass)}` : ''}`;
   it('refuses a key outside the key folders, and names a file that is no key without quoting it', async () => {
-    for (const p of outsidePaths()) expect(await refusal(() => snowflakeOptions(url(p), policy), /^snowflake: private_key_path: /)).toMatch(OUTSIDE);
-    await refusal(() => snowflakeOptions(url(path.join(keys, 'not-a-key.pem')), policy), /^snowflake: private_key_path: cannot be read as a private key/);
-    await refusal(() => snowflakeOptions(url(path.join(keys, 'missing.p8')), policy), /^snowflake: private_key_path: cannot read the file .*missing\.p8 \(ENOENT\)/);
+    for (const p of outsidePaths())
+      expect(await refusal(() => snowflakeOptions(url(p), policy), /^snowflake: private_key_path: /)).toMatch(OUTSIDE);
+    await refusal(
+      () => snowflakeOptions(url(path.join(keys, 'not-a-key.pem')), policy),
+      /^snowflake: private_key_path: cannot be read as a private key/,
+    );
+    await refusal(
+      () => snowflakeOptions(url(path.join(keys, 'missing.p8')), policy),
+      /^snowflake: private_key_path: cannot read the file .*missing\.p8 \(ENOENT\)/,
+    );
   });
   it('reads an encrypted key in a key folder with its passphrase', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const file = path.join(keys, 'sf.p8');
-    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' }));
-    const opts = snowflakeOptions(url(file, 'pass-phrase'), policy).options as { privateKey?: string; privateKeyPath?: string };
+    writeFileSync(
+      file,
+      privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' }),
+    );
+    const opts = snowflakeOptions(url(file, 'pass-phrase'), policy).options as {
+      privateKey?: string;
+      privateKeyPath?: string;
+    };
     expect(opts.privateKeyPath).toBeUndefined();
     expect(opts.privateKey).toBe(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
     expect(publicKey.asymmetricKeyType).toBe('rsa');
@@ -123,13 +151,23 @@ describe('snowflake private_key_path', () => {
 describe('bigquery key_file', () => {
   const url = (p: string) => `bigquery://proj/ds?key_file=${enc(p)}`;
   it('refuses a key file outside the key folders, and names one that is no key without quoting it', async () => {
-    for (const p of outsidePaths()) expect(await refusal(() => bigqueryEndpoint(url(p), policy), /^bigquery: key_file: /)).toMatch(OUTSIDE);
-    await refusal(() => bigqueryEndpoint(url(path.join(keys, 'not-a-key.pem')), policy), /^bigquery: key_file: is not a service-account key \(not JSON\)/);
+    for (const p of outsidePaths())
+      expect(await refusal(() => bigqueryEndpoint(url(p), policy), /^bigquery: key_file: /)).toMatch(OUTSIDE);
+    await refusal(
+      () => bigqueryEndpoint(url(path.join(keys, 'not-a-key.pem')), policy),
+      /^bigquery: key_file: is not a service-account key \(not JSON\)/,
+    );
   });
   it('reads a service-account key in a key folder', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const file = path.join(keys, 'sa.json');
-    writeFileSync(file, JSON.stringify({ client_email: 'reader@proj.iam.gserviceaccount.com', private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }) }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        client_email: 'reader@proj.iam.gserviceaccount.com',
+        private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      }),
+    );
     expect(bigqueryEndpoint(url(file), policy).project).toBe('proj');
   });
 });

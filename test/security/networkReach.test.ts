@@ -22,8 +22,10 @@ const CANARY = 'CANARY-51e0-loopback-body';
 // The default policy, but the test sshd's client key (in a temp folder) is in the operator's key folders.
 const strict: OperatorPolicy = { ...operatorPolicyFromEnv({}), keyFileRoots: TEST_FILE_ROOTS };
 const allowing = (...hosts: string[]): OperatorPolicy => ({ ...strict, allowPrivateHosts: hosts });
-const open = (url: string, policy: OperatorPolicy, resolve?: Resolver) => openTransport(connectionFromUrl(url), fileReach(policy, resolve));
-const REFUSED = /is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
+const open = (url: string, policy: OperatorPolicy, resolve?: Resolver) =>
+  openTransport(connectionFromUrl(url), fileReach(policy, resolve));
+const REFUSED =
+  /is a loopback address, which sources may not reach; the operator can allow it with TRIBUTARY_ALLOW_PRIVATE_HOSTS/;
 
 let web: Running & { requests: string[] };
 const servers: Running[] = [];
@@ -38,20 +40,41 @@ afterAll(async () => {
 
 describe('address classes (IANA special-purpose registries)', () => {
   it.each([
-    ['127.0.0.1', 'loopback'], ['127.255.0.9', 'loopback'], ['::1', 'loopback'],
-    ['10.1.2.3', 'private'], ['172.16.0.1', 'private'], ['172.31.255.254', 'private'], ['192.168.1.1', 'private'],
-    ['fc00::1', 'private'], ['fdff:ffff::1', 'private'], ['100.64.0.1', 'shared (CGNAT)'], ['100.127.255.254', 'shared (CGNAT)'],
-    ['169.254.169.254', 'link-local'], ['fe80::1', 'link-local'], ['0.0.0.0', 'unspecified'], ['::', 'unspecified'],
-    ['::ffff:127.0.0.1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::ffff:10.0.0.1', 'private'], ['::ffff:169.254.169.254', 'link-local'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.0.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.254', 'private'],
+    ['192.168.1.1', 'private'],
+    ['fc00::1', 'private'],
+    ['fdff:ffff::1', 'private'],
+    ['100.64.0.1', 'shared (CGNAT)'],
+    ['100.127.255.254', 'shared (CGNAT)'],
+    ['169.254.169.254', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::ffff:169.254.169.254', 'link-local'],
     ['64:ff9b::a00:1', 'private'],
-    ['8.8.8.8', null], ['172.32.0.1', null], ['100.128.0.1', null], ['192.169.0.1', null], ['2001:4860:4860::8888', null], ['::ffff:8.8.8.8', null],
+    ['8.8.8.8', null],
+    ['172.32.0.1', null],
+    ['100.128.0.1', null],
+    ['192.169.0.1', null],
+    ['2001:4860:4860::8888', null],
+    ['::ffff:8.8.8.8', null],
   ])('%s is %s', (address, kind) => {
     expect(restrictedKind(address)).toBe(kind);
   });
 
   it('takes single addresses and CIDRs, and names a bad entry', () => {
     expect(() => networkReach(allowing('10.0.0.0/8', '127.0.0.1', '::1/128'))).not.toThrow();
-    expect(() => networkReach(allowing('localhost'))).toThrow(/TRIBUTARY_ALLOW_PRIVATE_HOSTS: "localhost" is not an IP address or CIDR/);
+    expect(() => networkReach(allowing('localhost'))).toThrow(
+      /TRIBUTARY_ALLOW_PRIVATE_HOSTS: "localhost" is not an IP address or CIDR/,
+    );
     expect(() => networkReach(allowing('10.0.0.0/33'))).toThrow(/not an IP address or CIDR/);
   });
 });
@@ -74,7 +97,10 @@ describe('HTTP', () => {
   it('refuses a name that resolves to loopback: localhost', async () => {
     const url = web.url.replace('127.0.0.1', 'localhost');
     const t = await open(url, strict);
-    const err = await t.stat('data.csv').then(() => null, (e: Error) => e);
+    const err = await t.stat('data.csv').then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/^http: localhost \((127\.0\.0\.1|::1)\) is a loopback address/);
     expect(err?.name).toBe('ConfigurationError'); // not retried
   });
@@ -90,7 +116,9 @@ describe('HTTP', () => {
     };
     const url = web.url.replace('127.0.0.1', 'files.example.test');
     const refused = await open(url, strict, resolver);
-    await expect(refused.stat('data.csv')).rejects.toThrow(/^http: files\.example\.test \(127\.0\.0\.1\) is a loopback address/);
+    await expect(refused.stat('data.csv')).rejects.toThrow(
+      /^http: files\.example\.test \(127\.0\.0\.1\) is a loopback address/,
+    );
     // Allowed, the connection goes to the address the resolver gave (the server answers).
     const allowed = await open(url, allowing('127.0.0.1/32'), resolver);
     expect((await allowed.stat('data.csv')).size).toBe(`id\n${CANARY}\n`.length);
@@ -116,7 +144,10 @@ describe('HTTP', () => {
     const port = (redirect.address() as { port: number }).port;
     try {
       const t = await open(`http://user:pw@127.0.0.1:${port}/`, allowing('127.0.0.1/32'));
-      const err = await t.read('x.csv', 0).then(() => null, (e: Error) => e);
+      const err = await t.read('x.csv', 0).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err?.message).toMatch(/^http: 127\.0\.0\.2 is a loopback address, which sources may not reach/);
       expect(err?.message).not.toContain(CANARY);
       // Allowed both, the redirect is followed (and the credentials stay with the first origin).
@@ -152,7 +183,9 @@ describe('S3 and SFTP', () => {
     const sftp = await startSftp();
     servers.push(sftp);
     await expect(open(sftp.url, strict)).rejects.toThrow(/^sftp: 127\.0\.0\.1 is a loopback address/);
-    await expect(open(sftp.url.replace('127.0.0.1', 'localhost'), strict)).rejects.toThrow(/^sftp: localhost \((127\.0\.0\.1|::1)\) is a loopback address/);
+    await expect(open(sftp.url.replace('127.0.0.1', 'localhost'), strict)).rejects.toThrow(
+      /^sftp: localhost \((127\.0\.0\.1|::1)\) is a loopback address/,
+    );
     const t = await open(sftp.url, allowing('127.0.0.1/32'));
     expect(await t.list('')).toEqual([]);
     await t.close();

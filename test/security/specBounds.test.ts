@@ -25,7 +25,8 @@ beforeAll(async () => {
   // The operator lets file sources read this folder (and the default one).
   process.env.TRIBUTARY_FILE_ROOTS = [files, savedRoots].filter(Boolean).join(':');
   t = await createApiHarness('bounds');
-  await t.h.source.query(`CREATE TABLE users AS SELECT g AS id, g::bigint * 1000000 AS seq, 'u' || g || '@x.io' AS email,
+  await t.h.source
+    .query(`CREATE TABLE users AS SELECT g AS id, g::bigint * 1000000 AS seq, 'u' || g || '@x.io' AS email,
     timestamptz '2026-01-01' + g * interval '1 minute' AS updated_at FROM generate_series(1, 5) g`);
   const created = await t.req('POST', '/connections', { body: { id: 'src', name: 'source', url: t.h.sourceUrl } });
   expect(created.status, created.text).toBe(201);
@@ -40,18 +41,30 @@ afterAll(async () => {
 });
 
 const profile = (over: Record<string, unknown> = {}, cursor: Record<string, unknown> = {}) => ({
-  id: uniqueId('b'), name: 'bounds', dataType: 'profile', source: { connection: 'src', table: 'users' },
-  cursor: { column: 'updated_at', key: 'id', ...cursor }, mapping: { userId: { column: 'email' } }, ...over,
+  id: uniqueId('b'),
+  name: 'bounds',
+  dataType: 'profile',
+  source: { connection: 'src', table: 'users' },
+  cursor: { column: 'updated_at', key: 'id', ...cursor },
+  mapping: { userId: { column: 'email' } },
+  ...over,
 });
 const activity = (over: Record<string, unknown> = {}) => ({
-  id: uniqueId('b'), name: 'bounds', dataType: 'activity', source: { connection: 'src', table: 'users' },
+  id: uniqueId('b'),
+  name: 'bounds',
+  dataType: 'activity',
+  source: { connection: 'src', table: 'users' },
   cursor: { column: 'updated_at', key: 'id' },
-  mapping: { userId: { column: 'email' }, eventType: { value: 'seen' }, timestamp: { column: 'updated_at' } }, ...over,
+  mapping: { userId: { column: 'email' }, eventType: { value: 'seen' }, timestamp: { column: 'updated_at' } },
+  ...over,
 });
 const fileImport = (limits: Record<string, number>) => ({
-  id: uniqueId('b'), name: 'bounds', dataType: 'profile',
+  id: uniqueId('b'),
+  name: 'bounds',
+  dataType: 'profile',
   source: { connection: 'files', file: { path: 'users.csv', format: 'csv', limits } },
-  cursor: { column: '_line', key: '_source' }, mapping: { userId: { column: 'email' } },
+  cursor: { column: '_line', key: '_source' },
+  mapping: { userId: { column: 'email' } },
 });
 
 function expectRefused(res: ApiResponse, field: string): void {
@@ -100,7 +113,10 @@ describe('import spec bounds, through POST /imports', () => {
     const ok = await create(profile({ identifiers: { maxLength: 1024, reserved } }));
     expect(ok.status, ok.text).toBe(201);
     expectRefused(await create(profile({ identifiers: { maxLength: 1025 } })), 'identifiers.maxLength');
-    expectRefused(await create(profile({ identifiers: { reserved: [...reserved, 'one-more'] } })), 'identifiers.reserved');
+    expectRefused(
+      await create(profile({ identifiers: { reserved: [...reserved, 'one-more'] } })),
+      'identifiers.reserved',
+    );
   });
 
   it('file limits: maxBytes 1 TiB and maxColumns 10,000 accepted, one more of each refused', async () => {
@@ -111,10 +127,16 @@ describe('import spec bounds, through POST /imports', () => {
   });
 
   it('schedule: every 100,000 units and a catch-up window of 366 days accepted, one more of each refused', async () => {
-    const ok = await create({ ...profile(), schedule: { kind: 'interval', every: 100_000, unit: 'seconds', catchupWindowSeconds: 366 * DAY } });
+    const ok = await create({
+      ...profile(),
+      schedule: { kind: 'interval', every: 100_000, unit: 'seconds', catchupWindowSeconds: 366 * DAY },
+    });
     expect(ok.status, ok.text).toBe(201);
     expectRefused(await create({ ...profile(), schedule: { kind: 'interval', every: 100_001 } }), 'schedule.every');
-    expectRefused(await create({ ...profile(), schedule: { kind: 'interval', every: 5, catchupWindowSeconds: 366 * DAY + 1 } }), 'schedule.catchupWindowSeconds');
+    expectRefused(
+      await create({ ...profile(), schedule: { kind: 'interval', every: 5, catchupWindowSeconds: 366 * DAY + 1 } }),
+      'schedule.catchupWindowSeconds',
+    );
   });
 
   it('dry run sampleSize: 100,000 accepted, 100,001 refused', async () => {
@@ -132,7 +154,9 @@ describe('backfill, throttle and retention bounds', () => {
     expectRefused(await t.req('POST', base, { body: { partitions: 1001 } }), 'partitions');
     expectRefused(await t.req('POST', base, { body: { concurrency: 65 } }), 'concurrency');
     expectRefused(await t.req('POST', base, { body: { rowsPerSecond: 10_000_001 } }), 'rowsPerSecond');
-    const ok = await t.req('POST', base, { body: { id: 'edge', partitions: 1000, concurrency: 64, rowsPerSecond: 10_000_000 } });
+    const ok = await t.req('POST', base, {
+      body: { id: 'edge', partitions: 1000, concurrency: 64, rowsPerSecond: 10_000_000 },
+    });
     expect(ok.status, ok.text).toBe(202);
     const throttle = `${base}/edge/throttle`;
     expectRefused(await t.req('PATCH', throttle, { body: { rowsPerSecond: 10_000_001 } }), 'rowsPerSecond');

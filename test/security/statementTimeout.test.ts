@@ -28,13 +28,21 @@ import { reachingLoopback } from '../helpers/testPolicy';
 
 const policy = (seconds: number, over: Partial<OperatorPolicy> = {}): OperatorPolicy =>
   reachingLoopback({ ...operatorPolicyFromEnv({}), sourceStatementTimeoutSeconds: seconds, ...over });
-const failure = (p: Promise<unknown>) => p.then(() => new Error('expected a failure, it succeeded'), (e: unknown) => e as Error);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => new Error('expected a failure, it succeeded'),
+    (e: unknown) => e as Error,
+  );
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => undefined);
 });
 
-async function explorer(connector: SourceConnector & { closeAll(): Promise<void> }, kind: string, url: string): Promise<SourceExplorer> {
+async function explorer(
+  connector: SourceConnector & { closeAll(): Promise<void> },
+  kind: string,
+  url: string,
+): Promise<SourceExplorer> {
   closers.push(() => connector.closeAll());
   const s = await connector.open({ kind, url });
   if (!isExplorable(s)) throw new Error(`${kind} session is not explorable`);
@@ -50,7 +58,9 @@ async function timedOut(s: SourceExplorer, query: string): Promise<{ err: Error;
 
 function expectClearTimeout(err: Error, kind: string, ms: number): void {
   expect(err.name).toBe('ConfigurationError');
-  expect(err.message).toMatch(new RegExp(`^${kind}: a statement ran longer than the source statement time limit of 1 s and was stopped`));
+  expect(err.message).toMatch(
+    new RegExp(`^${kind}: a statement ran longer than the source statement time limit of 1 s and was stopped`),
+  );
   expect(err.message).toMatch(/TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS/);
   expect(failureKind(err)).toBe('configuration');
   // Unbounded, each of these queries runs for minutes.
@@ -64,7 +74,11 @@ describe('postgres (statement_timeout)', () => {
   });
 
   it('a slow custom query fails at the limit, with the limit and the setting named', async () => {
-    const s = await explorer(createPostgresConnector({ policy: policy(1, { allowSuperuserSources: true }) }), 'postgres', url);
+    const s = await explorer(
+      createPostgresConnector({ policy: policy(1, { allowSuperuserSources: true }) }),
+      'postgres',
+      url,
+    );
     const { err, ms } = await timedOut(s, 'SELECT pg_sleep(60) AS x');
     expectClearTimeout(err, 'postgres', ms);
   });
@@ -106,15 +120,25 @@ describe('mariadb (max_statement_time)', () => {
     expect(err.message).toMatch(/max_statement_time/); // the server's own words are kept
   });
 
-  it('raw: the server\'s error 1969 is configuration, and an activity fails with it at once, not retried', async () => {
-    const conn = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: 'reader', password: 'secret', database: 'shop' });
+  it("raw: the server's error 1969 is configuration, and an activity fails with it at once, not retried", async () => {
+    const conn = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: db.port,
+      user: 'reader',
+      password: 'secret',
+      database: 'shop',
+    });
     closers.push(() => conn.end());
     await conn.query('SET SESSION max_statement_time = 1');
     // As a derived table: a bare BENCHMARK() that is interrupted returns 0 instead of failing.
     const raw = await failure(conn.query("SELECT * FROM (SELECT BENCHMARK(2000000000, MD5('x')) AS b) AS src"));
     expect((raw as { errno?: number }).errno).toBe(1969);
     expect(failureKind(raw)).toBe('configuration');
-    const out = await failure(classified(async () => { throw raw; })());
+    const out = await failure(
+      classified(async () => {
+        throw raw;
+      })(),
+    );
     expect(out).toBeInstanceOf(ApplicationFailure);
     expect((out as ApplicationFailure).nonRetryable).toBe(true);
     expect((out as ApplicationFailure).type).toBe('ConfigurationError');
@@ -132,7 +156,10 @@ describe('clickhouse (max_execution_time)', () => {
 
   it('a slow custom query fails at the limit, with the limit and the setting named', async () => {
     const s = await explorer(createClickHouseConnector(policy(1)), 'clickhouse', ch.url());
-    const { err, ms } = await timedOut(s, 'SELECT sum(sipHash64(number)) AS n FROM (SELECT number FROM system.numbers LIMIT 20000000000)');
+    const { err, ms } = await timedOut(
+      s,
+      'SELECT sum(sipHash64(number)) AS n FROM (SELECT number FROM system.numbers LIMIT 20000000000)',
+    );
     expectClearTimeout(err, 'clickhouse', ms);
     expect(err.message).toMatch(/Code: 159/);
   });
@@ -146,7 +173,11 @@ describe('snowflake fake (STATEMENT_TIMEOUT_IN_SECONDS)', () => {
     closers.push(() => db.admin.end());
     await db.admin.query('CREATE TABLE "PUBLIC"."N" ("X" int)');
     await db.admin.query('INSERT INTO "PUBLIC"."N" SELECT g FROM generate_series(1, 3000) g');
-    fake = await startSnowflakeFake({ postgresUrl: db.url, schema: db.schema, users: { tributary: { password: 'pw', roles: ['READER'] } } });
+    fake = await startSnowflakeFake({
+      postgresUrl: db.url,
+      schema: db.schema,
+      users: { tributary: { password: 'pw', roles: ['READER'] } },
+    });
     closers.push(() => fake.close());
   });
 
@@ -167,12 +198,20 @@ describe('bigquery fake (jobTimeoutMs)', () => {
     closers.push(() => db.admin.end());
     await db.admin.query('CREATE TABLE conf.n (x bigint)');
     await db.admin.query('INSERT INTO conf.n SELECT g FROM generate_series(1, 3000) g');
-    fake = await startBigQueryFake({ postgresUrl: db.url, project: 'proj', accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } } });
+    fake = await startBigQueryFake({
+      postgresUrl: db.url,
+      project: 'proj',
+      accounts: { [reader.email]: { publicKey: reader.publicKey, canQuery: true } },
+    });
     closers.push(() => fake.close());
   });
 
   it('a slow custom query fails at the limit (reason timeout), with the limit and the setting named', async () => {
-    const s = await explorer(createBigQueryConnector(policy(1)), 'bigquery', bqUrl(fake.apiEndpoint, reader.credentials));
+    const s = await explorer(
+      createBigQueryConnector(policy(1)),
+      'bigquery',
+      bqUrl(fake.apiEndpoint, reader.credentials),
+    );
     const { err, ms } = await timedOut(s, 'SELECT COUNT(*) AS c FROM n a1 CROSS JOIN n a2 CROSS JOIN n a3');
     expectClearTimeout(err, 'bigquery', ms);
   });

@@ -9,7 +9,13 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LEGACY_PASSWORD, type EmbeddedPostgresHandle, embeddedUrl, startEmbeddedPostgres, storePasswordFile } from '../../store/embeddedPostgres';
+import {
+  LEGACY_PASSWORD,
+  type EmbeddedPostgresHandle,
+  embeddedUrl,
+  startEmbeddedPostgres,
+  storePasswordFile,
+} from '../../store/embeddedPostgres';
 import { localSecretKey } from '../../store/localSecrets';
 import { freePort } from '../../dev/devServer';
 import { tempDir } from '../files/readFile';
@@ -43,7 +49,12 @@ async function cluster(): Promise<{ dir: string; port: number; pg: EmbeddedPostg
   const dir = path.join(top, 'postgres');
   const port = await freePort();
   const logs: string[] = [];
-  const handle = await startEmbeddedPostgres({ dir, port, settings: { fsync: 'off', shared_buffers: '16MB' }, log: (l) => logs.push(l) });
+  const handle = await startEmbeddedPostgres({
+    dir,
+    port,
+    settings: { fsync: 'off', shared_buffers: '16MB' },
+    log: (l) => logs.push(l),
+  });
   running.push(handle);
   return { dir, port, pg: handle, logs };
 }
@@ -83,7 +94,12 @@ describe('the embedded store password', () => {
     expect(await opens(c.port, LEGACY_PASSWORD)).not.toBe(true); // stopped
 
     const logs: string[] = [];
-    const again = await startEmbeddedPostgres({ dir: c.dir, port: c.port, settings: { fsync: 'off', shared_buffers: '16MB' }, log: (l) => logs.push(l) });
+    const again = await startEmbeddedPostgres({
+      dir: c.dir,
+      port: c.port,
+      settings: { fsync: 'off', shared_buffers: '16MB' },
+      log: (l) => logs.push(l),
+    });
     running.push(again);
     const pw = readFileSync(storePasswordFile(c.dir), 'utf8').trim();
     expect(pw).toMatch(/^[A-Za-z0-9_-]{43}$/);

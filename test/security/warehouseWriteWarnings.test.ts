@@ -39,7 +39,9 @@ beforeAll(async () => {
   sfDb = await snowflakeBackingDb();
   for (const t of ['T', 'U']) {
     await sfDb.admin.query(`CREATE TABLE "PUBLIC"."${t}" ("ID" numeric(38,0), "EMAIL" text, "UPDATED_AT" timestamptz)`);
-    await sfDb.admin.query(`INSERT INTO "PUBLIC"."${t}" VALUES (1, 'a@x.com', '2024-01-01T00:00:00Z'), (2, 'b@x.com', '2024-01-02T00:00:00Z')`);
+    await sfDb.admin.query(
+      `INSERT INTO "PUBLIC"."${t}" VALUES (1, 'a@x.com', '2024-01-01T00:00:00Z'), (2, 'b@x.com', '2024-01-02T00:00:00Z')`,
+    );
   }
   for (const role of [READER, WRITER]) {
     await sfDb.admin.query(`CREATE ROLE "${role}"`);
@@ -49,7 +51,11 @@ beforeAll(async () => {
     await sfDb.admin.query(`GRANT "${role}" TO CURRENT_USER`);
   }
   await sfDb.admin.query(`GRANT UPDATE ON "PUBLIC"."T" TO "${WRITER}"`);
-  sf = await startSnowflakeFake({ postgresUrl: sfDb.url, schema: sfDb.schema, users: { tributary: { password: 'pw', roles: [READER, WRITER] } } });
+  sf = await startSnowflakeFake({
+    postgresUrl: sfDb.url,
+    schema: sfDb.schema,
+    users: { tributary: { password: 'pw', roles: [READER, WRITER] } },
+  });
 
   bqDb = await bigqueryBackingDb();
   for (const t of ['t', 'u']) {
@@ -57,16 +63,23 @@ beforeAll(async () => {
     await bqDb.admin.query(`INSERT INTO conf.${t} VALUES (1, 'a@x.com', '2024-01-01T00:00:00Z')`);
   }
   bq = await startBigQueryFake({
-    postgresUrl: bqDb.url, project: 'proj',
+    postgresUrl: bqDb.url,
+    project: 'proj',
     accounts: {
       [reader.email]: { publicKey: reader.publicKey, canQuery: true, tablePermissions: ['bigquery.tables.getData'] },
-      [writer.email]: { publicKey: writer.publicKey, canQuery: true, tablePermissions: ['bigquery.tables.getData', 'bigquery.tables.updateData'] },
+      [writer.email]: {
+        publicKey: writer.publicKey,
+        canQuery: true,
+        tablePermissions: ['bigquery.tables.getData', 'bigquery.tables.updateData'],
+      },
     },
   });
   h = await createHarness('whwarn', {
     connections: {
-      sfw: sfRoleUrl(WRITER), sfr: sfRoleUrl(READER),
-      bqw: bqUrl(bq.apiEndpoint, writer.credentials), bqr: bqUrl(bq.apiEndpoint, reader.credentials),
+      sfw: sfRoleUrl(WRITER),
+      sfr: sfRoleUrl(READER),
+      bqw: bqUrl(bq.apiEndpoint, writer.credentials),
+      bqr: bqUrl(bq.apiEndpoint, reader.credentials),
     },
   });
 });
@@ -90,14 +103,21 @@ const warningsOf = async (session: SourceSession, relation: Relation) => {
 };
 
 const profile = (connection: string, table: string, cursor = 'updated_at', key = 'id', email = 'email') => ({
-  id: uniqueId('whwarn'), name: 'warned', dataType: 'profile' as const,
-  source: { connection, table }, cursor: { column: cursor, key }, mapping: { userId: { column: email } },
+  id: uniqueId('whwarn'),
+  name: 'warned',
+  dataType: 'profile' as const,
+  source: { connection, table },
+  cursor: { column: cursor, key },
+  mapping: { userId: { column: email } },
 });
 
 describe('snowflake fake', () => {
   it('the fake answers as the role: the writer role may UPDATE T (a grant), the reader role may not', async () => {
-    const rows = await sfDb.admin.query(`SELECT grantee, privilege_type FROM information_schema.table_privileges
-      WHERE table_schema = 'PUBLIC' AND table_name = 'T' AND grantee IN ($1, $2) AND privilege_type = 'UPDATE'`, [READER, WRITER]);
+    const rows = await sfDb.admin.query(
+      `SELECT grantee, privilege_type FROM information_schema.table_privileges
+      WHERE table_schema = 'PUBLIC' AND table_name = 'T' AND grantee IN ($1, $2) AND privilege_type = 'UPDATE'`,
+      [READER, WRITER],
+    );
     expect(rows.rows).toEqual([{ grantee: WRITER, privilege_type: 'UPDATE' }]);
   });
 
@@ -125,10 +145,14 @@ describe('snowflake fake', () => {
 describe('bigquery fake', () => {
   it('the connection test warns for an account that may change table rows (bigquery.tables.updateData), not for a reader', async () => {
     const discovery = explorerDiscovery(bigqueryConnector);
-    expect((await discovery.test({ kind: 'bigquery', url: bqUrl(bq.apiEndpoint, writer.credentials) })).warnings).toEqual([
+    expect(
+      (await discovery.test({ kind: 'bigquery', url: bqUrl(bq.apiEndpoint, writer.credentials) })).warnings,
+    ).toEqual([
       `bigquery: the connection's user "${writer.email}" can write (INSERT, UPDATE or DELETE) to conf.t, conf.u; imports only read, so a user with SELECT only is safer`,
     ]);
-    expect((await discovery.test({ kind: 'bigquery', url: bqUrl(bq.apiEndpoint, reader.credentials) })).warnings).toBeUndefined();
+    expect(
+      (await discovery.test({ kind: 'bigquery', url: bqUrl(bq.apiEndpoint, reader.credentials) })).warnings,
+    ).toBeUndefined();
   });
 
   it('a run warns about the table it reads, and records it', async () => {

@@ -25,7 +25,16 @@ const received: { path: string; event: string }[] = [];
 
 beforeAll(async () => {
   t = await createApiHarness('hookreach');
-  strictApi = await startApi({ store: t.h.store, temporal: t.h.client, taskQueue: t.h.taskQueue, port: 0, secretKey: t.secretKey, logger: false, rateLimit: false, policy: strict });
+  strictApi = await startApi({
+    store: t.h.store,
+    temporal: t.h.client,
+    taskQueue: t.h.taskQueue,
+    port: 0,
+    secretKey: t.secretKey,
+    logger: false,
+    rateLimit: false,
+    policy: strict,
+  });
   receiver = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -46,7 +55,9 @@ afterAll(async () => {
 
 async function post(api: RunningApi, url: string): Promise<{ status: number; body: any }> {
   const r = await fetch(`${api.url}/webhooks`, {
-    method: 'POST', headers: { authorization: `Bearer ${t.writeToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url }),
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.writeToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url }),
   });
   return { status: r.status, body: await r.json() };
 }
@@ -83,28 +94,65 @@ describe('registering a webhook', () => {
 describe('delivering', () => {
   it('delivers to loopback under a policy that allows it; refuses, without sending, under one that does not', async () => {
     const id = uniqueId('hookreach');
-    expect((await t.req('POST', '/connections', { body: { id: 'hook-src', name: 'hook-src', url: t.h.sourceUrl } })).status).toBe(201);
-    const created = await t.req('POST', '/imports', { body: {
-      id, name: 'people', dataType: 'profile', source: { connection: 'hook-src', table: 'hook_people' },
-      cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, attributes: [{ column: 'id', type: 'number' }] }, runNow: true,
-    } });
+    expect(
+      (await t.req('POST', '/connections', { body: { id: 'hook-src', name: 'hook-src', url: t.h.sourceUrl } })).status,
+    ).toBe(201);
+    const created = await t.req('POST', '/imports', {
+      body: {
+        id,
+        name: 'people',
+        dataType: 'profile',
+        source: { connection: 'hook-src', table: 'hook_people' },
+        cursor: { column: 'updated_at', key: 'id' },
+        mapping: { userId: { column: 'email' }, attributes: [{ column: 'id', type: 'number' }] },
+        runNow: true,
+      },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    await waitFor('run.succeeded at /allowed', async () => received.filter((r) => r.path === '/allowed' && r.event === 'run.succeeded'), (r) => r.length === 1, 60_000);
+    await waitFor(
+      'run.succeeded at /allowed',
+      async () => received.filter((r) => r.path === '/allowed' && r.event === 'run.succeeded'),
+      (r) => r.length === 1,
+      60_000,
+    );
     const runId = Number((await t.h.store.query('SELECT id FROM runs WHERE import_id = $1', [id])).rows[0].id);
 
     // Endpoints stored while their names pointed elsewhere (or by a policy since tightened): the delivery
     // judges the address it would connect to, now.
-    for (const [hook, url] of [['wh-late-name', `http://localhost:${port}/late`], ['wh-late-meta', 'http://169.254.169.254/latest/meta-data/']]) {
-      await t.h.store.query(`INSERT INTO webhooks (id, url, events, import_id, sealed_secret) VALUES ($1, $2, '{run.succeeded}', $3, $4)`,
-        [hook, url, id, encryptSecret(t.secretKey, 'a-secret-of-some-length')]);
+    for (const [hook, url] of [
+      ['wh-late-name', `http://localhost:${port}/late`],
+      ['wh-late-meta', 'http://169.254.169.254/latest/meta-data/'],
+    ]) {
+      await t.h.store.query(
+        `INSERT INTO webhooks (id, url, events, import_id, sealed_secret) VALUES ($1, $2, '{run.succeeded}', $3, $4)`,
+        [hook, url, id, encryptSecret(t.secretKey, 'a-secret-of-some-length')],
+      );
     }
     const seen = received.length;
-    const deliver = deliverWebhooksActivity({ store: t.h.store, secretKey: t.secretKey, policy: strict, resolveConnection: async () => { throw new Error('unused'); }, connectors: {} });
-    const err = await deliver({ runId, event: 'run.succeeded' } as never).then(() => null, (e: unknown) => e as Error & { nonRetryable?: boolean });
-    expect(err?.message).toMatch(/webhook delivery refused for wh-late-meta: 169\.254\.169\.254 is a link-local address.*; wh-late-name: localhost \(.*\) is a loopback address/);
+    const deliver = deliverWebhooksActivity({
+      store: t.h.store,
+      secretKey: t.secretKey,
+      policy: strict,
+      resolveConnection: async () => {
+        throw new Error('unused');
+      },
+      connectors: {},
+    });
+    const err = await deliver({ runId, event: 'run.succeeded' } as never).then(
+      () => null,
+      (e: unknown) => e as Error & { nonRetryable?: boolean },
+    );
+    expect(err?.message).toMatch(
+      /webhook delivery refused for wh-late-meta: 169\.254\.169\.254 is a link-local address.*; wh-late-name: localhost \(.*\) is a loopback address/,
+    );
     expect(err?.nonRetryable).toBe(true);
     expect(received.length).toBe(seen); // nothing reached the receiver
-    const rows = (await t.h.store.query(`SELECT webhook_id, status, last_error FROM webhook_deliveries WHERE run_id = $1 AND webhook_id LIKE 'wh-late-%' ORDER BY webhook_id`, [runId])).rows;
+    const rows = (
+      await t.h.store.query(
+        `SELECT webhook_id, status, last_error FROM webhook_deliveries WHERE run_id = $1 AND webhook_id LIKE 'wh-late-%' ORDER BY webhook_id`,
+        [runId],
+      )
+    ).rows;
     expect(rows).toEqual([
       { webhook_id: 'wh-late-meta', status: 'pending', last_error: expect.stringMatching(/link-local/) },
       { webhook_id: 'wh-late-name', status: 'pending', last_error: expect.stringMatching(/loopback/) },
@@ -112,8 +160,18 @@ describe('delivering', () => {
 
     // The same endpoints under the tests' policy: the one on loopback gets it (the metadata address is
     // still not allowed there, so that one is refused again).
-    const allowing = deliverWebhooksActivity({ store: t.h.store, secretKey: t.secretKey, policy: testPolicy(), resolveConnection: async () => { throw new Error('unused'); }, connectors: {} });
-    await expect(allowing({ runId, event: 'run.succeeded' } as never)).rejects.toThrow(/wh-late-meta: 169\.254\.169\.254 is a link-local/);
+    const allowing = deliverWebhooksActivity({
+      store: t.h.store,
+      secretKey: t.secretKey,
+      policy: testPolicy(),
+      resolveConnection: async () => {
+        throw new Error('unused');
+      },
+      connectors: {},
+    });
+    await expect(allowing({ runId, event: 'run.succeeded' } as never)).rejects.toThrow(
+      /wh-late-meta: 169\.254\.169\.254 is a link-local/,
+    );
     expect(received.filter((r) => r.path === '/late')).toEqual([{ path: '/late', event: 'run.succeeded' }]);
   });
 });

@@ -27,7 +27,9 @@ beforeAll(async () => {
   await db.createDatabase('shop');
   await db.exec('CREATE TABLE shop.t (id INT PRIMARY KEY, email VARCHAR(50), updated_at DATETIME(6))');
   await db.exec('CREATE TABLE shop.u (id INT PRIMARY KEY, email VARCHAR(50), updated_at DATETIME(6))');
-  await db.exec("INSERT INTO shop.t VALUES (1, 'a@x.com', '2024-01-01 00:00:00'), (2, 'b@x.com', '2024-01-02 00:00:00')");
+  await db.exec(
+    "INSERT INTO shop.t VALUES (1, 'a@x.com', '2024-01-01 00:00:00'), (2, 'b@x.com', '2024-01-02 00:00:00')",
+  );
   await db.exec("INSERT INTO shop.u VALUES (1, 'c@x.com', '2024-01-01 00:00:00')");
   for (const user of ['reader', 'tablewriter', 'dbwriter', 'globalwriter']) {
     await db.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
@@ -42,7 +44,12 @@ beforeAll(async () => {
   await ch.insert('ct', [{ id: 1, email: 'a@x.com', updated_at: '2024-01-01 00:00:00' }]);
 
   h = await createHarness('wwarn', {
-    connections: { mytw: my('tablewriter'), myr: my('reader'), chw: ch.url(), chr: ch.url('default', 'reader', 'secret') },
+    connections: {
+      mytw: my('tablewriter'),
+      myr: my('reader'),
+      chw: ch.url(),
+      chr: ch.url('default', 'reader', 'secret'),
+    },
   });
 });
 afterAll(async () => {
@@ -59,8 +66,12 @@ const warningsOf = async (session: SourceSession, relation: Parameters<NonNullab
 };
 
 const profile = (connection: string, source: Record<string, string>) => ({
-  id: uniqueId('wwarn'), name: 'warned', dataType: 'profile' as const,
-  source: { connection, ...source }, cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' } },
+  id: uniqueId('wwarn'),
+  name: 'warned',
+  dataType: 'profile' as const,
+  source: { connection, ...source },
+  cursor: { column: 'updated_at', key: 'id' },
+  mapping: { userId: { column: 'email' } },
 });
 
 describe('mysql / mariadb', () => {
@@ -86,12 +97,18 @@ describe('mysql / mariadb', () => {
     ]);
     expect(await warningsOf(tw, { table: 'u' })).toEqual([]);
     expect(await warningsOf(tw, { query: 'SELECT id, email, updated_at FROM u' })).toEqual([
-      expect.stringMatching(/can also write \(INSERT, UPDATE or DELETE\) to shop\.t, which the custom query may read \(it runs in database shop\)/),
+      expect.stringMatching(
+        /can also write \(INSERT, UPDATE or DELETE\) to shop\.t, which the custom query may read \(it runs in database shop\)/,
+      ),
     ]);
     const dbw = await mysqlConnector.open({ kind: 'mysql', url: my('dbwriter') });
-    expect(await warningsOf(dbw, { table: 'u' })).toEqual([expect.stringContaining('to shop.u, which this import reads')]);
+    expect(await warningsOf(dbw, { table: 'u' })).toEqual([
+      expect.stringContaining('to shop.u, which this import reads'),
+    ]);
     const gw = await mysqlConnector.open({ kind: 'mysql', url: my('globalwriter') });
-    expect(await warningsOf(gw, { table: 'shop.u' })).toEqual([expect.stringContaining('to shop.u, which this import reads')]);
+    expect(await warningsOf(gw, { table: 'shop.u' })).toEqual([
+      expect.stringContaining('to shop.u, which this import reads'),
+    ]);
     const r = await mysqlConnector.open({ kind: 'mysql', url: my('reader') });
     expect(await warningsOf(r, { table: 't' })).toEqual([]);
     expect(await warningsOf(r, { query: 'SELECT id FROM t' })).toEqual([]);
@@ -105,7 +122,11 @@ describe('mysql / mariadb', () => {
     ]);
     const stored = await h.store.query('SELECT warnings FROM runs WHERE import_id = $1', [warned.importId]);
     expect(stored.rows[0].warnings).toEqual(warned.warnings);
-    expect(await h.runImport(profile('myr', { table: 't' }))).toMatchObject({ status: 'succeeded', rowsRead: 2, warnings: [] });
+    expect(await h.runImport(profile('myr', { table: 't' }))).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 2,
+      warnings: [],
+    });
   });
 });
 
@@ -117,7 +138,9 @@ describe('clickhouse', () => {
       'clickhouse: the connection\'s user "default" (its profile has readonly=0) can write (INSERT, UPDATE or DELETE) to every table it can read; ' +
         'imports only read, so a user with SELECT only is safer',
     ]);
-    expect((await discovery().test({ kind: 'clickhouse', url: ch.url('default', 'reader', 'secret') })).warnings).toBeUndefined();
+    expect(
+      (await discovery().test({ kind: 'clickhouse', url: ch.url('default', 'reader', 'secret') })).warnings,
+    ).toBeUndefined();
   });
 
   it('recorded on the run (runs.warnings), which succeeds', async () => {
@@ -127,6 +150,10 @@ describe('clickhouse', () => {
       'clickhouse: the source user "default" (its profile has readonly=0) can also write (INSERT, UPDATE or DELETE) to ct, which this import reads; ' +
         'a user with SELECT only is safer',
     ]);
-    expect(await h.runImport(profile('chr', { table: 'ct' }))).toMatchObject({ status: 'succeeded', rowsRead: 1, warnings: [] });
+    expect(await h.runImport(profile('chr', { table: 'ct' }))).toMatchObject({
+      status: 'succeeded',
+      rowsRead: 1,
+      warnings: [],
+    });
   });
 });

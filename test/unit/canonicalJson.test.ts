@@ -19,7 +19,24 @@ function random(seed: number): () => number {
 }
 
 // No NUL and no unpaired surrogate: JSON the store cannot hold is an error (tested below).
-const KEYS = ['a', 'b', 'B', 'ab', 'é', 'z\u0001', 'line\nbreak', 'quote"d', 'back\\slash', '\u2028', '😀', '\ud83d\ude00x', '__proto__', '10', '2', ''];
+const KEYS = [
+  'a',
+  'b',
+  'B',
+  'ab',
+  'é',
+  'z\u0001',
+  'line\nbreak',
+  'quote"d',
+  'back\\slash',
+  '\u2028',
+  '😀',
+  '\ud83d\ude00x',
+  '__proto__',
+  '10',
+  '2',
+  '',
+];
 const STRINGS = [...KEYS, 'https://shop.example.com/a?b=c', 'tab\there', '\u001f', 'plain text'];
 
 /** A JSON document written in a random but valid way, and whether all its numbers are doubles exactly. */
@@ -31,7 +48,11 @@ function document(r: () => number, depth = 0): { text: string; exact: boolean } 
     let out = '"';
     for (const ch of s) {
       if (ch === '"' || ch === '\\' || ch.charCodeAt(0) < 32 || r() < 0.1) {
-        out += [...ch].map((c) => Array.from({ length: c.length }, (_, k) => `\\u${c.charCodeAt(k).toString(16).padStart(4, '0')}`).join('')).join('');
+        out += [...ch]
+          .map((c) =>
+            Array.from({ length: c.length }, (_, k) => `\\u${c.charCodeAt(k).toString(16).padStart(4, '0')}`).join(''),
+          )
+          .join('');
       } else if (ch === '/' && r() < 0.5) out += '\\/';
       else out += ch;
     }
@@ -39,8 +60,10 @@ function document(r: () => number, depth = 0): { text: string; exact: boolean } 
   };
   const kind = depth >= 3 ? Math.floor(r() * 4) : Math.floor(r() * 6);
   switch (kind) {
-    case 0: return { text: pick(['true', 'false', 'null']), exact: true };
-    case 1: return { text: str(pick(STRINGS)), exact: true };
+    case 0:
+      return { text: pick(['true', 'false', 'null']), exact: true };
+    case 1:
+      return { text: str(pick(STRINGS)), exact: true };
     case 2:
     case 3: {
       const n = pick([
@@ -52,16 +75,31 @@ function document(r: () => number, depth = 0): { text: string; exact: boolean } 
         () => String(r() * 1e25),
         () => pick(['-0', '0.0', '1E2', '1e+2', '1.5e-7', '5e-324', '1.7976931348623157e308', '100e-2']),
         // Not doubles exactly: these lose digits through a double.
-        () => pick(['12345678901234567890', '9007199254740993', '0.1000000000000000055511151231257827', '1e400', '2e-400', '-1e-400', '123456789012345678901234.5']),
+        () =>
+          pick([
+            '12345678901234567890',
+            '9007199254740993',
+            '0.1000000000000000055511151231257827',
+            '1e400',
+            '2e-400',
+            '-1e-400',
+            '123456789012345678901234.5',
+          ]),
       ])();
       return { text: n, exact: sameNumber(n, JSON.stringify(Number(n))) };
     }
     case 4: {
       const items = Array.from({ length: Math.floor(r() * 4) }, () => document(r, depth + 1));
-      return { text: `[${ws()}${items.map((i) => i.text).join(`${ws()},${ws()}`)}${ws()}]`, exact: items.every((i) => i.exact) };
+      return {
+        text: `[${ws()}${items.map((i) => i.text).join(`${ws()},${ws()}`)}${ws()}]`,
+        exact: items.every((i) => i.exact),
+      };
     }
     default: {
-      const members = Array.from({ length: Math.floor(r() * 6) }, () => ({ key: pick(KEYS), value: document(r, depth + 1) }));
+      const members = Array.from({ length: Math.floor(r() * 6) }, () => ({
+        key: pick(KEYS),
+        value: document(r, depth + 1),
+      }));
       return {
         text: `{${ws()}${members.map((m) => `${str(m.key)}${ws()}:${ws()}${m.value.text}`).join(`${ws()},${ws()}`)}${ws()}}`,
         // A repeated key keeps its last value only: an earlier one's numbers do not count.
@@ -98,9 +136,16 @@ describe('canonicalJsonText', () => {
       const { text } = document(r);
       // One character deleted or inserted at random.
       const at = Math.floor(r() * (text.length + 1));
-      const mutated = r() < 0.5 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + '{}[]",:0e-.\\ x'[Math.floor(r() * 14)] + text.slice(at);
+      const mutated =
+        r() < 0.5
+          ? text.slice(0, at) + text.slice(at + 1)
+          : text.slice(0, at) + '{}[]",:0e-.\\ x'[Math.floor(r() * 14)] + text.slice(at);
       let parsed = true;
-      try { JSON.parse(mutated); } catch { parsed = false; }
+      try {
+        JSON.parse(mutated);
+      } catch {
+        parsed = false;
+      }
       let rendered = true;
       try {
         canonicalJsonText(mutated);
@@ -118,13 +163,19 @@ describe('canonicalJsonText', () => {
 
   it('keeps every digit, and knows the store numeric limits', () => {
     expect(canonicalJsonText('{"id": 12345678901234567890, "a": 1.0}')).toEqual({
-      json: '{"a":1,"id":12345678901234567890}', key: '{"a":1,"id":12345678901234567000}' });
-    expect(canonicalJsonText('[1e400, -2E-400, 1.2345678901234567890123e25]').json).toBe('[1e+400,-2e-400,1.2345678901234567890123e+25]');
+      json: '{"a":1,"id":12345678901234567890}',
+      key: '{"a":1,"id":12345678901234567000}',
+    });
+    expect(canonicalJsonText('[1e400, -2E-400, 1.2345678901234567890123e25]').json).toBe(
+      '[1e+400,-2e-400,1.2345678901234567890123e+25]',
+    );
     expect(() => canonicalJsonText('[1e131072]')).toThrow(UnstorableJsonError);
     expect(() => canonicalJsonText(`[1e${'9'.repeat(400)}]`)).toThrow(UnstorableJsonError);
     // jsonb refuses NUL and unpaired surrogates, however they are spelled.
     expect(() => canonicalJsonText('{"k":"a\\u0000b"}')).toThrow('JSON holds a string with a NUL character');
-    expect(() => canonicalJsonText('["\\ud800"]')).toThrow('JSON holds a string with an unpaired surrogate (not valid Unicode)');
+    expect(() => canonicalJsonText('["\\ud800"]')).toThrow(
+      'JSON holds a string with an unpaired surrogate (not valid Unicode)',
+    );
     expect(() => canonicalJsonText('{"\ud800":1}')).toThrow(UnstorableJsonError);
     expect(canonicalJsonText('["\\ud83d\\ude00", "😀"]').json).toBe('["😀","😀"]');
     // Objects past the insertion sort's size: the same order, repeated keys keep their last value.

@@ -24,7 +24,10 @@ function randomLine(r: () => number, ascii: boolean): string {
 }
 
 describe('RowLineBuffer', () => {
-  for (const [name, ascii] of [['ASCII lines', true], ['lines with multi-byte characters', false]] as const) {
+  for (const [name, ascii] of [
+    ['ASCII lines', true],
+    ['lines with multi-byte characters', false],
+  ] as const) {
     it(`${name}: the bytes are the lines' UTF-8 with the prefix, and each line's end is its byte offset, over several chunks`, () => {
       const r = rng(ascii ? 7 : 11);
       const buffer = new RowLineBuffer(1024, 'imp\t7\t');

@@ -4,7 +4,8 @@ import { copyField } from '../../engine/mapValidate';
 /** COPY text format's escaping, written out independently: each character on its own. */
 function reference(v: string): string {
   let out = '';
-  for (const ch of v) out += ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch;
+  for (const ch of v)
+    out += ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch;
   return out;
 }
 

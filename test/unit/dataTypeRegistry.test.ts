@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dataTypeList, dataTypes } from '../../dataTypes';
-import { checkedRegistry, type DataTypeDefinition, stageLayoutProblem, stageLine, stageTableColumns, stageWidth } from '../../dataTypes/dataType';
+import {
+  checkedRegistry,
+  type DataTypeDefinition,
+  stageLayoutProblem,
+  stageLine,
+  stageTableColumns,
+  stageWidth,
+} from '../../dataTypes/dataType';
 import { dataTypeSpecs } from '../../dataTypes/specs';
 import { importSpec } from '../../domain/importSpec';
 import { copyField } from '../../engine/mapValidate';
@@ -19,12 +26,16 @@ describe('stage layouts', () => {
       activity: 'id_type text, id_value text, memory_key uuid',
       segments: 'id_type text, id_value text, segment text, removed boolean, source_order numeric',
       identity: 'left_type text, left_value text, right_type text, right_value text',
-      group: 'id_type text, id_value text, group_type text, group_id text, role text, removed boolean, source_order numeric',
+      group:
+        'id_type text, id_value text, group_type text, group_id text, role text, removed boolean, source_order numeric',
     });
   });
 
   it('a line takes exactly one field per stage column: more or fewer do not compile', () => {
-    const line = stageLine([['id', 'user'], ['n', 'integer']] as const);
+    const line = stageLine([
+      ['id', 'user'],
+      ['n', 'integer'],
+    ] as const);
     expect(line(7, 'email\ta@b', '3')).toBe('7\temail\ta@b\t3\n');
     // Checked by the compiler (npm run check): each call below is an error, which the directive expects.
     const miscounted = () => [
@@ -59,15 +70,20 @@ describe('stage layouts', () => {
         };
       },
     };
-    expect(() => checkedRegistry(dataTypeList.map((t) => (t.dataType === 'profile' ? handWritten : t)), specNames)).toThrow(
-      /^data type profile: its mapping stages 4 fields \(seq included\), its stage declares 5/,
-    );
+    expect(() =>
+      checkedRegistry(
+        dataTypeList.map((t) => (t.dataType === 'profile' ? handWritten : t)),
+        specNames,
+      ),
+    ).toThrow(/^data type profile: its mapping stages 4 fields \(seq included\), its stage declares 5/);
   });
 
   it('the registry and the spec registry name the same data types, in the same order', () => {
     expect(dataTypeList.map((t) => t.dataType)).toEqual(specNames);
     expect(importSpec.options.map((o) => o.shape.dataType.value)).toEqual(specNames);
-    expect(() => checkedRegistry(dataTypeList.slice(1), specNames)).toThrow(/data types registered \(activity, segments, identity, group\) differ from the specs registered \(profile, activity/);
+    expect(() => checkedRegistry(dataTypeList.slice(1), specNames)).toThrow(
+      /data types registered \(activity, segments, identity, group\) differ from the specs registered \(profile, activity/,
+    );
     expect(stageWidth(dataTypes.identity.stage)).toBe(5);
   });
 });

@@ -8,7 +8,7 @@ const storeAt = (state: { epoch: number }) =>
   ({ query: async () => ({ rows: [{ epoch: String(state.epoch) }] }) }) as unknown as pg.PoolClient;
 
 describe('KnownUsers', () => {
-  it('remembers a committed batch\'s users until the epoch moves', async () => {
+  it("remembers a committed batch's users until the epoch moves", async () => {
     const state = { epoch: 7 };
     const known = new KnownUsers();
     const e = await known.check(storeAt(state));

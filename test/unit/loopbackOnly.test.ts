@@ -9,7 +9,10 @@ let port: number;
 beforeAll(async () => {
   guard = installLoopbackOnly();
   // The client side hangs up at once: the server's reply may meet a reset, which is no failure here.
-  server = net.createServer((s) => { s.on('error', () => undefined); s.end('hi'); });
+  server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.end('hi');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
 });
@@ -21,7 +24,10 @@ afterAll(async () => {
 const outcome = (connect: () => net.Socket) =>
   new Promise<string>((resolve) => {
     const s = connect();
-    s.once('connect', () => { s.destroy(); resolve('connected'); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
     s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });
 

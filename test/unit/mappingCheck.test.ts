@@ -16,7 +16,10 @@ const columns: SourceColumn[] = [
   { name: 'Tier', sourceType: 'text', importType: 'string', cursorKind: 'other' },
 ];
 const spec = parseImportSpec({
-  id: 'people', name: 'people', dataType: 'profile', source: { connection: 'w', table: 'people' },
+  id: 'people',
+  name: 'people',
+  dataType: 'profile',
+  source: { connection: 'w', table: 'people' },
   cursor: { column: 'updated_at', key: 'id' },
   mapping: { userId: { column: 'email' }, attributes: [{ column: 'tier' }, { column: 'age', type: 'date' }] },
 });
@@ -25,7 +28,10 @@ const session = { columns: async () => columns } as unknown as SourceSession;
 describe('the mapping check', () => {
   it('the API states every problem under its spec field', () => {
     expect(mappingProblems(spec, columns).map((p) => ({ field: p.field, message: problemText(p) }))).toEqual([
-      { field: 'mapping.attributes.0.column', message: 'column "tier" does not exist in table people; did you mean "Tier"?' },
+      {
+        field: 'mapping.attributes.0.column',
+        message: 'column "tier" does not exist in table people; did you mean "Tier"?',
+      },
       { field: 'mapping.attributes.1.type', message: 'is date, but column "age" is integer' },
     ]);
   });
@@ -39,7 +45,10 @@ describe('the mapping check', () => {
   });
 
   it('a spec that reads passes both, and the run gets its cursor column', async () => {
-    const good = parseImportSpec({ ...spec, mapping: { userId: { column: 'email' }, attributes: [{ column: 'Tier' }, { column: 'age', type: 'number' }] } });
+    const good = parseImportSpec({
+      ...spec,
+      mapping: { userId: { column: 'email' }, attributes: [{ column: 'Tier' }, { column: 'age', type: 'number' }] },
+    });
     expect(mappingProblems(good, columns)).toEqual([]);
     expect((await checkColumns(session, good)).name).toBe('updated_at');
   });

@@ -8,10 +8,20 @@ import { DEFAULT_UNKNOWN_ERROR_ATTEMPTS, operatorPolicyFromEnv } from '../../con
 
 describe('operatorPolicyFromEnv', () => {
   it('takes the defaults when nothing (or blank) is set', () => {
-    for (const env of [{}, { TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS: '', TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS: '  ', TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '' }]) {
+    for (const env of [
+      {},
+      {
+        TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS: '',
+        TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS: '  ',
+        TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '',
+      },
+    ]) {
       const p = operatorPolicyFromEnv({ TRIBUTARY_DATA_DIR: '/srv/trb', ...env });
       expect(p).toMatchObject({
-        fileRoots: ['/srv/trb/drop'], allowPrivateHosts: [], sourceStatementTimeoutSeconds: 1800, allowSuperuserSources: false,
+        fileRoots: ['/srv/trb/drop'],
+        allowPrivateHosts: [],
+        sourceStatementTimeoutSeconds: 1800,
+        allowSuperuserSources: false,
         unknownErrorAttempts: DEFAULT_UNKNOWN_ERROR_ATTEMPTS,
       });
     }
@@ -19,12 +29,18 @@ describe('operatorPolicyFromEnv', () => {
 
   it('reads valid values', () => {
     const p = operatorPolicyFromEnv({
-      TRIBUTARY_FILE_ROOTS: '/a:/b/c', TRIBUTARY_ALLOW_PRIVATE_HOSTS: '10.0.0.0/8, 192.168.1.5,::1/128',
-      TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS: '60', TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '1', TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS: '3',
+      TRIBUTARY_FILE_ROOTS: '/a:/b/c',
+      TRIBUTARY_ALLOW_PRIVATE_HOSTS: '10.0.0.0/8, 192.168.1.5,::1/128',
+      TRIBUTARY_SOURCE_STATEMENT_TIMEOUT_SECONDS: '60',
+      TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '1',
+      TRIBUTARY_UNKNOWN_ERROR_ATTEMPTS: '3',
     });
     expect(p).toMatchObject({
-      fileRoots: [path.resolve('/a'), path.resolve('/b/c')], allowPrivateHosts: ['10.0.0.0/8', '192.168.1.5', '::1/128'],
-      sourceStatementTimeoutSeconds: 60, allowSuperuserSources: true, unknownErrorAttempts: 3,
+      fileRoots: [path.resolve('/a'), path.resolve('/b/c')],
+      allowPrivateHosts: ['10.0.0.0/8', '192.168.1.5', '::1/128'],
+      sourceStatementTimeoutSeconds: 60,
+      allowSuperuserSources: true,
+      unknownErrorAttempts: 3,
     });
     expect(operatorPolicyFromEnv({ TRIBUTARY_ALLOW_SUPERUSER_SOURCES: '0' }).allowSuperuserSources).toBe(false);
     expect(operatorPolicyFromEnv({ TRIBUTARY_ALLOW_PRIVATE_HOSTS: '*' }).allowPrivateHosts).toEqual(['*']);
@@ -55,7 +71,8 @@ describe('operatorPolicyFromEnv', () => {
   });
 
   it('names the one bad entry of a list', () => {
-    expect(() => operatorPolicyFromEnv({ TRIBUTARY_ALLOW_PRIVATE_HOSTS: '10.0.0.0/8,not-an-ip' }))
-      .toThrow('TRIBUTARY_ALLOW_PRIVATE_HOSTS: "not-an-ip" is not valid; expected an IP address or CIDR');
+    expect(() => operatorPolicyFromEnv({ TRIBUTARY_ALLOW_PRIVATE_HOSTS: '10.0.0.0/8,not-an-ip' })).toThrow(
+      'TRIBUTARY_ALLOW_PRIVATE_HOSTS: "not-an-ip" is not valid; expected an IP address or CIDR',
+    );
   });
 });

@@ -1,6 +1,13 @@
 /** The exact-text rules of Parquet values that the file tests cannot reach with a few rows: every float32, far dates. */
 import { describe, expect, it } from 'vitest';
-import { dateText, decimalText, f16round, float16Text, float32Text, timestampText } from '../../connectors/files/formats/parquetValues';
+import {
+  dateText,
+  decimalText,
+  f16round,
+  float16Text,
+  float32Text,
+  timestampText,
+} from '../../connectors/files/formats/parquetValues';
 
 describe('float32Text', () => {
   it('prints each float32 with the fewest digits that read back as the same float', () => {
@@ -14,10 +21,20 @@ describe('float32Text', () => {
       if (!Number.isFinite(v)) continue;
       const text = float32Text(v);
       expect(Math.fround(Number(text))).toBe(v);
-      const digits = text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+      const digits = text
+        .replace(/^-/, '')
+        .replace(/e.*$/, '')
+        .replace('.', '')
+        .replace(/^0+/, '')
+        .replace(/0+$/, '').length;
       if (digits > 1) expect(Math.fround(Number(v.toPrecision(digits - 1)))).not.toBe(v);
     }
-    expect([0.1, 1.3, 16777217, 1e-45].map((x) => float32Text(Math.fround(x)))).toEqual(['0.1', '1.3', '16777216', '1e-45']);
+    expect([0.1, 1.3, 16777217, 1e-45].map((x) => float32Text(Math.fround(x)))).toEqual([
+      '0.1',
+      '1.3',
+      '16777216',
+      '1e-45',
+    ]);
   });
 });
 
@@ -39,7 +56,12 @@ describe('float16Text', () => {
       expect(f16round(v)).toBe(v);
       const text = float16Text(v);
       expect(f16round(Number(text)) === v).toBe(true); // -0 prints as 0, as String(-0) does
-      const digits = text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+      const digits = text
+        .replace(/^-/, '')
+        .replace(/e.*$/, '')
+        .replace('.', '')
+        .replace(/^0+/, '')
+        .replace(/0+$/, '').length;
       if (digits > 1) expect(f16round(Number(v.toPrecision(digits - 1)))).not.toBe(v);
     }
     expect([0.1, 65504, 1 / 3].map((x) => float16Text(f16round(x)))).toEqual(['0.1', '65500', '0.3333']);
@@ -56,8 +78,14 @@ describe('float16Text', () => {
 });
 
 describe('decimal, timestamp and date text', () => {
-  it('puts the point back into the unscaled integer, keeping the scale\'s digits', () => {
-    expect([decimalText(3n, 1), decimalText(-1n, 2), decimalText(0n, 3), decimalText(-120n, 0), decimalText(7n, -2)]).toEqual(['0.3', '-0.01', '0.000', '-120', '700']);
+  it("puts the point back into the unscaled integer, keeping the scale's digits", () => {
+    expect([
+      decimalText(3n, 1),
+      decimalText(-1n, 2),
+      decimalText(0n, 3),
+      decimalText(-120n, 0),
+      decimalText(7n, -2),
+    ]).toEqual(['0.3', '-0.01', '0.000', '-120', '700']);
   });
 
   it('formats instants before 1970 and past 9999 without a Date (which stops at ±100,000,000 days)', () => {

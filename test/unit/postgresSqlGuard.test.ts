@@ -13,28 +13,49 @@ beforeAll(async () => {
 
 describe('assertPostgresSelect', () => {
   it('sees statements after an E-string escape and after dollar quotes whose tag has digits', () => {
-    expect(() => assertPostgresSelect("SELECT E'\\'' AS a; COMMIT; DELETE FROM t")).toThrow('single statement (found 3)');
+    expect(() => assertPostgresSelect("SELECT E'\\'' AS a; COMMIT; DELETE FROM t")).toThrow(
+      'single statement (found 3)',
+    );
     expect(() => assertPostgresSelect("SELECT E'\\';' AS a; DELETE FROM t")).toThrow('single statement (found 2)');
-    expect(() => assertPostgresSelect('SELECT $a1$ x $a1$ AS a; COMMIT; DELETE FROM t')).toThrow('single statement (found 3)');
-    expect(() => assertPostgresSelect("SELECT $a1$;$a$ $a1$ AS a; COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'")).toThrow('single statement');
+    expect(() => assertPostgresSelect('SELECT $a1$ x $a1$ AS a; COMMIT; DELETE FROM t')).toThrow(
+      'single statement (found 3)',
+    );
+    expect(() => assertPostgresSelect("SELECT $a1$;$a$ $a1$ AS a; COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'")).toThrow(
+      'single statement',
+    );
   });
 
   it('refuses what is not a plain SELECT, naming it', () => {
-    expect(() => assertPostgresSelect('DELETE FROM t')).toThrow('must be a SELECT (or WITH … SELECT); this is a DELETE statement');
+    expect(() => assertPostgresSelect('DELETE FROM t')).toThrow(
+      'must be a SELECT (or WITH … SELECT); this is a DELETE statement',
+    );
     expect(() => assertPostgresSelect("COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'")).toThrow('this is a COPY statement');
     expect(() => assertPostgresSelect('COMMIT')).toThrow('must be a SELECT');
-    expect(() => assertPostgresSelect('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')).toThrow('must only read: it contains DELETE');
-    expect(() => assertPostgresSelect('WITH u AS (UPDATE t SET a = 1 RETURNING a) SELECT * FROM u')).toThrow('it contains UPDATE');
-    expect(() => assertPostgresSelect('WITH i AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM i')).toThrow('it contains INSERT');
-    expect(() => assertPostgresSelect('SELECT * FROM (WITH m AS (MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE RETURNING t.id) SELECT * FROM m) x'))
-      .toThrow('it contains MERGE');
+    expect(() => assertPostgresSelect('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')).toThrow(
+      'must only read: it contains DELETE',
+    );
+    expect(() => assertPostgresSelect('WITH u AS (UPDATE t SET a = 1 RETURNING a) SELECT * FROM u')).toThrow(
+      'it contains UPDATE',
+    );
+    expect(() => assertPostgresSelect('WITH i AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM i')).toThrow(
+      'it contains INSERT',
+    );
+    expect(() =>
+      assertPostgresSelect(
+        'SELECT * FROM (WITH m AS (MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE RETURNING t.id) SELECT * FROM m) x',
+      ),
+    ).toThrow('it contains MERGE');
     expect(() => assertPostgresSelect('SELECT * INTO copy_of_t FROM t')).toThrow('SELECT … INTO creates a table');
     expect(() => assertPostgresSelect('SELECT * FROM t FOR UPDATE')).toThrow('FOR UPDATE/SHARE locks rows');
     expect(() => assertPostgresSelect('SELECT * FROM (SELECT * FROM t FOR SHARE) s')).toThrow('locks rows');
     expect(() => assertPostgresSelect('SELECT 1; SELECT 2')).toThrow('single statement (found 2)');
     expect(() => assertPostgresSelect("SELECT 'oops")).toThrow(/not valid SQL: unterminated quoted string/);
-    expect(() => assertPostgresSelect('SELECT (')).toThrow(/not valid SQL: syntax error at end of input \(at character 9\)/);
-    expect(() => assertPostgresSelect('SELECT 1 FROM WHERE')).toThrow('syntax error at or near "WHERE" (at character 15)');
+    expect(() => assertPostgresSelect('SELECT (')).toThrow(
+      /not valid SQL: syntax error at end of input \(at character 9\)/,
+    );
+    expect(() => assertPostgresSelect('SELECT 1 FROM WHERE')).toThrow(
+      'syntax error at or near "WHERE" (at character 15)',
+    );
     expect(() => assertPostgresSelect('-- nothing')).toThrow('custom query is empty');
   });
 

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { devServerSearchAttributeArgs, SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTE_NAMES } from '../../temporal/searchAttributes';
+import {
+  devServerSearchAttributeArgs,
+  SEARCH_ATTRIBUTE_KEYS,
+  SEARCH_ATTRIBUTE_NAMES,
+} from '../../temporal/searchAttributes';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -20,8 +24,10 @@ it('docker-compose.yml starts its dev server with exactly the declared search at
 
 it('the README lists exactly the declared search attributes, with their type', () => {
   const readme = read('README.md');
-  const list = /Every import workflow sets the search attributes ([^.]*?)\(all (\w+)\)/.exec(readme.replace(/\s+/g, ' '));
-  expect(list, 'the README\'s list of search attributes').not.toBeNull();
+  const list = /Every import workflow sets the search attributes ([^.]*?)\(all (\w+)\)/.exec(
+    readme.replace(/\s+/g, ' '),
+  );
+  expect(list, "the README's list of search attributes").not.toBeNull();
   expect([...list![1]!.matchAll(/`(\w+)`/g)].map((m) => m[1])).toEqual(SEARCH_ATTRIBUTE_NAMES);
   expect(new Set(SEARCH_ATTRIBUTE_KEYS.map((k) => k.type))).toEqual(new Set([list![2]!.toUpperCase()]));
   // Every attribute a README query filters on is one of them.

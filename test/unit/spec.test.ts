@@ -42,13 +42,20 @@ describe('timestamps', () => {
 
 describe('identifiers', () => {
   const defaults = importSpec.parse({
-    id: 'x', name: 'x', dataType: 'profile', source: { connection: 'w', table: 't' },
-    cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } },
+    id: 'x',
+    name: 'x',
+    dataType: 'profile',
+    source: { connection: 'w', table: 't' },
+    cursor: { column: 'u', key: 'id' },
+    mapping: { userId: { column: 'e' } },
   }).identifiers;
   it('trims, optionally lower-cases, and refuses blanks, reserved values and over-long values', () => {
     const norm = identifierNormaliser(defaults);
     expect(norm('  Ann@x.com ')).toEqual({ ok: true, value: 'Ann@x.com' });
-    expect(identifierNormaliser({ ...defaults, lowerCase: true })(' Ann@X.com')).toEqual({ ok: true, value: 'ann@x.com' });
+    expect(identifierNormaliser({ ...defaults, lowerCase: true })(' Ann@X.com')).toEqual({
+      ok: true,
+      value: 'ann@x.com',
+    });
     expect(norm(null)).toMatchObject({ ok: false, reason: 'identifier is missing (NULL)' });
     expect(norm(' \t ')).toMatchObject({ ok: false, reason: 'identifier is empty or blank' });
     for (const r of ['NULL', 'undefined', ' None ', 'NaN', 'TEST']) expect(norm(r).ok).toBe(false);
@@ -60,7 +67,10 @@ describe('identifiers', () => {
 describe('typed values', () => {
   it('keeps numbers exact, reads booleans, canonicalises JSON, and refuses the wrong type', () => {
     expect(toJson('9007199254740993', 'number', undefined, 'UTC')).toEqual({ ok: true, json: '9007199254740993' });
-    expect(toJson('12345678901234567890.123456789', 'number', undefined, 'UTC')).toEqual({ ok: true, json: '12345678901234567890.123456789' });
+    expect(toJson('12345678901234567890.123456789', 'number', undefined, 'UTC')).toEqual({
+      ok: true,
+      json: '12345678901234567890.123456789',
+    });
     expect(toJson('ten', 'number', undefined, 'UTC')).toEqual({ ok: false, reason: 'expected a number, got "ten"' });
     expect(toJson('Yes', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'true' });
     expect(toJson('maybe', 'boolean', undefined, 'UTC').ok).toBe(false);
@@ -68,7 +78,10 @@ describe('typed values', () => {
     expect(toJson(' On', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'true' });
     expect(toJson('OFF', 'boolean', undefined, 'UTC')).toEqual({ ok: true, json: 'false' });
     expect(toJson('of', 'boolean', undefined, 'UTC').ok).toBe(false);
-    expect(toJson('{"b":1,"a":[2,{"d":1,"c":2}]}', 'json', undefined, 'UTC')).toEqual({ ok: true, json: '{"a":[2,{"c":2,"d":1}],"b":1}' });
+    expect(toJson('{"b":1,"a":[2,{"d":1,"c":2}]}', 'json', undefined, 'UTC')).toEqual({
+      ok: true,
+      json: '{"a":[2,{"c":2,"d":1}],"b":1}',
+    });
     expect(toJson('1', 'string', undefined, 'UTC')).toEqual({ ok: true, json: '"1"' });
     expect(toJson(null, 'number', undefined, 'UTC')).toEqual({ ok: true, json: 'null' });
   });
@@ -84,7 +97,9 @@ describe('custom SQL guard', () => {
   it('rejects several statements, writes, SELECT INTO and unterminated text', () => {
     expect(() => assertSingleSelect('SELECT 1; SELECT 2')).toThrow('single statement');
     expect(() => assertSingleSelect('DELETE FROM t')).toThrow('must be a SELECT');
-    expect(() => assertSingleSelect('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')).toThrow('"DELETE" is not allowed');
+    expect(() => assertSingleSelect('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')).toThrow(
+      '"DELETE" is not allowed',
+    );
     expect(() => assertSingleSelect('SELECT * INTO copy FROM t')).toThrow('"INTO" is not allowed');
     expect(() => assertSingleSelect("SELECT 'oops")).toThrow('unterminated string literal');
   });
@@ -93,33 +108,68 @@ describe('custom SQL guard', () => {
 describe('import spec schema', () => {
   it('fills defaults and names every offending field', () => {
     const spec = parseImportSpec({
-      id: 'events-1', name: 'e', dataType: 'activity', source: { connection: 'warehouse', table: 'analytics.events' },
+      id: 'events-1',
+      name: 'e',
+      dataType: 'activity',
+      source: { connection: 'warehouse', table: 'analytics.events' },
       cursor: { column: 'updated_at', key: 'id' },
       mapping: { userId: { column: 'uid' }, eventType: { value: 'click' }, timestamp: { column: 'at' } },
     });
     expect(spec).toMatchObject({ batchSize: 100_000, timeZone: 'UTC', dedupWindowDays: 90, cursor: { lag: 0 } });
-    expect(() => parseImportSpec({
-      id: 'bad id!', name: '', dataType: 'profile', source: { connection: 'w', table: 't; drop table x' },
-      cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } }, password: 'hunter2',
-    })).toThrow(/id: .*name: .*source\.table: /s);
-    expect(() => parseImportSpec({
-      id: 'a', name: 'a', dataType: 'profile', source: { connection: 'w', table: 't', query: 'SELECT 1' },
-      cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' } },
-    })).toThrow('source.table: give exactly one of table, query, file or folder');
+    expect(() =>
+      parseImportSpec({
+        id: 'bad id!',
+        name: '',
+        dataType: 'profile',
+        source: { connection: 'w', table: 't; drop table x' },
+        cursor: { column: 'u', key: 'id' },
+        mapping: { userId: { column: 'e' } },
+        password: 'hunter2',
+      }),
+    ).toThrow(/id: .*name: .*source\.table: /s);
+    expect(() =>
+      parseImportSpec({
+        id: 'a',
+        name: 'a',
+        dataType: 'profile',
+        source: { connection: 'w', table: 't', query: 'SELECT 1' },
+        cursor: { column: 'u', key: 'id' },
+        mapping: { userId: { column: 'e' } },
+      }),
+    ).toThrow('source.table: give exactly one of table, query, file or folder');
   });
 
   it('segments: sync is incremental by default; snapshot needs a source it can read whole; errors name sync', () => {
     const segments = (extra: Record<string, unknown>) => ({
-      id: 'seg', name: 's', dataType: 'segments', source: { connection: 'w', table: 't' },
-      cursor: { column: 'u', key: 'id' }, mapping: { userId: { column: 'e' }, segment: { column: 's' } }, ...extra,
+      id: 'seg',
+      name: 's',
+      dataType: 'segments',
+      source: { connection: 'w', table: 't' },
+      cursor: { column: 'u', key: 'id' },
+      mapping: { userId: { column: 'e' }, segment: { column: 's' } },
+      ...extra,
     });
     expect(parseImportSpec(segments({}))).toMatchObject({ sync: 'incremental' });
-    expect(parseImportSpec(segments({ sync: 'snapshot', source: { connection: 'w', query: 'SELECT * FROM t' } }))).toMatchObject({ sync: 'snapshot' });
-    expect(() => parseImportSpec(segments({ sync: 'full' }))).toThrow(/sync: Invalid option: expected one of "incremental"\|"snapshot"/);
-    expect(() => parseImportSpec(segments({ sync: 'snapshot', source: { connection: 'w', folder: { path: 'in', format: 'csv' } } })))
-      .toThrow('sync: sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder');
+    expect(
+      parseImportSpec(segments({ sync: 'snapshot', source: { connection: 'w', query: 'SELECT * FROM t' } })),
+    ).toMatchObject({ sync: 'snapshot' });
+    expect(() => parseImportSpec(segments({ sync: 'full' }))).toThrow(
+      /sync: Invalid option: expected one of "incremental"\|"snapshot"/,
+    );
+    expect(() =>
+      parseImportSpec(
+        segments({ sync: 'snapshot', source: { connection: 'w', folder: { path: 'in', format: 'csv' } } }),
+      ),
+    ).toThrow(
+      'sync: sync "snapshot" reads the whole source each run: give source.table, source.query or source.file, not source.folder',
+    );
     // Only segments imports have the option.
-    expect(() => parseImportSpec({ ...segments({ sync: 'snapshot' }), dataType: 'group', mapping: { userId: { column: 'e' }, groupId: { column: 'g' }, groupType: { value: 'team' } } }))
-      .toThrow(/sync/);
+    expect(() =>
+      parseImportSpec({
+        ...segments({ sync: 'snapshot' }),
+        dataType: 'group',
+        mapping: { userId: { column: 'e' }, groupId: { column: 'g' }, groupType: { value: 'team' } },
+      }),
+    ).toThrow(/sync/);
   });
 });

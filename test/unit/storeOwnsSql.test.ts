@@ -10,7 +10,17 @@ import { expect, it } from 'vitest';
 import { ADVISORY_LOCKS } from '../../store/locks';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SHELL_AND_ENGINE = ['api', 'activities', 'workflows', 'client', 'plugin', 'bin', 'engine', 'worker.ts', 'index.ts'];
+const SHELL_AND_ENGINE = [
+  'api',
+  'activities',
+  'workflows',
+  'client',
+  'plugin',
+  'bin',
+  'engine',
+  'worker.ts',
+  'index.ts',
+];
 /** The batch path's statements on its own stage table (CREATE TEMP TABLE stage, TRUNCATE, COPY into it). */
 const STAGE_TABLE_FILES = new Set(['engine/loadBatch.ts', 'engine/chunkBuffers.ts']);
 
@@ -43,7 +53,9 @@ it('the API, the activities, the workflows and the engine send no statement to t
 });
 
 it('tells a statement from a Temporal query', () => {
-  expect(statementCalls("await store.query('SELECT 1'); await client.query(sql, [id]); x.query<{ n: number }>(`SELECT`)")).toHaveLength(3);
+  expect(
+    statementCalls("await store.query('SELECT 1'); await client.query(sql, [id]); x.query<{ n: number }>(`SELECT`)"),
+  ).toHaveLength(3);
   expect(statementCalls('await handle.query(progressQuery); getHandle(id).query(backfillProgressQuery)')).toEqual([]);
 });
 

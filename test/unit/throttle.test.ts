@@ -40,7 +40,7 @@ it('names the field a throttle change breaks, and takes every valid one', () => 
   }
 });
 
-it('sizes a throttled run\'s batches at about two seconds of rows, within the spec\'s batch size', () => {
+it("sizes a throttled run's batches at about two seconds of rows, within the spec's batch size", () => {
   expect(throttledBatchRows(null, 10_000)).toBe(10_000);
   expect(throttledBatchRows(1000, 10_000)).toBe(2000);
   expect(throttledBatchRows(10, 10_000)).toBe(100);
@@ -49,10 +49,21 @@ it('sizes a throttled run\'s batches at about two seconds of rows, within the sp
 
 it('startImport refuses a throttle the run would refuse, before it starts anything', async () => {
   const started: unknown[] = [];
-  const client = { workflow: { start: async (...args: unknown[]) => { started.push(args); return {}; } } } as unknown as Client;
+  const client = {
+    workflow: {
+      start: async (...args: unknown[]) => {
+        started.push(args);
+        return {};
+      },
+    },
+  } as unknown as Client;
   const spec = {
-    id: 'people', name: 'People', dataType: 'profile' as const, source: { connection: 'warehouse', table: 'people' },
-    cursor: { column: 'updated_at', key: 'id' }, mapping: { userId: { column: 'email' }, idType: { value: 'email' } },
+    id: 'people',
+    name: 'People',
+    dataType: 'profile' as const,
+    source: { connection: 'warehouse', table: 'people' },
+    cursor: { column: 'updated_at', key: 'id' },
+    mapping: { userId: { column: 'email' }, idType: { value: 'email' } },
   };
   await expect(startImport(client, spec, { rowsPerSecond: -5 })).rejects.toThrow(`startImport: ${RATE} (got -5)`);
   await expect(startImport(client, spec, { rowsPerSecond: 20_000_000 })).rejects.toThrow(RATE);

@@ -55,10 +55,14 @@ describe('zone offsets', () => {
   // Days holding a clock change: St_Johns changes at 05:30/04:30 UTC, Lord_Howe by 30 minutes at 15:00/15:30
   // UTC, Kathmandu from +05:30 to +05:45 at 18:30 UTC on 1985-12-31, Berlin on the hour.
   const days: [string, string][] = [
-    ['America/St_Johns', '2026-03-08'], ['America/St_Johns', '2026-11-01'],
-    ['Europe/Berlin', '2026-03-29'], ['Europe/Berlin', '2026-10-25'],
-    ['Australia/Lord_Howe', '2026-04-05'], ['Australia/Lord_Howe', '2026-10-04'],
-    ['Asia/Kathmandu', '1985-12-31'], ['Asia/Kathmandu', '1986-01-01'],
+    ['America/St_Johns', '2026-03-08'],
+    ['America/St_Johns', '2026-11-01'],
+    ['Europe/Berlin', '2026-03-29'],
+    ['Europe/Berlin', '2026-10-25'],
+    ['Australia/Lord_Howe', '2026-04-05'],
+    ['Australia/Lord_Howe', '2026-10-04'],
+    ['Asia/Kathmandu', '1985-12-31'],
+    ['Asia/Kathmandu', '1986-01-01'],
   ];
 
   it('do not depend on the order values are read in: ascending, descending, shuffled = read alone', async () => {
@@ -71,7 +75,11 @@ describe('zone offsets', () => {
         alone.set(`${zone}|${w}`, fresh.timestampText(w, undefined, zone));
       }
     }
-    const orders = { ascending: (l: string[]) => l, descending: (l: string[]) => [...l].reverse(), shuffled: (l: string[]) => shuffled(l, 20260308) };
+    const orders = {
+      ascending: (l: string[]) => l,
+      descending: (l: string[]) => [...l].reverse(),
+      shuffled: (l: string[]) => shuffled(l, 20260308),
+    };
     for (const [name, order] of Object.entries(orders)) {
       vi.resetModules();
       const shared = await import('../../domain/timestamps'); // one cache for the whole pass, as in a run
@@ -79,7 +87,8 @@ describe('zone offsets', () => {
       for (const [zone, day] of days) {
         for (const w of order(wallTimes(day))) {
           const got = shared.timestampText(w, undefined, zone);
-          if (got !== alone.get(`${zone}|${w}`)) wrong.push(`${name} ${zone} ${w}: ${got} alone ${alone.get(`${zone}|${w}`)}`);
+          if (got !== alone.get(`${zone}|${w}`))
+            wrong.push(`${name} ${zone} ${w}: ${got} alone ${alone.get(`${zone}|${w}`)}`);
         }
       }
       expect(wrong).toEqual([]);
@@ -89,13 +98,24 @@ describe('zone offsets', () => {
   it('put every wall time that exists once at that wall time', () => {
     for (const [zone, day] of days) {
       const local = new Intl.DateTimeFormat('sv-SE', {
-        timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
       });
       const walls = shuffled(wallTimes(day), 7);
       const back = walls.map((w) => local.format(new Date(ts(w, undefined, zone)!)));
       // The only misses are the wall times skipped when clocks go forward (30, 60 or 15 minutes).
       const misses = walls.filter((w, i) => back[i] !== w).sort();
-      const gap = { 'America/St_Johns|2026-03-08': 12, 'Europe/Berlin|2026-03-29': 12, 'Australia/Lord_Howe|2026-10-04': 6, 'Asia/Kathmandu|1986-01-01': 3 };
+      const gap = {
+        'America/St_Johns|2026-03-08': 12,
+        'Europe/Berlin|2026-03-29': 12,
+        'Australia/Lord_Howe|2026-10-04': 6,
+        'Asia/Kathmandu|1986-01-01': 3,
+      };
       expect(misses.length).toBe(gap[`${zone}|${day}` as keyof typeof gap] ?? 0);
     }
   });
@@ -131,17 +151,40 @@ describe('dates', () => {
   const date = (raw: string, format?: string) => toJson(raw, 'date', format, 'UTC');
 
   it('read yyyy-MM-dd, and date-times at midnight with no offset or a zero one', () => {
-    for (const raw of ['2026-01-02', '2026-01-02T00:00:00Z', '2026-01-02 00:00:00', '2026-01-02 00:00:00+00',
-      '2026-01-02T00:00:00.000000-00:00', '2026-01-02T00:00', '2026-01-02Z', '02/01/2026 00:00:00', ' 2026-01-02 ']) {
+    for (const raw of [
+      '2026-01-02',
+      '2026-01-02T00:00:00Z',
+      '2026-01-02 00:00:00',
+      '2026-01-02 00:00:00+00',
+      '2026-01-02T00:00:00.000000-00:00',
+      '2026-01-02T00:00',
+      '2026-01-02Z',
+      '02/01/2026 00:00:00',
+      ' 2026-01-02 ',
+    ]) {
       expect(date(raw), raw).toEqual({ ok: true, json: '"2026-01-02"' });
     }
     expect(date('0001-01-01')).toEqual({ ok: true, json: '"0001-01-01"' });
   });
 
   it('refuse epoch numbers and date-times with a time or an offset, saying a date was expected', () => {
-    for (const raw of ['20260102', '2026', '0', '1767225600', '1767225600000', '300000000000000',
-      '2026-01-02 15:30:00', '2026-01-02T00:30:00+02:00', '2026-01-02T02:00:00+02:00', '2026-01-02T00:00:00.000001Z',
-      '2026-01-01T23:59:60Z', '01/01/2026 23:59:60', '02/01/2026 15:30:00', '2026-01-02+01:00', '0000-01-01']) {
+    for (const raw of [
+      '20260102',
+      '2026',
+      '0',
+      '1767225600',
+      '1767225600000',
+      '300000000000000',
+      '2026-01-02 15:30:00',
+      '2026-01-02T00:30:00+02:00',
+      '2026-01-02T02:00:00+02:00',
+      '2026-01-02T00:00:00.000001Z',
+      '2026-01-01T23:59:60Z',
+      '01/01/2026 23:59:60',
+      '02/01/2026 15:30:00',
+      '2026-01-02+01:00',
+      '0000-01-01',
+    ]) {
       expect(date(raw), raw).toEqual({ ok: false, reason: `expected a date, got "${raw}"` });
     }
   });
@@ -151,7 +194,10 @@ describe('dates', () => {
     expect(date('31/12/2025', 'dd/MM/yyyy')).toEqual({ ok: true, json: '"2025-12-31"' });
     expect(date('1767225600', 'epoch_s')).toEqual({ ok: true, json: '"2026-01-01"' });
     expect(date('31/12/2025 23:30', 'dd/MM/yyyy HH:mm')).toEqual({ ok: true, json: '"2025-12-31"' });
-    expect(date('1767225600000000', 'epoch_ms')).toEqual({ ok: false, reason: 'expected a date in format epoch_ms, got "1767225600000000"' });
+    expect(date('1767225600000000', 'epoch_ms')).toEqual({
+      ok: false,
+      reason: 'expected a date in format epoch_ms, got "1767225600000000"',
+    });
   });
 });
 
@@ -210,7 +256,13 @@ describe('epoch numbers and the years 0001–9999', () => {
     const inputs: [string, string | undefined, string][] = [];
     for (let k = -70; k <= 90; k++) {
       const s = String(Math.round(10 ** (k / 10 + 9))); // 1e2 .. 1e18, seconds through nanoseconds
-      inputs.push([s, undefined, 'UTC'], [`-${s}`, undefined, 'UTC'], [s, 'epoch_ms', 'UTC'], [s, 'epoch_us', 'UTC'], [s, 'epoch_s', 'UTC']);
+      inputs.push(
+        [s, undefined, 'UTC'],
+        [`-${s}`, undefined, 'UTC'],
+        [s, 'epoch_ms', 'UTC'],
+        [s, 'epoch_us', 'UTC'],
+        [s, 'epoch_s', 'UTC'],
+      );
     }
     for (const y of ['0001', '0099', '0100', '1883', '2026', '9999']) {
       for (const zone of ['UTC', 'Pacific/Kiritimati', 'Pacific/Niue', 'Asia/Kathmandu']) {
@@ -218,7 +270,9 @@ describe('epoch numbers and the years 0001–9999', () => {
         inputs.push([`${y}-06-15T12:00:00-15:59`, undefined, zone], [`${y}-06-15T12:00:00+15:59`, undefined, zone]);
       }
     }
-    const bad = inputs.map(([raw, f, z]) => [raw, f, z, ts(raw, f, z)]).filter(([, , , t]) => t !== null && !CANONICAL.test(t!));
+    const bad = inputs
+      .map(([raw, f, z]) => [raw, f, z, ts(raw, f, z)])
+      .filter(([, , , t]) => t !== null && !CANONICAL.test(t!));
     expect(bad).toEqual([]);
   });
 });
@@ -228,13 +282,20 @@ describe('written offsets', () => {
     expect(ts('2026-01-02T03:04:05+15:59')).toBe('2026-01-01T11:05:05.000000Z');
     expect(ts('2026-01-02T03:04:05-15:59')).toBe('2026-01-02T19:03:05.000000Z');
     expect(ts('2026-01-02T03:04:05+14:00')).toBe('2026-01-01T13:04:05.000000Z');
-    for (const raw of ['2026-01-02T03:04:05+99:99', '2026-01-02T03:04:05+05:75', '2026-01-02T03:04:05+16:00',
-      '2026-01-02T03:04:05-16', '2026-01-02T03:04:05+0560', '2026-01-02 03:04:05.5 -2400']) {
+    for (const raw of [
+      '2026-01-02T03:04:05+99:99',
+      '2026-01-02T03:04:05+05:75',
+      '2026-01-02T03:04:05+16:00',
+      '2026-01-02T03:04:05-16',
+      '2026-01-02T03:04:05+0560',
+      '2026-01-02 03:04:05.5 -2400',
+    ]) {
       expect(ts(raw), raw).toBeNull();
     }
     expect(ts('2026-01-02T03:04:05+99:99', "yyyy-MM-dd'T'HH:mm:ssXXX")).toBeNull();
     expect(toJson('2026-01-02T03:04:05+05:75', 'timestamp', undefined, 'UTC')).toEqual({
-      ok: false, reason: 'expected a timestamp, got "2026-01-02T03:04:05+05:75"',
+      ok: false,
+      reason: 'expected a timestamp, got "2026-01-02T03:04:05+05:75"',
     });
   });
 });

@@ -5,8 +5,19 @@
 import { expect, it } from 'vitest';
 import { importInputOf } from '../../workflows/importInput';
 
-const spec = { id: 'people', name: 'People', dataType: 'profile', source: { connection: 'warehouse', table: 'people' } };
-const carry = { runId: 7, upperBound: '2026-01-01 00:00:00+00', nullCursorRows: 0, paused: true, sourceKind: 'postgres' };
+const spec = {
+  id: 'people',
+  name: 'People',
+  dataType: 'profile',
+  source: { connection: 'warehouse', table: 'people' },
+};
+const carry = {
+  runId: 7,
+  upperBound: '2026-01-01 00:00:00+00',
+  nullCursorRows: 0,
+  paused: true,
+  sourceKind: 'postgres',
+};
 const scope = { stream: 'backfill:b:0', after: null, upperBound: '2026-01-01 00:00:00+00' };
 const control = { rowsPerSecond: 500, batchesPerExecution: 2 };
 

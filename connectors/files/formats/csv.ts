@@ -44,7 +44,10 @@ export class CsvParser {
   private readonly maxRecordChars: number;
 
   /** Start at `line` and byte `offset` of the file (1 and the BOM's length for a whole file). */
-  constructor(private readonly options: CsvOptions, start: { line: number; offset: number }) {
+  constructor(
+    private readonly options: CsvOptions,
+    start: { line: number; offset: number },
+  ) {
     if (options.delimiter.length !== 1) throw new Error('a CSV delimiter is one character');
     this.delim = options.delimiter.charCodeAt(0);
     this.quoteCode = options.quote.charCodeAt(0);
@@ -59,7 +62,9 @@ export class CsvParser {
     this.pos = 0;
     this.drain(false, out);
     if (this.buf.length - this.pos > this.maxRecordChars) {
-      throw new Error(`line ${this.line}: a record longer than ${this.maxRecordChars} characters (is a quote never closed?)`);
+      throw new Error(
+        `line ${this.line}: a record longer than ${this.maxRecordChars} characters (is a quote never closed?)`,
+      );
     }
   }
 
@@ -192,6 +197,7 @@ function nextStop(buf: string, from: number, delim: number): number {
 }
 
 /** The length of the line end at `at` (an LF or a CR): 2 for CR LF, else 1. */
-const lineEnd = (buf: string, at: number): number => (buf.charCodeAt(at) === CR && buf.charCodeAt(at + 1) === LF ? 2 : 1);
+const lineEnd = (buf: string, at: number): number =>
+  buf.charCodeAt(at) === CR && buf.charCodeAt(at + 1) === LF ? 2 : 1;
 
 const emptyIsNull = (s: string): string | null => (s === '' ? null : s);

@@ -19,7 +19,10 @@ export class NdjsonParser {
   private line: number;
   private offset: number;
 
-  constructor(private readonly bytesOf: (text: string) => number, start: { line: number; offset: number }) {
+  constructor(
+    private readonly bytesOf: (text: string) => number,
+    start: { line: number; offset: number },
+  ) {
     this.line = start.line;
     this.offset = start.offset;
   }

@@ -18,7 +18,12 @@ export interface ParquetFile {
   rows(start: number, end: number, columns: string[]): Promise<Record<string, string | null>[]>;
 }
 
-export async function openParquet(transport: Transport, path: string, size: number, version: string): Promise<ParquetFile> {
+export async function openParquet(
+  transport: Transport,
+  path: string,
+  size: number,
+  version: string,
+): Promise<ParquetFile> {
   const file: AsyncBuffer = {
     byteLength: size,
     slice: async (start, end) => {
@@ -39,7 +44,17 @@ export async function openParquet(transport: Transport, path: string, size: numb
     new Promise<Record<string, unknown>[]>((resolve, reject) => {
       // utf8: false keeps an unannotated BYTE_ARRAY as bytes (a DECIMAL's, once rawMetadata has removed
       // its annotation); columnText decodes text columns itself.
-      parquetRead({ file, metadata: readWith, rowStart: start, rowEnd: end, columns: wanted, rowFormat: 'object', parsers: PARSERS, utf8: false, onComplete: resolve }).catch(reject);
+      parquetRead({
+        file,
+        metadata: readWith,
+        rowStart: start,
+        rowEnd: end,
+        columns: wanted,
+        rowFormat: 'object',
+        parsers: PARSERS,
+        utf8: false,
+        onComplete: resolve,
+      }).catch(reject);
     });
   return {
     metadata,
@@ -61,5 +76,7 @@ function notParquet(path: string, err: unknown): Error {
   if (err instanceof ConfigurationError) return err;
   const message = (err as Error).message;
   const fixed = message === 'parquet file invalid (footer != PAR1)' || message === 'parquet file is too short';
-  return new ConfigurationError(`file ${path} is not a Parquet file${fixed ? ` (${message.replace(/^parquet /, '')})` : ' (its footer does not parse)'}`);
+  return new ConfigurationError(
+    `file ${path} is not a Parquet file${fixed ? ` (${message.replace(/^parquet /, '')})` : ' (its footer does not parse)'}`,
+  );
 }

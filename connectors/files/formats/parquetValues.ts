@@ -45,7 +45,9 @@ const isDecimal = (e: SchemaElement): boolean => e.converted_type === 'DECIMAL' 
  * bytes) come through untouched instead of being multiplied into a double.
  */
 export function rawMetadata<M extends { schema: SchemaElement[] }>(metadata: M): M {
-  const schema = metadata.schema.map((e) => (isDecimal(e) ? { ...e, converted_type: undefined, logical_type: undefined } : e));
+  const schema = metadata.schema.map((e) =>
+    isDecimal(e) ? { ...e, converted_type: undefined, logical_type: undefined } : e,
+  );
   return { ...metadata, schema };
 }
 
@@ -78,7 +80,10 @@ function renderer(node: SchemaTree): Render {
     render = (v) => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inner(x)])) : generic(v));
   } else if (node.children.length > 0 && e.logical_type?.type !== 'VARIANT') {
     const fields = new Map(node.children.map((c) => [c.element.name, nullable(renderer(c))]));
-    render = (v) => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (fields.get(k) ?? generic)(x)])) : generic(v));
+    render = (v) =>
+      isObject(v)
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (fields.get(k) ?? generic)(x)]))
+        : generic(v);
   } else {
     render = node.children.length > 0 ? generic : leaf(e);
   }
@@ -90,19 +95,33 @@ function renderer(node: SchemaTree): Render {
   return render;
 }
 
-const nullable = (r: Render): Render => (v) => (v === null || v === undefined ? null : r(v));
+const nullable =
+  (r: Render): Render =>
+  (v) =>
+    v === null || v === undefined ? null : r(v);
 
 function isList(node: SchemaTree): boolean {
   const first = node.children[0];
-  return node.element.converted_type === 'LIST' && node.children.length === 1 && first!.children.length <= 1 && first!.element.repetition_type === 'REPEATED';
+  return (
+    node.element.converted_type === 'LIST' &&
+    node.children.length === 1 &&
+    first!.children.length <= 1 &&
+    first!.element.repetition_type === 'REPEATED'
+  );
 }
 
 function isMap(node: SchemaTree): boolean {
   const first = node.children[0];
-  return node.element.converted_type === 'MAP' && node.children.length === 1 && first!.children.length === 2 && first!.element.repetition_type === 'REPEATED';
+  return (
+    node.element.converted_type === 'MAP' &&
+    node.children.length === 1 &&
+    first!.children.length === 2 &&
+    first!.element.repetition_type === 'REPEATED'
+  );
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 /** A primitive column's renderer, from its physical type and annotations. */
 function leaf(e: SchemaElement): Render {
@@ -116,9 +135,11 @@ function leaf(e: SchemaElement): Render {
   // The legacy annotations mean an instant (UTC), as isAdjustedToUTC=true does.
   if (e.converted_type === 'TIMESTAMP_MILLIS') return timestamp(3, true);
   if (e.converted_type === 'TIMESTAMP_MICROS') return timestamp(6, true);
-  if (e.converted_type === 'DATE' || lt?.type === 'DATE') return (v) => (typeof v === 'number' ? dateText(v) : generic(v));
+  if (e.converted_type === 'DATE' || lt?.type === 'DATE')
+    return (v) => (typeof v === 'number' ? dateText(v) : generic(v));
   // hyparquet parses JSON only under the legacy annotation (PARSERS.jsonFromBytes); the logical one alone comes as bytes.
-  if (e.converted_type === 'JSON' || lt?.type === 'JSON') return (v) => (v instanceof Uint8Array ? generic(PARSERS.jsonFromBytes!(v)) : generic(v));
+  if (e.converted_type === 'JSON' || lt?.type === 'JSON')
+    return (v) => (v instanceof Uint8Array ? generic(PARSERS.jsonFromBytes!(v)) : generic(v));
   if (e.type === 'FLOAT') return (v) => (typeof v === 'number' ? numberValue(v, float32Text) : generic(v));
   if (lt?.type === 'FLOAT16') return (v) => (typeof v === 'number' ? numberValue(v, float16Text) : generic(v));
   // Unannotated BYTE_ARRAY is text by convention (hyparquet's utf8 default, which parquet.ts turns off
@@ -148,7 +169,8 @@ function generic(v: unknown): LosslessValue {
 }
 
 /** A JSON number, or (NaN, ±Infinity, which JSON has no number for) their names as text. */
-const numberValue = (v: number, text: (v: number) => string): LosslessValue => (Number.isFinite(v) ? new RawNumber(text(v)) : String(v));
+const numberValue = (v: number, text: (v: number) => string): LosslessValue =>
+  Number.isFinite(v) ? new RawNumber(text(v)) : String(v);
 
 /**
  * The shortest decimal text that reads back, rounded to the narrower float (`round`), as the same value:
@@ -227,7 +249,8 @@ export function timestampText(count: bigint, digits: number, utc: boolean): stri
 /** Days since 1970-01-01 as yyyy-MM-dd (the proleptic Gregorian calendar, any year). */
 export function dateText(days: number): string {
   const [y, m, d] = civilFromDays(days);
-  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : `${y < 0 ? '-' : '+'}${String(Math.abs(y)).padStart(6, '0')}`;
+  const year =
+    y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : `${y < 0 ? '-' : '+'}${String(Math.abs(y)).padStart(6, '0')}`;
   return `${year}-${two(m)}-${two(d)}`;
 }
 

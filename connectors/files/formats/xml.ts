@@ -40,7 +40,9 @@ export class XmlRecords {
     this.target = recordPath.split('/');
     const p = this.parser;
     // Saxes' messages name the tags and entities it met: only the position is kept (see push).
-    p.on('error', () => { this.failure ??= new Error(`line ${p.line}, column ${p.column}`); });
+    p.on('error', () => {
+      this.failure ??= new Error(`line ${p.line}, column ${p.column}`);
+    });
     p.on('opentag', (tag) => {
       this.stack.push(tag.name);
       if (!this.rec && this.atTarget()) {
@@ -85,7 +87,10 @@ export class XmlRecords {
   }
 
   private atTarget(): boolean {
-    return this.stack.length === this.target.length && this.stack.every((n, i) => n === this.target[i] || localName(n) === this.target[i]);
+    return (
+      this.stack.length === this.target.length &&
+      this.stack.every((n, i) => n === this.target[i] || localName(n) === this.target[i])
+    );
   }
 
   /** The current element's path below the record, joined with _. */

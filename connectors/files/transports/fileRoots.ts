@@ -20,7 +20,8 @@ function realOrResolved(p: string): string {
   }
 }
 
-const within = (p: string, folder: string): boolean => p === folder || p.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep);
+const within = (p: string, folder: string): boolean =>
+  p === folder || p.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep);
 
 export interface FileRoots {
   /** Whether an absolute path (resolved, or real) is under a root and not protected. */

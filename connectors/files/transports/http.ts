@@ -28,7 +28,9 @@ export interface HttpTimeouts {
 }
 
 export function httpTransport(
-  url: string, reach: NetworkReach, timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS },
+  url: string,
+  reach: NetworkReach,
+  timeouts: HttpTimeouts = { connectMs: HTTP_CONNECT_TIMEOUT_MS, readMs: HTTP_READ_TIMEOUT_MS },
   keys: KeyFilePolicy = operatorPolicyFromEnv(),
 ): Transport {
   const base = new URL(url);
@@ -38,7 +40,9 @@ export function httpTransport(
   } catch (err) {
     throw new ConfigurationError(`http: ${(err as Error).message}`);
   }
-  const auth = base.username ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : null;
+  const auth = base.username
+    ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`
+    : null;
   base.username = '';
   base.password = '';
   const caPath = base.searchParams.get('ca');
@@ -62,9 +66,17 @@ export function httpTransport(
       const lib = u.protocol === 'https:' ? https : http;
       // The connection's credentials go to its own origin only, never to where a redirect points.
       const credentials = auth && u.origin === base.origin ? { authorization: auth } : {};
-      const req = lib.request(u, { method, lookup: reach.lookup, ...(ca ? { ca } : {}), headers: { ...headers, ...credentials } });
+      const req = lib.request(u, {
+        method,
+        lookup: reach.lookup,
+        ...(ca ? { ca } : {}),
+        headers: { ...headers, ...credentials },
+      });
       const connectTimer = setTimeout(
-        () => req.destroy(new SourceUnavailableError(`http: no connection to ${u.host} within ${timeouts.connectMs / 1000} s`)),
+        () =>
+          req.destroy(
+            new SourceUnavailableError(`http: no connection to ${u.host} within ${timeouts.connectMs / 1000} s`),
+          ),
         timeouts.connectMs,
       );
       req.on('socket', (socket) => {
@@ -83,7 +95,12 @@ export function httpTransport(
       req.on('error', (err) => {
         clearTimeout(connectTimer);
         if (err instanceof ConfigurationError) reject(new ConfigurationError(`http: ${err.message}`));
-        else reject(err instanceof SourceUnavailableError ? err : new SourceUnavailableError(`http: ${shown(u)}: ${err.message}`));
+        else
+          reject(
+            err instanceof SourceUnavailableError
+              ? err
+              : new SourceUnavailableError(`http: ${shown(u)}: ${err.message}`),
+          );
       });
       req.on('response', (res) => {
         clearTimeout(connectTimer);
@@ -92,8 +109,10 @@ export function httpTransport(
         if (REDIRECTS.has(status)) {
           res.resume();
           const next = redirectTarget(u, res.headers.location);
-          if (typeof next === 'string') reject(new ConfigurationError(`http: ${shown(u)} redirects (${status}) ${next}`));
-          else if (hops >= MAX_REDIRECTS) reject(new ConfigurationError(`http: ${shown(u)} redirects more than ${MAX_REDIRECTS} times`));
+          if (typeof next === 'string')
+            reject(new ConfigurationError(`http: ${shown(u)} redirects (${status}) ${next}`));
+          else if (hops >= MAX_REDIRECTS)
+            reject(new ConfigurationError(`http: ${shown(u)} redirects more than ${MAX_REDIRECTS} times`));
           else request(next, method, headers, hops + 1).then(resolve, reject);
         } else if (status === 401 || status === 403) {
           res.resume();
@@ -114,8 +133,11 @@ export function httpTransport(
     // A one-byte range tells the size (Content-Range) on servers that answer HEAD badly, too.
     const res = await request(u, 'GET', { range: 'bytes=0-0' });
     res.resume();
-    const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1] ?? (res.statusCode === 200 ? res.headers['content-length'] : undefined);
-    if (total === undefined) throw new ConfigurationError(`http: ${shown(u)} states no size (no Content-Length or Content-Range)`);
+    const total =
+      /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1] ??
+      (res.statusCode === 200 ? res.headers['content-length'] : undefined);
+    if (total === undefined)
+      throw new ConfigurationError(`http: ${shown(u)} states no size (no Content-Length or Content-Range)`);
     const version = String(res.headers.etag ?? res.headers['last-modified'] ?? total);
     return { path: rel, size: Number(total), version };
   };
@@ -134,7 +156,9 @@ export function httpTransport(
       return res.pipe(cut);
     },
     list: async () => {
-      throw new ConfigurationError('http: an HTTP connection reads files by path; it cannot list a folder (use SFTP, S3 or a local folder)');
+      throw new ConfigurationError(
+        'http: an HTTP connection reads files by path; it cannot list a folder (use SFTP, S3 or a local folder)',
+      );
     },
     close: async () => undefined,
   };
@@ -165,4 +189,3 @@ function skip(n: number, end?: number): Transform {
     },
   });
 }
-

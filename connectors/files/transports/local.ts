@@ -13,7 +13,9 @@ import type { FileInfo, Transport } from './transport';
 export function localTransport(url: string, policy: FileRootsPolicy): Transport {
   const base = path.resolve(fileURLToPath(url));
   if (base === path.parse(base).root) {
-    throw new ConfigurationError(`file: the connection ${url} is the whole file system; name a folder under the operator's TRIBUTARY_FILE_ROOTS`);
+    throw new ConfigurationError(
+      `file: the connection ${url} is the whole file system; name a folder under the operator's TRIBUTARY_FILE_ROOTS`,
+    );
   }
   const roots = fileRoots(policy);
   if (!roots.allows(base)) throw outsideRoots(`file: the connection's folder ${base}`);
@@ -26,14 +28,19 @@ export function localTransport(url: string, policy: FileRootsPolicy): Transport 
   return {
     stat: info,
     read: async (rel, start, end) =>
-      createReadStream(await roots.resolve(full(rel), `file ${rel}`), { start, ...(end !== undefined ? { end: end - 1 } : {}), highWaterMark: 256 * 1024 }),
+      createReadStream(await roots.resolve(full(rel), `file ${rel}`), {
+        start,
+        ...(end !== undefined ? { end: end - 1 } : {}),
+        highWaterMark: 256 * 1024,
+      }),
     list: async (folder) => {
       let names: string[];
       const real = await roots.resolve(full(folder), `folder ${folder || '/'}`);
       try {
         names = await readdir(real);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`folder ${folder || '/'} does not exist`);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new ConfigurationError(`folder ${folder || '/'} does not exist`);
         throw err;
       }
       const out: FileInfo[] = [];

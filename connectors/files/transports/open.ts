@@ -19,7 +19,11 @@ export interface FileReach {
   keys: KeyFilePolicy;
 }
 
-export const fileReach = (policy: OperatorPolicy, resolve?: Resolver): FileReach => ({ roots: policy, network: networkReach(policy, resolve), keys: policy });
+export const fileReach = (policy: OperatorPolicy, resolve?: Resolver): FileReach => ({
+  roots: policy,
+  network: networkReach(policy, resolve),
+  keys: policy,
+});
 
 export async function openTransport(config: ConnectionConfig, reach: FileReach): Promise<Transport> {
   switch (config.kind) {

@@ -5,7 +5,13 @@
  * mixing two files. The endpoint's address is checked against the operator's policy on every connection
  * (the SDK's agents resolve names through networkReach's lookup).
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -18,7 +24,8 @@ export function s3Transport(url: string, reach: NetworkReach): Transport & { cli
   const u = new URL(url);
   const tls = u.searchParams.get('tls') !== 'false';
   const [bucket = '', ...prefixParts] = u.pathname.replace(/^\/+/, '').split('/');
-  if (!bucket) throw new ConfigurationError('s3: the connection URL must name a bucket: s3://key:secret@host/bucket/prefix');
+  if (!bucket)
+    throw new ConfigurationError('s3: the connection URL must name a bucket: s3://key:secret@host/bucket/prefix');
   const prefix = prefixParts.filter(Boolean).join('/');
   try {
     reach.checkHost(u.hostname);
@@ -44,12 +51,14 @@ export function s3Transport(url: string, reach: NetworkReach): Transport & { cli
     if (err instanceof ConfigurationError) return new ConfigurationError(`s3: ${err.message}`);
     if (err instanceof S3ServiceException) {
       const status = err.$metadata.httpStatusCode ?? 0;
-      if (err.name === 'NoSuchKey' || err.name === 'NotFound' || status === 404) return new ConfigurationError(`s3: ${what} does not exist`);
+      if (err.name === 'NoSuchKey' || err.name === 'NotFound' || status === 404)
+        return new ConfigurationError(`s3: ${what} does not exist`);
       if (err.name === 'NoSuchBucket') return new ConfigurationError(`s3: bucket ${bucket} does not exist`);
       if (status === 403 || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch') {
         return new ConfigurationError(`s3: access to ${what} refused (${err.name}): check the connection's keys`);
       }
-      if (status === 412) return new ConfigurationError(`s3: ${what} changed while it was being imported (ETag no longer matches)`);
+      if (status === 412)
+        return new ConfigurationError(`s3: ${what} changed while it was being imported (ETag no longer matches)`);
       return new SourceUnavailableError(`s3: ${what}: ${err.name} ${err.message}`);
     }
     return new SourceUnavailableError(`s3: ${what}: ${(err as Error).message}`);
@@ -69,9 +78,14 @@ export function s3Transport(url: string, reach: NetworkReach): Transport & { cli
     read: async (path, start, end, version) => {
       try {
         const range = start > 0 || end !== undefined ? `bytes=${start}-${end !== undefined ? end - 1 : ''}` : undefined;
-        const res = await client.send(new GetObjectCommand({
-          Bucket: bucket, Key: key(path), Range: range, ...(version?.startsWith('"') ? { IfMatch: version } : {}),
-        }));
+        const res = await client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key(path),
+            Range: range,
+            ...(version?.startsWith('"') ? { IfMatch: version } : {}),
+          }),
+        );
         return res.Body as Readable;
       } catch (err) {
         throw explain(err, `s3://${bucket}/${key(path)}`);
@@ -84,7 +98,9 @@ export function s3Transport(url: string, reach: NetworkReach): Transport & { cli
       let token: string | undefined;
       try {
         do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }));
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }),
+          );
           for (const o of page.Contents ?? []) {
             if (!o.Key || o.Key.endsWith('/')) continue;
             out.push({ path: rel(o.Key), size: Number(o.Size ?? 0), version: versionOf(o.ETag, o.LastModified) });

@@ -40,14 +40,17 @@ export async function sftpTransport(url: string, reach: NetworkReach, keys: KeyF
     sock?.destroy();
     if (err instanceof ConfigurationError) throw new ConfigurationError(`sftp: ${err.message}`);
     const message = (err as Error).message;
-    if (/authentication|auth/i.test(message)) throw new ConfigurationError(`sftp: login to ${u.host} as ${decodeURIComponent(u.username)} failed: ${message}`);
+    if (/authentication|auth/i.test(message))
+      throw new ConfigurationError(`sftp: login to ${u.host} as ${decodeURIComponent(u.username)} failed: ${message}`);
     throw new SourceUnavailableError(`sftp: cannot reach ${u.host} (${message}); will retry`);
   }
   const full = (rel: string) => joinPath(base, rel);
   const explain = (err: unknown, what: string): Error => {
     const e = err as { code?: number | string; message: string };
-    if (e.code === 2 || e.code === 'ENOENT' || /No such file/i.test(e.message)) return new ConfigurationError(`sftp: ${what} does not exist`);
-    if (e.code === 3 || /Permission denied/i.test(e.message)) return new ConfigurationError(`sftp: permission denied on ${what}`);
+    if (e.code === 2 || e.code === 'ENOENT' || /No such file/i.test(e.message))
+      return new ConfigurationError(`sftp: ${what} does not exist`);
+    if (e.code === 3 || /Permission denied/i.test(e.message))
+      return new ConfigurationError(`sftp: permission denied on ${what}`);
     return new SourceUnavailableError(`sftp: ${what}: ${e.message}`);
   };
   return {
@@ -73,7 +76,11 @@ export async function sftpTransport(url: string, reach: NetworkReach, keys: KeyF
         const entries = await client.list(full(folder));
         return entries
           .filter((e) => e.type === '-')
-          .map((e) => ({ path: folder ? `${folder.replace(/\/+$/, '')}/${e.name}` : e.name, size: e.size, version: String(e.modifyTime) }));
+          .map((e) => ({
+            path: folder ? `${folder.replace(/\/+$/, '')}/${e.name}` : e.name,
+            size: e.size,
+            version: String(e.modifyTime),
+          }));
       } catch (err) {
         throw explain(err, folder || '/');
       }

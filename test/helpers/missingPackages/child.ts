@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const entries = ['../../../index', '../../../worker', '../../../api/plugin', '../../../client/index', '../../../api/server'];
+const entries = [
+  '../../../index',
+  '../../../worker',
+  '../../../api/plugin',
+  '../../../client/index',
+  '../../../api/server',
+];
 for (const e of entries) await import(e);
 console.log(JSON.stringify({ loaded: entries.length }));
 
@@ -20,8 +26,12 @@ const { testPolicy } = await import('../testPolicy');
 const { FILE_CURSOR, parseImportSpec } = await import('../../../domain/importSpec');
 // The file source as a run sees it, its limits filled in by the spec's defaults.
 const parquet = parseImportSpec({
-  id: 'missing-parquet', name: 'parquet', dataType: 'profile', source: { connection: 'files', file: { path: 'x.parquet', format: 'parquet' } },
-  cursor: FILE_CURSOR, mapping: { userId: { column: 'email' } },
+  id: 'missing-parquet',
+  name: 'parquet',
+  dataType: 'profile',
+  source: { connection: 'files', file: { path: 'x.parquet', format: 'parquet' } },
+  cursor: FILE_CURSOR,
+  mapping: { userId: { column: 'email' } },
 }).source.file!;
 
 const { connectors, closeAll } = createApiConnectors({ policy: testPolicy() });
@@ -39,14 +49,23 @@ const urls: Record<string, string> = {
 
 const report = (kind: string, err: unknown) => {
   const e = err as Error;
-  console.log(JSON.stringify({
-    kind, name: e.name, message: e.message, configuration: err instanceof ConfigurationError, failureKind: failureKind(err),
-  }));
+  console.log(
+    JSON.stringify({
+      kind,
+      name: e.name,
+      message: e.message,
+      configuration: err instanceof ConfigurationError,
+      failureKind: failureKind(err),
+    }),
+  );
 };
 for (const [kind, url] of Object.entries(urls)) {
   const connection = `wh-${kind}`;
   try {
-    const { session } = await openSource({ store: null as never, resolveConnection: async () => ({ kind, url }), connectors }, connection);
+    const { session } = await openSource(
+      { store: null as never, resolveConnection: async () => ({ kind, url }), connectors },
+      connection,
+    );
     if (kind !== 'file') throw new Error(`opened ${kind} without its package`);
     try {
       await session.columns({ file: parquet });

@@ -2,4 +2,6 @@
 // failing exactly as Node fails for a package that is not installed, while the shared node_modules keeps them.
 import { register } from 'node:module';
 
-register(new URL('./hideHooks.mjs', import.meta.url), { data: (process.env.TRIBUTARY_TEST_HIDE ?? '').split(',').filter(Boolean) });
+register(new URL('./hideHooks.mjs', import.meta.url), {
+  data: (process.env.TRIBUTARY_TEST_HIDE ?? '').split(',').filter(Boolean),
+});
