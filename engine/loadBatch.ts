@@ -50,8 +50,9 @@ const HEARTBEAT_EVERY_ROWS = 2000;
 const copyBuffers = new BufferPool(4 * (CHUNK_BYTES + 1024 * 1024));
 /** Batches of this worker now building chunks. */
 let batchesRunning = 0;
-/** A batch's share of CHUNK_BYTES now. */
-const chunkByteLimit = (): number => Math.max(MIN_CHUNK_BYTES, Math.floor(CHUNK_BYTES / Math.max(1, batchesRunning)));
+/** A batch's share of CHUNK_BYTES when `batches` batches of the worker are building chunks. */
+export const chunkByteShare = (batches: number): number =>
+  Math.max(MIN_CHUNK_BYTES, Math.floor(CHUNK_BYTES / Math.max(1, batches)));
 
 type Row = (string | null)[];
 
@@ -214,7 +215,7 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
       }
       const end = chunk[chunk.length - 1];
       if (end) last = { cursor: end[mapping.cursorIndex]!, key: end[mapping.keyIndex]! };
-      if (chunkRows >= chunkLimit || chunkBytes() >= chunkByteLimit()) await flush();
+      if (chunkRows >= chunkLimit || chunkBytes() >= chunkByteShare(batchesRunning)) await flush();
       // Rows arrive faster than they are mapped, so without this the loop would run on microtasks alone:
       // give the event loop a turn, to send the store its COPY data and notice when a merge is done.
       else await nextTurn();
