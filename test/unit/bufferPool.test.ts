@@ -53,7 +53,7 @@ describe('ChunkBuffer with a pool', () => {
     for (let n = 1; n <= 10_000; n++) lines.append(n, `row ${n} é\n`);
     const out = lines.take();
     expect(out.seqs.length).toBe(10_000);
-    expect(out.data.subarray(0, out.ends[0]!).toString('utf8')).toBe('p\trow 1 é\n');
+    expect(out.data.subarray(0, out.ends[0]).toString('utf8')).toBe('p\trow 1 é\n');
     lines.release();
     const again = new RowLineBuffer(64, 'q\t', pool);
     again.append(7, 'seven\n');
