@@ -45,7 +45,13 @@ export async function spawnBenchWorker(options: {
 }): Promise<BenchWorker> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? 'worker.ts'],
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_WORKER_MEMORY ? ['--import', './bench/memorySampler.mjs'] : []),
+      options.entry ?? 'worker.ts',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...BENCH_POLICY_ENV, ...options.env },
@@ -60,7 +66,7 @@ export async function spawnBenchWorker(options: {
         if (!line) continue;
         lines.push(line);
         if (lines.length > 200) lines.shift();
-        if (options.verbose) process.stderr.write(`  [worker] ${line}\n`);
+        if (options.verbose || line.startsWith('worker-memory:')) process.stderr.write(`  [worker] ${line}\n`);
         if (!ready && line.includes('worker: polling')) {
           ready = true;
           resolve();

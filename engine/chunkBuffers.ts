@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { guardStream } from '../connectors/common/droppedConnection';
+import type { BufferPool } from './bufferPool';
 
 /**
  * Rows' texts are joined into a pending string and written to the buffer a few kilobytes at a time: each
@@ -20,8 +21,15 @@ export class ChunkBuffer {
   /** Text appended since the last flush, not yet in buf. */
   pending = '';
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /**
+   * `capacity`: the first size; the buffer doubles as the text needs. With a pool, its buffers come from
+   * there and go back to it (release()), so a chunk that needed a large one leaves it for the next batch.
+   */
+  constructor(
+    capacity: number,
+    private readonly pool: BufferPool | null = null,
+  ) {
+    this.buf = pool ? pool.acquire(capacity) : Buffer.allocUnsafe(capacity);
   }
 
   /** The bytes so far (the pending text counted as one byte a character: a lower bound). */
@@ -43,8 +51,11 @@ export class ChunkBuffer {
     if (this.buf.length - at < text.length * 3) {
       const bytes = Buffer.byteLength(text);
       if (this.buf.length - at < bytes) {
-        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, at + bytes));
+        const size = Math.max(this.buf.length * 2, at + bytes);
+        const bigger = this.pool ? this.pool.acquire(size) : Buffer.allocUnsafe(size);
         this.buf.copy(bigger, 0, 0, at);
+        // No view of the smaller one is in use: take() hands out views only of what this buffer holds now.
+        this.pool?.release(this.buf);
         this.buf = bigger;
       }
     }
@@ -63,7 +74,17 @@ export class ChunkBuffer {
     this.written = 0;
     return out;
   }
+
+  /** Give the buffer back to the pool, once no view of it is in use; this ChunkBuffer is done. */
+  release(): void {
+    this.pool?.release(this.buf);
+    this.buf = EMPTY;
+    this.written = 0;
+    this.pending = '';
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** A chunk's rows for a loader that COPYs them straight into its table, each line known by its seq. */
 export interface RowLines {
@@ -89,8 +110,9 @@ export class RowLineBuffer {
   constructor(
     capacity: number,
     private readonly prefix = '',
+    pool: BufferPool | null = null,
   ) {
-    this.text = new ChunkBuffer(capacity);
+    this.text = new ChunkBuffer(capacity, pool);
   }
 
   get length(): number {
@@ -154,6 +176,11 @@ export class RowLineBuffer {
     this.count = 0;
     this.settled = 0;
     return out;
+  }
+
+  /** Give the text's buffer back to its pool (see ChunkBuffer.release). */
+  release(): void {
+    this.text.release();
   }
 }
 

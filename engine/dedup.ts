@@ -90,6 +90,14 @@ function hexWord(s: string, at: number): number {
 }
 
 /**
+ * A copy of `s` that holds none of the text it was cut from. A source's values can be V8 sliced strings
+ * (the CSV reader cuts each field from the block of text it decoded): one of them kept in a set keeps its
+ * whole block alive, so remembering a user per block would keep the whole file's text read so far.
+ * Flattening a concatenation allocates a string of its own; the slice then points into that small one.
+ */
+export const ownString = (s: string): string => ` ${s}`.slice(1);
+
+/**
  * The users a batch has staged so far, so only a user's first row is checked against the identities
  * index. Bounded: past `max` users it starts again (a user then gets checked twice, which is harmless).
  */
@@ -101,7 +109,8 @@ export class BatchUsers {
   firstUse(user: string): boolean {
     if (this.seen.has(user)) return false;
     if (this.seen.size >= this.max) this.seen = new Set<string>();
-    this.seen.add(user);
+    // Kept past the row (and then by KnownUsers past the batch): its own copy, see ownString.
+    this.seen.add(ownString(user));
     return true;
   }
 

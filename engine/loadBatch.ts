@@ -21,19 +21,38 @@ import { relationOf } from './extract';
 import { copyField, type MapResult, type RowError } from './mapValidate';
 import { compileMapping } from './compileMapping';
 import { ChunkBuffer, copyIn, copyLinesExcept, RowLineBuffer, type RowLines } from './chunkBuffers';
+import { BufferPool } from './bufferPool';
 import { BatchDedup } from './dedup';
 import { type CursorKind, sourceOrderOf } from './sourceOrder';
 
 /**
- * A chunk goes to the store when it holds this many source rows or this many bytes of COPY text. The
- * first chunks of a batch are smaller, so the store starts working early; then they double. The two
+ * A chunk goes to the store when it holds this many source rows or its share of CHUNK_BYTES of COPY text.
+ * The first chunks of a batch are smaller, so the store starts working early; then they double. The two
  * chunks in hand (one being built, one being sent) are what is resident in the worker.
  */
 const FIRST_CHUNK_ROWS = 2_500;
 const CHUNK_ROWS = 20_000;
+/**
+ * COPY text in the chunks being built, for the whole worker: batches running at once (a backfill's
+ * partitions) share it, each down to MIN_CHUNK_BYTES, so the worker's chunk buffers stay about the same
+ * size however many batches it runs.
+ */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const STAGE_BUFFER_BYTES = CHUNK_BYTES + 64 * 1024;
+const MIN_CHUNK_BYTES = 1024 * 1024;
+/** A chunk buffer's first size: it grows to what the batch's chunks need (a small batch stays small). */
+const FIRST_BUFFER_BYTES = 64 * 1024;
 const HEARTBEAT_EVERY_ROWS = 2000;
+
+/**
+ * The chunk buffers of this worker's batches, reused from batch to batch. What it keeps idle is about the
+ * four buffers of one batch at full chunks; batches running at once beyond that borrow new ones.
+ */
+const copyBuffers = new BufferPool(4 * (CHUNK_BYTES + 1024 * 1024));
+/** Batches of this worker now building chunks. */
+let batchesRunning = 0;
+/** A batch's share of CHUNK_BYTES when `batches` batches of the worker are building chunks. */
+export const chunkByteShare = (batches: number): number =>
+  Math.max(MIN_CHUNK_BYTES, Math.floor(CHUNK_BYTES / Math.max(1, batches)));
 
 type Row = (string | null)[];
 
@@ -132,11 +151,14 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
   let rows = 0;
   let last: Position | null = null;
   // Two buffers in turn: one being sent to the store while the other is filled.
-  const buffers = [new ChunkBuffer(STAGE_BUFFER_BYTES), new ChunkBuffer(STAGE_BUFFER_BYTES)];
+  const buffers = [new ChunkBuffer(FIRST_BUFFER_BYTES, copyBuffers), new ChunkBuffer(FIRST_BUFFER_BYTES, copyBuffers)];
   // Loaders that COPY rows straight into their table: the rows' lines, beside the stage's.
   const linePrefix = `${copyField(importId)}\t${runId}\t`;
   const lineBuffers = loader.copyRowsInto
-    ? [new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix), new RowLineBuffer(CHUNK_BYTES + 64 * 1024, linePrefix)]
+    ? [
+        new RowLineBuffer(FIRST_BUFFER_BYTES, linePrefix, copyBuffers),
+        new RowLineBuffer(FIRST_BUFFER_BYTES, linePrefix, copyBuffers),
+      ]
     : null;
   let filling = 0;
   const chunkBytes = (): number => buffers[filling]!.length + (lineBuffers?.[filling]!.length ?? 0);
@@ -155,6 +177,7 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
     dedup?.reset();
     input.onProgress?.('loading', rows);
   };
+  batchesRunning++;
   try {
     const source = session.read(
       relationOf(spec),
@@ -192,7 +215,7 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
       }
       const end = chunk[chunk.length - 1];
       if (end) last = { cursor: end[mapping.cursorIndex]!, key: end[mapping.keyIndex]! };
-      if (chunkRows >= chunkLimit || chunkBytes() >= CHUNK_BYTES) await flush();
+      if (chunkRows >= chunkLimit || chunkBytes() >= chunkByteShare(batchesRunning)) await flush();
       // Rows arrive faster than they are mapped, so without this the loop would run on microtasks alone:
       // give the event loop a turn, to send the store its COPY data and notice when a merge is done.
       else await nextTurn();
@@ -203,6 +226,11 @@ export async function loadBatch(input: LoadBatchInput): Promise<LoadBatchResult>
     // Whatever the store is still doing ends first (its COPY data is always complete, so it does end).
     await loading.catch(() => undefined);
     throw storeFailed ? markStoreFailure(err) : err;
+  } finally {
+    batchesRunning--;
+    // The store is done with every chunk (awaited above either way): the buffers can serve another batch.
+    for (const b of buffers) b.release();
+    for (const b of lineBuffers ?? []) b.release();
   }
   totals.duplicates += dedup?.duplicates ?? 0;
   return { rows, rejected, counts: totals, last };
