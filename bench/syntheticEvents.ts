@@ -11,7 +11,7 @@ export const EVENT_ROW = (
     || ',"referrer":"https://ref' || ${g} % 100 || '.example.org/"},"is_mobile":' || (${g} % 3 = 0)
     || ',"page_url":"https://shop.example.com/products/' || substr(md5(${g}::text), 1, 14) || '?utm_source=google"'
     || ',"session_id":"' || md5((${g} / 20)::text)::uuid || '"}')`;
-/** The dedup memory key of the n-th event: its UTC day first, as the worker's userEventKey. */
+/** The dedup memory key of the n-th event: its UTC day first, as the worker's eventMemoryKey. */
 export const MEMORY_KEY = (
   g: string,
 ) => `(lpad(to_hex(floor(extract(epoch FROM timestamptz '2025-01-01 00:00:00+00' + ${g} * interval '7 seconds') / 86400)::bigint

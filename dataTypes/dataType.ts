@@ -50,13 +50,48 @@ export function stageTableColumns(columns: StageColumns): string {
 }
 
 /** How many SQL columns a stage line fills, seq included. */
-export const stageWidth = (columns: StageColumns): number =>
-  1 + columns.reduce((n, [, type]) => n + (type === 'user' ? 2 : 1), 0);
+export const stageWidth = (columns: StageColumns): number => 1 + fieldWidth(columns);
+
+/** How many SQL columns a layout's fields fill (a `user` field fills two). */
+const fieldWidth = (columns: StageColumns): number => columns.reduce((n, [, type]) => n + (type === 'user' ? 2 : 1), 0);
+
+/** The SQL column names of a layout, in line order (a `user` field's two: `<name>_type, <name>_value`). */
+export function columnNames(columns: StageColumns): string {
+  return columns.map(([name, type]) => (type === 'user' ? `${name}_type, ${name}_value` : name)).join(', ');
+}
+
+/**
+ * The row line of a loader that COPYs rows straight into their table (Loader.copyRowsInto): one field per
+ * column of the row's layout, which the batch writes after the import id and run id (engine/loadBatch.ts).
+ */
+export type RowLine<C extends StageColumns> = (...fields: StageFields<C>) => string;
+
+/**
+ * The row line builder of a layout: a call with the wrong number of fields does not compile. A stage
+ * line's builder of one field fewer writes the same template, its first field standing where seq stands.
+ */
+export function rowLine<C extends StageColumns>(columns: C): RowLine<C> {
+  const line = LINES[columns.length - 1];
+  if (!line) throw new Error(`a row of ${columns.length} fields: between 1 and ${LINES.length}`);
+  return line as unknown as RowLine<C>;
+}
+
+/** The import id and run id, which the batch writes in front of each row line (engine/loadBatch.ts). */
+const ROW_PREFIX = 'import_id, run_id';
+
+/** Loader.copyRowsInto of a row layout: the table and its columns, import id and run id first. */
+export const copyRowsInto = (table: string, columns: StageColumns): string =>
+  `${table} (${ROW_PREFIX}, ${columnNames(columns)})`;
 
 export interface DataTypeDefinition<T extends DataType = DataType> {
   dataType: T;
   /** The stage table's columns, in line order (after seq). */
   stage: StageColumns;
+  /**
+   * Loaders that COPY rows straight into their table (Loader.copyRowsInto, built with copyRowsInto from
+   * this list): the layout of the row line (MapResult.row), written with rowLine(row).
+   */
+  row?: StageColumns;
   /** The row mapping, compiled once per batch from the shared steps. */
   compile(spec: Extract<ImportSpec, { dataType: T }>, kit: MappingKit): MapRow;
   /** The merge of a chunk's stage into the store. */
@@ -105,6 +140,24 @@ export function stageLayoutProblem(def: AnyDataTypeDefinition): string | null {
     if (fields !== width)
       return `its mapping stages ${fields} fields (seq included), its stage declares ${width}: ${stageTableColumns(def.stage)}`;
   }
+  return rowLayoutProblem(def, r.row);
+}
+
+/** The problem with a definition's row layout (`row`), given the row line its example maps to, or null. */
+function rowLayoutProblem(def: AnyDataTypeDefinition, row: string | undefined): string | null {
+  const into = def.loader.copyRowsInto;
+  if (!def.row) {
+    if (into) return `its loader COPYs rows into ${into}, but it declares no row layout (row)`;
+    return row === undefined ? null : 'its mapping writes a row line, but it declares no row layout (row)';
+  }
+  const expected = copyRowsInto(into?.slice(0, into.indexOf(' (')) ?? '', def.row);
+  if (into !== expected) return `its loader COPYs rows into ${into ?? 'nothing'}, its row layout declares ${expected}`;
+  if (row === undefined || !row.endsWith('\n') || row.indexOf('\n') !== row.length - 1)
+    return 'its example row writes no row line (one line, ending with a newline)';
+  const fields = row.split('\t').length;
+  const width = fieldWidth(def.row);
+  if (fields !== width)
+    return `its mapping writes row lines of ${fields} fields, its row layout declares ${width}: ${columnNames(def.row)}`;
   return null;
 }
 

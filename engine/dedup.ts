@@ -1,6 +1,6 @@
 /**
  * In-chunk deduplication of events: the first sighting of an event's dedup-memory key in a chunk is
- * staged, the rest are counted as duplicates. The key has the user folded in (userEventKey), so the same
+ * staged, the rest are counted as duplicates. The key has the user folded in (dataTypes/activity/eventKey.ts), so the same
  * event for two users is two keys. Across chunks, batches and runs, the store's dedup memory decides
  * (dataTypes/activity/events.ts), so the memory here is emptied for each chunk and stays bounded.
  *

@@ -5,7 +5,6 @@
  * Compiled once per batch, so the per-row path is plain array indexing. This is the import's hottest
  * code: one call per source row, so it avoids regular expressions and needless allocations.
  */
-import { hash } from 'node:crypto';
 import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../domain/importSpec';
 import { mappedColumns } from '../domain/importSpec';
 import { identifierNormaliser } from '../domain/identifiers';
@@ -23,7 +22,7 @@ export type MapResult =
       ok: true;
       /** The staged lines in COPY text format, each ending with a newline (empty: nothing to stage). */
       text: string;
-      /** Events: the event's key in the dedup memory (user folded in, see userEventKey), for in-chunk dedup. */
+      /** Events: the event's key in the dedup memory (dataTypes/activity/eventKey.ts), for in-chunk dedup. */
       dedup?: string;
       /** Loaders that COPY rows straight into their table (events): the row's line for that table. */
       row?: string;
@@ -67,56 +66,12 @@ export const fail = (column: string | null, value: string | null, reason: string
 
 export type Step<T> = { ok: true; value: T } | { ok: false; err: MapResult };
 /**
- * value: `id_type<TAB>id_value` escaped for COPY; raw: `id_type<US>id_value`; key: the user within the
- * scope of userScopeOf (the bare value when the id type is a constant: a flat string, cheap to hash).
+ * value: `id_type<TAB>id_value` escaped for COPY; type and id: the id type and the identifier themselves
+ * (an event's dedup memory key is made of them); key: the user within the scope of userScopeOf (the bare
+ * value when the id type is a constant: a flat string, cheap to hash).
  */
-export type UserStep = { ok: true; value: string; raw: string; key: string } | { ok: false; err: MapResult };
-
-/**
- * The event's key in the dedup memory: the user folded into the event's dedup key, so the memory is one
- * 16-byte key per event (a uuid index, no text compared). Its first 4 bytes are the event's UTC day (days
- * since 1970, offset by 2^31, big-endian), the other 12 the user's and event's MD5: the index is ordered by
- * day first, so a batch's insertions land in the few recent days' pages (cached, written together)
- * rather than anywhere in the whole index, and the cost does not grow with the memory. Its input must never
- * change: the store's function event_memory_key (migration 050) computes the same from the events table's
- * columns (purge, the migration itself).
- */
-export function userEventKey(rawUser: string, eventKey: string, at: string): string {
-  return dayHex(utcDay(at)) + hash('md5', `${rawUser}\u001f${eventKey}`, 'hex').slice(8);
-}
-
-let lastDay = NaN;
-let lastDayHex = '';
-function dayHex(day: number): string {
-  if (day !== lastDay) {
-    lastDay = day;
-    lastDayHex = ((day + 0x80000000) >>> 0).toString(16).padStart(8, '0');
-  }
-  return lastDayHex;
-}
-
-/** Days since 1970-01-01 of a canonical timestamp (`YYYY-MM-DDT…Z`, or ISO's `±YYYYYY-MM-DDT…Z`). */
-export function utcDay(at: string): number {
-  const t = at.indexOf('T');
-  const y = t === 10 ? digitsAt(at, 0, 4) : Number(at.slice(0, t - 6));
-  return daysFromCivil(y, digitsAt(at, t - 5, 2), digitsAt(at, t - 2, 2));
-}
-
-function digitsAt(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) v = v * 10 + s.charCodeAt(i) - 48;
-  return v;
-}
-
-/** Proleptic Gregorian date (astronomical years) to days since 1970-01-01 (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, m: number, d: number): number {
-  const y = m <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+export type UserStep =
+  { ok: true; value: string; type: string; id: string; key: string } | { ok: false; err: MapResult };
 
 export interface MappingHooks {
   /**
@@ -182,34 +137,34 @@ export function mappingKit(spec: ImportSpec, hooks: MappingHooks = {}): MappingK
     };
   };
   /**
-   * The user: `id_type<TAB>id_value`, escaped for COPY, and (raw) `id_type<US>id_value` unescaped, the user's
-   * part of the dedup memory's key (userEventKey).
+   * The user: `id_type<TAB>id_value`, escaped for COPY, the id type and the identifier unescaped, and its
+   * key within the scope of userScopeOf.
    */
   const user = (column: string, idType: ColumnOrConstant): ((row: (string | null)[]) => UserStep) => {
     const i = idx(column);
     const type = ref(idType, 'id type');
-    const constantType = 'value' in idType ? `${copyField(idType.value.trim())}\t` : null;
-    const constantRaw = 'value' in idType ? `${idType.value.trim()}\u001f` : null;
+    const constant = 'value' in idType ? idType.value.trim() : null;
+    const constantPrefix = constant === null ? null : `${copyField(constant)}\t`;
     return (row) => {
-      let prefix = constantType;
-      let rawPrefix = constantRaw;
-      if (prefix === null || rawPrefix === null) {
+      let typeText = constant;
+      let prefix = constantPrefix;
+      if (typeText === null || prefix === null) {
         const t = type(row);
         if (!t.ok) return t;
+        typeText = t.value;
         prefix = `${copyField(t.value)}\t`;
-        rawPrefix = `${t.value}\u001f`;
       }
       const raw = row[i] ?? null;
       const id = ident(raw);
       if (!id.ok) return { ok: false, err: fail(column, raw, id.reason) };
       const bad = unstorable(id.value);
       if (bad) return { ok: false, err: fail(column, raw, `identifier contains ${bad}`) };
-      const rawUser = rawPrefix + id.value;
       return {
         ok: true,
         value: prefix + copyField(id.value),
-        raw: rawUser,
-        key: constantRaw === null ? rawUser : id.value,
+        type: typeText,
+        id: id.value,
+        key: constant === null ? `${typeText}\u001f${id.value}` : id.value,
       };
     };
   };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, createHarness, type Harness, uniqueId } from './helpers/harness';
 import type { ActivityDeps } from '../engine/deps';
 import { purgeImportActivity } from '../activities/purge';
-import { userEventKey } from '../engine/mapValidate';
+import { eventMemoryKey } from '../dataTypes/activity/eventKey';
 import { createHash } from 'node:crypto';
 import { legacyCanonicalJson } from '../domain/canonicalJson';
 import type pg from 'pg';
@@ -362,7 +362,7 @@ describe('Postgres arrays', () => {
 });
 
 describe('the dedup memory key', () => {
-  it('is the same from the worker (userEventKey) and from the store (event_memory_key), whatever the day', async () => {
+  it('is the same from the worker (eventMemoryKey) and from the store (event_memory_key), whatever the day', async () => {
     const ats = [
       '1970-01-01T00:00:00.000000Z',
       '1969-12-31T23:59:59.999999Z',
@@ -374,7 +374,7 @@ describe('the dedup memory key', () => {
     ];
     const eventKey = '0123456789abcdef0123456789abcdef';
     for (const at of ats) {
-      const k = userEventKey('email\u001fa\tb\\é😀', eventKey, at);
+      const k = eventMemoryKey('email', 'a\tb\\é😀', eventKey, at);
       const r = await h.store.query(`SELECT event_memory_key('email', E'a\\tb\\\\é😀', $1, $2)::text AS k`, [
         eventKey,
         at,
@@ -382,8 +382,8 @@ describe('the dedup memory key', () => {
       expect(r.rows[0].k.replace(/-/g, ''), at).toBe(k);
     }
     // Days order the keys: the first 4 bytes are the day, offset by 2^31.
-    expect(userEventKey('t\u001fu', eventKey, '1970-01-02T00:00:00.000000Z').slice(0, 8)).toBe('80000001');
-    expect(userEventKey('t\u001fu', eventKey, '1969-12-31T00:00:00.000000Z').slice(0, 8)).toBe('7fffffff');
+    expect(eventMemoryKey('t', 'u', eventKey, '1970-01-02T00:00:00.000000Z').slice(0, 8)).toBe('80000001');
+    expect(eventMemoryKey('t', 'u', eventKey, '1969-12-31T00:00:00.000000Z').slice(0, 8)).toBe('7fffffff');
   });
 });
 

@@ -2,11 +2,11 @@
  * Activity: each row one event. Only its dedup memory key is staged (with the user on the user's first row
  * of the batch); the event itself is COPYed straight into `events` once the merge has named the duplicates.
  */
-import { hash } from 'node:crypto';
 import { timestampText } from '../../domain/timestamps';
-import { copyField, fail, userEventKey } from '../../engine/mapValidate';
-import { type DataTypeDefinition, stageLine } from '../dataType';
-import { eventLoader } from './events';
+import { copyField, fail } from '../../engine/mapValidate';
+import { type DataTypeDefinition, rowLine, stageLine } from '../dataType';
+import { eventDedupKey, eventMemoryKey } from './eventKey';
+import { eventLoader, eventRow } from './events';
 
 // id_type and id_value: NULL but on the batch's first row for a user (only those are checked against identities).
 const stage = [
@@ -14,10 +14,12 @@ const stage = [
   ['memory_key', 'uuid'],
 ] as const;
 const line = stageLine(stage);
+const eventLine = rowLine(eventRow);
 
 export const activityType: DataTypeDefinition<'activity'> = {
   dataType: 'activity',
   stage,
+  row: eventRow,
   compile(spec, { user, ref, props, idx, tz, hooks }) {
     const m = spec.mapping;
     const u = user(m.userId.column, m.idType);
@@ -38,16 +40,15 @@ export const activityType: DataTypeDefinition<'activity'> = {
         return fail(m.timestamp.column, rawTs, `unparseable timestamp${tsFormat ? ` (expected ${tsFormat})` : ''}`);
       const b = p(row);
       if (!b.ok) return b.err;
-      // Same user, event type, microsecond timestamp and typed properties: the same event.
-      // The key's input must never change: the store remembers keys across runs and versions.
-      const key = hash('md5', `${e.value}\u001f${at}\u001f${b.key ?? b.value}`, 'hex');
-      const memoryKey = userEventKey(a.raw, key, at);
+      // The key's text is the properties' key text where it differs from what is stored (canonicalJson.ts).
+      const key = eventDedupKey(e.value, at, b.key ?? b.value);
+      const memoryKey = eventMemoryKey(a.type, a.id, key, at);
       // The user is staged only on its first row (to create unseen identifiers); the rest stage NULLs.
       return {
         ok: true,
         dedup: memoryKey,
         text: line(seq, firstUse(a.key) ? a.value : '\\N\t\\N', memoryKey),
-        row: `${a.value}\t${copyField(e.value)}\t${at}\t${copyField(b.value)}\t${key}\t${memoryKey}\n`,
+        row: eventLine(a.value, copyField(e.value), at, copyField(b.value), key, memoryKey),
       };
     };
   },

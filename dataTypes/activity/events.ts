@@ -25,10 +25,23 @@
  * stages each key at most once per chunk (BatchDedup), as an upsert may not touch one row twice.
  */
 import { ENSURE_IDENTITIES, type Loader, num } from '../../store/loaders/types';
+import { copyRowsInto } from '../dataType';
+
+/**
+ * An event's row as COPYed into `events`, after the import id and run id: the COPY's column list and the
+ * mapping's line builder (rowLine) both come from it. dedup_key and memory_key: eventKey.ts.
+ */
+export const eventRow = [
+  ['id', 'user'],
+  ['event_type', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['properties', 'jsonb'],
+  ['dedup_key', 'uuid'],
+  ['memory_key', 'uuid'],
+] as const;
 
 export const eventLoader: Loader = {
-  copyRowsInto:
-    'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key, memory_key)',
+  copyRowsInto: copyRowsInto('events', eventRow),
   retryOnUniqueViolation: 'events_memory',
   async merge({ client, spec, importId }) {
     const windowDays = spec.dataType === 'activity' ? spec.dedupWindowDays : 90;

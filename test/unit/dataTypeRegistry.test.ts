@@ -8,6 +8,7 @@ import { dataTypeList, dataTypes } from '../../dataTypes';
 import {
   checkedRegistry,
   type DataTypeDefinition,
+  rowLine,
   stageLayoutProblem,
   stageLine,
   stageTableColumns,
@@ -15,7 +16,9 @@ import {
 } from '../../dataTypes/dataType';
 import { dataTypeSpecs } from '../../dataTypes/specs';
 import { importSpec } from '../../domain/importSpec';
-import { copyField } from '../../engine/mapValidate';
+import { copyField, mappingKit } from '../../engine/mapValidate';
+import { parseImportSpec } from '../../domain/importSpec';
+import { eventLoader } from '../../dataTypes/activity/events';
 
 const specNames = dataTypeSpecs.map((s) => s.schema.shape.dataType.value);
 
@@ -85,5 +88,94 @@ describe('stage layouts', () => {
       /data types registered \(activity, segments, identity, group\) differ from the specs registered \(profile, activity/,
     );
     expect(stageWidth(dataTypes.identity.stage)).toBe(5);
+  });
+});
+
+describe('the events row (COPY straight into events)', () => {
+  /** The columns the COPY names, in order. */
+  const copyColumns = (into: string) =>
+    into
+      .slice(into.indexOf('(') + 1, into.lastIndexOf(')'))
+      .split(',')
+      .map((c) => c.trim());
+
+  it("has one field per column the COPY names: the batch's import id and run id, then the mapping's row line", () => {
+    expect(eventLoader.copyRowsInto).toBe(
+      'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key, memory_key)',
+    );
+    const activity = dataTypes.activity as DataTypeDefinition<'activity'>;
+    const spec = parseImportSpec({
+      ...activity.example.spec,
+      mapping: {
+        ...activity.example.spec.mapping,
+        properties: [{ column: 'note' }],
+      },
+    });
+    const kit = mappingKit(spec);
+    const map = activity.compile(spec as never, kit);
+    const values: Record<string, string> = { ...activity.example.row, note: 'tab\there, newline\nthere' };
+    const r = map(
+      kit.columns.map((c) => values[c] ?? null),
+      1,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.row!.endsWith('\n')).toBe(true);
+    const fields = r.row!.slice(0, -1).split('\t');
+    expect(2 + fields.length).toBe(copyColumns(eventLoader.copyRowsInto!).length);
+    expect(fields.slice(0, 4)).toEqual(['external_id', 'a@example.com', 'order', '2024-01-01T00:00:00.000000Z']);
+    // JSON escapes the tab and newline (\t), and COPY text escapes that backslash (\\t).
+    expect(fields[4]).toBe('{"note":"tab\\\\there, newline\\\\nthere"}');
+  });
+
+  it('a row line takes exactly one field per column: more or fewer do not compile', () => {
+    const line = rowLine([
+      ['id', 'user'],
+      ['n', 'integer'],
+    ] as const);
+    expect(line('email\ta@b', '3')).toBe('email\ta@b\t3\n');
+    const miscounted = () => [
+      // @ts-expect-error one field short
+      line('email\ta@b'),
+      // @ts-expect-error one field too many
+      line('email\ta@b', '3', 'x'),
+    ];
+    expect(typeof miscounted).toBe('function');
+  });
+
+  it('a row line written by hand, one field off its layout, or a COPY naming other columns, is refused at registration', () => {
+    const activity = dataTypes.activity as DataTypeDefinition<'activity'>;
+    const swap = (def: DataTypeDefinition<'activity'>) =>
+      dataTypeList.map((t) => (t.dataType === 'activity' ? def : t));
+    // The row line without its memory key.
+    const short: DataTypeDefinition<'activity'> = {
+      ...activity,
+      compile: (spec, kit) => {
+        const map = activity.compile(spec, kit);
+        return (row, seq) => {
+          const r = map(row, seq);
+          return r.ok && r.row ? { ...r, row: `${r.row.slice(0, r.row.lastIndexOf('\t'))}\n` } : r;
+        };
+      },
+    };
+    expect(() => checkedRegistry(swap(short), specNames)).toThrow(
+      'data type activity: its mapping writes row lines of 6 fields, its row layout declares 7: id_type, id_value, event_type, occurred_at, properties, dedup_key, memory_key',
+    );
+    // The COPY written by hand, a column left out.
+    const otherCopy: DataTypeDefinition<'activity'> = {
+      ...activity,
+      loader: {
+        ...activity.loader,
+        copyRowsInto: 'events (import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key)',
+      },
+    };
+    expect(() => checkedRegistry(swap(otherCopy), specNames)).toThrow(
+      /^data type activity: its loader COPYs rows into events \(import_id, run_id, id_type, id_value, event_type, occurred_at, properties, dedup_key\), its row layout declares events \(.*, memory_key\)$/,
+    );
+    // A row line, but no layout to check it against.
+    const undeclared: DataTypeDefinition<'activity'> = { ...activity, row: undefined };
+    expect(() => checkedRegistry(swap(undeclared), specNames)).toThrow(
+      /^data type activity: its loader COPYs rows into events \(.*\), but it declares no row layout \(row\)$/,
+    );
+    expect(stageLayoutProblem(activity)).toBeNull();
   });
 });
