@@ -95,3 +95,47 @@ it('the API explores exactly the kinds whose connector declares a discovery', ()
   for (const [kind, c] of Object.entries(api.connectors))
     expect(c.discovery === null, kind).toBe(!(kind in api.discovery));
 });
+
+it("the API's preview and the session's preview answer alike: Postgres's own text and type names, for a table and a query", async () => {
+  await pool.query(`
+    CREATE SCHEMA preview;
+    CREATE TABLE preview.mixed (id integer, at timestamptz, amount numeric(12,2), doc jsonb, tags text[], ok boolean,
+                                day date, note text);
+    INSERT INTO preview.mixed VALUES
+      (1, '2024-01-02 03:04:05.123456+00', 12.30, '{"b": 1, "a": [1, 2.50]}', '{x,"y z"}', true, '2024-02-29', 'é😀'),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  const columns = ['id', 'at', 'amount', 'doc', 'tags', 'ok', 'day', 'note'];
+  // What Postgres itself says: each value's output text (in UTC, as both previews read) and each column's type.
+  const own = new pg.Client({ connectionString: url, options: '-c TimeZone=UTC -c DateStyle=ISO,YMD' });
+  await own.connect();
+  let want: { rows: (string | null)[][]; types: string[] };
+  try {
+    const rows = await own.query({
+      text: `SELECT ${columns.join(', ')} FROM preview.mixed ORDER BY id`,
+      rowMode: 'array',
+      types: { getTypeParser: () => (v: string) => v },
+    } as pg.QueryConfig);
+    const types = await own.query<{ t: string }>(
+      `SELECT unnest(ARRAY[${columns.map((c) => `pg_typeof(${c})::text`).join(', ')}]) AS t FROM (SELECT * FROM preview.mixed LIMIT 1) m`,
+    );
+    want = { rows: rows.rows as (string | null)[][], types: types.rows.map((r) => r.t) };
+  } finally {
+    await own.end();
+  }
+  const query = `SELECT ${columns.join(', ')} FROM preview.mixed ORDER BY id -- a trailing comment`;
+  const session = await connector.open({ kind: 'postgres', url });
+  try {
+    if (!isExplorable(session)) throw new Error('postgres session is not explorable');
+    for (const relation of [{ table: 'preview.mixed' }, { query }]) {
+      const fromApi = await api.discovery.postgres!.preview({ kind: 'postgres', url }, relation, 10);
+      const fromSession = await session.preview(relation, 10);
+      expect(fromApi, JSON.stringify(relation)).toEqual(fromSession);
+      expect(fromApi.rows.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(want.rows);
+      expect(fromApi.columns.map((c) => [c.name, c.sourceType])).toEqual(columns.map((c, i) => [c, want.types[i]]));
+      expect((await api.discovery.postgres!.preview({ kind: 'postgres', url }, relation, 1)).rows).toHaveLength(1);
+      expect((await session.preview(relation, 1)).rows).toHaveLength(1);
+    }
+  } finally {
+    await session.close();
+  }
+});

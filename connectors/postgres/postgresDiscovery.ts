@@ -1,10 +1,11 @@
 /**
  * Postgres discovery for the API (test, catalogue and preview): the Postgres connector's `discovery`. The
- * catalogue and the server's version are the session explorer's own (postgresCatalogue.ts); what is the
- * API's alone is here: its connection, the warning when the role can write, and driver errors worded as the
- * API answers them (explain). Each call opens one short-lived client in a READ ONLY transaction with a
- * statement timeout, so a preview can neither write nor hang the API. A preview's custom query is checked by Postgres's parser and sent with the extended protocol, and a role
- * the operator does not allow (a superuser) is refused, as on the run path.
+ * server's version, the catalogue (postgresCatalogue.ts) and the preview (postgresPreview.ts) are the
+ * session explorer's own; what is the API's alone is here: its connection, the warning when the role can
+ * write, a custom query checked before connecting and refused in the parser's own words, and driver errors
+ * worded as the API answers them (explain). Each call opens one short-lived client in a READ ONLY
+ * transaction with a statement timeout, so a preview can neither write nor hang the API. A role the
+ * operator does not allow (a superuser) is refused, as on the run path.
  */
 import pg from 'pg';
 import { type NetworkReach, networkReach } from '../common/networkReach';
@@ -14,18 +15,17 @@ import {
   ConfigurationError,
   type ConnectionConfig,
   type DiscoveryConnector,
-  type Preview,
   type Relation,
 } from '../source';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { networkCode, unreachable } from '../common/errors';
 import { postgresConfigProblem } from './postgresConfigErrors';
-import { columnOf, quoteTable } from './postgresSql';
+import { rawTypes } from './postgresSql';
 import { listTables, serverVersion } from './postgresCatalogue';
+import { previewRows } from './postgresPreview';
 import { assertPostgresSelect, loadPostgresParser } from './postgresSqlGuard';
-import { assertRoleAllowed, extended, sourceRole } from './postgresSessionGuard';
+import { assertRoleAllowed, sourceRole } from './postgresSessionGuard';
 
-const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 /** Driver errors as configuration errors: the message names the problem, never the URL. */
 function explain(err: unknown): never {
   const e = err as { code?: string; message?: string };
@@ -70,14 +70,6 @@ async function withClient<T>(config: ConnectionConfig, bounds: Bounds, fn: (c: p
   }
 }
 
-async function typeNames(client: pg.Client, oids: number[]): Promise<Map<number, string>> {
-  const res = await client.query({
-    text: 'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
-    values: [oids],
-  });
-  return new Map(res.rows.map((r) => [Number(r.oid), String(r.name)]));
-}
-
 /**
  * A warning when the role can INSERT, UPDATE or DELETE in tables it can read: imports run read-only, but a
  * role with SELECT only is what keeps a mistake (or a stolen key) from changing the source.
@@ -113,24 +105,16 @@ export function createPostgresDiscovery(options: { policy?: OperatorPolicy } = {
     preview: async (config, relation: Relation, limit) => {
       if ('file' in relation)
         throw new ConfigurationError('postgres: a postgres connection reads tables or queries, not files');
-      let from: string;
-      if ('table' in relation) from = quoteTable(relation.table);
-      else {
+      // Checked before connecting, and refused in the parser's own words (the API answers the query field).
+      if ('query' in relation) {
         await loadPostgresParser();
         try {
-          from = `(\n${assertPostgresSelect(relation.query)}\n) AS src`;
+          assertPostgresSelect(relation.query);
         } catch (err) {
           throw new ConfigurationError((err as Error).message);
         }
       }
-      return withClient(config, allowSuperuser, async (c): Promise<Preview> => {
-        const res = await c.query(extended(`SELECT * FROM ${from} LIMIT $1`, [limit], { rowMode: 'array' }));
-        const names = await typeNames(c, [...new Set(res.fields.map((f) => f.dataTypeID))]);
-        return {
-          columns: res.fields.map((f) => columnOf(f.name, names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`)),
-          rows: res.rows as (string | null)[][],
-        };
-      });
+      return withClient(config, allowSuperuser, (c) => previewRows(c, relation, limit));
     },
   };
 }

@@ -1,20 +1,19 @@
 /**
- * Postgres discovery (the catalogue of postgresCatalogue.ts), preview and counts, run through the session's
- * read-only transaction helper; SQL that embeds a custom query goes through the extended protocol (postgresSessionGuard.ts).
+ * Postgres discovery (the catalogue of postgresCatalogue.ts, the preview of postgresPreview.ts) and counts,
+ * run through the session's read-only transaction helper; SQL that embeds a custom query goes through the
+ * extended protocol (postgresSessionGuard.ts).
  */
 import pg from 'pg';
-import type { DiscoveredTable, PreviewResult, Relation, SourceColumn, SourceExplorer } from '../source';
-import { fromClause, rawTypes } from './postgresSql';
+import type { DiscoveredTable, PreviewResult, Relation, SourceExplorer } from '../source';
+import { fromClause } from './postgresSql';
 import { listTables, serverVersion } from './postgresCatalogue';
+import { previewRows } from './postgresPreview';
 import { extended } from './postgresSessionGuard';
 
 type ReadOnly = <T>(fn: (client: pg.PoolClient) => Promise<T>, relation?: Relation) => Promise<T>;
 
 export class PostgresExplorer implements SourceExplorer {
-  constructor(
-    private readonly readOnly: ReadOnly,
-    private readonly columns: (relation: Relation) => Promise<SourceColumn[]>,
-  ) {}
+  constructor(private readonly readOnly: ReadOnly) {}
 
   test(): Promise<{ serverVersion: string }> {
     return this.readOnly(async (client) => ({ serverVersion: await serverVersion(client) }));
@@ -24,15 +23,8 @@ export class PostgresExplorer implements SourceExplorer {
     return this.readOnly(listTables);
   }
 
-  async preview(relation: Relation, limit: number): Promise<PreviewResult> {
-    const columns = await this.columns(relation);
-    const rows = await this.readOnly(async (client) => {
-      const r = await client.query(
-        extended(`SELECT * FROM ${fromClause(relation)} LIMIT $1`, [limit], { rowMode: 'array', types: rawTypes }),
-      );
-      return r.rows as (string | null)[][];
-    }, relation);
-    return { columns, rows };
+  preview(relation: Relation, limit: number): Promise<PreviewResult> {
+    return this.readOnly((client) => previewRows(client, relation, limit), relation);
   }
 
   count(relation: Relation, range?: { cursor: string; key: string; upperBound: string }): Promise<number> {

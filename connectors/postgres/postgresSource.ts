@@ -24,9 +24,10 @@ import { postgresConfigProblem } from './postgresConfigErrors';
 import { guardPool, guardStream } from '../common/droppedConnection';
 import { createPostgresDiscovery } from './postgresDiscovery';
 import { PostgresExplorer } from './postgresExplorer';
+import { resultColumns } from './postgresPreview';
 import { planPostgresRange } from './postgresRangePlanner';
 import type { RangePlanner } from '../rangePlanner';
-import { columnOf, fromClause, quoteTable, rawTypes, selectExpr } from './postgresSql';
+import { fromClause, quoteTable, rawTypes, selectExpr } from './postgresSql';
 import { networkReach } from '../common/networkReach';
 import { operatorPolicyFromEnv, type OperatorPolicy } from '../common/operatorPolicy';
 import { pgStream } from '../common/reachingSockets';
@@ -162,10 +163,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
   }
 
   // Discovery, preview and counts live in postgresExplorer.ts.
-  private readonly explorer = new PostgresExplorer(
-    (fn, relation) => this.readOnly(fn, relation),
-    (r) => this.columns(r),
-  );
+  private readonly explorer = new PostgresExplorer((fn, relation) => this.readOnly(fn, relation));
   test = () => this.explorer.test();
   discover = () => this.explorer.discover();
   preview: SourceExplorer['preview'] = (relation, limit) => this.explorer.preview(relation, limit);
@@ -199,15 +197,7 @@ class PostgresSession implements SourceSession, SourceExplorer, RangePlanner {
       const res = await client.query(
         extended(`SELECT * FROM ${fromClause(relation)} LIMIT 0`, [], { rowMode: 'array' }),
       );
-      const oids = [...new Set(res.fields.map((f) => f.dataTypeID))];
-      const names = await client.query<{ oid: number; name: string }>(
-        'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
-        [oids],
-      );
-      const byOid = new Map(names.rows.map((r) => [Number(r.oid), r.name]));
-      return res.fields.map((f) => {
-        return columnOf(f.name, byOid.get(f.dataTypeID) ?? `oid ${f.dataTypeID}`);
-      });
+      return resultColumns(client, res.fields);
     }, relation);
   }
 
