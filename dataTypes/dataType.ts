@@ -150,8 +150,9 @@ function rowLayoutProblem(def: AnyDataTypeDefinition, row: string | undefined): 
     if (into) return `its loader COPYs rows into ${into}, but it declares no row layout (row)`;
     return row === undefined ? null : 'its mapping writes a row line, but it declares no row layout (row)';
   }
-  const expected = copyRowsInto(into?.slice(0, into.indexOf(' (')) ?? '', def.row);
-  if (into !== expected) return `its loader COPYs rows into ${into ?? 'nothing'}, its row layout declares ${expected}`;
+  if (!into) return 'it declares a row layout (row), but its loader COPYs no rows (copyRowsInto)';
+  const expected = copyRowsInto(into.slice(0, into.indexOf(' (')), def.row);
+  if (into !== expected) return `its loader COPYs rows into ${into}, its row layout declares ${expected}`;
   if (row === undefined || !row.endsWith('\n') || row.indexOf('\n') !== row.length - 1)
     return 'its example row writes no row line (one line, ending with a newline)';
   const fields = row.split('\t').length;
