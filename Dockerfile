@@ -19,5 +19,7 @@ ENV TRIBUTARY_WORKFLOW_BUNDLE=/app/workflows.js
 # `docker stop` sends SIGTERM: the worker shuts down, and a batch it could not finish is rolled back and
 # done again from the import's last committed position.
 USER node
-# The flags are worker.ts's WORKER_NODE_FLAGS: they keep RSS near the live heap.
+# The flags are worker.ts's WORKER_NODE_FLAGS and the environment its WORKER_ENV: they keep RSS near the
+# live heap (`docker run -e MALLOC_ARENA_MAX=…` overrides it).
+ENV MALLOC_ARENA_MAX=2
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "--import", "tsx", "worker.ts"]

@@ -32,6 +32,14 @@ export { WORKFLOWS_PATH };
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 
+/**
+ * Environment the worker process starts with (npm run worker, the Dockerfile, the bench), unless the
+ * operator set it already. glibc gives each thread that allocates (Temporal's core, libuv's pool, the
+ * batches running side by side) an arena of its own, and an arena keeps its high-water mark: two arenas
+ * bound the native memory that concurrent batches leave resident (docs/performance.md).
+ */
+export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 export interface WorkerOptions {
   /** Where Temporal is: an address (the local dev server, tests), or full settings (TLS, API key). */
   temporalAddress?: string;

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKER_ENV } from '../worker';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -54,7 +55,7 @@ export async function spawnBenchWorker(options: {
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, ...BENCH_POLICY_ENV, ...options.env },
+      env: { ...WORKER_ENV, ...process.env, ...BENCH_POLICY_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
