@@ -12,7 +12,6 @@ import {
   common,
   FILE_CURSOR,
   type ImportSpec,
-  type ImportSpecInput,
   parseImportSpec,
   propertyMapping,
   userRef,
@@ -32,7 +31,7 @@ const mappings = {
   group: { userId: { column: 'email' }, groupId: { column: 'g' }, groupType: { value: 'account' } },
 };
 const folderSpec = (dataType: keyof typeof mappings): ImportSpec =>
-  parseImportSpec({ id: `drop-${dataType}`, dataType, ...base, mapping: mappings[dataType] } as ImportSpecInput);
+  parseImportSpec({ id: `drop-${dataType}`, dataType, ...base, mapping: mappings[dataType] });
 const oneFile = (dataType: keyof typeof mappings, manifest: unknown) => {
   const spec = folderSpec(dataType);
   return fileSpec(spec, spec.source.folder!, 'in/f.csv', JSON.stringify(manifest));
