@@ -14,7 +14,7 @@ import {
   InvalidSpecError,
   parseImportSpec,
 } from '../domain/importSpec';
-import { manifestSchema } from '../domain/manifest';
+import { manifestFields, manifestFieldsText, manifestSchema } from '../domain/manifest';
 import { columnName } from '../connectors/files/columnNames';
 import { fileReach, openTransport } from '../connectors/files/transports/open';
 import { operatorPolicyFromEnv } from '../connectors/common/operatorPolicy';
@@ -123,12 +123,14 @@ export function fileSpec(
   }));
   const mapping: Record<string, unknown> = { ...folderSpec.mapping };
   if (mapped.length > 0) {
-    if (folderSpec.dataType === 'profile') mapping.attributes = mapped;
-    else if (folderSpec.dataType === 'activity') mapping.properties = mapped;
-    else
+    // The data type's own list of typed columns takes them (domain/manifest.ts).
+    const field = manifestFields.get(folderSpec.dataType);
+    if (!field) {
       throw new ConfigurationError(
-        `manifest columns map attributes (profile) or properties (activity); a ${folderSpec.dataType} import takes none`,
+        `manifest columns map ${manifestFieldsText()}; a ${folderSpec.dataType} import takes none`,
       );
+    }
+    mapping[field] = mapped;
   }
   const spec = {
     ...folderSpec,

@@ -2,12 +2,15 @@
  * npm run build: the library as ESM JavaScript with type declarations in dist/. tsc compiles (the
  * sources import each other without extensions, as the bundler resolution allows); Node's ESM loader
  * needs the full file name, so each relative specifier in the output is completed here ('./x' ->
- * './x.js' or './x/index.js', whichever exists). The store's SQL migrations, read at run time, are copied.
+ * './x.js' or './x/index.js', whichever exists). The SQL migrations, read at run time, are copied to the same
+ * place under dist/: the store's (store/migrations/) and each data type's (dataTypes/<type>/), as the
+ * migrator lists them, so the built package finds them as the repository does.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migrationFiles } from '../store/migrate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -45,5 +48,5 @@ for (const file of files(DIST)) {
   );
   if (out !== text) writeFileSync(file, out);
 }
-cpSync(path.join(ROOT, 'store', 'migrations'), path.join(DIST, 'store', 'migrations'), { recursive: true });
+for (const { file } of migrationFiles()) cpSync(file, path.join(DIST, path.relative(ROOT, file)));
 console.log(`build: dist/ written`);

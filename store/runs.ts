@@ -1,5 +1,5 @@
 /**
- * Runs as the store holds them, and the one declaration of a run's counters. Invariants this module owns:
+ * Runs as the store holds them, and their counters' columns. Invariants this module owns:
  * - a run's counters grow only by a committed batch: addBatchToRun runs in the batch's own transaction,
  *   with the position move (store/positions.ts), so a retried batch never counts twice, and endRun judges
  *   the run from these stored counts, never from what a workflow remembers;
@@ -9,64 +9,37 @@
  */
 import type pg from 'pg';
 import type { Position } from '../connectors/source';
+import {
+  type BatchCounterName,
+  type BatchIncrement,
+  RUN_COUNTERS,
+  type RunCounter,
+  type RunCounters,
+} from '../domain/runCounters';
 
 type Db = pg.Pool | pg.ClientBase;
 /** A `runs` row as Postgres returns it (snake_case columns). */
 export type RunRow = Record<string, any>;
 
-/**
- * Every run counter, in the order the API, the webhook payload and RunRecord show them. Adding one here
- * (and its column in a migration) gives it its RunRecord field, its `Counts` field when a loader counts it,
- * its increment in the batch's UPDATE, and its field in the API's Run (and, for loader counts, the dry run).
- * - `from`: what a batch adds to it: `loader`, the loaders' counts (engine/loadBatch.ts sums them over a
- *   batch's chunks); `batch`, the batch itself (rows read, rows rejected, one batch); `start`, set once by
- *   beginRun and never added to.
- * - `loaded`: the counter is part of the rows a run loaded (a backfill partition's progress).
- */
-export const RUN_COUNTERS = [
-  { name: 'rowsRead', column: 'rows_read', from: 'batch', loaded: false },
-  { name: 'created', column: 'created', from: 'loader', loaded: true },
-  { name: 'updated', column: 'updated', from: 'loader', loaded: true },
-  { name: 'unchanged', column: 'unchanged', from: 'loader', loaded: true },
-  { name: 'duplicates', column: 'duplicates', from: 'loader', loaded: true },
-  { name: 'rejected', column: 'rejected', from: 'batch', loaded: false },
-  { name: 'skipped', column: 'skipped', from: 'loader', loaded: true },
-  { name: 'removed', column: 'removed', from: 'loader', loaded: true },
-  { name: 'profilesCreated', column: 'profiles_created', from: 'loader', loaded: false },
-  { name: 'nullCursor', column: 'null_cursor', from: 'start', loaded: false },
-  { name: 'batches', column: 'batches', from: 'batch', loaded: false },
-] as const;
+// The counters are declared in domain/runCounters.ts, which the import workflow reads too; what the store
+// derives from them (their columns' statements, RunRecord) is here.
+export {
+  addCounts,
+  type BatchCounterName,
+  type BatchIncrement,
+  type Counts,
+  countersOf,
+  LOADER_COUNTER_NAMES,
+  type LoaderCounterName,
+  RUN_COUNTER_NAMES,
+  RUN_COUNTERS,
+  type RunCounterName,
+  type RunCounters,
+  zeroCounts,
+} from '../domain/runCounters';
 
-type RunCounter = (typeof RUN_COUNTERS)[number];
-export type RunCounterName = RunCounter['name'];
-export type LoaderCounterName = Extract<RunCounter, { from: 'loader' }>['name'];
-/** What a batch adds to its run: every counter but those set at the start. */
-export type BatchCounterName = Exclude<RunCounterName, Extract<RunCounter, { from: 'start' }>['name']>;
-
-export type RunCounters = { [C in RunCounterName]: number };
-/** What every loader reports for one batch. */
-export type Counts = { [C in LoaderCounterName]: number };
-export type BatchIncrement = { [C in BatchCounterName]: number };
-
-const isLoaderCounter = (c: RunCounter): c is Extract<RunCounter, { from: 'loader' }> => c.from === 'loader';
 const isBatchCounter = (c: RunCounter): c is Extract<RunCounter, { name: BatchCounterName }> => c.from !== 'start';
-
-export const RUN_COUNTER_NAMES: readonly RunCounterName[] = RUN_COUNTERS.map((c) => c.name);
-export const LOADER_COUNTER_NAMES: readonly LoaderCounterName[] = RUN_COUNTERS.filter(isLoaderCounter).map(
-  (c) => c.name,
-);
 const BATCH_COUNTERS = RUN_COUNTERS.filter(isBatchCounter);
-
-export const zeroCounts = (): Counts => Object.fromEntries(LOADER_COUNTER_NAMES.map((n) => [n, 0])) as Counts;
-
-/** Adds what a batch or a merge counted (a counter it does not report counts zero). */
-export function addCounts(into: Counts, c: Partial<Counts>): void {
-  for (const n of LOADER_COUNTER_NAMES) into[n] += c[n] ?? 0;
-}
-
-/** A record's counters alone, in their declared order. */
-export const countersOf = (r: RunCounters): RunCounters =>
-  Object.fromEntries(RUN_COUNTER_NAMES.map((n) => [n, r[n]])) as RunCounters;
 
 /** SQL: the rows a run (alias `alias`) loaded, the sum of its `loaded` counters. */
 export const loadedRowsSql = (alias: string): string =>

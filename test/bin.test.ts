@@ -68,9 +68,20 @@ it('migrate applies every migration to an empty store, once', async () => {
   const url = await freshDatabase('binmigrate');
   const first = await run(BIN, ['migrate'], { DATABASE_URL: url });
   expect(first.code, first.stderr).toBe(0);
-  const files = readdirSync(path.join(ROOT, 'store', 'migrations'))
+  // The store's migrations and each data type's own, as the repository holds them: the built package
+  // must have shipped every one of them.
+  const dataTypes = path.join(ROOT, 'dataTypes');
+  const folders = [
+    path.join(ROOT, 'store', 'migrations'),
+    ...readdirSync(dataTypes, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(dataTypes, e.name)),
+  ];
+  const files = folders
+    .flatMap((f) => readdirSync(f))
     .filter((f) => /^\d+_.+\.sql$/.test(f))
     .sort();
+  expect(files.filter((f) => readdirSync(path.join(dataTypes, 'activity')).includes(f)).length).toBeGreaterThan(0);
   const pool = createPool(url, 1);
   try {
     const rows = (await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;

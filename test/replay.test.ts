@@ -71,6 +71,8 @@ it('a fresh run with pause, resume, several batches and a row error replays agai
   await handle.signal(resumeSignal);
   const run = (await handle.result()) as RunRecord;
   expect(run).toMatchObject({ status: 'partially_succeeded', rowsRead: 60, created: 59, rejected: 1 });
+  // Every row read and not rejected was loaded.
+  expect((await handle.query(progressQuery)).rowsLoaded).toBe(59);
 
   const history = await handle.fetchHistory();
   await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: 'fresh' }, history, handle.workflowId);

@@ -24,6 +24,7 @@ import {
 import type { BeginRunInput, RunRecord } from '../activities';
 import { childWorkflowType, proxyTributaryActivities } from './versionedNames';
 import { type ImportSpec, InvalidSpecError, parseImportSpec } from '../domain/importSpec';
+import { loadedRows } from '../domain/runCounters';
 import { importInputOf, type ImportWorkflowInput } from './importInput';
 import {
   type ImportProgress,
@@ -344,7 +345,7 @@ async function report(
 
 function applyRun(progress: ImportProgress, run: RunRecord): void {
   progress.rowsRead = run.rowsRead;
-  progress.rowsLoaded = run.created + run.updated + run.unchanged + run.duplicates + run.skipped + run.removed;
+  progress.rowsLoaded = loadedRows(run);
   progress.rejected = run.rejected;
   progress.batches = run.batches;
 }

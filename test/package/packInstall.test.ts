@@ -14,7 +14,9 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createHarness, type Harness, uniqueId } from '../helpers/harness';
+import { createHarness, freshDatabase, type Harness, uniqueId } from '../helpers/harness';
+import { migrationFiles } from '../../store/migrate';
+import { createPool } from '../../store/store';
 import { createEventSource, eventSpec, sourceChecksum, STORE_CHECKSUM } from '../helpers/backfill';
 import { testPolicyEnv } from '../helpers/testPolicy';
 import { runCommand } from '../helpers/command';
@@ -59,6 +61,29 @@ it('the example is a plain JavaScript project (no TypeScript, no tsx or ts-node)
     '"name": "tributary"',
   );
   expect(readdirSync(path.join(project.dir, 'node_modules', 'tributary'))).not.toContain('index.ts');
+});
+
+it("the installed package's `tributary migrate` applies every migration, the data types' own among them", async () => {
+  const installed = path.join(project.dir, 'node_modules', 'tributary');
+  // The activity's migrations sit in its own folder, and ship there.
+  expect(readdirSync(path.join(installed, 'dist', 'dataTypes', 'activity')).filter((f) => f.endsWith('.sql'))).toEqual(
+    migrationFiles()
+      .filter((m) => m.file.includes(`${path.sep}dataTypes${path.sep}activity${path.sep}`))
+      .map((m) => m.name),
+  );
+  const url = await freshDatabase('pack_migrate');
+  const out = await runCommand(process.execPath, [path.join(installed, 'dist', 'bin', 'tributary.js'), 'migrate'], {
+    cwd: project.dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url },
+  });
+  expect(out).toContain(`applied ${migrationFiles().length}:`);
+  const pool = createPool(url, 1);
+  try {
+    const rows = (await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
+    expect(rows).toEqual(migrationFiles().map((m) => ({ version: m.version, name: m.name })));
+  } finally {
+    await pool.end();
+  }
 });
 
 /** The environment a user's process would have: none of this test run's (no NODE_OPTIONS, no npm_*). */

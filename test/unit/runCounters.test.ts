@@ -1,10 +1,19 @@
 /**
- * The run counters are declared once (store/runs.ts) and everything that shows them is derived from that
+ * The run counters are declared once (domain/runCounters.ts) and everything that shows them is derived from that
  * list. The API's and the webhook's JSON key order is part of their shape, so it is pinned here against the
  * order they had when each piece listed its counters by hand.
  */
 import { expect, it } from 'vitest';
-import { LOADER_COUNTER_NAMES, RUN_COUNTERS, RUN_COUNTER_NAMES, runRecordOf, zeroCounts } from '../../store/runs';
+import { readdirSync, readFileSync } from 'node:fs';
+import {
+  LOADER_COUNTER_NAMES,
+  loadedRowsSql,
+  RUN_COUNTERS,
+  RUN_COUNTER_NAMES,
+  runRecordOf,
+  zeroCounts,
+} from '../../store/runs';
+import { loadedRows } from '../../domain/runCounters';
 import { runView } from '../../api/views';
 
 // Each column gets its own value, so a counter read from another's column shows.
@@ -105,4 +114,20 @@ it("a loader's counts are the counters declared from the loaders, zero to start 
     profilesCreated: 0,
   });
   expect(Object.keys(zeroCounts())).toEqual(LOADER_COUNTER_NAMES);
+});
+
+it("the rows a run loaded are its `loaded` counters, in the workflow as in the store's SQL", () => {
+  const rec = runRecordOf(row);
+  // created, updated, unchanged, duplicates, skipped, removed: each row accepted lands in one of them.
+  expect(loadedRows(rec)).toBe(102 + 103 + 104 + 105 + 107 + 108);
+  expect(loadedRowsSql('r')).toBe('r.created + r.updated + r.unchanged + r.duplicates + r.skipped + r.removed');
+});
+
+it('the workflows add no run counters by hand: they read the one declaration (domain/runCounters.ts)', () => {
+  const dir = new URL('../../workflows/', import.meta.url);
+  const counter = `\\.(${RUN_COUNTER_NAMES.join('|')})\\b`;
+  const handSum = new RegExp(`${counter}\\s*\\+|\\+\\s*\\w+${counter}`);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    expect(readFileSync(new URL(file, dir), 'utf8'), `workflows/${file}`).not.toMatch(handSum);
+  }
 });
