@@ -9,7 +9,8 @@
  * to touch, the later runs (the cheaper of the two is printed) meet pages already logged since. The stored
  * events have 100,000 users (bench/syntheticEvents.ts), so a user's events grow with the store.
  * STORE_GROWTH_SETTINGS='{"shared_buffers":"1GB"}' overrides server settings. Prints one line per table and size:
- * `store-growth: stored=… table=… first_us=… first_wal_b=… later_us=… later_wal_b=… index_pages=…`.
+ * `store-growth: stored=… table=… first_us=… first_wal_b=… later_us=… later_wal_b=… blocks_read=… index_pages=…`
+ * (blocks_read: per run, the blocks read from outside shared_buffers).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
       for await (const b of client.query(copyTo(sql))) parts.push(b as Buffer);
       return Buffer.concat(parts);
     };
+    // Blocks the database read from outside shared_buffers (the kernel's cache or the disk).
+    const blocksRead = async (): Promise<number> =>
+      Number((await q('SELECT blks_read FROM pg_stat_database WHERE datname = current_database()')).rows[0].blks_read);
     let stored = 0;
     let measured = 10_000_000_000; // the measured events come from far past the stored ones: never the same
     for (const step of STEPS) {
@@ -99,17 +103,19 @@ async function main(): Promise<void> {
       measured += 1_000_000;
       await q('CHECKPOINT');
       // Run by run, every table in turn: a moment of the shared machine's load falls on all of them.
-      const runs = new Map<string, { us: number; wal: number }[]>(TABLES.map(([name]) => [name, []]));
+      const runs = new Map<string, { us: number; wal: number; read: number }[]>(TABLES.map(([name]) => [name, []]));
       for (let run = 0; run < RUNS; run++) {
         for (const [name] of TABLES) {
           await q('BEGIN');
           const w0 = (await q('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l as string;
+          const read0 = await blocksRead();
           const c0 = cpuSecondsOf(pid);
           await copyIn(`COPY ${name} ${cols} FROM STDIN`, lines[run]!);
           const us = ((cpuSecondsOf(pid) - c0) * 1e6) / COPIED;
           const wal = Number((await q('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS d', [w0])).rows[0].d);
           await q('ROLLBACK');
-          runs.get(name)!.push({ us, wal: wal / COPIED });
+          await q('SELECT pg_stat_force_next_flush()');
+          runs.get(name)!.push({ us, wal: wal / COPIED, read: (await blocksRead()) - read0 });
         }
       }
       for (const [name, index] of TABLES) {
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
         );
         const later = [...r.slice(1)].sort((a, b) => a.us - b.us)[0]!;
         process.stdout.write(
-          `store-growth: stored=${stored} table=${name} first_us=${r[0]!.us.toFixed(1)} first_wal_b=${Math.round(r[0]!.wal)} later_us=${later.us.toFixed(1)} later_wal_b=${Math.round(later.wal)} ${index ? 'index' : 'heap'}_pages=${pages}\n`,
+          `store-growth: stored=${stored} table=${name} first_us=${r[0]!.us.toFixed(1)} first_wal_b=${Math.round(r[0]!.wal)} later_us=${later.us.toFixed(1)} later_wal_b=${Math.round(later.wal)} blocks_read=${r.map((x) => x.read).join('/')} ${index ? 'index' : 'heap'}_pages=${pages}\n`,
         );
       }
     }
