@@ -43,10 +43,11 @@ const TABLES: [name: string, index: string][] = [
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-growth-'));
+  const settings = { ...PG_SETTINGS, ...(JSON.parse(process.env.STORE_GROWTH_SETTINGS ?? '{}') as object) };
   const cluster = await startEmbeddedPostgres({
     dir: path.join(dir, 'pg'),
     port: await freePort(),
-    settings: { ...PG_SETTINGS, ...JSON.parse(process.env.STORE_GROWTH_SETTINGS ?? '{}') },
+    settings,
   });
   const client = new pg.Client({ connectionString: cluster.url('store') });
   try {
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     const q = (sql: string, params: unknown[] = []) => client.query(sql, params);
     const pid = (await q('SELECT pg_backend_pid() AS p')).rows[0].p as number;
     const coll = (await q('SELECT datcollate FROM pg_database WHERE datname = current_database()')).rows[0];
-    log(`database collation ${coll.datcollate}; settings ${JSON.stringify(PG_SETTINGS)}`);
+    log(`database collation ${coll.datcollate}; settings ${JSON.stringify(settings)}`);
     const cols = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
     await q('CREATE UNLOGGED TABLE src (LIKE events INCLUDING DEFAULTS)');
     for (const [name, index] of TABLES) {
