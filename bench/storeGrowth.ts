@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/storeGrowth.ts`: how the cost of writing an event grows with the events already stored,
+ * `npm run bench:store-growth`: how the cost of writing an event grows with the events already stored,
  * index by index. One cluster with the bench's settings; copies of the `events` table that differ only in
  * their indexes: none, the user index as a hash on id_value, the user index as a btree on id_value, and the
  * dedup memory's unique index on memory_key alone. The tables grow together through STORE_GROWTH_STEPS
