@@ -2,12 +2,15 @@
  * `npm run bench:store-growth`: how the cost of writing an event grows with the events already stored,
  * index by index. One cluster with the bench's settings; copies of the `events` table that differ only in
  * their indexes: none, the user index as a hash on id_value, the user index as a btree on id_value, and the
- * dedup memory's unique index on memory_key alone. The tables grow together through STORE_GROWTH_STEPS
+ * dedup memory's unique index on memory_key alone, and a btree on (the event's week, id_value) whose insertions
+ * are near-append (STORE_GROWTH_TABLES=ev_none,ev_user_hash,… for some of them). The tables grow together through STORE_GROWTH_STEPS
  * (default 1000000,3000000,5000000 events, the bench's synthetic events); at each size, after a CHECKPOINT,
  * each table gets a COPY of 200,000 new events, three times (the tables in turn), in transactions rolled
  * back: the first run after the checkpoint pays a full-page image in the WAL for every page it is the first
  * to touch, the later runs (the cheaper of the two is printed) meet pages already logged since. The stored
  * events have 100,000 users (bench/syntheticEvents.ts), so a user's events grow with the store.
+ * At each size it also reads one user's history (every event of the user) from each user index, for 200
+ * users: `store-growth: stored=… table=… history_ms=… events_per_user=… plan: …` (wall time, with the plan).
  * STORE_GROWTH_SETTINGS='{"shared_buffers":"1GB"}' overrides server settings. Prints one line per table and size:
  * `store-growth: stored=… table=… first_us=… first_wal_b=… later_us=… later_wal_b=… blocks_read=… index_pages=…`
  * (blocks_read: per run, the blocks read from outside shared_buffers).
@@ -33,13 +36,19 @@ const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 };
 
-const TABLES: [name: string, index: string][] = [
-  ['ev_none', ''],
-  ['ev_user_hash', 'CREATE INDEX ev_user_hash_i ON ev_user_hash USING hash (id_value)'],
-  ['ev_user_btree', 'CREATE INDEX ev_user_btree_i ON ev_user_btree (id_value)'],
-  ['ev_user_btree_c', 'CREATE INDEX ev_user_btree_c_i ON ev_user_btree_c (id_value COLLATE "C")'],
-  ['ev_memory', 'CREATE UNIQUE INDEX ev_memory_i ON ev_memory (memory_key) WHERE memory_key IS NOT NULL'],
-];
+const TABLES = (
+  [
+    ['ev_none', ''],
+    ['ev_user_hash', 'CREATE INDEX ev_user_hash_i ON ev_user_hash USING hash (id_value)'],
+    ['ev_user_btree', 'CREATE INDEX ev_user_btree_i ON ev_user_btree (id_value)'],
+    ['ev_user_btree_c', 'CREATE INDEX ev_user_btree_c_i ON ev_user_btree_c (id_value COLLATE "C")'],
+    ['ev_memory', 'CREATE UNIQUE INDEX ev_memory_i ON ev_memory (memory_key) WHERE memory_key IS NOT NULL'],
+    // A user index whose insertions are near-append: the event's week first, then the user.
+    ['ev_user_week', 'CREATE INDEX ev_user_week_i ON ev_user_week (bench_event_week(occurred_at), id_value)'],
+  ] as [name: string, index: string][]
+).filter(([name]) => !process.env.STORE_GROWTH_TABLES || process.env.STORE_GROWTH_TABLES.split(',').includes(name));
+/** The tables with a user index: one user's history is read from each (HISTORY_READS users, their count of events). */
+const HISTORY_READS = 200;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-store-growth-'));
@@ -61,6 +70,8 @@ async function main(): Promise<void> {
     const coll = (await q('SELECT datcollate FROM pg_database WHERE datname = current_database()')).rows[0];
     log(`database collation ${coll.datcollate}; settings ${JSON.stringify(settings)}`);
     const cols = eventLoader.copyRowsInto!.slice(eventLoader.copyRowsInto!.indexOf('('));
+    await q(`CREATE FUNCTION bench_event_week(at timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE STRICT
+             RETURN floor(extract(epoch FROM at) / 604800)::integer`);
     await q('CREATE UNLOGGED TABLE src (LIKE events INCLUDING DEFAULTS)');
     for (const [name, index] of TABLES) {
       await q(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS)`);
@@ -118,6 +129,26 @@ async function main(): Promise<void> {
           await q('SELECT pg_stat_force_next_flush()');
           runs.get(name)!.push({ us, wal: wal / COPIED, read: (await blocksRead()) - read0 });
         }
+      }
+      // One user's history (every event of the user), for users spread over the store, from each user index.
+      for (const [name] of TABLES.filter(([n]) => n.startsWith('ev_user'))) {
+        const plan = (
+          await q(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM ${name}
+                   WHERE id_type = 'external_id' AND id_value = 'user_00012345'`)
+        ).rows
+          .map((r) => String(r['QUERY PLAN']).trim())
+          .join('; ');
+        const t0 = process.hrtime.bigint();
+        let events = 0;
+        for (let u = 0; u < HISTORY_READS; u++) {
+          const user = `user_${String((u * 499) % 100_000).padStart(8, '0')}`;
+          events += (await q(`SELECT * FROM ${name} WHERE id_type = 'external_id' AND id_value = $1`, [user]))
+            .rowCount!;
+        }
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6 / HISTORY_READS;
+        process.stdout.write(
+          `store-growth: stored=${stored} table=${name} history_ms=${ms.toFixed(2)} events_per_user=${(events / HISTORY_READS).toFixed(0)} plan: ${plan}\n`,
+        );
       }
       for (const [name, index] of TABLES) {
         const r = runs.get(name)!;
