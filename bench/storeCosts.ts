@@ -9,7 +9,8 @@
  * - COPY of 200,000 events into `events` as it is (each row carrying its dedup memory key under a unique
  *   index), and into copies of it without the user index, without either index, with `json` properties,
  *   unlogged, and with every column text and unlogged (what each part costs: user index, memory index,
- *   jsonb, WAL, parsing and the heap);
+ *   jsonb, WAL, parsing and the heap), and the same rows in COPY's binary format, with and without the indexes
+ *   (what parsing the text of the typed columns costs);
  * - the events loader's merge (its real statement) of 100,000 new keys in chunks of 20,000, beside the
  *   upsert of every key into event_dedup and a plain INSERT of them there (the memory as it was before);
  * - the staging COPY of those keys.
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     // entries behind, and the next run's unique checks would otherwise meet them.
     const RUNS = 3;
     const lines: Buffer[] = [];
+    const binaryLines: Buffer[] = [];
     const stageChunks: Buffer[][] = [];
     for (let run = 0; run < RUNS; run++) {
       const from = STORED + run * COPIED + 1;
@@ -120,6 +122,12 @@ async function main(): Promise<void> {
           `COPY (SELECT ${EVENT_ROW('g')}, md5(g::text)::uuid, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + COPIED - 1}) g) TO STDOUT`,
         ),
       );
+      // The same rows in COPY's binary format (timestamps as integers, uuids as 16 bytes, jsonb as a version
+      // byte and its text, which the store still parses and validates).
+      await q(`CREATE TEMP TABLE binary_rows AS SELECT * FROM events_no_index LIMIT 0`);
+      await copyIn(`COPY binary_rows ${cols} FROM STDIN`, lines[run]!);
+      binaryLines.push(await dump(`COPY (SELECT ${cols.slice(1, -1)} FROM binary_rows) TO STDOUT (FORMAT binary)`));
+      await q('DROP TABLE binary_rows');
       // Stage rows as importBatch writes them: seq, the user only on its first row (known users: NULL), the key.
       const stage = await dump(
         `COPY (SELECT g, NULL, NULL, ${MEMORY_KEY('g')} FROM generate_series(${from}::bigint, ${from + KEYS - 1}) g) TO STDOUT`,
@@ -160,6 +168,12 @@ async function main(): Promise<void> {
       'COPY into events (jsonb, user hash index, memory key index)',
       COPIED,
       copyInto('events'),
+    );
+    await measure('COPY into events, binary format', COPIED, (run) =>
+      copyIn(`COPY events ${cols} FROM STDIN (FORMAT binary)`, binaryLines[run]!),
+    );
+    await measure('COPY into events without either index, binary format', COPIED, (run) =>
+      copyIn(`COPY events_no_index ${cols} FROM STDIN (FORMAT binary)`, binaryLines[run]!),
     );
     await measure('COPY into events without the user index', COPIED, copyInto('events_no_user_index'));
     await measure('COPY into events without either index', COPIED, copyInto('events_no_index'));
