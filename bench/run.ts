@@ -23,6 +23,8 @@
  * Other options:
  *   --batch-size B              the spec's batch size (default 200000, the largest a spec allows)
  *   --keep                      keep the data folder
+ *   --skip-store-floor          no store floor (it prepares every mapped row in memory first: about 1 GB per
+ *                               million events)
  *   --verbose                   forward the worker's output to stderr
  *   --worker-node-args="<flags>" node flags for the worker (default: the worker's own, WORKER_NODE_FLAGS), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   --worker-entry <file>       another worker entry than worker.ts, to compare worker configurations
@@ -83,6 +85,7 @@ function options() {
       'worker-node-args': { type: 'string' },
       'worker-entry': { type: 'string' },
       peer: { type: 'string' },
+      'skip-store-floor': { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
@@ -115,6 +118,7 @@ function options() {
     backfill: values.scenario === 'all' || values.scenario === 'backfill',
     keep: values.keep,
     verbose: values.verbose,
+    storeFloor: !values['skip-store-floor'],
     workerNodeArgs: values['worker-node-args']?.split(/\s+/).filter(Boolean) ?? [...WORKER_NODE_FLAGS],
     workerEntry: values['worker-entry'] ? path.resolve(values['worker-entry']) : undefined,
   };
@@ -345,8 +349,8 @@ async function main(): Promise<number> {
         workerEntry: opts.workerEntry,
         dataDir: dir,
       });
-      if (name === 'events') {
-        eventsFloor = outcome.floorRate;
+      if (name === 'events') eventsFloor = outcome.floorRate;
+      if (name === 'events' && opts.storeFloor) {
         // The import's store work runs on one backend (one transaction per batch); a backfill's on up to four.
         for (const backends of opts.backfill ? [1, 4] : [1]) {
           log(
