@@ -2,16 +2,18 @@
  * `npm run bench:profile-costs`: what the store's own work costs per profile row, on one backend, apart from
  * the rest of the pipeline (a batch's merges run on one backend, whose CPU per row bounds the import).
  *
- * On a fresh cluster with the bench's settings, with 900,000 profiles already stored by the import
+ * On a fresh cluster with the bench's settings, with 1,200,000 profiles already stored by the import
  * (PROFILE_COSTS_STORED=N for another size), it measures, each three times in a transaction rolled back and
  * on other users each time (median, backend CPU from /proc), 200,000 rows staged as the import stages them
  * (the profile stage layout, chunks of 20,000, canonical JSON attributes):
  * - the staging COPY alone;
- * - stage + the profile merge of new users (created), of stored users with a changed attribute (updated),
- *   and of stored users as stored (unchanged);
+ * - stage + the profile loader's merge of new users (created: the path for chunks of new users), of
+ *   stored users with a changed attribute (updated), and of stored users as stored (unchanged);
+ * - stage + the general merge (mergeProfiles) of new users, as every chunk was merged before that path;
  * - parts of the work of new users: the identities insert alone, the profile_attributes insert alone,
  *   both, and the merge's reading part alone (the CTEs up to the outcome, no write).
- * Its last line: `profile-costs: stage_us=… created_us=… updated_us=… unchanged_us=…` (merge only, per row).
+ * Its last line: `profile-costs: stage_us=… created_us=… created_general_us=… updated_us=… unchanged_us=…`
+ * (merge only, per row).
  * PROFILE_COSTS_EXPLAIN=1 also prints EXPLAIN (ANALYZE, BUFFERS) of one chunk's merge of new users.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +24,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ensureDatabase, startEmbeddedPostgres } from '../store/embeddedPostgres';
 import { migrate } from '../store/migrate';
-import { profileLoader } from '../dataTypes/profile/merge';
+import { mergeProfiles, profileLoader } from '../dataTypes/profile/merge';
 import { profileType } from '../dataTypes/profile/profile';
 import { stageTableColumns } from '../dataTypes/dataType';
 import { parseImportSpec } from '../domain/importSpec';
@@ -31,7 +33,7 @@ import { cpuSecondsOf } from './cpu';
 import { PG_SETTINGS } from './pgSettings';
 import { profilesScenario } from './scenarios';
 
-const STORED = Number(process.env.PROFILE_COSTS_STORED ?? 900_000);
+const STORED = Number(process.env.PROFILE_COSTS_STORED ?? 1_200_000);
 const ROWS = 200_000;
 const CHUNK = 20_000;
 const RUNS = 3;
@@ -107,23 +109,28 @@ async function main(): Promise<void> {
         await dump(`COPY (SELECT g - ${from} + 1, 'customer_id', ${USER('g')}, ${ATTRIBUTES('g', String(v))}, ${STORED} + g
                          FROM generate_series(${from}, ${from + ROWS - 1}) g) TO STDOUT`),
       );
-    // Per run: new users (past the stored ones), and stored users (changed, or as stored), others each run.
-    const fresh: Buffer[][] = [];
-    const changed: Buffer[][] = [];
-    const same: Buffer[][] = [];
-    for (let run = 0; run < RUNS; run++) {
-      fresh.push(await stageOf(STORED + 1 + run * ROWS, 0));
-      changed.push(await stageOf(1 + run * ROWS, 1));
-      same.push(await stageOf(1 + (RUNS + run) * ROWS, 0));
-    }
+    // Users for each run of each measurement, never used twice (a run rolled back leaves its index entries
+    // behind, and a later run's unique checks would meet them): new ones past the stored ones, and stored
+    // ones (changed, or as stored) from two halves of the stored users.
+    let nextNew = STORED + 1;
+    let nextChanged = 1;
+    let nextSame = STORED / 2 + 1;
+    const fresh = async (): Promise<Buffer[]> => stageOf((nextNew += ROWS) - ROWS, 0);
+    const changed = async (): Promise<Buffer[]> => stageOf((nextChanged += ROWS) - ROWS, 1);
+    const same = async (): Promise<Buffer[]> => stageOf((nextSame += ROWS) - ROWS, 0);
 
-    /** Median backend CPU µs per row of `work`, run RUNS times in a transaction rolled back. */
-    const measure = async (name: string, work: (run: number) => Promise<void>): Promise<number> => {
+    /** Median backend CPU µs per row of `work`, run RUNS times in a transaction rolled back, each on its own rows. */
+    const measure = async (
+      name: string,
+      rowsOf: () => Promise<Buffer[]>,
+      work: (chunks: Buffer[]) => Promise<void>,
+    ): Promise<number> => {
       const runs: number[] = [];
       for (let i = 0; i < RUNS; i++) {
+        const chunks = await rowsOf();
         await q('BEGIN');
         const c0 = cpu();
-        await work(i);
+        await work(chunks);
         runs.push(((cpu() - c0) * 1e6) / ROWS);
         await q('ROLLBACK');
       }
@@ -135,47 +142,53 @@ async function main(): Promise<void> {
     };
 
     const spec = parseImportSpec(profilesScenario.spec(IMPORT, ROWS));
-    const merge = () =>
-      profileLoader.merge({ client: client as unknown as pg.PoolClient, spec, importId: IMPORT, runId: 2 });
+    const ctx = { client: client as unknown as pg.PoolClient, spec, importId: IMPORT, runId: 2 };
+    const merge = () => profileLoader.merge(ctx);
     /** Stage each chunk as loadBatch does, then run `after` on it (the merge, or a part of it). */
     const staged =
-      (chunksOf: Buffer[][], after: (() => Promise<unknown>) | null) =>
-      async (run: number): Promise<void> => {
+      (after: (() => Promise<unknown>) | null) =>
+      async (chunks: Buffer[]): Promise<void> => {
         await q("SET LOCAL work_mem = '64MB'");
         await q(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(profileType.stage)}) ON COMMIT DROP`);
-        for (const [i, chunk] of chunksOf[run]!.entries()) {
+        for (const [i, chunk] of chunks.entries()) {
           if (i > 0) await q('TRUNCATE stage');
           await copyIn('COPY stage FROM STDIN', chunk);
           if (after) await after();
         }
       };
 
-    const stageUs = await measure('stage COPY (chunks of 20,000)', staged(fresh, null));
-    const createdUs = (await measure('stage + merge: new users', staged(fresh, merge))) - stageUs;
+    const stageUs = await measure('stage COPY (chunks of 20,000)', fresh, staged(null));
+    const createdUs = (await measure('stage + merge: new users', fresh, staged(merge))) - stageUs;
+    const generalUs =
+      (await measure(
+        'stage + the general merge (every user looked up): new users',
+        fresh,
+        staged(() => mergeProfiles(ctx)),
+      )) - stageUs;
     const updatedUs =
-      (await measure('stage + merge: stored users, a changed attribute', staged(changed, merge))) - stageUs;
-    const unchangedUs = (await measure('stage + merge: stored users as stored', staged(same, merge))) - stageUs;
+      (await measure('stage + merge: stored users, a changed attribute', changed, staged(merge))) - stageUs;
+    const unchangedUs = (await measure('stage + merge: stored users as stored', same, staged(merge))) - stageUs;
     const sql = (text: string) => () => q(text, [IMPORT]);
     await measure(
       'stage + identities insert alone (new users, ordered)',
+      fresh,
       staged(
-        fresh,
         sql(`INSERT INTO identities (id_type, id_value, person_id, import_id)
              SELECT id_type, id_value, nextval('person_ids'), $1 FROM stage ORDER BY id_type, id_value`),
       ),
     );
     await measure(
       'stage + profile_attributes plain insert alone (new users, ordered)',
+      fresh,
       staged(
-        fresh,
         sql(`INSERT INTO profile_attributes (id_type, id_value, import_id, attributes, run_id, updated_at, source_order)
              SELECT id_type, id_value, $1, attributes, 2, clock_timestamp(), source_order FROM stage ORDER BY id_type, id_value`),
       ),
     );
     await measure(
       'stage + profile_attributes ON CONFLICT insert alone (new users)',
+      fresh,
       staged(
-        fresh,
         sql(`INSERT INTO profile_attributes AS p (id_type, id_value, import_id, attributes, run_id, updated_at, source_order)
              SELECT id_type, id_value, $1, attributes, 2, clock_timestamp(), source_order FROM stage ORDER BY id_type, id_value
              ON CONFLICT (id_type, id_value, import_id) DO UPDATE SET attributes = p.attributes || EXCLUDED.attributes`),
@@ -183,8 +196,8 @@ async function main(): Promise<void> {
     );
     await measure(
       'stage + both lookups alone (identities, profile_attributes)',
+      fresh,
       staged(
-        fresh,
         sql(`SELECT count(i.person_id), count(p.source_order) FROM stage l
              LEFT JOIN LATERAL (SELECT i.person_id FROM identities i WHERE i.id_type = l.id_type AND i.id_value = l.id_value LIMIT 1) i ON true
              LEFT JOIN LATERAL (SELECT p.attributes, p.source_order FROM profile_attributes p
@@ -193,8 +206,8 @@ async function main(): Promise<void> {
     );
     await measure(
       'stage + the window over the stage alone',
+      fresh,
       staged(
-        fresh,
         sql(`SELECT count(*), sum(k), $1 FROM (SELECT lag(attributes) OVER w AS prev, row_number() OVER w AS k,
                count(*) OVER (PARTITION BY id_type, id_value) AS n
              FROM stage WINDOW w AS (PARTITION BY id_type, id_value ORDER BY seq)) r`),
@@ -204,22 +217,33 @@ async function main(): Promise<void> {
     if (process.env.PROFILE_COSTS_EXPLAIN) {
       await q('BEGIN');
       await q(`CREATE TEMP TABLE stage (seq integer, ${stageTableColumns(profileType.stage)}) ON COMMIT DROP`);
-      await copyIn('COPY stage FROM STDIN', fresh[0]![0]!);
-      await q('ANALYZE stage');
+      await copyIn('COPY stage FROM STDIN', (await fresh())[0]!);
       const orig = client.query.bind(client);
-      // The loader's statement, explained: the one query it sends.
-      (client as unknown as { query: unknown }).query = (text: string, params: unknown[]) =>
-        orig(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, params).then((r) => {
-          process.stderr.write(r.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n') + '\n');
-          return { rows: [{}] };
-        });
+      let explaining = false;
+      // The merges' statements, explained (savepoints passed on); the new users' check answers "none known".
+      (client as unknown as { query: unknown }).query = (text: string | object, params: unknown[]) =>
+        !explaining || typeof text !== 'string' || /^\s*(SAVEPOINT|RELEASE|ROLLBACK)/.test(text)
+          ? orig(text as string, params)
+          : orig(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, params).then((r) => {
+              process.stderr.write(r.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n') + '\n');
+              return { rows: [{ known: false }] };
+            });
+      process.stderr.write('-- the loader: new users\n');
+      explaining = true;
       await merge();
+      explaining = false;
+      await q('TRUNCATE stage');
+      await copyIn('COPY stage FROM STDIN', (await fresh())[0]!);
+      process.stderr.write('-- the general merge: new users\n');
+      explaining = true;
+      await mergeProfiles(ctx);
+      explaining = false;
       (client as unknown as { query: unknown }).query = orig;
       await q('ROLLBACK');
     }
 
     process.stdout.write(
-      `profile-costs: stage_us=${stageUs.toFixed(1)} created_us=${createdUs.toFixed(1)} updated_us=${updatedUs.toFixed(1)} unchanged_us=${unchangedUs.toFixed(1)}\n`,
+      `profile-costs: stage_us=${stageUs.toFixed(1)} created_us=${createdUs.toFixed(1)} created_general_us=${generalUs.toFixed(1)} updated_us=${updatedUs.toFixed(1)} unchanged_us=${unchangedUs.toFixed(1)}\n`,
     );
   } finally {
     await client.end().catch(() => undefined);
