@@ -2,12 +2,14 @@
  * `npx tsx bench/mappingCost.ts [<checkout>…]`: the CPU the events scenario's mapping and in-chunk dedup
  * spend per row, without a source, a store or a worker: rows shaped like bench/scenarios.ts's events (as
  * Postgres prints them) are mapped in rounds, and the median and least CPU-µs per row of the rounds after
- * the warm-up are printed. Given other checkouts (e.g. a worktree of an older commit), it runs each in
- * turn, twice, in one sitting: on a loaded machine that compares the mapping's cost far more steadily than
- * the whole bench does.
+ * the warm-up are printed. Given checkouts (e.g. a worktree of an older commit and `.`), it measures each
+ * in turn, twice, each in a process of its own: on a loaded machine that compares the mapping's cost far
+ * more steadily than the whole bench does.
  */
+import { spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Row = (string | null)[];
 interface Mapped {
@@ -94,6 +96,17 @@ async function measure(dir: string): Promise<string> {
   return `mapping: ${dir} cpu_us_per_row=${median.toFixed(2)} least=${perRow[0]!.toFixed(2)}`;
 }
 
-const dirs = process.argv.slice(2);
-if (dirs.length === 0) process.stdout.write(`${await measure('.')}\n`);
-else for (let turn = 0; turn < 2; turn++) for (const dir of dirs) process.stdout.write(`${await measure(dir)}\n`);
+const args = process.argv.slice(2);
+if (args[0] === '--one') process.stdout.write(`${await measure(args[1] ?? '.')}\n`);
+else {
+  // Each checkout in a process of its own: in one process, the one measured second ran slower.
+  const dirs = args.length > 0 ? args : ['.'];
+  for (let turn = 0; turn < 2; turn++) {
+    for (const dir of dirs) {
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', dir], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      if (child.status !== 0) throw new Error(`mappingCost: ${dir} failed (${child.status ?? child.signal})`);
+    }
+  }
+}
