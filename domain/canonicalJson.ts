@@ -42,117 +42,186 @@ export class UnstorableJsonError extends Error {
 const QUOTE = 34;
 const BACKSLASH = 92;
 
+/**
+ * The members of the objects being read, innermost last, shared by every read (a read is synchronous and
+ * restores the top it found): a member's key, where its text starts and ends in the document, and its
+ * canonical text, or null when that is the document's own text there. No arrays per object.
+ */
+const memberKeys: string[] = [];
+const memberStarts: number[] = [];
+const memberEnds: number[] = [];
+const memberTexts: (string | null)[] = [];
+/** Past this many members, the shared stacks are let go after a read rather than kept for the next. */
+const KEEP_MEMBERS = 1024;
+
+/**
+ * Each read returns a value's canonical text, or null when that text is the document's own text from
+ * valueStart to the read's end (no whitespace, keys in order, strings and numbers as JSON.stringify writes
+ * them): the common case costs no string at all, and a document already canonical is returned as it is.
+ */
 class Reader {
   i = 0;
   /** A number was met whose double differs from its text (the legacy rendering changed it). */
   inexact = false;
-  /** The value of the string read last (string() returns its text). */
-  stringValue = '';
+  /** Where the value read last starts (after any whitespace). */
+  valueStart = 0;
+  /** The value of the key read last (key() returns its text, or null when written canonically). */
+  keyValue = '';
   /** The first value the store cannot hold, reported once the whole text is known to be JSON. */
   unstorable: string | null = null;
+  /** The top of the shared member stacks. */
+  private top = 0;
 
   constructor(private readonly s: string) {}
 
   document(): string {
-    const v = this.value();
-    this.space();
-    if (this.i !== this.s.length) this.fail();
-    if (this.unstorable !== null) throw new UnstorableJsonError(this.unstorable);
-    return v;
+    try {
+      const v = this.value();
+      const start = this.valueStart;
+      const end = this.i;
+      this.space();
+      if (this.i !== this.s.length) this.fail();
+      if (this.unstorable !== null) throw new UnstorableJsonError(this.unstorable);
+      if (v !== null) return v;
+      return start === 0 && end === this.s.length ? this.s : this.s.slice(start, end);
+    } finally {
+      if (memberKeys.length > KEEP_MEMBERS) {
+        memberKeys.length = 0;
+        memberStarts.length = 0;
+        memberEnds.length = 0;
+        memberTexts.length = 0;
+      }
+    }
   }
 
   private fail(): never {
     throw new SyntaxError(`invalid JSON at position ${this.i}`);
   }
 
-  private space(): void {
+  /** Skips whitespace; whether there was any. */
+  private space(): boolean {
     const s = this.s;
-    let i = this.i;
+    const from = this.i;
+    let i = from;
     for (;;) {
       const c = s.charCodeAt(i);
       if (c === 32 || c === 10 || c === 13 || c === 9) i++;
       else break;
     }
     this.i = i;
+    return i !== from;
   }
 
-  private value(): string {
+  private value(): string | null {
     this.space();
-    const c = this.s.charCodeAt(this.i);
-    if (c === QUOTE) return this.string();
-    if (c === 123) return this.object();
-    if (c === 91) return this.array();
-    if (c === 45 || (c >= 48 && c <= 57)) return this.number();
-    const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : null;
-    if (word === null || !this.s.startsWith(word, this.i)) return this.fail();
-    this.i += word.length;
-    return word;
-  }
-
-  private object(): string {
-    this.i++; // {
-    this.space();
-    if (this.s.charCodeAt(this.i) === 125) {
-      this.i++;
-      return '{}';
+    const start = this.i;
+    const c = this.s.charCodeAt(start);
+    let v: string | null;
+    if (c === QUOTE) v = this.string(false);
+    else if (c === 123) v = this.object();
+    else if (c === 91) v = this.array();
+    else if (c === 45 || (c >= 48 && c <= 57)) v = this.number();
+    else {
+      const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : null;
+      if (word === null || !this.s.startsWith(word, start)) return this.fail();
+      this.i += word.length;
+      v = null;
     }
-    const keys: string[] = [];
-    const texts: string[] = [];
+    this.valueStart = start;
+    return v;
+  }
+
+  private object(): string | null {
+    const s = this.s;
+    this.i++; // {
+    let verbatim = !this.space();
+    if (s.charCodeAt(this.i) === 125) {
+      this.i++;
+      return verbatim ? null : '{}';
+    }
+    const base = this.top;
     let sorted = true;
     for (;;) {
-      this.space();
-      if (this.s.charCodeAt(this.i) !== QUOTE) this.fail();
-      const keyText = this.string();
-      const key = this.stringValue;
-      this.space();
-      if (this.s.charCodeAt(this.i) !== 58) this.fail(); // :
+      if (this.space()) verbatim = false;
+      if (s.charCodeAt(this.i) !== QUOTE) this.fail();
+      const keyStart = this.i;
+      const keyText = this.string(true);
+      const key = this.keyValue;
+      const keyEnd = this.i;
+      // Whether the member's text in the document is its canonical text.
+      let member = !this.space() && keyText === null;
+      if (s.charCodeAt(this.i) !== 58) this.fail(); // :
       this.i++;
       const value = this.value();
-      if (keys.length > 0 && !(keys[keys.length - 1]! < key)) sorted = false;
-      keys.push(key);
-      texts.push(`${keyText}:${value}`);
-      this.space();
-      const c = this.s.charCodeAt(this.i++);
+      if (this.valueStart !== keyEnd + 1) member = false;
+      const end = this.i;
+      const top = this.top;
+      if (top > base && !(memberKeys[top - 1]! < key)) sorted = false;
+      memberKeys[top] = key;
+      memberStarts[top] = keyStart;
+      memberEnds[top] = end;
+      if (member && value === null) memberTexts[top] = null;
+      else {
+        memberTexts[top] = `${keyText ?? s.slice(keyStart, keyEnd)}:${value ?? s.slice(this.valueStart, end)}`;
+        verbatim = false;
+      }
+      this.top = top + 1;
+      if (this.space()) verbatim = false;
+      const c = s.charCodeAt(this.i++);
       if (c === 44) continue; // ,
       if (c === 125) break; // }
       this.i--;
       this.fail();
     }
-    if (!sorted) sortMembers(keys, texts);
+    const top = this.top;
+    this.top = base;
+    if (sorted && verbatim) return null;
+    if (!sorted) sortMembers(base, top);
     // Of equal keys (now side by side, in the order read), the last one wins, as in JSON.parse.
     let out = '{';
-    for (let n = 0; n < keys.length; n++) {
-      if (n + 1 < keys.length && keys[n + 1] === keys[n]) continue;
-      out += out.length === 1 ? texts[n] : `,${texts[n]}`;
+    for (let n = base; n < top; n++) {
+      if (n + 1 < top && memberKeys[n + 1] === memberKeys[n]) continue;
+      const text = memberTexts[n] ?? s.slice(memberStarts[n], memberEnds[n]);
+      out += out.length === 1 ? text : `,${text}`;
     }
     return `${out}}`;
   }
 
-  private array(): string {
+  private array(): string | null {
+    const s = this.s;
+    const open = this.i;
     this.i++; // [
-    this.space();
-    if (this.s.charCodeAt(this.i) === 93) {
+    const spaced = this.space();
+    if (s.charCodeAt(this.i) === 93) {
       this.i++;
-      return '[]';
+      return spaced ? '[]' : null;
     }
-    let out = '[';
+    // The canonical text, once it differs from the document's: until then, the document's text is it.
+    let out: string | null = spaced ? '[' : null;
     for (;;) {
-      out += this.value();
-      this.space();
-      const c = this.s.charCodeAt(this.i++);
+      const before = this.i;
+      const v = this.value();
+      if (out === null && (v !== null || this.valueStart !== before)) out = s.slice(open, before);
+      if (out !== null) out += v ?? s.slice(this.valueStart, this.i);
+      const after = this.i;
+      if (this.space() && out === null) out = s.slice(open, after);
+      const c = s.charCodeAt(this.i++);
       if (c === 44) {
-        out += ',';
+        if (out !== null) out += ',';
         continue;
       }
       if (c === 93) break;
       this.i--;
       this.fail();
     }
-    return `${out}]`;
+    return out === null ? null : `${out}]`;
   }
 
-  /** A string's text as JSON.stringify would write it; its value is left in stringValue (for keys). */
-  private string(): string {
+  /**
+   * A string's text as JSON.stringify would write it, or null when that is its text in the document; for a
+   * key, its value is left in keyValue.
+   */
+  private string(isKey: boolean): string | null {
     const s = this.s;
     const start = this.i;
     let i = start + 1;
@@ -177,8 +246,8 @@ class Reader {
     this.i = i + 1;
     // Without escapes or surrogates, the text is already what JSON.stringify writes.
     if (plain) {
-      this.stringValue = s.slice(start + 1, i);
-      return s.slice(start, i + 1);
+      if (isKey) this.keyValue = s.slice(start + 1, i);
+      return null;
     }
     let value: string;
     try {
@@ -190,11 +259,11 @@ class Reader {
     // Escapes can spell what the store refuses (\u0000, a lone \ud800).
     const bad = unstorable(value);
     if (bad) this.unstorable ??= `a string with ${bad}`;
-    this.stringValue = value;
+    if (isKey) this.keyValue = value;
     return JSON.stringify(value);
   }
 
-  private number(): string {
+  private number(): string | null {
     const s = this.s;
     const start = this.i;
     let i = start;
@@ -230,9 +299,10 @@ class Reader {
       simple = false;
     }
     this.i = i;
-    const text = s.slice(start, i);
     // An integer of at most 15 digits is a double exactly and prints as written (but -0 prints as 0).
-    if (simple && intEnd - intStart <= 15 && text !== '-0') return text;
+    if (simple && intEnd - intStart <= 15 && !(i - start === 2 && s.charCodeAt(start + 1) === 48 && intStart > start))
+      return null;
+    const text = s.slice(start, i);
     const printed = JSON.stringify(Number(text));
     if (sameNumber(text, printed)) return printed;
     this.inexact = true;
@@ -246,34 +316,50 @@ class Reader {
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
+/** Moves member `from` of the shared stacks to place `to`. */
+function moveMember(from: number, to: number): void {
+  memberKeys[to] = memberKeys[from]!;
+  memberStarts[to] = memberStarts[from]!;
+  memberEnds[to] = memberEnds[from]!;
+  memberTexts[to] = memberTexts[from] ?? null;
+}
+
 /**
- * Sort an object's members by key, in place, keeping equal keys in the order read. Most objects have a
- * few keys: an insertion sort of the two arrays side by side (no index array, no comparator closure).
+ * Sort the members from base to top by key, in place, keeping equal keys in the order read. Most objects
+ * have a few keys: an insertion sort of the stacks side by side (no index array, no comparator closure).
  * Larger ones sort an index (stable), so a document with thousands of keys is not quadratic.
  */
-function sortMembers(keys: string[], texts: string[]): void {
-  if (keys.length > 16) {
-    const order = keys.map((_, n) => n);
-    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
-    const k = order.map((n) => keys[n]!);
-    const t = order.map((n) => texts[n]!);
+function sortMembers(base: number, top: number): void {
+  if (top - base > 16) {
+    const order: number[] = [];
+    for (let n = base; n < top; n++) order.push(n);
+    order.sort((a, b) => (memberKeys[a]! < memberKeys[b]! ? -1 : memberKeys[a]! > memberKeys[b]! ? 1 : a - b));
+    const k = order.map((n) => memberKeys[n]!);
+    const st = order.map((n) => memberStarts[n]!);
+    const en = order.map((n) => memberEnds[n]!);
+    const t = order.map((n) => memberTexts[n] ?? null);
     for (let n = 0; n < k.length; n++) {
-      keys[n] = k[n]!;
-      texts[n] = t[n]!;
+      memberKeys[base + n] = k[n]!;
+      memberStarts[base + n] = st[n]!;
+      memberEnds[base + n] = en[n]!;
+      memberTexts[base + n] = t[n] ?? null;
     }
     return;
   }
-  for (let n = 1; n < keys.length; n++) {
-    const key = keys[n]!;
-    const text = texts[n]!;
+  for (let n = base + 1; n < top; n++) {
+    const key = memberKeys[n]!;
+    const start = memberStarts[n]!;
+    const end = memberEnds[n]!;
+    const text = memberTexts[n] ?? null;
     let m = n - 1;
-    while (m >= 0 && keys[m]! > key) {
-      keys[m + 1] = keys[m]!;
-      texts[m + 1] = texts[m]!;
+    while (m >= base && memberKeys[m]! > key) {
+      moveMember(m, m + 1);
       m--;
     }
-    keys[m + 1] = key;
-    texts[m + 1] = text;
+    memberKeys[m + 1] = key;
+    memberStarts[m + 1] = start;
+    memberEnds[m + 1] = end;
+    memberTexts[m + 1] = text;
   }
 }
 

@@ -9,7 +9,7 @@ import type { ColumnOrConstant, ImportSpec, PropertyMapping } from '../domain/im
 import { mappedColumns } from '../domain/importSpec';
 import { identifierNormaliser } from '../domain/identifiers';
 import { unstorable } from '../domain/storableText';
-import { clip, jsonString, toJson } from '../domain/values';
+import { clip, jsonString, plainJsonString, toJson } from '../domain/values';
 
 export interface RowError {
   column: string | null;
@@ -188,13 +188,17 @@ export function mappingKit(spec: ImportSpec, hooks: MappingHooks = {}): MappingK
         const raw = row[p.i] ?? null;
         let value: string;
         let valueKey: string | undefined;
+        // A plain string (the common case) is storable, and its literal is its text in quotes.
+        const plain = raw !== null && p.type === 'string' ? plainJsonString(raw) : null;
         if (raw === null) {
           value = 'null';
+        } else if (plain !== null) {
+          value = plain;
         } else {
           const bad = unstorable(raw);
           if (bad) return { ok: false, err: fail(p.column, raw, `value contains ${bad}`) };
           if (p.type === 'string') {
-            value = jsonString(raw);
+            value = JSON.stringify(raw);
           } else {
             const r = toJson(raw, p.type, p.format, tz);
             if (!r.ok) return { ok: false, err: fail(p.column, raw, r.reason) };

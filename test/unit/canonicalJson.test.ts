@@ -40,8 +40,8 @@ const KEYS = [
 const STRINGS = [...KEYS, 'https://shop.example.com/a?b=c', 'tab\there', '\u001f', 'plain text'];
 
 /** A JSON document written in a random but valid way, and whether all its numbers are doubles exactly. */
-function document(r: () => number, depth = 0): { text: string; exact: boolean } {
-  const ws = () => [' ', '', '', '\n', '\t', '\r\n  '][Math.floor(r() * 6)]!;
+function document(r: () => number, depth = 0, spaced = true): { text: string; exact: boolean } {
+  const ws = () => (spaced ? [' ', '', '', '\n', '\t', '\r\n  '][Math.floor(r() * 6)]! : '');
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
   const str = (s: string) => {
     // Escape some characters the long way (\uXXXX, \/), as other writers do.
@@ -89,7 +89,7 @@ function document(r: () => number, depth = 0): { text: string; exact: boolean } 
       return { text: n, exact: sameNumber(n, JSON.stringify(Number(n))) };
     }
     case 4: {
-      const items = Array.from({ length: Math.floor(r() * 4) }, () => document(r, depth + 1));
+      const items = Array.from({ length: Math.floor(r() * 4) }, () => document(r, depth + 1, spaced));
       return {
         text: `[${ws()}${items.map((i) => i.text).join(`${ws()},${ws()}`)}${ws()}]`,
         exact: items.every((i) => i.exact),
@@ -98,7 +98,7 @@ function document(r: () => number, depth = 0): { text: string; exact: boolean } 
     default: {
       const members = Array.from({ length: Math.floor(r() * 6) }, () => ({
         key: pick(KEYS),
-        value: document(r, depth + 1),
+        value: document(r, depth + 1, spaced),
       }));
       return {
         text: `{${ws()}${members.map((m) => `${str(m.key)}${ws()}:${ws()}${m.value.text}`).join(`${ws()},${ws()}`)}${ws()}}`,
@@ -129,11 +129,39 @@ describe('canonicalJsonText', () => {
     expect(inexact).toBeGreaterThan(500);
   });
 
+  it('gives the same answers for documents written without whitespace, canonical or not', () => {
+    // Compact text, canonical text and text that is canonical but for one member: the reader passes
+    // stretches already canonical through as they are, so these must come out as JSON.parse says too.
+    const r = random(20261205);
+    let asWritten = 0;
+    for (let n = 0; n < 8_000; n++) {
+      const { text, exact } = document(r, 0, false);
+      const legacy = legacyCanonicalJson(JSON.parse(text));
+      for (const t of [text, JSON.stringify(JSON.parse(text)), legacy]) {
+        const c = canonicalJsonText(t);
+        expect(c.key, t).toBe(legacyCanonicalJson(JSON.parse(t)));
+        if (exact) expect(c.json, t).toBe(legacy);
+      }
+      if (exact && canonicalJsonText(legacy).json === legacy) asWritten++;
+    }
+    expect(asWritten).toBeGreaterThan(4_000);
+    // The events' context: nested, keys out of order, then in order, then spaced.
+    for (const t of [
+      '{"campaign":"none","ab":{"variant":"B","exp":7},"items":3,"referrer":"https://ref7.example.org/"}',
+      '{"ab":{"exp":7,"variant":"B"},"campaign":"none","items":3,"referrer":"https://ref7.example.org/"}',
+      '{"ab":{"exp":7,"variant":"B"},"campaign":"none","items":[1,2,{"b":-0,"a":1.50}],"referrer":null}',
+      '{"ab":{"exp":7,"variant":"B"} ,"x":[1, 2],"y":[ ],"z":{ },"w":[1 ]}',
+    ]) {
+      expect(canonicalJsonText(t).json, t).toBe(legacyCanonicalJson(JSON.parse(t)));
+    }
+  });
+
   it('refuses what JSON.parse refuses', () => {
     const r = random(7);
     let refused = 0;
     for (let n = 0; n < 20_000; n++) {
-      const { text } = document(r);
+      // Half of them written without whitespace, where the reader passes canonical stretches through.
+      const { text } = document(r, 0, n % 2 === 0);
       // One character deleted or inserted at random.
       const at = Math.floor(r() * (text.length + 1));
       const mutated =
