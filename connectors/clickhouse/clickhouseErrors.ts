@@ -12,6 +12,7 @@ import {
   notReadOnly,
   permissionDenied,
   unreachable,
+  SourceUnavailableError,
 } from '../common/errors';
 import { isStatementTimeout, statementTimedOut } from '../common/statementTimeout';
 
@@ -43,6 +44,9 @@ export function classifyClickHouse(
   if (isStatementTimeout(err)) throw statementTimedOut(KIND, err, timeLimitSeconds);
   const what = relation ? ('table' in relation ? `table ${relation.table}` : 'the custom query') : 'the source';
   if (networkCode(err) || /socket hang up|Timeout error/i.test(messageOf(err))) throw unreachable(KIND, target, err);
+  // Node's HTTP parser refused the answer: what listens there is not an HTTP server (not ClickHouse).
+  if (/^HPE_/.test(String((err as { code?: unknown }).code ?? '')))
+    throw new SourceUnavailableError(`${KIND}: ${target} did not answer as ClickHouse's HTTP interface; will retry`);
   const code = codeOf(err);
   if (code === undefined) throw err;
   if (AUTH.has(code)) throw authFailed(KIND, err);

@@ -35,7 +35,9 @@ function explain(err: unknown): never {
   const problem = postgresConfigProblem(err);
   if (problem) throw new ConfigurationError(problem);
   // Out of reach is not the request's fault: the API answers it 503, as for every other connector.
-  if (networkCode(err) || /timeout expired|connection timeout/i.test(e.message ?? ''))
+  // A server that closes the connection before answering as Postgres (another service on that port) is out
+  // of reach too.
+  if (networkCode(err) || /timeout expired|connection timeout|Connection terminated/i.test(e.message ?? ''))
     throw unreachable('postgres', 'the source', err);
   throw err;
 }

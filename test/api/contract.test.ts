@@ -10,7 +10,7 @@ import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { type ClickHouse, startClickHouse } from '../helpers/clickhouse';
 import { uniqueId } from '../helpers/harness';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb';
-import { freePort } from '../helpers/servers';
+import { refusingPort } from '../helpers/servers';
 
 let t: ApiHarness;
 let maria: MariaDb;
@@ -21,7 +21,7 @@ let sourceDb: string;
 
 beforeAll(async () => {
   [t, maria, ch] = await Promise.all([createApiHarness('contract'), startMariaDb(), startClickHouse()]);
-  closed = await freePort();
+  closed = await refusingPort();
   await t.h.source
     .query(`CREATE TABLE people AS SELECT g AS id, 'p' || g AS email, timestamptz '2026-01-01' + g * interval '1 second' AS updated_at
     FROM generate_series(1, 5) g`);

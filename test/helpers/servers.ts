@@ -11,6 +11,27 @@ import path from 'node:path';
 
 export { freePort } from '../../dev/devServer';
 
+/**
+ * A loopback port nothing listens on, that stays so: below the kernel's ephemeral range, which is where
+ * freePort() and every server a test starts take theirs, so no other test can take it meanwhile (a port
+ * freePort() returned, unbound again, could be). Checked by a refused connection.
+ */
+export async function refusingPort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no loopback port between 20000 and 30000 refuses connections');
+}
+
 /** The path of a server binary, or a loud error that says how to install it (tests must not skip in CI). */
 export function findBinary(names: string[], aptPackage: string): string {
   const dirs = [

@@ -12,7 +12,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, createApiHarness } from '../helpers/apiHarness';
 import { uniqueId } from '../helpers/harness';
-import { freePort, tempDir } from '../helpers/servers';
+import { refusingPort, tempDir } from '../helpers/servers';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb';
 import { type ClickHouse, startClickHouse } from '../helpers/clickhouse';
 import { type SnowflakeFake, startSnowflakeFake } from '../fakes/snowflakeFake';
@@ -54,7 +54,7 @@ const histories: string[] = [];
 beforeAll(async () => {
   output = captureOutput();
   t = await createApiHarness('canary');
-  closedPort = await freePort();
+  closedPort = await refusingPort();
   await t.h.source.query(`CREATE ROLE canary_reader LOGIN PASSWORD 'the-right-one'`);
   maria = await startMariaDb();
   cleanups.push(() => maria.stop());
