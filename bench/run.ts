@@ -350,38 +350,40 @@ async function main(): Promise<number> {
         dataDir: dir,
       });
       if (name === 'events') eventsFloor = outcome.floorRate;
-      if (name === 'events' && opts.storeFloor) {
-        // The import's store work runs on one backend (one transaction per batch); a backfill's on up to four.
-        for (const backends of opts.backfill ? [1, 4] : [1]) {
-          log(
-            `[store-floor] the events' mapped rows into the store's tables (${STORE_FLOOR_DB}) on ${backends} backend(s)`,
-          );
-          const meter = new CpuMeter({ postmaster: postmasterPid }).start();
-          const sf = await measureEventsStoreFloor({
-            adminUrl: admin,
-            storeUrl,
-            importId: outcome.importId!,
-            rows: opts.rows,
-            batchSize: opts.batchSize,
-            backends,
-          });
-          const cpu = meter.stop();
-          const sfRate = sf.rows / sf.seconds;
-          const want = scenarios.events.expected(opts.rows).storeRows;
-          if (sf.created !== want) {
-            outcome.ok = false;
-            process.stderr.write(
-              `[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`,
+      if (name === 'events') {
+        if (opts.storeFloor) {
+          // The import's store work runs on one backend (one transaction per batch); a backfill's on up to four.
+          for (const backends of opts.backfill ? [1, 4] : [1]) {
+            log(
+              `[store-floor] the events' mapped rows into the store's tables (${STORE_FLOOR_DB}) on ${backends} backend(s)`,
+            );
+            const meter = new CpuMeter({ postmaster: postmasterPid }).start();
+            const sf = await measureEventsStoreFloor({
+              adminUrl: admin,
+              storeUrl,
+              importId: outcome.importId!,
+              rows: opts.rows,
+              batchSize: opts.batchSize,
+              backends,
+            });
+            const cpu = meter.stop();
+            const sfRate = sf.rows / sf.seconds;
+            const want = scenarios.events.expected(opts.rows).storeRows;
+            if (sf.created !== want) {
+              outcome.ok = false;
+              process.stderr.write(
+                `[store-floor] BENCH RESULT IS WRONG: the store floor created ${sf.created} events, expected ${want}\n`,
+              );
+            }
+            storeFloors.set(backends, sfRate);
+            log(
+              `[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
+                ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`,
             );
           }
-          storeFloors.set(backends, sfRate);
-          log(
-            `[store-floor] ${fmt(sf.rows)} rows in ${sf.seconds.toFixed(2)} s = ${fmt(sfRate)} rows/s on ${backends} backend(s);` +
-              ` created ${fmt(sf.created)}, duplicates ${fmt(sf.duplicates)}; store backends ${(((cpu[`pg:${STORE_FLOOR_DB}`] ?? 0) * 1e6) / sf.rows).toFixed(1)} CPU-µs per row`,
-          );
+          const sf1 = storeFloors.get(1)!;
+          outcome.line += ` store_floor_rows_per_s=${Math.round(sf1)} store_ratio=${(outcome.rate! / sf1).toFixed(3)}`;
         }
-        const sf1 = storeFloors.get(1)!;
-        outcome.line += ` store_floor_rows_per_s=${Math.round(sf1)} store_ratio=${(outcome.rate! / sf1).toFixed(3)}`;
         if (opts.peer === 'dlt') {
           log('[events-dlt] the same source rows through a tuned dlt pipeline into bench_dlt');
           const peer = await runDltPeer({
