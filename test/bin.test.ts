@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createPool } from '../store/store';
 import { freshDatabase } from './helpers/harness';
+import { repositoryMigrations } from './helpers/repositoryMigrations';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'dist', 'bin', 'tributary.js');
@@ -70,18 +71,10 @@ it('migrate applies every migration to an empty store, once', async () => {
   expect(first.code, first.stderr).toBe(0);
   // The store's migrations and each data type's own, as the repository holds them: the built package
   // must have shipped every one of them.
-  const dataTypes = path.join(ROOT, 'dataTypes');
-  const folders = [
-    path.join(ROOT, 'store', 'migrations'),
-    ...readdirSync(dataTypes, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => path.join(dataTypes, e.name)),
-  ];
-  const files = folders
-    .flatMap((f) => readdirSync(f))
-    .filter((f) => /^\d+_.+\.sql$/.test(f))
-    .sort();
-  expect(files.filter((f) => readdirSync(path.join(dataTypes, 'activity')).includes(f)).length).toBeGreaterThan(0);
+  const files = repositoryMigrations().map((m) => m.name);
+  expect(files.filter((f) => readdirSync(path.join(ROOT, 'dataTypes', 'activity')).includes(f)).length).toBeGreaterThan(
+    0,
+  );
   const pool = createPool(url, 1);
   try {
     const rows = (await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;

@@ -4,7 +4,7 @@
  * with a store built by applying the same files by hand in version order (as they were when they all sat
  * in store/migrations/), and the rows schema_migrations holds are the names and versions the store had then.
  */
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, migrationFiles, migrationFolders } from '../store/migrate';
 import { createPool } from '../store/store';
 import { freshDatabase } from './helpers/harness';
+import { repositoryMigrations } from './helpers/repositoryMigrations';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,21 +35,6 @@ const ONE_FOLDER_MIGRATIONS = [
   '064_run_warnings.sql',
   '070_event_memory_in_events.sql',
 ];
-
-/** Every migration file in the repository, found by the test itself: the store's folder and each data type's. */
-function repositoryMigrations(): { name: string; file: string }[] {
-  const dataTypes = path.join(ROOT, 'dataTypes');
-  const folders = [
-    path.join(ROOT, 'store', 'migrations'),
-    ...readdirSync(dataTypes, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => path.join(dataTypes, e.name)),
-  ];
-  return folders
-    .flatMap((folder) => readdirSync(folder).map((name) => ({ name, file: path.join(folder, name) })))
-    .filter((m) => /^\d+_.+\.sql$/.test(m.name))
-    .sort((a, b) => Number.parseInt(a.name, 10) - Number.parseInt(b.name, 10));
-}
 
 /** The store's schema as Postgres's catalogue describes it (schema_migrations aside). */
 async function catalogue(pool: pg.Pool): Promise<Record<string, unknown[]>> {

@@ -6,17 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJsonText, legacyCanonicalJson, UnstorableJsonError } from '../../domain/canonicalJson';
 import { exactNumber, fitsStoreNumeric, sameNumber } from '../../domain/decimalText';
+import { rng } from '../oracles/random';
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failure can be replayed. */
+const random = (seed: number): (() => number) => rng(seed).next;
 
 // No NUL and no unpaired surrogate: JSON the store cannot hold is an error (tested below).
 const KEYS = [

@@ -8,17 +8,10 @@ import { jsonString, plainJsonString } from '../../domain/values';
 import { unstorable } from '../../domain/storableText';
 import { compileMapping } from '../../engine/compileMapping';
 import { parseImportSpec } from '../../domain/importSpec';
+import { rng } from '../oracles/random';
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failure can be replayed. */
+const random = (seed: number): (() => number) => rng(seed).next;
 
 // Every ASCII character, and the edges around what JSON escapes: DEL, U+2028, a pair, lone halves.
 const PIECES = [
